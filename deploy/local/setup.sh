@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# One-time (and idempotent) set-up of a machine for reelstream: system packages, npm
+# dependencies, the faiss-node native build, the TypeScript build, and the local stack's
+# artifacts (Kafka jars, schema registry). Every step checks first and skips when done, so the
+# README commands can run it every time. Progress goes to stderr.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$root"
+cache="${REELSTREAM_CACHE_DIR:-${REELSTREAM_HOME:-$HOME/.cache/reelstream}}"
+step() { echo "==> $*" >&2; }
+fail() { echo "setup: $*" >&2; exit 1; }
+
+# 1. Toolchains the project cannot install by itself.
+command -v node >/dev/null || fail "Node.js 20+ is required (https://nodejs.org)"
+node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' ||
+  fail "Node.js 20+ is required; found $(node --version)"
+command -v java >/dev/null || fail "a JDK 17+ is required (Kafka and the registry run on it)"
+java_major="$(java -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')"
+[ "${java_major%%.*}" -ge 17 ] 2>/dev/null || fail "JDK 17+ is required; found ${java_major:-unknown}"
+command -v mvn >/dev/null || fail "Maven is required (it fetches Kafka and the registry from Maven Central)"
+
+# 2. Debian packages: faiss for the faiss-node addon, and a compiler toolchain for node-gyp.
+missing=()
+for pkg in libfaiss-dev g++ make python3; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  step "installing Debian packages: ${missing[*]}"
+  sudo_cmd=""
+  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# 3. npm dependencies. Install scripts are off: faiss-node's would fetch from GitHub (see
+# setup/faissNode.sh) and onnxruntime-node's would fetch CUDA files we do not use.
+stamp="node_modules/.reelstream-installed"
+if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ]; then
+  step "installing npm dependencies (npm ci)"
+  npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+  touch "$stamp"
+fi
+
+# 4. Native addons: rocksdb and onnxruntime-node ship prebuilt binaries; faiss-node is built here.
+bash deploy/local/setup/faissNode.sh
+
+# 5. The TypeScript build (the `reelstream` CLI runs from dist/).
+step "building TypeScript (tsc)"
+npx --no-install tsc -p tsconfig.build.json
+
+# 6. The local stack's artifacts, fetched once into the cache.
+step "fetching Kafka jars (cache: $cache)"
+bash deploy/local/kafka/fetch.sh "$cache" >/dev/null
+step "fetching the schema registry (cache: $cache)"
+bash deploy/local/registry/fetch.sh "$cache" >/dev/null
+step "set-up complete"

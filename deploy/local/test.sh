@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The whole test suite, as `npm test` runs it after setup.sh: static checks first (they are
+# cheap and fail fast), then every test file against the real local stack.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$root"
+step() { echo "==> $*" >&2; }
+
+step "lint (eslint, type-aware, zero warnings)"
+npx --no-install eslint --max-warnings 0 .
+step "typecheck (tsc --noEmit)"
+npx --no-install tsc --noEmit -p tsconfig.json
+step "format check (prettier)"
+npx --no-install prettier --check . --log-level warn
+step "import cycles (dpdm)"
+npx --no-install dpdm --no-warning --no-tree --exit-code circular:1 -T \
+  'jobs/**/*.ts' 'operators/**/*.ts' 'pipelines/**/*.ts' 'deploy/**/*.ts' >/dev/null
+
+# The integration tests need the broker and registry. Start them when they are not running,
+# and stop them afterwards only in that case, so a developer's running stack is left alone.
+started_stack=0
+if ! node dist/jobs/cli/main.js stack status >/dev/null 2>&1; then
+  step "starting the local stack"
+  node dist/jobs/cli/main.js stack up
+  started_stack=1
+fi
+stop_stack() {
+  if [ "$started_stack" = 1 ] && [ "${REELSTREAM_KEEP_STACK:-0}" != 1 ]; then
+    step "stopping the local stack"
+    node dist/jobs/cli/main.js stack down >&2 || true
+  fi
+}
+trap stop_stack EXIT
+
+mapfile -t files < <(find operators pipelines jobs deploy test bench -name '*.test.ts' 2>/dev/null | sort)
+step "running ${#files[@]} test files"
+node --import tsx --test --test-reporter=spec "${files[@]}"

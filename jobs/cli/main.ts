@@ -1,0 +1,24 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+
+import { ReelstreamError } from '../../operators/index.js';
+import { demoCommand } from './demoCommand.js';
+import { stackCommand } from './stackCommand.js';
+
+const program = new Command('reelstream')
+  .description('typed, stateful stream processing on Kafka, and the recommender built on it')
+  .showHelpAfterError()
+  .addCommand(stackCommand())
+  .addCommand(demoCommand());
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  // Configuration mistakes are the user's to fix: one clear line, no stack trace.
+  if (error instanceof ReelstreamError && !error.retriable) {
+    process.stderr.write(`error: ${error.message}\n`);
+    process.exitCode = 2;
+  } else {
+    throw error;
+  }
+}

@@ -1,0 +1,67 @@
+/** One synthetic player heartbeat, shaped like schemas/watchHeartbeat.avsc. */
+export interface HeartbeatEvent {
+  readonly userId: string;
+  readonly videoId: string;
+  readonly sessionId: string;
+  readonly watchedMs: number;
+  readonly eventTime: Date;
+}
+
+/**
+ * A seeded stream of heartbeats with Zipf-distributed video popularity (a few videos get most
+ * views, as on any video platform). The recommender's full traffic generator replaces this.
+ */
+export function* heartbeatTraffic(options: {
+  events: number;
+  users: number;
+  videos: number;
+  seed: number;
+}): Generator<HeartbeatEvent> {
+  const random = mulberry32(options.seed);
+  const zipf = zipfSampler(options.videos, 1.1, random);
+  const start = Date.UTC(2026, 10, 24, 12);
+  for (let i = 0; i < options.events; i++) {
+    const user = Math.floor(random() * options.users);
+    yield {
+      userId: `user-${user}`,
+      videoId: `video-${zipf()}`,
+      sessionId: `session-${user}-${Math.floor(i / 4)}`,
+      watchedMs: 10_000 * (1 + (i % 4)),
+      eventTime: new Date(start + i * 50),
+    };
+  }
+}
+
+function mulberry32(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Inverse-CDF sampling over ranks 0..n-1 with weight 1/(rank+1)^s. */
+function zipfSampler(n: number, s: number, random: () => number): () => number {
+  const cdf = new Float64Array(n);
+  let total = 0;
+  for (let rank = 0; rank < n; rank++) {
+    total += 1 / Math.pow(rank + 1, s);
+    cdf[rank] = total;
+  }
+  return () => {
+    const target = random() * total;
+    let lo = 0;
+    let hi = n - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((cdf[mid] ?? total) < target) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    return lo;
+  };
+}

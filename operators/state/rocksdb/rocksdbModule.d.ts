@@ -1,0 +1,44 @@
+// The subset of the `rocksdb` package (abstract-leveldown 7 API, callback style) that
+// RocksDbStore uses. The package ships no types; this file is the only place that knows its shape.
+declare module 'rocksdb' {
+  type Callback<T = void> = (error: Error | undefined, result: T) => void;
+
+  export interface RocksDbOpenOptions {
+    createIfMissing?: boolean;
+    errorIfExists?: boolean;
+    compression?: boolean;
+    cacheSize?: number;
+    writeBufferSize?: number;
+    maxOpenFiles?: number;
+  }
+
+  export interface RocksDbIterator {
+    next(callback: (error: Error | undefined, key?: Buffer, value?: Buffer) => void): void;
+    end(callback: (error: Error | undefined) => void): void;
+  }
+
+  export interface RocksDb {
+    open(options: RocksDbOpenOptions, callback: Callback): void;
+    close(callback: Callback): void;
+    get(key: Uint8Array, options: { asBuffer: true }, callback: Callback<Buffer>): void;
+    put(key: Uint8Array, value: Uint8Array, callback: Callback): void;
+    del(key: Uint8Array, callback: Callback): void;
+    batch(
+      operations: ReadonlyArray<
+        { type: 'put'; key: Uint8Array; value: Uint8Array } | { type: 'del'; key: Uint8Array }
+      >,
+      callback: Callback,
+    ): void;
+    iterator(options: {
+      gte?: Uint8Array;
+      lt?: Uint8Array;
+      reverse?: boolean;
+      limit?: number;
+      keyAsBuffer: true;
+      valueAsBuffer: true;
+    }): RocksDbIterator;
+  }
+
+  function rocksdb(location: string): RocksDb;
+  export default rocksdb;
+}
