@@ -103,7 +103,7 @@ export class KafkaService implements LocalService {
       '-Xmx768m',
       '-XX:+UseG1GC',
       '-Djava.awt.headless=true',
-      `-Dlog4j2.configurationFile=${join(kafkaDir, 'log4j2.yaml')}`,
+      `-Dlog4j2.configurationFile=${join(kafkaDir, 'log4j2.properties')}`,
       `-Dkafka.logs.dir=${join(this.settings.stateDir, 'logs')}`,
       '-cp',
       join(libs, '*'),
