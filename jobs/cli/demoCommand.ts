@@ -11,18 +11,31 @@ export function demoCommand(): Command {
     .description('start the local stack and run the end-to-end demo on generated traffic')
     .option('--events <n>', 'heartbeats to generate', positiveInt, 20_000)
     .option('--seed <n>', 'random seed of the traffic', positiveInt, 42)
-    .action(async (options: { events: number; seed: number }) => {
-      const settings = stackSettingsFromEnv();
-      const log = (line: string): void => {
-        process.stdout.write(`${line}\n`);
-      };
-      await new LocalStack(settings).up((service, outcome) => {
-        if (outcome !== 'starting') {
-          log(`${service}: ${outcome}`);
+    .option(
+      '--external',
+      'use the cluster and registry named by REELSTREAM_BROKERS / REELSTREAM_REGISTRY_URL instead of starting the local stack',
+    )
+    .action(
+      async ({ external, ...options }: { events: number; seed: number; external?: boolean }) => {
+        const settings = stackSettingsFromEnv();
+        const log = (line: string): void => {
+          process.stdout.write(`${line}\n`);
+        };
+        if (external !== true) {
+          await new LocalStack(settings).up((service, outcome) => {
+            if (outcome !== 'starting') {
+              log(`${service}: ${outcome}`);
+            }
+          });
         }
-      });
-      await runWatchCountDemo({ connection: connectionConfigFromEnv(), settings, ...options, log });
-    });
+        await runWatchCountDemo({
+          connection: connectionConfigFromEnv(),
+          settings,
+          ...options,
+          log,
+        });
+      },
+    );
 }
 
 function positiveInt(raw: string): number {

@@ -61,7 +61,7 @@ work="$(mktemp -d "$cache/.registry-$version.tmp.XXXXXX")"
 cleanup() { rm -rf "$work"; }
 trap cleanup EXIT
 
-echo "fetch.sh: fetching Apicurio Registry $version from Maven Central (about 110 MB, once)..." >&2
+echo "fetch.sh: fetching Apicurio Registry $version from Maven Central (100+ MB, once)..." >&2
 started=$SECONDS
 mvn -B -q -f "$here/pom.xml" \
   -Dapicurio.version="$version" \
