@@ -4,7 +4,8 @@ export interface HeartbeatEvent {
   readonly videoId: string;
   readonly sessionId: string;
   readonly watchedMs: number;
-  readonly eventTime: Date;
+  /** Epoch milliseconds, as Kafka record timestamps. */
+  readonly eventTime: number;
 }
 
 /**
@@ -27,7 +28,7 @@ export function* heartbeatTraffic(options: {
       videoId: `video-${zipf()}`,
       sessionId: `session-${user}-${Math.floor(i / 4)}`,
       watchedMs: 10_000 * (1 + (i % 4)),
-      eventTime: new Date(start + i * 50),
+      eventTime: start + i * 50,
     };
   }
 }

@@ -27,7 +27,8 @@ test('Avro: a record registered in the real registry round-trips in Confluent wi
     videoId: 'video-7',
     sessionId: 'session-1',
     watchedMs: 30_000,
-    eventTime: new Date('2026-11-24T10:00:00.000Z'),
+    // Timestamps are epoch milliseconds (numbers) throughout reelstream, as Kafka's own are.
+    eventTime: Date.parse('2026-11-24T10:00:00.000Z'),
   };
   const bytes = await serializer.serialize(topic, record);
   assert.equal(bytes[0], 0, 'magic byte');

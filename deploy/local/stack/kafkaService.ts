@@ -1,20 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { createKafkaJs } from '../../../operators/connectors/kafka/kafkajsClient.js';
 import { connectionConfigFromEnv } from '../../../operators/index.js';
 import { fetchArtifacts } from './fetchArtifacts.js';
-import { ManagedProcess } from './managedProcess.js';
-import {
-  renderTemplate,
-  ServiceStartError,
-  type LocalService,
-  type ServiceStatus,
-} from './service.js';
+import { ProcessService } from './processService.js';
+import { renderTemplate, ServiceStartError } from './service.js';
 import { repoRoot, type StackSettings } from './stackSettings.js';
-import { waitUntil } from './waitUntil.js';
 
 const kafkaDir = join(repoRoot, 'deploy', 'local', 'kafka');
 
@@ -22,61 +16,16 @@ const kafkaDir = join(repoRoot, 'deploy', 'local', 'kafka');
  * A single-node Apache Kafka broker in KRaft mode (combined broker and controller), run from
  * Apache Kafka's own jars fetched from Maven Central by `deploy/local/kafka/fetch.sh`.
  */
-export class KafkaService implements LocalService {
+export class KafkaService extends ProcessService {
   readonly name = 'kafka';
   readonly endpoint: string;
-  private readonly settings: StackSettings;
   private readonly dataDir: string;
-  private readonly process: ManagedProcess;
 
   constructor(settings: StackSettings) {
-    this.settings = settings;
-    this.endpoint = `${settings.host}:${settings.kafkaPort}`;
-    this.dataDir = join(settings.stateDir, 'kafka');
-    this.process = new ManagedProcess({
-      name: this.name,
-      pidFile: join(settings.stateDir, 'kafka.pid'),
-      logFile: join(settings.stateDir, 'logs', 'kafka.out'),
-    });
-  }
-
-  async up(): Promise<'started' | 'already-running'> {
-    if (this.process.runningPid() !== undefined && (await this.answers())) {
-      return 'already-running';
-    }
-    const libs = fetchArtifacts('kafka', this.settings.cacheDir);
-    mkdirSync(join(this.settings.stateDir, 'logs'), { recursive: true });
-    const propsFile = this.writeServerProperties();
-    this.formatStorageOnce(libs, propsFile);
-    this.process.start('java', [...this.jvmArgs(libs), 'kafka.Kafka', propsFile]);
-    const outcome = await waitUntil({
-      probe: () => this.answers(),
-      stillAlive: () => this.process.runningPid() !== undefined,
-      timeoutMs: this.settings.startTimeoutMs,
-    });
-    if (outcome !== 'ready') {
-      const reason =
-        outcome === 'died'
-          ? 'the broker process exited'
-          : `no metadata answer on ${this.endpoint} within ${this.settings.startTimeoutMs / 1000} s`;
-      await this.process.stop(5_000);
-      throw new ServiceStartError(this.name, reason, this.brokerLogTail());
-    }
-    return 'started';
-  }
-
-  down(): Promise<'stopped' | 'killed' | 'not-running'> {
     // A clean shutdown writes a clean-shutdown marker, so the next start skips log recovery.
-    return this.process.stop(30_000);
-  }
-
-  async status(): Promise<ServiceStatus> {
-    const pid = this.process.runningPid();
-    const base = { name: this.name, endpoint: this.endpoint, logFile: this.process.logFile };
-    if (pid === undefined) {
-      return { ...base, state: 'stopped' };
-    }
-    return { ...base, pid, state: (await this.answers()) ? 'running' : 'not-answering' };
+    super(settings, { id: 'kafka', shutdownGraceMs: 30_000 });
+    this.endpoint = `${settings.host}:${settings.kafkaPort}`;
+    this.dataDir = join(settings.stateDir, 'kafka', 'data');
   }
 
   /** A metadata request through kafkajs, the client the framework uses. */
@@ -95,6 +44,28 @@ export class KafkaService implements LocalService {
     } finally {
       await admin.disconnect().catch(() => undefined);
     }
+  }
+
+  protected launch(): void {
+    const libs = fetchArtifacts('kafka', this.settings.cacheDir);
+    const propsFile = this.writeServerProperties();
+    this.formatStorageOnce(libs, propsFile);
+    this.process.start('java', [...this.jvmArgs(libs), 'kafka.Kafka', propsFile]);
+  }
+
+  /**
+   * The broker's console output (WARN and above, with stack traces) and the ERROR lines of its
+   * server log: why it stopped (a port in use, a bad setting), without the INFO shutdown noise.
+   */
+  protected override failureLog(): string {
+    const serverLog = join(this.settings.stateDir, 'logs', 'server.log');
+    const errors = existsSync(serverLog)
+      ? readFileSync(serverLog, 'utf8')
+          .split('\n')
+          .filter((line) => /\] (ERROR|FATAL) /.test(line))
+          .slice(-10)
+      : [];
+    return [this.process.logTail(40), ...errors].join('\n').trim();
   }
 
   private jvmArgs(libs: string): string[] {
@@ -119,15 +90,15 @@ export class KafkaService implements LocalService {
         HOST: this.settings.host,
         KAFKA_PORT: String(this.settings.kafkaPort),
         CONTROLLER_PORT: String(this.settings.controllerPort),
-        DATA_DIR: join(this.dataDir, 'data'),
+        DATA_DIR: this.dataDir,
       }),
     );
     return file;
   }
 
-  /** KRaft storage must be formatted once with a cluster id before the first start. */
+  /** KRaft storage must be formatted once, with a new cluster id, before the first start. */
   private formatStorageOnce(libs: string, propsFile: string): void {
-    if (existsSync(join(this.dataDir, 'data', 'meta.properties'))) {
+    if (existsSync(join(this.dataDir, 'meta.properties'))) {
       return;
     }
     const clusterId = randomBytes(16).toString('base64url').slice(0, 22);
@@ -152,13 +123,5 @@ export class KafkaService implements LocalService {
         `${result.stdout}\n${result.stderr}`,
       );
     }
-  }
-
-  private brokerLogTail(): string {
-    const serverLog = join(this.settings.stateDir, 'logs', 'server.log');
-    const tail = existsSync(serverLog)
-      ? readFileSync(serverLog, 'utf8').split('\n').slice(-30).join('\n')
-      : '';
-    return `${this.process.logTail(20)}\n${tail}`.trim();
   }
 }

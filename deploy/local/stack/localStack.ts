@@ -22,8 +22,7 @@ export class LocalStack {
     onProgress: (service: string, outcome: 'starting' | 'started' | 'already-running') => void,
   ): Promise<void> {
     for (const service of this.services) {
-      onProgress(service.name, 'starting');
-      onProgress(service.name, await service.up());
+      onProgress(service.name, await service.up(() => onProgress(service.name, 'starting')));
     }
   }
 

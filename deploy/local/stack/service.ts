@@ -12,8 +12,11 @@ export interface ServiceStatus {
 export interface LocalService {
   readonly name: string;
   readonly endpoint: string;
-  /** Starts the service if it is not running; resolves once it answers. Returns whether it started it. */
-  up(): Promise<'started' | 'already-running'>;
+  /**
+   * Starts the service if it is not running; resolves once it answers. Calls `onStarting` only
+   * when it really starts a process. Returns whether it started it.
+   */
+  up(onStarting?: () => void): Promise<'started' | 'already-running'>;
   down(): Promise<'stopped' | 'killed' | 'not-running'>;
   status(): Promise<ServiceStatus>;
 }
