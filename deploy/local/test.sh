@@ -19,7 +19,9 @@ npx --no-install dpdm --no-warning --no-tree --exit-code circular:1 -T \
 # The integration tests need the broker and registry. Start them when they are not running,
 # and stop them afterwards only in that case, so a developer's running stack is left alone.
 started_stack=0
-if ! node dist/jobs/cli/main.js stack status >/dev/null 2>&1; then
+if [ -n "${REELSTREAM_BROKERS:-}" ]; then
+  step "testing against REELSTREAM_BROKERS=$REELSTREAM_BROKERS (the local stack is not started)"
+elif ! node dist/jobs/cli/main.js stack status >/dev/null 2>&1; then
   step "starting the local stack"
   node dist/jobs/cli/main.js stack up
   started_stack=1
