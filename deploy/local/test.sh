@@ -13,8 +13,11 @@ npx --no-install tsc --noEmit -p tsconfig.json
 step "format check (prettier)"
 npx --no-install prettier --check . --log-level warn
 step "import cycles (dpdm)"
-npx --no-install dpdm --no-warning --no-tree --exit-code circular:1 -T \
-  'jobs/**/*.ts' 'operators/**/*.ts' 'pipelines/**/*.ts' 'deploy/**/*.ts' >/dev/null
+cycles="$(npx --no-install dpdm --no-warning --no-tree --exit-code circular:1 -T \
+  'jobs/**/*.ts' 'operators/**/*.ts' 'pipelines/**/*.ts' 'deploy/**/*.ts' 2>&1)" || {
+  echo "$cycles" >&2
+  exit 1
+}
 
 # The integration tests need the broker and registry. Start them when they are not running,
 # and stop them afterwards only in that case, so a developer's running stack is left alone.

@@ -41,5 +41,6 @@ test('Avro: a record registered in the real registry round-trips in Confluent wi
     {},
   );
   const decoded: unknown = await deserializer.deserialize(topic, bytes);
-  assert.deepEqual(decoded, record);
+  // avsc decodes into an instance of a generated WatchHeartbeat class; compare the fields.
+  assert.deepEqual({ ...(decoded as object) }, record);
 });

@@ -14,7 +14,7 @@ if [ ! -f "$marker" ]; then
   echo "fetching Apache Kafka $version jars from Maven Central into $libs" >&2
   rm -rf "$libs"
   mkdir -p "$libs"
-  mvn -q -B -f "$here/pom.xml" dependency:copy-dependencies -DoutputDirectory="$libs" >&2 || {
+  mvn -q -B -Dstyle.color=never -f "$here/pom.xml" dependency:copy-dependencies -DoutputDirectory="$libs" >&2 || {
     echo "fetch.sh: maven could not fetch Kafka $version (is Maven Central reachable?)" >&2
     exit 1
   }

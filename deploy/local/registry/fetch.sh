@@ -63,7 +63,7 @@ trap cleanup EXIT
 
 echo "fetch.sh: fetching Apicurio Registry $version from Maven Central (100+ MB, once)..." >&2
 started=$SECONDS
-mvn -B -q -f "$here/pom.xml" \
+mvn -B -q -Dstyle.color=never -f "$here/pom.xml" \
   -Dapicurio.version="$version" \
   -Dregistry.buildDir="$work/build" \
   -Dregistry.unpackDir="$work/app" \
