@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -29,7 +30,16 @@ test('a started process is found by its pid file, and stop leaves nothing of its
   await waitForLog(managed, 'started');
   assert.equal(await managed.stop(5_000), 'stopped');
   assert.equal(managed.runningPid(), undefined);
-  assert.throws(() => process.kill(-pid, 0), 'the process group is gone');
+  const groupMembers = spawnSync('pgrep', ['-g', String(pid)], { encoding: 'utf8' }).stdout.trim();
+  const isLive = (member: string): boolean => {
+    try {
+      return !readFileSync(`/proc/${member}/stat`, 'utf8').includes(') Z ');
+    } catch {
+      return false; // exited meanwhile
+    }
+  };
+  const live = groupMembers.split('\n').filter((member) => member !== '' && isLive(member));
+  assert.deepEqual(live, [], 'no process of the group is left');
   assert.match(managed.logTail(), /started/);
   assert.equal(await managed.stop(1_000), 'not-running');
 });

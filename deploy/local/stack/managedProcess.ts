@@ -1,5 +1,13 @@
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
@@ -58,17 +66,19 @@ export class ManagedProcess {
     if (pid === undefined) {
       return 'not-running';
     }
+    // The service runs in its own process group (the pid is the group id): stopping means every
+    // process of the group is gone, not only the one we started.
     signalGroup(pid, 'SIGTERM');
     const deadline = Date.now() + graceMs;
     while (Date.now() < deadline) {
-      if (!isAlive(pid)) {
+      if (!groupAlive(pid)) {
         rmSync(this.pidFile, { force: true });
         return 'stopped';
       }
       await sleep(200);
     }
     signalGroup(pid, 'SIGKILL');
-    while (isAlive(pid)) {
+    while (groupAlive(pid)) {
       await sleep(100);
     }
     rmSync(this.pidFile, { force: true });
@@ -97,6 +107,27 @@ function isAlive(pid: number): boolean {
   } catch {
     return true;
   }
+}
+
+/** Whether any live (non-zombie) process is left in process group `pgid` (Linux /proc). */
+function groupAlive(pgid: number): boolean {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) {
+      continue;
+    }
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // exited while we looked
+    }
+    // Fields after the command name: state, ppid, pgrp, ...
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (pgrp === String(pgid) && state !== 'Z') {
+      return true;
+    }
+  }
+  return false;
 }
 
 function signalGroup(pid: number, signal: NodeJS.Signals): void {
