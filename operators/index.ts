@@ -12,3 +12,46 @@ export {
   type SaslConfig,
   type TlsConfig,
 } from './config/connectionConfig.js';
+export { StreamRecord, type Headers, type RecordFields, type RecordOrigin } from './api/record.js';
+export type { Operator, OperatorContext } from './api/operator.js';
+export {
+  DeserializationError,
+  IncompatibleSchemaError,
+  UnknownSchemaError,
+  type SchemaCatalog,
+  type Serde,
+  type SerdeContext,
+  type SerdeEnvironment,
+} from './serdes/serde.js';
+export { bytesSerde, jsonSerde, nullable, stringSerde } from './serdes/basicSerdes.js';
+export type { AvroSchema, AvroSchemaJson } from './serdes/avro/avroSchema.js';
+export {
+  avroSerde,
+  type AvroSerdeOptions,
+  type SubjectNameStrategy,
+} from './serdes/avro/avroSerde.js';
+export { Pipeline } from './dsl/pipeline.js';
+export {
+  Stream,
+  type RepartitionOptions,
+  type StepOptions,
+  type TopicSerdes,
+} from './dsl/stream.js';
+export { GroupedStream } from './dsl/groupedStream.js';
+export {
+  deadLetterHeaders,
+  deadLetterPolicy,
+  logAndContinuePolicy,
+  logAndFailPolicy,
+  RecordFailedError,
+  type FailureContext,
+  type FailureDecision,
+  type FailurePolicy,
+  type FailureStage,
+} from './runtime/failurePolicy.js';
+export {
+  TestDriver,
+  TestInputTopic,
+  TestOutputTopic,
+  type TestDriverOptions,
+} from './testing/testDriver.js';

@@ -3,13 +3,15 @@ import { Command } from 'commander';
 
 import { ReelstreamError } from '../../operators/index.js';
 import { demoCommand } from './demoCommand.js';
+import { schemasCommand } from './schemasCommand.js';
 import { stackCommand } from './stackCommand.js';
 
 const program = new Command('reelstream')
   .description('typed, stateful stream processing on Kafka, and the recommender built on it')
   .showHelpAfterError()
   .addCommand(stackCommand())
-  .addCommand(demoCommand());
+  .addCommand(demoCommand())
+  .addCommand(schemasCommand());
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,43 @@
+import type { StreamRecord } from './record.js';
+
+/**
+ * A processing step: receives records one at a time and forwards zero or more records through
+ * its context. `process` returns `void` for synchronous work, so a synchronous operator costs no
+ * promise per record; an operator that must wait returns a promise and the runtime awaits it.
+ *
+ * @example
+ * ```ts
+ * const doubler: Operator<string, number, string, number> = {
+ *   process(record, ctx) {
+ *     ctx.forward(record.withValue(record.value * 2));
+ *   },
+ * };
+ * ```
+ * @category API
+ */
+export interface Operator<TKeyIn, TValueIn, TKeyOut, TValueOut> {
+  /** Called once per task before the first record. */
+  init?(ctx: OperatorContext<TKeyOut, TValueOut>): void | Promise<void>;
+  process(
+    record: StreamRecord<TKeyIn, TValueIn>,
+    ctx: OperatorContext<TKeyOut, TValueOut>,
+  ): void | Promise<void>;
+  /** Called once when the task closes (rebalance, shutdown). */
+  close?(): void | Promise<void>;
+}
+
+/**
+ * What an operator may do besides returning: forward records downstream, and learn which task
+ * it runs in and what time it is.
+ *
+ * @category API
+ */
+export interface OperatorContext<TKeyOut, TValueOut> {
+  forward(record: StreamRecord<TKeyOut, TValueOut>): void;
+  /** `<subtopology>_<partition>`, e.g. `0_3`. */
+  readonly taskId: string;
+  /** The highest record timestamp this task has seen (event time). */
+  streamTime(): number;
+  /** Wall-clock time, from the runtime's clock (the test driver advances it by hand). */
+  wallClockTime(): number;
+}

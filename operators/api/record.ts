@@ -1,0 +1,88 @@
+/**
+ * Kafka record headers: values are bytes or strings, as on the wire.
+ *
+ * @category API
+ */
+export type Headers = Readonly<Record<string, string | Uint8Array>>;
+
+/**
+ * Where a record was read from: set on records that came from a topic, carried unchanged through
+ * stateless operators so that failure handlers can name the origin of a bad record.
+ *
+ * @category API
+ */
+export interface RecordOrigin {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+}
+
+/**
+ * One immutable record flowing through a pipeline. Every `with*` method returns a new record,
+ * re-typed where the key or value type changes, so an operator can never mutate what another
+ * operator still holds.
+ *
+ * @example
+ * ```ts
+ * const r = StreamRecord.of({ key: 'user-1', value: 42, timestamp: 0 });
+ * const s: StreamRecord<string, string> = r.withValue(String(r.value));
+ * ```
+ * @category API
+ */
+export class StreamRecord<TKey, TValue> {
+  readonly key: TKey;
+  readonly value: TValue;
+  /** Event time, epoch milliseconds. */
+  readonly timestamp: number;
+  readonly headers: Headers;
+  readonly origin: RecordOrigin | undefined;
+
+  private constructor(fields: RecordFields<TKey, TValue>) {
+    this.key = fields.key;
+    this.value = fields.value;
+    this.timestamp = fields.timestamp;
+    this.headers = fields.headers ?? emptyHeaders;
+    this.origin = fields.origin;
+  }
+
+  static of<TKey, TValue>(fields: RecordFields<TKey, TValue>): StreamRecord<TKey, TValue> {
+    return new StreamRecord(fields);
+  }
+
+  withKey<TNewKey>(key: TNewKey): StreamRecord<TNewKey, TValue> {
+    return new StreamRecord({ ...this.fields(), key });
+  }
+
+  withValue<TNewValue>(value: TNewValue): StreamRecord<TKey, TNewValue> {
+    return new StreamRecord({ ...this.fields(), value });
+  }
+
+  withTimestamp(timestamp: number): StreamRecord<TKey, TValue> {
+    return new StreamRecord({ ...this.fields(), timestamp });
+  }
+
+  withHeaders(headers: Headers): StreamRecord<TKey, TValue> {
+    return new StreamRecord({ ...this.fields(), headers });
+  }
+
+  private fields(): RecordFields<TKey, TValue> {
+    return {
+      key: this.key,
+      value: this.value,
+      timestamp: this.timestamp,
+      headers: this.headers,
+      origin: this.origin,
+    };
+  }
+}
+
+/** @category API */
+export interface RecordFields<TKey, TValue> {
+  readonly key: TKey;
+  readonly value: TValue;
+  readonly timestamp: number;
+  readonly headers?: Headers;
+  readonly origin?: RecordOrigin | undefined;
+}
+
+const emptyHeaders: Headers = Object.freeze({});

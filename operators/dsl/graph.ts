@@ -1,0 +1,83 @@
+import type { Operator } from '../api/operator.js';
+import type { StreamRecord } from '../api/record.js';
+import type { Serde } from '../serdes/serde.js';
+
+/** Operators inside the graph are type-erased; the typed DSL guarantees their types line up. */
+export type AnyOperator = Operator<unknown, unknown, unknown, unknown>;
+export type AnyRecord = StreamRecord<unknown, unknown>;
+export type AnySerde = Serde<unknown>;
+
+/** A topic name known when the pipeline is built, or an internal one derived from the job id. */
+export type TopicRef =
+  | { readonly kind: 'external'; readonly name: string }
+  | { readonly kind: 'internal'; readonly suffix: string; readonly partitions?: number };
+
+export interface SourceNode {
+  readonly kind: 'source';
+  readonly name: string;
+  readonly topics: readonly TopicRef[];
+  readonly keySerde: AnySerde;
+  readonly valueSerde: AnySerde;
+}
+
+export interface ProcessorNode {
+  readonly kind: 'processor';
+  readonly name: string;
+  readonly parents: readonly string[];
+  /** Makes a fresh operator instance for each task. */
+  readonly createOperator: () => AnyOperator;
+  /** One line for `describe()`, e.g. `mapValues`. */
+  readonly description: string;
+}
+
+export interface SinkNode {
+  readonly kind: 'sink';
+  readonly name: string;
+  readonly parents: readonly string[];
+  /** A fixed topic, or (for request/reply) one read from each record. */
+  readonly topic:
+    TopicRef | { readonly kind: 'dynamic'; readonly choose: (record: AnyRecord) => string };
+  readonly keySerde: AnySerde;
+  readonly valueSerde: AnySerde;
+}
+
+export type GraphNode = SourceNode | ProcessorNode | SinkNode;
+
+/**
+ * The operator DAG a pipeline builds: nodes in insertion order, each naming its parents. Plain
+ * data, so the runtime and the test driver execute the same graph.
+ */
+export class PipelineGraph {
+  private readonly nodes = new Map<string, GraphNode>();
+  private counter = 0;
+
+  add(node: GraphNode): void {
+    if (this.nodes.has(node.name)) {
+      throw new Error(`the pipeline already has a node named "${node.name}"; names must be unique`);
+    }
+    this.nodes.set(node.name, node);
+  }
+
+  /** A generated name for a stateless node: its operator and its position, e.g. `filter-3`. */
+  generatedName(operator: string): string {
+    this.counter += 1;
+    return `${operator}-${this.counter}`;
+  }
+
+  all(): readonly GraphNode[] {
+    return [...this.nodes.values()];
+  }
+
+  get(name: string): GraphNode | undefined {
+    return this.nodes.get(name);
+  }
+
+  childrenOf(name: string): GraphNode[] {
+    return this.all().filter((node) => node.kind !== 'source' && node.parents.includes(name));
+  }
+}
+
+/** The physical name of a topic reference for a job. */
+export function topicName(ref: TopicRef, applicationId: string): string {
+  return ref.kind === 'external' ? ref.name : `${applicationId}-${ref.suffix}`;
+}

@@ -1,0 +1,162 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import {
+  watchHeartbeatSchema,
+  type WatchHeartbeat,
+} from '../../schemas/generated/watchHeartbeat.js';
+import {
+  avroSerde,
+  bytesSerde,
+  deadLetterHeaders,
+  jsonSerde,
+  nullable,
+  Pipeline,
+  StreamRecord,
+  stringSerde,
+  TestDriver,
+} from '../index.js';
+
+const text = { key: stringSerde, value: stringSerde };
+
+test('stateless operators chain with their types, in order', async () => {
+  const pipeline = new Pipeline();
+  const seen: string[] = [];
+  pipeline
+    .source('words', text)
+    .peek((r) => seen.push(r.value))
+    .filter((word) => word.length > 2)
+    .mapValues((word) => ({ word, length: word.length }))
+    .flatMap((r) => [r, r.withKey(`${r.key}-copy`)])
+    .selectKey((r) => r.value.word.toUpperCase())
+    .map((r) =>
+      StreamRecord.of({
+        key: r.key,
+        value: `${r.value.word}:${r.value.length}`,
+        timestamp: r.timestamp + 1,
+      }),
+    )
+    .to('out', text);
+  const driver = await TestDriver.start(pipeline);
+  await driver.input('words', text).pipeMany([
+    { key: 'a', value: 'hi', timestamp: 10 },
+    { key: 'b', value: 'hello', timestamp: 20 },
+  ]);
+  assert.deepEqual(seen, ['hi', 'hello']);
+  const out = await driver.output('out', text).readRecords();
+  assert.deepEqual(
+    out.map((r) => [r.key, r.value, r.timestamp]),
+    [
+      ['HELLO', 'hello:5', 21],
+      ['HELLO', 'hello:5', 21],
+    ],
+  );
+});
+
+test('branch sends each record to the first matching branch; merge brings streams together', async () => {
+  const pipeline = new Pipeline();
+  const [short, long] = pipeline
+    .source('words', text)
+    .branch([(w) => w.length <= 3, (w) => w.length <= 6]);
+  assert.ok(short !== undefined && long !== undefined);
+  short.to('short', text);
+  long.to('long', text);
+  short
+    .mapValues((w) => w.toUpperCase())
+    .merge(long)
+    .to('merged', text);
+  const driver = await TestDriver.start(pipeline);
+  await driver
+    .input('words', text)
+    .pipeMany(['ox', 'horse', 'hippopotamus', 'cat'].map((value) => ({ key: value, value })));
+  assert.deepEqual(await driver.output('short', text).readValues(), ['ox', 'cat']);
+  assert.deepEqual(await driver.output('long', text).readValues(), ['horse']);
+  assert.deepEqual(await driver.output('merged', text).readValues(), ['OX', 'horse', 'CAT']);
+});
+
+test('groupByKey after selectKey repartitions: every record of a key reaches one task', async () => {
+  const pipeline = new Pipeline();
+  const tasksByKey = new Map<string, Set<string>>();
+  pipeline
+    .source('events', text)
+    .selectKey((r) => r.value)
+    .groupByKey({ name: 'by-value', serdes: text })
+    .stream()
+    .process<string, string>(
+      () => ({
+        process(record, ctx) {
+          const tasks = tasksByKey.get(record.key) ?? new Set();
+          tasks.add(ctx.taskId);
+          tasksByKey.set(record.key, tasks);
+          ctx.forward(record);
+        },
+      }),
+      { name: 'record-task', changesKey: false },
+    )
+    .to('grouped', text);
+  const driver = await TestDriver.start(pipeline, { applicationId: 'app', partitions: 4 });
+  assert.match(pipeline.describe('app'), /app-by-value-repartition/);
+  const values = ['red', 'green', 'blue'];
+  await driver
+    .input('events', text)
+    .pipeMany(Array.from({ length: 60 }, (_, i) => ({ key: `k${i}`, value: values[i % 3] ?? '' })));
+  const out = await driver.output('grouped', text).readRecords();
+  assert.equal(out.length, 60);
+  for (const [key, tasks] of tasksByKey) {
+    assert.equal(tasks.size, 1, `${key} was processed by ${[...tasks].join(', ')}`);
+    assert.match([...tasks][0] ?? '', /^1_/, 'the downstream sub-topology processes it');
+  }
+});
+
+test('a malformed record and a throwing operator go to the dead-letter topic with their origin', async () => {
+  const pipeline = new Pipeline();
+  const avro = avroSerde(watchHeartbeatSchema);
+  pipeline
+    .source('heartbeats', { key: stringSerde, value: avro })
+    .mapValues((hb) => {
+      if (hb.watchedMs < 0) {
+        throw new RangeError(`negative watch time ${hb.watchedMs}`);
+      }
+      return hb.watchedMs;
+    })
+    .to('watched', { key: stringSerde, value: jsonSerde<number>() });
+  const driver = await TestDriver.start(pipeline, { applicationId: 'job' });
+  const input = driver.input('heartbeats', { key: stringSerde, value: avro });
+  const heartbeat = (watchedMs: number): WatchHeartbeat => ({
+    userId: 'u1',
+    videoId: 'v1',
+    sessionId: 's1',
+    watchedMs,
+    eventTime: 1_000,
+  });
+  await input.pipe('u1', heartbeat(10_000));
+  await input.pipeRaw({
+    key: new TextEncoder().encode('u1'),
+    value: Uint8Array.from([0, 0, 0, 0, 99, 1]),
+  });
+  await input.pipeRaw({ key: new TextEncoder().encode('u1'), value: Uint8Array.from([7, 7, 7]) });
+  await input.pipe('u1', heartbeat(-5));
+  await input.pipe('u1', heartbeat(20_000));
+
+  assert.deepEqual(
+    await driver.output('watched', { key: stringSerde, value: jsonSerde<number>() }).readValues(),
+    [10_000, 20_000],
+  );
+  const dlq = await driver
+    .output('job.dlq', { key: nullable(stringSerde), value: nullable(bytesSerde) })
+    .readRecords();
+  assert.deepEqual(
+    dlq.map((r) => [
+      r.headers[deadLetterHeaders.topic],
+      r.headers[deadLetterHeaders.offset],
+      r.headers[deadLetterHeaders.stage],
+      r.headers[deadLetterHeaders.errorClass],
+    ]),
+    [
+      ['heartbeats', '1', 'deserialization', 'UnknownSchemaError'],
+      ['heartbeats', '2', 'deserialization', 'DeserializationError'],
+      ['heartbeats', '3', 'processing', 'RangeError'],
+    ],
+  );
+  assert.deepEqual([...(dlq[1]?.value ?? [])], [7, 7, 7], 'the original bytes are kept');
+});

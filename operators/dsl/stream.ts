@@ -1,0 +1,235 @@
+import type { Operator } from '../api/operator.js';
+import type { StreamRecord } from '../api/record.js';
+import type { Serde } from '../serdes/serde.js';
+import { branchArmOperator } from '../stateless/branch.js';
+import { filterOperator } from '../stateless/filter.js';
+import { flatMapOperator } from '../stateless/flatMap.js';
+import { mapOperator } from '../stateless/map.js';
+import { mapValuesOperator } from '../stateless/mapValues.js';
+import { passThroughOperator } from '../stateless/passThrough.js';
+import { peekOperator } from '../stateless/peek.js';
+import { selectKeyOperator } from '../stateless/selectKey.js';
+import type { AnyOperator, AnySerde, PipelineGraph } from './graph.js';
+import { GroupedStream } from './groupedStream.js';
+
+/** Optional name of a stateless step (generated when absent; stateful steps require one). */
+export interface StepOptions {
+  readonly name?: string;
+}
+
+/** The serdes of a topic a stream is written to or read from. */
+export interface TopicSerdes<TKey, TValue> {
+  readonly key: Serde<TKey>;
+  readonly value: Serde<TValue>;
+}
+
+/** How a stream is sent through an internal topic so that equal keys meet in one task. */
+export interface RepartitionOptions<TKey, TValue> {
+  /** Stable name: the topic is `<applicationId>-<name>-repartition`. */
+  readonly name: string;
+  readonly serdes: TopicSerdes<TKey, TValue>;
+  /** Partitions of the internal topic; default: as many as the upstream source topic has. */
+  readonly partitions?: number;
+}
+
+/**
+ * An unbounded stream of typed records. Immutable: each combinator adds a node to the pipeline
+ * and returns a new stream of the resulting type, so types flow from the source's serdes to the
+ * sink's, and a stream of one type cannot be written where another is expected.
+ *
+ * @example
+ * ```ts
+ * pipeline
+ *   .source('watch-heartbeats', { key: stringSerde, value: avroSerde(watchHeartbeatSchema) })
+ *   .filter((hb) => hb.watchedMs > 0)
+ *   .selectKey((r) => r.value.videoId)
+ *   .to('heartbeats-by-video', { key: stringSerde, value: avroSerde(watchHeartbeatSchema) });
+ * ```
+ * @category DSL
+ */
+export class Stream<TKey, TValue> {
+  /** @internal */ readonly graph: PipelineGraph;
+  /** @internal */ readonly node: string;
+  /** Whether the key was changed since the last (re)partitioning, so grouping must repartition. */
+  /** @internal */ readonly keyChanged: boolean;
+
+  /** @internal */
+  constructor(graph: PipelineGraph, node: string, keyChanged: boolean) {
+    this.graph = graph;
+    this.node = node;
+    this.keyChanged = keyChanged;
+  }
+
+  mapValues<TNewValue>(
+    mapper: (value: TValue, record: StreamRecord<TKey, TValue>) => TNewValue,
+    options: StepOptions = {},
+  ): Stream<TKey, TNewValue> {
+    return this.step('mapValues', mapValuesOperator(mapper), { ...options, keyChanged: false });
+  }
+
+  map<TNewKey, TNewValue>(
+    mapper: (record: StreamRecord<TKey, TValue>) => StreamRecord<TNewKey, TNewValue>,
+    options: StepOptions = {},
+  ): Stream<TNewKey, TNewValue> {
+    return this.step('map', mapOperator(mapper), { ...options, keyChanged: true });
+  }
+
+  filter(
+    predicate: (value: TValue, record: StreamRecord<TKey, TValue>) => boolean,
+    options: StepOptions = {},
+  ): Stream<TKey, TValue> {
+    return this.step('filter', filterOperator(predicate), { ...options, keyChanged: false });
+  }
+
+  flatMap<TNewKey, TNewValue>(
+    mapper: (record: StreamRecord<TKey, TValue>) => Iterable<StreamRecord<TNewKey, TNewValue>>,
+    options: StepOptions = {},
+  ): Stream<TNewKey, TNewValue> {
+    return this.step('flatMap', flatMapOperator(mapper), { ...options, keyChanged: true });
+  }
+
+  selectKey<TNewKey>(
+    selector: (record: StreamRecord<TKey, TValue>) => TNewKey,
+    options: StepOptions = {},
+  ): Stream<TNewKey, TValue> {
+    return this.step('selectKey', selectKeyOperator(selector), { ...options, keyChanged: true });
+  }
+
+  peek(
+    action: (record: StreamRecord<TKey, TValue>) => void,
+    options: StepOptions = {},
+  ): Stream<TKey, TValue> {
+    return this.step('peek', peekOperator(action), { ...options, keyChanged: false });
+  }
+
+  /**
+   * Splits the stream: each record goes to the first branch whose predicate holds, or is dropped
+   * when none does. Returns one stream per predicate, in order.
+   */
+  branch(
+    predicates: readonly ((value: TValue, record: StreamRecord<TKey, TValue>) => boolean)[],
+    options: StepOptions = {},
+  ): Stream<TKey, TValue>[] {
+    const base = options.name ?? this.graph.generatedName('branch');
+    return predicates.map((_, arm) =>
+      this.step('branch', branchArmOperator(predicates, arm), {
+        name: `${base}-${arm}`,
+        keyChanged: false,
+      }),
+    );
+  }
+
+  /** Both streams' records, interleaved as they arrive. */
+  merge(other: Stream<TKey, TValue>, options: StepOptions = {}): Stream<TKey, TValue> {
+    if (other.graph !== this.graph) {
+      throw new Error('cannot merge streams of two different pipelines');
+    }
+    const name = options.name ?? this.graph.generatedName('merge');
+    const createOperator = (): AnyOperator => passThroughOperator<unknown, unknown>();
+    this.graph.add({
+      kind: 'processor',
+      name,
+      parents: [this.node, other.node],
+      createOperator,
+      description: 'merge',
+    });
+    return new Stream(this.graph, name, this.keyChanged || other.keyChanged);
+  }
+
+  /**
+   * Runs a custom operator (the processor API). The operator factory is called once per task so
+   * each task has its own instance.
+   */
+  process<TNewKey, TNewValue>(
+    createOperator: () => Operator<TKey, TValue, TNewKey, TNewValue>,
+    options: { readonly name: string; readonly changesKey?: boolean },
+  ): Stream<TNewKey, TNewValue> {
+    this.graph.add({
+      kind: 'processor',
+      name: options.name,
+      parents: [this.node],
+      // The operator's own types are checked here, at the DSL; inside the graph they are erased.
+      createOperator,
+      description: 'process',
+    });
+    return new Stream(this.graph, options.name, options.changesKey ?? true);
+  }
+
+  /** Writes the stream to a topic with the given serdes, which must match its key and value types. */
+  to(topic: string, serdes: TopicSerdes<TKey, TValue>, options: StepOptions = {}): void {
+    this.graph.add({
+      kind: 'sink',
+      name: options.name ?? this.graph.generatedName('to'),
+      parents: [this.node],
+      topic: { kind: 'external', name: topic },
+      keySerde: serdes.key as AnySerde,
+      valueSerde: serdes.value as AnySerde,
+    });
+  }
+
+  /**
+   * Sends the stream through the internal topic `<applicationId>-<name>-repartition`, so that
+   * records with equal keys are processed by one task.
+   */
+  repartition(options: RepartitionOptions<TKey, TValue>): Stream<TKey, TValue> {
+    const suffix = `${options.name}-repartition`;
+    const topic = {
+      kind: 'internal' as const,
+      suffix,
+      ...(options.partitions === undefined ? {} : { partitions: options.partitions }),
+    };
+    const keySerde = options.serdes.key as AnySerde;
+    const valueSerde = options.serdes.value as AnySerde;
+    this.graph.add({
+      kind: 'sink',
+      name: `${suffix}-sink`,
+      parents: [this.node],
+      topic,
+      keySerde,
+      valueSerde,
+    });
+    this.graph.add({
+      kind: 'source',
+      name: `${suffix}-source`,
+      topics: [topic],
+      keySerde,
+      valueSerde,
+    });
+    return new Stream(this.graph, `${suffix}-source`, false);
+  }
+
+  /**
+   * Groups records by their key, for aggregation. When the key changed upstream (selectKey, map,
+   * flatMap, process), records are first repartitioned through an internal topic named after
+   * `options.name`; otherwise the stream is already partitioned by its key.
+   */
+  groupByKey(options: RepartitionOptions<TKey, TValue>): GroupedStream<TKey, TValue> {
+    return new GroupedStream(this.keyChanged ? this.repartition(options) : this, options);
+  }
+
+  /** `selectKey(selector)` followed by `groupByKey(options)`. */
+  groupBy<TNewKey>(
+    selector: (record: StreamRecord<TKey, TValue>) => TNewKey,
+    options: RepartitionOptions<TNewKey, TValue>,
+  ): GroupedStream<TNewKey, TValue> {
+    return this.selectKey(selector, { name: `${options.name}-key` }).groupByKey(options);
+  }
+
+  private step<TNewKey, TNewValue>(
+    description: string,
+    operator: Operator<TKey, TValue, TNewKey, TNewValue>,
+    options: StepOptions & { keyChanged: boolean },
+  ): Stream<TNewKey, TNewValue> {
+    const name = options.name ?? this.graph.generatedName(description);
+    // Stateless operators keep no per-task state, so one instance serves every task.
+    const shared = operator as AnyOperator;
+    this.graph.add({
+      kind: 'processor',
+      name,
+      parents: [this.node],
+      createOperator: () => shared,
+      description,
+    });
+    return new Stream(this.graph, name, this.keyChanged || options.keyChanged);
+  }
+}

@@ -1,0 +1,256 @@
+import type { OperatorContext } from '../api/operator.js';
+import { StreamRecord } from '../api/record.js';
+import type { AnyOperator, AnyRecord, GraphNode, SinkNode } from '../dsl/graph.js';
+import type { SerdeContext } from '../serdes/serde.js';
+import {
+  decide,
+  RecordFailedError,
+  type FailurePolicy,
+  type FailureStage,
+} from './failurePolicy.js';
+import type { RawRecord } from './rawRecord.js';
+import type { SubTopology, Topology } from './topology.js';
+
+/** A record a sink received, not yet serialized: serialization happens per batch at flush. */
+export interface PendingOutput {
+  readonly sink: SinkNode;
+  readonly topic: string;
+  readonly record: AnyRecord;
+  /** The input record it came from, for failure reporting. */
+  readonly source: RawRecord;
+}
+
+/** A record to send to the dead-letter topic. */
+export interface DeadLetter {
+  readonly raw: RawRecord;
+  readonly stage: FailureStage;
+  readonly error: unknown;
+  readonly taskId: string;
+}
+
+/** Something that can take a record: an operator node or a sink. */
+interface Receiver {
+  receive(record: AnyRecord): void | Promise<void>;
+}
+
+/**
+ * One partition of one sub-topology: the operator instances for that partition, and the loop
+ * that runs a batch of raw records through them. The chain of synchronous operators runs without
+ * a promise per record; an operator that returns a promise is awaited before the next record,
+ * which keeps per-partition order.
+ */
+export class Task {
+  readonly id: string;
+  readonly partition: number;
+  private readonly subTopology: SubTopology;
+  private readonly topology: Topology;
+  private readonly policy: FailurePolicy;
+  private readonly clock: () => number;
+  private readonly operators = new Map<string, AnyOperator>();
+  private readonly receivers = new Map<string, Receiver>();
+  private readonly sourceChildren = new Map<string, Receiver[]>();
+  private outputs: PendingOutput[] = [];
+  private deadLetters: DeadLetter[] = [];
+  private pending: Promise<void>[] = [];
+  private currentInput: RawRecord | undefined;
+  private maxTimestamp = Number.NEGATIVE_INFINITY;
+  /** Records skipped by a `continue` decision, per stage. */
+  readonly skipped = { deserialization: 0, processing: 0, production: 0 };
+
+  constructor(options: {
+    topology: Topology;
+    subTopology: SubTopology;
+    partition: number;
+    policy: FailurePolicy;
+    clock: () => number;
+  }) {
+    this.topology = options.topology;
+    this.subTopology = options.subTopology;
+    this.partition = options.partition;
+    this.policy = options.policy;
+    this.clock = options.clock;
+    this.id = `${this.subTopology.id}_${this.partition}`;
+    // Build receivers from the sinks upwards so each node's children exist before it does.
+    for (const node of [...this.subTopology.nodes].reverse()) {
+      this.build(node);
+    }
+  }
+
+  async init(): Promise<void> {
+    for (const [name, operator] of this.operators) {
+      await operator.init?.(this.contextFor(name));
+    }
+  }
+
+  /** Runs the records (all from `topic`, in offset order) through the operators. */
+  async processBatch(topic: string, records: readonly RawRecord[]): Promise<void> {
+    const source = this.subTopology.sources.get(topic);
+    const children = this.sourceChildren.get(source?.name ?? '');
+    if (source === undefined || children === undefined) {
+      throw new Error(`task ${this.id} does not read topic ${topic}`);
+    }
+    const keyContext: SerdeContext = { topic, isKey: true };
+    const valueContext: SerdeContext = { topic, isKey: false };
+    await source.keySerde.prepareDeserialize?.(
+      records.map((r) => r.key),
+      keyContext,
+    );
+    await source.valueSerde.prepareDeserialize?.(
+      records.map((r) => r.value),
+      valueContext,
+    );
+    for (const raw of records) {
+      let record: AnyRecord;
+      try {
+        record = StreamRecord.of({
+          key: source.keySerde.deserialize(raw.key, keyContext),
+          value: source.valueSerde.deserialize(raw.value, valueContext),
+          timestamp: raw.timestamp,
+          headers: raw.headers,
+          origin: { topic: raw.topic, partition: raw.partition, offset: raw.offset },
+        });
+      } catch (error) {
+        this.failed({ raw, stage: 'deserialization', error });
+        continue;
+      }
+      if (raw.timestamp > this.maxTimestamp) {
+        this.maxTimestamp = raw.timestamp;
+      }
+      this.currentInput = raw;
+      try {
+        for (const child of children) {
+          const result = child.receive(record);
+          if (result !== undefined) {
+            this.pending.push(result);
+          }
+        }
+        if (this.pending.length > 0) {
+          await this.settlePending();
+        }
+      } catch (error) {
+        if (error instanceof RecordFailedError) {
+          throw error;
+        }
+        this.failed({ raw, stage: 'processing', error });
+      }
+    }
+    this.currentInput = undefined;
+  }
+
+  /** Takes the records the sinks collected since the last call. */
+  takeOutputs(): PendingOutput[] {
+    const outputs = this.outputs;
+    this.outputs = [];
+    return outputs;
+  }
+
+  /** Takes the dead letters collected since the last call. */
+  takeDeadLetters(): DeadLetter[] {
+    const letters = this.deadLetters;
+    this.deadLetters = [];
+    return letters;
+  }
+
+  /** Applies the failure policy to a record that failed at `stage`; throws when it says `fail`. */
+  failed(failure: { raw: RawRecord; stage: FailureStage; error: unknown }): void {
+    const context = {
+      stage: failure.stage,
+      error: failure.error,
+      origin: {
+        topic: failure.raw.topic,
+        partition: failure.raw.partition,
+        offset: failure.raw.offset,
+      },
+      taskId: this.id,
+    };
+    switch (decide(this.policy, context)) {
+      case 'continue':
+        this.skipped[failure.stage] += 1;
+        return;
+      case 'deadLetter':
+        this.deadLetters.push({ ...failure, taskId: this.id });
+        return;
+      case 'fail':
+        throw new RecordFailedError(context);
+    }
+  }
+
+  async close(): Promise<void> {
+    // Stateless operators are shared between tasks and have no close.
+    for (const operator of this.operators.values()) {
+      await operator.close?.();
+    }
+  }
+
+  private async settlePending(): Promise<void> {
+    // An awaited operator may forward to another async operator: drain until quiet.
+    while (this.pending.length > 0) {
+      const batch = this.pending;
+      this.pending = [];
+      await Promise.all(batch);
+    }
+  }
+
+  private build(node: GraphNode): void {
+    switch (node.kind) {
+      case 'source':
+        this.sourceChildren.set(node.name, this.childReceivers(node.name));
+        return;
+      case 'sink':
+        this.receivers.set(node.name, this.sinkReceiver(node));
+        return;
+      case 'processor': {
+        const operator = node.createOperator();
+        this.operators.set(node.name, operator);
+        const context = this.contextFor(node.name);
+        this.receivers.set(node.name, { receive: (record) => operator.process(record, context) });
+        return;
+      }
+    }
+  }
+
+  private childReceivers(name: string): Receiver[] {
+    return this.topology.graph.childrenOf(name).map((child) => {
+      const receiver = this.receivers.get(child.name);
+      if (receiver === undefined) {
+        throw new Error(`node ${child.name} was not built before its parent ${name}`);
+      }
+      return receiver;
+    });
+  }
+
+  private contextFor(name: string): OperatorContext<unknown, unknown> {
+    const children = (): Receiver[] => this.childReceivers(name);
+    let cached: Receiver[] | undefined;
+    return {
+      taskId: this.id,
+      forward: (record) => {
+        cached ??= children();
+        for (const child of cached) {
+          const result = child.receive(record);
+          if (result !== undefined) {
+            this.pending.push(result);
+          }
+        }
+      },
+      streamTime: () => this.maxTimestamp,
+      wallClockTime: () => this.clock(),
+    };
+  }
+
+  private sinkReceiver(sink: SinkNode): Receiver {
+    return {
+      receive: (record) => {
+        const source = this.currentInput;
+        if (source === undefined) {
+          throw new Error(`sink ${sink.name} received a record outside of processing`);
+        }
+        const topic =
+          sink.topic.kind === 'dynamic'
+            ? sink.topic.choose(record)
+            : this.topology.topic(sink.topic);
+        this.outputs.push({ sink, topic, record, source });
+      },
+    };
+  }
+}

@@ -1,0 +1,77 @@
+import { DeserializationError, type Serde } from './serde.js';
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+function requireBytes(bytes: Uint8Array | null, serde: string): Uint8Array {
+  if (bytes === null) {
+    throw new DeserializationError(`${serde} cannot read a null (tombstone) payload`);
+  }
+  return bytes;
+}
+
+/**
+ * UTF-8 strings.
+ *
+ * @category Serdes
+ */
+export const stringSerde: Serde<string> = {
+  name: 'string',
+  serialize: (value) => encoder.encode(value),
+  deserialize: (bytes) => {
+    try {
+      return decoder.decode(requireBytes(bytes, 'string'));
+    } catch (error) {
+      if (error instanceof DeserializationError) {
+        throw error;
+      }
+      throw new DeserializationError('payload is not valid UTF-8', { cause: error });
+    }
+  },
+};
+
+/**
+ * Raw bytes, passed through.
+ *
+ * @category Serdes
+ */
+export const bytesSerde: Serde<Uint8Array> = {
+  name: 'bytes',
+  serialize: (value) => value,
+  deserialize: (bytes) => requireBytes(bytes, 'bytes'),
+};
+
+/**
+ * JSON text. The type parameter is the caller's promise about the shape; pair it with a
+ * validating `mapValues` when the producer is not trusted.
+ *
+ * @category Serdes
+ */
+export function jsonSerde<T>(): Serde<T> {
+  return {
+    name: 'json',
+    serialize: (value) => encoder.encode(JSON.stringify(value)),
+    deserialize: (bytes) => {
+      const text = stringSerde.deserialize(bytes, { topic: '', isKey: false });
+      try {
+        return JSON.parse(text) as T;
+      } catch (error) {
+        throw new DeserializationError('payload is not valid JSON', { cause: error });
+      }
+    },
+  };
+}
+
+/**
+ * Accepts Kafka nulls (tombstones, absent keys) as `null` around any serde.
+ *
+ * @category Serdes
+ */
+export function nullable<T>(inner: Serde<T>): Serde<T | null> {
+  return {
+    ...inner,
+    name: `nullable(${inner.name})`,
+    serialize: (value, context) => (value === null ? null : inner.serialize(value, context)),
+    deserialize: (bytes, context) => (bytes === null ? null : inner.deserialize(bytes, context)),
+  };
+}
