@@ -55,3 +55,5 @@ export {
   TestOutputTopic,
   type TestDriverOptions,
 } from './testing/testDriver.js';
+export { StreamJob, type StreamJobOptions } from './runtime/streamJob.js';
+export { JobLifecycle, InvalidTransitionError, type JobState } from './runtime/jobLifecycle.js';

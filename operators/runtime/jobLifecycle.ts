@@ -1,0 +1,64 @@
+/**
+ * The states of a running job, as in Kafka Streams' `KafkaStreams.State`:
+ *
+ * ```
+ * created ─▶ starting ─▶ running ⇄ rebalancing
+ *                │           │          │
+ *                ▼           ▼          ▼
+ *              failed ◀── stopping ◀────┘ ─▶ stopped
+ * ```
+ * Any state but `stopped` may go to `failed`; `stopping` is reachable from every live state.
+ *
+ * @category Runtime
+ */
+export type JobState =
+  'created' | 'starting' | 'running' | 'rebalancing' | 'stopping' | 'stopped' | 'failed';
+
+const allowed: Readonly<Record<JobState, readonly JobState[]>> = {
+  created: ['starting', 'stopping', 'failed'],
+  starting: ['running', 'rebalancing', 'stopping', 'failed'],
+  running: ['rebalancing', 'stopping', 'failed'],
+  rebalancing: ['running', 'stopping', 'failed'],
+  stopping: ['stopped', 'failed'],
+  stopped: [],
+  failed: ['stopping', 'stopped'],
+};
+
+/** A transition the state machine does not allow. @category Runtime */
+export class InvalidTransitionError extends Error {
+  override readonly name = 'InvalidTransitionError';
+}
+
+/**
+ * Holds the job's state and rejects transitions the diagram above does not have, so a bug in
+ * the runtime shows up as an error instead of a job in an impossible state.
+ *
+ * @category Runtime
+ */
+export class JobLifecycle {
+  private current: JobState = 'created';
+  private readonly listeners: ((to: JobState, from: JobState) => void)[] = [];
+
+  get state(): JobState {
+    return this.current;
+  }
+
+  canMoveTo(next: JobState): boolean {
+    return allowed[this.current].includes(next);
+  }
+
+  moveTo(next: JobState): void {
+    if (!this.canMoveTo(next)) {
+      throw new InvalidTransitionError(`a job cannot go from ${this.current} to ${next}`);
+    }
+    const previous = this.current;
+    this.current = next;
+    for (const listener of this.listeners) {
+      listener(next, previous);
+    }
+  }
+
+  onChange(listener: (to: JobState, from: JobState) => void): void {
+    this.listeners.push(listener);
+  }
+}

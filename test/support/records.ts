@@ -1,0 +1,110 @@
+import { createKafkaJs } from '../../operators/connectors/kafka/kafkajsClient.js';
+import { KafkajsStreamClient } from '../../operators/connectors/kafka/kafkajsStreamClient.js';
+import type { RawRecord } from '../../operators/runtime/rawRecord.js';
+import { RegistrySchemaCatalog } from '../../operators/serdes/avro/registrySchemaCatalog.js';
+import { createRegistryClient } from '../../operators/serdes/registryClient.js';
+import type { Serde } from '../../operators/index.js';
+import { connection, uniqueName } from './integration.js';
+
+export const client = new KafkajsStreamClient(
+  createKafkaJs(connection, { clientId: 'test-records' }),
+);
+export const schemas = new RegistrySchemaCatalog(createRegistryClient(connection.registry));
+
+/** Serializes and produces `values` to `topic` in batches of 5,000 (keys with `keySerde`). */
+export async function produceAll<TKey, TValue>(options: {
+  topic: string;
+  serdes: { key: Serde<TKey>; value: Serde<TValue> };
+  records: Iterable<{ key: TKey; value: TValue; timestamp?: number }>;
+}): Promise<number> {
+  const { topic, serdes } = options;
+  for (const serde of [serdes.key, serdes.value]) {
+    serde.configure?.({ schemas });
+  }
+  await serdes.key.prepareSerialize?.({ topic, isKey: true });
+  await serdes.value.prepareSerialize?.({ topic, isKey: false });
+  const producer = await client.producer();
+  let batch = [];
+  let count = 0;
+  try {
+    for (const record of options.records) {
+      batch.push({
+        topic,
+        key: serdes.key.serialize(record.key, { topic, isKey: true }),
+        value: serdes.value.serialize(record.value, { topic, isKey: false }),
+        timestamp: record.timestamp ?? Date.now(),
+        headers: {},
+      });
+      if (batch.length === 5_000) {
+        await producer.send(batch);
+        count += batch.length;
+        batch = [];
+      }
+    }
+    await producer.send(batch);
+    count += batch.length;
+  } finally {
+    await producer.close();
+  }
+  return count;
+}
+
+/** Reads `topic` from the beginning until `count` records arrived (or `timeoutMs` passed). */
+export async function readRaw(
+  topic: string,
+  count: number,
+  timeoutMs = 120_000,
+): Promise<RawRecord[]> {
+  const records: RawRecord[] = [];
+  const session = client.consumer({
+    groupId: uniqueName('reader'),
+    topics: [topic],
+    fromBeginning: true,
+    commitIntervalMs: 5_000,
+    concurrency: 4,
+  });
+  let done: () => void = () => undefined;
+  const finished = new Promise<void>((resolve) => {
+    done = resolve;
+  });
+  await session.start({
+    onBatch: (batch) => {
+      records.push(...batch.records);
+      if (records.length >= count) {
+        done();
+      }
+      return Promise.resolve();
+    },
+    onRebalancing: () => undefined,
+    onAssigned: () => Promise.resolve(),
+    onCrash: () => done(),
+  });
+  const timer = setTimeout(done, timeoutMs);
+  try {
+    await finished;
+  } finally {
+    clearTimeout(timer);
+    await session.stop();
+  }
+  return records;
+}
+
+/** Deserializes raw records with `serdes`. */
+export async function decodeAll<TKey, TValue>(
+  records: readonly RawRecord[],
+  serdes: { key: Serde<TKey>; value: Serde<TValue> },
+): Promise<{ key: TKey; value: TValue; record: RawRecord }[]> {
+  for (const serde of [serdes.key, serdes.value]) {
+    serde.configure?.({ schemas });
+  }
+  const topic = records[0]?.topic ?? '';
+  await serdes.value.prepareDeserialize?.(
+    records.map((r) => r.value),
+    { topic, isKey: false },
+  );
+  return records.map((record) => ({
+    key: serdes.key.deserialize(record.key, { topic, isKey: true }),
+    value: serdes.value.deserialize(record.value, { topic, isKey: false }),
+    record,
+  }));
+}
