@@ -26,7 +26,8 @@ export interface AvroSerdeOptions {
 // Confluent wire format: magic byte 0, the schema id as a 4-byte big-endian int, Avro binary.
 const magicByte = 0;
 const headerLength = 5;
-// avsc options shared by the serde and the type generator: unions decode to the plain value.
+// Unions decode to the plain value. avsc adds a type registry to the options object it is given,
+// so every forSchema call gets a copy.
 export const avscOptions = { wrapUnions: 'never' } as const;
 
 /**
@@ -63,7 +64,7 @@ class AvroSerdeImpl<TValue> {
   constructor(schema: AvroSchema<TValue>, strategy: SubjectNameStrategy) {
     this.schema = schema;
     this.strategy = strategy;
-    this.readerType = avro.Type.forSchema(schema.definition as avro.Schema, avscOptions);
+    this.readerType = avro.Type.forSchema(schema.definition as avro.Schema, { ...avscOptions });
     this.schemaText = JSON.stringify(schema.definition);
   }
 
@@ -155,7 +156,7 @@ class AvroSerdeImpl<TValue> {
       throw error; // the registry is unreachable: not the record's fault, so no DLQ
     }
     try {
-      const writerType = avro.Type.forSchema(JSON.parse(text) as avro.Schema, avscOptions);
+      const writerType = avro.Type.forSchema(JSON.parse(text) as avro.Schema, { ...avscOptions });
       this.readers.set(
         id,
         writerType.equals(this.readerType) ? 'same' : this.readerType.createResolver(writerType),

@@ -27,7 +27,7 @@ export function generateAvroTypeScript(options: {
   const constName = `${lowerFirst(rootType)}Schema`;
   const fullName = fullNameOf(root, undefined);
   return [
-    `// Generated from schemas/${options.file} by \`reelstream schemas generate\`. Do not edit:`,
+    `// Generated from ${options.file} by \`reelstream schemas generate\`. Do not edit:`,
     '// change the .avsc file and regenerate.',
     `import type { AvroSchema } from '${options.importFrom}';`,
     '',

@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 
 import { generateAvroTypeScript } from './avroTypeScript.js';
 
@@ -41,7 +41,7 @@ export function schemaModules(options: {
         outputFile: join(outputDir, file.replace(/\.avsc$/, '.ts')),
         source: generateAvroTypeScript({
           schema: schema as never,
-          file,
+          file: relative(dirname(dirname(options.operatorsIndex)), avscFile),
           importFrom: importFrom.startsWith('.') ? importFrom : `./${importFrom}`,
         }),
       };
