@@ -57,3 +57,15 @@ export {
 } from './testing/testDriver.js';
 export { StreamJob, type StreamJobOptions } from './runtime/streamJob.js';
 export { JobLifecycle, InvalidTransitionError, type JobState } from './runtime/jobLifecycle.js';
+export {
+  RequestClient,
+  RequestFailedError,
+  RequestTimeoutError,
+  type RequestClientOptions,
+} from './requestReply/requestClient.js';
+export {
+  requestErrorCodes,
+  requestHeaders,
+  type RequestErrorCode,
+} from './requestReply/protocol.js';
+export type { RequestHandler } from './requestReply/serveOperator.js';

@@ -18,6 +18,8 @@ export interface SourceNode {
   readonly topics: readonly TopicRef[];
   readonly keySerde: AnySerde;
   readonly valueSerde: AnySerde;
+  /** A request topic: a request that cannot be deserialized also gets an error reply. */
+  readonly answersBadRequests?: boolean;
 }
 
 export interface ProcessorNode {
@@ -28,6 +30,11 @@ export interface ProcessorNode {
   readonly createOperator: () => AnyOperator;
   /** One line for `describe()`, e.g. `mapValues`. */
   readonly description: string;
+  /**
+   * The operator's promises for one batch may run at the same time (request handlers that
+   * wait on I/O); by default each record's promise is awaited before the next record.
+   */
+  readonly concurrentWithinBatch?: boolean;
 }
 
 export interface SinkNode {

@@ -1,3 +1,7 @@
+import { headerText, requestHeaders } from '../requestReply/protocol.js';
+import { serveOperator, type RequestHandler } from '../requestReply/serveOperator.js';
+import { nullable } from '../serdes/basicSerdes.js';
+import type { Serde } from '../serdes/serde.js';
 import { Topology } from '../runtime/topology.js';
 import type { AnySerde } from './graph.js';
 import { PipelineGraph } from './graph.js';
@@ -37,6 +41,64 @@ export class Pipeline {
       valueSerde: serdes.value as AnySerde,
     });
     return new Stream<TKey, TValue>(this.graph, name, false);
+  }
+
+  /**
+   * Serves requests from `topic`: each request is answered on the topic named in its
+   * `reelstream.reply-to` header, with its correlation id, before its deadline. A handler that
+   * throws, a request that cannot be deserialized and a request past its deadline all get an
+   * error reply; none is silently dropped. Handlers of one batch run concurrently.
+   *
+   * @example
+   * ```ts
+   * pipeline.serve({
+   *   name: 'recommendations',
+   *   topic: 'rec.requests',
+   *   serdes: { key: stringSerde, request: avroSerde(recRequestSchema), reply: avroSerde(recReplySchema) },
+   *   handle: (request) => recommend(request),
+   * });
+   * ```
+   */
+  serve<TKey, TRequest, TReply>(options: {
+    readonly name: string;
+    readonly topic: string;
+    readonly serdes: {
+      readonly key: Serde<TKey>;
+      readonly request: Serde<TRequest>;
+      readonly reply: Serde<TReply>;
+    };
+    /** Requests may come without a key (`null`). */
+    readonly handle: RequestHandler<TKey | null, TRequest, TReply>;
+  }): void {
+    const source = `${options.name}-requests`;
+    this.graph.add({
+      kind: 'source',
+      name: source,
+      topics: [{ kind: 'external', name: options.topic }],
+      keySerde: nullable(options.serdes.key) as AnySerde,
+      valueSerde: options.serdes.request as AnySerde,
+      answersBadRequests: true,
+    });
+    const handler = serveOperator(options.handle);
+    this.graph.add({
+      kind: 'processor',
+      name: options.name,
+      parents: [source],
+      createOperator: () => handler,
+      description: 'serve requests',
+      concurrentWithinBatch: true,
+    });
+    this.graph.add({
+      kind: 'sink',
+      name: `${options.name}-replies`,
+      parents: [options.name],
+      topic: {
+        kind: 'dynamic',
+        choose: (record) => headerText(record.headers[requestHeaders.replyTo]) ?? '',
+      },
+      keySerde: nullable(options.serdes.key) as AnySerde,
+      valueSerde: nullable(options.serdes.reply) as AnySerde,
+    });
   }
 
   /** The DAG as text: sub-topologies, operators, sinks and internal topics (names resolved for `applicationId`). */

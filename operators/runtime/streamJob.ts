@@ -282,6 +282,7 @@ export class StreamJob {
       const outputs = await this.serializer.serialize(task.takeOutputs(), (output, error) =>
         task.failed({ raw: output.source, stage: 'processing', error }),
       );
+      outputs.push(...task.takeRawOutputs());
       await this.produce(task, outputs);
       this.counters.processed += batch.records.length;
     } catch (error) {

@@ -1,14 +1,16 @@
 import type { OperatorContext } from '../api/operator.js';
 import { StreamRecord } from '../api/record.js';
 import type { AnyOperator, AnyRecord, GraphNode, SinkNode } from '../dsl/graph.js';
+import { headerText, requestErrorCodes, requestHeaders } from '../requestReply/protocol.js';
 import type { SerdeContext } from '../serdes/serde.js';
 import {
   decide,
+  errorMessage,
   RecordFailedError,
   type FailurePolicy,
   type FailureStage,
 } from './failurePolicy.js';
-import type { RawRecord } from './rawRecord.js';
+import type { OutgoingRecord, RawRecord } from './rawRecord.js';
 import type { SubTopology, Topology } from './topology.js';
 
 /** A record a sink received, not yet serialized: serialization happens per batch at flush. */
@@ -52,7 +54,14 @@ export class Task {
   private outputs: PendingOutput[] = [];
   private deadLetters: DeadLetter[] = [];
   private pending: Promise<void>[] = [];
+  /** Promises of concurrent operators, awaited at the end of the batch. */
+  private concurrent: Promise<void>[] = [];
+  /** Records already serialized by the task itself (error replies to bad requests). */
+  private rawOutputs: OutgoingRecord[] = [];
   private currentInput: RawRecord | undefined;
+  /** The batch's records by offset, so late (concurrent) outputs find their input. */
+  private batchByOffset: Map<string, RawRecord> | undefined;
+  private readonly hasConcurrentNodes: boolean;
   private maxTimestamp = Number.NEGATIVE_INFINITY;
   /** Records skipped by a `continue` decision, per stage. */
   readonly skipped = { deserialization: 0, processing: 0, production: 0 };
@@ -70,6 +79,9 @@ export class Task {
     this.policy = options.policy;
     this.clock = options.clock;
     this.id = `${this.subTopology.id}_${this.partition}`;
+    this.hasConcurrentNodes = this.subTopology.nodes.some(
+      (n) => n.kind === 'processor' && n.concurrentWithinBatch === true,
+    );
     // Build receivers from the sinks upwards so each node's children exist before it does.
     for (const node of [...this.subTopology.nodes].reverse()) {
       this.build(node);
@@ -99,6 +111,9 @@ export class Task {
       records.map((r) => r.value),
       valueContext,
     );
+    if (this.hasConcurrentNodes) {
+      this.batchByOffset = new Map(records.map((r) => [r.offset, r]));
+    }
     for (const raw of records) {
       let record: AnyRecord;
       try {
@@ -110,6 +125,9 @@ export class Task {
           origin: { topic: raw.topic, partition: raw.partition, offset: raw.offset },
         });
       } catch (error) {
+        if (source.answersBadRequests === true) {
+          this.replyToBadRequest(raw, error);
+        }
         this.failed({ raw, stage: 'deserialization', error });
         continue;
       }
@@ -135,6 +153,20 @@ export class Task {
       }
     }
     this.currentInput = undefined;
+    if (this.concurrent.length > 0) {
+      const concurrent = this.concurrent;
+      this.concurrent = [];
+      await Promise.all(concurrent);
+      await this.settlePending();
+    }
+    this.batchByOffset = undefined;
+  }
+
+  /** Takes the records the task serialized itself since the last call. */
+  takeRawOutputs(): OutgoingRecord[] {
+    const outputs = this.rawOutputs;
+    this.rawOutputs = [];
+    return outputs;
   }
 
   /** Takes the records the sinks collected since the last call. */
@@ -182,6 +214,42 @@ export class Task {
     }
   }
 
+  /** Starts the operator on the record without making the next record wait for it. */
+  private runConcurrently(
+    operator: AnyOperator,
+    record: AnyRecord,
+    context: OperatorContext<unknown, unknown>,
+  ): undefined {
+    const raw = this.currentInput;
+    const result = operator.process(record, context);
+    if (result !== undefined && raw !== undefined) {
+      this.concurrent.push(
+        result.catch((error: unknown) => this.failed({ raw, stage: 'processing', error })),
+      );
+    }
+    return undefined;
+  }
+
+  /** An error reply for a request whose bytes cannot be read, when it says where to reply. */
+  private replyToBadRequest(raw: RawRecord, error: unknown): void {
+    const correlationId = headerText(raw.headers[requestHeaders.correlationId]);
+    const replyTo = headerText(raw.headers[requestHeaders.replyTo]);
+    if (correlationId === undefined || replyTo === undefined) {
+      return;
+    }
+    this.rawOutputs.push({
+      topic: replyTo,
+      key: raw.key,
+      value: null,
+      timestamp: this.clock(),
+      headers: {
+        [requestHeaders.correlationId]: correlationId,
+        [requestHeaders.errorCode]: requestErrorCodes.badRequest,
+        [requestHeaders.errorMessage]: errorMessage(error),
+      },
+    });
+  }
+
   private async settlePending(): Promise<void> {
     // An awaited operator may forward to another async operator: drain until quiet.
     while (this.pending.length > 0) {
@@ -203,7 +271,13 @@ export class Task {
         const operator = node.createOperator();
         this.operators.set(node.name, operator);
         const context = this.contextFor(node.name);
-        this.receivers.set(node.name, { receive: (record) => operator.process(record, context) });
+        if (node.concurrentWithinBatch === true) {
+          this.receivers.set(node.name, {
+            receive: (record) => this.runConcurrently(operator, record, context),
+          });
+        } else {
+          this.receivers.set(node.name, { receive: (record) => operator.process(record, context) });
+        }
         return;
       }
     }
@@ -241,7 +315,10 @@ export class Task {
   private sinkReceiver(sink: SinkNode): Receiver {
     return {
       receive: (record) => {
-        const source = this.currentInput;
+        const origin = record.origin;
+        const source =
+          (origin === undefined ? undefined : this.batchByOffset?.get(origin.offset)) ??
+          this.currentInput;
         if (source === undefined) {
           throw new Error(`sink ${sink.name} received a record outside of processing`);
         }

@@ -133,7 +133,7 @@ export class TestDriver {
         const outputs = await this.serializer.serialize(task.takeOutputs(), (output, error) => {
           task.failed({ raw: output.source, stage: 'processing', error });
         });
-        next.push(...outputs);
+        next.push(...outputs, ...task.takeRawOutputs());
         next.push(
           ...task.takeDeadLetters().map((letter) => deadLetterRecord(letter, this.deadLetterTopic)),
         );

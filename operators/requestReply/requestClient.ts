@@ -1,0 +1,271 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+
+import type { ConnectionConfig } from '../config/connectionConfig.js';
+import { createKafkaJs } from '../connectors/kafka/kafkajsClient.js';
+import { KafkajsStreamClient } from '../connectors/kafka/kafkajsStreamClient.js';
+import type {
+  ConsumerSession,
+  IncomingBatch,
+  RecordProducer,
+  StreamClient,
+} from '../connectors/kafka/streamClient.js';
+import type { OutgoingRecord } from '../runtime/rawRecord.js';
+import { RegistrySchemaCatalog } from '../serdes/avro/registrySchemaCatalog.js';
+import { createRegistryClient } from '../serdes/registryClient.js';
+import type { SchemaCatalog, Serde } from '../serdes/serde.js';
+import { headerText, requestHeaders } from './protocol.js';
+
+/**
+ * The server answered with an error reply (bad request, handler failure, deadline exceeded).
+ *
+ * @category Request/reply
+ */
+export class RequestFailedError extends Error {
+  override readonly name = 'RequestFailedError';
+  readonly code: string;
+
+  constructor(code: string, message: string) {
+    super(`${code}: ${message}`);
+    this.code = code;
+  }
+}
+
+/** No reply arrived within the request's timeout. @category Request/reply */
+export class RequestTimeoutError extends Error {
+  override readonly name = 'RequestTimeoutError';
+}
+
+/** @category Request/reply */
+export interface RequestClientOptions<TKey, TRequest, TReply> {
+  readonly connection: ConnectionConfig;
+  readonly requestTopic: string;
+  readonly serdes: {
+    readonly key: Serde<TKey>;
+    readonly request: Serde<TRequest>;
+    readonly reply: Serde<TReply>;
+  };
+  /**
+   * Where replies come back. Default: a topic of its own, `<requestTopic>.replies.<random>`,
+   * created at start and deleted at close, so replies never go to another client.
+   */
+  readonly replyTopic?: string;
+  readonly client?: StreamClient;
+  readonly schemas?: SchemaCatalog;
+}
+
+interface Waiting<TReply> {
+  readonly resolve: (reply: TReply) => void;
+  readonly reject: (error: Error) => void;
+  readonly timer: NodeJS.Timeout;
+}
+
+/**
+ * Sends requests to a serving pipeline and matches the replies. Thousands of requests can be in
+ * flight at once on one consumer: requests issued in the same tick go out in one produce call,
+ * replies are matched by correlation id, and a request that times out is forgotten at once, so
+ * a late or unmatched reply costs nothing but a counter.
+ *
+ * @example
+ * ```ts
+ * const client = await RequestClient.start({ connection, requestTopic: 'rec.requests', serdes });
+ * const reply = await client.request(request, { key: request.userId, timeoutMs: 200 });
+ * await client.close();
+ * ```
+ * @category Request/reply
+ */
+export class RequestClient<TKey, TRequest, TReply> {
+  private readonly options: RequestClientOptions<TKey, TRequest, TReply>;
+  private readonly client: StreamClient;
+  private readonly replyTopic: string;
+  private readonly ownsReplyTopic: boolean;
+  private readonly waiting = new Map<string, Waiting<TReply>>();
+  private queue: OutgoingRecord[] = [];
+  private queued: Waiting<TReply>[] = [];
+  private flushScheduled = false;
+  private producer: RecordProducer | undefined;
+  private consumer: ConsumerSession | undefined;
+  private readonly counters = { sent: 0, answered: 0, timedOut: 0, unmatchedReplies: 0 };
+
+  private constructor(options: RequestClientOptions<TKey, TRequest, TReply>) {
+    this.options = options;
+    this.client =
+      options.client ??
+      new KafkajsStreamClient(
+        createKafkaJs(options.connection, { clientId: 'reelstream-requests' }),
+      );
+    this.ownsReplyTopic = options.replyTopic === undefined;
+    this.replyTopic =
+      options.replyTopic ?? `${options.requestTopic}.replies.${randomBytes(6).toString('hex')}`;
+  }
+
+  static async start<TKey, TRequest, TReply>(
+    options: RequestClientOptions<TKey, TRequest, TReply>,
+  ): Promise<RequestClient<TKey, TRequest, TReply>> {
+    const client = new RequestClient(options);
+    await client.open();
+    return client;
+  }
+
+  /** Requests in flight, and what happened to the others so far. */
+  stats(): {
+    inFlight: number;
+    sent: number;
+    answered: number;
+    timedOut: number;
+    unmatchedReplies: number;
+  } {
+    return { inFlight: this.waiting.size, ...this.counters };
+  }
+
+  /** Sends one request; resolves with the reply, rejects on an error reply or after `timeoutMs`. */
+  request(payload: TRequest, options: { timeoutMs: number; key?: TKey }): Promise<TReply> {
+    const { serdes, requestTopic } = this.options;
+    const correlationId = randomUUID();
+    const record: OutgoingRecord = {
+      topic: requestTopic,
+      key:
+        options.key === undefined
+          ? null
+          : serdes.key.serialize(options.key, { topic: requestTopic, isKey: true }),
+      value: serdes.request.serialize(payload, { topic: requestTopic, isKey: false }),
+      timestamp: Date.now(),
+      headers: {
+        [requestHeaders.correlationId]: correlationId,
+        [requestHeaders.replyTo]: this.replyTopic,
+        [requestHeaders.deadline]: String(Date.now() + options.timeoutMs),
+      },
+    };
+    return new Promise<TReply>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        if (this.waiting.delete(correlationId)) {
+          this.counters.timedOut += 1;
+          reject(new RequestTimeoutError(`no reply within ${options.timeoutMs} ms`));
+        }
+      }, options.timeoutMs);
+      const entry = { resolve, reject, timer };
+      this.waiting.set(correlationId, entry);
+      this.queue.push(record);
+      this.queued.push(entry);
+      this.scheduleFlush();
+    });
+  }
+
+  /** Stops consuming replies, fails requests still waiting, deletes an own reply topic. */
+  async close(): Promise<void> {
+    for (const [id, entry] of this.waiting) {
+      clearTimeout(entry.timer);
+      entry.reject(new RequestTimeoutError('the client was closed'));
+      this.waiting.delete(id);
+    }
+    await this.consumer?.stop();
+    await this.producer?.close();
+    if (this.ownsReplyTopic) {
+      await this.client.deleteTopics([this.replyTopic]).catch(() => undefined);
+    }
+  }
+
+  private async open(): Promise<void> {
+    const { serdes, requestTopic } = this.options;
+    const schemas =
+      this.options.schemas ??
+      new RegistrySchemaCatalog(createRegistryClient(this.options.connection.registry));
+    for (const serde of [serdes.key, serdes.request, serdes.reply]) {
+      serde.configure?.({ schemas });
+    }
+    await serdes.key.prepareSerialize?.({ topic: requestTopic, isKey: true });
+    await serdes.request.prepareSerialize?.({ topic: requestTopic, isKey: false });
+    if (this.ownsReplyTopic) {
+      await this.client.ensureTopics([{ name: this.replyTopic, partitions: 1 }]);
+    }
+    this.producer = await this.client.producer();
+    this.consumer = this.client.consumer({
+      groupId: `reelstream-replies-${randomUUID()}`,
+      topics: [this.replyTopic],
+      fromBeginning: this.ownsReplyTopic,
+      commitIntervalMs: 5_000,
+      concurrency: 1,
+    });
+    // Requests may only go out once the reply consumer owns its partition.
+    await new Promise<void>((resolve, reject) => {
+      this.consumer
+        ?.start({
+          onBatch: (batch) => this.onReplies(batch),
+          onRebalancing: () => undefined,
+          onAssigned: () => {
+            resolve();
+            return Promise.resolve();
+          },
+          onCrash: (error) => reject(error instanceof Error ? error : new Error(String(error))),
+        })
+        .catch(reject);
+    });
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) {
+      return;
+    }
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      const records = this.queue;
+      const entries = this.queued;
+      this.queue = [];
+      this.queued = [];
+      const producer = this.producer;
+      if (producer === undefined) {
+        return;
+      }
+      producer.send(records).then(
+        () => {
+          this.counters.sent += records.length;
+        },
+        (error: unknown) => {
+          const failure = error instanceof Error ? error : new Error(String(error));
+          for (const entry of entries) {
+            clearTimeout(entry.timer);
+            entry.reject(failure);
+          }
+          for (const record of records) {
+            this.waiting.delete(headerText(record.headers[requestHeaders.correlationId]) ?? '');
+          }
+        },
+      );
+    });
+  }
+
+  private async onReplies(batch: IncomingBatch): Promise<void> {
+    const { serdes } = this.options;
+    const context = { topic: batch.topic, isKey: false };
+    await serdes.reply.prepareDeserialize?.(
+      batch.records.map((r) => r.value),
+      context,
+    );
+    for (const record of batch.records) {
+      const correlationId = headerText(record.headers[requestHeaders.correlationId]);
+      const entry = correlationId === undefined ? undefined : this.waiting.get(correlationId);
+      if (correlationId === undefined || entry === undefined) {
+        this.counters.unmatchedReplies += 1; // late (timed out) or not ours
+        continue;
+      }
+      this.waiting.delete(correlationId);
+      clearTimeout(entry.timer);
+      this.counters.answered += 1;
+      const errorCode = headerText(record.headers[requestHeaders.errorCode]);
+      if (errorCode !== undefined) {
+        entry.reject(
+          new RequestFailedError(
+            errorCode,
+            headerText(record.headers[requestHeaders.errorMessage]) ?? '',
+          ),
+        );
+        continue;
+      }
+      try {
+        entry.resolve(serdes.reply.deserialize(record.value, context));
+      } catch (error) {
+        entry.reject(error instanceof Error ? error : new Error(String(error)));
+      }
+    }
+  }
+}

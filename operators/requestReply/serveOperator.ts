@@ -1,0 +1,74 @@
+import type { Operator } from '../api/operator.js';
+import type { StreamRecord } from '../api/record.js';
+import { errorMessage } from '../runtime/failurePolicy.js';
+import {
+  headerText,
+  requestErrorCodes,
+  requestHeaders,
+  type RequestErrorCode,
+} from './protocol.js';
+
+/** A request handler: the reply, or a promise of it. Throwing sends an error reply. */
+export type RequestHandler<TKey, TRequest, TReply> = (
+  request: TRequest,
+  record: StreamRecord<TKey, TRequest>,
+) => TReply | Promise<TReply>;
+
+/**
+ * Answers each request record with a reply record (value `null` for an error reply) whose
+ * headers carry the correlation id and the reply topic; the reply sink routes it there.
+ * Requests without a reply topic or correlation id cannot be answered: they throw, so the
+ * failure policy sends them to the dead-letter topic.
+ */
+export function serveOperator<TKey, TRequest, TReply>(
+  handle: RequestHandler<TKey, TRequest, TReply>,
+): Operator<TKey, TRequest, TKey, TReply | null> {
+  return {
+    process(record, ctx) {
+      const correlationId = headerText(record.headers[requestHeaders.correlationId]);
+      const replyTo = headerText(record.headers[requestHeaders.replyTo]);
+      if (correlationId === undefined || replyTo === undefined) {
+        throw new Error('request has no reelstream.correlation-id or reelstream.reply-to header');
+      }
+      const answer = (
+        value: TReply | null,
+        error?: { code: RequestErrorCode; message: string },
+      ): void => {
+        ctx.forward(
+          record.withValue(value).withHeaders({
+            [requestHeaders.correlationId]: correlationId,
+            [requestHeaders.replyTo]: replyTo,
+            ...(error === undefined
+              ? {}
+              : {
+                  [requestHeaders.errorCode]: error.code,
+                  [requestHeaders.errorMessage]: error.message,
+                }),
+          }),
+        );
+      };
+      const deadline = Number(headerText(record.headers[requestHeaders.deadline]) ?? Infinity);
+      if (ctx.wallClockTime() > deadline) {
+        answer(null, {
+          code: requestErrorCodes.deadlineExceeded,
+          message: `arrived ${ctx.wallClockTime() - deadline} ms after its deadline`,
+        });
+        return;
+      }
+      const fail = (error: unknown): void =>
+        answer(null, { code: requestErrorCodes.handlerFailed, message: errorMessage(error) });
+      let reply: TReply | Promise<TReply>;
+      try {
+        reply = handle(record.value, record);
+      } catch (error) {
+        fail(error);
+        return;
+      }
+      if (reply instanceof Promise) {
+        return reply.then((value) => answer(value), fail);
+      }
+      answer(reply);
+      return;
+    },
+  };
+}
