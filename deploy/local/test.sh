@@ -10,6 +10,11 @@ step "lint (eslint, type-aware, zero warnings)"
 npx --no-install eslint --max-warnings 0 .
 step "typecheck (tsc --noEmit)"
 npx --no-install tsc --noEmit -p tsconfig.json
+step "type tests (tstyche)"
+npx --no-install tstyche
+step "generated schema types are up to date"
+node dist/jobs/cli/main.js schemas generate --check
+node dist/jobs/cli/main.js schemas generate --check --dir test/fixtures/schemas
 step "format check (prettier)"
 npx --no-install prettier --check . --log-level warn
 step "import cycles (dpdm)"

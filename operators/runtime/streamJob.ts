@@ -65,7 +65,7 @@ export class StreamJob {
   private readonly tasks = new Map<string, Task>();
   private producer: RecordProducer | undefined;
   private consumer: ConsumerSession | undefined;
-  private failure: unknown;
+  private failure: Error | undefined;
   private stopping: Promise<void> | undefined;
   private readonly counters = { processed: 0, produced: 0, deadLettered: 0 };
 
@@ -125,7 +125,7 @@ export class StreamJob {
           }
         },
         onAssigned: (assignment) => this.onAssigned(assignment),
-        onCrash: (error) => this.fail(error),
+        onCrash: (error) => void this.fail(error),
       });
     } catch (error) {
       await this.fail(error);
@@ -178,7 +178,7 @@ export class StreamJob {
     if (this.state === 'failed' || this.state === 'stopped') {
       return;
     }
-    this.failure = error;
+    this.failure = error instanceof Error ? error : new Error(String(error));
     this.logger.error({ err: error }, `job failed: ${errorMessage(error)}`);
     this.lifecycle.moveTo('failed');
     await this.stop();

@@ -179,14 +179,15 @@ class KafkajsConsumerSession implements ConsumerSession {
       autoCommitInterval: this.options.commitIntervalMs,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.options.concurrency,
-      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-        if (!isRunning() || isStale() || batch.messages.length === 0) {
+      eachBatch: async (payload) => {
+        const { batch } = payload;
+        if (!payload.isRunning() || payload.isStale() || batch.messages.length === 0) {
           return;
         }
         const records = batch.messages.map((m) => toRawRecord(batch.topic, batch.partition, m));
         await handlers.onBatch({ topic: batch.topic, partition: batch.partition, records });
-        resolveOffset(batch.lastOffset());
-        await heartbeat();
+        payload.resolveOffset(batch.lastOffset());
+        await payload.heartbeat();
       },
     });
   }
