@@ -1,0 +1,51 @@
+import { join } from 'node:path';
+
+import { runMeasured } from '../support/measuredProcess.js';
+import type { EngineResult, StatelessBenchJob } from './engine.js';
+
+interface ReelstreamReport {
+  readonly records: number;
+  readonly produced: number;
+  readonly firstToLastS: number;
+  readonly launchToFirstS: number;
+  readonly cpuSecondsFirstToLast: number;
+}
+
+function isReport(value: unknown): value is ReelstreamReport {
+  return (
+    typeof value === 'object' && value !== null && 'records' in value && 'firstToLastS' in value
+  );
+}
+
+/**
+ * Runs the bench topology on the reelstream runtime (bench/stateless/reelstreamMain.ts) in its
+ * own Node process, measured like the Kafka Streams JVM: one JavaScript thread, at-least-once,
+ * its own consumer group, from the beginning of the input.
+ */
+export async function runReelstream(job: StatelessBenchJob): Promise<EngineResult> {
+  const main = join(import.meta.dirname, 'reelstreamMain.ts');
+  const run = await runMeasured(process.execPath, ['--import', 'tsx', main], {
+    env: { ...process.env, REELSTREAM_BENCH_JOB: JSON.stringify(job) },
+    timeoutSeconds: job.timeoutSeconds + 60,
+  });
+  if (run.exitCode !== 0 || !isReport(run.result)) {
+    throw new Error(
+      `reelstream: the process exited with ${run.exitCode ?? run.signal ?? '?'} and no result\n` +
+        `${run.stdoutTail.slice(-1_500)}\n${run.stderrTail.slice(-1_500)}`,
+    );
+  }
+  const report = run.result;
+  return {
+    engine: 'reelstream',
+    records: report.records,
+    processingSeconds: report.firstToLastS,
+    endToEndSeconds: run.wallSeconds,
+    threads: job.settings.threads,
+    cpuSeconds: report.cpuSecondsFirstToLast,
+    ...(run.peakRssKb === undefined ? {} : { peakRssKb: run.peakRssKb }),
+    details: {
+      kept: report.produced,
+      'launch → first record (s)': Math.round(report.launchToFirstS * 1000) / 1000,
+    },
+  };
+}

@@ -1,0 +1,256 @@
+/**
+ * bench/stateless: a stateless map + filter + selectKey pipeline on ~200-byte Avro records, end
+ * to end through the broker, in Kafka Streams and in reelstream, on the same input, in one run.
+ *
+ *   node --import tsx bench/stateless/run.ts --records 1000000
+ *
+ * See bench/README.md for what it measures and the settings of each side.
+ */
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+
+import { Command, Option } from 'commander';
+import type { Admin } from 'kafkajs';
+
+import { connectionConfigFromEnv } from '../../operators/config/connectionConfig.js';
+import { createKafkaJs } from '../../operators/connectors/kafka/kafkajsClient.js';
+import { createRegistryClient } from '../../operators/serdes/registryClient.js';
+import { positiveInt } from '../support/flags.js';
+import { topicEndOffset } from '../support/topics.js';
+import type { EngineResult, StatelessBenchJob } from './engine.js';
+import { engineSettings, EngineUnavailableError } from './engine.js';
+import type { BenchEngine } from './input.js';
+import { benchEngines, inputSchemaFile, outputSchemaFile, prepareBench } from './input.js';
+import { buildKafkaStreamsApp, runKafkaStreams } from './kafkaStreamsSide.js';
+import { runReelstream } from './reelstreamSide.js';
+import { expectedKept } from './topology.js';
+
+interface RunFlags {
+  readonly records: number;
+  readonly engines: BenchEngine[];
+  readonly repeat: number;
+  readonly timeoutS: number;
+  readonly forceProduce: boolean;
+  readonly json?: string;
+}
+
+const runners: Readonly<Record<BenchEngine, (job: StatelessBenchJob) => Promise<EngineResult>>> = {
+  'kafka-streams': runKafkaStreams,
+  reelstream: runReelstream,
+};
+
+/** One row of the report: an engine's run, or why it did not run. */
+interface Row {
+  readonly engine: BenchEngine;
+  readonly result?: EngineResult;
+  readonly unavailable?: string;
+  readonly outputRecords?: number;
+  readonly expectedOutput: number;
+}
+
+async function main(): Promise<void> {
+  const flags = new Command('bench-stateless')
+    .description('stateless map + filter + selectKey: Kafka Streams vs reelstream')
+    .option('--records <n>', 'input records', positiveInt, 1_000_000)
+    .addOption(
+      new Option('--engines <list>', 'engines to run, comma-separated')
+        .default([...benchEngines])
+        .argParser((value) => parseEngines(value)),
+    )
+    .option('--repeat <n>', 'runs per engine', positiveInt, 1)
+    .option('--timeout-s <n>', 'give up on an engine run after this long', positiveInt, 600)
+    .option('--force-produce', 'produce the input again even when it is there', false)
+    .option('--json <file>', 'also write the results as JSON to this file')
+    .parse()
+    .opts<RunFlags>();
+  const log = (line: string): void => console.log(line);
+
+  if (flags.engines.includes('kafka-streams')) {
+    buildKafkaStreamsApp(log);
+  }
+  const connection = connectionConfigFromEnv();
+  const kafka = createKafkaJs(connection, { clientId: 'bench-stateless' });
+  const admin = kafka.admin();
+  await admin.connect();
+  const rows: Row[] = [];
+  try {
+    const prepared = await prepareBench({
+      kafka,
+      admin,
+      registry: createRegistryClient(connection.registry),
+      records: flags.records,
+      force: flags.forceProduce,
+      log,
+    });
+    const expectedOutput = expectedKept(flags.records);
+    log(
+      `input: ${flags.records} records in ${prepared.inputTopic}, ` +
+        `${prepared.avgValueBytes.toFixed(1)} bytes per value; ` +
+        `expected output ${expectedOutput} (${((100 * expectedOutput) / flags.records).toFixed(2)}% kept)`,
+    );
+    for (let round = 0; round < flags.repeat; round++) {
+      for (const engine of flags.engines) {
+        const outputTopic = prepared.outputTopics[engine];
+        const job: StatelessBenchJob = {
+          runId: `${Date.now()}-${randomBytes(3).toString('hex')}`,
+          records: flags.records,
+          inputTopic: prepared.inputTopic,
+          outputTopic,
+          inputSchemaId: prepared.inputSchemaId,
+          outputSchemaId: prepared.outputSchemaId,
+          inputSchemaFile,
+          outputSchemaFile,
+          connection,
+          settings: engineSettings,
+          timeoutSeconds: flags.timeoutS,
+        };
+        log(
+          `${engine}: running over ${flags.records} records ` +
+            `(load average ${loadavg()[0]?.toFixed(2) ?? '?'} on ${cpus().length} cores)…`,
+        );
+        const before = await topicEndOffset(admin, outputTopic);
+        try {
+          const result = await runners[engine](job);
+          const outputRecords = (await topicEndOffset(admin, outputTopic)) - before;
+          rows.push({ engine, result, outputRecords, expectedOutput });
+          log(`${engine}: ${formatRate(result.records / result.processingSeconds)} records/s`);
+        } catch (error) {
+          if (!(error instanceof EngineUnavailableError)) {
+            throw error;
+          }
+          log(`${engine}: skipped: ${error.message}`);
+          rows.push({ engine, unavailable: error.message, expectedOutput });
+        } finally {
+          await deleteRunGroups(admin, job.runId);
+        }
+      }
+    }
+  } finally {
+    await admin.disconnect();
+  }
+  printReport(rows);
+  if (flags.json !== undefined) {
+    writeFileSync(
+      flags.json,
+      JSON.stringify({ records: flags.records, settings: engineSettings, rows }, null, 2) + '\n',
+    );
+  }
+  const failed = rows.some(
+    (row) => row.result !== undefined && row.outputRecords !== row.expectedOutput,
+  );
+  process.exitCode = failed ? 1 : 0;
+}
+
+/** Removes the consumer groups a run left behind (their ids carry the run id). */
+async function deleteRunGroups(admin: Admin, runId: string): Promise<void> {
+  const { groups } = await admin.listGroups();
+  const leftovers = groups.map((group) => group.groupId).filter((id) => id.includes(runId));
+  if (leftovers.length > 0) {
+    await admin.deleteGroups(leftovers).catch(() => undefined);
+  }
+}
+
+function parseEngines(value: string): BenchEngine[] {
+  const engines = value.split(',').map((name) => name.trim());
+  const known: readonly string[] = benchEngines;
+  const unknown = engines.filter((name) => !known.includes(name));
+  if (unknown.length > 0) {
+    throw new Error(`unknown engine(s) ${unknown.join(', ')}; known: ${benchEngines.join(', ')}`);
+  }
+  return engines.filter((name): name is BenchEngine => known.includes(name));
+}
+
+function printReport(rows: readonly Row[]): void {
+  const header = [
+    'engine',
+    'records',
+    'seconds',
+    'records/s',
+    'records/s/core',
+    'records/CPU-s',
+    'e2e seconds',
+    'e2e records/s',
+    'peak RSS MiB',
+    'output check',
+  ];
+  const table = rows.map((row) => {
+    const result = row.result;
+    if (result === undefined) {
+      return [row.engine, 'n/a', 'n/a', 'n/a', 'n/a', 'n/a', 'n/a', 'n/a', 'n/a', 'n/a'];
+    }
+    const rate = result.records / result.processingSeconds;
+    return [
+      result.engine,
+      String(result.records),
+      result.processingSeconds.toFixed(2),
+      formatRate(rate),
+      formatRate(rate / result.threads),
+      result.cpuSeconds === undefined ? 'n/a' : formatRate(result.records / result.cpuSeconds),
+      result.endToEndSeconds.toFixed(2),
+      formatRate(result.records / result.endToEndSeconds),
+      result.peakRssKb === undefined ? 'n/a' : (result.peakRssKb / 1024).toFixed(0),
+      outputCheck(row),
+    ];
+  });
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...table.map((cells) => (cells[column] ?? '').length)),
+  );
+  const line = (cells: readonly string[]): string =>
+    cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ');
+  console.log('');
+  console.log(line(header));
+  console.log(line(widths.map((width) => '-'.repeat(width))));
+  for (const cells of table) {
+    console.log(line(cells));
+  }
+  for (const row of rows) {
+    if (row.result?.details !== undefined) {
+      const details = Object.entries(row.result.details)
+        .map(([name, value]) => `${name} ${value}`)
+        .join(', ');
+      console.log(`${row.result.engine}: ${details}`);
+    }
+  }
+  console.log(`ratio reelstream / Kafka Streams (records/s): ${ratio(rows)}`);
+  console.log(
+    `machine: ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; ` +
+      'the broker, the JVM and node share them (see bench/README.md)',
+  );
+}
+
+function outputCheck(row: Row): string {
+  if (row.outputRecords === undefined) {
+    return 'n/a';
+  }
+  const difference = row.outputRecords - row.expectedOutput;
+  if (difference === 0) {
+    return `ok (${row.outputRecords})`;
+  }
+  return difference > 0
+    ? `${row.outputRecords}: ${difference} duplicates`
+    : `${row.outputRecords}: ${-difference} MISSING`;
+}
+
+/** Best records/s of each engine, reelstream over Kafka Streams. */
+function ratio(rows: readonly Row[]): string {
+  const best = (engine: BenchEngine): number | undefined => {
+    const rates = rows
+      .filter((row) => row.engine === engine)
+      .flatMap((row) =>
+        row.result === undefined ? [] : [row.result.records / row.result.processingSeconds],
+      );
+    return rates.length === 0 ? undefined : Math.max(...rates);
+  };
+  const reelstream = best('reelstream');
+  const kafkaStreams = best('kafka-streams');
+  return reelstream === undefined || kafkaStreams === undefined
+    ? 'n/a'
+    : (reelstream / kafkaStreams).toFixed(2);
+}
+
+function formatRate(value: number): string {
+  return Math.round(value).toLocaleString('en-US');
+}
+
+await main();
