@@ -24,7 +24,11 @@ function isReport(value: unknown): value is ReelstreamReport {
  */
 export async function runReelstream(job: StatelessBenchJob): Promise<EngineResult> {
   const main = join(import.meta.dirname, 'reelstreamMain.ts');
-  const run = await runMeasured(process.execPath, ['--import', 'tsx', main], {
+  // REELSTREAM_BENCH_PROFILE=<dir> writes a V8 CPU profile of the run there (open it in
+  // Chrome DevTools or summarize it with bench/support/profileSummary.ts).
+  const profileDir = process.env['REELSTREAM_BENCH_PROFILE'];
+  const profile = profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
+  const run = await runMeasured(process.execPath, [...profile, '--import', 'tsx', main], {
     env: { ...process.env, REELSTREAM_BENCH_JOB: JSON.stringify(job) },
     timeoutSeconds: job.timeoutSeconds + 60,
   });
