@@ -17,7 +17,9 @@ export function schemasCommand(): Command {
     .action(async (options: { dir: string; check?: boolean }) => {
       const stale: string[] = [];
       for (const module of await formattedSchemaModules(options.dir)) {
-        const current = existsSync(module.outputFile) ? readFileSync(module.outputFile, 'utf8') : '';
+        const current = existsSync(module.outputFile)
+          ? readFileSync(module.outputFile, 'utf8')
+          : '';
         if (current === module.source) {
           continue;
         }
@@ -31,7 +33,9 @@ export function schemasCommand(): Command {
         process.stdout.write(`${options.check === true ? 'stale' : 'wrote'} ${file}\n`);
       }
       if (options.check === true && stale.length > 0) {
-        process.stderr.write('generated schema types are stale: run `reelstream schemas generate`\n');
+        process.stderr.write(
+          'generated schema types are stale: run `reelstream schemas generate`\n',
+        );
         process.exitCode = 1;
       }
     });
