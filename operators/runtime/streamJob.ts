@@ -139,6 +139,27 @@ export class StreamJob {
     return this.stopping;
   }
 
+  /**
+   * Stops the job gracefully on SIGTERM or SIGINT (flush, commit, leave the group); the
+   * handlers are removed once it has stopped. A second signal while stopping is ignored.
+   */
+  stopOnSignals(signals: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT']): void {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      this.logger.info({ signal }, 'signal received: stopping');
+      void this.stop();
+    };
+    for (const signal of signals) {
+      process.on(signal, onSignal);
+    }
+    this.lifecycle.onChange((to) => {
+      if (to === 'stopped') {
+        for (const signal of signals) {
+          process.off(signal, onSignal);
+        }
+      }
+    });
+  }
+
   /** Resolves when the job has stopped; rejects with the cause when it failed. */
   async whenStopped(): Promise<void> {
     await new Promise<void>((resolve) => {
