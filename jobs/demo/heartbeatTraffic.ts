@@ -17,10 +17,11 @@ export function* heartbeatTraffic(options: {
   users: number;
   videos: number;
   seed: number;
+  /** Event time of the first heartbeat; one every 50 ms after it. */
+  startTime: number;
 }): Generator<HeartbeatEvent> {
   const random = mulberry32(options.seed);
   const zipf = zipfSampler(options.videos, 1.1, random);
-  const start = Date.UTC(2026, 10, 24, 12);
   for (let i = 0; i < options.events; i++) {
     const user = Math.floor(random() * options.users);
     yield {
@@ -28,7 +29,7 @@ export function* heartbeatTraffic(options: {
       videoId: `video-${zipf()}`,
       sessionId: `session-${user}-${Math.floor(i / 4)}`,
       watchedMs: 10_000 * (1 + (i % 4)),
-      eventTime: start + i * 50,
+      eventTime: options.startTime + i * 50,
     };
   }
 }
