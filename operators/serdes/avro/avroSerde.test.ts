@@ -68,7 +68,7 @@ test('bad payloads raise deserialization errors that say what is wrong', async (
       () => serde.deserialize(bytes, context),
       (error: unknown) => {
         assert.ok(error instanceof errorClass, String(error));
-        assert.match((error).message, message);
+        assert.match(error.message, message);
         return true;
       },
     );
