@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 
 import { ReelstreamError } from '../../operators/index.js';
+import { lagCommand } from '../lag/lagCommand.js';
 import { demoCommand } from './demoCommand.js';
 import { schemasCommand } from './schemasCommand.js';
 import { stackCommand } from './stackCommand.js';
@@ -11,7 +12,8 @@ const program = new Command('reelstream')
   .showHelpAfterError()
   .addCommand(stackCommand())
   .addCommand(demoCommand())
-  .addCommand(schemasCommand());
+  .addCommand(schemasCommand())
+  .addCommand(lagCommand());
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,412 @@
+import { AssignerProtocol } from 'kafkajs';
+
+import { createKafkaJs } from '../../operators/connectors/kafka/kafkajsClient.js';
+import type { ConnectionConfig } from '../../operators/index.js';
+import { unreachableReason } from './brokerProbe.js';
+import { classifyKafkaError, LagError, lagErrorCodes } from './lagErrors.js';
+import type {
+  GroupOffsets,
+  GroupState,
+  LagSnapshot,
+  NextRecord,
+  PartitionOffsets,
+  PartitionOwner,
+} from './lagModel.js';
+import type { LagQuery, LagSource } from './lagSource.js';
+import { findNextRecord, type FetchedRecord } from './nextRecord.js';
+import { rawCluster, type RawBroker, type RawCluster, type RawGroup } from './kafkajsInternals.js';
+
+const latest = -1;
+const earliest = -2;
+const readUncommitted = 0;
+const readCommitted = 1;
+/** Enough for the first batch of a typical partition; Kafka returns the first batch whole anyway. */
+const fetchBytesPerPartition = 16 * 1024;
+
+/** Offsets of one topic-partition as the leader reports them. */
+interface LogOffsets {
+  logStart: number | null;
+  logEnd: number | null;
+  lastStable: number | null;
+}
+
+/**
+ * Reads consumer-group offsets with DESCRIBE-only requests, batched so a snapshot costs a fixed
+ * number of round trips however many groups and partitions there are: ListGroups per broker,
+ * FindCoordinator + OffsetFetch per group (in parallel), DescribeGroups per coordinator, one
+ * Metadata, three ListOffsets per leader (log start, high watermark, last stable offset) and one
+ * Fetch per leader for the records at the committed offsets.
+ */
+export class KafkaLagSource implements LagSource {
+  private readonly brokers: readonly string[];
+  private readonly cluster: RawCluster;
+  private connecting: Promise<void> | undefined;
+
+  constructor(config: ConnectionConfig) {
+    this.brokers = config.brokers;
+    this.cluster = rawCluster(createKafkaJs(config, { clientId: `${config.clientId}-lag` }));
+  }
+
+  async snapshot(query: LagQuery): Promise<LagSnapshot> {
+    try {
+      return await this.read(query);
+    } catch (error) {
+      throw classifyKafkaError(error, this.brokers);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.cluster.disconnect().catch(() => undefined);
+  }
+
+  private async read(query: LagQuery): Promise<LagSnapshot> {
+    this.connecting ??= this.connect();
+    await this.connecting;
+    const groupIds = await this.matchingGroups(query.groupPattern);
+    if (groupIds.length === 0) {
+      throw new LagError(
+        lagErrorCodes.groupNotFound,
+        query.groupPattern === undefined
+          ? 'the cluster has no consumer groups'
+          : `no consumer group matches ${query.groupPattern.source}`,
+      );
+    }
+    const [described, committed] = await Promise.all([
+      this.describeGroups(groupIds),
+      Promise.all(groupIds.map((groupId) => this.committedOffsets(groupId))),
+    ]);
+    const metadata = await this.cluster.metadata({ topics: [] });
+    const leaders = new Map<string, number>();
+    for (const t of metadata.topicMetadata) {
+      for (const p of t.partitionMetadata) {
+        leaders.set(tpKey(t.topic, p.partitionId), p.leader);
+      }
+    }
+
+    const groups = groupIds.map((groupId, i) => ({
+      groupId,
+      description: described.get(groupId),
+      committed: committed[i] ?? new Map<string, number | null>(),
+    }));
+    const wanted = new Set<string>();
+    for (const g of groups) {
+      for (const key of [...g.committed.keys(), ...assignedOwners(g.description).keys()]) {
+        if (query.topic === undefined || splitKey(key).topic === query.topic) {
+          wanted.add(key);
+        }
+      }
+    }
+    const logOffsets = await this.logOffsets([...wanted], leaders);
+    const takenAtMs = Date.now();
+    const nextRecords = await this.nextRecords(groups, logOffsets, leaders);
+
+    const result: GroupOffsets[] = groups.map((g) => {
+      const owners = assignedOwners(g.description);
+      const keys = new Set([...owners.keys(), ...g.committed.keys()]);
+      const partitions: PartitionOffsets[] = [...keys]
+        .filter((key) => wanted.has(key))
+        .map((key) => {
+          const { topic, partition } = splitKey(key);
+          const offsets = logOffsets.get(key);
+          const committedOffset = g.committed.get(key) ?? null;
+          return {
+            topic,
+            partition,
+            committedOffset,
+            logEndOffset: offsets?.logEnd ?? null,
+            lastStableOffset: offsets?.lastStable ?? null,
+            logStartOffset: offsets?.logStart ?? null,
+            nextRecord:
+              committedOffset === null ? undefined : nextRecords.get(`${key}@${committedOffset}`),
+            owner: owners.get(key) ?? null,
+          };
+        })
+        .sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
+      return {
+        groupId: g.groupId,
+        state: toGroupState(g.description?.state),
+        memberCount: g.description?.members.length ?? 0,
+        partitions,
+      };
+    });
+    return { takenAtMs, groups: result };
+  }
+
+  private async connect(): Promise<void> {
+    const reason = await unreachableReason(this.brokers, 3_000);
+    if (reason !== undefined) {
+      throw new LagError(lagErrorCodes.unreachable, `cannot reach Kafka: ${reason}`);
+    }
+    await this.cluster.connect();
+    await this.cluster.refreshMetadata();
+  }
+
+  /** Consumer groups (classic protocol type `consumer`, or none) whose id fully matches. */
+  private async matchingGroups(pattern: RegExp | undefined): Promise<string[]> {
+    const nodeIds = Object.keys(this.cluster.brokerPool.brokers);
+    const listed = await Promise.all(
+      nodeIds.map(async (nodeId) => (await this.cluster.findBroker({ nodeId })).listGroups()),
+    );
+    const ids = listed
+      .flatMap((r) => r.groups)
+      .filter((g) => g.protocolType === 'consumer' || g.protocolType === '')
+      .map((g) => g.groupId)
+      .filter((id) => pattern === undefined || fullMatch(pattern, id));
+    return [...new Set(ids)].sort();
+  }
+
+  /** DescribeGroups, one request per coordinator for all of its groups. */
+  private async describeGroups(groupIds: readonly string[]): Promise<Map<string, RawGroup>> {
+    const coordinators = await Promise.all(
+      groupIds.map(async (groupId) => ({
+        groupId,
+        coordinator: await this.cluster.findGroupCoordinator({ groupId }),
+      })),
+    );
+    const byNode = new Map<number, { broker: RawBroker; groupIds: string[] }>();
+    for (const { groupId, coordinator } of coordinators) {
+      const entry = byNode.get(coordinator.nodeId) ?? { broker: coordinator, groupIds: [] };
+      entry.groupIds.push(groupId);
+      byNode.set(coordinator.nodeId, entry);
+    }
+    const responses = await Promise.all(
+      [...byNode.values()].map(({ broker, groupIds: ids }) =>
+        broker.describeGroups({ groupIds: ids }),
+      ),
+    );
+    return new Map(responses.flatMap((r) => r.groups).map((g) => [g.groupId, g]));
+  }
+
+  /** Every committed offset of the group (OffsetFetch with no topic list means all topics). */
+  private async committedOffsets(groupId: string): Promise<Map<string, number | null>> {
+    const coordinator = await this.cluster.findGroupCoordinator({ groupId });
+    const { responses } = await coordinator.offsetFetch({ groupId, topics: [] });
+    const offsets = new Map<string, number | null>();
+    for (const t of responses) {
+      for (const p of t.partitions) {
+        const offset = Number(p.offset);
+        offsets.set(tpKey(t.topic, p.partition), offset >= 0 ? offset : null);
+      }
+    }
+    return offsets;
+  }
+
+  /**
+   * Log start, high watermark (read_uncommitted latest, what kafka-consumer-groups calls
+   * LOG-END-OFFSET) and last stable offset (read_committed latest) of each partition: three
+   * ListOffsets per leader. Partitions without a leader (deleted topics) get nulls.
+   */
+  private async logOffsets(
+    keys: readonly string[],
+    leaders: ReadonlyMap<string, number>,
+  ): Promise<Map<string, LogOffsets>> {
+    const result = new Map<string, LogOffsets>(
+      keys.map((k) => [k, { logStart: null, logEnd: null, lastStable: null }]),
+    );
+    const specs = [
+      { field: 'logStart', isolationLevel: readUncommitted, timestamp: earliest },
+      { field: 'logEnd', isolationLevel: readUncommitted, timestamp: latest },
+      { field: 'lastStable', isolationLevel: readCommitted, timestamp: latest },
+    ] as const;
+    const requests = [...byLeader(keys, leaders)].flatMap(([nodeId, byTopic]) =>
+      specs.map(async (spec) => {
+        const broker = await this.cluster.findBroker({ nodeId: String(nodeId) });
+        const { responses } = await broker.listOffsets({
+          isolationLevel: spec.isolationLevel,
+          topics: [...byTopic].map(([topic, partitions]) => ({
+            topic,
+            partitions: partitions.map((partition) => ({ partition, timestamp: spec.timestamp })),
+          })),
+        });
+        for (const t of responses) {
+          for (const p of t.partitions) {
+            const entry = result.get(tpKey(t.topic, p.partition));
+            if (entry !== undefined && p.errorCode === 0) {
+              entry[spec.field] = Number(p.offset);
+            }
+          }
+        }
+      }),
+    );
+    await Promise.all(requests);
+    return result;
+  }
+
+  /**
+   * The record each group will read next, fetched read_committed at its committed offset. One
+   * Fetch per leader per round; a partition appears once per request, so when groups sit at
+   * different offsets of the same partition each further offset goes into a further round. A
+   * failed fetch only loses the record timestamps (time lag then falls back to interpolation).
+   */
+  private async nextRecords(
+    groups: readonly { committed: ReadonlyMap<string, number | null> }[],
+    logOffsets: ReadonlyMap<string, LogOffsets>,
+    leaders: ReadonlyMap<string, number>,
+  ): Promise<Map<string, NextRecord | 'nothing-to-read'>> {
+    const offsetsByKey = new Map<string, Set<number>>();
+    for (const g of groups) {
+      for (const [key, committed] of g.committed) {
+        const logEnd = logOffsets.get(key)?.logEnd ?? null;
+        const logStart = logOffsets.get(key)?.logStart ?? null;
+        // Below the log start the fetch would fail with OFFSET_OUT_OF_RANGE (and kafkajs fails
+        // the whole request); there time lag is interpolated instead.
+        if (
+          committed !== null &&
+          logEnd !== null &&
+          logStart !== null &&
+          committed < logEnd &&
+          committed >= logStart
+        ) {
+          offsetsByKey.set(key, (offsetsByKey.get(key) ?? new Set()).add(committed));
+        }
+      }
+    }
+    const rounds: Map<string, number>[] = [];
+    for (const [key, offsets] of offsetsByKey) {
+      [...offsets].forEach((offset, i) => {
+        const round = rounds[i] ?? new Map<string, number>();
+        rounds[i] = round.set(key, offset);
+      });
+    }
+    const found = new Map<string, NextRecord | 'nothing-to-read'>();
+    for (const round of rounds) {
+      const requests = [...byLeader([...round.keys()], leaders)].map(async ([nodeId, byTopic]) => {
+        try {
+          const broker = await this.cluster.findBroker({ nodeId: String(nodeId) });
+          const response = await broker.fetch({
+            isolationLevel: readCommitted,
+            maxWaitTime: 0,
+            minBytes: 0,
+            maxBytes: 64 * 1024 * 1024,
+            topics: [...byTopic].map(([topic, partitions]) => ({
+              topic,
+              partitions: partitions.map((partition) => ({
+                partition,
+                fetchOffset: String(round.get(tpKey(topic, partition))),
+                maxBytes: fetchBytesPerPartition,
+              })),
+            })),
+          });
+          for (const t of response.responses) {
+            for (const p of t.partitions) {
+              const key = tpKey(t.topicName, p.partition);
+              const from = round.get(key);
+              if (from === undefined || p.errorCode !== 0) {
+                continue;
+              }
+              const next = findNextRecord(
+                {
+                  records: p.messages.map(toFetchedRecord),
+                  abortedTransactions: (p.abortedTransactions ?? []).map((a) => ({
+                    producerId: a.producerId,
+                    firstOffset: Number(a.firstOffset),
+                  })),
+                  lastStableOffset: Number(p.lastStableOffset),
+                },
+                from,
+              );
+              if (next !== undefined) {
+                found.set(`${key}@${from}`, next);
+              }
+            }
+          }
+        } catch {
+          // Time lag falls back to interpolation for these partitions.
+        }
+      });
+      await Promise.all(requests);
+    }
+    return found;
+  }
+}
+
+function toFetchedRecord(m: {
+  offset: string;
+  timestamp: string;
+  isControlRecord?: boolean;
+  key: Buffer | null;
+  batchContext?: { inTransaction: boolean; producerId: string };
+}): FetchedRecord {
+  const isControlRecord = m.isControlRecord === true;
+  return {
+    offset: Number(m.offset),
+    timestampMs: Number(m.timestamp),
+    isControlRecord,
+    // A control record's key is version (int16) then type (int16): 0 abort, 1 commit.
+    controlType:
+      isControlRecord && m.key !== null && m.key.length >= 4 ? m.key.readInt16BE(2) : undefined,
+    inTransaction: m.batchContext?.inTransaction ?? false,
+    producerId: m.batchContext?.producerId ?? '-1',
+  };
+}
+
+/** Which member owns which partition, from the consumer-protocol assignments. */
+function assignedOwners(group: RawGroup | undefined): Map<string, PartitionOwner> {
+  const owners = new Map<string, PartitionOwner>();
+  if (group === undefined || group.protocolType !== 'consumer') {
+    return owners;
+  }
+  for (const member of group.members) {
+    let assignment: Record<string, number[]> = {};
+    try {
+      assignment =
+        AssignerProtocol.MemberAssignment.decode(member.memberAssignment)?.assignment ?? {};
+    } catch {
+      // Not a consumer-protocol assignment (or empty during a rebalance): owns nothing.
+    }
+    for (const [topic, partitions] of Object.entries(assignment)) {
+      for (const partition of partitions) {
+        owners.set(tpKey(topic, partition), {
+          consumerId: member.memberId,
+          clientId: member.clientId,
+          host: member.clientHost,
+        });
+      }
+    }
+  }
+  return owners;
+}
+
+const groupStates: readonly GroupState[] = [
+  'Stable',
+  'PreparingRebalance',
+  'CompletingRebalance',
+  'Empty',
+  'Dead',
+];
+
+function toGroupState(state: string | undefined): GroupState {
+  return groupStates.find((s) => s === state) ?? 'Unknown';
+}
+
+function fullMatch(pattern: RegExp, value: string): boolean {
+  return new RegExp(`^(?:${pattern.source})$`, pattern.flags.replace(/[gy]/g, '')).test(value);
+}
+
+function tpKey(topic: string, partition: number): string {
+  return `${topic}\u0000${partition}`;
+}
+
+function splitKey(key: string): { topic: string; partition: number } {
+  const at = key.lastIndexOf('\u0000');
+  return { topic: key.slice(0, at), partition: Number(key.slice(at + 1)) };
+}
+
+/** Partition keys grouped by leader node, then by topic. Keys without a leader are left out. */
+function byLeader(
+  keys: readonly string[],
+  leaders: ReadonlyMap<string, number>,
+): Map<number, Map<string, number[]>> {
+  const grouped = new Map<number, Map<string, number[]>>();
+  for (const key of keys) {
+    const leader = leaders.get(key);
+    if (leader === undefined || leader < 0) {
+      continue;
+    }
+    const { topic, partition } = splitKey(key);
+    const byTopic = grouped.get(leader) ?? new Map<string, number[]>();
+    byTopic.set(topic, [...(byTopic.get(topic) ?? []), partition]);
+    grouped.set(leader, byTopic);
+  }
+  return grouped;
+}

@@ -1,0 +1,109 @@
+import type { Kafka } from 'kafkajs';
+
+/**
+ * The slice of kafkajs's internal cluster and broker API that `reelstream lag` uses, typed here
+ * because kafkajs does not export it. The admin client cannot do what lag monitoring needs:
+ * ListOffsets with isolation level read_committed (the last stable offset), one ListOffsets per
+ * broker for all partitions instead of two per topic, and a raw Fetch at an arbitrary offset
+ * without joining a group (kafkajs has no `assign()`). Confined to this file; checked against
+ * kafkajs 2.2.4.
+ */
+export interface RawBroker {
+  metadata(topics: string[]): Promise<RawMetadata>;
+  listGroups(): Promise<{ groups: { groupId: string; protocolType: string }[] }>;
+  describeGroups(request: { groupIds: string[] }): Promise<{ groups: RawGroup[] }>;
+  offsetFetch(request: { groupId: string; topics: [] }): Promise<{
+    responses: { topic: string; partitions: { partition: number; offset: string }[] }[];
+  }>;
+  listOffsets(request: {
+    isolationLevel: number;
+    topics: { topic: string; partitions: { partition: number; timestamp: number }[] }[];
+  }): Promise<{
+    responses: {
+      topic: string;
+      partitions: { partition: number; errorCode: number; offset: string }[];
+    }[];
+  }>;
+  fetch(request: {
+    isolationLevel: number;
+    maxWaitTime: number;
+    minBytes: number;
+    maxBytes: number;
+    topics: {
+      topic: string;
+      partitions: { partition: number; fetchOffset: string; maxBytes: number }[];
+    }[];
+  }): Promise<{ responses: { topicName: string; partitions: RawFetchPartition[] }[] }>;
+}
+
+export interface RawMetadata {
+  brokers: { nodeId: number; host: string; port: number }[];
+  topicMetadata: {
+    topic: string;
+    topicErrorCode: number;
+    partitionMetadata: { partitionId: number; leader: number; partitionErrorCode: number }[];
+  }[];
+}
+
+export interface RawGroup {
+  errorCode: number;
+  groupId: string;
+  state: string;
+  protocolType: string;
+  members: {
+    memberId: string;
+    clientId: string;
+    clientHost: string;
+    memberAssignment: Buffer;
+  }[];
+}
+
+export interface RawFetchPartition {
+  partition: number;
+  errorCode: number;
+  highWatermark: string;
+  lastStableOffset: string;
+  abortedTransactions: { producerId: string; firstOffset: string }[] | null;
+  messages: RawFetchedMessage[];
+}
+
+export interface RawFetchedMessage {
+  offset: string;
+  timestamp: string;
+  isControlRecord?: boolean;
+  key: Buffer | null;
+  batchContext?: { inTransaction: boolean; producerId: string };
+}
+
+export interface RawCluster {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  refreshMetadata(): Promise<void>;
+  metadata(options: { topics: string[] }): Promise<RawMetadata>;
+  findBroker(options: { nodeId: string }): Promise<RawBroker>;
+  findGroupCoordinator(options: { groupId: string }): Promise<RawBroker & { nodeId: number }>;
+  brokerPool: { brokers: Record<string, unknown> };
+}
+
+type CreateCluster = (options: {
+  metadataMaxAge: number;
+  allowAutoTopicCreation: boolean;
+}) => RawCluster;
+
+/**
+ * A new cluster connection built by the Kafka client's own private factory, so it carries exactly
+ * the brokers, SASL, TLS and timeouts `createKafkaJs` configured.
+ */
+export function rawCluster(kafka: Kafka): RawCluster {
+  const symbol = Object.getOwnPropertySymbols(kafka).find(
+    (s) => s.description === 'private:Kafka:createCluster',
+  );
+  const factory: unknown = symbol === undefined ? undefined : Reflect.get(kafka, symbol);
+  if (typeof factory !== 'function') {
+    throw new Error('kafkajs internals changed: Kafka has no private createCluster (want 2.2.x)');
+  }
+  return (factory as CreateCluster).call(kafka, {
+    metadataMaxAge: 0,
+    allowAutoTopicCreation: false,
+  });
+}

@@ -1,0 +1,111 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+import { connection } from '../support/integration.js';
+
+const root = join(import.meta.dirname, '..', '..');
+const cli = join(root, 'dist', 'jobs', 'cli', 'main.js');
+
+/** `reelstream lag ...args` from the build, against the test cluster. */
+export function reelstreamLag(args: readonly string[]): {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+} {
+  const result = spawnSync(process.execPath, [cli, 'lag', ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, REELSTREAM_BROKERS: connection.brokers.join(',') },
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** The subset of `reelstream lag --json` these tests read. */
+export interface LagJson {
+  status: string;
+  groups: {
+    group: string;
+    state: string;
+    status: string;
+    reason: string;
+    partitions: {
+      topic: string;
+      partition: number;
+      committedOffset: number | null;
+      logEndOffset: number | null;
+      lag: number | null;
+      effectiveLag: number | null;
+      timeLagSeconds: number | null;
+      timeLagSource: string | null;
+      consumerId: string | null;
+      status: string;
+      reason: string;
+    }[];
+  }[];
+}
+
+/** A regular expression that matches exactly the groups whose id starts with `prefix`. */
+export function prefixPattern(prefix: string): string {
+  return `${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}.*`;
+}
+
+/**
+ * Apache Kafka's own jars as the local stack fetched them: the version pinned in
+ * deploy/local/kafka/pom.xml, under REELSTREAM_CACHE_DIR / REELSTREAM_HOME / ~/.cache/reelstream.
+ */
+export function kafkaLibs(): string | undefined {
+  const pom = readFileSync(join(root, 'deploy', 'local', 'kafka', 'pom.xml'), 'utf8');
+  const version = /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(pom)?.[1];
+  const cache =
+    process.env['REELSTREAM_CACHE_DIR'] ??
+    process.env['REELSTREAM_HOME'] ??
+    join(homedir(), '.cache', 'reelstream');
+  const libs = join(cache, `kafka-${version ?? 'unknown'}`, 'libs');
+  return version !== undefined && existsSync(libs) ? libs : undefined;
+}
+
+/** One row of `kafka-consumer-groups.sh --describe`, cells as printed. */
+export interface KafkaToolRow {
+  group: string;
+  topic: string;
+  partition: string;
+  currentOffset: string;
+  logEndOffset: string;
+  lag: string;
+  consumerId: string;
+}
+
+/** Runs Kafka's ConsumerGroupCommand --describe for the groups and parses its rows. */
+export function kafkaConsumerGroupsDescribe(
+  libs: string,
+  groups: readonly string[],
+): KafkaToolRow[] {
+  const output = execFileSync(
+    'java',
+    [
+      '-cp',
+      join(libs, '*'),
+      'org.apache.kafka.tools.consumer.group.ConsumerGroupCommand',
+      '--bootstrap-server',
+      connection.brokers.join(','),
+      '--describe',
+      ...groups.flatMap((g) => ['--group', g]),
+    ],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const wanted = new Set(groups);
+  return output
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/))
+    .filter((cells) => cells.length >= 9 && wanted.has(cells[0] ?? ''))
+    .map((cells) => ({
+      group: cells[0] ?? '',
+      topic: cells[1] ?? '',
+      partition: cells[2] ?? '',
+      currentOffset: cells[3] ?? '',
+      logEndOffset: cells[4] ?? '',
+      lag: cells[5] ?? '',
+      consumerId: cells[6] ?? '',
+    }));
+}
