@@ -20,6 +20,8 @@ import type { BatchOperation, BytesKeyValueStore, RangeBounds } from '../keyValu
 export class RocksDbStore implements BytesKeyValueStore {
   readonly path: string;
   private readonly db: RocksDb;
+  // The native binding crashes the process (SIGSEGV) on use after close: guard every call.
+  private closed = false;
 
   private constructor(path: string, db: RocksDb) {
     this.path = path;
@@ -38,9 +40,10 @@ export class RocksDbStore implements BytesKeyValueStore {
     return new RocksDbStore(path, db);
   }
 
-  get(key: Uint8Array): Promise<Uint8Array | undefined> {
+  async get(key: Uint8Array): Promise<Uint8Array | undefined> {
+    this.assertOpen();
     return new Promise((resolve, reject) => {
-      this.db.get(key, { asBuffer: true }, (error, value) => {
+      this.db.get(asBuffer(key), { asBuffer: true }, (error, value) => {
         if (error === undefined || error === null) {
           resolve(value);
         } else if (/NotFound/i.test(error.message)) {
@@ -52,27 +55,35 @@ export class RocksDbStore implements BytesKeyValueStore {
     });
   }
 
-  put(key: Uint8Array, value: Uint8Array): Promise<void> {
-    return settle((done) => this.db.put(key, value, done));
+  async put(key: Uint8Array, value: Uint8Array): Promise<void> {
+    this.assertOpen();
+    return settle((done) => this.db.put(asBuffer(key), asBuffer(value), done));
   }
 
-  delete(key: Uint8Array): Promise<void> {
-    return settle((done) => this.db.del(key, done));
+  async delete(key: Uint8Array): Promise<void> {
+    this.assertOpen();
+    return settle((done) => this.db.del(asBuffer(key), done));
   }
 
-  batch(operations: readonly BatchOperation[]): Promise<void> {
+  async batch(operations: readonly BatchOperation[]): Promise<void> {
+    this.assertOpen();
     const native = operations.map((op) =>
       op.type === 'put'
-        ? { type: 'put' as const, key: op.key, value: op.value }
-        : { type: 'del' as const, key: op.key },
+        ? { type: 'put' as const, key: asBuffer(op.key), value: asBuffer(op.value) }
+        : { type: 'del' as const, key: asBuffer(op.key) },
     );
     return settle((done) => this.db.batch(native, done));
   }
 
   async *range(bounds: RangeBounds = {}): AsyncIterable<readonly [Uint8Array, Uint8Array]> {
+    this.assertOpen();
+    // The binding treats an empty bound as no bound; no key is below the empty key.
+    if (bounds.lt?.length === 0) {
+      return;
+    }
     const iterator = this.db.iterator({
-      ...(bounds.gte === undefined ? {} : { gte: bounds.gte }),
-      ...(bounds.lt === undefined ? {} : { lt: bounds.lt }),
+      ...(bounds.gte === undefined ? {} : { gte: asBuffer(bounds.gte) }),
+      ...(bounds.lt === undefined ? {} : { lt: asBuffer(bounds.lt) }),
       ...(bounds.limit === undefined ? {} : { limit: bounds.limit }),
       reverse: bounds.reverse ?? false,
       keyAsBuffer: true,
@@ -101,9 +112,24 @@ export class RocksDbStore implements BytesKeyValueStore {
     }
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
+    this.assertOpen();
+    this.closed = true;
     return settle((done) => this.db.close(done));
   }
+
+  private assertOpen(): void {
+    if (this.closed) {
+      throw new Error(`RocksDB store ${this.path} is closed`);
+    }
+  }
+}
+
+/** The binding stringifies anything that is not a Buffer: wrap plain Uint8Arrays, no copy. */
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes)
+    ? bytes
+    : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 function settle(call: (done: (error: Error | undefined | null) => void) => void): Promise<void> {
