@@ -113,14 +113,14 @@ test(`${concurrent} concurrent requests are each answered once; a throwing handl
       },
     ]);
     await producer.close();
-    const [errorReply] = await readRaw(replyTopic, 1, 30_000);
+    const [errorReply] = await readRaw(replyTopic, 1, { timeoutMs: 30_000 });
     assert.equal(String(errorReply?.headers[requestHeaders.correlationId]), 'bad-1');
     assert.equal(
       String(errorReply?.headers[requestHeaders.errorCode]),
       requestErrorCodes.badRequest,
     );
     assert.equal(errorReply?.value, null);
-    const [letter] = await readRaw(job.deadLetterTopic, 1, 30_000);
+    const [letter] = await readRaw(job.deadLetterTopic, 1, { timeoutMs: 30_000 });
     assert.equal(Buffer.from(letter?.value ?? []).toString(), '{not json');
     assert.equal(job.state, 'running');
   } finally {

@@ -76,7 +76,7 @@ test('malformed, unknown-schema and incompatible records go to the DLQ with thei
       topic: input,
       key: Buffer.from(key),
       value,
-      timestamp: 1_000 + i,
+      timestamp: Date.now(),
       headers: { seq: String(i) },
     });
   }
@@ -98,8 +98,8 @@ test('malformed, unknown-schema and incompatible records go to the DLQ with thei
   });
   await job.start();
   try {
-    const good = await readRaw(output, total - 13, 60_000);
-    const letters = await readRaw(job.deadLetterTopic, 13, 60_000);
+    const good = await readRaw(output, total - 13, { timeoutMs: 60_000 });
+    const letters = await readRaw(job.deadLetterTopic, 13, { timeoutMs: 60_000 });
     await waitFor(() => job.stats().processed === total, 'all input to be processed');
     assert.equal(job.state, 'running', 'the job keeps running');
     assert.equal(good.length, total - 13);
@@ -139,7 +139,7 @@ test('malformed, unknown-schema and incompatible records go to the DLQ with thei
       assert.equal(letter.errorClass, expectedClass, `record ${letter.seq}: ${letter.message}`);
     }
     // The origin in the headers points at the bad record itself.
-    const origins = await readRaw(input, total, 60_000);
+    const origins = await readRaw(input, total, { timeoutMs: 60_000 });
     for (const letter of bad) {
       const at = origins.find(
         (r) => r.partition === letter.partition && r.offset === letter.offset,

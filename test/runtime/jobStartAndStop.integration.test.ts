@@ -28,7 +28,7 @@ test('SIGTERM stops a job gracefully: it commits its offsets, leaves the group a
       topic: input,
       key: Buffer.from(`k${i}`),
       value: Buffer.from(`v${i}`),
-      timestamp: i,
+      timestamp: Date.now(),
       headers: {},
     })),
   );

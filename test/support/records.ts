@@ -49,13 +49,18 @@ export async function produceAll<TKey, TValue>(options: {
   return count;
 }
 
-/** Reads `topic` from the beginning until `count` records arrived (or `timeoutMs` passed). */
+/**
+ * Reads `topic` from the beginning until `count` records arrived (or `timeoutMs` passed). With
+ * `identity`, until `count` distinct records arrived, so duplicates cannot end the wait early.
+ */
 export async function readRaw(
   topic: string,
   count: number,
-  timeoutMs = 120_000,
+  options: { timeoutMs?: number; identity?: (record: RawRecord) => string } = {},
 ): Promise<RawRecord[]> {
+  const timeoutMs = options.timeoutMs ?? 120_000;
   const records: RawRecord[] = [];
+  const distinct = new Set<string>();
   const session = client.consumer({
     groupId: uniqueName('reader'),
     topics: [topic],
@@ -70,7 +75,12 @@ export async function readRaw(
   await session.start({
     onBatch: (batch) => {
       records.push(...batch.records);
-      if (records.length >= count) {
+      if (options.identity !== undefined) {
+        for (const record of batch.records) {
+          distinct.add(options.identity(record));
+        }
+      }
+      if ((options.identity === undefined ? records.length : distinct.size) >= count) {
         done();
       }
       return Promise.resolve();
