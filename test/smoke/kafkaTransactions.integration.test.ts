@@ -103,8 +103,18 @@ test('Kafka transactions: offsets sent inside a transaction commit with it, and 
       topics: [{ topic: input, partitions: [{ partition: 0, offset: '2' }] }],
     });
     await committedTxn.commit();
-    const afterCommit = await admin.fetchOffsets({ groupId, topics: [input] });
-    assert.equal(afterCommit[0]?.partitions[0]?.offset, '2');
+    // EndTxn returns before the coordinator has written the commit markers into
+    // __consumer_offsets; the offset becomes visible to OffsetFetch a moment later.
+    let committedOffset: string | undefined;
+    const deadline = Date.now() + 15_000;
+    while (committedOffset !== '2' && Date.now() < deadline) {
+      const afterCommit = await admin.fetchOffsets({ groupId, topics: [input] });
+      committedOffset = afterCommit[0]?.partitions[0]?.offset;
+      if (committedOffset !== '2') {
+        await sleep(100);
+      }
+    }
+    assert.equal(committedOffset, '2');
   } finally {
     await admin.disconnect();
     await producer.disconnect();
