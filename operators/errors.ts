@@ -32,6 +32,10 @@ export const errorCodes = {
   invalidConfig: 'INVALID_CONFIG',
   /** A broker or the schema registry could not be reached in time. */
   unreachable: 'UNREACHABLE',
+  /** Authentication failed, or an ACL denies the operation. */
+  notAuthorized: 'NOT_AUTHORIZED',
+  /** A consumer group that was asked for does not exist. */
+  groupNotFound: 'GROUP_NOT_FOUND',
 } as const;
 
 /** @category Errors */

@@ -1,28 +1,24 @@
-/**
- * Stable codes for what `reelstream lag` can fail on. They mirror {@link ReelstreamError}'s
- * shape (code, retriable, cause); the codes are this command's own because operators/errors.ts
- * has no group or authorization codes yet.
- */
+import { errorCodes, ReelstreamError } from '../../operators/index.js';
+
+/** The project's error codes that `reelstream lag` fails with (see operators/errors.ts). */
 export const lagErrorCodes = {
   /** No consumer group matched the query. Exit code 3. */
-  groupNotFound: 'LAG_GROUP_NOT_FOUND',
+  groupNotFound: errorCodes.groupNotFound,
   /** No broker answered (bad address, down, TLS mismatch, timeout). Exit code 4. */
-  unreachable: 'LAG_UNREACHABLE',
+  unreachable: errorCodes.unreachable,
   /** Authentication failed or a DESCRIBE permission is missing. Exit code 4. */
-  notAuthorized: 'LAG_NOT_AUTHORIZED',
+  notAuthorized: errorCodes.notAuthorized,
 } as const;
 
 export type LagErrorCode = (typeof lagErrorCodes)[keyof typeof lagErrorCodes];
 
-export class LagError extends Error {
+/** A failure of `reelstream lag`: a {@link ReelstreamError} with one of {@link lagErrorCodes}. */
+export class LagError extends ReelstreamError {
   override readonly name = 'LagError';
-  readonly code: LagErrorCode;
-  readonly retriable: boolean;
+  declare readonly code: LagErrorCode;
 
   constructor(code: LagErrorCode, message: string, options: { cause?: unknown } = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
-    this.retriable = code === lagErrorCodes.unreachable;
+    super(code, message, { ...options, retriable: code === lagErrorCodes.unreachable });
   }
 }
 
