@@ -51,7 +51,7 @@ export function deadLetterRecord(letter: DeadLetter, topic: string): OutgoingRec
     key: raw.key,
     value: raw.value,
     timestamp: raw.timestamp,
-    // The partition stays the original's so per-partition order of dead letters is kept.
+    // Keyed by the original key, so dead letters of one key stay in order in the DLQ.
     headers: {
       ...raw.headers,
       [deadLetterHeaders.topic]: raw.topic,
