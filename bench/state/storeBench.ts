@@ -18,6 +18,7 @@ import RocksDB from 'rocksdb-native';
 import type { BytesKeyValueStore } from '../../operators/state/keyValueStore.js';
 import { InMemoryStore } from '../../operators/state/memory/inMemoryStore.js';
 import { RocksDbStore } from '../../operators/state/rocksdb/rocksDbStore.js';
+import { seededRandom } from '../../operators/support/seededRandom.js';
 
 const storeNames = ['rocksdb', 'rocksdb-native', 'memory'] as const;
 type StoreName = (typeof storeNames)[number];
@@ -162,17 +163,6 @@ function valueOf(rng: () => number, counter = 0n): Buffer {
   return value;
 }
 
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 async function timed(ops: number, body: () => Promise<void>): Promise<Phase> {
   const start = performance.now();
   await body();
@@ -207,7 +197,7 @@ function rocksDbOptions(path: string): string | undefined {
 async function runChild(store: StoreName, dir: string): Promise<ChildResult> {
   const baselineRssBytes = process.memoryUsage().rss;
   const path = join(dir, store);
-  const rng = random(1);
+  const rng = seededRandom(1);
   const opened = await openStore(store, path);
   let target = opened.target;
   const phases: Record<string, Phase> = {};

@@ -1,3 +1,4 @@
+import { seededUint32 } from '../../operators/support/seededRandom.js';
 import type { BenchWatchEvent } from './generated/benchEvent.js';
 
 /**
@@ -64,21 +65,15 @@ const hex = '0123456789abcdef';
 /** 2026-01-01T00:00:00Z; event i happens i ms later. */
 const epochMs = 1_767_225_600_000;
 
-/** A small, fast PRNG (mulberry32) seeded from the record index and a stream number. */
+/** The project's seeded PRNG, seeded from the record index and a stream number. */
 class Random {
-  private state: number;
+  /** Uniform in [0, 2^32). */
+  readonly next: () => number;
 
   constructor(index: number, stream: number) {
-    this.state = Math.imul(index ^ 0x5bd1e995, 0x9e3779b1) ^ Math.imul(stream + 1, 0x85ebca6b);
-  }
-
-  /** Uniform in [0, 2^32). */
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) | 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
+    this.next = seededUint32(
+      Math.imul(index ^ 0x5bd1e995, 0x9e3779b1) ^ Math.imul(stream + 1, 0x85ebca6b),
+    );
   }
 
   /** Uniform integer in [0, n). */

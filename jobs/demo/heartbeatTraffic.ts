@@ -1,3 +1,5 @@
+import { seededRandom } from '../../operators/support/seededRandom.js';
+
 /** One synthetic player heartbeat, shaped like schemas/watchHeartbeat.avsc. */
 export interface HeartbeatEvent {
   readonly userId: string;
@@ -20,7 +22,7 @@ export function* heartbeatTraffic(options: {
   /** Event time of the first heartbeat; one every 50 ms after it. */
   startTime: number;
 }): Generator<HeartbeatEvent> {
-  const random = mulberry32(options.seed);
+  const random = seededRandom(options.seed);
   const zipf = zipfSampler(options.videos, 1.1, random);
   for (let i = 0; i < options.events; i++) {
     const user = Math.floor(random() * options.users);
@@ -32,16 +34,6 @@ export function* heartbeatTraffic(options: {
       eventTime: options.startTime + i * 50,
     };
   }
-}
-
-function mulberry32(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Inverse-CDF sampling over ranks 0..n-1 with weight 1/(rank+1)^s. */

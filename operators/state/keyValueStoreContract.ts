@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
 import type { BatchOperation, BytesKeyValueStore, RangeBounds } from './keyValueStore.js';
+import { seededRandom } from '../support/seededRandom.js';
 
 /**
  * Cases of the contract that an implementation may declare as a known issue (with the reason):
@@ -250,7 +251,7 @@ export function describeKeyValueStoreContract(
           [0xff, 0xff],
           [0xff, 0xff, 0xff],
         ].map((bytes) => Buffer.from(bytes));
-        const shuffled = shuffle(ordered, random(7));
+        const shuffled = shuffle(ordered, seededRandom(7));
         await store.batch(shuffled.slice(0, 9).map((key) => put(key, key)));
         for (const key of shuffled.slice(9)) {
           await store.put(key, key);
@@ -271,7 +272,7 @@ export function describeKeyValueStoreContract(
 
     test('values up to 1 MiB, through put, batch and range', () =>
       withStore(async (store) => {
-        const rng = random(11);
+        const rng = seededRandom(11);
         const big = randomBytes(rng, 1024 * 1024);
         const other = randomBytes(rng, 1024 * 1024 - 1);
         await store.put(b(1), big);
@@ -288,7 +289,7 @@ export function describeKeyValueStoreContract(
 
     test('10,000 random keys (puts, batches, overwrites, deletes) match a sorted reference', () =>
       withStore(async (store) => {
-        const rng = random(42);
+        const rng = seededRandom(42);
         const reference = new Map<string, string>();
         const randomKey = (): Buffer => {
           // Short keys over a skewed alphabet, so that 0x00, 0xff and shared prefixes are common.
@@ -483,18 +484,6 @@ async function entries(store: BytesKeyValueStore, bounds?: RangeBounds): Promise
 
 async function keys(store: BytesKeyValueStore, bounds?: RangeBounds): Promise<string[]> {
   return (await entries(store, bounds)).map(([key]) => key ?? '');
-}
-
-/** mulberry32: a small seeded PRNG, so that a failure reproduces. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function randomBytes(rng: () => number, length: number): Buffer {

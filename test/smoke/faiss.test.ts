@@ -6,21 +6,12 @@ import { test } from 'node:test';
 
 import faiss from 'faiss-node';
 
-/** A seeded generator, so a failure reproduces. */
-function mulberry32(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../../operators/support/seededRandom.js';
 
 test('FAISS: an HNSW index returns the known nearest neighbour, also after a save and load', () => {
   const dims = 32;
   const count = 2_000;
-  const random = mulberry32(7);
+  const random = seededRandom(7);
   const vectors: number[] = Array.from({ length: dims * count }, () => random() * 2 - 1);
   const index = faiss.Index.fromFactory(dims, 'HNSW32,Flat', faiss.MetricType.METRIC_L2);
   index.add(vectors);
