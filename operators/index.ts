@@ -23,7 +23,13 @@ export {
   type SerdeContext,
   type SerdeEnvironment,
 } from './serdes/serde.js';
-export { bytesSerde, jsonSerde, nullable, stringSerde } from './serdes/basicSerdes.js';
+export {
+  bytesSerde,
+  float64Serde,
+  jsonSerde,
+  nullable,
+  stringSerde,
+} from './serdes/basicSerdes.js';
 export type { AvroSchema, AvroSchemaJson } from './serdes/avro/avroSchema.js';
 export {
   avroSerde,
@@ -37,7 +43,31 @@ export {
   type StepOptions,
   type TopicSerdes,
 } from './dsl/stream.js';
-export { GroupedStream } from './dsl/groupedStream.js';
+export { GroupedStream, type AggregateStepOptions } from './dsl/groupedStream.js';
+export {
+  WindowedGroupedStream,
+  type WindowedAggregateStepOptions,
+  type WindowedValue,
+} from './dsl/windowedGroupedStream.js';
+export { Table } from './dsl/table.js';
+export { WindowedTable } from './dsl/windowedTable.js';
+export {
+  hoppingWindows,
+  sessionWindows,
+  slidingWindows,
+  tumblingWindows,
+  type FixedWindows,
+  type SessionWindows,
+  type SlidingWindows,
+  type Windows,
+} from './windowing/windows.js';
+export { windowedSerde, type Windowed } from './windowing/windowed.js';
+export type { EmitMode } from './windowing/windowedAggregateOperator.js';
+export { keyValueStore, type StoreBackend, type StoreDefinition } from './state/storeDefinition.js';
+export { KeyValueState } from './state/keyValueState.js';
+export type { TaskStore } from './state/taskStore.js';
+export type { ProcessingGuarantee } from './runtime/committer.js';
+export type { RestoreReport } from './runtime/taskState.js';
 export {
   deadLetterHeaders,
   deadLetterPolicy,

@@ -1,3 +1,6 @@
+import type { KeyValueState } from '../state/keyValueState.js';
+import type { StoreDefinition } from '../state/storeDefinition.js';
+import type { TaskStore } from '../state/taskStore.js';
 import type { StreamRecord } from './record.js';
 
 /**
@@ -33,7 +36,19 @@ export interface Operator<TKeyIn, TValueIn, TKeyOut, TValueOut> {
  * @category API
  */
 export interface OperatorContext<TKeyOut, TValueOut> {
-  forward(record: StreamRecord<TKeyOut, TValueOut>): void;
+  /**
+   * Sends a record to the operator's children; with `output`, only to the children reading that
+   * named output (a side output such as late records).
+   */
+  forward(record: StreamRecord<TKeyOut, TValueOut>, output?: string): void;
+  /** The task's instance of a store the operator declared (`stores` of its node). */
+  keyValueStore<TKey, TValue>(
+    definition: StoreDefinition<TKey, TValue>,
+  ): KeyValueState<TKey, TValue>;
+  /** The byte-level store itself, for operators that lay out their own keys (windows). */
+  stateStore(name: string): TaskStore;
+  /** Adds to a named counter of the task (late records, say), summed in the job's stats. */
+  count(metric: string, by?: number): void;
   /** `<subtopology>_<partition>`, e.g. `0_3`. */
   readonly taskId: string;
   /** The highest record timestamp this task has seen (event time). */

@@ -1,6 +1,7 @@
 import type { Operator } from '../api/operator.js';
 import type { StreamRecord } from '../api/record.js';
 import type { Serde } from '../serdes/serde.js';
+import type { StoreSpec } from '../state/storeDefinition.js';
 
 /** Operators inside the graph are type-erased; the typed DSL guarantees their types line up. */
 export type AnyOperator = Operator<unknown, unknown, unknown, unknown>;
@@ -35,6 +36,14 @@ export interface ProcessorNode {
    * wait on I/O); by default each record's promise is awaited before the next record.
    */
   readonly concurrentWithinBatch?: boolean;
+  /** The state stores its operator uses; each task opens its own instance of each. */
+  readonly stores?: readonly StoreSpec[];
+  /**
+   * Which output of its (single) parent it receives: an operator forwards to a named output
+   * (`ctx.forward(record, 'late')`) to reach only the children listening on it. Default: the
+   * main output.
+   */
+  readonly fromOutput?: string;
 }
 
 export interface SinkNode {
@@ -81,6 +90,13 @@ export class PipelineGraph {
 
   childrenOf(name: string): GraphNode[] {
     return this.all().filter((node) => node.kind !== 'source' && node.parents.includes(name));
+  }
+
+  /** The children that receive what `name` forwards to `output` (undefined: the main one). */
+  childrenOnOutput(name: string, output: string | undefined): GraphNode[] {
+    return this.childrenOf(name).filter(
+      (node) => (node.kind === 'processor' ? node.fromOutput : undefined) === output,
+    );
   }
 }
 

@@ -1,4 +1,24 @@
+import type { StreamRecord } from '../api/record.js';
+import {
+  aggregateAggregation,
+  countAggregation,
+  reduceAggregation,
+  type Aggregation,
+} from '../aggregation/aggregation.js';
+import { KeyValueAggregateOperator } from '../aggregation/keyValueAggregateOperator.js';
+import type { Serde } from '../serdes/serde.js';
+import type { StoreBackend } from '../state/storeDefinition.js';
+import type { Windows } from '../windowing/windows.js';
 import type { RepartitionOptions, Stream } from './stream.js';
+import { Table } from './table.js';
+import { WindowedGroupedStream } from './windowedGroupedStream.js';
+
+/** Options of a key-value aggregation. @category DSL */
+export interface AggregateStepOptions {
+  /** Names the operator and its store (`<applicationId>-<name>-changelog`). */
+  readonly name: string;
+  readonly backend?: StoreBackend;
+}
 
 /**
  * A stream whose records are partitioned by their key, so every record of one key is processed
@@ -19,5 +39,61 @@ export class GroupedStream<TKey, TValue> {
   /** The key-partitioned records as a stream. */
   stream(): Stream<TKey, TValue> {
     return this.grouped;
+  }
+
+  /** Records per key, updated on each record. */
+  count(options: AggregateStepOptions): Table<TKey, number> {
+    return this.add(countAggregation<TKey, TValue>(), options);
+  }
+
+  /** Combines each key's values with `reducer` (the first value is the start). */
+  reduce(
+    reducer: (aggregate: TValue, value: TValue) => TValue,
+    options: AggregateStepOptions,
+  ): Table<TKey, TValue> {
+    return this.add(reduceAggregation<TKey, TValue>(reducer, this.options.serdes.value), options);
+  }
+
+  /** Folds each key's values into an aggregate of another type. */
+  aggregate<TAggregate>(
+    options: AggregateStepOptions & {
+      readonly initializer: () => TAggregate;
+      readonly adder: (
+        aggregate: TAggregate,
+        value: TValue,
+        record: StreamRecord<TKey, TValue>,
+      ) => TAggregate;
+      readonly serde: Serde<TAggregate>;
+    },
+  ): Table<TKey, TAggregate> {
+    return this.add(aggregateAggregation(options), options);
+  }
+
+  /** Cuts the groups into event-time windows. */
+  windowedBy<TWindows extends Windows>(
+    windows: TWindows,
+  ): WindowedGroupedStream<TKey, TValue, TWindows> {
+    return new WindowedGroupedStream(this.grouped, this.options.serdes, windows);
+  }
+
+  private add<TAggregate>(
+    aggregation: Aggregation<TKey, TValue, TAggregate>,
+    options: AggregateStepOptions,
+  ): Table<TKey, TAggregate> {
+    const keySerde = this.options.serdes.key;
+    this.grouped.graph.add({
+      kind: 'processor',
+      name: options.name,
+      parents: [this.grouped.node],
+      createOperator: () =>
+        new KeyValueAggregateOperator({
+          storeName: options.name,
+          keySerde,
+          aggregation,
+        }),
+      description: aggregation.description,
+      stores: [{ name: options.name, backend: options.backend ?? 'rocksdb', changelog: true }],
+    });
+    return new Table(this.grouped.graph, options.name, options.name);
   }
 }

@@ -1,6 +1,7 @@
 import type { Operator } from '../api/operator.js';
 import type { StreamRecord } from '../api/record.js';
 import type { Serde } from '../serdes/serde.js';
+import type { StoreDefinition } from '../state/storeDefinition.js';
 import { branchArmOperator } from '../stateless/branch.js';
 import { filterOperator } from '../stateless/filter.js';
 import { flatMapOperator } from '../stateless/flatMap.js';
@@ -142,7 +143,12 @@ export class Stream<TKey, TValue> {
    */
   process<TNewKey, TNewValue>(
     createOperator: () => Operator<TKey, TValue, TNewKey, TNewValue>,
-    options: { readonly name: string; readonly changesKey?: boolean },
+    options: {
+      readonly name: string;
+      readonly changesKey?: boolean;
+      /** The stores the operator reads and writes (`ctx.keyValueStore(definition)`). */
+      readonly stores?: readonly StoreDefinition<never, never>[];
+    },
   ): Stream<TNewKey, TNewValue> {
     this.graph.add({
       kind: 'processor',
@@ -151,6 +157,11 @@ export class Stream<TKey, TValue> {
       // The operator's own types are checked here, at the DSL; inside the graph they are erased.
       createOperator,
       description: 'process',
+      stores: (options.stores ?? []).map(({ name, backend, changelog }) => ({
+        name,
+        backend,
+        changelog,
+      })),
     });
     return new Stream(this.graph, options.name, options.changesKey ?? true);
   }

@@ -1,3 +1,6 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
 import pino, { type Logger } from 'pino';
 
 import type { ConnectionConfig } from '../config/connectionConfig.js';
@@ -14,12 +17,20 @@ import { ConfigError } from '../errors.js';
 import { RegistrySchemaCatalog } from '../serdes/avro/registrySchemaCatalog.js';
 import { createRegistryClient } from '../serdes/registryClient.js';
 import type { SchemaCatalog } from '../serdes/serde.js';
+import { CacheBudget } from '../state/caching/cacheBudget.js';
+import { SerialQueue } from '../support/serialQueue.js';
+import {
+  AtLeastOnceCommitter,
+  ExactlyOnceCommitter,
+  type Committer,
+  type ProcessingGuarantee,
+} from './committer.js';
 import { deadLetterPolicy, decide, errorMessage, type FailurePolicy } from './failurePolicy.js';
 import { JobLifecycle, type JobState } from './jobLifecycle.js';
 import { deadLetterRecord, OutputSerializer } from './outputSerializer.js';
-import type { OutgoingRecord } from './rawRecord.js';
 import { Task, type DeadLetter } from './task.js';
-import { Topology } from './topology.js';
+import { TaskState, type RestoreReport } from './taskState.js';
+import { Topology, type SubTopology } from './topology.js';
 
 /** @category Runtime */
 export interface StreamJobOptions {
@@ -34,17 +45,40 @@ export interface StreamJobOptions {
   readonly concurrency?: number;
   /** Where a partition without a committed offset starts. Default earliest. */
   readonly fromBeginning?: boolean;
+  /** Default `at-least-once`. See `committer.ts` for what each promises and costs. */
+  readonly guarantee?: ProcessingGuarantee;
+  /**
+   * Where the tasks' RocksDB stores live (`<stateDir>/<taskId>/`). Default
+   * `$REELSTREAM_STATE_DIR/<applicationId>`, else `~/.cache/reelstream/state/<applicationId>`.
+   */
+  readonly stateDir?: string;
+  /** One memory budget for the write caches of all stores of this instance. Default 64 MiB. */
+  readonly cacheMaxBytes?: number;
+  /** How long the group waits for a silent (killed) instance before moving its tasks. Default 10 s. */
+  readonly sessionTimeoutMs?: number;
+  /** Called after each task's state restore (before it processes anything). */
+  readonly onRestore?: (report: RestoreReport) => void;
   readonly logger?: Logger;
   /** Replaces the kafkajs client and the registry (for tests of the runtime itself). */
   readonly client?: StreamClient;
   readonly schemas?: SchemaCatalog;
 }
 
+/** A task with what runs it: how it commits, and the queue its batches and commits go through. */
+interface TaskRunner {
+  readonly task: Task;
+  readonly committer: Committer;
+  readonly queue: SerialQueue;
+  /** Source topics whose position was checked against the committed offset (exactly-once). */
+  readonly checked: Set<string>;
+}
+
 /**
  * A pipeline running on Kafka. Its instances (processes started with the same applicationId)
  * form one consumer group; each partition of the input is a task owned by one instance; tasks
- * move between instances on rebalance. Processing is at-least-once: a batch's outputs and dead
- * letters are acknowledged by the brokers before its offsets can be committed.
+ * move between instances on rebalance. Each batch a task processes is committed before the next:
+ * outputs, changelog records and dead letters, then (at-least-once) the offsets by the consumer,
+ * or (exactly-once) all of it in one transaction of the task's own producer.
  *
  * @example
  * ```ts
@@ -62,7 +96,13 @@ export class StreamJob {
   private readonly logger: Logger;
   private readonly policy: FailurePolicy;
   private readonly serializer = new OutputSerializer();
-  private readonly tasks = new Map<string, Task>();
+  private readonly runners = new Map<string, TaskRunner>();
+  /** Runners being created, so two topics' first batches of one task create it once. */
+  private readonly creating = new Map<string, Promise<TaskRunner>>();
+  private readonly budget: CacheBudget;
+  private readonly guarantee: ProcessingGuarantee;
+  private readonly stateDir: string;
+  private readonly restores: RestoreReport[] = [];
   private producer: RecordProducer | undefined;
   private consumer: ConsumerSession | undefined;
   private failure: Error | undefined;
@@ -79,6 +119,14 @@ export class StreamJob {
       );
     this.logger = options.logger ?? pino({ name: options.applicationId, level: 'info' });
     this.policy = options.policy ?? deadLetterPolicy;
+    this.guarantee = options.guarantee ?? 'at-least-once';
+    this.budget = new CacheBudget(options.cacheMaxBytes ?? 64 * 1024 * 1024);
+    this.stateDir =
+      options.stateDir ??
+      join(
+        process.env['REELSTREAM_STATE_DIR'] ?? join(homedir(), '.cache', 'reelstream', 'state'),
+        options.applicationId,
+      );
     this.lifecycle.onChange((to, from) => this.logger.info({ from, to }, `job ${to}`));
   }
 
@@ -91,8 +139,20 @@ export class StreamJob {
   }
 
   /** Records processed, outputs produced and dead letters sent by this instance so far. */
-  stats(): { processed: number; produced: number; deadLettered: number; tasks: string[] } {
-    return { ...this.counters, tasks: [...this.tasks.keys()].sort() };
+  stats(): {
+    processed: number;
+    produced: number;
+    deadLettered: number;
+    tasks: string[];
+    restores: readonly RestoreReport[];
+    cacheBytes: number;
+  } {
+    return {
+      ...this.counters,
+      tasks: [...this.runners.keys()].sort(),
+      restores: [...this.restores],
+      cacheBytes: this.budget.usedBytes,
+    };
   }
 
   /** Validates topics, creates internal ones, joins the group; resolves once consuming. */
@@ -116,6 +176,8 @@ export class StreamJob {
         fromBeginning: this.options.fromBeginning ?? true,
         commitIntervalMs: this.options.commitIntervalMs ?? 1_000,
         concurrency: this.options.concurrency ?? 4,
+        autoCommit: this.guarantee === 'at-least-once',
+        sessionTimeoutMs: this.options.sessionTimeoutMs ?? 10_000,
       });
       await this.consumer.start({
         onBatch: (batch) => this.onBatch(batch),
@@ -126,6 +188,7 @@ export class StreamJob {
         },
         onAssigned: (assignment) => this.onAssigned(assignment),
         onCrash: (error) => void this.fail(error),
+        onSkipped: (position) => void this.onSkipped(position),
       });
     } catch (error) {
       await this.fail(error);
@@ -185,10 +248,9 @@ export class StreamJob {
     await this.consumer
       ?.stop()
       .catch((error: unknown) => this.logger.warn({ err: error }, 'consumer stop'));
-    for (const task of this.tasks.values()) {
-      await task.close();
+    for (const id of [...this.runners.keys()]) {
+      await this.closeRunner(id);
     }
-    this.tasks.clear();
     await this.producer
       ?.close()
       .catch((error: unknown) => this.logger.warn({ err: error }, 'producer close'));
@@ -237,6 +299,7 @@ export class StreamJob {
         name: t.name,
         partitions: counts.get(t.name) ?? 1,
       })),
+      ...this.changelogSpecs(counts),
       { name: this.deadLetterTopic, partitions: 1 },
     ]);
     for (const sub of this.topology.subTopologies) {
@@ -251,6 +314,17 @@ export class StreamJob {
     }
   }
 
+  /** Compacted changelog topics, one partition per task of the sub-topology that owns the store. */
+  private changelogSpecs(
+    counts: ReadonlyMap<string, number>,
+  ): { name: string; partitions: number; config: Record<string, string> }[] {
+    return this.topology.changelogTopics().map(({ name, subTopology }) => ({
+      name,
+      partitions: Math.max(1, ...[...subTopology.sources.keys()].map((t) => counts.get(t) ?? 1)),
+      config: { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': '0' },
+    }));
+  }
+
   private async onAssigned(assignment: ReadonlyMap<string, readonly number[]>): Promise<void> {
     const owned = new Set<string>();
     for (const [topic, partitions] of assignment) {
@@ -261,10 +335,9 @@ export class StreamJob {
         }
       }
     }
-    for (const [id, task] of this.tasks) {
+    for (const id of [...this.runners.keys()]) {
       if (!owned.has(id)) {
-        this.tasks.delete(id);
-        await task.close();
+        await this.closeRunner(id);
         this.logger.info({ task: id }, 'task closed (partition revoked)');
       }
     }
@@ -274,38 +347,108 @@ export class StreamJob {
     }
   }
 
-  private async taskFor(topic: string, partition: number): Promise<Task> {
+  private async runnerFor(batch: IncomingBatch): Promise<TaskRunner> {
+    const { topic, partition } = batch;
     const sub = this.topology.subTopologyOf(topic);
     if (sub === undefined) {
       throw new Error(`received records of topic ${topic}, which the pipeline does not read`);
     }
     const id = `${sub.id}_${partition}`;
-    let task = this.tasks.get(id);
-    if (task === undefined) {
-      task = new Task({
+    const existing = this.runners.get(id);
+    if (existing !== undefined) {
+      return existing;
+    }
+    let creating = this.creating.get(id);
+    if (creating === undefined) {
+      creating = this.createRunner(sub, batch);
+      this.creating.set(id, creating);
+    }
+    try {
+      const runner = await creating;
+      this.runners.set(id, runner);
+      return runner;
+    } finally {
+      this.creating.delete(id);
+    }
+  }
+
+  /**
+   * Creates a task. Under exactly-once the producer connects first: that fences any older
+   * owner of the task and settles its open transaction, so the changelog the stores restore
+   * from and the committed offsets are final before they are read.
+   */
+  private async createRunner(sub: SubTopology, batch: IncomingBatch): Promise<TaskRunner> {
+    const { partition } = batch;
+    const id = `${sub.id}_${partition}`;
+    const producer = this.producer;
+    if (producer === undefined) {
+      throw new Error('the job has no producer; was start() awaited?');
+    }
+    const committer: Committer =
+      this.guarantee === 'exactly-once'
+        ? new ExactlyOnceCommitter(
+            await this.client.transactionalProducer(`${this.options.applicationId}-${id}`),
+            this.options.applicationId,
+          )
+        : new AtLeastOnceCommitter(producer);
+    try {
+      let state: TaskState | undefined;
+      if (sub.stores.length > 0) {
+        const opened = await TaskState.open({
+          applicationId: this.options.applicationId,
+          taskId: id,
+          partition,
+          specs: sub.stores,
+          stateDir: this.stateDir,
+          budget: this.budget,
+          client: this.client,
+          logger: this.logger,
+          // A long restore must not look like a dead member to the group.
+          onProgress: () => batch.heartbeat(),
+        });
+        state = opened.state;
+        this.restores.push(opened.report);
+        this.options.onRestore?.(opened.report);
+      }
+      const task = new Task({
         topology: this.topology,
         subTopology: sub,
         partition,
         policy: this.policy,
         clock: Date.now,
+        ...(state === undefined ? {} : { state }),
       });
       await task.init();
-      this.tasks.set(id, task);
-      this.logger.info({ task: id }, 'task created');
+      this.logger.info({ task: id, guarantee: this.guarantee }, 'task created');
+      return { task, committer, queue: new SerialQueue(), checked: new Set() };
+    } catch (error) {
+      await committer.close().catch(() => undefined);
+      throw error;
     }
-    return task;
   }
 
-  private async onBatch(batch: IncomingBatch): Promise<void> {
+  private async closeRunner(id: string): Promise<void> {
+    const runner = this.runners.get(id);
+    if (runner === undefined) {
+      return;
+    }
+    this.runners.delete(id);
+    await runner.queue.run(async () => {
+      await runner.task.close();
+      await runner.committer.close();
+    });
+  }
+
+  private async onBatch(batch: IncomingBatch): Promise<boolean> {
     try {
-      const task = await this.taskFor(batch.topic, batch.partition);
-      await task.processBatch(batch.topic, batch.records);
-      const outputs = await this.serializer.serialize(task.takeOutputs(), (output, error) =>
-        task.failed({ raw: output.source, stage: 'processing', error }),
-      );
-      outputs.push(...task.takeRawOutputs());
-      await this.produce(task, outputs);
-      this.counters.processed += batch.records.length;
+      const runner = await this.runnerFor(batch);
+      return await runner.queue.run(async () => {
+        if (!(await this.positionIsCommitted(runner, batch))) {
+          return false;
+        }
+        await runner.task.processBatch(batch.topic, batch.records);
+        return this.commit(runner, batch);
+      });
     } catch (error) {
       // The failure policy said `fail`, or a broker error outlived the client's retries: the
       // batch is not acknowledged, so its records are reprocessed by whoever owns it next.
@@ -314,27 +457,124 @@ export class StreamJob {
     }
   }
 
-  /** Sends a batch's outputs, then its dead letters; a send failure goes to the policy. */
-  private async produce(task: Task, outputs: OutgoingRecord[]): Promise<void> {
-    const producer = this.producer;
-    if (producer === undefined) {
-      throw new Error('the job has no producer; was start() awaited?');
+  /**
+   * Exactly-once: the first batch of each source partition of a new task must start at the
+   * committed offset. kafkajs read that offset when the partition was assigned, possibly before
+   * this task's producer fenced an older owner that was still committing; if the committed
+   * offset moved since, reading on would process committed records twice, so seek to it.
+   */
+  private async positionIsCommitted(runner: TaskRunner, batch: IncomingBatch): Promise<boolean> {
+    if (this.guarantee !== 'exactly-once' || runner.checked.has(batch.topic)) {
+      return true;
     }
-    try {
-      await producer.send(outputs);
-      this.counters.produced += outputs.length;
-    } catch (error) {
-      this.handleProductionFailure(task, error);
+    const first = batch.records[0]?.offset;
+    const committed = await this.client.committedOffset(this.options.applicationId, batch);
+    if (first !== undefined && committed !== undefined && BigInt(first) < BigInt(committed)) {
+      this.logger.warn(
+        { task: runner.task.id, topic: batch.topic, fetched: first, committed },
+        'fetched below the committed offset (an older owner committed late): seeking',
+      );
+      this.consumer?.seek({ topic: batch.topic, partition: batch.partition, offset: committed });
+      return false;
     }
+    runner.checked.add(batch.topic);
+    return true;
+  }
+
+  /** Commits the task's work since the last commit; false when the task had to be recreated. */
+  private async commit(runner: TaskRunner, batch: IncomingBatch): Promise<boolean> {
+    const { task } = runner;
+    const outputs = await this.serializer.serialize(task.takeOutputs(), (output, error) =>
+      task.failed({ raw: output.source, stage: 'processing', error }),
+    );
+    outputs.push(...task.takeRawOutputs());
     const letters: DeadLetter[] = task.takeDeadLetters();
+    const records = [
+      ...outputs,
+      ...(task.state?.prepareCommit(Date.now()) ?? []),
+      ...letters.map((letter) => deadLetterRecord(letter, this.deadLetterTopic)),
+    ];
+    const offsets = [{ topic: batch.topic, partition: batch.partition, offset: batch.nextOffset }];
+    let receipt;
+    try {
+      receipt = await runner.committer.commit({ records, offsets });
+    } catch (error) {
+      task.state?.discardUncommitted();
+      if (runner.committer.guarantee === 'exactly-once') {
+        await this.recreate(runner, batch, error);
+        return false;
+      }
+      this.handleProductionFailure(task, error);
+      return true;
+    }
+    await task.state?.completeCommit(receipt);
+    this.counters.processed += batch.records.length;
+    this.counters.produced += outputs.length;
     if (letters.length > 0) {
-      await producer.send(letters.map((letter) => deadLetterRecord(letter, this.deadLetterTopic)));
       this.counters.deadLettered += letters.length;
       this.logger.warn(
         { task: task.id, count: letters.length, first: errorMessage(letters[0]?.error) },
         `sent ${letters.length} records to ${this.deadLetterTopic}`,
       );
     }
+    return true;
+  }
+
+  /**
+   * An exactly-once commit failed and its outcome is unknown: drop the task (its producer and
+   * uncommitted state) and rewind to the committed offset; the next batch re-creates the task
+   * from what is committed.
+   */
+  private async recreate(runner: TaskRunner, batch: IncomingBatch, error: unknown): Promise<void> {
+    this.logger.warn(
+      { err: error, task: runner.task.id },
+      'commit failed (outcome unknown): re-creating the task from its committed state',
+    );
+    this.runners.delete(runner.task.id);
+    await runner.task.close().catch(() => undefined);
+    await runner.committer.close().catch(() => undefined);
+    const committed = await this.client.committedOffset(this.options.applicationId, batch);
+    const first = batch.records[0]?.offset ?? batch.nextOffset;
+    this.consumer?.seek({
+      topic: batch.topic,
+      partition: batch.partition,
+      offset: committed ?? first,
+    });
+  }
+
+  /**
+   * A fetch held only transaction markers: under exactly-once, commit the new position (an
+   * offsets-only transaction) so the group's lag can reach zero.
+   */
+  private async onSkipped(position: {
+    topic: string;
+    partition: number;
+    nextOffset: string;
+  }): Promise<void> {
+    if (this.guarantee !== 'exactly-once') {
+      return;
+    }
+    const sub = this.topology.subTopologyOf(position.topic);
+    const runner = this.runners.get(`${sub?.id ?? '?'}_${position.partition}`);
+    if (runner === undefined) {
+      return; // no task yet: its first batch's commit moves the offset
+    }
+    await runner.queue
+      .run(async () => {
+        if (this.runners.get(runner.task.id) !== runner) {
+          return;
+        }
+        const receipt = await runner.committer.commit({
+          records: [],
+          offsets: [
+            { topic: position.topic, partition: position.partition, offset: position.nextOffset },
+          ],
+        });
+        await runner.task.state?.completeCommit(receipt);
+      })
+      .catch((error: unknown) =>
+        this.logger.warn({ err: error, task: runner.task.id }, 'offsets-only commit failed'),
+      );
   }
 
   private handleProductionFailure(task: Task, error: unknown): void {

@@ -3,6 +3,8 @@ import { StreamRecord } from '../api/record.js';
 import type { AnyOperator, AnyRecord, GraphNode, SinkNode } from '../dsl/graph.js';
 import { headerText, requestErrorCodes, requestHeaders } from '../requestReply/protocol.js';
 import type { SerdeContext } from '../serdes/serde.js';
+import { KeyValueState } from '../state/keyValueState.js';
+import type { TaskStore } from '../state/taskStore.js';
 import {
   decide,
   errorMessage,
@@ -11,6 +13,7 @@ import {
   type FailureStage,
 } from './failurePolicy.js';
 import type { OutgoingRecord, RawRecord } from './rawRecord.js';
+import type { TaskState } from './taskState.js';
 import type { SubTopology, Topology } from './topology.js';
 
 /** A record a sink received, not yet serialized: serialization happens per batch at flush. */
@@ -48,6 +51,8 @@ export class Task {
   private readonly topology: Topology;
   private readonly policy: FailurePolicy;
   private readonly clock: () => number;
+  /** The task's state stores; undefined when its operators declare none. */
+  readonly state: TaskState | undefined;
   private readonly operators = new Map<string, AnyOperator>();
   private readonly receivers = new Map<string, Receiver>();
   private readonly sourceChildren = new Map<string, Receiver[]>();
@@ -63,6 +68,8 @@ export class Task {
   private batchByOffset: Map<string, RawRecord> | undefined;
   private readonly hasConcurrentNodes: boolean;
   private maxTimestamp = Number.NEGATIVE_INFINITY;
+  /** Counters operators keep through `ctx.count` (late records, …). */
+  readonly counters = new Map<string, number>();
   /** Records skipped by a `continue` decision, per stage. */
   readonly skipped = { deserialization: 0, processing: 0, production: 0 };
 
@@ -72,7 +79,9 @@ export class Task {
     partition: number;
     policy: FailurePolicy;
     clock: () => number;
+    state?: TaskState;
   }) {
+    this.state = options.state;
     this.topology = options.topology;
     this.subTopology = options.subTopology;
     this.partition = options.partition;
@@ -207,11 +216,13 @@ export class Task {
     }
   }
 
+  /** Closes the operators and the stores; uncommitted state is dropped (commit first). */
   async close(): Promise<void> {
     // Stateless operators are shared between tasks and have no close.
     for (const operator of this.operators.values()) {
       await operator.close?.();
     }
+    await this.state?.close();
   }
 
   /** Starts the operator on the record without making the next record wait for it. */
@@ -283,8 +294,8 @@ export class Task {
     }
   }
 
-  private childReceivers(name: string): Receiver[] {
-    return this.topology.graph.childrenOf(name).map((child) => {
+  private childReceivers(name: string, output?: string): Receiver[] {
+    return this.topology.graph.childrenOnOutput(name, output).map((child) => {
       const receiver = this.receivers.get(child.name);
       if (receiver === undefined) {
         throw new Error(`node ${child.name} was not built before its parent ${name}`);
@@ -294,19 +305,41 @@ export class Task {
   }
 
   private contextFor(name: string): OperatorContext<unknown, unknown> {
-    const children = (): Receiver[] => this.childReceivers(name);
-    let cached: Receiver[] | undefined;
+    let main: Receiver[] | undefined;
+    const side = new Map<string, Receiver[]>();
+    const receiversOf = (output: string | undefined): Receiver[] => {
+      if (output === undefined) {
+        main ??= this.childReceivers(name);
+        return main;
+      }
+      let receivers = side.get(output);
+      if (receivers === undefined) {
+        receivers = this.childReceivers(name, output);
+        side.set(output, receivers);
+      }
+      return receivers;
+    };
+    const stateStore = (store: string): TaskStore => {
+      if (this.state === undefined) {
+        throw new Error(`operator ${name} uses state store "${store}" but declares no stores`);
+      }
+      return this.state.store(store);
+    };
     return {
       taskId: this.id,
-      forward: (record) => {
-        cached ??= children();
-        for (const child of cached) {
+      forward: (record, output) => {
+        for (const child of receiversOf(output)) {
           const result = child.receive(record);
           if (result !== undefined) {
             this.pending.push(result);
           }
         }
       },
+      stateStore,
+      count: (metric, by = 1) => {
+        this.counters.set(metric, (this.counters.get(metric) ?? 0) + by);
+      },
+      keyValueStore: (definition) => new KeyValueState(stateStore(definition.name), definition),
       streamTime: () => this.maxTimestamp,
       wallClockTime: () => this.clock(),
     };

@@ -7,6 +7,7 @@ import {
   type SourceNode,
   type TopicRef,
 } from '../dsl/graph.js';
+import { changelogTopic, type StoreSpec } from '../state/storeDefinition.js';
 
 /**
  * A connected part of the pipeline graph, cut at internal topics: the unit of parallelism. Each
@@ -18,6 +19,8 @@ export interface SubTopology {
   /** Physical source topic name → the source node reading it. */
   readonly sources: ReadonlyMap<string, SourceNode>;
   readonly sinks: readonly SinkNode[];
+  /** The state stores of its operators; each task opens its own instance of each. */
+  readonly stores: readonly StoreSpec[];
 }
 
 /** A topic the job creates itself (repartition topics). */
@@ -48,6 +51,18 @@ export class Topology {
         this.byTopic.set(topic, sub);
       }
     }
+    const storeOwners = new Map<string, number>();
+    for (const sub of this.subTopologies) {
+      for (const store of sub.stores) {
+        const owner = storeOwners.get(store.name);
+        if (owner !== undefined && owner !== sub.id) {
+          throw new Error(
+            `state store ${store.name} is used in two sub-topologies (${owner} and ${sub.id}); a store belongs to the tasks of one`,
+          );
+        }
+        storeOwners.set(store.name, sub.id);
+      }
+    }
     this.internalTopics = this.subTopologies.flatMap((sub) =>
       sub.sinks
         .filter((sink) => sink.topic.kind === 'internal')
@@ -55,6 +70,18 @@ export class Topology {
           const ref = sink.topic as Extract<TopicRef, { kind: 'internal' }>;
           return { name: this.topic(ref), partitions: ref.partitions, producedBy: sub.id };
         }),
+    );
+  }
+
+  /** The changelog topics of the job's stores, with the sub-topology whose tasks write them. */
+  changelogTopics(): { readonly name: string; readonly subTopology: SubTopology }[] {
+    return this.subTopologies.flatMap((sub) =>
+      sub.stores
+        .filter((store) => store.changelog)
+        .map((store) => ({
+          name: changelogTopic(this.applicationId, store.name),
+          subTopology: sub,
+        })),
     );
   }
 
@@ -86,10 +113,16 @@ export class Topology {
               `    --> ${next}`,
             );
             break;
-          case 'processor':
-            lines.push(`  Processor: ${node.name} (${node.description})`, `    --> ${next}`);
+          case 'processor': {
+            const stores = (node.stores ?? []).map((store) => store.name);
+            const suffix = stores.length === 0 ? '' : `; stores: [${stores.join(', ')}]`;
+            lines.push(
+              `  Processor: ${node.name} (${node.description}${suffix})`,
+              `    --> ${next}`,
+            );
             lines.push(`    <-- ${node.parents.join(', ')}`);
             break;
+          }
           case 'sink': {
             const topic =
               node.topic.kind === 'dynamic'
@@ -158,11 +191,18 @@ function splitIntoSubTopologies(graph: PipelineGraph, applicationId: string): Su
     if (sources.size === 0) {
       throw new Error(`nodes ${members.map((m) => m.name).join(', ')} have no source`);
     }
+    const stores = new Map<string, StoreSpec>();
+    for (const node of members) {
+      for (const store of node.kind === 'processor' ? (node.stores ?? []) : []) {
+        stores.set(store.name, store);
+      }
+    }
     return {
       id,
       nodes: members,
       sources,
       sinks: members.filter((n): n is SinkNode => n.kind === 'sink'),
+      stores: [...stores.values()],
     };
   });
 }

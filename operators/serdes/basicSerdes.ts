@@ -42,6 +42,28 @@ export const bytesSerde: Serde<Uint8Array> = {
 };
 
 /**
+ * A number as an 8-byte big-endian IEEE 754 double: counts and sums in state stores. For keys,
+ * non-negative numbers sort in numeric order.
+ *
+ * @category Serdes
+ */
+export const float64Serde: Serde<number> = {
+  name: 'float64',
+  serialize: (value) => {
+    const bytes = Buffer.allocUnsafe(8);
+    bytes.writeDoubleBE(value);
+    return bytes;
+  },
+  deserialize: (bytes) => {
+    const data = requireBytes(bytes, 'float64');
+    if (data.length !== 8) {
+      throw new DeserializationError(`float64: expected 8 bytes, got ${data.length}`);
+    }
+    return Buffer.from(data.buffer, data.byteOffset, 8).readDoubleBE(0);
+  },
+};
+
+/**
  * JSON text. The type parameter is the caller's promise about the shape; pair it with a
  * validating `mapValues` when the producer is not trusted.
  *

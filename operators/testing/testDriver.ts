@@ -7,6 +7,8 @@ import { deadLetterRecord, OutputSerializer } from '../runtime/outputSerializer.
 import { partitionForKey } from '../runtime/partitioner.js';
 import type { OutgoingRecord, RawRecord } from '../runtime/rawRecord.js';
 import { Task } from '../runtime/task.js';
+import { TaskState } from '../runtime/taskState.js';
+import { CacheBudget } from '../state/caching/cacheBudget.js';
 import { Topology } from '../runtime/topology.js';
 
 /** @category Testing */
@@ -39,6 +41,7 @@ export class TestDriver {
   private readonly partitions: number;
   private readonly policy: FailurePolicy;
   private readonly tasks = new Map<string, Task>();
+  private readonly budget = new CacheBudget(64 * 1024 * 1024);
   private readonly serializer = new OutputSerializer();
   private readonly topics = new Map<string, RawRecord[]>();
   private wallClock: number;
@@ -61,12 +64,27 @@ export class TestDriver {
     }
     for (const sub of driver.topology.subTopologies) {
       for (let partition = 0; partition < driver.partitions; partition++) {
+        // Stores live in memory here, whatever their backend: same semantics, no disk.
+        const state =
+          sub.stores.length === 0
+            ? undefined
+            : (
+                await TaskState.open({
+                  applicationId: driver.topology.applicationId,
+                  taskId: `${sub.id}_${partition}`,
+                  partition,
+                  specs: sub.stores.map((spec) => ({ ...spec, backend: 'memory' as const })),
+                  stateDir: '',
+                  budget: driver.budget,
+                })
+              ).state;
         const task = new Task({
           topology: driver.topology,
           subTopology: sub,
           partition,
           policy: driver.policy,
           clock: () => driver.wallClock,
+          ...(state === undefined ? {} : { state }),
         });
         await task.init();
         driver.tasks.set(task.id, task);
@@ -94,6 +112,22 @@ export class TestDriver {
     serdes: { key: Serde<TKey>; value: Serde<TValue> },
   ): TestOutputTopic<TKey, TValue> {
     return new TestOutputTopic(this, topic, serdes);
+  }
+
+  /** A counter operators keep (`lateRecords`, …), summed over the tasks. */
+  counter(metric: string): number {
+    return [...this.tasks.values()].reduce(
+      (sum, task) => sum + (task.counters.get(metric) ?? 0),
+      0,
+    );
+  }
+
+  /** Closes every task and its stores. */
+  async close(): Promise<void> {
+    for (const task of this.tasks.values()) {
+      await task.close();
+    }
+    this.tasks.clear();
   }
 
   advanceWallClock(ms: number): void {
@@ -137,6 +171,11 @@ export class TestDriver {
         next.push(
           ...task.takeDeadLetters().map((letter) => deadLetterRecord(letter, this.deadLetterTopic)),
         );
+        // Commit after every batch, as the job does: changelog records are kept like outputs.
+        if (task.state !== undefined) {
+          next.push(...task.state.prepareCommit(this.wallClock));
+          await task.state.completeCommit(new Map());
+        }
       }
       queue = next;
     }

@@ -1,4 +1,16 @@
-import type { Admin, Consumer, IHeaders, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
+import { randomUUID } from 'node:crypto';
+
+import type {
+  Admin,
+  Consumer,
+  IHeaders,
+  Kafka,
+  KafkaMessage,
+  Message,
+  Producer,
+  RecordMetadata,
+  Transaction,
+} from 'kafkajs';
 
 import type { Headers } from '../../api/record.js';
 import type { OutgoingRecord, RawRecord } from '../../runtime/rawRecord.js';
@@ -7,9 +19,13 @@ import type {
   ConsumerOptions,
   ConsumerSession,
   RecordProducer,
+  SendReceipt,
   StreamClient,
+  TopicPartition,
   TopicSpec,
+  TransactionalProducer,
 } from './streamClient.js';
+import { partitionId } from './streamClient.js';
 
 /**
  * {@link StreamClient} on kafkajs 2.2.4.
@@ -70,6 +86,20 @@ export class KafkajsStreamClient implements StreamClient {
     return new KafkajsRecordProducer(producer);
   }
 
+  async transactionalProducer(transactionalId: string): Promise<TransactionalProducer> {
+    const producer = this.kafka.producer({
+      allowAutoTopicCreation: false,
+      transactionalId,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      transactionTimeout: 60_000,
+    });
+    // connect() sends InitProducerId: the broker fences older producers with this id and
+    // finishes their open transaction before it answers.
+    await producer.connect();
+    return new KafkajsTransactionalProducer(producer);
+  }
+
   consumer(options: ConsumerOptions): ConsumerSession {
     return new KafkajsConsumerSession(
       this.kafka.consumer({
@@ -78,9 +108,52 @@ export class KafkajsStreamClient implements StreamClient {
         // About 5,000 records of 200 bytes per partition and fetch: big batches, bounded memory.
         maxBytesPerPartition: 1024 * 1024,
         maxWaitTimeInMs: 100,
+        readUncommitted: false,
+        ...(options.sessionTimeoutMs === undefined
+          ? {}
+          : {
+              sessionTimeout: options.sessionTimeoutMs,
+              heartbeatInterval: options.sessionTimeoutMs / 5,
+            }),
       }),
       options,
     );
+  }
+
+  async committedOffset(groupId: string, partition: TopicPartition): Promise<string | undefined> {
+    return this.withAdmin(async (admin) => {
+      const topics = await admin.fetchOffsets({ groupId, topics: [partition.topic] });
+      const offset = topics[0]?.partitions.find((p) => p.partition === partition.partition)?.offset;
+      return offset === undefined || offset === '-1' ? undefined : offset;
+    });
+  }
+
+  async readToEnd(
+    partitions: readonly (TopicPartition & { readonly fromOffset: string })[],
+    onRecords: (records: readonly RawRecord[]) => Promise<void>,
+  ): Promise<void> {
+    const ends = await this.endOffsets(partitions);
+    const remaining = new Map(
+      partitions
+        .filter((p) => BigInt(p.fromOffset) < (ends.get(partitionId(p.topic, p.partition)) ?? 0n))
+        .map((p) => [partitionId(p.topic, p.partition), p]),
+    );
+    if (remaining.size === 0) {
+      return;
+    }
+    await new PartitionReader(this.kafka, remaining, ends).read(onRecords);
+  }
+
+  private async endOffsets(partitions: readonly TopicPartition[]): Promise<Map<string, bigint>> {
+    return this.withAdmin(async (admin) => {
+      const ends = new Map<string, bigint>();
+      for (const topic of new Set(partitions.map((p) => p.topic))) {
+        for (const offsets of await admin.fetchTopicOffsets(topic)) {
+          ends.set(partitionId(topic, offsets.partition), BigInt(offsets.high));
+        }
+      }
+      return ends;
+    });
   }
 
   private async withAdmin<TResult>(work: (admin: Admin) => Promise<TResult>): Promise<TResult> {
@@ -104,53 +177,211 @@ class KafkajsRecordProducer implements RecordProducer {
     this.producer = producer;
   }
 
-  async send(records: readonly OutgoingRecord[]): Promise<void> {
+  async send(records: readonly OutgoingRecord[]): Promise<SendReceipt> {
     // The broker refuses a record batch over message.max.bytes (1 MB by default), and kafkajs
     // puts all of one partition's messages of a request into one batch; kafkajs also groups a
     // request's messages by partition in time quadratic in their number. So: small slices, sent
     // concurrently (order within a partition holds: one connection per broker, no retries of
     // one slice overtaking the next unless the send fails, when the job fails anyway).
-    const slices: Promise<void>[] = [];
-    let start = 0;
-    while (start < records.length) {
-      let end = start;
-      let bytes = 0;
-      while (end < records.length && (end === start || bytes < maxRequestBytes)) {
-        const record = records[end];
-        bytes += (record?.key?.length ?? 0) + (record?.value?.length ?? 0) + 64;
-        end += 1;
-      }
-      slices.push(this.sendSlice(records.slice(start, end)));
-      start = end;
-    }
-    await Promise.all(slices);
-  }
-
-  private async sendSlice(records: readonly OutgoingRecord[]): Promise<void> {
-    const byTopic = new Map<string, Message[]>();
-    for (const record of records) {
-      let messages = byTopic.get(record.topic);
-      if (messages === undefined) {
-        messages = [];
-        byTopic.set(record.topic, messages);
-      }
-      messages.push({
-        key: toBuffer(record.key),
-        value: toBuffer(record.value),
-        timestamp: String(record.timestamp),
-        headers: record.headers as IHeaders,
-        ...(record.partition === undefined ? {} : { partition: record.partition }),
-      });
-    }
-    await this.producer.sendBatch({
-      acks: -1,
-      topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-    });
+    const results = await Promise.all(
+      slicesOf(records).map((slice) =>
+        this.producer.sendBatch({ acks: -1, topicMessages: topicMessagesOf(slice) }),
+      ),
+    );
+    return receiptOf(results.flat());
   }
 
   close(): Promise<void> {
     return this.producer.disconnect();
   }
+}
+
+/** Slices of at most ~{@link maxRequestBytes} (one record at least), in order. */
+function slicesOf(records: readonly OutgoingRecord[]): (readonly OutgoingRecord[])[] {
+  const slices: (readonly OutgoingRecord[])[] = [];
+  let start = 0;
+  while (start < records.length) {
+    let end = start;
+    let bytes = 0;
+    while (end < records.length && (end === start || bytes < maxRequestBytes)) {
+      const record = records[end];
+      bytes += (record?.key?.length ?? 0) + (record?.value?.length ?? 0) + 64;
+      end += 1;
+    }
+    slices.push(records.slice(start, end));
+    start = end;
+  }
+  return slices;
+}
+
+function topicMessagesOf(
+  records: readonly OutgoingRecord[],
+): { topic: string; messages: Message[] }[] {
+  const byTopic = new Map<string, Message[]>();
+  for (const record of records) {
+    let messages = byTopic.get(record.topic);
+    if (messages === undefined) {
+      messages = [];
+      byTopic.set(record.topic, messages);
+    }
+    messages.push({
+      key: toBuffer(record.key),
+      value: toBuffer(record.value),
+      timestamp: String(record.timestamp),
+      headers: record.headers as IHeaders,
+      ...(record.partition === undefined ? {} : { partition: record.partition }),
+    });
+  }
+  return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+}
+
+/** The lowest base offset per partition over the responses of one or more produce requests. */
+function receiptOf(results: readonly RecordMetadata[]): SendReceipt {
+  const first = new Map<string, string>();
+  for (const result of results) {
+    const offset = result.baseOffset ?? result.offset;
+    if (offset === undefined) {
+      continue;
+    }
+    const id = partitionId(result.topicName, result.partition);
+    const known = first.get(id);
+    if (known === undefined || BigInt(offset) < BigInt(known)) {
+      first.set(id, offset);
+    }
+  }
+  return first;
+}
+
+class KafkajsTransactionalProducer implements TransactionalProducer {
+  private readonly producer: Producer;
+
+  constructor(producer: Producer) {
+    this.producer = producer;
+  }
+
+  async commit(transaction: {
+    readonly records: readonly OutgoingRecord[];
+    readonly groupId: string;
+    readonly offsets: readonly (TopicPartition & { readonly offset: string })[];
+  }): Promise<SendReceipt> {
+    const txn: Transaction = await this.producer.transaction();
+    try {
+      // Slices go one after another: an idempotent producer's sequence numbers must reach
+      // each partition in order.
+      const results: RecordMetadata[] = [];
+      for (const slice of slicesOf(transaction.records)) {
+        results.push(...(await txn.sendBatch({ acks: -1, topicMessages: topicMessagesOf(slice) })));
+      }
+      if (transaction.offsets.length > 0) {
+        const byTopic = new Map<string, { partition: number; offset: string }[]>();
+        for (const { topic, partition, offset } of transaction.offsets) {
+          byTopic.set(topic, [...(byTopic.get(topic) ?? []), { partition, offset }]);
+        }
+        await txn.sendOffsets({
+          consumerGroupId: transaction.groupId,
+          topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
+        });
+      }
+      await txn.commit();
+      return receiptOf(results);
+    } catch (error) {
+      // Best effort: an abort that fails leaves the transaction to the next InitProducerId.
+      await txn.abort().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  close(): Promise<void> {
+    return this.producer.disconnect();
+  }
+}
+
+/**
+ * Reads partitions to their end offsets with a throwaway consumer group: kafkajs has no manual
+ * partition assignment, so a group of one member is assigned every partition of the topics, and
+ * pauses the ones it does not need. It never commits, so the group leaves nothing behind.
+ */
+class PartitionReader {
+  private readonly kafka: Kafka;
+  private readonly remaining: Map<string, TopicPartition & { readonly fromOffset: string }>;
+  private readonly ends: ReadonlyMap<string, bigint>;
+
+  constructor(
+    kafka: Kafka,
+    remaining: Map<string, TopicPartition & { readonly fromOffset: string }>,
+    ends: ReadonlyMap<string, bigint>,
+  ) {
+    this.kafka = kafka;
+    this.remaining = remaining;
+    this.ends = ends;
+  }
+
+  async read(onRecords: (records: readonly RawRecord[]) => Promise<void>): Promise<void> {
+    const wanted = [...this.remaining.values()];
+    const consumer = this.kafka.consumer({
+      groupId: `reelstream-reader-${randomUUID()}`,
+      readUncommitted: false,
+      maxBytesPerPartition: 4 * 1024 * 1024,
+      maxWaitTimeInMs: 50,
+    });
+    let finish: (error?: unknown) => void = () => undefined;
+    const done = new Promise<void>((resolve, reject) => {
+      finish = (error?: unknown) => (error === undefined ? resolve() : reject(toError(error)));
+    });
+    const reached = (topic: string, partition: number, lastOffset: string): void => {
+      const id = partitionId(topic, partition);
+      const end = this.ends.get(id);
+      if (end !== undefined && BigInt(lastOffset) + 1n >= end && this.remaining.delete(id)) {
+        consumer.pause([{ topic, partitions: [partition] }]);
+        if (this.remaining.size === 0) {
+          finish();
+        }
+      }
+    };
+    // Fetches of only transaction markers never reach eachBatch; the instrumentation event does.
+    consumer.on(consumer.events.START_BATCH_PROCESS, ({ payload }) => {
+      if (payload.batchSize === 0) {
+        reached(payload.topic, payload.partition, payload.lastOffset);
+      }
+    });
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
+        const idle = partitions.filter((p) => !this.remaining.has(partitionId(topic, p)));
+        if (idle.length > 0) {
+          consumer.pause([{ topic, partitions: idle }]);
+        }
+      }
+    });
+    consumer.on(consumer.events.CRASH, ({ payload }) => finish(payload.error));
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topics: [...new Set(wanted.map((p) => p.topic))] });
+      await consumer.run({
+        autoCommit: false,
+        eachBatch: async ({ batch }) => {
+          const id = partitionId(batch.topic, batch.partition);
+          if (!this.remaining.has(id)) {
+            return;
+          }
+          const records = batch.messages.map((m) => toRawRecord(batch.topic, batch.partition, m));
+          if (records.length > 0) {
+            await onRecords(records);
+          }
+          reached(batch.topic, batch.partition, batch.lastOffset());
+        },
+      });
+      for (const p of wanted) {
+        consumer.seek({ topic: p.topic, partition: p.partition, offset: p.fromOffset });
+      }
+      await done;
+    } finally {
+      await consumer.disconnect();
+    }
+  }
+}
+
+function toError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
 }
 
 class KafkajsConsumerSession implements ConsumerSession {
@@ -179,8 +410,14 @@ class KafkajsConsumerSession implements ConsumerSession {
       topics: [...this.options.topics],
       fromBeginning: this.options.fromBeginning,
     });
+    consumer.on(consumer.events.START_BATCH_PROCESS, ({ payload }) => {
+      if (payload.batchSize === 0) {
+        const nextOffset = String(BigInt(payload.lastOffset) + 1n);
+        handlers.onSkipped?.({ topic: payload.topic, partition: payload.partition, nextOffset });
+      }
+    });
     await consumer.run({
-      autoCommit: true,
+      autoCommit: this.options.autoCommit ?? true,
       autoCommitInterval: this.options.commitIntervalMs,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.options.concurrency,
@@ -190,11 +427,23 @@ class KafkajsConsumerSession implements ConsumerSession {
           return;
         }
         const records = batch.messages.map((m) => toRawRecord(batch.topic, batch.partition, m));
-        await handlers.onBatch({ topic: batch.topic, partition: batch.partition, records });
-        payload.resolveOffset(batch.lastOffset());
+        const acknowledged = await handlers.onBatch({
+          topic: batch.topic,
+          partition: batch.partition,
+          records,
+          nextOffset: String(BigInt(batch.lastOffset()) + 1n),
+          heartbeat: () => payload.heartbeat(),
+        });
+        if (acknowledged !== false) {
+          payload.resolveOffset(batch.lastOffset());
+        }
         await payload.heartbeat();
       },
     });
+  }
+
+  seek(partition: TopicPartition & { readonly offset: string }): void {
+    this.consumer.seek(partition);
   }
 
   async stop(): Promise<void> {

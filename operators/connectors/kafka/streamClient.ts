@@ -14,7 +14,56 @@ export interface StreamClient {
   partitionCounts(topics: readonly string[]): Promise<Map<string, number>>;
   deleteTopics(topics: readonly string[]): Promise<void>;
   producer(): Promise<RecordProducer>;
+  /**
+   * A producer whose writes are transactions under `transactionalId`. Connecting fences every
+   * older producer with the same id and aborts (or finishes) its open transaction.
+   */
+  transactionalProducer(transactionalId: string): Promise<TransactionalProducer>;
   consumer(options: ConsumerOptions): ConsumerSession;
+  /** The offset the group committed for a partition, or undefined when it has none. */
+  committedOffset(groupId: string, partition: TopicPartition): Promise<string | undefined>;
+  /**
+   * Reads partitions (committed records only) from an offset up to their end as it was when
+   * the call started, in batches: how state stores restore from their changelogs.
+   */
+  readToEnd(
+    partitions: readonly (TopicPartition & { readonly fromOffset: string })[],
+    onRecords: (records: readonly RawRecord[]) => Promise<void>,
+  ): Promise<void>;
+}
+
+/** @category Connectors */
+export interface TopicPartition {
+  readonly topic: string;
+  readonly partition: number;
+}
+
+/**
+ * Where the records of one send landed: per `topic` and partition, the offset of the first
+ * record written there (what a changelog checkpoint needs).
+ *
+ * @category Connectors
+ */
+export type SendReceipt = ReadonlyMap<string, string>;
+
+/** The key of a partition in a {@link SendReceipt}. */
+export function partitionId(topic: string, partition: number): string {
+  return `${topic}\u0000${partition}`;
+}
+
+/** @category Connectors */
+export interface TransactionalProducer {
+  /**
+   * Writes `records` and commits the consumer `offsets` for `groupId` in one transaction; resolves
+   * once it is committed. On any error the transaction's outcome is unknown to the caller (a
+   * timed-out commit may still complete): close this producer and recover from what is committed.
+   */
+  commit(transaction: {
+    readonly records: readonly OutgoingRecord[];
+    readonly groupId: string;
+    readonly offsets: readonly (TopicPartition & { readonly offset: string })[];
+  }): Promise<SendReceipt>;
+  close(): Promise<void>;
 }
 
 /** @category Connectors */
@@ -27,7 +76,7 @@ export interface TopicSpec {
 /** @category Connectors */
 export interface RecordProducer {
   /** Sends all records and resolves once every one is acknowledged by all in-sync replicas. */
-  send(records: readonly OutgoingRecord[]): Promise<void>;
+  send(records: readonly OutgoingRecord[]): Promise<SendReceipt>;
   close(): Promise<void>;
 }
 
@@ -40,6 +89,13 @@ export interface ConsumerOptions {
   readonly commitIntervalMs: number;
   /** How many partitions' batches are processed at once. */
   readonly concurrency: number;
+  /**
+   * Commit acknowledged offsets every `commitIntervalMs` (at-least-once). Off under
+   * exactly-once, where offsets are committed inside each task's transaction. Default on.
+   */
+  readonly autoCommit?: boolean;
+  /** How long the group waits for a silent member (a killed process) before moving its work. */
+  readonly sessionTimeoutMs?: number;
 }
 
 /** One fetch's worth of records of one partition, in offset order. @category Connectors */
@@ -47,21 +103,31 @@ export interface IncomingBatch {
   readonly topic: string;
   readonly partition: number;
   readonly records: readonly RawRecord[];
+  /** The offset after the batch, control records (transaction markers) included. */
+  readonly nextOffset: string;
+  /** Tells the group this member is alive (during a long restore). */
+  heartbeat(): Promise<void>;
 }
 
 /** @category Connectors */
 export interface ConsumerHandlers {
   /**
    * Processes a batch. Resolving acknowledges it: its offsets may then be committed. A batch
-   * whose promise rejects is not acknowledged and the session crashes.
+   * whose promise rejects is not acknowledged and the session crashes; one that resolves
+   * `false` is not acknowledged either (the handler moved the position with `seek`).
    */
-  onBatch(batch: IncomingBatch): Promise<void>;
+  onBatch(batch: IncomingBatch): Promise<void | boolean>;
   /** The group is rebalancing: no batch is delivered until `onAssigned`. */
   onRebalancing(): void;
   /** The partitions this member owns after a rebalance. */
   onAssigned(assignment: ReadonlyMap<string, readonly number[]>): Promise<void>;
   /** The session stopped on an error it cannot recover from. */
   onCrash(error: unknown): void;
+  /**
+   * A fetch held only transaction markers or aborted records: nothing to process, but the
+   * position moved to `nextOffset` (exactly-once commits it, or the group lags forever).
+   */
+  onSkipped?(partition: TopicPartition & { readonly nextOffset: string }): void;
 }
 
 /** A consumer group membership: fetches, hands out batches, commits acknowledged offsets. @category Connectors */
@@ -69,4 +135,6 @@ export interface ConsumerSession {
   start(handlers: ConsumerHandlers): Promise<void>;
   /** Stops fetching, waits for batches in flight, commits acknowledged offsets, leaves the group. */
   stop(): Promise<void>;
+  /** Fetches `partition` from `offset` next; a batch in flight is not acknowledged. */
+  seek(partition: TopicPartition & { readonly offset: string }): void;
 }

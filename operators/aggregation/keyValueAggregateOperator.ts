@@ -1,0 +1,82 @@
+import type { Operator, OperatorContext } from '../api/operator.js';
+import type { StreamRecord } from '../api/record.js';
+import type { Serde } from '../serdes/serde.js';
+import type { TaskStore } from '../state/taskStore.js';
+import type { Aggregation } from './aggregation.js';
+
+/**
+ * A running aggregate per key (count, reduce, aggregate), in a key-value store, forwarded on
+ * every update. Cached keys are updated synchronously; only a cache miss waits for RocksDB.
+ */
+export class KeyValueAggregateOperator<TKey, TValue, TAggregate> implements Operator<
+  TKey,
+  TValue,
+  TKey,
+  TAggregate
+> {
+  private readonly storeName: string;
+  private readonly keySerde: Serde<TKey>;
+  private readonly aggregation: Aggregation<TKey, TValue, TAggregate>;
+  private store: TaskStore | undefined;
+
+  constructor(options: {
+    storeName: string;
+    keySerde: Serde<TKey>;
+    aggregation: Aggregation<TKey, TValue, TAggregate>;
+  }) {
+    this.storeName = options.storeName;
+    this.keySerde = options.keySerde;
+    this.aggregation = options.aggregation;
+  }
+
+  init(ctx: OperatorContext<TKey, TAggregate>): void {
+    this.store = ctx.stateStore(this.storeName);
+  }
+
+  process(
+    record: StreamRecord<TKey, TValue>,
+    ctx: OperatorContext<TKey, TAggregate>,
+  ): void | Promise<void> {
+    if (record.key === null || record.value === null) {
+      return; // Kafka Streams skips null keys and values in aggregations too
+    }
+    const store = this.requireStore();
+    const key = this.keySerde.serialize(record.key, { topic: this.storeName, isKey: true });
+    if (key === null || key.length === 0) {
+      throw new Error(`aggregation ${this.storeName}: the key serialized to no bytes`);
+    }
+    const cached = store.peek(key);
+    if (cached !== undefined) {
+      this.update({ record, key, previous: cached }, ctx);
+      return;
+    }
+    return store.get(key).then((stored) => {
+      this.update({ record, key, previous: stored ?? null }, ctx);
+    });
+  }
+
+  private update(
+    change: { record: StreamRecord<TKey, TValue>; key: Uint8Array; previous: Buffer | null },
+    ctx: OperatorContext<TKey, TAggregate>,
+  ): void {
+    const { serde } = this.aggregation;
+    const context = { topic: this.storeName, isKey: false };
+    const previous =
+      change.previous === null ? undefined : serde.deserialize(change.previous, context);
+    const next = this.aggregation.add(previous, change.record.value, change.record);
+    const bytes = serde.serialize(next, context);
+    if (bytes === null) {
+      this.requireStore().delete(change.key);
+    } else {
+      this.requireStore().put(change.key, bytes);
+    }
+    ctx.forward(change.record.withValue(next));
+  }
+
+  private requireStore(): TaskStore {
+    if (this.store === undefined) {
+      throw new Error(`aggregation ${this.storeName} used before init`);
+    }
+    return this.store;
+  }
+}

@@ -1,0 +1,287 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import type { Logger } from 'pino';
+
+import type { SendReceipt, StreamClient } from '../connectors/kafka/streamClient.js';
+import { partitionId } from '../connectors/kafka/streamClient.js';
+import type { CacheBudget } from '../state/caching/cacheBudget.js';
+import type { BytesKeyValueStore } from '../state/keyValueStore.js';
+import { InMemoryStore } from '../state/memory/inMemoryStore.js';
+import { PrefixedStore } from '../state/prefixedStore.js';
+import { RocksDbStore } from '../state/rocksdb/rocksDbStore.js';
+import { changelogTopic, type StoreSpec } from '../state/storeDefinition.js';
+import { TaskStore, type StoreChange } from '../state/taskStore.js';
+import type { OutgoingRecord, RawRecord } from './rawRecord.js';
+
+/** What one task's restore read from its changelogs. */
+export interface RestoreReport {
+  readonly taskId: string;
+  readonly stores: readonly string[];
+  readonly records: number;
+  readonly bytes: number;
+  readonly ms: number;
+  /** Why it restored from the start: local state missing or untrusted; undefined when it resumed. */
+  readonly fullRestoreReason: string | undefined;
+}
+
+/** Per store: the changelog offset from which the local database may be missing changes. */
+interface Checkpoint {
+  readonly version: 1;
+  readonly offsets: Record<string, string>;
+}
+
+export interface TaskStateOptions {
+  readonly applicationId: string;
+  readonly taskId: string;
+  readonly partition: number;
+  readonly specs: readonly StoreSpec[];
+  /** Where RocksDB stores live: `<stateDir>/<taskId>/db`, with `checkpoint.json` beside. */
+  readonly stateDir: string;
+  readonly budget: CacheBudget;
+  /** Reads the changelogs; undefined in the test driver, which starts empty. */
+  readonly client?: StreamClient;
+  readonly logger?: Logger;
+  /** Called between restore batches (a consumer group heartbeat). */
+  readonly onProgress?: () => Promise<void>;
+}
+
+/**
+ * The state stores of one task: opened from local RocksDB and caught up from their changelogs
+ * before the task processes anything; committed together at each commit.
+ *
+ * Local state is trusted when its checkpoint file exists: the checkpoint is written after every
+ * commit, after the committed changes reached RocksDB, so the database holds at least every
+ * change before the checkpointed changelog offsets. Replaying the changelog from there is
+ * idempotent (records carry values, not increments). Without a checkpoint (first start, deleted
+ * file, a crash during the very first commit) the database is wiped and restored in full.
+ */
+export class TaskState {
+  readonly taskId: string;
+  private readonly options: TaskStateOptions;
+  private readonly stores = new Map<string, TaskStore>();
+  private readonly specs = new Map<string, StoreSpec>();
+  private database: RocksDbStore | undefined;
+  private offsets: Record<string, string> = {};
+  private pending = new Map<string, StoreChange[]>();
+
+  private constructor(options: TaskStateOptions) {
+    this.options = options;
+    this.taskId = options.taskId;
+    for (const spec of options.specs) {
+      this.specs.set(spec.name, spec);
+    }
+  }
+
+  /** Opens the task's stores and restores them; resolves with what the restore read. */
+  static async open(
+    options: TaskStateOptions,
+  ): Promise<{ state: TaskState; report: RestoreReport }> {
+    const state = new TaskState(options);
+    const reason = await state.openStores();
+    const report = await state.restore(reason);
+    return { state, report };
+  }
+
+  get taskDir(): string {
+    return join(this.options.stateDir, this.taskId);
+  }
+
+  store(name: string): TaskStore {
+    const store = this.stores.get(name);
+    if (store === undefined) {
+      const known = [...this.stores.keys()].join(', ') || 'none';
+      throw new Error(
+        `task ${this.taskId} has no state store "${name}" (its stores: ${known}); declare it in the operator's \`stores\``,
+      );
+    }
+    return store;
+  }
+
+  /** Whether a store's uncommitted writes fill the cache budget. */
+  wantsCommit(): boolean {
+    return [...this.stores.values()].some((store) => store.wantsCommit());
+  }
+
+  /**
+   * Takes every store's uncommitted changes for the next commit and returns the changelog
+   * records to send with it.
+   */
+  prepareCommit(timestamp: number): OutgoingRecord[] {
+    const records: OutgoingRecord[] = [];
+    this.pending = new Map();
+    for (const [name, store] of this.stores) {
+      const changes = store.changes();
+      this.pending.set(name, changes);
+      if (this.specs.get(name)?.changelog === true) {
+        const topic = changelogTopic(this.options.applicationId, name);
+        for (const change of changes) {
+          records.push({
+            topic,
+            partition: this.options.partition,
+            key: change.key,
+            value: change.value,
+            timestamp,
+            headers: {},
+          });
+        }
+      }
+    }
+    return records;
+  }
+
+  /**
+   * The commit succeeded: write its changes to the local stores, then the checkpoint (the
+   * first changelog offset of this commit per store; replay from there is idempotent).
+   */
+  async completeCommit(receipt: SendReceipt): Promise<void> {
+    for (const [name, changes] of this.pending) {
+      await this.store(name).applyCommitted(changes);
+      const topic = changelogTopic(this.options.applicationId, name);
+      const first = receipt.get(partitionId(topic, this.options.partition));
+      if (first !== undefined && this.specs.get(name)?.changelog === true) {
+        this.offsets[name] = first;
+      }
+    }
+    this.pending = new Map();
+    this.writeCheckpoint();
+  }
+
+  /** The commit failed: forget the uncommitted writes (they are replayed from the input). */
+  discardUncommitted(): void {
+    this.pending = new Map();
+    for (const store of this.stores.values()) {
+      store.discardUncommitted();
+    }
+  }
+
+  /** Closes the stores; uncommitted writes are dropped (commit before to keep them). */
+  async close(): Promise<void> {
+    for (const store of this.stores.values()) {
+      await store.close();
+    }
+    this.stores.clear();
+    await this.database?.close();
+    this.database = undefined;
+  }
+
+  /** Opens the stores; returns why local state cannot be used, or undefined when it can. */
+  private async openStores(): Promise<string | undefined> {
+    const persistent = this.options.specs.filter((s) => s.backend === 'rocksdb');
+    let reason: string | undefined;
+    if (persistent.length > 0) {
+      const checkpoint = this.readCheckpoint();
+      const dbDir = join(this.taskDir, 'db');
+      if (checkpoint === undefined) {
+        reason = existsSync(dbDir) ? 'no checkpoint: local state untrusted' : 'no local state';
+        rmSync(this.taskDir, { recursive: true, force: true });
+      } else {
+        this.offsets = { ...checkpoint.offsets };
+      }
+      mkdirSync(this.taskDir, { recursive: true });
+      this.database = await RocksDbStore.open(dbDir);
+    }
+    for (const spec of this.options.specs) {
+      const inner: BytesKeyValueStore =
+        spec.backend === 'rocksdb' && this.database !== undefined
+          ? new PrefixedStore(this.database, spec.name)
+          : new InMemoryStore();
+      if (spec.backend === 'memory') {
+        delete this.offsets[spec.name];
+      }
+      this.stores.set(
+        spec.name,
+        new TaskStore({ name: spec.name, inner, budget: this.options.budget }),
+      );
+    }
+    return reason;
+  }
+
+  private async restore(fullRestoreReason: string | undefined): Promise<RestoreReport> {
+    const started = performance.now();
+    const logged = this.options.specs.filter((s) => s.changelog);
+    const byTopic = new Map(
+      logged.map((s) => [changelogTopic(this.options.applicationId, s.name), s.name]),
+    );
+    let records = 0;
+    let bytes = 0;
+    const client = this.options.client;
+    if (client !== undefined && logged.length > 0) {
+      const partitions = logged.map((s) => ({
+        topic: changelogTopic(this.options.applicationId, s.name),
+        partition: this.options.partition,
+        fromOffset: this.offsets[s.name] ?? '0',
+      }));
+      await client.readToEnd(partitions, async (batch: readonly RawRecord[]) => {
+        const first = batch[0];
+        const name = first === undefined ? undefined : byTopic.get(first.topic);
+        if (name === undefined) {
+          return;
+        }
+        await this.store(name).restore(batch.flatMap(changeOf));
+        records += batch.length;
+        bytes += batch.reduce((sum, r) => sum + (r.key?.length ?? 0) + (r.value?.length ?? 0), 0);
+        const last = batch[batch.length - 1];
+        if (last !== undefined) {
+          // Everything up to here is applied: the next restore may start after it.
+          this.offsets[name] = String(BigInt(last.offset) + 1n);
+        }
+        await this.options.onProgress?.();
+      });
+    }
+    this.writeCheckpoint();
+    const report: RestoreReport = {
+      taskId: this.taskId,
+      stores: logged.map((s) => s.name),
+      records,
+      bytes,
+      ms: performance.now() - started,
+      fullRestoreReason,
+    };
+    if (logged.length > 0) {
+      this.options.logger?.info(
+        { task: this.taskId, ...report, ms: Math.round(report.ms) },
+        `restored ${records} changelog records (${(bytes / 1e6).toFixed(1)} MB) in ${Math.round(report.ms)} ms`,
+      );
+    }
+    return report;
+  }
+
+  private readCheckpoint(): Checkpoint | undefined {
+    const file = join(this.taskDir, 'checkpoint.json');
+    if (!existsSync(file)) {
+      return undefined;
+    }
+    try {
+      const parsed = JSON.parse(readFileSync(file, 'utf8')) as Partial<Checkpoint>;
+      return parsed.version === 1 && typeof parsed.offsets === 'object'
+        ? (parsed as Checkpoint)
+        : undefined;
+    } catch {
+      return undefined; // a torn or foreign file: untrusted
+    }
+  }
+
+  private writeCheckpoint(): void {
+    if (this.database === undefined) {
+      return;
+    }
+    const file = join(this.taskDir, 'checkpoint.json');
+    const checkpoint: Checkpoint = { version: 1, offsets: this.offsets };
+    // Write then rename, so a crash leaves the old checkpoint or the new one, never half.
+    writeFileSync(`${file}.tmp`, JSON.stringify(checkpoint));
+    renameSync(`${file}.tmp`, file);
+  }
+}
+
+function changeOf(record: RawRecord): StoreChange[] {
+  if (record.key === null || record.key.length === 0) {
+    return [];
+  }
+  const key = Buffer.from(record.key.buffer, record.key.byteOffset, record.key.length);
+  const value =
+    record.value === null
+      ? null
+      : Buffer.from(record.value.buffer, record.value.byteOffset, record.value.length);
+  return [{ key, value }];
+}

@@ -1,0 +1,57 @@
+import type { BatchOperation, BytesKeyValueStore, RangeBounds } from './keyValueStore.js';
+
+/**
+ * One store's share of a database that several stores use: every key is written behind the
+ * store's prefix (its name and a zero byte), so each task keeps one RocksDB database for all its
+ * stores. Closing a prefixed store does not close the database; its owner does.
+ *
+ * @category State
+ */
+export class PrefixedStore implements BytesKeyValueStore {
+  private readonly db: BytesKeyValueStore;
+  private readonly prefix: Buffer;
+  /** The first key after every key of this prefix: the prefix with its last byte incremented. */
+  private readonly end: Buffer;
+
+  constructor(db: BytesKeyValueStore, name: string) {
+    this.db = db;
+    this.prefix = Buffer.concat([Buffer.from(name, 'utf8'), Buffer.from([0])]);
+    this.end = Buffer.concat([Buffer.from(name, 'utf8'), Buffer.from([1])]);
+  }
+
+  get(key: Uint8Array): Promise<Uint8Array | undefined> {
+    return this.db.get(this.wrap(key));
+  }
+
+  put(key: Uint8Array, value: Uint8Array): Promise<void> {
+    return this.db.put(this.wrap(key), value);
+  }
+
+  delete(key: Uint8Array): Promise<void> {
+    return this.db.delete(this.wrap(key));
+  }
+
+  batch(operations: readonly BatchOperation[]): Promise<void> {
+    return this.db.batch(operations.map((op) => ({ ...op, key: this.wrap(op.key) })));
+  }
+
+  async *range(bounds: RangeBounds = {}): AsyncIterable<readonly [Uint8Array, Uint8Array]> {
+    const inner: RangeBounds = {
+      gte: bounds.gte === undefined ? this.prefix : this.wrap(bounds.gte),
+      lt: bounds.lt === undefined ? this.end : this.wrap(bounds.lt),
+      ...(bounds.reverse === undefined ? {} : { reverse: bounds.reverse }),
+      ...(bounds.limit === undefined ? {} : { limit: bounds.limit }),
+    };
+    for await (const [key, value] of this.db.range(inner)) {
+      yield [key.subarray(this.prefix.length), value];
+    }
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  private wrap(key: Uint8Array): Buffer {
+    return Buffer.concat([this.prefix, key]);
+  }
+}

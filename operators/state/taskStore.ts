@@ -1,0 +1,322 @@
+import type { CacheBudget } from './caching/cacheBudget.js';
+import type { BytesKeyValueStore, RangeBounds } from './keyValueStore.js';
+
+/** One change of a store, as it goes to the changelog and then to the store underneath. */
+export interface StoreChange {
+  readonly key: Buffer;
+  /** `null`: the key was deleted (a tombstone in the changelog). */
+  readonly value: Buffer | null;
+}
+
+interface CacheEntry {
+  readonly key: Buffer;
+  /** `null`: deleted (dirty) or known to be missing (clean). */
+  readonly value: Buffer | null;
+  dirty: boolean;
+  readonly bytes: number;
+}
+
+/** Counters of one store; the job sums them per store in `stats()`. */
+export interface StoreMetrics {
+  gets: number;
+  cacheHits: number;
+  puts: number;
+  deletes: number;
+  commits: number;
+  changesCommitted: number;
+}
+
+/** Bookkeeping overhead per cached entry, so many tiny entries still count against the budget. */
+const entryOverheadBytes = 64;
+
+/**
+ * The state store one task's operators write to: the write cache, metrics and change capture
+ * layered over a byte store (RocksDB or in-memory), as Kafka Streams layers caching over
+ * change-logging over RocksDB.
+ *
+ * Why the layers look like this:
+ * - Writes are synchronous and land in memory only. An aggregation that updates one key a
+ *   thousand times between commits costs a thousand map writes, one changelog record and one
+ *   RocksDB write. RocksDB is off the per-record path.
+ * - Reads of cached keys are synchronous too ({@link peek}); only a miss goes to RocksDB.
+ * - Nothing reaches the store underneath before the commit that makes it durable: at commit the
+ *   runtime takes the dirty entries ({@link changes}), sends them to the changelog with the
+ *   outputs and offsets (in one transaction under exactly-once), and only after that succeeds
+ *   writes them to the store underneath ({@link applyCommitted}). So local state is always a
+ *   committed state, and a crash never leaves uncommitted writes on disk.
+ * - Dirty entries are never evicted (they are not durable anywhere yet); under memory pressure
+ *   clean ones are, and {@link wantsCommit} asks the runtime to commit early.
+ */
+export class TaskStore {
+  readonly name: string;
+  readonly metrics: StoreMetrics = {
+    gets: 0,
+    cacheHits: 0,
+    puts: 0,
+    deletes: 0,
+    commits: 0,
+    changesCommitted: 0,
+  };
+  private readonly inner: BytesKeyValueStore;
+  private readonly budget: CacheBudget;
+  /** Map order is recency order for clean entries: a read moves the entry to the end. */
+  private readonly entries = new Map<string, CacheEntry>();
+  private dirtyCount = 0;
+  private cachedBytes = 0;
+  private closed = false;
+
+  constructor(options: { name: string; inner: BytesKeyValueStore; budget: CacheBudget }) {
+    this.name = options.name;
+    this.inner = options.inner;
+    this.budget = options.budget;
+  }
+
+  /**
+   * The cached value of `key` without waiting: a Buffer, `null` when the key is known to be
+   * absent, `undefined` when the cache does not know (call {@link get}).
+   */
+  peek(key: Uint8Array): Buffer | null | undefined {
+    const entry = this.entries.get(idOf(key));
+    if (entry === undefined) {
+      return undefined;
+    }
+    this.metrics.gets += 1;
+    this.metrics.cacheHits += 1;
+    return entry.value;
+  }
+
+  async get(key: Uint8Array): Promise<Buffer | undefined> {
+    this.assertOpen();
+    const id = idOf(key);
+    const entry = this.entries.get(id);
+    this.metrics.gets += 1;
+    if (entry !== undefined) {
+      this.metrics.cacheHits += 1;
+      if (!entry.dirty) {
+        this.entries.delete(id);
+        this.entries.set(id, entry);
+      }
+      return entry.value ?? undefined;
+    }
+    const stored = await this.inner.get(key);
+    const value = stored === undefined ? null : Buffer.from(stored);
+    // A write may have cached the key while the read was in flight: it is newer.
+    if (!this.entries.has(id)) {
+      this.remember(id, { key: Buffer.from(key), value, dirty: false });
+      this.evictIfNeeded();
+    }
+    return value ?? undefined;
+  }
+
+  put(key: Uint8Array, value: Uint8Array): void {
+    this.assertOpen();
+    assertKey(key);
+    this.metrics.puts += 1;
+    this.remember(idOf(key), { key: Buffer.from(key), value: Buffer.from(value), dirty: true });
+    this.evictIfNeeded();
+  }
+
+  delete(key: Uint8Array): void {
+    this.assertOpen();
+    assertKey(key);
+    this.metrics.deletes += 1;
+    this.remember(idOf(key), { key: Buffer.from(key), value: null, dirty: true });
+    this.evictIfNeeded();
+  }
+
+  /**
+   * Entries with keys in [gte, lt) in key order (or reverse), at most `limit`: the store
+   * underneath merged with the uncommitted writes in the cache, which win.
+   */
+  async *range(bounds: RangeBounds = {}): AsyncIterable<readonly [Buffer, Buffer]> {
+    this.assertOpen();
+    const { gte, lt, reverse = false, limit = Number.POSITIVE_INFINITY } = bounds;
+    const direction = reverse ? -1 : 1;
+    const overlay = [...this.entries.values()]
+      .filter((e) => e.dirty && inBounds(e.key, gte, lt))
+      .sort((a, b) => direction * Buffer.compare(a.key, b.key));
+    const overlaid = new Set(overlay.map((e) => idOf(e.key)));
+    let next = 0;
+    let emitted = 0;
+    const innerBounds: RangeBounds = {
+      ...(gte === undefined ? {} : { gte }),
+      ...(lt === undefined ? {} : { lt }),
+      reverse,
+    };
+    for await (const [rawKey, rawValue] of this.inner.range(innerBounds)) {
+      const key = Buffer.from(rawKey);
+      // Cached writes that sort before this stored key come first.
+      while (
+        next < overlay.length &&
+        direction * Buffer.compare(overlayKey(overlay, next), key) < 0
+      ) {
+        const entry = overlay[next++];
+        if (entry !== undefined && entry.value !== null) {
+          if (emitted++ >= limit) return;
+          yield [entry.key, entry.value];
+        }
+      }
+      if (overlaid.has(idOf(key))) {
+        continue; // overwritten or deleted in the cache; the overlay yields its own version
+      }
+      if (emitted++ >= limit) return;
+      yield [key, Buffer.from(rawValue)];
+    }
+    for (; next < overlay.length; next++) {
+      const entry = overlay[next];
+      if (entry !== undefined && entry.value !== null) {
+        if (emitted++ >= limit) return;
+        yield [entry.key, entry.value];
+      }
+    }
+  }
+
+  /** Whether uncommitted writes alone fill the cache budget: the runtime should commit soon. */
+  wantsCommit(): boolean {
+    return this.dirtyCount > 0 && this.budget.isExceeded();
+  }
+
+  /** The uncommitted writes, one per key (the last one), to send to the changelog. */
+  changes(): StoreChange[] {
+    if (this.dirtyCount === 0) {
+      return [];
+    }
+    const changes: StoreChange[] = [];
+    for (const entry of this.entries.values()) {
+      if (entry.dirty) {
+        changes.push({ key: entry.key, value: entry.value });
+      }
+    }
+    return changes;
+  }
+
+  /**
+   * The commit that made {@link changes} durable succeeded: write them to the store underneath
+   * in one batch and mark them clean. Nothing may write to the store between the two calls (the
+   * task runs one batch or commit at a time).
+   */
+  async applyCommitted(changes: readonly StoreChange[]): Promise<void> {
+    this.assertOpen();
+    this.metrics.commits += 1;
+    if (changes.length === 0) {
+      return;
+    }
+    await this.inner.batch(
+      changes.map((change) =>
+        change.value === null
+          ? { type: 'delete' as const, key: change.key }
+          : { type: 'put' as const, key: change.key, value: change.value },
+      ),
+    );
+    for (const change of changes) {
+      const entry = this.entries.get(idOf(change.key));
+      if (entry?.dirty === true) {
+        entry.dirty = false;
+        this.dirtyCount -= 1;
+      }
+    }
+    this.metrics.changesCommitted += changes.length;
+    this.evictIfNeeded();
+  }
+
+  /** Writes restored changelog records straight to the store underneath (no cache, no log). */
+  async restore(changes: readonly StoreChange[]): Promise<void> {
+    await this.applyCommitted(changes);
+    this.metrics.commits -= 1;
+    this.metrics.changesCommitted -= changes.length;
+  }
+
+  /** Forgets every uncommitted write: the commit failed and the task starts again. */
+  discardUncommitted(): void {
+    for (const [id, entry] of this.entries) {
+      if (entry.dirty) {
+        this.entries.delete(id);
+        this.account(-entry.bytes);
+      }
+    }
+    this.dirtyCount = 0;
+  }
+
+  /** Closes the store underneath; uncommitted writes are dropped (commit first to keep them). */
+  async close(): Promise<void> {
+    if (this.closed) {
+      return;
+    }
+    this.closed = true;
+    this.account(-this.cachedBytes);
+    this.entries.clear();
+    this.dirtyCount = 0;
+    await this.inner.close();
+  }
+
+  private remember(id: string, entry: Omit<CacheEntry, 'bytes'>): void {
+    const previous = this.entries.get(id);
+    if (previous !== undefined) {
+      this.entries.delete(id);
+      this.account(-previous.bytes);
+      if (previous.dirty) {
+        this.dirtyCount -= 1;
+      }
+    }
+    const bytes = entry.key.length + (entry.value?.length ?? 0) + entryOverheadBytes;
+    this.entries.set(id, { ...entry, bytes });
+    this.account(bytes);
+    if (entry.dirty) {
+      this.dirtyCount += 1;
+    }
+  }
+
+  private account(bytes: number): void {
+    this.cachedBytes += bytes;
+    if (bytes >= 0) {
+      this.budget.add(bytes);
+    } else {
+      this.budget.release(-bytes);
+    }
+  }
+
+  /** Over budget: drop least recently used clean entries until half the cache is gone. */
+  private evictIfNeeded(): void {
+    if (!this.budget.isExceeded() || this.entries.size === this.dirtyCount) {
+      return;
+    }
+    const target = this.cachedBytes / 2;
+    for (const [id, entry] of this.entries) {
+      if (this.cachedBytes <= target || !this.budget.isExceeded()) {
+        break;
+      }
+      if (!entry.dirty) {
+        this.entries.delete(id);
+        this.account(-entry.bytes);
+      }
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closed) {
+      throw new Error(`state store ${this.name} is closed`);
+    }
+  }
+}
+
+function overlayKey(overlay: readonly CacheEntry[], index: number): Buffer {
+  return overlay[index]?.key ?? Buffer.alloc(0);
+}
+
+function inBounds(key: Buffer, gte: Uint8Array | undefined, lt: Uint8Array | undefined): boolean {
+  return (
+    (gte === undefined || Buffer.compare(key, gte) >= 0) &&
+    (lt === undefined || Buffer.compare(key, lt) < 0)
+  );
+}
+
+/** Map key of a byte key: latin1 maps each byte to one code unit, so it is exact. */
+function idOf(key: Uint8Array): string {
+  return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
+}
+
+function assertKey(key: Uint8Array): void {
+  if (key.length === 0) {
+    throw new Error('keys must not be empty');
+  }
+}

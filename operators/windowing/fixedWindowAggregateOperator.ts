@@ -1,0 +1,124 @@
+import type { OperatorContext } from '../api/operator.js';
+import type { StreamRecord } from '../api/record.js';
+import type { Windowed } from './windowed.js';
+import {
+  loadedValue,
+  WindowedAggregateOperator,
+  type Loaded,
+  type WindowedAggregateOptions,
+} from './windowedAggregateOperator.js';
+import { fixedWindowStarts, type FixedWindows } from './windows.js';
+import { fixedWindowBound, fixedWindowKey, parseFixedWindowKey } from './windowStoreLayout.js';
+
+/**
+ * Tumbling and hopping window aggregates. A window `[start, start + size)` accepts records
+ * until stream time reaches `end + grace`; then it is closed: later records for it go to the
+ * late output, its final value is forwarded (emit `close`), and it is deleted. Windows are
+ * stored time first, so closing is one range scan over the oldest windows, run only when
+ * stream time crosses an advance boundary.
+ */
+export class FixedWindowAggregateOperator<
+  TKey,
+  TValue,
+  TAggregate,
+> extends WindowedAggregateOperator<TKey, TValue, TAggregate> {
+  private readonly windows: FixedWindows;
+  /** The index (start / advance) of the newest window this instance closed. */
+  private closedIndex = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    options: WindowedAggregateOptions<TKey, TValue, TAggregate> & { windows: FixedWindows },
+  ) {
+    super(options);
+    this.windows = options.windows;
+  }
+
+  protected aggregate(
+    record: StreamRecord<TKey, TValue>,
+    ctx: OperatorContext<Windowed<TKey>, TAggregate | null>,
+  ): void | Promise<void> {
+    const { sizeMs, graceMs } = this.windows;
+    const keyBytes = this.keyBytes(record.key);
+    const open: { start: number; storeKey: Buffer }[] = [];
+    for (const start of fixedWindowStarts(this.windows, record.timestamp)) {
+      if (start + sizeMs + graceMs <= this.streamTime) {
+        this.late(record, { key: record.key, start, end: start + sizeMs }, ctx);
+      } else {
+        open.push({ start, storeKey: fixedWindowKey(start, keyBytes) });
+      }
+    }
+    return this.withLoaded(
+      open.map((w) => w.storeKey),
+      (loaded) => {
+        this.update({ record, open, loaded }, ctx);
+        return this.closeWindows(record, ctx);
+      },
+    );
+  }
+
+  private update(
+    change: {
+      record: StreamRecord<TKey, TValue>;
+      open: readonly { start: number; storeKey: Buffer }[];
+      loaded: Loaded;
+    },
+    ctx: OperatorContext<Windowed<TKey>, TAggregate | null>,
+  ): void {
+    const { record } = change;
+    for (const { start, storeKey } of change.open) {
+      const previous = this.aggregateOf(loadedValue(change.loaded, storeKey));
+      const next = this.options.aggregation.add(previous, record.value, record);
+      this.store.put(storeKey, this.aggregateBytes(next));
+      if (this.options.emit === 'update') {
+        const key = { key: record.key, start, end: start + this.windows.sizeMs };
+        ctx.forward(record.withKey(key).withValue(next));
+      }
+    }
+  }
+
+  /** Closes (and with emit `close`, forwards) every window whose end + grace <= stream time. */
+  private closeWindows(
+    record: StreamRecord<TKey, TValue>,
+    ctx: OperatorContext<Windowed<TKey>, TAggregate | null>,
+  ): void | Promise<void> {
+    const { sizeMs, graceMs, advanceMs } = this.windows;
+    // Closed: start + size + grace <= stream time, i.e. start < stream time - size - grace + 1.
+    const closeBelow = this.streamTime - sizeMs - graceMs + 1;
+    // Starts are multiples of the advance: scan only when one more of them became closable.
+    const index = Math.floor((closeBelow - 1) / advanceMs);
+    if (closeBelow <= 0 || index <= this.closedIndex) {
+      return;
+    }
+    this.closedIndex = index;
+    return this.closeRange(closeBelow, (window, aggregate) => {
+      if (this.options.emit === 'close' && aggregate !== undefined) {
+        const key = {
+          key: this.keyOf(window.key),
+          start: window.start,
+          end: window.start + sizeMs,
+        };
+        ctx.forward(record.withKey(key).withValue(aggregate));
+      }
+    });
+  }
+
+  private async closeRange(
+    closeBelow: number,
+    onClose: (
+      window: { start: number; key: Uint8Array },
+      aggregate: TAggregate | undefined,
+    ) => void,
+  ): Promise<void> {
+    const closed: Buffer[] = [];
+    for await (const [storeKey, value] of this.store.range({
+      gte: fixedWindowBound(0),
+      lt: fixedWindowBound(closeBelow),
+    })) {
+      onClose(parseFixedWindowKey(storeKey), this.aggregateOf(value));
+      closed.push(storeKey);
+    }
+    for (const storeKey of closed) {
+      this.store.delete(storeKey);
+    }
+  }
+}
