@@ -40,6 +40,9 @@ if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ]; then
   npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
   touch "$stamp"
 fi
+# Fixes to dependencies, in patches/ (each patch says why); applying twice is a no-op. kafkajs's
+# read_committed filter loses committed records when aborted transactions interleave.
+npx --no-install patch-package --error-on-fail >/dev/null
 
 # 4. Native addons: rocksdb and onnxruntime-node ship prebuilt binaries; faiss-node is built here.
 bash deploy/local/setup/faissNode.sh
