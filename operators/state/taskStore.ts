@@ -1,4 +1,5 @@
 import type { CacheBudget } from './caching/cacheBudget.js';
+import { KeyFilter } from './keyFilter.js';
 import type { BytesKeyValueStore, RangeBounds } from './keyValueStore.js';
 
 /** One change of a store, as it goes to the changelog and then to the store underneath. */
@@ -20,6 +21,8 @@ interface CacheEntry {
 export interface StoreMetrics {
   gets: number;
   cacheHits: number;
+  /** Misses answered "absent" by the key filter, without reading RocksDB. */
+  filteredMisses: number;
   puts: number;
   deletes: number;
   commits: number;
@@ -52,6 +55,7 @@ export class TaskStore {
   readonly metrics: StoreMetrics = {
     gets: 0,
     cacheHits: 0,
+    filteredMisses: 0,
     puts: 0,
     deletes: 0,
     commits: 0,
@@ -64,6 +68,13 @@ export class TaskStore {
   private dirtyCount = 0;
   private cachedBytes = 0;
   private closed = false;
+  /**
+   * Every key that may be in the store underneath without being cached (all its keys when the
+   * task opened, plus every key evicted since). A key it rules out is absent: no RocksDB read.
+   * Undefined until {@link trackKeys} built it; rebuilt when it has filled up.
+   */
+  private filter: KeyFilter | undefined;
+  private filterFull = false;
 
   constructor(options: { name: string; inner: BytesKeyValueStore; budget: CacheBudget }) {
     this.name = options.name;
@@ -78,6 +89,11 @@ export class TaskStore {
   peek(key: Uint8Array): Buffer | null | undefined {
     const entry = this.entries.get(idOf(key));
     if (entry === undefined) {
+      if (this.filter !== undefined && !this.filter.mayContain(key)) {
+        this.metrics.gets += 1;
+        this.metrics.filteredMisses += 1;
+        return null;
+      }
       return undefined;
     }
     this.metrics.gets += 1;
@@ -217,6 +233,28 @@ export class TaskStore {
     }
     this.metrics.changesCommitted += changes.length;
     this.evictIfNeeded();
+    if (this.filterFull) {
+      await this.trackKeys();
+    }
+  }
+
+  /**
+   * Builds the key filter from every key of the store underneath (after the restore), so
+   * that from now on misses on new keys need no read. Sized for growth; when it fills up it is
+   * rebuilt at a commit.
+   */
+  async trackKeys(): Promise<void> {
+    const keys: Buffer[] = [];
+    for await (const [key] of this.inner.range()) {
+      keys.push(Buffer.from(key));
+    }
+    for (const entry of this.entries.values()) {
+      keys.push(entry.key);
+    }
+    const filter = new KeyFilter(Math.max(1_000_000, keys.length * 4));
+    keys.forEach((key) => filter.add(key));
+    this.filter = filter;
+    this.filterFull = false;
   }
 
   /** Writes restored changelog records straight to the store underneath (no cache, no log). */
@@ -232,6 +270,8 @@ export class TaskStore {
       if (entry.dirty) {
         this.entries.delete(id);
         this.account(-entry.bytes);
+        // The write is gone, but an older committed value may be underneath.
+        this.filter?.add(entry.key);
       }
     }
     this.dirtyCount = 0;
@@ -288,7 +328,19 @@ export class TaskStore {
       if (!entry.dirty) {
         this.entries.delete(id);
         this.account(-entry.bytes);
+        this.forgetCached(entry);
       }
+    }
+  }
+
+  /** A clean entry leaves the cache: its key may now be only underneath. */
+  private forgetCached(entry: CacheEntry): void {
+    if (this.filter === undefined || entry.value === null) {
+      return;
+    }
+    this.filter.add(entry.key);
+    if (this.filter.size > this.filter.capacity) {
+      this.filterFull = true; // past its sizing false positives climb: rebuild at the commit
     }
   }
 

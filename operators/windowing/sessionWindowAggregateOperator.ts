@@ -14,7 +14,9 @@ import { keyedWindowRange, parseKeyedWindowKey } from './windowStoreLayout.js';
  * every session of its key within the inactivity gap (`end >= t - gap` and `start <= t + gap`);
  * merged sessions' aggregates are combined with the aggregation's merger. With emit `update`
  * the replaced sessions are forwarded with a null value (a retraction) before the merged one,
- * as in Kafka Streams. A session is closed when stream time passes `end + grace`.
+ * as in Kafka Streams. A session can grow until a record more than `gap` after its end arrives,
+ * so, as in Kafka Streams, it is closed only when stream time passes `end + gap + grace`, and a
+ * record is late when the session it would end up in is already past that point.
  */
 export class SessionWindowAggregateOperator<
   TKey,
@@ -57,7 +59,8 @@ export class SessionWindowAggregateOperator<
     }
     const start = Math.min(t, ...found.map((f) => f.window.start));
     const end = Math.max(t, ...found.map((f) => f.window.end));
-    if (end + graceMs < this.streamTime) {
+    // Closed once no record can extend it any more: stream time past end + gap + grace.
+    if (end + gap + graceMs < this.streamTime) {
       this.late(record, { key: record.key, start: t, end: t }, ctx);
       return;
     }
@@ -84,7 +87,7 @@ export class SessionWindowAggregateOperator<
     if (this.options.emit === 'update') {
       ctx.forward(record.withKey({ key: record.key, start, end }).withValue(next));
     }
-    await this.keyedStore.closeBefore(this.streamTime - graceMs, (window, value) => {
+    await this.keyedStore.closeBefore(this.streamTime - gap - graceMs, (window, value) => {
       const final = this.aggregateOf(value);
       if (this.options.emit === 'close' && final !== undefined) {
         const key = { key: this.keyOf(window.key), start: window.start, end: window.end };

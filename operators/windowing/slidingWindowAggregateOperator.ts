@@ -61,10 +61,12 @@ export class SlidingWindowAggregateOperator<
     const t = record.timestamp;
     const keyBytes = Buffer.from(this.keyBytes(record.key));
     if (t + graceMs < this.streamTime) {
-      // Its own window [t - d, t] is closed: every window it could still join ends later, but
-      // Kafka Streams drops the record as a whole too.
+      // Its own window [t - d, t] is closed: that one it missed. Windows of other records that
+      // contain it end up to t + d, and those still open take it, as in Kafka Streams.
       this.late(record, { key: record.key, start: t - d, end: t }, ctx);
-      return;
+      if (t + d + graceMs < this.streamTime) {
+        return; // every window containing it is closed
+      }
     }
     await this.buffer(keyBytes, record);
     const buffered = await this.readBuffer(keyBytes, { from: t - 2 * d - 1, to: t + 2 * d + 1 });

@@ -11,6 +11,11 @@
  * - `0x03 | end | windowKey`: an index by window end of the `0x02` entries, for closing and
  *   expiring them in order;
  * - `0x04 | keyLength | key | timestamp`: sliding windows' buffered values per timestamp.
+ *
+ * Times inside keys are written with the sign bit flipped (offset binary), so the bytewise
+ * order of the keys is the numeric order of the times, negative ones included: a range from a
+ * negative time (a sliding window of an early record, a scan "from the beginning") must not
+ * sort after the positive ones, as two's complement would.
  */
 export const streamTimeKey = Buffer.from([0x00, 0x73]);
 
@@ -48,10 +53,21 @@ function keyPrefix(tag: number, key: Uint8Array): Buffer {
   return bytes;
 }
 
+const signBit = 2n ** 63n;
+
+/** Writes `time` so that bytewise order is numeric order (sign bit flipped). */
+function writeSortableTime(bytes: Buffer, time: number, offset: number): void {
+  bytes.writeBigUInt64BE(BigInt(time) + signBit, offset);
+}
+
+function readSortableTime(bytes: Buffer, offset: number): number {
+  return Number(bytes.readBigUInt64BE(offset) - signBit);
+}
+
 function withTimes(prefix: Buffer, times: readonly number[]): Buffer {
   const bytes = Buffer.allocUnsafe(prefix.length + 8 * times.length);
   prefix.copy(bytes, 0);
-  times.forEach((time, i) => bytes.writeBigInt64BE(BigInt(time), prefix.length + 8 * i));
+  times.forEach((time, i) => writeSortableTime(bytes, time, prefix.length + 8 * i));
   return bytes;
 }
 
@@ -81,15 +97,15 @@ export function parseKeyedWindowKey(bytes: Uint8Array): {
   const length = buffer.readUInt32BE(1);
   return {
     key: buffer.subarray(5, 5 + length),
-    start: Number(buffer.readBigInt64BE(5 + length)),
-    end: Number(buffer.readBigInt64BE(13 + length)),
+    start: readSortableTime(buffer, 5 + length),
+    end: readSortableTime(buffer, 13 + length),
   };
 }
 
 export function endIndexKey(end: number, windowKey: Uint8Array): Buffer {
   const bytes = Buffer.allocUnsafe(9 + windowKey.length);
   bytes[0] = endIndexTag;
-  bytes.writeBigInt64BE(BigInt(end), 1);
+  writeSortableTime(bytes, end, 1);
   bytes.set(windowKey, 9);
   return bytes;
 }
@@ -98,11 +114,8 @@ export function endIndexKey(end: number, windowKey: Uint8Array): Buffer {
 export function endIndexBefore(end: number): { gte: Buffer; lt: Buffer } {
   const lt = Buffer.allocUnsafe(9);
   lt[0] = endIndexTag;
-  lt.writeBigInt64BE(BigInt(end), 1);
-  const gte = Buffer.alloc(9);
-  gte[0] = endIndexTag;
-  gte.writeBigInt64BE(-(2n ** 62n), 1);
-  return { gte, lt };
+  writeSortableTime(lt, end, 1);
+  return { gte: Buffer.from([endIndexTag]), lt };
 }
 
 export function windowKeyOfIndex(indexKey: Uint8Array): Buffer {
@@ -125,7 +138,7 @@ export function bufferRange(
 
 export function timestampOfBufferKey(bytes: Uint8Array): number {
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
-  return Number(buffer.readBigInt64BE(buffer.length - 8));
+  return readSortableTime(buffer, buffer.length - 8);
 }
 
 export function encodeTime(time: number): Buffer {

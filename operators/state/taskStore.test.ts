@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { CacheBudget } from './caching/cacheBudget.js';
+import { InMemoryStore } from './memory/inMemoryStore.js';
+import { TaskStore } from './taskStore.js';
+
+const b = (text: string): Buffer => Buffer.from(text);
+
+async function entries(store: TaskStore, bounds = {}): Promise<string[]> {
+  const seen: string[] = [];
+  for await (const [key, value] of store.range(bounds)) {
+    seen.push(`${key.toString()}=${value.toString()}`);
+  }
+  return seen;
+}
+
+function storeOver(inner: InMemoryStore, budgetBytes = 1 << 20): TaskStore {
+  return new TaskStore({ name: 's', inner, budget: new CacheBudget(budgetBytes) });
+}
+
+test('TaskStore: writes stay in the cache until applyCommitted writes them underneath', async () => {
+  const inner = new InMemoryStore();
+  const store = storeOver(inner);
+  store.put(b('a'), b('1'));
+  store.delete(b('b'));
+  assert.equal(await inner.get(b('a')), undefined, 'nothing reaches the store before the commit');
+  const changes = store.changes();
+  assert.deepEqual(
+    changes.map((c) => [c.key.toString(), c.value?.toString() ?? null]),
+    [
+      ['a', '1'],
+      ['b', null],
+    ],
+  );
+  await store.applyCommitted(changes);
+  assert.equal(Buffer.from((await inner.get(b('a'))) ?? []).toString(), '1');
+  assert.deepEqual(store.changes(), [], 'committed entries are clean');
+});
+
+test('TaskStore: range merges uncommitted writes over the store underneath, in order', async () => {
+  const inner = new InMemoryStore();
+  await inner.batch([
+    { type: 'put', key: b('a'), value: b('old') },
+    { type: 'put', key: b('c'), value: b('3') },
+    { type: 'put', key: b('e'), value: b('5') },
+  ]);
+  const store = storeOver(inner);
+  store.put(b('a'), b('new'));
+  store.put(b('b'), b('2'));
+  store.delete(b('c'));
+  store.put(b('f'), b('6'));
+  assert.deepEqual(await entries(store), ['a=new', 'b=2', 'e=5', 'f=6']);
+  assert.deepEqual(await entries(store, { reverse: true, limit: 3 }), ['f=6', 'e=5', 'b=2']);
+  assert.deepEqual(await entries(store, { gte: b('b'), lt: b('f') }), ['b=2', 'e=5']);
+});
+
+test('TaskStore: discarding uncommitted writes brings back the committed values', async () => {
+  const inner = new InMemoryStore();
+  const store = storeOver(inner);
+  store.put(b('k'), b('committed'));
+  await store.applyCommitted(store.changes());
+  await store.trackKeys();
+  store.put(b('k'), b('uncommitted'));
+  store.put(b('new'), b('x'));
+  store.discardUncommitted();
+  assert.equal(store.peek(b('k')), undefined, 'not cached any more, and maybe underneath');
+  assert.equal((await store.get(b('k')))?.toString(), 'committed');
+  assert.equal(await store.get(b('new')), undefined);
+});
+
+test('TaskStore: the key filter answers misses on never-written keys without a read', async () => {
+  const inner = new InMemoryStore();
+  await inner.put(b('stored'), b('1'));
+  const store = storeOver(inner, 200);
+  await store.trackKeys();
+  assert.equal(store.peek(b('never-written')), null, 'known absent');
+  assert.equal(store.peek(b('stored')), undefined, 'may be underneath: ask the store');
+  // Entries evicted under memory pressure go back into the filter.
+  for (let i = 0; i < 20; i++) {
+    store.put(b(`key-${i}`), b('value'));
+    await store.applyCommitted(store.changes());
+  }
+  assert.ok(store.metrics.filteredMisses >= 1);
+  for (let i = 0; i < 20; i++) {
+    const cached = store.peek(b(`key-${i}`));
+    const value = cached === undefined ? await store.get(b(`key-${i}`)) : cached;
+    assert.equal(value?.toString(), 'value', `key-${i} survives eviction`);
+  }
+});
