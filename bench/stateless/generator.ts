@@ -63,10 +63,10 @@ const referrers = [
 const base64url = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 const hex = '0123456789abcdef';
 /** 2026-01-01T00:00:00Z; event i happens i ms later. */
-const epochMs = 1_767_225_600_000;
+export const epochMs = 1_767_225_600_000;
 
 /** The project's seeded PRNG, seeded from the record index and a stream number. */
-class Random {
+export class Random {
   /** Uniform in [0, 2^32). */
   readonly next: () => number;
 
@@ -99,7 +99,7 @@ class Random {
 }
 
 /** Fixed-width id from a number, e.g. idOf('usr_', 12345, 8) = 'usr_000009ix'. */
-function idOf(prefix: string, value: number, width: number): string {
+export function idOf(prefix: string, value: number, width: number): string {
   return prefix + value.toString(36).padStart(width, '0');
 }
 
@@ -117,7 +117,7 @@ export function watchTiming(index: number): { watchedMs: number; durationMs: num
 }
 
 /** A YouTube-like id, the same for every event of one video: vid_ + 11 characters. */
-function videoIdOf(video: number): string {
+export function videoIdOf(video: number): string {
   return `vid_${video.toString(36).padStart(4, '0')}${new Random(video, 2).chars(base64url, 7)}`;
 }
 

@@ -4,10 +4,10 @@ import { fileURLToPath } from 'node:url';
 
 import type { SchemaRegistryClient } from '@confluentinc/schemaregistry';
 import avro from 'avsc';
-import type { Admin, Kafka, Message } from 'kafkajs';
-import { CompressionTypes } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 
-import { deleteTopic, ensureTopic, topicExists, topicRecordCount } from '../support/topics.js';
+import { ensureProducedTopic } from '../support/producedTopic.js';
+import { ensureTopic } from '../support/topics.js';
 import { benchEvent, generatorVersion } from './generator.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -85,74 +85,20 @@ export interface InputReport {
  * holds N records, recreates and produces it otherwise.
  */
 export async function ensureInput(options: EnsureInputOptions): Promise<InputReport> {
-  const { admin, records } = options;
-  const log = options.log ?? ((line: string) => console.log(line));
   const inputTopic = inputTopicOf(options);
-  if (options.force !== true && (await topicExists(admin, inputTopic))) {
-    const held = await topicRecordCount(admin, inputTopic);
-    if (held === records) {
-      log(`input: reusing ${inputTopic} (${records} records)`);
-      return { inputTopic, produced: false, avgValueBytes: sampleValueBytes(records) };
-    }
-    log(`input: ${inputTopic} holds ${held} records, not ${records}: recreating it`);
-  }
-  await deleteTopic(admin, inputTopic);
-  await ensureTopic(admin, { topic: inputTopic, partitions: benchPartitions });
-  return { inputTopic, ...(await produce(inputTopic, options)) };
-}
-
-async function produce(
-  topic: string,
-  options: EnsureInputOptions,
-): Promise<{ produced: true; produceSeconds: number; avgValueBytes: number }> {
-  const { records } = options;
-  const log = options.log ?? ((line: string) => console.log(line));
-  const batchRecords = options.batchRecords ?? 4_000;
-  const concurrency = options.concurrency ?? 4;
   const encode = wireEncoder(inputSchemaFile, options.inputSchemaId);
-  const producer = options.kafka.producer({ allowAutoTopicCreation: false });
-  await producer.connect();
-  const started = performance.now();
-  let valueBytes = 0;
-  let acked = 0;
-  let nextReport = Math.max(1, Math.floor(records / 10));
-  const inFlight = new Set<Promise<void>>();
-  try {
-    for (let from = 0; from < records; from += batchRecords) {
-      const to = Math.min(records, from + batchRecords);
-      const messages: Message[] = [];
-      for (let index = from; index < to; index++) {
-        const event = benchEvent(index);
-        const value = encode(event);
-        valueBytes += value.length;
-        messages.push({ key: event.userId, value });
-      }
-      const send = producer
-        .send({ topic, messages, acks: -1, compression: CompressionTypes.None })
-        .then(() => {
-          acked += messages.length;
-          if (acked >= nextReport || acked === records) {
-            const seconds = (performance.now() - started) / 1000;
-            log(`input: produced ${acked}/${records} (${Math.round(acked / seconds)} records/s)`);
-            nextReport += Math.max(1, Math.floor(records / 10));
-          }
-        });
-      inFlight.add(send);
-      void send.finally(() => inFlight.delete(send)).catch(() => undefined);
-      if (inFlight.size >= concurrency) {
-        await Promise.race(inFlight);
-      }
-    }
-    await Promise.all(inFlight);
-  } finally {
-    await producer.disconnect();
-  }
-  const produceSeconds = (performance.now() - started) / 1000;
-  const held = await topicRecordCount(options.admin, topic);
-  if (held !== records) {
-    throw new Error(`input: ${topic} holds ${held} records after producing ${records}`);
-  }
-  return { produced: true, produceSeconds, avgValueBytes: valueBytes / records };
+  const report = await ensureProducedTopic({
+    ...options,
+    topic: inputTopic,
+    partitions: benchPartitions,
+    message: (index) => {
+      const event = benchEvent(index);
+      return { key: event.userId, value: encode(event) };
+    },
+  });
+  return report.produced
+    ? { inputTopic, ...report }
+    : { inputTopic, produced: false, avgValueBytes: sampleValueBytes(options.records) };
 }
 
 /** Encodes generator events as Confluent wire format: magic 0, 4-byte schema id, Avro binary. */

@@ -8,16 +8,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import { cpus, loadavg, totalmem } from 'node:os';
-
-import { Command, Option } from 'commander';
-import type { Admin } from 'kafkajs';
 
 import { connectionConfigFromEnv } from '../../operators/config/connectionConfig.js';
 import { createKafkaJs } from '../../operators/connectors/kafka/kafkajsClient.js';
 import { createRegistryClient } from '../../operators/serdes/registryClient.js';
-import { positiveInt } from '../support/flags.js';
-import { topicEndOffset } from '../support/topics.js';
+import type { BenchFlags } from '../support/flags.js';
+import { benchCommand } from '../support/flags.js';
+import { formatDetails, formatRate, loadLine, machineLine, printTable } from '../support/report.js';
+import { deleteRunGroups, topicEndOffset } from '../support/topics.js';
 import type { EngineResult, StatelessBenchJob } from './engine.js';
 import { engineSettings, EngineUnavailableError } from './engine.js';
 import type { BenchEngine } from './input.js';
@@ -26,14 +24,7 @@ import { buildKafkaStreamsApp, runKafkaStreams } from './kafkaStreamsSide.js';
 import { runReelstream } from './reelstreamSide.js';
 import { expectedKept } from './topology.js';
 
-interface RunFlags {
-  readonly records: number;
-  readonly engines: BenchEngine[];
-  readonly repeat: number;
-  readonly timeoutS: number;
-  readonly forceProduce: boolean;
-  readonly json?: string;
-}
+type RunFlags = BenchFlags<BenchEngine>;
 
 const runners: Readonly<Record<BenchEngine, (job: StatelessBenchJob) => Promise<EngineResult>>> = {
   'kafka-streams': runKafkaStreams,
@@ -50,18 +41,11 @@ interface Row {
 }
 
 async function main(): Promise<void> {
-  const flags = new Command('bench-stateless')
-    .description('stateless map + filter + selectKey: Kafka Streams vs reelstream')
-    .option('--records <n>', 'input records', positiveInt, 1_000_000)
-    .addOption(
-      new Option('--engines <list>', 'engines to run, comma-separated')
-        .default([...benchEngines])
-        .argParser((value) => parseEngines(value)),
-    )
-    .option('--repeat <n>', 'runs per engine', positiveInt, 1)
-    .option('--timeout-s <n>', 'give up on an engine run after this long', positiveInt, 600)
-    .option('--force-produce', 'produce the input again even when it is there', false)
-    .option('--json <file>', 'also write the results as JSON to this file')
+  const flags = benchCommand({
+    name: 'bench-stateless',
+    description: 'stateless map + filter + selectKey: Kafka Streams vs reelstream',
+    engines: benchEngines,
+  })
     .parse()
     .opts<RunFlags>();
   const log = (line: string): void => console.log(line);
@@ -105,10 +89,7 @@ async function main(): Promise<void> {
           settings: engineSettings,
           timeoutSeconds: flags.timeoutS,
         };
-        log(
-          `${engine}: running over ${flags.records} records ` +
-            `(load average ${loadavg()[0]?.toFixed(2) ?? '?'} on ${cpus().length} cores)…`,
-        );
+        log(`${engine}: running over ${flags.records} records ` + `(${loadLine()})…`);
         const before = await topicEndOffset(admin, outputTopic);
         try {
           const result = await runners[engine](job);
@@ -140,25 +121,6 @@ async function main(): Promise<void> {
     (row) => row.result !== undefined && row.outputRecords !== row.expectedOutput,
   );
   process.exitCode = failed ? 1 : 0;
-}
-
-/** Removes the consumer groups a run left behind (their ids carry the run id). */
-async function deleteRunGroups(admin: Admin, runId: string): Promise<void> {
-  const { groups } = await admin.listGroups();
-  const leftovers = groups.map((group) => group.groupId).filter((id) => id.includes(runId));
-  if (leftovers.length > 0) {
-    await admin.deleteGroups(leftovers).catch(() => undefined);
-  }
-}
-
-function parseEngines(value: string): BenchEngine[] {
-  const engines = value.split(',').map((name) => name.trim());
-  const known: readonly string[] = benchEngines;
-  const unknown = engines.filter((name) => !known.includes(name));
-  if (unknown.length > 0) {
-    throw new Error(`unknown engine(s) ${unknown.join(', ')}; known: ${benchEngines.join(', ')}`);
-  }
-  return engines.filter((name): name is BenchEngine => known.includes(name));
 }
 
 function printReport(rows: readonly Row[]): void {
@@ -193,30 +155,15 @@ function printReport(rows: readonly Row[]): void {
       outputCheck(row),
     ];
   });
-  const widths = header.map((title, column) =>
-    Math.max(title.length, ...table.map((cells) => (cells[column] ?? '').length)),
-  );
-  const line = (cells: readonly string[]): string =>
-    cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ');
   console.log('');
-  console.log(line(header));
-  console.log(line(widths.map((width) => '-'.repeat(width))));
-  for (const cells of table) {
-    console.log(line(cells));
-  }
+  printTable(header, table);
   for (const row of rows) {
     if (row.result?.details !== undefined) {
-      const details = Object.entries(row.result.details)
-        .map(([name, value]) => `${name} ${value}`)
-        .join(', ');
-      console.log(`${row.result.engine}: ${details}`);
+      console.log(`${row.result.engine}: ${formatDetails(row.result.details)}`);
     }
   }
   console.log(`ratio reelstream / Kafka Streams (records/s): ${ratio(rows)}`);
-  console.log(
-    `machine: ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; ` +
-      'the broker, the JVM and node share them (see bench/README.md)',
-  );
+  console.log(machineLine('the JVM'));
 }
 
 function outputCheck(row: Row): string {
@@ -247,10 +194,6 @@ function ratio(rows: readonly Row[]): string {
   return reelstream === undefined || kafkaStreams === undefined
     ? 'n/a'
     : (reelstream / kafkaStreams).toFixed(2);
-}
-
-function formatRate(value: number): string {
-  return Math.round(value).toLocaleString('en-US');
 }
 
 await main();

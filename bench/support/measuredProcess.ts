@@ -147,3 +147,47 @@ export function readCpuSeconds(pid: number): number | undefined {
     return undefined;
   }
 }
+
+/** The figures every bench process puts in its `BENCH_RESULT` line (each adds its own). */
+export interface BenchReport {
+  /** Input records processed. */
+  readonly records: number;
+  /** First input record to the last one, in seconds. */
+  readonly firstToLastS: number;
+  /** CPU seconds of the whole process over the same window. */
+  readonly cpuSecondsFirstToLast: number;
+}
+
+/**
+ * The `BENCH_RESULT` of a process that must have exited 0 with one, as the report type its
+ * side expects (checked for the {@link BenchReport} figures); throws with the tails of its
+ * output otherwise. `what` names the process in the error, e.g. `quix: the process`.
+ */
+export function benchReportOf<TReport extends BenchReport>(
+  run: MeasuredProcess,
+  what: string,
+): TReport {
+  const report = run.result;
+  const figures: readonly (keyof BenchReport)[] = [
+    'records',
+    'firstToLastS',
+    'cpuSecondsFirstToLast',
+  ];
+  if (
+    run.exitCode === 0 &&
+    typeof report === 'object' &&
+    report !== null &&
+    figures.every((name) => typeof (report as Partial<BenchReport>)[name] === 'number')
+  ) {
+    return report as TReport;
+  }
+  throw new Error(
+    `${what} exited with ${run.exitCode ?? run.signal ?? '?'} and no result\n` +
+      `${run.stdoutTail.slice(-1_500)}\n${run.stderrTail.slice(-1_500)}`,
+  );
+}
+
+/** Seconds to the millisecond, for reports. */
+export function roundSeconds(value: number): number {
+  return Math.round(value * 1000) / 1000;
+}

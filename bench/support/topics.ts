@@ -68,3 +68,20 @@ export async function deleteTopic(admin: Admin, topic: string): Promise<void> {
     await sleep(500);
   }
 }
+
+/** Removes the consumer groups a run left behind (their ids carry the run id). */
+export async function deleteRunGroups(admin: Admin, runId: string): Promise<void> {
+  const { groups } = await admin.listGroups();
+  const leftovers = groups.map((group) => group.groupId).filter((id) => id.includes(runId));
+  if (leftovers.length > 0) {
+    await admin.deleteGroups(leftovers).catch(() => undefined);
+  }
+}
+
+/** Removes the topics a run left behind (internal topics whose names carry the run id). */
+export async function deleteRunTopics(admin: Admin, runId: string): Promise<void> {
+  const leftovers = (await admin.listTopics()).filter((topic) => topic.includes(runId));
+  if (leftovers.length > 0) {
+    await admin.deleteTopics({ topics: leftovers, timeout: 30_000 }).catch(() => undefined);
+  }
+}

@@ -7,15 +7,11 @@ import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericDatumReader;
@@ -25,14 +21,11 @@ import org.apache.avro.io.BinaryDecoder;
 import org.apache.avro.io.BinaryEncoder;
 import org.apache.avro.io.DecoderFactory;
 import org.apache.avro.io.EncoderFactory;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.serialization.Serializer;
-import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsBuilder;
-import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.Produced;
@@ -54,7 +47,6 @@ public final class StatelessBench {
 
   public static void main(String[] argv) throws Exception {
     Args args = Args.parse(argv);
-    long jvmStartMs = ManagementFactory.getRuntimeMXBean().getStartTime();
     Schema inputSchema = new Schema.Parser().parse(new File(args.required("input-schema")));
     Schema outputSchema = new Schema.Parser().parse(new File(args.required("output-schema")));
     int inputSchemaId = Integer.parseInt(args.required("input-schema-id"));
@@ -71,68 +63,16 @@ public final class StatelessBench {
             new ConfluentAvroSerde(outputSchema, outputSchemaId),
             progress);
 
-    Properties props = new Properties();
-    props.put(StreamsConfig.APPLICATION_ID_CONFIG, args.required("application-id"));
-    props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, args.required("bootstrap"));
-    props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.AT_LEAST_ONCE);
-    props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1);
-    props.put(StreamsConfig.STATE_DIR_CONFIG, args.get("state-dir", "/tmp/kafka-streams-bench"));
-    props.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
     // The client settings shared with the reelstream side (linger.ms, batch.size, fetch sizes,
-    // max.poll.records, ...) come from bench/stateless/kafkaStreamsSide.ts as --config key=value,
-    // so they are written down once, in bench/stateless/engine.ts.
-    for (Map.Entry<String, String> entry : args.configs.entrySet()) {
-      props.put(entry.getKey(), entry.getValue());
-    }
-
-    KafkaStreams streams = new KafkaStreams(topology, props);
-    AtomicReference<Throwable> failure = new AtomicReference<>();
-    streams.setUncaughtExceptionHandler(
-        error -> {
-          failure.set(error);
-          progress.done.countDown();
-          return org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler
-              .StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
-        });
-    long startMs = System.currentTimeMillis();
-    streams.start();
-    boolean finished = progress.done.await(timeoutMs, TimeUnit.MILLISECONDS);
-    streams.close(Duration.ofSeconds(60));
-    long closedNs = System.nanoTime();
-
-    if (failure.get() != null) {
-      System.err.println("kafka-streams bench: stream thread failed: " + failure.get());
-      failure.get().printStackTrace();
-      System.exit(2);
-    }
-    if (!finished) {
-      System.err.printf(
-          "kafka-streams bench: timed out after %d s with %d of %d records%n",
-          timeoutMs / 1000, progress.seen, records);
-      System.exit(3);
-    }
-    double firstToLastS = (progress.lastNs - progress.firstNs) / 1e9;
-    String json =
+    // max.poll.records, ...) come from bench/stateless/kafkaStreamsSide.ts as --config key=value.
+    BenchRun run = BenchRun.untilDone(topology, BenchRun.properties(args), progress, timeoutMs);
+    BenchRun.report(
         String.format(
             Locale.ROOT,
-            "{\"records\":%d,\"kept\":%d,\"firstToLastS\":%.6f,\"firstToClosedS\":%.6f,"
-                + "\"jvmStartToFirstS\":%.6f,\"startToFirstS\":%.6f,\"cpuSecondsFirstToLast\":%.6f,"
-                + "\"cpuSecondsTotal\":%.6f,\"peakRssKb\":%d,\"gcCount\":%d,\"gcTimeMs\":%d}",
+            "{\"records\":%d,\"kept\":%d,%s}",
             progress.seen,
             progress.kept,
-            firstToLastS,
-            (closedNs - progress.firstNs) / 1e9,
-            (progress.firstWallMs - jvmStartMs) / 1e3,
-            (progress.firstWallMs - startMs) / 1e3,
-            progress.cpuAtLastS - progress.cpuAtFirstS,
-            processCpuSeconds(),
-            peakRssKb(),
-            gcCount(),
-            gcTimeMs());
-    System.out.println("BENCH_RESULT " + json);
-    System.out.flush();
-    // close() may leave non-daemon threads behind after a timeout: exit explicitly.
-    System.exit(0);
+            run.figures(progress)));
   }
 
   static Topology buildTopology(
