@@ -36,6 +36,10 @@ export const errorCodes = {
   notAuthorized: 'NOT_AUTHORIZED',
   /** A consumer group that was asked for does not exist. */
   groupNotFound: 'GROUP_NOT_FOUND',
+  /** An interactive query for a key this instance does not own, and cannot forward. */
+  keyNotOwned: 'KEY_NOT_OWNED',
+  /** A queried store cannot answer now (rebalancing, restoring, owner unreachable): retry. */
+  storeUnavailable: 'STORE_UNAVAILABLE',
 } as const;
 
 /** @category Errors */

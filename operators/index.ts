@@ -15,6 +15,12 @@ export {
 export { StreamRecord, type Headers, type RecordFields, type RecordOrigin } from './api/record.js';
 export type { Operator, OperatorContext } from './api/operator.js';
 export {
+  type Timer,
+  type TimerKind,
+  type TimerOptions,
+  type TimerService,
+} from './timers/timers.js';
+export {
   DeserializationError,
   IncompatibleSchemaError,
   UnknownSchemaError,
@@ -50,6 +56,10 @@ export {
   type WindowedValue,
 } from './dsl/windowedGroupedStream.js';
 export { Table } from './dsl/table.js';
+export { GlobalTable } from './dsl/globalTable.js';
+export type { GlobalJoinOptions, JoinOptions, WindowedJoinOptions } from './joins/joinNodes.js';
+export type { ValueJoiner } from './joins/streamTableJoinOperator.js';
+export type { ReadOnlyStore } from './state/readOnlyStore.js';
 export { WindowedTable } from './dsl/windowedTable.js';
 export {
   hoppingWindows,
@@ -86,6 +96,9 @@ export {
   type TestDriverOptions,
 } from './testing/testDriver.js';
 export { StreamJob, type StreamJobOptions } from './runtime/streamJob.js';
+export { StoreQuery, type QueryableStore } from './query/storeQuery.js';
+export { KeyNotOwnedError, StoreUnavailableError, type KeyOwner } from './query/errors.js';
+export type { KeyLocation } from './query/queryService.js';
 export { JobLifecycle, InvalidTransitionError, type JobState } from './runtime/jobLifecycle.js';
 export {
   RequestClient,

@@ -16,6 +16,7 @@ step "generated schema types are up to date"
 node dist/jobs/cli/main.js schemas generate --check
 node dist/jobs/cli/main.js schemas generate --check --dir test/fixtures/schemas
 node dist/jobs/cli/main.js schemas generate --check --dir bench/stateless
+node dist/jobs/cli/main.js schemas generate --check --dir test/chaos
 step "format check (prettier)"
 npx --no-install prettier --check . --log-level warn
 step "import cycles (dpdm)"

@@ -1,6 +1,8 @@
 import type { KeyValueState } from '../state/keyValueState.js';
+import type { ReadOnlyStore } from '../state/readOnlyStore.js';
 import type { StoreDefinition } from '../state/storeDefinition.js';
 import type { TaskStore } from '../state/taskStore.js';
+import type { Timer, TimerService } from '../timers/timers.js';
 import type { StreamRecord } from './record.js';
 
 /**
@@ -20,22 +22,31 @@ import type { StreamRecord } from './record.js';
  */
 export interface Operator<TKeyIn, TValueIn, TKeyOut, TValueOut> {
   /** Called once per task before the first record. */
-  init?(ctx: OperatorContext<TKeyOut, TValueOut>): void | Promise<void>;
+  init?(ctx: OperatorContext<TKeyOut, TValueOut, TKeyIn>): void | Promise<void>;
   process(
     record: StreamRecord<TKeyIn, TValueIn>,
-    ctx: OperatorContext<TKeyOut, TValueOut>,
+    ctx: OperatorContext<TKeyOut, TValueOut, TKeyIn>,
+  ): void | Promise<void>;
+  /**
+   * Called when a timer scheduled through `ctx.timers` is due (its node must declare `timers`).
+   * Records it forwards flow downstream like those of `process`.
+   */
+  onTimer?(
+    timer: Timer<TKeyIn>,
+    ctx: OperatorContext<TKeyOut, TValueOut, TKeyIn>,
   ): void | Promise<void>;
   /** Called once when the task closes (rebalance, shutdown). */
   close?(): void | Promise<void>;
 }
 
 /**
- * What an operator may do besides returning: forward records downstream, and learn which task
- * it runs in and what time it is.
+ * What an operator may do besides returning: forward records downstream, use its stores and
+ * timers, and learn which task it runs in and what time it is. `TTimerKey` is the key type of
+ * its timers (the operator's input key type).
  *
  * @category API
  */
-export interface OperatorContext<TKeyOut, TValueOut> {
+export interface OperatorContext<TKeyOut, TValueOut, TTimerKey = never> {
   /**
    * Sends a record to the operator's children; with `output`, only to the children reading that
    * named output (a side output such as late records).
@@ -47,6 +58,8 @@ export interface OperatorContext<TKeyOut, TValueOut> {
   ): KeyValueState<TKey, TValue>;
   /** The byte-level store itself, for operators that lay out their own keys (windows). */
   stateStore(name: string): TaskStore;
+  /** A global table of the job, by name: read-only, and the same in every task. */
+  globalStore(name: string): ReadOnlyStore;
   /** Adds to a named counter of the task (late records, say), summed in the job's stats. */
   count(metric: string, by?: number): void;
   /** `<subtopology>_<partition>`, e.g. `0_3`. */
@@ -55,4 +68,6 @@ export interface OperatorContext<TKeyOut, TValueOut> {
   streamTime(): number;
   /** Wall-clock time, from the runtime's clock (the test driver advances it by hand). */
   wallClockTime(): number;
+  /** The node's event-time and processing-time timers (declared with `timers` on `process`). */
+  readonly timers: TimerService<TTimerKey>;
 }

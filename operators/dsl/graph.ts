@@ -2,6 +2,7 @@ import type { Operator } from '../api/operator.js';
 import type { StreamRecord } from '../api/record.js';
 import type { Serde } from '../serdes/serde.js';
 import type { StoreSpec } from '../state/storeDefinition.js';
+import type { Stream } from './stream.js';
 
 /** Operators inside the graph are type-erased; the typed DSL guarantees their types line up. */
 export type AnyOperator = Operator<unknown, unknown, unknown, unknown>;
@@ -38,6 +39,8 @@ export interface ProcessorNode {
   readonly concurrentWithinBatch?: boolean;
   /** The state stores its operator uses; each task opens its own instance of each. */
   readonly stores?: readonly StoreSpec[];
+  /** Its operator's timers: the store that keeps them (also in `stores`) and their key serde. */
+  readonly timers?: { readonly store: string; readonly keySerde: AnySerde };
   /**
    * Which output of its (single) parent it receives: an operator forwards to a named output
    * (`ctx.forward(record, 'late')`) to reach only the children listening on it. Default: the
@@ -66,6 +69,23 @@ export type GraphNode = SourceNode | ProcessorNode | SinkNode;
 export class PipelineGraph {
   private readonly nodes = new Map<string, GraphNode>();
   private counter = 0;
+  private makeStream: ((node: string) => unknown) | undefined;
+
+  /**
+   * How tables make streams of their nodes. The pipeline provides it, so that table.ts need not
+   * import stream.ts (which imports the grouped streams that make tables): no import cycle.
+   */
+  useStreams(make: (node: string) => unknown): void {
+    this.makeStream = make;
+  }
+
+  /** A stream of the records `node` forwards (on its main output). */
+  streamAt<TKey, TValue>(node: string): Stream<TKey, TValue> {
+    if (this.makeStream === undefined) {
+      throw new Error('the graph has no stream factory; build it through a Pipeline');
+    }
+    return this.makeStream(node) as Stream<TKey, TValue>;
+  }
 
   add(node: GraphNode): void {
     if (this.nodes.has(node.name)) {

@@ -81,6 +81,13 @@ export class GroupedStream<TKey, TValue> {
     options: AggregateStepOptions,
   ): Table<TKey, TAggregate> {
     const keySerde = this.options.serdes.key;
+    const store = {
+      name: options.name,
+      key: keySerde,
+      value: aggregation.serde,
+      backend: options.backend ?? 'rocksdb',
+      changelog: true,
+    };
     this.grouped.graph.add({
       kind: 'processor',
       name: options.name,
@@ -92,8 +99,8 @@ export class GroupedStream<TKey, TValue> {
           aggregation,
         }),
       description: aggregation.description,
-      stores: [{ name: options.name, backend: options.backend ?? 'rocksdb', changelog: true }],
+      stores: [{ name: store.name, backend: store.backend, changelog: store.changelog }],
     });
-    return new Table(this.grouped.graph, options.name, options.name);
+    return new Table(this.grouped.graph, options.name, store);
   }
 }

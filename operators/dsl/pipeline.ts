@@ -3,9 +3,13 @@ import { serveOperator, type RequestHandler } from '../requestReply/serveOperato
 import { nullable } from '../serdes/basicSerdes.js';
 import type { Serde } from '../serdes/serde.js';
 import { Topology } from '../runtime/topology.js';
+import { addTableSource } from '../joins/joinNodes.js';
+import type { StoreBackend } from '../state/storeDefinition.js';
+import { GlobalTable, type GlobalTableSpec } from './globalTable.js';
 import type { AnySerde } from './graph.js';
 import { PipelineGraph } from './graph.js';
 import { Stream, type TopicSerdes } from './stream.js';
+import { Table } from './table.js';
 
 /**
  * A pipeline under construction: start streams from topics, chain operators, write to topics.
@@ -25,6 +29,12 @@ import { Stream, type TopicSerdes } from './stream.js';
 export class Pipeline {
   /** @internal */ readonly graph = new PipelineGraph();
 
+  constructor() {
+    this.graph.useStreams((node) => new Stream(this.graph, node, false));
+  }
+  /** @internal Read in full by every instance, apart from the graph's tasks. */
+  readonly globalTables: GlobalTableSpec[] = [];
+
   /** A stream of the records of `topic` (or several co-partitioned topics), typed by `serdes`. */
   source<TKey, TValue>(
     topic: string | readonly string[],
@@ -41,6 +51,47 @@ export class Pipeline {
       valueSerde: serdes.value as AnySerde,
     });
     return new Stream<TKey, TValue>(this.graph, name, false);
+  }
+
+  /**
+   * The latest value per key of `topic` (a compacted topic, usually), kept in the store `name`:
+   * a null value deletes its key. Streams join it with `stream.join(table, …)`; their topic must
+   * have as many partitions as this one, and records partitioned by key the same way.
+   *
+   * @example
+   * ```ts
+   * const profiles = pipeline.table('user-profiles', { key: stringSerde, value: avroSerde(profileSchema) }, { name: 'profiles' });
+   * ```
+   */
+  table<TKey, TValue>(
+    topic: string,
+    serdes: TopicSerdes<TKey, TValue>,
+    options: { readonly name: string; readonly backend?: StoreBackend },
+  ): Table<TKey, TValue> {
+    const store = addTableSource(this.graph, topic, { ...options, serdes });
+    return new Table(this.graph, options.name, store);
+  }
+
+  /**
+   * A table of all of `topic` in every instance (small reference data), loaded before the job
+   * processes anything and kept current while it runs. See {@link GlobalTable}.
+   */
+  globalTable<TKey, TValue>(
+    topic: string,
+    serdes: TopicSerdes<TKey, TValue>,
+    options: { readonly name: string },
+  ): GlobalTable<TKey, TValue> {
+    if (!/^[A-Za-z0-9._-]+$/.test(options.name)) {
+      throw new Error(
+        `global table name "${options.name}" may hold only letters, digits, '.', '_' and '-' (it names a directory)`,
+      );
+    }
+    if (this.globalTables.some((t) => t.name === options.name)) {
+      throw new Error(`the pipeline already has a global table named "${options.name}"`);
+    }
+    const table = new GlobalTable(this.graph, { name: options.name, topic, serdes });
+    this.globalTables.push(table.spec());
+    return table;
   }
 
   /**
@@ -103,6 +154,14 @@ export class Pipeline {
 
   /** The DAG as text: sub-topologies, operators, sinks and internal topics (names resolved for `applicationId`). */
   describe(applicationId = '<applicationId>'): string {
-    return new Topology(this.graph, applicationId).describe();
+    const described = new Topology(this.graph, applicationId).describe();
+    if (this.globalTables.length === 0) {
+      return described;
+    }
+    const tables = this.globalTables.map(
+      (t) =>
+        `  ${t.name} (topic: ${t.topic}; key: ${t.keySerde.name}, value: ${t.valueSerde.name})`,
+    );
+    return [described, 'Global tables', ...tables].join('\n');
   }
 }

@@ -1,7 +1,16 @@
 import type { Operator } from '../api/operator.js';
 import type { StreamRecord } from '../api/record.js';
+import {
+  addGlobalTableJoin,
+  addTableJoin,
+  addWindowedJoin,
+  type GlobalJoinOptions,
+  type JoinOptions,
+  type WindowedJoinOptions,
+} from '../joins/joinNodes.js';
+import type { ValueJoiner } from '../joins/streamTableJoinOperator.js';
 import type { Serde } from '../serdes/serde.js';
-import type { StoreDefinition } from '../state/storeDefinition.js';
+import type { StoreSpec } from '../state/storeDefinition.js';
 import { branchArmOperator } from '../stateless/branch.js';
 import { filterOperator } from '../stateless/filter.js';
 import { flatMapOperator } from '../stateless/flatMap.js';
@@ -10,8 +19,11 @@ import { mapValuesOperator } from '../stateless/mapValues.js';
 import { passThroughOperator } from '../stateless/passThrough.js';
 import { peekOperator } from '../stateless/peek.js';
 import { selectKeyOperator } from '../stateless/selectKey.js';
+import { timerStoreSpec, type TimerOptions } from '../timers/timers.js';
+import type { GlobalTable } from './globalTable.js';
 import type { AnyOperator, AnySerde, PipelineGraph } from './graph.js';
 import { GroupedStream } from './groupedStream.js';
+import type { Table } from './table.js';
 
 /** Optional name of a stateless step (generated when absent; stateful steps require one). */
 export interface StepOptions {
@@ -147,9 +159,15 @@ export class Stream<TKey, TValue> {
       readonly name: string;
       readonly changesKey?: boolean;
       /** The stores the operator reads and writes (`ctx.keyValueStore(definition)`). */
-      readonly stores?: readonly StoreDefinition<never, never>[];
+      readonly stores?: readonly StoreSpec[];
+      /**
+       * Gives the operator `ctx.timers` and `onTimer`: its timers, keyed by the stream's key,
+       * live in the change-logged store `<name>-timers`.
+       */
+      readonly timers?: TimerOptions<TKey>;
     },
   ): Stream<TNewKey, TNewValue> {
+    const timers = options.timers === undefined ? undefined : timerStoreSpec(options.name);
     this.graph.add({
       kind: 'processor',
       name: options.name,
@@ -157,11 +175,17 @@ export class Stream<TKey, TValue> {
       // The operator's own types are checked here, at the DSL; inside the graph they are erased.
       createOperator,
       description: 'process',
-      stores: (options.stores ?? []).map(({ name, backend, changelog }) => ({
-        name,
-        backend,
-        changelog,
-      })),
+      stores: [
+        ...(options.stores ?? []).map(({ name, backend, changelog }) => ({
+          name,
+          backend,
+          changelog,
+        })),
+        ...(timers === undefined ? [] : [timers]),
+      ],
+      ...(timers === undefined || options.timers === undefined
+        ? {}
+        : { timers: { store: timers.name, keySerde: options.timers.key as AnySerde } }),
     });
     return new Stream(this.graph, options.name, options.changesKey ?? true);
   }
@@ -224,6 +248,109 @@ export class Stream<TKey, TValue> {
     options: RepartitionOptions<TNewKey, TValue>,
   ): GroupedStream<TNewKey, TValue> {
     return this.selectKey(selector, { name: `${options.name}-key` }).groupByKey(options);
+  }
+
+  /**
+   * Joins each record with its key's current value in `table` (inner: a key the table lacks
+   * gives nothing). Only records of the stream produce output; table updates affect later
+   * records. The stream must be partitioned like the table: its topic co-partitioned with the
+   * table's (checked at start), and no key change since (repartition first).
+   */
+  join<TTableValue, TResult>(
+    table: Table<TKey, TTableValue>,
+    joiner: ValueJoiner<TKey, TValue, TTableValue, TResult>,
+    options: JoinOptions,
+  ): Stream<TKey, TResult> {
+    this.assertKeyed(`join ${options.name}`, table);
+    // Safe: an inner join never calls the joiner without a table value.
+    const inner = joiner as ValueJoiner<TKey, TValue, TTableValue | undefined, TResult>;
+    addTableJoin(this.graph, this.node, {
+      ...options,
+      table: table.store,
+      joiner: inner,
+      kind: 'inner',
+    });
+    return new Stream(this.graph, options.name, false);
+  }
+
+  /** As {@link join}, but a key the table lacks gives the joiner `undefined`. */
+  leftJoin<TTableValue, TResult>(
+    table: Table<TKey, TTableValue>,
+    joiner: ValueJoiner<TKey, TValue, TTableValue | undefined, TResult>,
+    options: JoinOptions,
+  ): Stream<TKey, TResult> {
+    this.assertKeyed(`leftJoin ${options.name}`, table);
+    addTableJoin(this.graph, this.node, { ...options, table: table.store, joiner, kind: 'left' });
+    return new Stream(this.graph, options.name, false);
+  }
+
+  /**
+   * Joins each record with a global table's value for `options.key(record)` (inner: no value,
+   * no output). Needs no co-partitioning and no repartition: every instance holds all of it.
+   */
+  joinGlobal<TGlobalKey, TGlobalValue, TResult>(
+    table: GlobalTable<TGlobalKey, TGlobalValue>,
+    joiner: ValueJoiner<TKey, TValue, TGlobalValue, TResult>,
+    options: GlobalJoinOptions<TKey, TValue, TGlobalKey>,
+  ): Stream<TKey, TResult> {
+    const inner = joiner as ValueJoiner<TKey, TValue, TGlobalValue | undefined, TResult>;
+    return this.addGlobalJoin(table, { ...options, joiner: inner, kind: 'inner' });
+  }
+
+  /** As {@link joinGlobal}, but a missing value gives the joiner `undefined`. */
+  leftJoinGlobal<TGlobalKey, TGlobalValue, TResult>(
+    table: GlobalTable<TGlobalKey, TGlobalValue>,
+    joiner: ValueJoiner<TKey, TValue, TGlobalValue | undefined, TResult>,
+    options: GlobalJoinOptions<TKey, TValue, TGlobalKey>,
+  ): Stream<TKey, TResult> {
+    return this.addGlobalJoin(table, { ...options, joiner, kind: 'left' });
+  }
+
+  /**
+   * Inner windowed join with another stream of the same key: a record of this stream at `t`
+   * joins each record of `other` in [t - beforeMs, t + afterMs], whichever arrives first; each
+   * pair is emitted once, timestamped with the later of the two. Both streams must be
+   * partitioned by the key (co-partitioned topics, no key change since).
+   */
+  joinWindowed<TOther, TResult>(
+    other: Stream<TKey, TOther>,
+    joiner: ValueJoiner<TKey, TValue, TOther, TResult>,
+    options: WindowedJoinOptions<TKey, TValue, TOther>,
+  ): Stream<TKey, TResult> {
+    this.assertKeyed(`joinWindowed ${options.name}`, other);
+    if (other.keyChanged) {
+      throw new Error(
+        `joinWindowed ${options.name}: the other stream's key changed since it was read; repartition it first`,
+      );
+    }
+    addWindowedJoin(this.graph, { this: this.node, other: other.node }, { ...options, joiner });
+    return new Stream(this.graph, options.name, false);
+  }
+
+  private addGlobalJoin<TGlobalKey, TGlobalValue, TResult>(
+    table: GlobalTable<TGlobalKey, TGlobalValue>,
+    join: GlobalJoinOptions<TKey, TValue, TGlobalKey> & {
+      joiner: ValueJoiner<TKey, TValue, TGlobalValue | undefined, TResult>;
+      kind: 'inner' | 'left';
+    },
+  ): Stream<TKey, TResult> {
+    if (table.graph !== this.graph) {
+      throw new Error(`join ${join.name}: the global table belongs to another pipeline`);
+    }
+    addGlobalTableJoin(this.graph, this.node, { ...join, table, keySelector: join.key });
+    return new Stream(this.graph, join.name, this.keyChanged);
+  }
+
+  /** A join that looks its key up in local state needs records partitioned by that key. */
+  private assertKeyed(what: string, other: { readonly graph: PipelineGraph }): void {
+    if (other.graph !== this.graph) {
+      throw new Error(`${what}: the other side belongs to another pipeline`);
+    }
+    if (this.keyChanged) {
+      throw new Error(
+        `${what}: the stream's key changed since it was read, so equal keys may be in different tasks; repartition it first (stream.repartition({ name, serdes }))`,
+      );
+    }
   }
 
   private step<TNewKey, TNewValue>(

@@ -1,5 +1,6 @@
+import type { StoreDefinition } from '../state/storeDefinition.js';
 import type { PipelineGraph } from './graph.js';
-import { Stream } from './stream.js';
+import type { Stream } from './stream.js';
 
 /**
  * A changelog stream seen as its latest value per key, kept in a state store: the result of
@@ -12,16 +13,19 @@ export class Table<TKey, TValue> {
   /** @internal */ readonly node: string;
   /** The state store that holds the table (queryable by this name). */
   readonly storeName: string;
+  /** @internal The store and its serdes: a join declares the same store and reads it with them. */
+  readonly store: StoreDefinition<TKey, TValue>;
 
   /** @internal */
-  constructor(graph: PipelineGraph, node: string, storeName: string) {
+  constructor(graph: PipelineGraph, node: string, store: StoreDefinition<TKey, TValue>) {
     this.graph = graph;
     this.node = node;
-    this.storeName = storeName;
+    this.storeName = store.name;
+    this.store = store;
   }
 
   /** Every update of the table, as a stream keyed like the table. */
   toStream(): Stream<TKey, TValue> {
-    return new Stream(this.graph, this.node, false);
+    return this.graph.streamAt(this.node);
   }
 }

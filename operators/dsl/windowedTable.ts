@@ -2,7 +2,7 @@ import { passThroughOperator } from '../stateless/passThrough.js';
 import type { Windowed } from '../windowing/windowed.js';
 import { lateOutput } from '../windowing/windowedAggregateOperator.js';
 import type { AnyOperator, PipelineGraph } from './graph.js';
-import { Stream } from './stream.js';
+import type { Stream } from './stream.js';
 
 /**
  * The result of a windowed aggregation: one aggregate per key and window.
@@ -27,7 +27,7 @@ export class WindowedTable<TKey, TValue, TAggregate> {
    * windows also emit `null` for a session that a merge replaced.
    */
   toStream(): Stream<Windowed<TKey>, TAggregate> {
-    return new Stream(this.graph, this.node, false);
+    return this.graph.streamAt(this.node);
   }
 
   /**
@@ -47,7 +47,7 @@ export class WindowedTable<TKey, TValue, TAggregate> {
         description: 'late records',
         fromOutput: lateOutput,
       });
-      this.late = new Stream(this.graph, name, false);
+      this.late = this.graph.streamAt(name);
     }
     return this.late;
   }

@@ -26,8 +26,12 @@ import {
   type ProcessingGuarantee,
 } from './committer.js';
 import { deadLetterPolicy, decide, errorMessage, type FailurePolicy } from './failurePolicy.js';
+import { QueryService } from '../query/queryService.js';
+import { StoreQuery, type QueryableStore } from '../query/storeQuery.js';
+import { GlobalStateManager } from './globalStateManager.js';
 import { JobLifecycle, type JobState } from './jobLifecycle.js';
 import { deadLetterRecord, OutputSerializer } from './outputSerializer.js';
+import type { OutgoingRecord, RawRecord } from './rawRecord.js';
 import { Task, type DeadLetter } from './task.js';
 import { TaskState, type RestoreReport } from './taskState.js';
 import { Topology, type SubTopology } from './topology.js';
@@ -59,10 +63,22 @@ export interface StreamJobOptions {
   /** Called after each task's state restore (before it processes anything). */
   readonly onRestore?: (report: RestoreReport) => void;
   readonly logger?: Logger;
+  /**
+   * `host:port` where this instance answers interactive queries over HTTP (`job.query`, and
+   * lookups forwarded by the other instances); advertised to them through the consumer group.
+   * Port 0 picks a free port. Without it, `job.query` still answers for local keys and names
+   * the owner of the others.
+   */
+  readonly queryEndpoint?: string;
+  /** How often due processing-time timers are looked for. Default 100 ms. */
+  readonly timerTickMs?: number;
   /** Replaces the kafkajs client and the registry (for tests of the runtime itself). */
   readonly client?: StreamClient;
   readonly schemas?: SchemaCatalog;
 }
+
+/** What creating a task needs from the batch that asked for it (or from its assignment). */
+type TaskSource = Pick<IncomingBatch, 'partition' | 'heartbeat'>;
 
 /** A task with what runs it: how it commits, and the queue its batches and commits go through. */
 interface TaskRunner {
@@ -71,6 +87,13 @@ interface TaskRunner {
   readonly queue: SerialQueue;
   /** Source topics whose position was checked against the committed offset (exactly-once). */
   readonly checked: Set<string>;
+  /**
+   * Per source topic, the offset after the last batch this task committed. kafkajs can hand
+   * out records again that the task already committed (after a rebalance it resumes from the
+   * committed offset it fetched, which may predate the task's last transaction); they are
+   * skipped rather than processed twice.
+   */
+  readonly positions: Map<string, bigint>;
 }
 
 /**
@@ -105,8 +128,15 @@ export class StreamJob {
   private readonly restores: RestoreReport[] = [];
   private producer: RecordProducer | undefined;
   private consumer: ConsumerSession | undefined;
+  private globalState: GlobalStateManager | undefined;
   private failure: Error | undefined;
   private stopping: Promise<void> | undefined;
+  private readonly queries: QueryService;
+  /** The tasks of this instance's last assignment (some may still be being created). */
+  private assigned = new Set<string>();
+  private timerTick: NodeJS.Timeout | undefined;
+  /** Tasks whose processing-time timers are being fired, so a slow one is not queued twice. */
+  private readonly ticking = new Set<string>();
   private readonly counters = { processed: 0, produced: 0, deadLettered: 0 };
 
   constructor(options: StreamJobOptions) {
@@ -128,6 +158,16 @@ export class StreamJob {
         options.applicationId,
       );
     this.lifecycle.onChange((to, from) => this.logger.info({ from, to }, `job ${to}`));
+    this.queries = new QueryService(
+      {
+        topology: this.topology,
+        groupId: options.applicationId,
+        client: this.client,
+        localStore: (taskId, store) => this.runners.get(taskId)?.task.state?.store(store),
+        isAssigned: (taskId) => this.assigned.has(taskId),
+      },
+      this.logger,
+    );
   }
 
   get state(): JobState {
@@ -146,9 +186,18 @@ export class StreamJob {
     tasks: string[];
     restores: readonly RestoreReport[];
     cacheBytes: number;
+    /** Operators' counters (`lateRecords`, …) summed over this instance's current tasks. */
+    operatorCounters: Record<string, number>;
   } {
+    const operatorCounters: Record<string, number> = {};
+    for (const { task } of this.runners.values()) {
+      for (const [metric, value] of task.counters) {
+        operatorCounters[metric] = (operatorCounters[metric] ?? 0) + value;
+      }
+    }
     return {
       ...this.counters,
+      operatorCounters,
       tasks: [...this.runners.keys()].sort(),
       restores: [...this.restores],
       cacheBytes: this.budget.usedBytes,
@@ -169,7 +218,21 @@ export class StreamJob {
           node.valueSerde.configure?.({ schemas });
         }
       }
+      // Global tables are loaded before joining the group: no task ever sees a partial one.
+      this.globalState = await GlobalStateManager.start({
+        applicationId: this.options.applicationId,
+        tables: this.options.pipeline.globalTables,
+        stateDir: this.stateDir,
+        client: this.client,
+        environment: { schemas },
+        logger: this.logger,
+        onError: (error) => void this.fail(error),
+      });
       this.producer = await this.client.producer();
+      const queryEndpoint =
+        this.options.queryEndpoint === undefined
+          ? undefined
+          : await this.queries.listen(this.options.queryEndpoint);
       this.consumer = this.client.consumer({
         groupId: this.options.applicationId,
         topics: this.topology.sourceTopics(),
@@ -178,10 +241,12 @@ export class StreamJob {
         concurrency: this.options.concurrency ?? 4,
         autoCommit: this.guarantee === 'at-least-once',
         sessionTimeoutMs: this.options.sessionTimeoutMs ?? 10_000,
+        ...(queryEndpoint === undefined ? {} : { queryEndpoint }),
       });
       await this.consumer.start({
         onBatch: (batch) => this.onBatch(batch),
         onRebalancing: () => {
+          this.queries.invalidate();
           if (this.lifecycle.canMoveTo('rebalancing') && this.state !== 'rebalancing') {
             this.lifecycle.moveTo('rebalancing');
           }
@@ -190,10 +255,24 @@ export class StreamJob {
         onCrash: (error) => void this.fail(error),
         onSkipped: (position) => void this.onSkipped(position),
       });
+      this.startTimerTick();
     } catch (error) {
       await this.fail(error);
       throw error;
     }
+  }
+
+  /**
+   * Point and range lookups on one of the job's key-value stores (the pipeline's definition of
+   * it, or its name and serdes), answered by whichever instance owns each key.
+   */
+  query<TKey, TValue>(store: QueryableStore<TKey, TValue>): StoreQuery<TKey, TValue> {
+    return new StoreQuery(this.queries, store);
+  }
+
+  /** Where this instance answers queries, once started with a `queryEndpoint`. */
+  get queryEndpoint(): string | undefined {
+    return this.queries.endpoint;
   }
 
   /** Stops gracefully: finishes the batches in flight, commits, leaves the group, closes tasks. */
@@ -245,12 +324,19 @@ export class StreamJob {
     if (this.state !== 'failed') {
       this.lifecycle.moveTo('stopping');
     }
+    clearInterval(this.timerTick);
+    await this.queries
+      .close()
+      .catch((error: unknown) => this.logger.warn({ err: error }, 'query server close'));
     await this.consumer
       ?.stop()
       .catch((error: unknown) => this.logger.warn({ err: error }, 'consumer stop'));
     for (const id of [...this.runners.keys()]) {
       await this.closeRunner(id);
     }
+    await this.globalState
+      ?.stop(this.logger)
+      .catch((error: unknown) => this.logger.warn({ err: error }, 'global tables close'));
     await this.producer
       ?.close()
       .catch((error: unknown) => this.logger.warn({ err: error }, 'producer close'));
@@ -335,6 +421,8 @@ export class StreamJob {
         }
       }
     }
+    this.assigned = owned;
+    this.queries.invalidate();
     for (const id of [...this.runners.keys()]) {
       if (!owned.has(id)) {
         await this.closeRunner(id);
@@ -345,22 +433,51 @@ export class StreamJob {
     if (this.state === 'rebalancing' || this.state === 'starting') {
       this.lifecycle.moveTo('running');
     }
+    for (const id of owned) {
+      this.createStatefulTask(id);
+    }
+  }
+
+  /**
+   * Creates (and restores) a task with state as soon as it is assigned, not at its partition's
+   * next record: its processing-time timers must fire and its stores answer queries even when
+   * no input arrives. Tasks without state are still created by their first batch.
+   */
+  private createStatefulTask(id: string): void {
+    const [subId, partitionText] = id.split('_');
+    const sub = this.topology.subTopologies[Number(subId)];
+    if (sub === undefined || sub.stores.length === 0 || this.runners.has(id)) {
+      return;
+    }
+    // No batch to heartbeat with: the group hears from the fetch loop of the other partitions.
+    const source = { partition: Number(partitionText), heartbeat: () => Promise.resolve() };
+    void this.ensureRunner(sub, source)
+      .then(async () => {
+        if (!this.assigned.has(id) || this.stopping !== undefined) {
+          await this.closeRunner(id); // revoked (or the job stopped) while it was restoring
+        }
+      })
+      .catch((error: unknown) => void this.fail(error));
   }
 
   private async runnerFor(batch: IncomingBatch): Promise<TaskRunner> {
-    const { topic, partition } = batch;
-    const sub = this.topology.subTopologyOf(topic);
+    const sub = this.topology.subTopologyOf(batch.topic);
     if (sub === undefined) {
-      throw new Error(`received records of topic ${topic}, which the pipeline does not read`);
+      throw new Error(`received records of topic ${batch.topic}, which the pipeline does not read`);
     }
-    const id = `${sub.id}_${partition}`;
+    return this.ensureRunner(sub, batch);
+  }
+
+  /** The task's runner: the existing one, the one being created, or a new one. */
+  private async ensureRunner(sub: SubTopology, source: TaskSource): Promise<TaskRunner> {
+    const id = `${sub.id}_${source.partition}`;
     const existing = this.runners.get(id);
     if (existing !== undefined) {
       return existing;
     }
     let creating = this.creating.get(id);
     if (creating === undefined) {
-      creating = this.createRunner(sub, batch);
+      creating = this.createRunner(sub, source);
       this.creating.set(id, creating);
     }
     try {
@@ -377,8 +494,8 @@ export class StreamJob {
    * owner of the task and settles its open transaction, so the changelog the stores restore
    * from and the committed offsets are final before they are read.
    */
-  private async createRunner(sub: SubTopology, batch: IncomingBatch): Promise<TaskRunner> {
-    const { partition } = batch;
+  private async createRunner(sub: SubTopology, source: TaskSource): Promise<TaskRunner> {
+    const { partition } = source;
     const id = `${sub.id}_${partition}`;
     const producer = this.producer;
     if (producer === undefined) {
@@ -404,7 +521,7 @@ export class StreamJob {
           client: this.client,
           logger: this.logger,
           // A long restore must not look like a dead member to the group.
-          onProgress: () => batch.heartbeat(),
+          onProgress: () => source.heartbeat(),
         });
         state = opened.state;
         this.restores.push(opened.report);
@@ -417,10 +534,17 @@ export class StreamJob {
         policy: this.policy,
         clock: Date.now,
         ...(state === undefined ? {} : { state }),
+        ...(this.globalState === undefined ? {} : { globalStores: this.globalState }),
       });
       await task.init();
       this.logger.info({ task: id, guarantee: this.guarantee }, 'task created');
-      return { task, committer, queue: new SerialQueue(), checked: new Set() };
+      return {
+        task,
+        committer,
+        queue: new SerialQueue(),
+        checked: new Set(),
+        positions: new Map(),
+      };
     } catch (error) {
       await committer.close().catch(() => undefined);
       throw error;
@@ -446,8 +570,16 @@ export class StreamJob {
         if (!(await this.positionIsCommitted(runner, batch))) {
           return false;
         }
-        await runner.task.processBatch(batch.topic, batch.records);
-        return this.commit(runner, batch);
+        const records = this.unseen(runner, batch);
+        if (records.length === 0) {
+          return true;
+        }
+        await runner.task.processBatch(batch.topic, records);
+        const committed = await this.commit(runner, batch);
+        if (committed) {
+          runner.positions.set(batch.topic, BigInt(batch.nextOffset));
+        }
+        return committed;
       });
     } catch (error) {
       // The failure policy said `fail`, or a broker error outlived the client's retries: the
@@ -481,19 +613,31 @@ export class StreamJob {
     return true;
   }
 
+  /** The batch's records this task has not committed yet (all of them, unless kafkajs repeats). */
+  private unseen(runner: TaskRunner, batch: IncomingBatch): readonly RawRecord[] {
+    const position = runner.positions.get(batch.topic);
+    const first = batch.records[0];
+    if (position === undefined || first === undefined || BigInt(first.offset) >= position) {
+      return batch.records;
+    }
+    const fresh = batch.records.filter((r) => BigInt(r.offset) >= position);
+    this.logger.warn(
+      {
+        task: runner.task.id,
+        topic: batch.topic,
+        first: first.offset,
+        position: String(position),
+        repeated: batch.records.length - fresh.length,
+      },
+      'skipping records this task already committed (redelivered after a rebalance)',
+    );
+    return fresh;
+  }
+
   /** Commits the task's work since the last commit; false when the task had to be recreated. */
   private async commit(runner: TaskRunner, batch: IncomingBatch): Promise<boolean> {
     const { task } = runner;
-    const outputs = await this.serializer.serialize(task.takeOutputs(), (output, error) =>
-      task.failed({ raw: output.source, stage: 'processing', error }),
-    );
-    outputs.push(...task.takeRawOutputs());
-    const letters: DeadLetter[] = task.takeDeadLetters();
-    const records = [
-      ...outputs,
-      ...(task.state?.prepareCommit(Date.now()) ?? []),
-      ...letters.map((letter) => deadLetterRecord(letter, this.deadLetterTopic)),
-    ];
+    const { records, outputs, letters } = await this.takeWork(task);
     const offsets = [{ topic: batch.topic, partition: batch.partition, offset: batch.nextOffset }];
     let receipt;
     try {
@@ -518,6 +662,90 @@ export class StreamJob {
       );
     }
     return true;
+  }
+
+  /** The task's work since its last commit, as the records to send: outputs, changelog, DLQ. */
+  private async takeWork(
+    task: Task,
+  ): Promise<{ records: OutgoingRecord[]; outputs: OutgoingRecord[]; letters: DeadLetter[] }> {
+    const outputs = await this.serializer.serialize(task.takeOutputs(), (output, error) =>
+      task.failed({ raw: output.source, stage: 'processing', error }),
+    );
+    outputs.push(...task.takeRawOutputs());
+    const letters: DeadLetter[] = task.takeDeadLetters();
+    const records = [
+      ...outputs,
+      ...(task.state?.prepareCommit(Date.now()) ?? []),
+      ...letters.map((letter) => deadLetterRecord(letter, this.deadLetterTopic)),
+    ];
+    return { records, outputs, letters };
+  }
+
+  /**
+   * Processing-time timers: every `timerTickMs`, each task whose earliest timer the wall clock
+   * has reached fires its due timers through its queue (between batches, never inside one) and
+   * commits what they did.
+   */
+  private startTimerTick(): void {
+    const timed = this.topology.subTopologies.some((sub) =>
+      sub.nodes.some((node) => node.kind === 'processor' && node.timers !== undefined),
+    );
+    if (!timed) {
+      return;
+    }
+    this.timerTick = setInterval(() => this.fireWallClockTimers(), this.options.timerTickMs ?? 100);
+  }
+
+  private fireWallClockTimers(): void {
+    const now = Date.now();
+    if (this.state !== 'running') {
+      return; // tasks may be about to move; their timers fire wherever they land
+    }
+    for (const runner of this.runners.values()) {
+      const id = runner.task.id;
+      if (this.ticking.has(id) || runner.task.nextProcessingTimer() > now) {
+        continue;
+      }
+      this.ticking.add(id);
+      void runner.queue
+        .run(async () => {
+          if (this.runners.get(id) === runner && (await runner.task.fireProcessingTimers()) > 0) {
+            await this.commitWithoutInput(runner);
+          }
+        })
+        .catch((error: unknown) => void this.fail(error))
+        .finally(() => this.ticking.delete(id));
+    }
+  }
+
+  /**
+   * Commits work done without an input batch (fired timers): outputs, changelog records and
+   * dead letters, and no offsets. When it fails under exactly-once the task is dropped and
+   * created again from what is committed (the timers that fired are still there and fire
+   * again); under at-least-once the production policy decides, as for a batch.
+   */
+  private async commitWithoutInput(runner: TaskRunner): Promise<void> {
+    const { task } = runner;
+    const { records, outputs, letters } = await this.takeWork(task);
+    let receipt;
+    try {
+      receipt = await runner.committer.commit({ records, offsets: [] });
+    } catch (error) {
+      task.state?.discardUncommitted();
+      if (runner.committer.guarantee !== 'exactly-once') {
+        this.handleProductionFailure(task, error);
+        return;
+      }
+      this.logger.warn({ err: error, task: task.id }, 'timer commit failed: re-creating the task');
+      this.runners.delete(task.id);
+      await task.close().catch(() => undefined);
+      await runner.committer.close().catch(() => undefined);
+      this.createStatefulTask(task.id);
+      return;
+    }
+    await task.state?.completeCommit(receipt);
+    this.counters.produced += outputs.length;
+    this.counters.deadLettered += letters.length;
   }
 
   /**
@@ -571,6 +799,7 @@ export class StreamJob {
           ],
         });
         await runner.task.state?.completeCommit(receipt);
+        runner.positions.set(position.topic, BigInt(position.nextOffset));
       })
       .catch((error: unknown) =>
         this.logger.warn({ err: error, task: runner.task.id }, 'offsets-only commit failed'),

@@ -4,7 +4,10 @@ import type { AnyOperator, AnyRecord, GraphNode, SinkNode } from '../dsl/graph.j
 import { headerText, requestErrorCodes, requestHeaders } from '../requestReply/protocol.js';
 import type { SerdeContext } from '../serdes/serde.js';
 import { KeyValueState } from '../state/keyValueState.js';
+import type { GlobalStores } from '../state/readOnlyStore.js';
 import type { TaskStore } from '../state/taskStore.js';
+import { TimerStore, undeclaredTimers, type DueTimer } from '../timers/timerStore.js';
+import type { TimerKind } from '../timers/timers.js';
 import {
   decide,
   errorMessage,
@@ -38,6 +41,16 @@ interface Receiver {
   receive(record: AnyRecord): void | Promise<void>;
 }
 
+/** A node whose operator has timers: what firing one needs. */
+interface TimerNode {
+  readonly operator: AnyOperator;
+  readonly context: OperatorContext<unknown, unknown, unknown>;
+  readonly timers: TimerStore<unknown>;
+}
+
+/** Header of the stand-in input of a timer's outputs, naming the timer's kind (dead letters). */
+export const timerHeader = 'reelstream.timer';
+
 /**
  * One partition of one sub-topology: the operator instances for that partition, and the loop
  * that runs a batch of raw records through them. The chain of synchronous operators runs without
@@ -53,9 +66,14 @@ export class Task {
   private readonly clock: () => number;
   /** The task's state stores; undefined when its operators declare none. */
   readonly state: TaskState | undefined;
+  /** The job's global tables; undefined when the pipeline has none. */
+  private readonly globalStores: GlobalStores | undefined;
   private readonly operators = new Map<string, AnyOperator>();
   private readonly receivers = new Map<string, Receiver>();
   private readonly sourceChildren = new Map<string, Receiver[]>();
+  private readonly timerStores = new Map<string, TimerStore<unknown>>();
+  /** Nodes with timers, upstream first: timers of one time fire node by node in this order. */
+  private readonly timerNodes: TimerNode[] = [];
   private outputs: PendingOutput[] = [];
   private deadLetters: DeadLetter[] = [];
   private pending: Promise<void>[] = [];
@@ -80,8 +98,10 @@ export class Task {
     policy: FailurePolicy;
     clock: () => number;
     state?: TaskState;
+    globalStores?: GlobalStores;
   }) {
     this.state = options.state;
+    this.globalStores = options.globalStores;
     this.topology = options.topology;
     this.subTopology = options.subTopology;
     this.partition = options.partition;
@@ -91,13 +111,23 @@ export class Task {
     this.hasConcurrentNodes = this.subTopology.nodes.some(
       (n) => n.kind === 'processor' && n.concurrentWithinBatch === true,
     );
+    for (const node of this.subTopology.nodes) {
+      if (node.kind === 'processor' && node.timers !== undefined && this.state !== undefined) {
+        const store = this.state.store(node.timers.store);
+        this.timerStores.set(node.name, new TimerStore({ store, key: node.timers.keySerde }));
+      }
+    }
     // Build receivers from the sinks upwards so each node's children exist before it does.
     for (const node of [...this.subTopology.nodes].reverse()) {
       this.build(node);
     }
+    this.timerNodes.reverse();
   }
 
   async init(): Promise<void> {
+    for (const timers of this.timerStores.values()) {
+      await timers.init();
+    }
     for (const [name, operator] of this.operators) {
       await operator.init?.(this.contextFor(name));
     }
@@ -160,6 +190,9 @@ export class Task {
         }
         this.failed({ raw, stage: 'processing', error });
       }
+      if (this.timerIsDue('eventTime', this.maxTimestamp)) {
+        await this.fireTimers('eventTime', this.maxTimestamp);
+      }
     }
     this.currentInput = undefined;
     if (this.concurrent.length > 0) {
@@ -169,6 +202,25 @@ export class Task {
       await this.settlePending();
     }
     this.batchByOffset = undefined;
+  }
+
+  /** The earliest processing-time timer of the task (+Infinity without one): the job's tick. */
+  nextProcessingTimer(): number {
+    return Math.min(
+      Number.POSITIVE_INFINITY,
+      ...this.timerNodes.map((n) => n.timers.nextDue('processingTime')),
+    );
+  }
+
+  /**
+   * Fires the processing-time timers the wall clock has reached; their outputs and state
+   * changes wait for the next commit like a batch's. Returns how many fired.
+   */
+  fireProcessingTimers(): Promise<number> {
+    const now = this.clock();
+    return this.timerIsDue('processingTime', now)
+      ? this.fireTimers('processingTime', now)
+      : Promise.resolve(0);
   }
 
   /** Takes the records the task serialized itself since the last call. */
@@ -229,7 +281,7 @@ export class Task {
   private runConcurrently(
     operator: AnyOperator,
     record: AnyRecord,
-    context: OperatorContext<unknown, unknown>,
+    context: OperatorContext<unknown, unknown, unknown>,
   ): undefined {
     const raw = this.currentInput;
     const result = operator.process(record, context);
@@ -261,6 +313,60 @@ export class Task {
     });
   }
 
+  private timerIsDue(kind: TimerKind, now: number): boolean {
+    return this.timerNodes.some((node) => node.timers.nextDue(kind) <= now);
+  }
+
+  private async fireTimers(kind: TimerKind, upTo: number): Promise<number> {
+    let fired = 0;
+    for (const node of this.timerNodes) {
+      fired += await node.timers.fireDue({
+        kind,
+        upTo,
+        fire: (due) => this.runTimer(node, due),
+      });
+    }
+    return fired;
+  }
+
+  /**
+   * Runs one timer's `onTimer` to completion, downstream operators included. Its outputs and
+   * failures are attributed to a stand-in input record: the timer's key bytes and time, "read"
+   * from its timer store, so the failure policy and dead letters work as for any record.
+   */
+  private async runTimer(node: TimerNode, due: DueTimer): Promise<void> {
+    const raw: RawRecord = {
+      topic: node.timers.storeName,
+      partition: this.partition,
+      offset: '-1',
+      key: due.keyBytes,
+      value: null,
+      timestamp: due.timestamp,
+      headers: { [timerHeader]: due.kind },
+    };
+    const interrupted = this.currentInput;
+    this.currentInput = raw;
+    try {
+      const timer = {
+        key: node.timers.keyOf(due.keyBytes),
+        timestamp: due.timestamp,
+        kind: due.kind,
+      };
+      const result = node.operator.onTimer?.(timer, node.context);
+      if (result !== undefined) {
+        await result;
+      }
+      await this.settlePending();
+    } catch (error) {
+      if (error instanceof RecordFailedError) {
+        throw error;
+      }
+      this.failed({ raw, stage: 'processing', error });
+    } finally {
+      this.currentInput = interrupted;
+    }
+  }
+
   private async settlePending(): Promise<void> {
     // An awaited operator may forward to another async operator: drain until quiet.
     while (this.pending.length > 0) {
@@ -282,6 +388,10 @@ export class Task {
         const operator = node.createOperator();
         this.operators.set(node.name, operator);
         const context = this.contextFor(node.name);
+        const timers = this.timerStores.get(node.name);
+        if (timers !== undefined) {
+          this.timerNodes.push({ operator, context, timers });
+        }
         if (node.concurrentWithinBatch === true) {
           this.receivers.set(node.name, {
             receive: (record) => this.runConcurrently(operator, record, context),
@@ -304,7 +414,7 @@ export class Task {
     });
   }
 
-  private contextFor(name: string): OperatorContext<unknown, unknown> {
+  private contextFor(name: string): OperatorContext<unknown, unknown, unknown> {
     let main: Receiver[] | undefined;
     const side = new Map<string, Receiver[]>();
     const receiversOf = (output: string | undefined): Receiver[] => {
@@ -336,12 +446,19 @@ export class Task {
         }
       },
       stateStore,
+      globalStore: (table) => {
+        if (this.globalStores === undefined) {
+          throw new Error(`operator ${name} uses global table "${table}" but the job has none`);
+        }
+        return this.globalStores.store(table);
+      },
       count: (metric, by = 1) => {
         this.counters.set(metric, (this.counters.get(metric) ?? 0) + by);
       },
       keyValueStore: (definition) => new KeyValueState(stateStore(definition.name), definition),
       streamTime: () => this.maxTimestamp,
       wallClockTime: () => this.clock(),
+      timers: this.timerStores.get(name) ?? undeclaredTimers(name),
     };
   }
 

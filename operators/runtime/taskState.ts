@@ -230,6 +230,9 @@ export class TaskState {
       });
     }
     this.writeCheckpoint();
+    for (const store of this.stores.values()) {
+      await store.trackKeys();
+    }
     const report: RestoreReport = {
       taskId: this.taskId,
       stores: logged.map((s) => s.name),

@@ -174,6 +174,20 @@ function splitIntoSubTopologies(graph: PipelineGraph, applicationId: string): Su
       }
     }
   }
+  // Nodes that share a store run in one task, as in Kafka Streams: a stream–table join declares
+  // the table's store, which puts the stream's source in the table's sub-topology (and makes
+  // the job check that their topics are co-partitioned).
+  const storeUsers = new Map<string, string>();
+  for (const node of nodes) {
+    for (const store of node.kind === 'processor' ? (node.stores ?? []) : []) {
+      const first = storeUsers.get(store.name);
+      if (first === undefined) {
+        storeUsers.set(store.name, node.name);
+      } else {
+        parent.set(find(node.name), find(first));
+      }
+    }
+  }
   const groups = new Map<string, GraphNode[]>();
   for (const node of nodes) {
     const root = find(node.name);

@@ -3,6 +3,7 @@ import type { Pipeline } from '../dsl/pipeline.js';
 import { InMemorySchemaCatalog } from '../serdes/avro/inMemorySchemaCatalog.js';
 import type { Serde, SerdeEnvironment } from '../serdes/serde.js';
 import { deadLetterPolicy, type FailurePolicy } from '../runtime/failurePolicy.js';
+import { GlobalStateManager } from '../runtime/globalStateManager.js';
 import { deadLetterRecord, OutputSerializer } from '../runtime/outputSerializer.js';
 import { partitionForKey } from '../runtime/partitioner.js';
 import type { OutgoingRecord, RawRecord } from '../runtime/rawRecord.js';
@@ -10,6 +11,8 @@ import { Task } from '../runtime/task.js';
 import { TaskState } from '../runtime/taskState.js';
 import { CacheBudget } from '../state/caching/cacheBudget.js';
 import { Topology } from '../runtime/topology.js';
+import { QueryService } from '../query/queryService.js';
+import { StoreQuery, type QueryableStore } from '../query/storeQuery.js';
 
 /** @category Testing */
 export interface TestDriverOptions {
@@ -44,6 +47,8 @@ export class TestDriver {
   private readonly budget = new CacheBudget(64 * 1024 * 1024);
   private readonly serializer = new OutputSerializer();
   private readonly topics = new Map<string, RawRecord[]>();
+  /** Global tables in memory, fed by what is written to their topics. */
+  private readonly globalState: GlobalStateManager;
   private wallClock: number;
 
   private constructor(pipeline: Pipeline, options: TestDriverOptions) {
@@ -51,6 +56,9 @@ export class TestDriver {
     this.partitions = options.partitions ?? 1;
     this.policy = options.policy ?? deadLetterPolicy;
     this.wallClock = options.wallClock ?? 0;
+    this.globalState = GlobalStateManager.inMemory(pipeline.globalTables, {
+      schemas: this.schemas,
+    });
   }
 
   static async start(pipeline: Pipeline, options: TestDriverOptions = {}): Promise<TestDriver> {
@@ -85,6 +93,7 @@ export class TestDriver {
           policy: driver.policy,
           clock: () => driver.wallClock,
           ...(state === undefined ? {} : { state }),
+          globalStores: driver.globalState,
         });
         await task.init();
         driver.tasks.set(task.id, task);
@@ -114,6 +123,23 @@ export class TestDriver {
     return new TestOutputTopic(this, topic, serdes);
   }
 
+  /** Point and range lookups on a key-value store of the pipeline, as `StreamJob.query`. */
+  query<TKey, TValue>(store: QueryableStore<TKey, TValue>): StoreQuery<TKey, TValue> {
+    // Every task runs here: the lookups never leave the process.
+    const service = new QueryService({
+      topology: this.topology,
+      groupId: this.topology.applicationId,
+      client: {
+        partitionCounts: (topics) =>
+          Promise.resolve(new Map(topics.map((topic) => [topic, this.partitions]))),
+        groupMembers: () => Promise.resolve([]),
+      },
+      localStore: (taskId, name) => this.tasks.get(taskId)?.state?.store(name),
+      isAssigned: (taskId) => this.tasks.has(taskId),
+    });
+    return new StoreQuery(service, store);
+  }
+
   /** A counter operators keep (`lateRecords`, …), summed over the tasks. */
   counter(metric: string): number {
     return [...this.tasks.values()].reduce(
@@ -128,10 +154,22 @@ export class TestDriver {
       await task.close();
     }
     this.tasks.clear();
+    await this.globalState.stop();
   }
 
-  advanceWallClock(ms: number): void {
+  /**
+   * Moves wall-clock time forward and fires the processing-time timers it reached (in time
+   * order per task), processing what they forward to quiescence.
+   */
+  async advanceWallClock(ms: number): Promise<void> {
     this.wallClock += ms;
+    const produced: OutgoingRecord[] = [];
+    for (const task of this.tasks.values()) {
+      if ((await task.fireProcessingTimers()) > 0) {
+        produced.push(...(await this.collect(task)));
+      }
+    }
+    await this.write(produced);
   }
 
   /** Raw records written to `topic` and not yet read. @internal */
@@ -147,8 +185,12 @@ export class TestDriver {
     while (queue.length > 0) {
       const next: OutgoingRecord[] = [];
       const byTaskAndTopic = new Map<string, { task: Task; topic: string; records: RawRecord[] }>();
+      const globalUpdates: RawRecord[] = [];
       for (const record of queue) {
         const raw = this.append(record);
+        if (this.globalState.reads(raw.topic)) {
+          globalUpdates.push(raw);
+        }
         const sub = this.topology.subTopologyOf(raw.topic);
         if (sub === undefined) {
           continue; // an output topic: kept for the test to read
@@ -162,23 +204,30 @@ export class TestDriver {
         group.records.push(raw);
         byTaskAndTopic.set(id, group);
       }
+      // Global tables see their topic's records before the tasks process the same write.
+      await this.globalState.apply(globalUpdates);
       for (const { task, topic, records: batch } of byTaskAndTopic.values()) {
         await task.processBatch(topic, batch);
-        const outputs = await this.serializer.serialize(task.takeOutputs(), (output, error) => {
-          task.failed({ raw: output.source, stage: 'processing', error });
-        });
-        next.push(...outputs, ...task.takeRawOutputs());
-        next.push(
-          ...task.takeDeadLetters().map((letter) => deadLetterRecord(letter, this.deadLetterTopic)),
-        );
-        // Commit after every batch, as the job does: changelog records are kept like outputs.
-        if (task.state !== undefined) {
-          next.push(...task.state.prepareCommit(this.wallClock));
-          await task.state.completeCommit(new Map());
-        }
+        next.push(...(await this.collect(task)));
       }
       queue = next;
     }
+  }
+
+  /** Commits the task's work as the job does: outputs, dead letters and changelog records. */
+  private async collect(task: Task): Promise<OutgoingRecord[]> {
+    const outputs = await this.serializer.serialize(task.takeOutputs(), (output, error) => {
+      task.failed({ raw: output.source, stage: 'processing', error });
+    });
+    const records = [...outputs, ...task.takeRawOutputs()];
+    records.push(
+      ...task.takeDeadLetters().map((letter) => deadLetterRecord(letter, this.deadLetterTopic)),
+    );
+    if (task.state !== undefined) {
+      records.push(...task.state.prepareCommit(this.wallClock));
+      await task.state.completeCommit(new Map());
+    }
+    return records;
   }
 
   /** Records piped into a source topic are consumed; keep a copy for readers of that topic too. */

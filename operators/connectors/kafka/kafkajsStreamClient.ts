@@ -18,6 +18,8 @@ import type {
   ConsumerHandlers,
   ConsumerOptions,
   ConsumerSession,
+  GroupMember,
+  PartitionOffsets,
   RecordProducer,
   SendReceipt,
   StreamClient,
@@ -26,6 +28,7 @@ import type {
   TransactionalProducer,
 } from './streamClient.js';
 import { partitionId } from './streamClient.js';
+import { endpointAdvertisingAssigner, groupMembersOf } from './groupMembership.js';
 
 /**
  * {@link StreamClient} on kafkajs 2.2.4.
@@ -76,6 +79,18 @@ export class KafkajsStreamClient implements StreamClient {
     });
   }
 
+  async partitionOffsets(topic: string): Promise<PartitionOffsets[]> {
+    return this.withAdmin(async (admin) => {
+      if (!(await admin.listTopics()).includes(topic)) {
+        return [];
+      }
+      const offsets = await admin.fetchTopicOffsets(topic);
+      return offsets
+        .map(({ partition, low, high }) => ({ partition, low, high }))
+        .sort((a, b) => a.partition - b.partition);
+    });
+  }
+
   async deleteTopics(topics: readonly string[]): Promise<void> {
     await this.withAdmin((admin) => admin.deleteTopics({ topics: [...topics] }));
   }
@@ -109,6 +124,9 @@ export class KafkajsStreamClient implements StreamClient {
         maxBytesPerPartition: 1024 * 1024,
         maxWaitTimeInMs: 100,
         readUncommitted: false,
+        ...(options.queryEndpoint === undefined
+          ? {}
+          : { partitionAssigners: [endpointAdvertisingAssigner(options.queryEndpoint)] }),
         ...(options.sessionTimeoutMs === undefined
           ? {}
           : {
@@ -125,6 +143,14 @@ export class KafkajsStreamClient implements StreamClient {
       const topics = await admin.fetchOffsets({ groupId, topics: [partition.topic] });
       const offset = topics[0]?.partitions.find((p) => p.partition === partition.partition)?.offset;
       return offset === undefined || offset === '-1' ? undefined : offset;
+    });
+  }
+
+  async groupMembers(groupId: string): Promise<GroupMember[]> {
+    return this.withAdmin(async (admin) => {
+      const { groups } = await admin.describeGroups([groupId]);
+      const group = groups.find((g) => g.groupId === groupId);
+      return group === undefined ? [] : groupMembersOf(group);
     });
   }
 
@@ -148,7 +174,7 @@ export class KafkajsStreamClient implements StreamClient {
     return this.withAdmin(async (admin) => {
       const ends = new Map<string, bigint>();
       for (const topic of new Set(partitions.map((p) => p.topic))) {
-        for (const offsets of await admin.fetchTopicOffsets(topic)) {
+        for (const offsets of await retryRetriable(() => admin.fetchTopicOffsets(topic))) {
           ends.set(partitionId(topic, offsets.partition), BigInt(offsets.high));
         }
       }
@@ -376,6 +402,29 @@ class PartitionReader {
       await done;
     } finally {
       await consumer.disconnect();
+    }
+  }
+}
+
+/**
+ * kafkajs's admin gives up on the first error of a ListOffsets call (a leader that moved, a
+ * broker busy electing: NOT_LEADER_OR_FOLLOWER) instead of refreshing its metadata and trying
+ * again; retry those a few times with backoff.
+ */
+async function retryRetriable<TResult>(call: () => Promise<TResult>): Promise<TResult> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (error) {
+      const retriable =
+        typeof error === 'object' &&
+        error !== null &&
+        'retriable' in error &&
+        error.retriable === true;
+      if (!retriable || attempt >= 6) {
+        throw error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
     }
   }
 }

@@ -12,6 +12,11 @@ export interface StreamClient {
   ensureTopics(topics: readonly TopicSpec[]): Promise<void>;
   /** Partition count per topic; a topic that does not exist is absent from the map. */
   partitionCounts(topics: readonly string[]): Promise<Map<string, number>>;
+  /**
+   * Per partition of `topic`, its first and next offsets (low and high watermarks); empty when
+   * the topic does not exist. How a global table finds every partition and where each starts.
+   */
+  partitionOffsets(topic: string): Promise<PartitionOffsets[]>;
   deleteTopics(topics: readonly string[]): Promise<void>;
   producer(): Promise<RecordProducer>;
   /**
@@ -23,6 +28,12 @@ export interface StreamClient {
   /** The offset the group committed for a partition, or undefined when it has none. */
   committedOffset(groupId: string, partition: TopicPartition): Promise<string | undefined>;
   /**
+   * The members of a consumer group with the partitions each is assigned (none while the group
+   * rebalances) and the query endpoint each advertised: how interactive queries find the
+   * instance that owns a key.
+   */
+  groupMembers(groupId: string): Promise<GroupMember[]>;
+  /**
    * Reads partitions (committed records only) from an offset up to their end as it was when
    * the call started, in batches: how state stores restore from their changelogs.
    */
@@ -30,6 +41,24 @@ export interface StreamClient {
     partitions: readonly (TopicPartition & { readonly fromOffset: string })[],
     onRecords: (records: readonly RawRecord[]) => Promise<void>,
   ): Promise<void>;
+}
+
+/** @category Connectors */
+export interface PartitionOffsets {
+  readonly partition: number;
+  readonly low: string;
+  readonly high: string;
+}
+
+/** One member of a consumer group, as {@link StreamClient.groupMembers} describes it. @category Connectors */
+export interface GroupMember {
+  readonly memberId: string;
+  readonly clientId: string;
+  readonly clientHost: string;
+  /** The `host:port` it serves interactive queries on (`ConsumerOptions.queryEndpoint`), if any. */
+  readonly queryEndpoint: string | undefined;
+  /** Partitions per topic; empty while the group rebalances. */
+  readonly assignment: ReadonlyMap<string, readonly number[]>;
 }
 
 /** @category Connectors */
@@ -96,6 +125,8 @@ export interface ConsumerOptions {
   readonly autoCommit?: boolean;
   /** How long the group waits for a silent member (a killed process) before moving its work. */
   readonly sessionTimeoutMs?: number;
+  /** `host:port` where this member answers interactive queries, advertised to the group. */
+  readonly queryEndpoint?: string;
 }
 
 /** One fetch's worth of records of one partition, in offset order. @category Connectors */

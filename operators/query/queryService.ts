@@ -1,0 +1,342 @@
+import type { Logger } from 'pino';
+
+import type { GroupMember, StreamClient } from '../connectors/kafka/streamClient.js';
+import { ConfigError } from '../errors.js';
+import { partitionForKey } from '../runtime/partitioner.js';
+import type { SubTopology, Topology } from '../runtime/topology.js';
+import type { TaskStore } from '../state/taskStore.js';
+import { KeyNotOwnedError, StoreUnavailableError, type KeyOwner } from './errors.js';
+import { QueryClient } from './queryClient.js';
+import { QueryServer } from './queryServer.js';
+
+/** What the query service needs from the job it serves. */
+export interface QueryHost {
+  readonly topology: Topology;
+  /** The consumer group whose assignment says who owns which task. */
+  readonly groupId: string;
+  readonly client: Pick<StreamClient, 'partitionCounts' | 'groupMembers'>;
+  /** The task's instance of `store` when this instance runs the task (created and restored). */
+  localStore(taskId: string, store: string): TaskStore | undefined;
+  /** Whether the group assigned the task to this instance (it may still be restoring). */
+  isAssigned(taskId: string): boolean;
+}
+
+/** A key as bytes, with its partition when the caller knows it better than the key bytes do. */
+export interface KeyLookup {
+  readonly store: string;
+  readonly key: Buffer;
+  /** Default: murmur2 of `key`, as Kafka's producer partitions a record with these key bytes. */
+  readonly partition?: number;
+}
+
+/** Bounds of a range lookup over the store's serialized keys: [gte, lt), at most `limit`. */
+export interface RangeLookup {
+  readonly store: string;
+  readonly gte?: Buffer;
+  readonly lt?: Buffer;
+  readonly limit?: number;
+}
+
+/** A range lookup's answer, per partition that answered. */
+export interface RangeAnswer {
+  readonly partitions: readonly PartitionEntries[];
+}
+
+export interface PartitionEntries {
+  readonly partition: number;
+  readonly entries: readonly (readonly [Buffer, Buffer])[];
+}
+
+/** Where a key lives: its partition and task, and who owns that task now. */
+export interface KeyLocation {
+  readonly store: string;
+  readonly partition: number;
+  readonly taskId: string;
+  /** This instance owns it. */
+  readonly local: boolean;
+  /** The owner by the group's assignment; undefined while it rebalances. */
+  readonly owner: KeyOwner | undefined;
+}
+
+/** How long a described group is trusted without a rebalance seen in between. */
+const membershipTtlMs = 10_000;
+
+/**
+ * Interactive queries at the byte level: answers lookups from this instance's task stores and
+ * routes the others to the instance that owns the key's partition, found in the consumer
+ * group's assignment (`StreamClient.groupMembers`). The typed facade (`storeQuery.ts`) and the
+ * HTTP server (`queryServer.ts`) both sit on this.
+ *
+ * Reads see the task's latest processed state, including writes its next commit has not made
+ * durable yet (as Kafka Streams' interactive queries do); they do not wait for the task's batch
+ * in flight.
+ */
+export class QueryService {
+  private readonly host: QueryHost;
+  private readonly logger: Logger | undefined;
+  private readonly remote = new QueryClient();
+  private readonly partitions = new Map<number, Promise<number>>();
+  private membership: { readonly at: number; readonly members: Promise<GroupMember[]> } | undefined;
+  private server: QueryServer | undefined;
+
+  constructor(host: QueryHost, logger?: Logger) {
+    this.host = host;
+    this.logger = logger;
+  }
+
+  /** Where this instance answers queries (its actual port when asked for port 0). */
+  get endpoint(): string | undefined {
+    return this.server?.endpoint;
+  }
+
+  /** Serves the HTTP API on `endpoint` (`host:port`); resolves with the endpoint to advertise. */
+  async listen(endpoint: string): Promise<string> {
+    this.server = await QueryServer.listen({ endpoint, service: this, logger: this.logger });
+    return this.server.endpoint;
+  }
+
+  async close(): Promise<void> {
+    await this.server?.close();
+    this.server = undefined;
+  }
+
+  /** Ownership may have changed (a rebalance): describe the group again on the next lookup. */
+  invalidate(): void {
+    this.membership = undefined;
+  }
+
+  /** The sub-topology whose tasks hold `store`, and the topic its keys are partitioned by. */
+  storeInfo(store: string): { sub: SubTopology; routingTopic: string } {
+    for (const sub of this.host.topology.subTopologies) {
+      if (sub.stores.some((spec) => spec.name === store)) {
+        const [routingTopic] = [...sub.sources.keys()].sort();
+        if (routingTopic !== undefined) {
+          return { sub, routingTopic };
+        }
+      }
+    }
+    const known = this.host.topology.subTopologies.flatMap((s) => s.stores.map((t) => t.name));
+    throw new ConfigError(
+      'query',
+      `the job has no state store "${store}" (its stores: ${known.join(', ') || 'none'})`,
+    );
+  }
+
+  /** Where a key lives: its partition, its task, and the instance that owns it. */
+  async locate(lookup: KeyLookup): Promise<KeyLocation> {
+    const { sub } = this.storeInfo(lookup.store);
+    const partition = await this.partitionOf(sub, lookup);
+    const taskId = `${sub.id}_${partition}`;
+    const local = this.host.localStore(taskId, lookup.store) !== undefined;
+    const owner = local ? undefined : await this.ownerOf(sub, partition);
+    return { store: lookup.store, partition, taskId, local, owner };
+  }
+
+  /**
+   * The value of a key: from the local task, or from the owner over HTTP. `forwarded`: the
+   * lookup came from another instance, so it is answered here or refused with the owner, never
+   * forwarded again (two instances with different views of the group must not bounce it).
+   */
+  async get(lookup: KeyLookup, options: { forwarded?: boolean } = {}): Promise<Buffer | undefined> {
+    for (let attempt = 0; ; attempt++) {
+      const location = await this.locate(lookup);
+      const { partition, taskId } = location;
+      const store = this.host.localStore(taskId, lookup.store);
+      if (store !== undefined) {
+        return readLocal(lookup, () => store.get(lookup.key), partition);
+      }
+      if (this.host.isAssigned(taskId)) {
+        throw new StoreUnavailableError({
+          store: lookup.store,
+          partition,
+          reason: 'assigned to this instance, still restoring',
+        });
+      }
+      const owner = location.owner;
+      if (owner === undefined) {
+        throw new StoreUnavailableError({
+          store: lookup.store,
+          partition,
+          reason: 'no instance owns it (the group is rebalancing)',
+        });
+      }
+      const stale = owner.queryEndpoint !== undefined && owner.queryEndpoint === this.endpoint;
+      if (options.forwarded === true || owner.queryEndpoint === undefined || stale) {
+        if (attempt === 0 && stale) {
+          this.invalidate(); // the group says it is ours but no task runs here: look again
+          continue;
+        }
+        throw new KeyNotOwnedError({ store: lookup.store, partition, owner });
+      }
+      try {
+        return await this.remote.get(owner.queryEndpoint, { ...lookup, partition });
+      } catch (error) {
+        if (attempt === 0 && error instanceof KeyNotOwnedError) {
+          this.invalidate(); // the owner moved since the group was described
+          continue;
+        }
+        throw error;
+      }
+    }
+  }
+
+  /** The entries in range of the partitions this instance runs. */
+  async localRange(lookup: RangeLookup): Promise<RangeAnswer> {
+    const { sub } = this.storeInfo(lookup.store);
+    const count = await this.partitionCount(sub);
+    const answers: PartitionEntries[] = [];
+    for (let partition = 0; partition < count; partition++) {
+      const store = this.host.localStore(`${sub.id}_${partition}`, lookup.store);
+      if (store === undefined) {
+        continue;
+      }
+      const entries: (readonly [Buffer, Buffer])[] = [];
+      await readLocal(
+        lookup,
+        async () => {
+          const bounds = {
+            ...(lookup.gte === undefined ? {} : { gte: lookup.gte }),
+            ...(lookup.lt === undefined ? {} : { lt: lookup.lt }),
+            ...(lookup.limit === undefined ? {} : { limit: lookup.limit }),
+          };
+          for await (const entry of store.range(bounds)) {
+            entries.push(entry);
+          }
+        },
+        partition,
+      );
+      answers.push({ partition, entries });
+    }
+    return { partitions: answers };
+  }
+
+  /**
+   * The entries in range over every partition: this instance's, and each other owner's over
+   * HTTP, merged in key order. Fails (retriable) when a partition has no owner that answers.
+   */
+  async range(lookup: RangeLookup): Promise<(readonly [Buffer, Buffer])[]> {
+    const { sub } = this.storeInfo(lookup.store);
+    const count = await this.partitionCount(sub);
+    const answered = new Map<number, PartitionEntries>();
+    for (const part of (await this.localRange(lookup)).partitions) {
+      answered.set(part.partition, part);
+    }
+    const missing = range(count).filter((p) => !answered.has(p));
+    if (missing.length > 0) {
+      const endpoints = new Set<string>();
+      for (const partition of missing) {
+        const owner = await this.ownerOf(sub, partition);
+        if (owner === undefined || owner.queryEndpoint === this.endpoint) {
+          continue; // no owner, or one that is still restoring here: unavailable below
+        }
+        if (owner.queryEndpoint === undefined) {
+          throw new KeyNotOwnedError({ store: lookup.store, partition, owner });
+        }
+        endpoints.add(owner.queryEndpoint);
+      }
+      const answers = await Promise.all(
+        [...endpoints].map((endpoint) => this.remote.range(endpoint, lookup)),
+      );
+      for (const part of answers.flatMap((answer) => answer.partitions)) {
+        if (!answered.has(part.partition)) {
+          answered.set(part.partition, part);
+        }
+      }
+    }
+    const unanswered = range(count).filter((p) => !answered.has(p));
+    if (unanswered.length > 0) {
+      this.invalidate();
+      throw new StoreUnavailableError({
+        store: lookup.store,
+        reason: `partitions ${unanswered.join(', ')} have no instance that answered (rebalancing or restoring)`,
+      });
+    }
+    const merged = [...answered.values()]
+      .flatMap((part) => part.entries)
+      .sort((a, b) => Buffer.compare(a[0], b[0]));
+    return lookup.limit === undefined ? merged : merged.slice(0, lookup.limit);
+  }
+
+  /** The partition of a key whose bytes as written to the store's source topic are `routingKey`. */
+  async partitionFor(store: string, routingKey: Uint8Array): Promise<number> {
+    return partitionForKey(routingKey, await this.partitionCount(this.storeInfo(store).sub));
+  }
+
+  private async partitionOf(sub: SubTopology, lookup: KeyLookup): Promise<number> {
+    const count = await this.partitionCount(sub);
+    const partition = lookup.partition ?? partitionForKey(lookup.key, count);
+    if (!Number.isInteger(partition) || partition < 0 || partition >= count) {
+      throw new ConfigError('query', `partition ${partition} is not one of 0..${count - 1}`);
+    }
+    return partition;
+  }
+
+  /** The partition count of the sub-topology's source topics (equal: the job checked at start). */
+  private partitionCount(sub: SubTopology): Promise<number> {
+    let count = this.partitions.get(sub.id);
+    if (count === undefined) {
+      const topics = [...sub.sources.keys()];
+      count = this.host.client.partitionCounts(topics).then((counts) => {
+        const found = topics.map((t) => counts.get(t)).find((n) => n !== undefined);
+        if (found === undefined) {
+          throw new StoreUnavailableError({ store: topics.join(', '), reason: 'topics not found' });
+        }
+        return found;
+      });
+      count.catch(() => this.partitions.delete(sub.id));
+      this.partitions.set(sub.id, count);
+    }
+    return count;
+  }
+
+  /** The member assigned the task's partition, by the group's last known assignment. */
+  private async ownerOf(sub: SubTopology, partition: number): Promise<KeyOwner | undefined> {
+    const topics = [...sub.sources.keys()].sort();
+    const members = await this.members();
+    // Every source topic of a task has the same partition; the first topic decides.
+    for (const topic of topics) {
+      const owner = members.find((m) => m.assignment.get(topic)?.includes(partition) === true);
+      if (owner !== undefined) {
+        return {
+          memberId: owner.memberId,
+          clientId: owner.clientId,
+          clientHost: owner.clientHost,
+          queryEndpoint: owner.queryEndpoint,
+        };
+      }
+    }
+    return undefined;
+  }
+
+  private members(): Promise<GroupMember[]> {
+    const now = Date.now();
+    if (this.membership === undefined || now - this.membership.at > membershipTtlMs) {
+      const members = this.host.client.groupMembers(this.host.groupId);
+      members.catch(() => this.invalidate());
+      this.membership = { at: now, members };
+    }
+    return this.membership.members;
+  }
+}
+
+/** Reads a local store; a store closed under the read (its task moved away) is unavailable. */
+async function readLocal<TResult>(
+  lookup: { store: string },
+  read: () => Promise<TResult>,
+  partition: number,
+): Promise<TResult> {
+  try {
+    return await read();
+  } catch (error) {
+    throw new StoreUnavailableError({
+      store: lookup.store,
+      partition,
+      reason: 'the task closed during the read (rebalance)',
+      cause: error,
+    });
+  }
+}
+
+function range(count: number): number[] {
+  return Array.from({ length: count }, (_, i) => i);
+}

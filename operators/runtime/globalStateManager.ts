@@ -1,0 +1,431 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import type { Logger } from 'pino';
+
+import type { ConsumerSession, StreamClient } from '../connectors/kafka/streamClient.js';
+import type { GlobalTableSpec } from '../dsl/globalTable.js';
+import { ConfigError } from '../errors.js';
+import type { SerdeEnvironment } from '../serdes/serde.js';
+import type { BytesKeyValueStore } from '../state/keyValueStore.js';
+import { InMemoryStore } from '../state/memory/inMemoryStore.js';
+import type { GlobalStores, ReadOnlyStore } from '../state/readOnlyStore.js';
+import { RocksDbStore } from '../state/rocksdb/rocksDbStore.js';
+import type { StoreChange } from '../state/taskStore.js';
+import type { RawRecord } from './rawRecord.js';
+
+/** Bytes of recently read keys each global store keeps in memory (values and known misses). */
+const cacheMaxBytes = 16 * 1024 * 1024;
+const entryOverheadBytes = 64;
+
+/**
+ * A global table's store as operators see it: read-only, with a cache of recently read keys so
+ * repeated lookups (the same video's metadata for every heartbeat) answer without waiting.
+ * Updates come only from the topic, through {@link apply}, which keeps cached keys current.
+ */
+export class GlobalStore implements ReadOnlyStore {
+  readonly name: string;
+  private readonly inner: BytesKeyValueStore;
+  /** Map order is recency order: a hit moves the entry to the end. `null`: known absent. */
+  private readonly cache = new Map<string, Buffer | null>();
+  private cachedBytes = 0;
+  /** Bumped around every write, so a read that overlapped one does not cache what it read. */
+  private generation = 0;
+
+  constructor(name: string, inner: BytesKeyValueStore) {
+    this.name = name;
+    this.inner = inner;
+  }
+
+  peek(key: Uint8Array): Buffer | null | undefined {
+    const id = idOf(key);
+    const value = this.cache.get(id);
+    if (value !== undefined) {
+      this.cache.delete(id);
+      this.cache.set(id, value);
+    }
+    return value;
+  }
+
+  async get(key: Uint8Array): Promise<Buffer | undefined> {
+    const generation = this.generation;
+    const stored = await this.inner.get(key);
+    const value = stored === undefined ? null : Buffer.from(stored);
+    if (generation === this.generation) {
+      this.remember(idOf(key), value);
+    }
+    return value ?? undefined;
+  }
+
+  /** Writes changes read from the topic (null value: delete) in one batch. */
+  async apply(changes: readonly StoreChange[]): Promise<void> {
+    if (changes.length === 0) {
+      return;
+    }
+    this.generation += 1;
+    try {
+      await this.inner.batch(
+        changes.map((change) =>
+          change.value === null
+            ? { type: 'delete' as const, key: change.key }
+            : { type: 'put' as const, key: change.key, value: change.value },
+        ),
+      );
+    } finally {
+      this.generation += 1;
+    }
+    for (const change of changes) {
+      const id = idOf(change.key);
+      if (this.cache.has(id)) {
+        this.remember(id, change.value);
+      }
+    }
+  }
+
+  /** Deletes every key (local state that cannot be trusted). */
+  async clear(): Promise<void> {
+    const changes: StoreChange[] = [];
+    for await (const [key] of this.inner.range()) {
+      changes.push({ key: Buffer.from(key), value: null });
+    }
+    await this.apply(changes);
+    this.cache.clear();
+    this.cachedBytes = 0;
+  }
+
+  close(): Promise<void> {
+    this.cache.clear();
+    this.cachedBytes = 0;
+    return this.inner.close();
+  }
+
+  private remember(id: string, value: Buffer | null): void {
+    const previous = this.cache.get(id);
+    if (previous !== undefined) {
+      this.cachedBytes -= sizeOf(id, previous);
+      this.cache.delete(id);
+    }
+    this.cache.set(id, value);
+    this.cachedBytes += sizeOf(id, value);
+    for (const [oldest, cached] of this.cache) {
+      if (this.cachedBytes <= cacheMaxBytes) {
+        break;
+      }
+      this.cache.delete(oldest);
+      this.cachedBytes -= sizeOf(oldest, cached);
+    }
+  }
+}
+
+export interface GlobalStateOptions {
+  readonly applicationId: string;
+  readonly tables: readonly GlobalTableSpec[];
+  /** The job's state directory: each table lives in `<stateDir>/global/<name>/`. */
+  readonly stateDir: string;
+  readonly client: StreamClient;
+  readonly environment: SerdeEnvironment;
+  readonly logger?: Logger;
+  /** Following a topic failed after start: the job cannot trust its global tables any more. */
+  readonly onError: (error: unknown) => void;
+}
+
+/** Per partition, the offset of the next record to apply. */
+interface Checkpoint {
+  readonly version: 1;
+  readonly topic: string;
+  readonly offsets: Record<string, string>;
+}
+
+/**
+ * One global table: its store, how far into each partition of its topic it has read, and the
+ * consumer that keeps it current.
+ */
+class GlobalTableState {
+  readonly spec: GlobalTableSpec;
+  readonly store: GlobalStore;
+  /** Undefined in memory (the test driver): nothing to checkpoint. */
+  private readonly dir: string | undefined;
+  private readonly offsets = new Map<number, bigint>();
+  private session: ConsumerSession | undefined;
+
+  constructor(spec: GlobalTableSpec, store: { inner: BytesKeyValueStore; dir?: string }) {
+    this.spec = spec;
+    this.store = new GlobalStore(spec.name, store.inner);
+    this.dir = store.dir;
+  }
+
+  /**
+   * Opens the table's RocksDB database. Local state is trusted only with its checkpoint
+   * (written after the changes before it reached RocksDB); without one it is wiped.
+   */
+  static async open(spec: GlobalTableSpec, stateDir: string): Promise<GlobalTableState> {
+    const dir = join(stateDir, 'global', spec.name);
+    const checkpoint = readCheckpoint(dir, spec.topic);
+    if (checkpoint === undefined) {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    mkdirSync(dir, { recursive: true });
+    const state = new GlobalTableState(spec, {
+      inner: await RocksDbStore.open(join(dir, 'db')),
+      dir,
+    });
+    for (const [partition, offset] of Object.entries(checkpoint?.offsets ?? {})) {
+      state.offsets.set(Number(partition), BigInt(offset));
+    }
+    return state;
+  }
+
+  /**
+   * Reads every partition from the checkpoint (or its start) to its end. A checkpoint outside
+   * a partition's current offsets (the topic was recreated, or retention deleted records the
+   * table never read) cannot be resumed from: the table is reloaded from scratch.
+   */
+  async bootstrap(options: GlobalStateOptions): Promise<{ records: number; resumed: boolean }> {
+    const { topic } = this.spec;
+    const ranges = await options.client.partitionOffsets(topic);
+    if (ranges.length === 0) {
+      throw new ConfigError(
+        'pipeline',
+        `global table ${this.spec.name}: topic ${topic} does not exist`,
+      );
+    }
+    const usable = ranges.every(({ partition, low, high }) => {
+      const next = this.offsets.get(partition);
+      return next === undefined || (next >= BigInt(low) && next <= BigInt(high));
+    });
+    const resumed = usable && this.offsets.size > 0;
+    if (!usable) {
+      options.logger?.warn(
+        { table: this.spec.name, topic },
+        'global table checkpoint does not match the topic: reloading it',
+      );
+      await this.wipe();
+    }
+    let records = 0;
+    await options.client.readToEnd(
+      ranges.map(({ partition, low }) => ({
+        topic,
+        partition,
+        fromOffset: String(this.offsets.get(partition) ?? BigInt(low)),
+      })),
+      async (batch) => {
+        records += batch.length;
+        await this.applyRecords(batch);
+      },
+    );
+    this.writeCheckpoint();
+    return { records, resumed };
+  }
+
+  /**
+   * Keeps applying what is written to the topic: a consumer in a group of its own (every
+   * instance must read every partition), which never commits, since where to resume is the
+   * checkpoint's business. It starts each partition where the bootstrap ended.
+   */
+  async follow(options: GlobalStateOptions): Promise<void> {
+    const { topic } = this.spec;
+    const session = options.client.consumer({
+      groupId: `${options.applicationId}.global.${this.spec.name}.${randomUUID()}`,
+      topics: [topic],
+      fromBeginning: true,
+      commitIntervalMs: 60_000,
+      concurrency: 1,
+      autoCommit: false,
+    });
+    this.session = session;
+    await session.start({
+      onBatch: (batch) => this.applyRecords(batch.records),
+      onRebalancing: () => undefined,
+      onAssigned: (assignment) => {
+        for (const partition of assignment.get(topic) ?? []) {
+          const next = this.offsets.get(partition);
+          if (next !== undefined) {
+            session.seek({ topic, partition, offset: String(next) });
+          }
+        }
+        return Promise.resolve();
+      },
+      onCrash: options.onError,
+    });
+  }
+
+  /** Applies records in offset order; ones already applied (before a seek took hold) are skipped. */
+  async applyRecords(records: readonly RawRecord[]): Promise<void> {
+    const changes: StoreChange[] = [];
+    for (const record of records) {
+      const offset = BigInt(record.offset);
+      const next = this.offsets.get(record.partition);
+      if (next !== undefined && offset < next) {
+        continue;
+      }
+      this.offsets.set(record.partition, offset + 1n);
+      if (record.key !== null && record.key.length > 0) {
+        changes.push({
+          key: Buffer.from(record.key),
+          value: record.value === null ? null : Buffer.from(record.value),
+        });
+      }
+    }
+    await this.store.apply(changes);
+    this.writeCheckpoint();
+  }
+
+  async close(logger?: Logger): Promise<void> {
+    await this.session
+      ?.stop()
+      .catch((error: unknown) => logger?.warn({ err: error }, 'global table consumer stop'));
+    this.session = undefined;
+    this.writeCheckpoint();
+    await this.store.close();
+  }
+
+  /** Forgets local state: every key is deleted, and every partition is read from its start. */
+  private async wipe(): Promise<void> {
+    await this.store.clear();
+    this.offsets.clear();
+    this.writeCheckpoint();
+  }
+
+  private writeCheckpoint(): void {
+    if (this.dir === undefined) {
+      return;
+    }
+    const file = join(this.dir, 'checkpoint.json');
+    const checkpoint: Checkpoint = {
+      version: 1,
+      topic: this.spec.topic,
+      offsets: Object.fromEntries([...this.offsets].map(([p, o]) => [String(p), String(o)])),
+    };
+    // Write then rename, so a crash leaves the old checkpoint or the new one, never half.
+    writeFileSync(`${file}.tmp`, JSON.stringify(checkpoint));
+    renameSync(`${file}.tmp`, file);
+  }
+}
+
+/**
+ * The global tables of one job instance. At start (before the job joins its consumer group)
+ * each table is opened from local RocksDB and read to the end of every partition of its
+ * topic, so the first record any task processes already sees all of it; then a consumer per
+ * table follows the topic until the job stops. Offsets applied are checkpointed beside the
+ * database after every batch, so a restart reads only what it missed.
+ *
+ * Lookups may see a table a little behind the topic while the job runs (an update is visible
+ * once its batch is applied): global tables are for reference data, not for state that must be
+ * consistent with the stream (use a co-partitioned table for that).
+ */
+export class GlobalStateManager implements GlobalStores {
+  private readonly tables = new Map<string, GlobalTableState>();
+
+  private constructor(tables: readonly GlobalTableState[]) {
+    for (const table of tables) {
+      if (this.tables.has(table.spec.name)) {
+        throw new ConfigError('pipeline', `two global tables are named ${table.spec.name}`);
+      }
+      this.tables.set(table.spec.name, table);
+    }
+  }
+
+  /** Opens, loads and starts following every table; resolves once all are loaded. */
+  static async start(options: GlobalStateOptions): Promise<GlobalStateManager> {
+    configureSerdes(options.tables, options.environment);
+    const opened: GlobalTableState[] = [];
+    try {
+      for (const spec of options.tables) {
+        opened.push(await GlobalTableState.open(spec, options.stateDir));
+      }
+      const manager = new GlobalStateManager(opened);
+      await Promise.all(
+        opened.map(async (table) => {
+          const started = performance.now();
+          const { records, resumed } = await table.bootstrap(options);
+          const ms = Math.round(performance.now() - started);
+          options.logger?.info(
+            { table: table.spec.name, topic: table.spec.topic, records, resumed, ms },
+            `global table ${table.spec.name} loaded: ${records} records in ${ms} ms`,
+          );
+          await table.follow(options);
+        }),
+      );
+      return manager;
+    } catch (error) {
+      await Promise.all(opened.map((table) => table.close().catch(() => undefined)));
+      throw error;
+    }
+  }
+
+  /** Global tables in memory, fed by {@link apply} (the test driver). */
+  static inMemory(
+    tables: readonly GlobalTableSpec[],
+    environment: SerdeEnvironment,
+  ): GlobalStateManager {
+    configureSerdes(tables, environment);
+    return new GlobalStateManager(
+      tables.map((spec) => new GlobalTableState(spec, { inner: new InMemoryStore() })),
+    );
+  }
+
+  store(name: string): ReadOnlyStore {
+    const table = this.tables.get(name);
+    if (table === undefined) {
+      const known = [...this.tables.keys()].join(', ') || 'none';
+      throw new Error(`the job has no global table "${name}" (its global tables: ${known})`);
+    }
+    return table.store;
+  }
+
+  /** Whether a global table reads `topic`. */
+  reads(topic: string): boolean {
+    return [...this.tables.values()].some((table) => table.spec.topic === topic);
+  }
+
+  /** Applies records of a topic to the tables that read it (the test driver's feed). */
+  async apply(records: readonly RawRecord[]): Promise<void> {
+    for (const table of this.tables.values()) {
+      const mine = records.filter((record) => record.topic === table.spec.topic);
+      if (mine.length > 0) {
+        await table.applyRecords(mine);
+      }
+    }
+  }
+
+  /** Stops following, checkpoints and closes every table. */
+  async stop(logger?: Logger): Promise<void> {
+    for (const table of this.tables.values()) {
+      await table.close(logger);
+    }
+    this.tables.clear();
+  }
+}
+
+function configureSerdes(tables: readonly GlobalTableSpec[], environment: SerdeEnvironment): void {
+  for (const table of tables) {
+    table.keySerde.configure?.(environment);
+    table.valueSerde.configure?.(environment);
+  }
+}
+
+function readCheckpoint(dir: string, topic: string): Checkpoint | undefined {
+  const file = join(dir, 'checkpoint.json');
+  if (!existsSync(file)) {
+    return undefined;
+  }
+  try {
+    const parsed = JSON.parse(readFileSync(file, 'utf8')) as Partial<Checkpoint>;
+    // A checkpoint of another topic (the pipeline now reads a different one) is not ours.
+    return parsed.version === 1 && parsed.topic === topic && typeof parsed.offsets === 'object'
+      ? (parsed as Checkpoint)
+      : undefined;
+  } catch {
+    return undefined; // a torn or foreign file: untrusted
+  }
+}
+
+function sizeOf(id: string, value: Buffer | null): number {
+  return id.length + (value?.length ?? 0) + entryOverheadBytes;
+}
+
+/** Map key of a byte key: latin1 maps each byte to one code unit, so it is exact. */
+function idOf(key: Uint8Array): string {
+  return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
+}

@@ -1,0 +1,207 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import {
+  ChaosExpectation,
+  LateOutputCheck,
+  UserOutputCheck,
+  windowStartsOf,
+  WindowOutputCheck,
+  type ChaosInputEvent,
+  type OutputTally,
+} from './chaosModel.js';
+import { chaosEvents } from './generator.js';
+
+/** A keyed output record as the checks take it. */
+interface Out {
+  readonly key: string;
+  readonly value: string;
+}
+
+interface Outputs {
+  user: Out[];
+  video: Out[];
+  late: Out[];
+}
+
+/**
+ * A reference job: what a correct chaos job writes for `events`, with the (record index, window
+ * start) pairs in `late` treated as late.
+ */
+function correctOutputs(
+  events: readonly ChaosInputEvent[],
+  late: ReadonlySet<string> = new Set(),
+): Outputs {
+  const outputs: Outputs = { user: [], video: [], late: [] };
+  const users = new Map<string, { count: number; watchedMs: number }>();
+  const windows = new Map<string, number>();
+  events.forEach((event, index) => {
+    const total = users.get(event.userId) ?? { count: 0, watchedMs: 0 };
+    total.count++;
+    total.watchedMs += event.watchedMs;
+    users.set(event.userId, total);
+    outputs.user.push({
+      key: event.userId,
+      value: JSON.stringify({ seq: event.seq, count: total.count, watchedMs: total.watchedMs }),
+    });
+    for (const start of windowStartsOf(event.eventTime)) {
+      const key = `${event.videoId}@${start}`;
+      if (late.has(`${index}@${start}`)) {
+        outputs.late.push({ key, value: `${event.userId}:${event.seq}` });
+        continue;
+      }
+      const count = (windows.get(key) ?? 0) + 1;
+      windows.set(key, count);
+      outputs.video.push({ key, value: String(count) });
+    }
+  });
+  return outputs;
+}
+
+function check(
+  events: readonly ChaosInputEvent[],
+  outputs: Outputs,
+): { user: OutputTally; video: OutputTally; late: OutputTally } {
+  const expectation = new ChaosExpectation();
+  events.forEach((event) => expectation.add(event));
+  const late = new LateOutputCheck(expectation);
+  outputs.late.forEach((r) => late.observe(r.key, r.value));
+  const video = new WindowOutputCheck(expectation);
+  outputs.video.forEach((r) => video.observe(r.key, r.value));
+  const user = new UserOutputCheck(expectation);
+  outputs.user.forEach((r) => user.observe(r.key, r.value));
+  return { user: user.finish(), video: video.finish(late.latePerWindow), late: late.finish() };
+}
+
+function problems(tally: OutputTally): Omit<OutputTally, 'records' | 'examples'> {
+  const { duplicates, lost, wrong, outOfOrder, notConverged } = tally;
+  return { duplicates, lost, wrong, outOfOrder, notConverged };
+}
+
+const clean = { duplicates: 0, lost: 0, wrong: 0, outOfOrder: 0, notConverged: 0 };
+const events = [
+  ...chaosEvents({ events: 3_000, seed: 7, users: 50, videos: 20, baseTimeMs: 1_800_000_000_000 }),
+];
+
+test('hopping windows: 5 windows of 5 minutes advancing by 1 minute contain each timestamp', () => {
+  assert.deepEqual(
+    windowStartsOf(1_800_000_123_456),
+    [1_800_000_120_000, 1_800_000_060_000, 1_800_000_000_000, 1_799_999_940_000, 1_799_999_880_000],
+  );
+  assert.deepEqual(windowStartsOf(1_800_000_120_000)[4], 1_799_999_880_000);
+  assert.deepEqual(windowStartsOf(90_000), [60_000, 0], 'no window starts before the epoch');
+});
+
+test('the generator: per-user seq 1..n, ~3 ms per event, a few late events, reproducible', () => {
+  const again = [
+    ...chaosEvents({
+      events: 3_000,
+      seed: 7,
+      users: 50,
+      videos: 20,
+      baseTimeMs: 1_800_000_000_000,
+    }),
+  ];
+  assert.deepEqual(again, events);
+  const seqs = new Map<string, number>();
+  for (const event of events) {
+    assert.equal(event.seq, (seqs.get(event.userId) ?? 0) + 1);
+    seqs.set(event.userId, event.seq);
+  }
+  const big = [...chaosEvents({ events: 100_000, seed: 1, baseTimeMs: 1e12 })];
+  const late = big.filter((e, i) => e.eventTime < 1e12 + i * 3 - 15 * 60_000);
+  assert.ok(late.length > 20 && late.length < 100, `${late.length} events older than 15 minutes`);
+  assert.ok(new Set(big.map((e) => e.userId)).size > 10_000, 'many users');
+});
+
+test('a correct job passes every check, late entries included', () => {
+  const late = new Set([
+    '5@' + String(windowStartsOf(events[5]?.eventTime ?? 0)[2]),
+    `40@${windowStartsOf(events[40]?.eventTime ?? 0)[0] ?? 0}`,
+  ]);
+  const tallies = check(events, correctOutputs(events, late));
+  assert.deepEqual(problems(tallies.user), clean);
+  assert.deepEqual(problems(tallies.video), clean);
+  assert.deepEqual(problems(tallies.late), clean);
+  assert.equal(tallies.user.records, events.length);
+  assert.equal(tallies.late.records, 2);
+});
+
+test('duplicates are counted in every output, and a replay of the same values still converges', () => {
+  const outputs = correctOutputs(events);
+  const replayedUser = outputs.user.slice(100, 130);
+  const replayedVideo = outputs.video.slice(500, 520);
+  outputs.user.splice(130, 0, ...replayedUser);
+  outputs.video.splice(520, 0, ...replayedVideo);
+  const tallies = check(events, outputs);
+  assert.equal(tallies.user.duplicates, 30);
+  assert.equal(tallies.video.duplicates, 20);
+  assert.deepEqual(
+    { ...problems(tallies.user), duplicates: 0 },
+    clean,
+    'a replay (at-least-once) keeps the last values right',
+  );
+  assert.equal(tallies.video.lost + tallies.video.wrong + tallies.video.notConverged, 0);
+});
+
+test('lost records, wrong values and reordering are each caught', () => {
+  const outputs = correctOutputs(events);
+  const lostUser = outputs.user.splice(10, 1)[0];
+  outputs.video.splice(7, 1);
+  const wrong = outputs.user[20];
+  assert.ok(wrong !== undefined && lostUser !== undefined);
+  outputs.user[20] = { key: wrong.key, value: wrong.value.replace('"count":', '"count":1') };
+  const tallies = check(events, outputs);
+  assert.equal(tallies.user.lost, 1);
+  assert.equal(tallies.user.wrong, 1);
+  assert.equal(tallies.video.lost, 1);
+  assert.match(tallies.user.examples.join('\n'), new RegExp(`user ${lostUser.key}: no output`));
+
+  const swapped = correctOutputs(events);
+  const userRecords = swapped.user.filter((r) => r.key === events[0]?.userId);
+  const [first, second] = [
+    swapped.user.indexOf(userRecords[0] as Out),
+    swapped.user.indexOf(userRecords[1] as Out),
+  ];
+  [swapped.user[first], swapped.user[second]] = [userRecords[1] as Out, userRecords[0] as Out];
+  assert.equal(check(events, swapped).user.outOfOrder, 1);
+});
+
+test('a record both counted and reported late over-counts its window', () => {
+  const start = windowStartsOf(events[3]?.eventTime ?? 0)[1] ?? 0;
+  const outputs = correctOutputs(events);
+  const late = correctOutputs(events, new Set([`3@${start}`])).late;
+  const tallies = check(events, { ...outputs, late });
+  assert.equal(tallies.video.wrong, 1, 'the count above m');
+  assert.equal(tallies.video.notConverged, 1);
+  assert.deepEqual(problems(tallies.late), clean);
+});
+
+test('late entries that repeat, or name no (record, window) pair, are caught', () => {
+  const start = windowStartsOf(events[3]?.eventTime ?? 0)[1] ?? 0;
+  const outputs = correctOutputs(events, new Set([`3@${start}`]));
+  const entry = outputs.late[0];
+  assert.ok(entry !== undefined);
+  outputs.late.push(entry, { key: entry.key, value: 'usr_nobody:1' });
+  outputs.late.push({
+    key: `${events[3]?.videoId ?? ''}@${start + 3_600_000}`,
+    value: entry.value,
+  });
+  const tallies = check(events, outputs);
+  assert.equal(tallies.late.duplicates, 1);
+  assert.equal(tallies.late.wrong, 2);
+});
+
+test('a double-counted state (replay on top of restored counts) does not converge', () => {
+  const outputs = correctOutputs(events);
+  const userId = events[0]?.userId ?? '';
+  const lastIndex = outputs.user.map((r) => r.key).lastIndexOf(userId);
+  const last = outputs.user[lastIndex];
+  assert.ok(last !== undefined);
+  const total = JSON.parse(last.value) as { seq: number; count: number; watchedMs: number };
+  outputs.user.push({ key: userId, value: JSON.stringify({ ...total, count: total.count + 1 }) });
+  const tallies = check(events, outputs);
+  assert.equal(tallies.user.duplicates, 1);
+  assert.equal(tallies.user.wrong, 1);
+  assert.equal(tallies.user.notConverged, 1);
+});

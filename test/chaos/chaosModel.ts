@@ -1,0 +1,499 @@
+/**
+ * The batch side of the kill -9 harness: what the chaos job must have written, computed from its
+ * input topic record by record, and the checks that hold each output topic against it. Pure (no
+ * Kafka), so `verifier.test.ts` proves every check catches what it claims to.
+ *
+ * Output contract of `chaosJob.ts` (see README.md):
+ * - video output: key `<videoId>@<windowStartMs>`, value the window's new count, once per update
+ *   of a hopping window (size 5 min, advance 1 min, grace 10 min): per window exactly 1, 2, …, m.
+ * - user output: key userId, value `{"seq":s,"count":c,"watchedMs":w}`, once per input record.
+ * - late output: key `<videoId>@<windowStartMs>`, value `<userId>:<seq>`, once per (record,
+ *   window) pair whose window had closed when the record arrived; m = events − late entries.
+ */
+
+/** The job's hopping windows. */
+export const chaosWindow = { sizeMs: 300_000, advanceMs: 60_000, graceMs: 600_000 } as const;
+
+/** Start times of the hopping windows that contain `timestampMs` (5 of them, or fewer near 0). */
+export function windowStartsOf(timestampMs: number): number[] {
+  const { sizeMs, advanceMs } = chaosWindow;
+  const starts: number[] = [];
+  const newest = timestampMs - (((timestampMs % advanceMs) + advanceMs) % advanceMs);
+  for (let start = newest; start > timestampMs - sizeMs && start >= 0; start -= advanceMs) {
+    starts.push(start);
+  }
+  return starts;
+}
+
+/** One input event, decoded. */
+export interface ChaosInputEvent {
+  readonly userId: string;
+  readonly videoId: string;
+  readonly seq: number;
+  readonly watchedMs: number;
+  readonly eventTime: number;
+}
+
+/** A user-output value as the job writes it. */
+export interface UserTotal {
+  readonly seq: number;
+  readonly count: number;
+  readonly watchedMs: number;
+}
+
+/** Problems of one output topic, by kind, with the first few examples of each. */
+export interface OutputTally {
+  /** Records read (read_committed). */
+  records: number;
+  /** Records that repeat one already read: same (user, seq), or same (window, count). */
+  duplicates: number;
+  /** Expected records never read. */
+  lost: number;
+  /** Records whose key or value matches no expected record, or whose value is not the expected one. */
+  wrong: number;
+  /** First reads that come after the read of a later record of their key (seq order, count order). */
+  outOfOrder: number;
+  /** Keys whose final value differs from the batch result: last user total, highest window count. */
+  notConverged: number;
+  readonly examples: string[];
+}
+
+const maxExamples = 8;
+
+function emptyTally(): OutputTally {
+  return {
+    records: 0,
+    duplicates: 0,
+    lost: 0,
+    wrong: 0,
+    outOfOrder: 0,
+    notConverged: 0,
+    examples: [],
+  };
+}
+
+function note(tally: OutputTally, example: string): void {
+  if (tally.examples.length < maxExamples) {
+    tally.examples.push(example);
+  }
+}
+
+// A window as one number: video index × 2^26 + start / advance. 2^26 minutes reach the year 2097,
+// and the product stays exact below 2^53 for up to 2^27 videos.
+const windowSlots = 2 ** 26;
+
+/**
+ * The input topic as read back, with everything the checks need: per user, the records in
+ * partition order with their running count and watched total; per window, how many records fall
+ * in it.
+ */
+export class ChaosExpectation {
+  private readonly userIndex = new Map<string, number>();
+  private readonly videoIndex = new Map<string, number>();
+  readonly userIds: string[] = [];
+  readonly videoIds: string[] = [];
+  /** Per user, its record indices in input order. */
+  readonly userRecords: number[][] = [];
+  // Per record (struct of arrays: 2M objects would cost several times the memory).
+  private readonly recordUser: number[] = [];
+  private readonly recordVideo: number[] = [];
+  private readonly recordSeq: number[] = [];
+  private readonly recordTime: number[] = [];
+  /** Position of the record among its user's records (0-based): its expected count is this + 1. */
+  private readonly recordPosition: number[] = [];
+  /** Sum of watchedMs over the user's records up to and including this one. */
+  private readonly recordRunningWatched: number[] = [];
+  private readonly userWatched: number[] = [];
+  /** Users whose records are not seq 1, 2, 3, … in input order (a generator or produce problem). */
+  private readonly usersOutOfSeq = new Set<number>();
+  /** Window key → window id; window ids index the arrays below. */
+  private readonly windowIds = new Map<number, number>();
+  readonly windowEvents: number[] = [];
+  private readonly windowKeys: number[] = [];
+
+  get records(): number {
+    return this.recordUser.length;
+  }
+
+  get windows(): number {
+    return this.windowEvents.length;
+  }
+
+  /** Users whose input is not seq 1..n in partition order; the harness reports it. */
+  get inputSeqViolations(): number {
+    return this.usersOutOfSeq.size;
+  }
+
+  /** Adds the next input record; call in partition order (any interleaving of partitions). */
+  add(event: ChaosInputEvent): void {
+    const record = this.recordUser.length;
+    const user = this.indexOf(this.userIndex, this.userIds, event.userId);
+    const video = this.indexOf(this.videoIndex, this.videoIds, event.videoId);
+    const records = (this.userRecords[user] ??= []);
+    const running = (this.userWatched[user] ?? 0) + event.watchedMs;
+    this.userWatched[user] = running;
+    if (event.seq !== records.length + 1) {
+      this.usersOutOfSeq.add(user);
+    }
+    this.recordPosition.push(records.length);
+    records.push(record);
+    this.recordUser.push(user);
+    this.recordVideo.push(video);
+    this.recordSeq.push(event.seq);
+    this.recordTime.push(event.eventTime);
+    this.recordRunningWatched.push(running);
+    for (const start of windowStartsOf(event.eventTime)) {
+      const key = video * windowSlots + start / chaosWindow.advanceMs;
+      let id = this.windowIds.get(key);
+      if (id === undefined) {
+        id = this.windowEvents.length;
+        this.windowIds.set(key, id);
+        this.windowEvents.push(0);
+        this.windowKeys.push(key);
+      }
+      this.windowEvents[id] = (this.windowEvents[id] ?? 0) + 1;
+    }
+  }
+
+  private indexOf(index: Map<string, number>, ids: string[], id: string): number {
+    let found = index.get(id);
+    if (found === undefined) {
+      found = ids.length;
+      index.set(id, found);
+      ids.push(id);
+    }
+    return found;
+  }
+
+  user(userId: string): number | undefined {
+    return this.userIndex.get(userId);
+  }
+
+  /** The record of `user` with `seq`: the seq-th in input order when the input is in seq order. */
+  recordOf(user: number, seq: number): number | undefined {
+    const records = this.userRecords[user] ?? [];
+    const guess = records[seq - 1];
+    if (guess !== undefined && this.recordSeq[guess] === seq) {
+      return guess;
+    }
+    return records.find((record) => this.recordSeq[record] === seq);
+  }
+
+  /** The user output expected for `record`. */
+  expectedTotal(record: number): UserTotal {
+    return {
+      seq: this.recordSeq[record] ?? NaN,
+      count: (this.recordPosition[record] ?? NaN) + 1,
+      watchedMs: this.recordRunningWatched[record] ?? NaN,
+    };
+  }
+
+  position(record: number): number {
+    return this.recordPosition[record] ?? -1;
+  }
+
+  /** The user output expected last for `user`: its final totals. */
+  finalTotal(user: number): UserTotal | undefined {
+    const records = this.userRecords[user] ?? [];
+    const last = records[records.length - 1];
+    return last === undefined ? undefined : this.expectedTotal(last);
+  }
+
+  /** The window id of `<videoId>@<startMs>`, or undefined when no input record falls in it. */
+  windowOf(videoId: string, startMs: number): number | undefined {
+    const video = this.videoIndex.get(videoId);
+    if (video === undefined || startMs % chaosWindow.advanceMs !== 0) {
+      return undefined;
+    }
+    return this.windowIds.get(video * windowSlots + startMs / chaosWindow.advanceMs);
+  }
+
+  /** `<videoId>@<windowStartMs>` of a window id, as the job keys it. */
+  windowLabel(window: number): string {
+    const key = this.windowKeys[window] ?? 0;
+    const video = Math.floor(key / windowSlots);
+    return `${this.videoIds[video] ?? '?'}@${(key - video * windowSlots) * chaosWindow.advanceMs}`;
+  }
+
+  /** Whether `record` belongs to `window` (same video, event time inside it). */
+  recordInWindow(record: number, window: { videoId: string; startMs: number }): boolean {
+    const video = this.recordVideo[record];
+    const time = this.recordTime[record];
+    return (
+      video !== undefined &&
+      time !== undefined &&
+      this.videoIds[video] === window.videoId &&
+      window.startMs <= time &&
+      time < window.startMs + chaosWindow.sizeMs
+    );
+  }
+}
+
+/** Splits `<videoId>@<windowStartMs>`; undefined when the key is not of that shape. */
+export function parseWindowKey(key: string): { videoId: string; startMs: number } | undefined {
+  const at = key.lastIndexOf('@');
+  const startMs = Number(key.slice(at + 1));
+  if (at <= 0 || !Number.isSafeInteger(startMs)) {
+    return undefined;
+  }
+  return { videoId: key.slice(0, at), startMs };
+}
+
+/** Parses `{"seq":s,"count":c,"watchedMs":w}`; undefined when it is anything else. */
+export function parseUserTotal(value: string): UserTotal | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null) {
+    return undefined;
+  }
+  const { seq, count, watchedMs } = parsed as Record<string, unknown>;
+  if (typeof seq !== 'number' || typeof count !== 'number' || typeof watchedMs !== 'number') {
+    return undefined;
+  }
+  return { seq, count, watchedMs };
+}
+
+function sameTotal(a: UserTotal, b: UserTotal): boolean {
+  return a.seq === b.seq && a.count === b.count && a.watchedMs === b.watchedMs;
+}
+
+function formatTotal(total: UserTotal): string {
+  return `seq ${total.seq} count ${total.count} watchedMs ${total.watchedMs}`;
+}
+
+/**
+ * Holds the user output against the input: every input record must show up once, in seq order,
+ * with count = its position in the user's input + 1 and watchedMs = the running sum.
+ */
+export class UserOutputCheck {
+  private readonly expectation: ChaosExpectation;
+  private readonly tally = emptyTally();
+  /** Reads per input record, saturating at 255. */
+  private readonly reads: Uint8Array;
+  /** Per user, the highest input position whose output was read. */
+  private readonly highestPosition: Int32Array;
+  private readonly lastRead: (UserTotal | undefined)[] = [];
+
+  constructor(expectation: ChaosExpectation) {
+    this.expectation = expectation;
+    this.reads = new Uint8Array(expectation.records);
+    this.highestPosition = new Int32Array(expectation.userIds.length).fill(-1);
+  }
+
+  observe(key: string, value: string): void {
+    const tally = this.tally;
+    tally.records++;
+    const user = this.expectation.user(key);
+    const total = parseUserTotal(value);
+    if (user === undefined || total === undefined) {
+      tally.wrong++;
+      note(tally, `unexpected user output ${key} = ${value}`);
+      return;
+    }
+    this.lastRead[user] = total;
+    const record = this.expectation.recordOf(user, total.seq);
+    if (record === undefined) {
+      tally.wrong++;
+      note(tally, `user ${key}: output for seq ${total.seq}, which is not in the input`);
+      return;
+    }
+    const reads = this.reads[record] ?? 0;
+    this.reads[record] = Math.min(255, reads + 1);
+    const expected = this.expectation.expectedTotal(record);
+    if (!sameTotal(total, expected)) {
+      tally.wrong++;
+      note(tally, `user ${key}: read ${formatTotal(total)}, expected ${formatTotal(expected)}`);
+    }
+    if (reads > 0) {
+      tally.duplicates++;
+      note(tally, `user ${key}: seq ${total.seq} read again (read ${reads + 1} times so far)`);
+      return;
+    }
+    // Out of order: read after the output of a later record of the same user. A gap is not
+    // reordering; the missing record counts as lost in finish().
+    const position = this.expectation.position(record);
+    const highest = this.highestPosition[user] ?? -1;
+    if (position < highest) {
+      tally.outOfOrder++;
+      note(tally, `user ${key}: seq ${total.seq} read after the output of a later seq`);
+    }
+    this.highestPosition[user] = Math.max(highest, position);
+  }
+
+  /** Counts what was never read and which users did not end on their final totals. */
+  finish(): OutputTally {
+    const tally = this.tally;
+    for (let record = 0; record < this.reads.length; record++) {
+      if (this.reads[record] === 0) {
+        tally.lost++;
+        if (tally.examples.length < maxExamples) {
+          const expected = this.expectation.expectedTotal(record);
+          const user = this.expectation.userIds[this.findUser(record)] ?? '?';
+          note(tally, `user ${user}: no output for seq ${expected.seq}`);
+        }
+      }
+    }
+    for (let user = 0; user < this.expectation.userIds.length; user++) {
+      const expected = this.expectation.finalTotal(user);
+      const last = this.lastRead[user];
+      if (expected !== undefined && (last === undefined || !sameTotal(last, expected))) {
+        tally.notConverged++;
+        note(
+          tally,
+          `user ${this.expectation.userIds[user] ?? '?'}: last read ` +
+            `${last === undefined ? 'nothing' : formatTotal(last)}, expected ${formatTotal(expected)}`,
+        );
+      }
+    }
+    return tally;
+  }
+
+  private findUser(record: number): number {
+    return this.expectation.userRecords.findIndex((records) => records.includes(record));
+  }
+}
+
+/**
+ * Holds the late output against the input: each entry names a (record, window) pair that exists,
+ * and no pair comes twice. The distinct entries per window lower that window's expected count.
+ */
+export class LateOutputCheck {
+  private readonly expectation: ChaosExpectation;
+  private readonly tally = emptyTally();
+  private readonly seen = new Set<string>();
+  /** Distinct valid late entries per window id. */
+  readonly latePerWindow = new Map<number, number>();
+
+  constructor(expectation: ChaosExpectation) {
+    this.expectation = expectation;
+  }
+
+  observe(key: string, value: string): void {
+    const tally = this.tally;
+    tally.records++;
+    const window = parseWindowKey(key);
+    const colon = value.lastIndexOf(':');
+    const user = this.expectation.user(value.slice(0, colon));
+    const seq = Number(value.slice(colon + 1));
+    const record = user === undefined ? undefined : this.expectation.recordOf(user, seq);
+    const windowId =
+      window === undefined ? undefined : this.expectation.windowOf(window.videoId, window.startMs);
+    if (
+      window === undefined ||
+      windowId === undefined ||
+      record === undefined ||
+      !this.expectation.recordInWindow(record, window)
+    ) {
+      tally.wrong++;
+      note(tally, `late entry ${key} = ${value} names no (record, window) pair of the input`);
+      return;
+    }
+    const pair = `${record}@${window.startMs}`;
+    if (this.seen.has(pair)) {
+      tally.duplicates++;
+      note(tally, `late entry ${key} = ${value} read again`);
+      return;
+    }
+    this.seen.add(pair);
+    this.latePerWindow.set(windowId, (this.latePerWindow.get(windowId) ?? 0) + 1);
+  }
+
+  finish(): OutputTally {
+    return this.tally;
+  }
+}
+
+/**
+ * Holds the video output against the input: per window, the counts read are exactly 1..m once
+ * each and in that order, where m = the window's input records − its late entries.
+ */
+export class WindowOutputCheck {
+  private readonly expectation: ChaosExpectation;
+  private readonly tally = emptyTally();
+  /** Where each window's read counters start in {@link reads}: one byte per possible count. */
+  private readonly offsets: Float64Array;
+  private readonly reads: Uint8Array;
+  /** Per window, the highest count read so far, duplicates left out. */
+  private readonly highestFirstRead: Int32Array;
+  private readonly highest: Int32Array;
+
+  constructor(expectation: ChaosExpectation) {
+    this.expectation = expectation;
+    const windows = expectation.windows;
+    this.offsets = new Float64Array(windows + 1);
+    for (let window = 0; window < windows; window++) {
+      this.offsets[window + 1] =
+        (this.offsets[window] ?? 0) + (expectation.windowEvents[window] ?? 0);
+    }
+    this.reads = new Uint8Array(this.offsets[windows] ?? 0);
+    this.highestFirstRead = new Int32Array(windows);
+    this.highest = new Int32Array(windows);
+  }
+
+  observe(key: string, value: string): void {
+    const tally = this.tally;
+    tally.records++;
+    const window = parseWindowKey(key);
+    const windowId =
+      window === undefined ? undefined : this.expectation.windowOf(window.videoId, window.startMs);
+    const count = Number(value);
+    const events = windowId === undefined ? 0 : (this.expectation.windowEvents[windowId] ?? 0);
+    if (windowId === undefined || !Number.isSafeInteger(count) || count < 1 || count > events) {
+      tally.wrong++;
+      note(tally, `video output ${key} = ${value} matches no window count of the input`);
+      return;
+    }
+    const slot = (this.offsets[windowId] ?? 0) + count - 1;
+    const reads = this.reads[slot] ?? 0;
+    this.reads[slot] = Math.min(255, reads + 1);
+    this.highest[windowId] = Math.max(this.highest[windowId] ?? 0, count);
+    if (reads > 0) {
+      tally.duplicates++;
+      note(tally, `window ${key}: count ${count} read again`);
+      return;
+    }
+    // Out of order: read after a higher count of the same window (a gap is lost, not reordered).
+    const highestFirst = this.highestFirstRead[windowId] ?? 0;
+    if (count < highestFirst) {
+      tally.outOfOrder++;
+      note(tally, `window ${key}: count ${count} read after count ${highestFirst}`);
+    }
+    this.highestFirstRead[windowId] = Math.max(highestFirst, count);
+  }
+
+  /**
+   * Counts the missing counts (1..m never read), the counts above m (counted although late, or
+   * counted twice into the state), and windows whose highest count is not m.
+   */
+  finish(latePerWindow: ReadonlyMap<number, number>): OutputTally {
+    const tally = this.tally;
+    for (let window = 0; window < this.expectation.windows; window++) {
+      const events = this.expectation.windowEvents[window] ?? 0;
+      const expected = events - (latePerWindow.get(window) ?? 0);
+      const offset = this.offsets[window] ?? 0;
+      const label = (): string => this.expectation.windowLabel(window);
+      for (let count = 1; count <= events; count++) {
+        const read = (this.reads[offset + count - 1] ?? 0) > 0;
+        if (count <= expected && !read) {
+          tally.lost++;
+          note(tally, `window ${label()}: count ${count} of ${expected} never read`);
+        } else if (count > expected && read) {
+          tally.wrong++;
+          note(tally, `window ${label()}: count ${count} read, but only ${expected} records count`);
+        }
+      }
+      if ((this.highest[window] ?? 0) !== expected) {
+        tally.notConverged++;
+        note(
+          tally,
+          `window ${label()}: highest count ${this.highest[window] ?? 0}, expected ${expected}`,
+        );
+      }
+    }
+    return tally;
+  }
+}
