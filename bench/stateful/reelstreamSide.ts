@@ -1,21 +1,17 @@
 import { join } from 'node:path';
 
 import type { EngineResult } from '../support/engine.js';
-import { runMeasured } from '../support/measuredProcess.js';
+import {
+  benchReportOf,
+  roundSeconds,
+  runMeasured,
+  type BenchReport,
+} from '../support/measuredProcess.js';
 import type { StatefulBenchJob } from './engine.js';
 
-interface ReelstreamReport {
-  readonly records: number;
+interface ReelstreamReport extends BenchReport {
   readonly produced: number;
-  readonly firstToLastS: number;
   readonly launchToFirstS: number;
-  readonly cpuSecondsFirstToLast: number;
-}
-
-function isReport(value: unknown): value is ReelstreamReport {
-  return (
-    typeof value === 'object' && value !== null && 'records' in value && 'firstToLastS' in value
-  );
 }
 
 /**
@@ -32,13 +28,7 @@ export async function runReelstream(job: StatefulBenchJob): Promise<EngineResult
     env: { ...process.env, REELSTREAM_BENCH_JOB: JSON.stringify(job) },
     timeoutSeconds: job.timeoutSeconds + 60,
   });
-  if (run.exitCode !== 0 || !isReport(run.result)) {
-    throw new Error(
-      `reelstream: the process exited with ${run.exitCode ?? run.signal ?? '?'} and no result\n` +
-        `${run.stdoutTail.slice(-1_500)}\n${run.stderrTail.slice(-1_500)}`,
-    );
-  }
-  const report = run.result;
+  const report = benchReportOf<ReelstreamReport>(run, 'reelstream: the process');
   return {
     engine: job.engine,
     records: report.records,
@@ -49,7 +39,7 @@ export async function runReelstream(job: StatefulBenchJob): Promise<EngineResult
     ...(run.peakRssKb === undefined ? {} : { peakRssKb: run.peakRssKb }),
     details: {
       'output records': report.produced,
-      'launch → first record (s)': Math.round(report.launchToFirstS * 1000) / 1000,
+      'launch → first record (s)': roundSeconds(report.launchToFirstS),
     },
   };
 }
