@@ -155,7 +155,10 @@ test('lost records, wrong values and reordering are each caught', () => {
   assert.equal(tallies.user.lost, 1);
   assert.equal(tallies.user.wrong, 1);
   assert.equal(tallies.video.lost, 1);
-  assert.match(tallies.user.examples.join('\n'), new RegExp(`user ${lostUser.key}: no output`));
+  assert.match(
+    tallies.user.examples.lost.join('\n'),
+    new RegExp(`user ${lostUser.key}: no output`),
+  );
 
   const swapped = correctOutputs(events);
   const userRecords = swapped.user.filter((r) => r.key === events[0]?.userId);

@@ -41,7 +41,7 @@ export interface UserTotal {
   readonly watchedMs: number;
 }
 
-/** Problems of one output topic, by kind, with the first few examples of each. */
+/** Problems of one output topic, by kind, with the first few examples. */
 export interface OutputTally {
   /** Records read (read_committed). */
   records: number;
@@ -55,10 +55,15 @@ export interface OutputTally {
   outOfOrder: number;
   /** Keys whose final value differs from the batch result: last user total, highest window count. */
   notConverged: number;
-  readonly examples: string[];
+  /** The first few examples of each kind of problem. */
+  readonly examples: Record<ProblemKind, string[]>;
 }
 
-const maxExamples = 8;
+/** The kinds of problem an output can have. */
+export const problemKinds = ['duplicates', 'lost', 'wrong', 'outOfOrder', 'notConverged'] as const;
+export type ProblemKind = (typeof problemKinds)[number];
+
+const examplesPerKind = 3;
 
 function emptyTally(): OutputTally {
   return {
@@ -68,13 +73,19 @@ function emptyTally(): OutputTally {
     wrong: 0,
     outOfOrder: 0,
     notConverged: 0,
-    examples: [],
+    examples: { duplicates: [], lost: [], wrong: [], outOfOrder: [], notConverged: [] },
   };
 }
 
-function note(tally: OutputTally, example: string): void {
-  if (tally.examples.length < maxExamples) {
-    tally.examples.push(example);
+/**
+ * Counts one problem. The example is built only while fewer than a few of its kind are kept: a
+ * broken job can produce millions of problems.
+ */
+function problem(tally: OutputTally, kind: ProblemKind, example: () => string): void {
+  tally[kind]++;
+  const examples = tally.examples[kind];
+  if (examples.length < examplesPerKind) {
+    examples.push(example());
   }
 }
 
@@ -188,6 +199,10 @@ export class ChaosExpectation {
     };
   }
 
+  userOf(record: number): number {
+    return this.recordUser[record] ?? -1;
+  }
+
   position(record: number): number {
     return this.recordPosition[record] ?? -1;
   }
@@ -290,27 +305,35 @@ export class UserOutputCheck {
     const user = this.expectation.user(key);
     const total = parseUserTotal(value);
     if (user === undefined || total === undefined) {
-      tally.wrong++;
-      note(tally, `unexpected user output ${key} = ${value}`);
+      problem(tally, 'wrong', () => `unexpected user output ${key} = ${value}`);
       return;
     }
     this.lastRead[user] = total;
     const record = this.expectation.recordOf(user, total.seq);
     if (record === undefined) {
-      tally.wrong++;
-      note(tally, `user ${key}: output for seq ${total.seq}, which is not in the input`);
+      problem(
+        tally,
+        'wrong',
+        () => `user ${key}: output for seq ${total.seq}, which is not in the input`,
+      );
       return;
     }
     const reads = this.reads[record] ?? 0;
     this.reads[record] = Math.min(255, reads + 1);
     const expected = this.expectation.expectedTotal(record);
     if (!sameTotal(total, expected)) {
-      tally.wrong++;
-      note(tally, `user ${key}: read ${formatTotal(total)}, expected ${formatTotal(expected)}`);
+      problem(
+        tally,
+        'wrong',
+        () => `user ${key}: read ${formatTotal(total)}, expected ${formatTotal(expected)}`,
+      );
     }
     if (reads > 0) {
-      tally.duplicates++;
-      note(tally, `user ${key}: seq ${total.seq} read again (read ${reads + 1} times so far)`);
+      problem(
+        tally,
+        'duplicates',
+        () => `user ${key}: seq ${total.seq} read again (read ${reads + 1} times so far)`,
+      );
       return;
     }
     // Out of order: read after the output of a later record of the same user. A gap is not
@@ -318,8 +341,11 @@ export class UserOutputCheck {
     const position = this.expectation.position(record);
     const highest = this.highestPosition[user] ?? -1;
     if (position < highest) {
-      tally.outOfOrder++;
-      note(tally, `user ${key}: seq ${total.seq} read after the output of a later seq`);
+      problem(
+        tally,
+        'outOfOrder',
+        () => `user ${key}: seq ${total.seq} read after the output of a later seq`,
+      );
     }
     this.highestPosition[user] = Math.max(highest, position);
   }
@@ -329,31 +355,26 @@ export class UserOutputCheck {
     const tally = this.tally;
     for (let record = 0; record < this.reads.length; record++) {
       if (this.reads[record] === 0) {
-        tally.lost++;
-        if (tally.examples.length < maxExamples) {
-          const expected = this.expectation.expectedTotal(record);
-          const user = this.expectation.userIds[this.findUser(record)] ?? '?';
-          note(tally, `user ${user}: no output for seq ${expected.seq}`);
-        }
+        problem(tally, 'lost', () => {
+          const user = this.expectation.userIds[this.expectation.userOf(record)] ?? '?';
+          return `user ${user}: no output for seq ${this.expectation.expectedTotal(record).seq}`;
+        });
       }
     }
     for (let user = 0; user < this.expectation.userIds.length; user++) {
       const expected = this.expectation.finalTotal(user);
       const last = this.lastRead[user];
       if (expected !== undefined && (last === undefined || !sameTotal(last, expected))) {
-        tally.notConverged++;
-        note(
+        problem(
           tally,
-          `user ${this.expectation.userIds[user] ?? '?'}: last read ` +
+          'notConverged',
+          () =>
+            `user ${this.expectation.userIds[user] ?? '?'}: last read ` +
             `${last === undefined ? 'nothing' : formatTotal(last)}, expected ${formatTotal(expected)}`,
         );
       }
     }
     return tally;
-  }
-
-  private findUser(record: number): number {
-    return this.expectation.userRecords.findIndex((records) => records.includes(record));
   }
 }
 
@@ -388,14 +409,16 @@ export class LateOutputCheck {
       record === undefined ||
       !this.expectation.recordInWindow(record, window)
     ) {
-      tally.wrong++;
-      note(tally, `late entry ${key} = ${value} names no (record, window) pair of the input`);
+      problem(
+        tally,
+        'wrong',
+        () => `late entry ${key} = ${value} names no (record, window) pair of the input`,
+      );
       return;
     }
     const pair = `${record}@${window.startMs}`;
     if (this.seen.has(pair)) {
-      tally.duplicates++;
-      note(tally, `late entry ${key} = ${value} read again`);
+      problem(tally, 'duplicates', () => `late entry ${key} = ${value} read again`);
       return;
     }
     this.seen.add(pair);
@@ -443,8 +466,11 @@ export class WindowOutputCheck {
     const count = Number(value);
     const events = windowId === undefined ? 0 : (this.expectation.windowEvents[windowId] ?? 0);
     if (windowId === undefined || !Number.isSafeInteger(count) || count < 1 || count > events) {
-      tally.wrong++;
-      note(tally, `video output ${key} = ${value} matches no window count of the input`);
+      problem(
+        tally,
+        'wrong',
+        () => `video output ${key} = ${value} matches no window count of the input`,
+      );
       return;
     }
     const slot = (this.offsets[windowId] ?? 0) + count - 1;
@@ -452,15 +478,17 @@ export class WindowOutputCheck {
     this.reads[slot] = Math.min(255, reads + 1);
     this.highest[windowId] = Math.max(this.highest[windowId] ?? 0, count);
     if (reads > 0) {
-      tally.duplicates++;
-      note(tally, `window ${key}: count ${count} read again`);
+      problem(tally, 'duplicates', () => `window ${key}: count ${count} read again`);
       return;
     }
     // Out of order: read after a higher count of the same window (a gap is lost, not reordered).
     const highestFirst = this.highestFirstRead[windowId] ?? 0;
     if (count < highestFirst) {
-      tally.outOfOrder++;
-      note(tally, `window ${key}: count ${count} read after count ${highestFirst}`);
+      problem(
+        tally,
+        'outOfOrder',
+        () => `window ${key}: count ${count} read after count ${highestFirst}`,
+      );
     }
     this.highestFirstRead[windowId] = Math.max(highestFirst, count);
   }
@@ -479,18 +507,25 @@ export class WindowOutputCheck {
       for (let count = 1; count <= events; count++) {
         const read = (this.reads[offset + count - 1] ?? 0) > 0;
         if (count <= expected && !read) {
-          tally.lost++;
-          note(tally, `window ${label()}: count ${count} of ${expected} never read`);
+          problem(
+            tally,
+            'lost',
+            () => `window ${label()}: count ${count} of ${expected} never read`,
+          );
         } else if (count > expected && read) {
-          tally.wrong++;
-          note(tally, `window ${label()}: count ${count} read, but only ${expected} records count`);
+          problem(
+            tally,
+            'wrong',
+            () => `window ${label()}: count ${count} read, but only ${expected} records count`,
+          );
         }
       }
       if ((this.highest[window] ?? 0) !== expected) {
-        tally.notConverged++;
-        note(
+        problem(
           tally,
-          `window ${label()}: highest count ${this.highest[window] ?? 0}, expected ${expected}`,
+          'notConverged',
+          () =>
+            `window ${label()}: highest count ${this.highest[window] ?? 0}, expected ${expected}`,
         );
       }
     }

@@ -176,9 +176,10 @@ async function cleanUp(admin: Admin, options: ChaosRunOptions): Promise<void> {
   rmSync(stateDirOf(options), { recursive: true, force: true });
 }
 
+/** MB/s with three significant digits: restores of small stores run well below 1 MB/s. */
 function rate(summary: RestoreSummary): string {
   return summary.ms > 0
-    ? `${(summary.bytes / 1_048_576 / (summary.ms / 1000)).toFixed(1)} MB/s`
+    ? `${(summary.bytes / 1_048_576 / (summary.ms / 1000)).toPrecision(3)} MB/s`
     : 'n/a';
 }
 

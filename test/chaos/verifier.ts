@@ -12,6 +12,7 @@ import {
   ChaosExpectation,
   LateOutputCheck,
   UserOutputCheck,
+  problemKinds,
   WindowOutputCheck,
   type OutputTally,
 } from './chaosModel.js';
@@ -223,8 +224,10 @@ export function formatVerifyReport(report: VerifyReport): string[] {
     ['video', report.video],
     ['late', report.late],
   ] as const) {
-    for (const example of t.examples) {
-      lines.push(`  ${name}: ${example}`);
+    for (const kind of problemKinds) {
+      for (const example of t.examples[kind]) {
+        lines.push(`  ${name}: ${example}`);
+      }
     }
   }
   return lines;
