@@ -7,6 +7,8 @@ import type { Aggregation } from './aggregation.js';
 /**
  * A running aggregate per key (count, reduce, aggregate), in a key-value store, forwarded on
  * every update. Cached keys are updated synchronously; only a cache miss waits for RocksDB.
+ * Under at-least-once a replayed record the key already includes is skipped, so the aggregate
+ * converges (state/appliedPositions.ts).
  */
 export class KeyValueAggregateOperator<TKey, TValue, TAggregate> implements Operator<
   TKey,
@@ -59,6 +61,11 @@ export class KeyValueAggregateOperator<TKey, TValue, TAggregate> implements Oper
     change: { record: StreamRecord<TKey, TValue>; key: Uint8Array; previous: Buffer | null },
     ctx: OperatorContext<TKey, TAggregate>,
   ): void {
+    if (this.requireStore().applied(change.key)) {
+      // A replay after a crash (at-least-once) of a record this key already counts; its output
+      // was sent before the state that includes it, so there is nothing to re-send.
+      return;
+    }
     const { serde } = this.aggregation;
     const context = { topic: this.storeName, isKey: false };
     const previous =

@@ -11,8 +11,10 @@ export type ProcessingGuarantee = 'at-least-once' | 'exactly-once';
 
 /** What one task's commit makes durable. */
 export interface CommitWork {
-  /** Outputs, changelog records and dead letters of the work since the last commit. */
+  /** Outputs and dead letters of the work since the last commit. */
   readonly records: readonly OutgoingRecord[];
+  /** The changelog records of the state changes since the last commit. */
+  readonly changelog: readonly OutgoingRecord[];
   /** The input positions after that work (next offset to read, per source partition). */
   readonly offsets: readonly (TopicPartition & { readonly offset: string })[];
 }
@@ -27,9 +29,13 @@ export interface Committer {
 }
 
 /**
- * At-least-once: the records are sent and acknowledged; the offsets are committed afterwards by
- * the consumer (kafkajs auto-commit of acknowledged batches). A crash between the two reprocesses
- * the batch: duplicate outputs, and state changes applied a second time.
+ * At-least-once: outputs are sent and acknowledged, then the changelog records, then the offsets
+ * are committed by the consumer (kafkajs auto-commit of acknowledged batches). A crash anywhere
+ * reprocesses the input after the committed offset: duplicate outputs. State does not count a
+ * replayed record twice: each stored value carries the input positions applied to it
+ * (state/appliedPositions.ts), and aggregations skip a record their key already has. Skipping
+ * emits nothing, which loses nothing because of the order: a changelog record that reached the
+ * broker proves the outputs of every record it includes were acknowledged before it.
  */
 export class AtLeastOnceCommitter implements Committer {
   readonly guarantee = 'at-least-once';
@@ -39,8 +45,13 @@ export class AtLeastOnceCommitter implements Committer {
     this.producer = producer;
   }
 
-  commit(work: CommitWork): Promise<SendReceipt> {
-    return this.producer.send(work.records);
+  async commit(work: CommitWork): Promise<SendReceipt> {
+    const outputs = await this.producer.send(work.records);
+    if (work.changelog.length === 0) {
+      return outputs;
+    }
+    const changelog = await this.producer.send(work.changelog);
+    return new Map([...outputs, ...changelog]);
   }
 
   close(): Promise<void> {
@@ -92,7 +103,11 @@ export class ExactlyOnceCommitter implements Committer {
   }
 
   commit(work: CommitWork): Promise<SendReceipt> {
-    return this.producer.commit({ ...work, groupId: this.groupId });
+    return this.producer.commit({
+      records: [...work.records, ...work.changelog],
+      offsets: work.offsets,
+      groupId: this.groupId,
+    });
   }
 
   close(): Promise<void> {

@@ -522,6 +522,7 @@ export class StreamJob {
           logger: this.logger,
           // A long restore must not look like a dead member to the group.
           onProgress: () => source.heartbeat(),
+          carryPositions: this.guarantee === 'at-least-once',
         });
         state = opened.state;
         this.restores.push(opened.report);
@@ -533,6 +534,7 @@ export class StreamJob {
         partition,
         policy: this.policy,
         clock: Date.now,
+        tracksReplays: this.guarantee === 'at-least-once',
         ...(state === undefined ? {} : { state }),
         ...(this.globalState === undefined ? {} : { globalStores: this.globalState }),
       });
@@ -637,11 +639,11 @@ export class StreamJob {
   /** Commits the task's work since the last commit; false when the task had to be recreated. */
   private async commit(runner: TaskRunner, batch: IncomingBatch): Promise<boolean> {
     const { task } = runner;
-    const { records, outputs, letters } = await this.takeWork(task);
+    const { records, changelog, outputs, letters } = await this.takeWork(task);
     const offsets = [{ topic: batch.topic, partition: batch.partition, offset: batch.nextOffset }];
     let receipt;
     try {
-      receipt = await runner.committer.commit({ records, offsets });
+      receipt = await runner.committer.commit({ records, changelog, offsets });
     } catch (error) {
       task.state?.discardUncommitted();
       if (runner.committer.guarantee === 'exactly-once') {
@@ -665,9 +667,12 @@ export class StreamJob {
   }
 
   /** The task's work since its last commit, as the records to send: outputs, changelog, DLQ. */
-  private async takeWork(
-    task: Task,
-  ): Promise<{ records: OutgoingRecord[]; outputs: OutgoingRecord[]; letters: DeadLetter[] }> {
+  private async takeWork(task: Task): Promise<{
+    records: OutgoingRecord[];
+    changelog: OutgoingRecord[];
+    outputs: OutgoingRecord[];
+    letters: DeadLetter[];
+  }> {
     const outputs = await this.serializer.serialize(task.takeOutputs(), (output, error) =>
       task.failed({ raw: output.source, stage: 'processing', error }),
     );
@@ -675,10 +680,10 @@ export class StreamJob {
     const letters: DeadLetter[] = task.takeDeadLetters();
     const records = [
       ...outputs,
-      ...(task.state?.prepareCommit(Date.now()) ?? []),
       ...letters.map((letter) => deadLetterRecord(letter, this.deadLetterTopic)),
     ];
-    return { records, outputs, letters };
+    const changelog = task.state?.prepareCommit(Date.now()) ?? [];
+    return { records, changelog, outputs, letters };
   }
 
   /**
@@ -726,10 +731,10 @@ export class StreamJob {
    */
   private async commitWithoutInput(runner: TaskRunner): Promise<void> {
     const { task } = runner;
-    const { records, outputs, letters } = await this.takeWork(task);
+    const { records, changelog, outputs, letters } = await this.takeWork(task);
     let receipt;
     try {
-      receipt = await runner.committer.commit({ records, offsets: [] });
+      receipt = await runner.committer.commit({ records, changelog, offsets: [] });
     } catch (error) {
       task.state?.discardUncommitted();
       if (runner.committer.guarantee !== 'exactly-once') {
@@ -794,6 +799,7 @@ export class StreamJob {
         }
         const receipt = await runner.committer.commit({
           records: [],
+          changelog: [],
           offsets: [
             { topic: position.topic, partition: position.partition, offset: position.nextOffset },
           ],

@@ -3,6 +3,7 @@ import { StreamRecord } from '../api/record.js';
 import type { AnyOperator, AnyRecord, GraphNode, SinkNode } from '../dsl/graph.js';
 import { headerText, requestErrorCodes, requestHeaders } from '../requestReply/protocol.js';
 import type { SerdeContext } from '../serdes/serde.js';
+import { inputPositionOf, originHeader, originOf } from '../state/appliedPositions.js';
 import { KeyValueState } from '../state/keyValueState.js';
 import type { GlobalStores } from '../state/readOnlyStore.js';
 import type { TaskStore } from '../state/taskStore.js';
@@ -90,6 +91,14 @@ export class Task {
   readonly counters = new Map<string, number>();
   /** Records skipped by a `continue` decision, per stage. */
   readonly skipped = { deserialization: 0, processing: 0, production: 0 };
+  /**
+   * At-least-once: tell the stores which input record is being processed, and stamp records
+   * sent to repartition topics with their origin, so replays after a crash are recognised
+   * (state/appliedPositions.ts).
+   */
+  private readonly tracksReplays: boolean;
+  /** How many records the current input sent to repartition topics so far. */
+  private originIndex = 0;
 
   constructor(options: {
     topology: Topology;
@@ -99,7 +108,10 @@ export class Task {
     clock: () => number;
     state?: TaskState;
     globalStores?: GlobalStores;
+    /** At-least-once: recognise replayed records (see {@link tracksReplays}). */
+    tracksReplays?: boolean;
   }) {
+    this.tracksReplays = options.tracksReplays === true;
     this.state = options.state;
     this.globalStores = options.globalStores;
     this.topology = options.topology;
@@ -174,6 +186,12 @@ export class Task {
         this.maxTimestamp = raw.timestamp;
       }
       this.currentInput = raw;
+      if (this.tracksReplays) {
+        this.originIndex = 0;
+        if (this.state !== undefined) {
+          this.state.position.current = inputPositionOf(raw);
+        }
+      }
       try {
         for (const child of children) {
           const result = child.receive(record);
@@ -195,6 +213,9 @@ export class Task {
       }
     }
     this.currentInput = undefined;
+    if (this.state !== undefined) {
+      this.state.position.current = undefined;
+    }
     if (this.concurrent.length > 0) {
       const concurrent = this.concurrent;
       this.concurrent = [];
@@ -345,7 +366,11 @@ export class Task {
       headers: { [timerHeader]: due.kind },
     };
     const interrupted = this.currentInput;
+    const interruptedPosition = this.state?.position.current;
     this.currentInput = raw;
+    if (this.state !== undefined) {
+      this.state.position.current = undefined; // a timer is no input record: nothing to dedup
+    }
     try {
       const timer = {
         key: node.timers.keyOf(due.keyBytes),
@@ -364,6 +389,9 @@ export class Task {
       this.failed({ raw, stage: 'processing', error });
     } finally {
       this.currentInput = interrupted;
+      if (this.state !== undefined) {
+        this.state.position.current = interruptedPosition;
+      }
     }
   }
 
@@ -476,6 +504,12 @@ export class Task {
           sink.topic.kind === 'dynamic'
             ? sink.topic.choose(record)
             : this.topology.topic(sink.topic);
+        if (this.tracksReplays && sink.topic.kind === 'internal' && source.offset !== '-1') {
+          const origin = originOf(source, this.originIndex++);
+          const stamped = record.withHeaders({ ...record.headers, [originHeader]: origin });
+          this.outputs.push({ sink, topic, record: stamped, source });
+          return;
+        }
         this.outputs.push({ sink, topic, record, source });
       },
     };

@@ -10,6 +10,7 @@ import type { BytesKeyValueStore } from '../state/keyValueStore.js';
 import { InMemoryStore } from '../state/memory/inMemoryStore.js';
 import { PrefixedStore } from '../state/prefixedStore.js';
 import { RocksDbStore } from '../state/rocksdb/rocksDbStore.js';
+import { positionedChangelogHeader, type PositionSource } from '../state/appliedPositions.js';
 import { changelogTopic, type StoreSpec } from '../state/storeDefinition.js';
 import { TaskStore, type StoreChange } from '../state/taskStore.js';
 import type { OutgoingRecord, RawRecord } from './rawRecord.js';
@@ -29,6 +30,8 @@ export interface RestoreReport {
 interface Checkpoint {
   readonly version: 1;
   readonly offsets: Record<string, string>;
+  /** Whether stored values carry applied input positions (at-least-once); absent: false. */
+  readonly positions?: boolean;
 }
 
 export interface TaskStateOptions {
@@ -44,6 +47,12 @@ export interface TaskStateOptions {
   readonly logger?: Logger;
   /** Called between restore batches (a consumer group heartbeat). */
   readonly onProgress?: () => Promise<void>;
+  /**
+   * At-least-once: stored values carry the input positions applied to them, so replays after a
+   * crash are recognised (appliedPositions.ts). The stored layout differs, so a state directory
+   * and changelog written in one mode cannot be read in the other.
+   */
+  readonly carryPositions?: boolean;
 }
 
 /**
@@ -64,6 +73,8 @@ export class TaskState {
   private database: RocksDbStore | undefined;
   private offsets: Record<string, string> = {};
   private pending = new Map<string, StoreChange[]>();
+  /** The input record being processed; the task sets it, stores that carry positions read it. */
+  readonly position: PositionSource = { current: undefined };
 
   private constructor(options: TaskStateOptions) {
     this.options = options;
@@ -109,6 +120,7 @@ export class TaskState {
    */
   prepareCommit(timestamp: number): OutgoingRecord[] {
     const records: OutgoingRecord[] = [];
+    const headers = this.options.carryPositions === true ? positionedHeaders : {};
     this.pending = new Map();
     for (const [name, store] of this.stores) {
       const changes = store.changes();
@@ -122,7 +134,7 @@ export class TaskState {
             key: change.key,
             value: change.value,
             timestamp,
-            headers: {},
+            headers,
           });
         }
       }
@@ -176,6 +188,7 @@ export class TaskState {
         reason = existsSync(dbDir) ? 'no checkpoint: local state untrusted' : 'no local state';
         rmSync(this.taskDir, { recursive: true, force: true });
       } else {
+        this.assertSameLayout(checkpoint.positions === true, 'the local checkpoint');
         this.offsets = { ...checkpoint.offsets };
       }
       mkdirSync(this.taskDir, { recursive: true });
@@ -191,7 +204,12 @@ export class TaskState {
       }
       this.stores.set(
         spec.name,
-        new TaskStore({ name: spec.name, inner, budget: this.options.budget }),
+        new TaskStore({
+          name: spec.name,
+          inner,
+          budget: this.options.budget,
+          ...(this.options.carryPositions === true ? { positions: this.position } : {}),
+        }),
       );
     }
     return reason;
@@ -217,6 +235,12 @@ export class TaskState {
         const name = first === undefined ? undefined : byTopic.get(first.topic);
         if (name === undefined) {
           return;
+        }
+        if (first !== undefined && first.value !== null) {
+          this.assertSameLayout(
+            first.headers[positionedChangelogHeader] !== undefined,
+            first.topic,
+          );
         }
         await this.store(name).restore(batch.flatMap(changeOf));
         records += batch.length;
@@ -250,6 +274,19 @@ export class TaskState {
     return report;
   }
 
+  /** State written under one guarantee cannot be read under the other: say so, clearly. */
+  private assertSameLayout(written: boolean, where: string): void {
+    const expected = this.options.carryPositions === true;
+    if (written !== expected) {
+      const mode = (carries: boolean): string => (carries ? 'at-least-once' : 'exactly-once');
+      throw new Error(
+        `task ${this.taskId}: ${where} was written under ${mode(written)} and this job runs ` +
+          `${mode(expected)}; the stored layouts differ. Keep the guarantee, or reset the ` +
+          `application's state (delete its state directory and changelog topics) to change it.`,
+      );
+    }
+  }
+
   private readCheckpoint(): Checkpoint | undefined {
     const file = join(this.taskDir, 'checkpoint.json');
     if (!existsSync(file)) {
@@ -270,12 +307,18 @@ export class TaskState {
       return;
     }
     const file = join(this.taskDir, 'checkpoint.json');
-    const checkpoint: Checkpoint = { version: 1, offsets: this.offsets };
+    const checkpoint: Checkpoint = {
+      version: 1,
+      offsets: this.offsets,
+      positions: this.options.carryPositions === true,
+    };
     // Write then rename, so a crash leaves the old checkpoint or the new one, never half.
     writeFileSync(`${file}.tmp`, JSON.stringify(checkpoint));
     renameSync(`${file}.tmp`, file);
   }
 }
+
+const positionedHeaders = { [positionedChangelogHeader]: '1' };
 
 function changeOf(record: RawRecord): StoreChange[] {
   if (record.key === null || record.key.length === 0) {

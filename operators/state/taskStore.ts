@@ -1,3 +1,11 @@
+import {
+  decodePositioned,
+  encodePositioned,
+  includes,
+  withPosition,
+  type AppliedPositions,
+  type PositionSource,
+} from './appliedPositions.js';
 import type { CacheBudget } from './caching/cacheBudget.js';
 import { KeyFilter } from './keyFilter.js';
 import type { BytesKeyValueStore, RangeBounds } from './keyValueStore.js';
@@ -13,6 +21,10 @@ interface CacheEntry {
   readonly key: Buffer;
   /** `null`: deleted (dirty) or known to be missing (clean). */
   readonly value: Buffer | null;
+  /** The bytes as stored underneath and in the changelog: `value`, or positions + `value`. */
+  readonly stored: Buffer | null;
+  /** The input positions applied to this key (stores that carry them, else undefined). */
+  readonly applied: AppliedPositions | undefined;
   dirty: boolean;
   readonly bytes: number;
 }
@@ -75,11 +87,40 @@ export class TaskStore {
    */
   private filter: KeyFilter | undefined;
   private filterFull = false;
+  /**
+   * Set under at-least-once: every stored value carries the input positions applied to it
+   * (appliedPositions.ts), so a replayed record can be recognised with {@link applied}.
+   */
+  private readonly positions: PositionSource | undefined;
 
-  constructor(options: { name: string; inner: BytesKeyValueStore; budget: CacheBudget }) {
+  constructor(options: {
+    name: string;
+    inner: BytesKeyValueStore;
+    budget: CacheBudget;
+    positions?: PositionSource;
+  }) {
     this.name = options.name;
     this.inner = options.inner;
     this.budget = options.budget;
+    this.positions = options.positions;
+  }
+
+  /** Whether values carry applied input positions (at-least-once). */
+  get carriesPositions(): boolean {
+    return this.positions !== undefined;
+  }
+
+  /**
+   * Whether the record being processed was already applied to `key` (a replay after a crash,
+   * under at-least-once). Call it after reading the key ({@link peek} or {@link get}): it looks
+   * only at the cache. Always false when the store does not carry positions.
+   */
+  applied(key: Uint8Array): boolean {
+    const current = this.positions?.current;
+    if (current === undefined) {
+      return false;
+    }
+    return includes(this.entries.get(idOf(key))?.applied, current);
   }
 
   /**
@@ -114,21 +155,39 @@ export class TaskStore {
       }
       return entry.value ?? undefined;
     }
-    const stored = await this.inner.get(key);
-    const value = stored === undefined ? null : Buffer.from(stored);
+    const raw = await this.inner.get(key);
+    const loaded = this.fromStored(raw === undefined ? null : Buffer.from(raw));
     // A write may have cached the key while the read was in flight: it is newer.
     if (!this.entries.has(id)) {
-      this.remember(id, { key: Buffer.from(key), value, dirty: false });
+      this.remember(id, { key: Buffer.from(key), ...loaded, dirty: false });
       this.evictIfNeeded();
     }
-    return value ?? undefined;
+    return loaded.value ?? undefined;
   }
 
   put(key: Uint8Array, value: Uint8Array): void {
     this.assertOpen();
     assertKey(key);
     this.metrics.puts += 1;
-    this.remember(idOf(key), { key: Buffer.from(key), value: Buffer.from(value), dirty: true });
+    const id = idOf(key);
+    if (this.positions === undefined) {
+      const copy = Buffer.from(value);
+      this.remember(id, {
+        key: Buffer.from(key),
+        value: copy,
+        stored: copy,
+        applied: undefined,
+        dirty: true,
+      });
+    } else {
+      const current = this.positions.current;
+      const previous = this.entries.get(id)?.applied;
+      // Outside of a record (a timer) the key keeps the positions it had.
+      const applied = current === undefined ? previous : withPosition(previous, current);
+      const stored = encodePositioned(applied, value);
+      const view = stored.subarray(stored.length - value.length);
+      this.remember(id, { key: Buffer.from(key), value: view, stored, applied, dirty: true });
+    }
     this.evictIfNeeded();
   }
 
@@ -136,7 +195,13 @@ export class TaskStore {
     this.assertOpen();
     assertKey(key);
     this.metrics.deletes += 1;
-    this.remember(idOf(key), { key: Buffer.from(key), value: null, dirty: true });
+    this.remember(idOf(key), {
+      key: Buffer.from(key),
+      value: null,
+      stored: null,
+      applied: undefined,
+      dirty: true,
+    });
     this.evictIfNeeded();
   }
 
@@ -176,7 +241,8 @@ export class TaskStore {
         continue; // overwritten or deleted in the cache; the overlay yields its own version
       }
       if (emitted++ >= limit) return;
-      yield [key, Buffer.from(rawValue)];
+      const stored = Buffer.from(rawValue);
+      yield [key, this.positions === undefined ? stored : decodePositioned(stored).value];
     }
     for (; next < overlay.length; next++) {
       const entry = overlay[next];
@@ -200,7 +266,7 @@ export class TaskStore {
     const changes: StoreChange[] = [];
     for (const entry of this.entries.values()) {
       if (entry.dirty) {
-        changes.push({ key: entry.key, value: entry.value });
+        changes.push({ key: entry.key, value: entry.stored });
       }
     }
     return changes;
@@ -298,12 +364,21 @@ export class TaskStore {
         this.dirtyCount -= 1;
       }
     }
-    const bytes = entry.key.length + (entry.value?.length ?? 0) + entryOverheadBytes;
+    const bytes = entry.key.length + (entry.stored?.length ?? 0) + entryOverheadBytes;
     this.entries.set(id, { ...entry, bytes });
     this.account(bytes);
     if (entry.dirty) {
       this.dirtyCount += 1;
     }
+  }
+
+  /** Splits bytes read from the store underneath into value and applied positions. */
+  private fromStored(stored: Buffer | null): Pick<CacheEntry, 'value' | 'stored' | 'applied'> {
+    if (stored === null || this.positions === undefined) {
+      return { value: stored, stored, applied: undefined };
+    }
+    const { applied, value } = decodePositioned(stored);
+    return { value, stored, applied };
   }
 
   private account(bytes: number): void {

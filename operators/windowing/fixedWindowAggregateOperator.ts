@@ -15,7 +15,8 @@ import { fixedWindowBound, fixedWindowKey, parseFixedWindowKey } from './windowS
  * until stream time reaches `end + grace`; then it is closed: later records for it go to the
  * late output, its final value is forwarded (emit `close`), and it is deleted. Windows are
  * stored time first, so closing is one range scan over the oldest windows, run only when
- * stream time crosses an advance boundary.
+ * stream time crosses an advance boundary. Under at-least-once a replayed record is skipped
+ * by each window that already includes it (state/appliedPositions.ts).
  */
 export class FixedWindowAggregateOperator<
   TKey,
@@ -66,6 +67,9 @@ export class FixedWindowAggregateOperator<
   ): void {
     const { record } = change;
     for (const { start, storeKey } of change.open) {
+      if (this.store.applied(storeKey)) {
+        continue; // a replay this window already counts (at-least-once): its output was sent
+      }
       const previous = this.aggregateOf(loadedValue(change.loaded, storeKey));
       const next = this.options.aggregation.add(previous, record.value, record);
       this.store.put(storeKey, this.aggregateBytes(next));

@@ -206,15 +206,17 @@ class KafkajsRecordProducer implements RecordProducer {
   async send(records: readonly OutgoingRecord[]): Promise<SendReceipt> {
     // The broker refuses a record batch over message.max.bytes (1 MB by default), and kafkajs
     // puts all of one partition's messages of a request into one batch; kafkajs also groups a
-    // request's messages by partition in time quadratic in their number. So: small slices, sent
-    // concurrently (order within a partition holds: one connection per broker, no retries of
-    // one slice overtaking the next unless the send fails, when the job fails anyway).
-    const results = await Promise.all(
-      slicesOf(records).map((slice) =>
-        this.producer.sendBatch({ acks: -1, topicMessages: topicMessagesOf(slice) }),
-      ),
-    );
-    return receiptOf(results.flat());
+    // request's messages by partition in time quadratic in their number. So: small slices,
+    // sent one after the other. Concurrent slices can land out of order within a partition
+    // (seen in the chaos runs), and at-least-once deduplication needs each partition's records
+    // in the order the task produced them (state/appliedPositions.ts).
+    const results = [];
+    for (const slice of slicesOf(records)) {
+      results.push(
+        ...(await this.producer.sendBatch({ acks: -1, topicMessages: topicMessagesOf(slice) })),
+      );
+    }
+    return receiptOf(results);
   }
 
   close(): Promise<void> {
