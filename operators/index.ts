@@ -97,6 +97,7 @@ export {
 } from './testing/testDriver.js';
 export { StreamJob, type StreamJobOptions } from './runtime/streamJob.js';
 export { StoreQuery, type QueryableStore } from './query/storeQuery.js';
+export { RemoteStore } from './query/remoteStore.js';
 export { KeyNotOwnedError, StoreUnavailableError, type KeyOwner } from './query/errors.js';
 export type { KeyLocation } from './query/queryService.js';
 export { JobLifecycle, InvalidTransitionError, type JobState } from './runtime/jobLifecycle.js';
@@ -111,4 +112,4 @@ export {
   requestHeaders,
   type RequestErrorCode,
 } from './requestReply/protocol.js';
-export type { RequestHandler } from './requestReply/serveOperator.js';
+export type { RequestHandler, Served, ServeLookups } from './requestReply/serveOperator.js';

@@ -1,5 +1,11 @@
 import { headerText, requestHeaders } from '../requestReply/protocol.js';
-import { serveOperator, type RequestHandler } from '../requestReply/serveOperator.js';
+import {
+  servedOutput,
+  serveOperator,
+  type RequestHandler,
+  type Served,
+} from '../requestReply/serveOperator.js';
+import { passThroughOperator } from '../stateless/passThrough.js';
 import { nullable } from '../serdes/basicSerdes.js';
 import type { Serde } from '../serdes/serde.js';
 import { Topology } from '../runtime/topology.js';
@@ -98,7 +104,9 @@ export class Pipeline {
    * Serves requests from `topic`: each request is answered on the topic named in its
    * `reelstream.reply-to` header, with its correlation id, before its deadline. A handler that
    * throws, a request that cannot be deserialized and a request past its deadline all get an
-   * error reply; none is silently dropped. Handlers of one batch run concurrently.
+   * error reply; none is silently dropped. Handlers of one batch run concurrently, and may read
+   * the job's global tables through their third argument. Returns the stream of each request
+   * with its reply (null for an error reply), to log what was served.
    *
    * @example
    * ```ts
@@ -120,7 +128,7 @@ export class Pipeline {
     };
     /** Requests may come without a key (`null`). */
     readonly handle: RequestHandler<TKey | null, TRequest, TReply>;
-  }): void {
+  }): Stream<TKey | null, Served<TRequest, TReply>> {
     const source = `${options.name}-requests`;
     this.graph.add({
       kind: 'source',
@@ -150,6 +158,16 @@ export class Pipeline {
       keySerde: nullable(options.serdes.key) as AnySerde,
       valueSerde: nullable(options.serdes.reply) as AnySerde,
     });
+    const served = `${options.name}-served`;
+    this.graph.add({
+      kind: 'processor',
+      name: served,
+      parents: [options.name],
+      createOperator: () => passThroughOperator<unknown, unknown>(),
+      description: 'served requests and their replies',
+      fromOutput: servedOutput,
+    });
+    return new Stream<TKey | null, Served<TRequest, TReply>>(this.graph, served, false);
   }
 
   /** The DAG as text: sub-topologies, operators, sinks and internal topics (names resolved for `applicationId`). */

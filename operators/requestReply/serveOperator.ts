@@ -1,5 +1,7 @@
 import type { Operator } from '../api/operator.js';
 import type { StreamRecord } from '../api/record.js';
+import type { GlobalTable } from '../dsl/globalTable.js';
+import { lookupGlobal } from '../joins/globalLookup.js';
 import { errorMessage } from '../runtime/failurePolicy.js';
 import {
   headerText,
@@ -8,10 +10,35 @@ import {
   type RequestErrorCode,
 } from './protocol.js';
 
+/**
+ * What a handler may read besides its request: any key of the job's global tables (the
+ * features of candidate videos, say), local to every instance.
+ *
+ * @category Request/reply
+ */
+export interface ServeLookups {
+  global<TKey, TValue>(table: GlobalTable<TKey, TValue>, key: TKey): Promise<TValue | undefined>;
+}
+
+/**
+ * A request with the reply it got (null for an error reply): what `pipeline.serve` returns a
+ * stream of, to log what was served.
+ *
+ * @category Request/reply
+ */
+export interface Served<TRequest, TReply> {
+  readonly request: TRequest;
+  readonly reply: TReply | null;
+}
+
+/** The side output that {@link Served} records go to. */
+export const servedOutput = 'served';
+
 /** A request handler: the reply, or a promise of it. Throwing sends an error reply. */
 export type RequestHandler<TKey, TRequest, TReply> = (
   request: TRequest,
   record: StreamRecord<TKey, TRequest>,
+  lookups: ServeLookups,
 ) => TReply | Promise<TReply>;
 
 /**
@@ -22,7 +49,7 @@ export type RequestHandler<TKey, TRequest, TReply> = (
  */
 export function serveOperator<TKey, TRequest, TReply>(
   handle: RequestHandler<TKey, TRequest, TReply>,
-): Operator<TKey, TRequest, TKey, TReply | null> {
+): Operator<TKey, TRequest, TKey, TReply | null | Served<TRequest, TReply>> {
   return {
     process(record, ctx) {
       const correlationId = headerText(record.headers[requestHeaders.correlationId]);
@@ -34,6 +61,8 @@ export function serveOperator<TKey, TRequest, TReply>(
         value: TReply | null,
         error?: { code: RequestErrorCode; message: string },
       ): void => {
+        const served: Served<TRequest, TReply> = { request: record.value, reply: value };
+        ctx.forward(record.withValue(served), servedOutput);
         ctx.forward(
           record.withValue(value).withHeaders({
             [requestHeaders.correlationId]: correlationId,
@@ -57,9 +86,12 @@ export function serveOperator<TKey, TRequest, TReply>(
       }
       const fail = (error: unknown): void =>
         answer(null, { code: requestErrorCodes.handlerFailed, message: errorMessage(error) });
+      const lookups: ServeLookups = {
+        global: (table, key) => lookupGlobal(ctx.globalStore(table.name), table, key),
+      };
       let reply: TReply | Promise<TReply>;
       try {
-        reply = handle(record.value, record);
+        reply = handle(record.value, record, lookups);
       } catch (error) {
         fail(error);
         return;

@@ -498,7 +498,11 @@ export class Task {
           (origin === undefined ? undefined : this.batchByOffset?.get(origin.offset)) ??
           this.currentInput;
         if (source === undefined) {
-          throw new Error(`sink ${sink.name} received a record outside of processing`);
+          throw new Error(
+            `sink ${sink.name} received a record outside of processing: a record made with ` +
+              'StreamRecord.of after a concurrent operator has no origin; derive it from its ' +
+              'input with withKey/withValue instead',
+          );
         }
         const topic =
           sink.topic.kind === 'dynamic'

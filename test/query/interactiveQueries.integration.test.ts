@@ -9,6 +9,7 @@ import pino from 'pino';
 import {
   float64Serde,
   Pipeline,
+  RemoteStore,
   StoreUnavailableError,
   StreamJob,
   stringSerde,
@@ -105,6 +106,20 @@ test('two instances each answer lookups for keys the other owns', async () => {
       forwarded >= videos / 2,
       `lookups for the other's keys went over HTTP (${forwarded})`,
     );
+    // Another job (a serving layer) asks one instance for any key, by address only.
+    const endpoint = first.queryEndpoint;
+    assert.ok(endpoint !== undefined);
+    const remote = new RemoteStore({ endpoints: [endpoint], store, timeoutMs: 2_000 });
+    for (let i = 0; i < videos; i += 7) {
+      const [key, count] = expected(i);
+      assert.equal(await retrying(() => remote.get(key)), count, `${key} through RemoteStore`);
+    }
+    assert.equal(await remote.get('video-999'), undefined);
+    await Promise.all([first.stop(), second.stop()]);
+    // Stopped: the lookup fails within its budget with the one error a caller falls back on.
+    const started = performance.now();
+    await assert.rejects(remote.get('video-001'), StoreUnavailableError);
+    assert.ok(performance.now() - started < 2_500, 'failed within its budget');
   } finally {
     await Promise.all([first.stop(), second.stop()]);
     rmSync(stateDir, { recursive: true, force: true });

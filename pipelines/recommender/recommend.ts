@@ -1,0 +1,276 @@
+import type { CoVisitation } from '../../schemas/generated/coVisitation.js';
+import type {
+  CandidateSource,
+  RecommendationReply,
+  RecommendedItem,
+} from '../../schemas/generated/recommendationReply.js';
+import type { RecommendationRequest } from '../../schemas/generated/recommendationRequest.js';
+import type { TrendingList } from '../../schemas/generated/trendingList.js';
+import type { UserFeatures } from '../../schemas/generated/userFeatures.js';
+import type { VideoPopularity } from '../../schemas/generated/videoPopularity.js';
+import type { VideoUpload } from '../../schemas/generated/videoUpload.js';
+import { trendingKey } from '../../schemas/topics.js';
+import {
+  addSignal,
+  blendScores,
+  decayed,
+  freshnessTimeMs,
+  type Candidate,
+  type Signal,
+} from './scoring.js';
+
+/** What the recommender reads: per-video features (global tables) and the user's features. */
+export interface FeatureReader {
+  /** The user's features; undefined for an unknown user. Throws when they cannot be read. */
+  user(userId: string): Promise<UserFeatures | undefined>;
+  coVisitation(videoId: string): Promise<CoVisitation | undefined>;
+  trending(key: string): Promise<TrendingList | undefined>;
+  video(videoId: string): Promise<VideoUpload | undefined>;
+  popularity(videoId: string): Promise<VideoPopularity | undefined>;
+}
+
+/** Limits of candidate generation; defaults in {@link defaultLimits}. */
+export interface RecommenderLimits {
+  /** Recent watches whose co-visitation neighbours become candidates. */
+  readonly seedWatches: number;
+  /** The user's top categories whose trending lists become candidates. */
+  readonly topCategories: number;
+  /** At most this many videos of one creator in a reply (diversity). */
+  readonly perCreator: number;
+  /** Largest `count` a request may ask for. */
+  readonly maxCount: number;
+}
+
+export const defaultLimits: RecommenderLimits = {
+  seedWatches: 10,
+  topCategories: 3,
+  perCreator: 2,
+  maxCount: 100,
+};
+
+/** The recommender's version, in replies and the impressions logged for them. */
+export const modelVersion = 'blend-v1';
+
+/**
+ * The first recommender, answering one request:
+ * 1. candidates: co-visitation neighbours of the user's recent watches, trending in the
+ *    user's region, trending in the user's strongest categories, fresh uploads in the region;
+ * 2. filter: what the user watched recently, disliked or dismissed;
+ * 3. score: the weighted blend of `scoring.ts`;
+ * 4. diversity: at most `perCreator` videos of one creator, best first.
+ * An unknown user, features that cannot be read, or a personalised path that fails or finds
+ * nothing gets popular-in-region instead, marked `degraded` with the reason.
+ */
+export async function recommend(
+  request: RecommendationRequest,
+  features: FeatureReader,
+  limits: RecommenderLimits = defaultLimits,
+): Promise<RecommendationReply> {
+  const count = Math.min(Math.max(request.count, 1), limits.maxCount);
+  let user: UserFeatures | undefined;
+  try {
+    user = await features.user(request.userId);
+  } catch (error) {
+    return fallback(request, {
+      features,
+      count,
+      reason: `user features unavailable: ${text(error)}`,
+    });
+  }
+  if (user === undefined) {
+    return fallback(request, { features, count, reason: 'unknown user: no features yet' });
+  }
+  let items: RecommendedItem[];
+  try {
+    items = await personalised(request, { user, features, limits, count });
+  } catch (error) {
+    return fallback(request, { features, count, reason: `personalisation failed: ${text(error)}` });
+  }
+  if (items.length === 0) {
+    return fallback(request, { features, count, reason: 'no personalised candidates' });
+  }
+  return reply(request, { items, degraded: null });
+}
+
+async function personalised(
+  request: RecommendationRequest,
+  context: {
+    user: UserFeatures;
+    features: FeatureReader;
+    limits: RecommenderLimits;
+    count: number;
+  },
+): Promise<RecommendedItem[]> {
+  const { user, features, limits } = context;
+  const candidates = new Map<string, Candidate>();
+  const propose = (videoId: string, source: CandidateSource): Candidate => {
+    let candidate = candidates.get(videoId);
+    if (candidate === undefined) {
+      candidate = { videoId, sources: new Set(), raw: {} };
+      candidates.set(videoId, candidate);
+    }
+    candidate.sources.add(source);
+    return candidate;
+  };
+  const seeds = user.lastWatched.slice(0, limits.seedWatches);
+  const neighbourLists = await Promise.all(seeds.map((w) => features.coVisitation(w.videoId)));
+  neighbourLists.forEach((list, rank) => {
+    for (const neighbour of list?.neighbours ?? []) {
+      addSignal(
+        propose(neighbour.videoId, 'CO_VISITATION'),
+        'coVisitation',
+        neighbour.score / (1 + rank),
+      );
+    }
+  });
+  const now = request.requestTime;
+  const decay = { now, halfLifeMs: user.affinityHalfLifeMs };
+  const categories = Object.entries(user.categoryAffinity)
+    .map(([category, affinity]) => ({ category, score: decayed(affinity, decay) }))
+    .sort((a, b) => b.score - a.score)
+    .slice(0, limits.topCategories);
+  const lists: [TrendingList | undefined, CandidateSource][] = [
+    [await features.trending(trendingKey('REGION', request.region)), 'TRENDING_REGION'],
+    [await features.trending(freshKey(request.region)), 'FRESH_UPLOAD'],
+    ...(await Promise.all(
+      categories.map(async (c): Promise<[TrendingList | undefined, CandidateSource]> => [
+        await features.trending(trendingKey('CATEGORY', c.category)),
+        'CATEGORY_AFFINITY',
+      ]),
+    )),
+  ];
+  for (const [list, source] of lists) {
+    const top = list?.items[0]?.score ?? 0;
+    for (const item of list?.items ?? []) {
+      const candidate = propose(item.videoId, source);
+      if (source !== 'FRESH_UPLOAD' && top > 0) {
+        candidate.raw.trending = Math.max(candidate.raw.trending ?? 0, item.score / top);
+      }
+    }
+  }
+  const excluded = new Set([
+    ...user.lastWatched.map((w) => w.videoId),
+    ...user.recentNegatives.map((n) => n.videoId),
+  ]);
+  const kept = [...candidates.values()].filter((c) => !excluded.has(c.videoId));
+  await describe(kept, { user, features, now });
+  const scores = blendScores(kept);
+  const ranked = kept
+    .map((c) => ({ candidate: c, score: scores.get(c.videoId) ?? 0 }))
+    .sort((a, b) => b.score - a.score || a.candidate.videoId.localeCompare(b.candidate.videoId));
+  return diversified(ranked, { perCreator: limits.perCreator, count: context.count });
+}
+
+/** Fills in each candidate's affinity, freshness and popularity signals from its features. */
+async function describe(
+  candidates: readonly Candidate[],
+  context: { user: UserFeatures; features: FeatureReader; now: number },
+): Promise<void> {
+  const { user, features, now } = context;
+  const decay = { now, halfLifeMs: user.affinityHalfLifeMs };
+  await Promise.all(
+    candidates.map(async (candidate) => {
+      const [video, popularity] = await Promise.all([
+        features.video(candidate.videoId),
+        features.popularity(candidate.videoId),
+      ]);
+      if (video !== undefined) {
+        candidate.creatorId = video.creatorId;
+        candidate.category = video.category;
+        const signals: [Signal, number][] = [
+          ['categoryAffinity', affinityOf(user.categoryAffinity, video.category, decay)],
+          ['creatorAffinity', affinityOf(user.creatorAffinity, video.creatorId, decay)],
+          ['freshness', Math.exp(-Math.max(0, now - video.uploadTime) / freshnessTimeMs)],
+        ];
+        for (const [signal, value] of signals) {
+          if (value > 0) {
+            addSignal(candidate, signal, value);
+          }
+        }
+      }
+      const views = popularity?.last1h.views ?? 0;
+      if (views > 0) {
+        addSignal(candidate, 'popularity', Math.log1p(views));
+      }
+    }),
+  );
+}
+
+function affinityOf(
+  affinities: Readonly<Record<string, { score: number; updatedTime: number }>>,
+  id: string,
+  decay: { now: number; halfLifeMs: number },
+): number {
+  const affinity = affinities[id];
+  return affinity === undefined ? 0 : Math.max(0, decayed(affinity, decay));
+}
+
+/** Best first, at most `perCreator` per creator (videos of unknown creator each count alone). */
+function diversified(
+  ranked: readonly { candidate: Candidate; score: number }[],
+  limits: { perCreator: number; count: number },
+): RecommendedItem[] {
+  const perCreator = new Map<string, number>();
+  const items: RecommendedItem[] = [];
+  for (const { candidate, score } of ranked) {
+    if (items.length >= limits.count) {
+      break;
+    }
+    const creator = candidate.creatorId;
+    if (creator !== undefined) {
+      const shown = perCreator.get(creator) ?? 0;
+      if (shown >= limits.perCreator) {
+        continue;
+      }
+      perCreator.set(creator, shown + 1);
+    }
+    items.push({ videoId: candidate.videoId, score, sources: [...candidate.sources].sort() });
+  }
+  return items;
+}
+
+/**
+ * Popular in the request's region: its trending list as it stands, scores as published. Reads
+ * only the global tables, so it answers when the user's features cannot be read.
+ */
+async function fallback(
+  request: RecommendationRequest,
+  context: { features: FeatureReader; count: number; reason: string },
+): Promise<RecommendationReply> {
+  let list: TrendingList | undefined;
+  try {
+    list = await context.features.trending(trendingKey('REGION', request.region));
+  } catch {
+    list = undefined; // nothing to offer: an empty degraded reply still answers in time
+  }
+  const items = (list?.items ?? []).slice(0, context.count).map((item): RecommendedItem => ({
+    videoId: item.videoId,
+    score: item.score,
+    sources: ['POPULAR_FALLBACK'],
+  }));
+  return reply(request, { items, degraded: context.reason });
+}
+
+function reply(
+  request: RecommendationRequest,
+  result: { items: RecommendedItem[]; degraded: string | null },
+): RecommendationReply {
+  return {
+    requestId: request.requestId,
+    userId: request.userId,
+    items: result.items,
+    degraded: result.degraded !== null,
+    degradedReason: result.degraded,
+    modelVersion,
+    servedTime: Date.now(),
+  };
+}
+
+/** Key of a region's fresh-uploads list on the trending topic. */
+export function freshKey(region: string): string {
+  return `fresh:${region}`;
+}
+
+function text(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,83 @@
+import type { CandidateSource } from '../../schemas/generated/recommendationReply.js';
+
+/**
+ * The first recommender's score: a transparent weighted blend of per-source signals, each
+ * normalised to [0, 1] before weighting, so a weight reads as "how much this source counts".
+ *
+ *   score = 0.40·coVisitation + 0.20·categoryAffinity + 0.10·creatorAffinity
+ *         + 0.15·trending + 0.10·freshness + 0.05·popularity
+ *
+ * - coVisitation: Σ over the user's recent watches w of neighbourScore(w → v) · recency(w),
+ *   recency = 1 / (1 + rank of w in the recent list), divided by the best candidate's sum;
+ * - categoryAffinity, creatorAffinity: the user's affinity to the video's category / creator,
+ *   decayed to request time with the features' half-life, divided by the user's strongest;
+ * - trending: the video's trending score in the lists that proposed it, divided by the list's
+ *   top score (the higher of region and category);
+ * - freshness: exp(−age / 6 h) of the upload;
+ * - popularity: log1p(views in the last hour) / log1p(the most viewed candidate's).
+ *
+ * Co-visitation weighs most because it is the only signal specific to what this user just
+ * did; affinities personalise the rest; trending, freshness and popularity break ties and
+ * give new videos exposure. The weights are a starting point for the bandit and learned
+ * rankers that replace them (the seed's MMoE ranking).
+ */
+export const scoreWeights = {
+  coVisitation: 0.4,
+  categoryAffinity: 0.2,
+  creatorAffinity: 0.1,
+  trending: 0.15,
+  freshness: 0.1,
+  popularity: 0.05,
+} as const;
+
+/** @see scoreWeights */
+export type Signal = keyof typeof scoreWeights;
+
+/** Uploads lose half their freshness bonus in about 4 hours (e-folding time 6 h). */
+export const freshnessTimeMs = 6 * 3_600_000;
+
+/** A candidate video with what the sources and features say about it. */
+export interface Candidate {
+  readonly videoId: string;
+  readonly sources: Set<CandidateSource>;
+  /** Raw signal values before normalisation; missing means 0. */
+  readonly raw: Partial<Record<Signal, number>>;
+  creatorId?: string;
+  category?: string;
+}
+
+/** Adds `value` to a candidate's raw signal (several recent watches can propose one video). */
+export function addSignal(candidate: Candidate, signal: Signal, value: number): void {
+  candidate.raw[signal] = (candidate.raw[signal] ?? 0) + value;
+}
+
+/** The blended score of each candidate, signals normalised by their maximum over all of them. */
+export function blendScores(candidates: readonly Candidate[]): Map<string, number> {
+  const maxima = new Map<Signal, number>();
+  for (const candidate of candidates) {
+    for (const [signal, value] of Object.entries(candidate.raw) as [Signal, number][]) {
+      maxima.set(signal, Math.max(maxima.get(signal) ?? 0, value));
+    }
+  }
+  const scores = new Map<string, number>();
+  for (const candidate of candidates) {
+    let score = 0;
+    for (const [signal, value] of Object.entries(candidate.raw) as [Signal, number][]) {
+      const max = maxima.get(signal) ?? 0;
+      if (max > 0) {
+        score += scoreWeights[signal] * (value / max);
+      }
+    }
+    scores.set(candidate.videoId, score);
+  }
+  return scores;
+}
+
+/** A score decayed from `updatedTime` to `now` with half-life `halfLifeMs`. */
+export function decayed(
+  affinity: { readonly score: number; readonly updatedTime: number },
+  at: { readonly now: number; readonly halfLifeMs: number },
+): number {
+  const age = Math.max(0, at.now - affinity.updatedTime);
+  return at.halfLifeMs > 0 ? affinity.score * Math.pow(0.5, age / at.halfLifeMs) : affinity.score;
+}

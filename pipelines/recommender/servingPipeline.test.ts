@@ -1,0 +1,285 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import {
+  avroSerde,
+  Pipeline,
+  requestHeaders,
+  stringSerde,
+  TestDriver,
+} from '../../operators/index.js';
+import type { CoVisitation } from '../../schemas/generated/coVisitation.js';
+import {
+  recommendationReplySchema,
+  type RecommendationReply,
+} from '../../schemas/generated/recommendationReply.js';
+import type { RecommendationRequest } from '../../schemas/generated/recommendationRequest.js';
+import type { TrendingList } from '../../schemas/generated/trendingList.js';
+import type { UserFeatures } from '../../schemas/generated/userFeatures.js';
+import type { VideoUpload } from '../../schemas/generated/videoUpload.js';
+import { topicCatalog, topics } from '../../schemas/topics.js';
+import { servingPipeline, type UserFeaturesLookup } from './servingPipeline.js';
+
+const now = Date.UTC(2026, 10, 24, 12);
+const hour = 3_600_000;
+
+function video(id: string, fields: Partial<VideoUpload> = {}): VideoUpload {
+  return {
+    videoId: id,
+    creatorId: `creator-${id}`,
+    durationMs: 30_000,
+    category: 'cooking',
+    tags: [],
+    region: 'eu',
+    uploadTime: now - 48 * hour,
+    eventTime: now - 48 * hour,
+    ...fields,
+  };
+}
+
+function user(fields: Partial<UserFeatures>): UserFeatures {
+  return {
+    userId: 'u1',
+    lastWatched: [],
+    categoryAffinity: {},
+    creatorAffinity: {},
+    affinityHalfLifeMs: 24 * hour,
+    averageWatchRatio: 0.5,
+    watchCount: 1,
+    recentNegatives: [],
+    updatedTime: now,
+    ...fields,
+  };
+}
+
+function trendingList(
+  scope: TrendingList['scope'],
+  scopeValue: string,
+  items: [string, number][],
+): TrendingList {
+  return {
+    scope,
+    scopeValue,
+    windowMs: hour,
+    items: items.map(([videoId, score]) => ({ videoId, score, views: score })),
+    updatedTime: now,
+  };
+}
+
+/** A driver over the serving pipeline with the given per-video features loaded. */
+async function servingDriver(
+  userFeatures: UserFeaturesLookup,
+  features: {
+    videos: VideoUpload[];
+    coVisitation?: CoVisitation[];
+    trending?: [string, TrendingList][];
+  },
+): Promise<{
+  driver: TestDriver;
+  ask: (request: Partial<RecommendationRequest>) => Promise<RecommendationReply>;
+}> {
+  const pipeline = new Pipeline();
+  servingPipeline(pipeline, { userFeatures });
+  const driver = await TestDriver.start(pipeline);
+  const catalog = driver.input(topics.videoCatalog, {
+    key: stringSerde,
+    value: avroSerde(topicCatalog.videoCatalog.value),
+  });
+  for (const v of features.videos) {
+    await catalog.pipe(v.videoId, v);
+  }
+  const neighbours = driver.input(topics.coVisitation, {
+    key: stringSerde,
+    value: avroSerde(topicCatalog.coVisitation.value),
+  });
+  for (const list of features.coVisitation ?? []) {
+    await neighbours.pipe(list.videoId, list);
+  }
+  const trending = driver.input(topics.trending, {
+    key: stringSerde,
+    value: avroSerde(topicCatalog.trending.value),
+  });
+  for (const [key, list] of features.trending ?? []) {
+    await trending.pipe(key, list);
+  }
+  const requests = driver.input(topics.recommendationRequests, {
+    key: stringSerde,
+    value: avroSerde(topicCatalog.recommendationRequests.value),
+  });
+  const replies = driver.output('replies', {
+    key: stringSerde,
+    value: avroSerde(recommendationReplySchema),
+  });
+  let sequence = 0;
+  return {
+    driver,
+    ask: async (fields) => {
+      const request: RecommendationRequest = {
+        requestId: `r${++sequence}`,
+        userId: 'u1',
+        region: 'eu',
+        surface: 'HOME_FEED',
+        count: 10,
+        requestTime: now,
+        context: null,
+        ...fields,
+      };
+      await requests.pipe(request.userId, request, {
+        timestamp: now,
+        headers: {
+          [requestHeaders.correlationId]: request.requestId,
+          [requestHeaders.replyTo]: 'replies',
+        },
+      });
+      const answered = await replies.readValues();
+      const last = answered[answered.length - 1];
+      assert.ok(last !== undefined, 'the request got a reply');
+      return last;
+    },
+  };
+}
+
+const catalogue = [
+  video('v1'),
+  video('v2'),
+  video('v3'),
+  video('v4', { category: 'music' }),
+  video('v5', { category: 'music' }),
+  video('v6'),
+  video('v7', { creatorId: 'c9', category: 'music' }),
+  video('v8', { creatorId: 'c9', category: 'music' }),
+  video('v9', { creatorId: 'c9', category: 'music' }),
+];
+
+const features = {
+  videos: catalogue,
+  coVisitation: [
+    {
+      videoId: 'v1',
+      neighbours: [
+        { videoId: 'v2', score: 0.8, count: 8 },
+        { videoId: 'v3', score: 0.9, count: 9 },
+        { videoId: 'v4', score: 0.4, count: 4 },
+      ],
+      updatedTime: now,
+    },
+  ],
+  trending: [
+    [
+      'region:eu',
+      trendingList('REGION', 'eu', [
+        ['v5', 10],
+        ['v1', 8],
+        ['v4', 5],
+      ]),
+    ],
+    ['category:cooking', trendingList('CATEGORY', 'cooking', [['v6', 4]])],
+  ] as [string, TrendingList][],
+};
+
+const watcher = user({
+  lastWatched: [{ videoId: 'v1', watchedMs: 20_000, watchRatio: 0.7, eventTime: now - 60_000 }],
+  recentNegatives: [{ videoId: 'v3', creatorId: 'creator-v3', type: 'DISLIKE', eventTime: now }],
+  categoryAffinity: { cooking: { score: 2, updatedTime: now } },
+});
+
+test('a known user gets the weighted blend, without what they watched or disliked', async () => {
+  const { driver, ask } = await servingDriver(() => Promise.resolve(watcher), features);
+  try {
+    const reply = await ask({});
+    assert.equal(reply.degraded, false);
+    // By hand, with the weights of scoring.ts (every video is 48 h old: equal freshness, 0.1):
+    // v2: co-visitation 0.8/0.8 → 0.4, cooking affinity → 0.2, freshness 0.1 = 0.7
+    // v6: trending in cooking 4/4 → 0.15, cooking affinity → 0.2, freshness 0.1 = 0.45
+    // v4: co-visitation 0.4/0.8 → 0.2, trending in eu 5/10 → 0.075, freshness 0.1 = 0.375
+    // v5: trending in eu 10/10 → 0.15, freshness 0.1 = 0.25
+    // v1 (watched) and v3 (disliked) are filtered out.
+    assert.deepEqual(
+      reply.items.map((i) => [i.videoId, Number(i.score.toFixed(6)), i.sources]),
+      [
+        ['v2', 0.7, ['CO_VISITATION']],
+        ['v6', 0.45, ['CATEGORY_AFFINITY']],
+        ['v4', 0.375, ['CO_VISITATION', 'TRENDING_REGION']],
+        ['v5', 0.25, ['TRENDING_REGION']],
+      ],
+    );
+  } finally {
+    await driver.close();
+  }
+});
+
+test('at most two videos of one creator, best first', async () => {
+  const lists = [
+    [
+      'region:eu',
+      trendingList('REGION', 'eu', [
+        ['v7', 9],
+        ['v8', 8],
+        ['v9', 7],
+        ['v5', 1],
+      ]),
+    ],
+  ] as [string, TrendingList][];
+  const { driver, ask } = await servingDriver(() => Promise.resolve(user({})), {
+    videos: catalogue,
+    trending: lists,
+  });
+  try {
+    const reply = await ask({});
+    assert.deepEqual(
+      reply.items.map((i) => i.videoId),
+      ['v7', 'v8', 'v5'],
+    );
+  } finally {
+    await driver.close();
+  }
+});
+
+test('unknown users and unreadable features get popular-in-region, marked degraded', async () => {
+  const unknown = await servingDriver(() => Promise.resolve(undefined), features);
+  const broken = await servingDriver(
+    () => Promise.reject(new Error('no query endpoint answered within 50 ms')),
+    features,
+  );
+  try {
+    const first = await unknown.ask({ count: 2 });
+    assert.equal(first.degraded, true);
+    assert.match(first.degradedReason ?? '', /unknown user/);
+    assert.deepEqual(
+      first.items.map((i) => [i.videoId, i.score, i.sources]),
+      [
+        ['v5', 10, ['POPULAR_FALLBACK']],
+        ['v1', 8, ['POPULAR_FALLBACK']],
+      ],
+    );
+    const second = await broken.ask({});
+    assert.equal(second.degraded, true);
+    assert.match(second.degradedReason ?? '', /user features unavailable: no query endpoint/);
+    assert.equal(second.items.length, 3);
+    const elsewhere = await unknown.ask({ region: 'nowhere' });
+    assert.deepEqual(elsewhere.items, [], 'no list for the region: an empty degraded reply');
+  } finally {
+    await unknown.driver.close();
+    await broken.driver.close();
+  }
+});
+
+test('each reply is logged as impressions with positions and the request surface', async () => {
+  const { driver, ask } = await servingDriver(() => Promise.resolve(watcher), features);
+  try {
+    const reply = await ask({ surface: 'UP_NEXT', requestId: 'req-42' });
+    const impressions = await driver
+      .output(topics.impressions, {
+        key: stringSerde,
+        value: avroSerde(topicCatalog.impressions.value),
+      })
+      .readKeyValues();
+    assert.deepEqual(
+      impressions.map(([key, i]) => [key, i.requestId, i.videoId, i.position, i.surface]),
+      reply.items.map((item, position) => ['u1', 'req-42', item.videoId, position, 'UP_NEXT']),
+    );
+    assert.ok(impressions.every(([, i]) => i.modelVersion === reply.modelVersion));
+  } finally {
+    await driver.close();
+  }
+});

@@ -1,0 +1,108 @@
+import {
+  avroSerde,
+  stringSerde,
+  type StreamRecord,
+  type GlobalTable,
+  type Pipeline,
+  type Served,
+  type ServeLookups,
+} from '../../operators/index.js';
+import type { Impression } from '../../schemas/generated/impression.js';
+import type { RecommendationReply } from '../../schemas/generated/recommendationReply.js';
+import type { RecommendationRequest } from '../../schemas/generated/recommendationRequest.js';
+import type { UserFeatures } from '../../schemas/generated/userFeatures.js';
+import { recommendationReplySchema } from '../../schemas/generated/recommendationReply.js';
+import { topicCatalog, topics, type TopicSpec } from '../../schemas/topics.js';
+import {
+  defaultLimits,
+  recommend,
+  type FeatureReader,
+  type RecommenderLimits,
+} from './recommend.js';
+
+/** How the serving job reads the requesting user's features (the feature job's store). */
+export type UserFeaturesLookup = (userId: string) => Promise<UserFeatures | undefined>;
+
+/** A global table over a feature topic: every serving instance holds all of it. */
+function tableOf<TValue>(
+  pipeline: Pipeline,
+  spec: TopicSpec<TValue>,
+  name: string,
+): GlobalTable<string, TValue> {
+  return pipeline.globalTable(
+    spec.name,
+    { key: stringSerde, value: avroSerde(spec.value) },
+    { name },
+  );
+}
+
+/**
+ * The recommender, served over Kafka request/reply on `rec.requests` (keyed by user): per-video
+ * features come from global tables over the compacted feature topics (local reads, no network;
+ * see docs/framework.md on why), the requesting user's features from `userFeatures` (an
+ * interactive query of the feature job, with a short deadline). Each reply is also logged to
+ * `events.impressions`, one record per item with its position, in the same commit as the reply.
+ */
+export function servingPipeline(
+  pipeline: Pipeline,
+  options: { userFeatures: UserFeaturesLookup; limits?: RecommenderLimits },
+): void {
+  const coVisitation = tableOf(pipeline, topicCatalog.coVisitation, 'co-visitation');
+  const trending = tableOf(pipeline, topicCatalog.trending, 'trending');
+  const videos = tableOf(pipeline, topicCatalog.videoCatalog, 'videos');
+  const popularity = tableOf(pipeline, topicCatalog.videoPopularity, 'video-popularity');
+  const readerOf = (lookups: ServeLookups): FeatureReader => ({
+    user: options.userFeatures,
+    coVisitation: (videoId) => lookups.global(coVisitation, videoId),
+    trending: (key) => lookups.global(trending, key),
+    video: (videoId) => lookups.global(videos, videoId),
+    popularity: (videoId) => lookups.global(popularity, videoId),
+  });
+  const replies = pipeline.serve<string, RecommendationRequest, RecommendationReply>({
+    name: 'recommendations',
+    topic: topics.recommendationRequests,
+    serdes: {
+      key: stringSerde,
+      request: avroSerde(topicCatalog.recommendationRequests.value),
+      reply: avroSerde(recommendationReplySchema),
+    },
+    handle: (request, _record, lookups) =>
+      recommend(request, readerOf(lookups), options.limits ?? defaultLimits),
+  });
+  replies
+    .flatMap((record) => impressionsOf(record), { name: 'impressions-of-reply' })
+    .to(
+      topics.impressions,
+      { key: stringSerde, value: avroSerde(topicCatalog.impressions.value) },
+      {
+        name: 'impressions-out',
+      },
+    );
+}
+
+/** One impression per recommended item, keyed by user like every user event. */
+function impressionsOf(
+  record: StreamRecord<string | null, Served<RecommendationRequest, RecommendationReply>>,
+): StreamRecord<string, Impression>[] {
+  const { request, reply } = record.value;
+  if (reply === null) {
+    return []; // an error reply showed nothing
+  }
+  // Derived with with*, not StreamRecord.of: the records keep their request's origin, which
+  // the sink needs to attribute outputs of a concurrent operator (the server) to their input.
+  return reply.items.map((item, position) =>
+    record
+      .withKey(reply.userId)
+      .withValue<Impression>({
+        requestId: reply.requestId,
+        userId: reply.userId,
+        videoId: item.videoId,
+        position,
+        surface: request.surface,
+        modelVersion: reply.modelVersion,
+        eventTime: reply.servedTime,
+      })
+      .withTimestamp(reply.servedTime)
+      .withHeaders({}),
+  );
+}
