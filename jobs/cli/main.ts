@@ -4,6 +4,8 @@ import { Command } from 'commander';
 import { ReelstreamError } from '../../operators/index.js';
 import { lagCommand } from '../lag/lagCommand.js';
 import { demoCommand } from './demoCommand.js';
+import { generateCommand } from './generateCommand.js';
+import { replayCommand } from './replayCommand.js';
 import { schemasCommand } from './schemasCommand.js';
 import { stackCommand } from './stackCommand.js';
 
@@ -13,7 +15,9 @@ const program = new Command('reelstream')
   .addCommand(stackCommand())
   .addCommand(demoCommand())
   .addCommand(schemasCommand())
-  .addCommand(lagCommand());
+  .addCommand(lagCommand())
+  .addCommand(generateCommand())
+  .addCommand(replayCommand());
 
 try {
   await program.parseAsync(process.argv);

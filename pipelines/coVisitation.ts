@@ -1,0 +1,385 @@
+import {
+  avroSerde,
+  jsonSerde,
+  type Pipeline,
+  type Stream,
+  stringSerde,
+} from '../operators/index.js';
+import {
+  coVisitationSchema,
+  type CoVisitation,
+  type Neighbour,
+} from '../schemas/generated/coVisitation.js';
+import { watchEndSchema, type WatchEnd } from '../schemas/generated/watchEnd.js';
+import { topics } from '../schemas/topics.js';
+import { insertRecent } from './recentList.js';
+import { addDecayed, decayTo, type DecayedValue, strongest } from './timeDecay.js';
+
+/**
+ * Co-visitation, item-to-item collaborative filtering: for each video (the anchor), the videos
+ * most often watched by the same users close in time, scored against their popularity, published
+ * to the compacted `features.co-visitation` topic keyed by video.
+ *
+ * **Co-visit.** Two watches of one user are a co-visit of their videos when their event times
+ * are at most `windowMs` apart (1 hour by default) and the earlier video is still among the
+ * user's `recentSize` (10) most recent distinct videos. A watch counts when it played at least
+ * `minWatchMs` (3 s): a swipe past a video is an impression, not a visit. A co-visit happens at
+ * the later of the two watch times.
+ *
+ * **Score.** Cosine normalisation:
+ * `score(a, b) = covisits(a, b) / sqrt(views(a) · views(b))`, clamped to [0, 1], where all three
+ * are exponentially decayed counts (half-life `halfLifeMs`, 7 days by default) so the
+ * neighbours follow recent behaviour and old co-visits fade rather than drop off a window edge.
+ * Because the three decay at the same rate, the score does not depend on the time it is read
+ * at. Dividing by the neighbour's popularity keeps a globally popular video from being everyone's
+ * neighbour; by the anchor's, scores of different anchors are comparable. (A user who watches a,
+ * b, then a again within the window co-visits the pair twice with one view of b, so a raw score
+ * can exceed 1: hence the clamp.) The published `count` is the raw, undecayed number of
+ * co-visits since the neighbour became a candidate of the anchor.
+ *
+ * **Dataflow**, three stateful steps, each an aggregation (so state converges under
+ * at-least-once replays too):
+ * 1. `co-visitation-recent`, by user (the input's partitioning, no repartition): the user's
+ *    recent watches. Each new watch emits a view of its video and, for each recent video within
+ *    the window, a co-visit in both directions.
+ * 2. `co-visitation-views`, by video, through the repartition topic `co-visitation-by-video`:
+ *    views per video (decayed). Views and co-visits are routed here by the video whose
+ *    popularity the anchor needs (a co-visit (a, b) by b), which stamps each with that video's
+ *    current views and sends it on to its anchor.
+ * 3. `co-visitation`, by anchor, through `co-visitation-by-anchor`: the anchor's own views and
+ *    its neighbour candidates, from which the top `topK` (20) by score are published.
+ *
+ * **Approximations and bounds.**
+ * - The neighbour's views in a score are as of the pair's latest co-visit (stamped in step 2),
+ *   not as of now: only the anchor's own views are current. A neighbour that became popular
+ *   since scores a little too high until the pair co-occurs again.
+ * - Each anchor keeps at most `candidates` (100) neighbours: when a new one would exceed that,
+ *   the one with the fewest decayed co-visits goes (that ranking does not change as time passes,
+ *   see `strongest`). Exact for the candidates kept unless an evicted one returns: it then
+ *   starts again from its new co-visits (its count restarts too).
+ * - A user's recent list holds at most `recentSize` videos and only those watched at most
+ *   `windowMs + latenessMs` before the user's newest watch (`latenessMs` defaults to the
+ *   window): a watch up to `latenessMs` late still meets every video it co-visits, a later one
+ *   only those still kept.
+ *
+ * Emission: every update of an anchor that has candidates publishes its neighbours; a video's
+ * views reach it through step 2 and its candidates through their co-visits. Per qualifying
+ * watch that is at most `2 · recentSize + 1` messages through each repartition topic and as many
+ * records on `features.co-visitation`.
+ */
+
+/** Topics of the pipeline. */
+export const coVisitationTopics = {
+  watchEnds: topics.watchEnds,
+  output: topics.coVisitation,
+} as const;
+
+/** Serdes of the pipeline's topics: watch ends keyed by user id, the output by video id. */
+export const coVisitationSerdes = {
+  watchEnds: { key: stringSerde, value: avroSerde(watchEndSchema) },
+  output: { key: stringSerde, value: avroSerde(coVisitationSchema) },
+} as const;
+
+/** How co-visits are counted and scored; every field has a default. */
+export interface CoVisitationOptions {
+  /** Watches of one user at most this far apart co-visit. Default 1 hour. */
+  readonly windowMs?: number;
+  /** How late a watch may be and still meet every video it co-visits. Default `windowMs`. */
+  readonly latenessMs?: number;
+  /** Recent distinct videos per user a new watch is paired with. Default 10. */
+  readonly recentSize?: number;
+  /** A watch counts from this much playback. Default 3 s. */
+  readonly minWatchMs?: number;
+  /** Half-life of the co-visit and view counts. Default 7 days. */
+  readonly halfLifeMs?: number;
+  /** Neighbour candidates kept per anchor. Default 100. */
+  readonly candidates?: number;
+  /** Neighbours published per anchor, best first. Default 20. */
+  readonly topK?: number;
+  /** Co-visits a neighbour needs to be published. Default 1. */
+  readonly minCount?: number;
+}
+
+interface Settings {
+  readonly windowMs: number;
+  readonly latenessMs: number;
+  readonly recentSize: number;
+  readonly minWatchMs: number;
+  readonly halfLifeMs: number;
+  readonly candidates: number;
+  readonly topK: number;
+  readonly minCount: number;
+}
+
+const hour = 3_600_000;
+
+function settingsOf(options: CoVisitationOptions): Settings {
+  const windowMs = options.windowMs ?? hour;
+  return {
+    windowMs,
+    latenessMs: options.latenessMs ?? windowMs,
+    recentSize: options.recentSize ?? 10,
+    minWatchMs: options.minWatchMs ?? 3_000,
+    halfLifeMs: options.halfLifeMs ?? 7 * 24 * hour,
+    candidates: options.candidates ?? 100,
+    topK: options.topK ?? 20,
+    minCount: options.minCount ?? 1,
+  };
+}
+
+/** From step 1 to step 2, keyed by `video`: a view of it, or a co-visit naming it neighbour. */
+type ByVideoMessage =
+  | { readonly kind: 'view'; readonly video: string; readonly time: number }
+  | {
+      readonly kind: 'covisit';
+      readonly anchor: string;
+      readonly video: string;
+      readonly time: number;
+    };
+
+/** From step 2 to step 3, keyed by `anchor`: its own views, or a co-visit with stamped views. */
+type ByAnchorMessage =
+  | { readonly kind: 'views'; readonly anchor: string; readonly views: DecayedValue }
+  | {
+      readonly kind: 'covisit';
+      readonly anchor: string;
+      readonly neighbour: string;
+      readonly time: number;
+      readonly neighbourViews: DecayedValue | null;
+    };
+
+/** Step 1's state per user; `out` holds what the latest watch emits. */
+interface RecentWatches {
+  readonly latest: number;
+  readonly recent: readonly { readonly videoId: string; readonly eventTime: number }[];
+  readonly out: readonly ByVideoMessage[];
+}
+
+/** Step 2's state per video; `out` holds what the latest message sends on. */
+interface VideoViews {
+  readonly views: DecayedValue | null;
+  readonly out: ByAnchorMessage | null;
+}
+
+interface Candidate {
+  readonly covisits: DecayedValue;
+  readonly count: number;
+  /** The neighbour's views as of the pair's latest co-visit. */
+  readonly views: DecayedValue | null;
+}
+
+/** Step 3's state per anchor. */
+interface AnchorState {
+  readonly views: DecayedValue | null;
+  readonly candidates: Readonly<Record<string, Candidate>>;
+  /** The latest co-visit counted. */
+  readonly updatedTime: number;
+}
+
+const byVideoSerdes = { key: stringSerde, value: jsonSerde<ByVideoMessage>() };
+const byAnchorSerdes = { key: stringSerde, value: jsonSerde<ByAnchorMessage>() };
+
+/**
+ * Adds the co-visitation pipeline to `pipeline`: reads `events.watch-ends` (keyed by user) and
+ * writes `features.co-visitation` (keyed by video). A job that reads watch ends for other
+ * pipelines too must read them once and pass the stream to {@link coVisitationStream}.
+ */
+export function coVisitation(pipeline: Pipeline, options: CoVisitationOptions = {}): void {
+  const watchEnds = pipeline.source(coVisitationTopics.watchEnds, coVisitationSerdes.watchEnds, {
+    name: 'co-visitation-watch-ends',
+  });
+  coVisitationStream(watchEnds, options).to(coVisitationTopics.output, coVisitationSerdes.output, {
+    name: 'co-visitation-out',
+  });
+}
+
+/**
+ * Co-visitation neighbours as a stream keyed by anchor video, one record per update of an
+ * anchor that has candidates. `watchEnds` must be keyed by user id.
+ */
+export function coVisitationStream(
+  watchEnds: Stream<string, WatchEnd>,
+  options: CoVisitationOptions = {},
+): Stream<string, CoVisitation> {
+  const settings = settingsOf(options);
+  const byVideo = watchEnds
+    .filter((end) => end.watchedMs >= settings.minWatchMs, { name: 'co-visitation-visits' })
+    .groupByKey({
+      // Keyed by user already: no repartition (the serde would only serve a re-keyed input).
+      name: 'co-visitation-by-user',
+      serdes: coVisitationSerdes.watchEnds,
+    })
+    .aggregate({
+      name: 'co-visitation-recent',
+      initializer: (): RecentWatches => ({ latest: Number.MIN_SAFE_INTEGER, recent: [], out: [] }),
+      adder: (state, end) => addWatch(state, { video: end.videoId, time: end.eventTime }, settings),
+      serde: jsonSerde<RecentWatches>(),
+    })
+    .toStream()
+    .flatMap((record) => record.value.out.map((m) => record.withKey(m.video).withValue(m)), {
+      name: 'co-visitation-to-videos',
+    });
+  const byAnchor = byVideo
+    .groupByKey({ name: 'co-visitation-by-video', serdes: byVideoSerdes })
+    .aggregate({
+      name: 'co-visitation-views',
+      initializer: (): VideoViews => ({ views: null, out: null }),
+      adder: (state, message, record) =>
+        stampViews(state, { message, video: record.key }, settings),
+      serde: jsonSerde<VideoViews>(),
+    })
+    .toStream()
+    .flatMap(
+      (record) => {
+        const message = record.value.out;
+        return message === null ? [] : [record.withKey(message.anchor).withValue(message)];
+      },
+      { name: 'co-visitation-to-anchors' },
+    );
+  return byAnchor
+    .groupByKey({ name: 'co-visitation-by-anchor', serdes: byAnchorSerdes })
+    .aggregate({
+      name: 'co-visitation',
+      initializer: (): AnchorState => ({
+        views: null,
+        candidates: {},
+        updatedTime: Number.MIN_SAFE_INTEGER,
+      }),
+      adder: (state, message) => addToAnchor(state, message, settings),
+      serde: jsonSerde<AnchorState>(),
+    })
+    .toStream()
+    .filter((state) => Object.keys(state.candidates).length > 0, {
+      name: 'co-visitation-has-candidates',
+    })
+    .mapValues((state, record) => neighboursOf(state, { anchor: record.key, settings }), {
+      name: 'co-visitation-neighbours',
+    });
+}
+
+/** Step 1: a user's qualifying watch; emits its view and its co-visits with recent watches. */
+function addWatch(
+  state: RecentWatches,
+  watch: { readonly video: string; readonly time: number },
+  settings: Settings,
+): RecentWatches {
+  const out: ByVideoMessage[] = [{ kind: 'view', video: watch.video, time: watch.time }];
+  for (const earlier of state.recent) {
+    if (
+      earlier.videoId !== watch.video &&
+      Math.abs(earlier.eventTime - watch.time) <= settings.windowMs
+    ) {
+      const time = Math.max(earlier.eventTime, watch.time);
+      // Routed by the neighbour, whose views step 2 stamps on them; one per direction.
+      out.push({ kind: 'covisit', anchor: watch.video, video: earlier.videoId, time });
+      out.push({ kind: 'covisit', anchor: earlier.videoId, video: watch.video, time });
+    }
+  }
+  const latest = Math.max(state.latest, watch.time);
+  const horizon = latest - settings.windowMs - settings.latenessMs;
+  const recent = insertRecent(
+    state.recent,
+    { videoId: watch.video, eventTime: watch.time },
+    settings.recentSize,
+  ).filter((r) => r.eventTime >= horizon);
+  return { latest, recent, out };
+}
+
+/** Step 2: counts a video's views; stamps its views on co-visits that name it neighbour. */
+function stampViews(
+  state: VideoViews,
+  input: { readonly message: ByVideoMessage; readonly video: string },
+  settings: Settings,
+): VideoViews {
+  const { message, video } = input;
+  switch (message.kind) {
+    case 'view': {
+      const views = addDecayed(
+        state.views ?? undefined,
+        { weight: 1, time: message.time },
+        settings.halfLifeMs,
+      );
+      return { views, out: { kind: 'views', anchor: video, views } };
+    }
+    case 'covisit':
+      return {
+        views: state.views,
+        out: {
+          kind: 'covisit',
+          anchor: message.anchor,
+          neighbour: video,
+          time: message.time,
+          neighbourViews: state.views,
+        },
+      };
+  }
+}
+
+/** Step 3: the anchor's views, or one more co-visit with a neighbour (bounded candidates). */
+function addToAnchor(
+  state: AnchorState,
+  message: ByAnchorMessage,
+  settings: Settings,
+): AnchorState {
+  switch (message.kind) {
+    case 'views':
+      return { ...state, views: message.views };
+    case 'covisit': {
+      const entries = new Map(Object.entries(state.candidates));
+      const previous = entries.get(message.neighbour);
+      entries.set(message.neighbour, {
+        covisits: addDecayed(
+          previous?.covisits,
+          { weight: 1, time: message.time },
+          settings.halfLifeMs,
+        ),
+        count: (previous?.count ?? 0) + 1,
+        views: message.neighbourViews,
+      });
+      const kept = strongest(entries, {
+        limit: settings.candidates,
+        halfLifeMs: settings.halfLifeMs,
+        decayed: (candidate) => candidate.covisits,
+      });
+      return {
+        ...state,
+        // fromEntries defines own properties, so an id such as "__proto__" stays a plain key.
+        candidates: Object.fromEntries(kept),
+        updatedTime: Math.max(state.updatedTime, message.time),
+      };
+    }
+  }
+}
+
+/** The published record: the top-K candidates by score. */
+function neighboursOf(
+  state: AnchorState,
+  context: { readonly anchor: string; readonly settings: Settings },
+): CoVisitation {
+  const { halfLifeMs, minCount, topK } = context.settings;
+  const candidates = Object.entries(state.candidates);
+  // Any common time gives the same scores; the newest reference time avoids growing values.
+  const now = Math.max(
+    state.views?.updatedTime ?? Number.MIN_SAFE_INTEGER,
+    ...candidates.map(([, c]) =>
+      Math.max(c.covisits.updatedTime, c.views?.updatedTime ?? Number.MIN_SAFE_INTEGER),
+    ),
+  );
+  const anchorViews = state.views === null ? 0 : decayTo(state.views, now, halfLifeMs);
+  const neighbours: Neighbour[] = candidates
+    .filter(([, c]) => c.count >= minCount)
+    .map(([videoId, c]) => {
+      const views = c.views === null ? 0 : decayTo(c.views, now, halfLifeMs);
+      const covisits = decayTo(c.covisits, now, halfLifeMs);
+      const norm = Math.sqrt(anchorViews * views);
+      return { videoId, score: norm > 0 ? Math.min(1, covisits / norm) : 0, count: c.count };
+    })
+    .sort(
+      (a, b) =>
+        b.score - a.score ||
+        b.count - a.count ||
+        (a.videoId < b.videoId ? -1 : a.videoId > b.videoId ? 1 : 0),
+    )
+    .slice(0, topK);
+  return { videoId: context.anchor, neighbours, updatedTime: state.updatedTime };
+}

@@ -1,0 +1,70 @@
+/**
+ * Exponentially time-decayed sums, shared by the feature pipelines that weigh recent behaviour
+ * more than old (user affinities, co-visitation counts).
+ *
+ * A decayed sum of contributions `w_i` at event times `t_i` has the value
+ * `Σ w_i · 2^(-(t - t_i) / halfLifeMs)` at time `t`. It is stored as its value at one reference
+ * time (`{ score, updatedTime }`, the `Affinity` record of `schemas/userFeatures.avsc`), so it
+ * never needs a timer to age: a reader decays it to its own time. Adding a contribution is exact
+ * whatever order the contributions arrive in: a newer one moves the reference time forward and
+ * decays the old value to it, an older (late) one is decayed to the reference time before it is
+ * added. So late and out-of-order events give the same sum, up to floating-point rounding, as
+ * in-order ones.
+ */
+
+/** A decayed sum as of its reference time: the newest event time folded in. */
+export interface DecayedValue {
+  readonly score: number;
+  readonly updatedTime: number;
+}
+
+/** `value` as of `time` (no later than now: decaying to an earlier time grows it). */
+export function decayTo(value: DecayedValue, time: number, halfLifeMs: number): number {
+  return value.score * Math.pow(2, -(time - value.updatedTime) / halfLifeMs);
+}
+
+/**
+ * `previous` plus `weight` contributed at event time `time`. The reference time stays the newest
+ * event time, so scores are never extrapolated into the future.
+ */
+export function addDecayed(
+  previous: DecayedValue | undefined,
+  contribution: { readonly weight: number; readonly time: number },
+  halfLifeMs: number,
+): DecayedValue {
+  const { weight, time } = contribution;
+  if (previous === undefined) {
+    return { score: weight, updatedTime: time };
+  }
+  if (time >= previous.updatedTime) {
+    return { score: decayTo(previous, time, halfLifeMs) + weight, updatedTime: time };
+  }
+  const late = weight * Math.pow(2, -(previous.updatedTime - time) / halfLifeMs);
+  return { score: previous.score + late, updatedTime: previous.updatedTime };
+}
+
+/**
+ * The `limit` entries whose decayed values are largest in magnitude, strongest first (equal
+ * strengths: smaller key first). Every entry decays at the same rate, so this ranking does not
+ * depend on the time it is taken at (all values are compared at the newest reference time among
+ * them): bounding a map with it keeps the top `limit` by true decayed value, as long as an entry
+ * it dropped does not come back (one that does starts again from its new contributions) and no
+ * kept entry is weakened (contributions of opposite sign) below one it dropped.
+ * Magnitude, not value, so that strong negative signals (a disliked creator) are kept too.
+ */
+export function strongest<TValue>(
+  entries: Iterable<readonly [string, TValue]>,
+  options: {
+    readonly limit: number;
+    readonly halfLifeMs: number;
+    readonly decayed: (value: TValue) => DecayedValue;
+  },
+): [string, TValue][] {
+  const all = [...entries].map(([key, value]) => ({ key, value, at: options.decayed(value) }));
+  const now = Math.max(...all.map((e) => e.at.updatedTime));
+  return all
+    .map((e) => ({ ...e, strength: Math.abs(decayTo(e.at, now, options.halfLifeMs)) }))
+    .sort((a, b) => b.strength - a.strength || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    .slice(0, options.limit)
+    .map((e): [string, TValue] => [e.key, e.value]);
+}

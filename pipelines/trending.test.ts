@@ -1,0 +1,293 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { avroSerde, Pipeline, stringSerde, TestDriver } from '../operators/index.js';
+import type { TrendingList } from '../schemas/generated/trendingList.js';
+import type { VideoUpload } from '../schemas/generated/videoUpload.js';
+import type { WatchSession } from '../schemas/generated/watchSession.js';
+import { topicCatalog } from '../schemas/topics.js';
+import { trending } from './trending.js';
+import { videoPopularity } from './videoPopularity.js';
+import { watchSessions } from './watchSessions.js';
+
+const serdes = {
+  sessions: { key: stringSerde, value: avroSerde(topicCatalog.watchSessions.value) },
+  catalog: { key: stringSerde, value: avroSerde(topicCatalog.videoCatalog.value) },
+  trending: { key: stringSerde, value: avroSerde(topicCatalog.trending.value) },
+  heartbeats: { key: stringSerde, value: avroSerde(topicCatalog.watchHeartbeats.value) },
+  ends: { key: stringSerde, value: avroSerde(topicCatalog.watchEnds.value) },
+  popularity: { key: stringSerde, value: avroSerde(topicCatalog.videoPopularity.value) },
+};
+
+const minute = 60_000;
+const t0 = Date.UTC(2025, 0, 1);
+const at = (minutes: number): number => t0 + minutes * minute;
+const topK = 3;
+
+function video(videoId: string, place: { region: string; category: string }): VideoUpload {
+  return {
+    videoId,
+    creatorId: 'c',
+    durationMs: 20_000,
+    category: place.category,
+    tags: [],
+    region: place.region,
+    uploadTime: 0,
+    eventTime: 0,
+  };
+}
+
+const catalog: readonly VideoUpload[] = [
+  video('v1', { region: 'eu', category: 'cat-a' }),
+  video('v2', { region: 'eu', category: 'cat-b' }),
+  video('v3', { region: 'eu', category: 'cat-a' }),
+  video('v4', { region: 'us', category: 'cat-a' }),
+  video('v5', { region: 'eu', category: 'cat-b' }),
+];
+
+let sessionCount = 0;
+
+/** A closed playback of `videoId` starting at `start`; 20 s videos, so 19 s or more completes. */
+function playback(
+  videoId: string,
+  start: number,
+  watched: { ms: number; durationMs?: number | null },
+): WatchSession {
+  sessionCount += 1;
+  return {
+    userId: `u${sessionCount % 4}`,
+    videoId,
+    sessionId: `s${sessionCount}`,
+    totalWatchMs: watched.ms,
+    videoDurationMs: watched.durationMs ?? null,
+    heartbeats: 1,
+    startTime: start,
+    endTime: start + watched.ms,
+    closedReason: 'INACTIVITY',
+    requestId: null,
+  };
+}
+
+/**
+ * The batch computation: for every region and category, its videos' playbacks started in the
+ * 60 one-minute buckets ending with the minute of `end`, scored views + completed views (95% of
+ * the duration, from the session or else the catalogue), best first, ties by views then id.
+ */
+function batchTrending(sessions: readonly WatchSession[], key: string, end: number): TrendingList {
+  const [kind = '', scopeValue = ''] = key.split(':');
+  const lastMinute = Math.floor(end / minute);
+  const perVideo = new Map<string, { views: number; completed: number }>();
+  for (const session of sessions) {
+    const meta = catalog.find((v) => v.videoId === session.videoId);
+    const startMinute = Math.floor(session.startTime / minute);
+    if (
+      meta === undefined ||
+      session.totalWatchMs <= 0 ||
+      startMinute <= lastMinute - 60 ||
+      startMinute > lastMinute ||
+      (kind === 'region' ? meta.region : meta.category) !== scopeValue
+    ) {
+      continue;
+    }
+    const counts = perVideo.get(session.videoId) ?? { views: 0, completed: 0 };
+    counts.views += 1;
+    const duration = session.videoDurationMs ?? meta.durationMs;
+    counts.completed += session.totalWatchMs / duration >= 0.95 ? 1 : 0;
+    perVideo.set(session.videoId, counts);
+  }
+  const items = [...perVideo]
+    .map(([videoId, c]) => ({ videoId, score: c.views + c.completed, views: c.views }))
+    .sort((a, b) => b.score - a.score || b.views - a.views || a.videoId.localeCompare(b.videoId))
+    .slice(0, topK);
+  return {
+    scope: kind === 'region' ? 'REGION' : 'CATEGORY',
+    scopeValue,
+    windowMs: 3_600_000,
+    items,
+    updatedTime: end,
+  };
+}
+
+/** Avro decodes into generated classes: compare plain fields. */
+function plain(list: TrendingList): TrendingList {
+  return { ...list, items: list.items.map((item) => ({ ...item })) };
+}
+
+test('trending lists equal the batch computation at chosen times, out of order and late included', async () => {
+  const pipeline = new Pipeline();
+  trending(pipeline, { topK, emitIntervalMs: 5000 });
+  const driver = await TestDriver.start(pipeline); // one task: one stream time for every scope
+  await driver
+    .input(topicCatalog.videoCatalog.name, serdes.catalog)
+    .pipeMany(catalog.map((value) => ({ key: value.videoId, value, timestamp: 0 })));
+  const input = driver.input(topicCatalog.watchSessions.name, serdes.sessions);
+  const output = driver.output(topicCatalog.trending.name, serdes.trending);
+  const arrived: WatchSession[] = [];
+  const published = new Map<string, TrendingList>();
+  let streamTime = 0;
+  const step = async (sessions: readonly WatchSession[], label: string): Promise<void> => {
+    for (const session of sessions) {
+      await input.pipe(session.userId, session, { timestamp: session.endTime });
+      arrived.push(session);
+      streamTime = Math.max(streamTime, session.endTime);
+    }
+    await driver.advanceWallClock(5000);
+    for (const [key, value] of await output.readKeyValues()) {
+      published.set(key, plain(value));
+    }
+    for (const [key, list] of published) {
+      assert.deepEqual(
+        list,
+        batchTrending(arrived, key, list.updatedTime),
+        `${label}: ${key} at minute ${(list.updatedTime - t0) / minute}`,
+      );
+    }
+  };
+
+  await step(
+    [
+      playback('v1', at(0), { ms: 5_000 }),
+      playback('v1', at(1), { ms: 19_000 }), // completed (catalogue duration)
+      playback('v2', at(1), { ms: 20_000 }),
+      playback('v3', at(2), { ms: 1_000 }),
+      playback('v3', at(2), { ms: 2_000 }),
+      playback('v4', at(3), { ms: 20_000, durationMs: 40_000 }), // the session's duration wins
+      playback('v5', at(3), { ms: 0 }), // no watch time: not a view
+      playback('v9', at(3), { ms: 10_000 }), // not in the catalogue: not ranked
+    ],
+    'first minutes',
+  );
+  assert.deepEqual([...published.keys()].sort(), [
+    'category:cat-a',
+    'category:cat-b',
+    'region:eu',
+    'region:us',
+  ]);
+  assert.deepEqual(
+    published.get('region:eu')?.items.map((i) => [i.videoId, i.score, i.views]),
+    [
+      ['v1', 3, 2],
+      ['v3', 2, 2],
+      ['v2', 2, 1],
+    ],
+    'ties broken by views',
+  );
+  await step(
+    [
+      playback('v5', at(10), { ms: 20_000 }),
+      playback('v5', at(11), { ms: 20_000 }),
+      playback('v2', at(4), { ms: 3_000 }), // out of order
+    ],
+    'top 3 of 4',
+  );
+  await step(
+    [
+      playback('v3', at(61), { ms: 3_000 }), // the hour now starts at minute 2: v1, v2 lose playbacks
+      playback('v1', at(0) + 30_000, { ms: 1_000 }), // out of the hour: dropped as late
+      playback('v4', at(30), { ms: 20_000 }), // late but within the hour
+    ],
+    'an hour later',
+  );
+  assert.equal(driver.counter('lateTrendingEvents'), 2, 'v1 in its region and its category');
+  await step([playback('v3', at(200), { ms: 3_000 })], 'hours later: lists empty out');
+  assert.deepEqual(published.get('region:us')?.items, [], 'an idle scope empties out');
+  assert.equal(published.get('region:us')?.updatedTime, at(200) + 3_000);
+  await driver.close();
+});
+
+test('in one job: heartbeats → watch sessions → trending and popularity, one catalogue table', async () => {
+  const pipeline = new Pipeline();
+  const catalogTable = pipeline.globalTable(topicCatalog.videoCatalog.name, serdes.catalog, {
+    name: 'catalog',
+  });
+  const sessions = watchSessions(pipeline, { inputs: { catalog: catalogTable } });
+  trending(pipeline, { inputs: { watchSessions: sessions, catalog: catalogTable } });
+  videoPopularity(pipeline, { inputs: { watchSessions: sessions } });
+  const driver = await TestDriver.start(pipeline, { partitions: 3 });
+  await driver
+    .input(topicCatalog.videoCatalog.name, serdes.catalog)
+    .pipeMany(catalog.map((value) => ({ key: value.videoId, value, timestamp: 0 })));
+  const heartbeats = driver.input(topicCatalog.watchHeartbeats.name, serdes.heartbeats);
+  const ends = driver.input(topicCatalog.watchEnds.name, serdes.ends);
+  for (const [user, videoId, session] of [
+    ['u1', 'v1', 's1'],
+    ['u2', 'v1', 's2'],
+    ['u3', 'v4', 's3'],
+  ] as const) {
+    await heartbeats.pipe(
+      user,
+      { userId: user, videoId, sessionId: session, watchedMs: 0, eventTime: at(0) },
+      { timestamp: at(0) },
+    );
+    await ends.pipe(
+      user,
+      {
+        userId: user,
+        videoId,
+        sessionId: session,
+        watchedMs: 20_000,
+        videoDurationMs: 20_000,
+        reason: 'COMPLETED',
+        requestId: null,
+        eventTime: at(0) + 20_000,
+      },
+      { timestamp: at(0) + 20_000 },
+    );
+  }
+  await driver.advanceWallClock(5000);
+  const lists = new Map(
+    await driver.output(topicCatalog.trending.name, serdes.trending).readKeyValues(),
+  );
+  assert.deepEqual(
+    lists.get('region:eu')?.items.map((i) => [i.videoId, i.score, i.views]),
+    [['v1', 4, 2]],
+  );
+  const popularity = new Map(
+    await driver.output(topicCatalog.videoPopularity.name, serdes.popularity).readKeyValues(),
+  );
+  assert.deepEqual(
+    [popularity.get('v1')?.last5m.views, popularity.get('v1')?.last5m.completedViews],
+    [2, 2],
+  );
+  assert.equal(
+    (await driver.output(topicCatalog.watchSessions.name, serdes.sessions).readValues()).length,
+    3,
+  );
+  await driver.close();
+});
+
+test('describe() shows the DAG (snapshot): stateful steps, internal topics, global tables', () => {
+  const pipeline = new Pipeline();
+  trending(pipeline);
+  assert.equal(
+    pipeline.describe('features'),
+    [
+      'Sub-topology 0',
+      '  Source: trending-sessions (topics: [features.watch-sessions]; key: string, value: avro(reelstream.features.WatchSession))',
+      '    --> trending-views',
+      '  Processor: trending-views (filter)',
+      '    --> trending-catalog-join',
+      '    <-- trending-sessions',
+      '  Processor: trending-catalog-join (join global table trending-catalog)',
+      '    --> trending-scopes',
+      '    <-- trending-views',
+      '  Processor: trending-scopes (flatMap)',
+      '    --> trending-by-scope-repartition-sink',
+      '    <-- trending-catalog-join',
+      '  Sink: trending-by-scope-repartition-sink (topic: features-trending-by-scope-repartition; key: string, value: json)',
+      '    <-- trending-scopes',
+      'Sub-topology 1',
+      '  Source: trending-by-scope-repartition-source (topics: [features-trending-by-scope-repartition]; key: string, value: json)',
+      '    --> trending',
+      '  Processor: trending (process; stores: [trending, trending-timers])',
+      '    --> trending-out',
+      '    <-- trending-by-scope-repartition-source',
+      '  Sink: trending-out (topic: features.trending; key: string, value: avro(reelstream.features.TrendingList))',
+      '    <-- trending',
+      'Internal topics',
+      '  features-trending-by-scope-repartition (partitions: as upstream)',
+      'Global tables',
+      '  trending-catalog (topic: catalog.videos; key: string, value: avro(reelstream.events.VideoUpload))',
+    ].join('\n'),
+  );
+});

@@ -1,0 +1,488 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { Pipeline, TestDriver } from '../operators/index.js';
+import type { Engagement, EngagementType } from '../schemas/generated/engagement.js';
+import type { UserFeatures } from '../schemas/generated/userFeatures.js';
+import type { VideoUpload } from '../schemas/generated/videoUpload.js';
+import type { WatchEnd } from '../schemas/generated/watchEnd.js';
+import type { WatchSession } from '../schemas/generated/watchSession.js';
+import {
+  userFeatures,
+  type UserFeaturesOptions,
+  userFeaturesSerdes as serdes,
+  userFeaturesTopics as topics,
+} from './userFeatures.js';
+
+// Golden tests: after every event, the features the pipeline publishes for the event's user
+// equal a batch computation over all of that user's events so far, written here from the
+// definitions (not from the pipeline's code): sums over all events, sorts over all events.
+
+const t0 = 1_700_000_000_000;
+const hour = 3_600_000;
+const minute = 60_000;
+
+const catalogue: readonly VideoUpload[] = [
+  video('v1', { category: 'c1', creatorId: 'k1', durationMs: 20_000 }),
+  video('v2', { category: 'c1', creatorId: 'k2', durationMs: 40_000 }),
+  video('v3', { category: 'c2', creatorId: 'k2', durationMs: 10_000 }),
+  video('v4', { category: 'c3', creatorId: 'k3', durationMs: 60_000 }),
+  video('v5', { category: 'c2', creatorId: 'k1', durationMs: 30_000 }),
+  video('v6', { category: 'c4', creatorId: 'k4', durationMs: 15_000 }),
+  video('v7', { category: 'c5', creatorId: 'k5', durationMs: 15_000 }),
+  video('v8', { category: 'c6', creatorId: 'k6', durationMs: 15_000 }),
+  video('v10', { category: 'c7', creatorId: 'k7', durationMs: 15_000 }),
+  video('v11', { category: 'c8', creatorId: 'k8', durationMs: 15_000 }),
+  video('v12', { category: 'c9', creatorId: 'k9', durationMs: 40_000 }),
+];
+
+function video(
+  videoId: string,
+  facts: { category: string; creatorId: string; durationMs: number },
+): VideoUpload {
+  return { videoId, ...facts, tags: [], region: 'eu-west', uploadTime: t0, eventTime: t0 };
+}
+
+type Input =
+  | { readonly kind: 'end'; readonly value: WatchEnd }
+  | { readonly kind: 'engagement'; readonly value: Engagement }
+  | { readonly kind: 'session'; readonly value: WatchSession };
+
+function end(
+  user: string,
+  videoId: string,
+  at: { time: number; watchedMs: number; durationMs?: number },
+): Input {
+  return {
+    kind: 'end',
+    value: {
+      userId: user,
+      videoId,
+      sessionId: `${user}-${videoId}-${at.time}`,
+      watchedMs: at.watchedMs,
+      videoDurationMs: at.durationMs ?? 0,
+      reason: 'SWIPED_AWAY',
+      requestId: null,
+      eventTime: at.time,
+    },
+  };
+}
+
+function engage(user: string, videoId: string, at: { time: number; type: EngagementType }): Input {
+  const creatorId = catalogue.find((v) => v.videoId === videoId)?.creatorId ?? 'k-unknown';
+  return {
+    kind: 'engagement',
+    value: { userId: user, videoId, creatorId, type: at.type, requestId: null, eventTime: at.time },
+  };
+}
+
+function session(
+  user: string,
+  videoId: string,
+  at: { time: number; watchedMs: number; closed: 'WATCH_END' | 'INACTIVITY' },
+): Input {
+  return {
+    kind: 'session',
+    value: {
+      userId: user,
+      videoId,
+      sessionId: `${user}-${videoId}-${at.time}`,
+      totalWatchMs: at.watchedMs,
+      videoDurationMs: null,
+      heartbeats: 3,
+      startTime: at.time - at.watchedMs,
+      endTime: at.time,
+      closedReason: at.closed,
+      requestId: null,
+    },
+  };
+}
+
+/** Whether the definition folds the event in: a playback that played, or any engagement. */
+function isFolded(input: Input): boolean {
+  switch (input.kind) {
+    case 'end':
+      return input.value.watchedMs > 0;
+    case 'session':
+      return input.value.closedReason === 'INACTIVITY' && input.value.totalWatchMs > 0;
+    case 'engagement':
+      return true;
+  }
+}
+
+function userOf(input: Input): string {
+  return input.value.userId;
+}
+
+// ---- The batch computation -----------------------------------------------------------------
+
+interface Params {
+  readonly halfLifeMs: number;
+  readonly lastWatched: number;
+  readonly categories: number;
+  readonly creators: number;
+  readonly negatives: number;
+}
+
+/** One watch as the definition sees it: a played watch end or an inactivity-closed session. */
+interface Watch {
+  readonly videoId: string;
+  readonly watchedMs: number;
+  readonly playerDurationMs: number | null;
+  readonly time: number;
+  readonly arrival: number;
+}
+
+function watchesOf(events: readonly Input[]): Watch[] {
+  const watches: Watch[] = [];
+  events.forEach((e, arrival) => {
+    if (e.kind === 'end' && e.value.watchedMs > 0) {
+      const { videoId, watchedMs, videoDurationMs, eventTime } = e.value;
+      watches.push({
+        videoId,
+        watchedMs,
+        playerDurationMs: videoDurationMs,
+        time: eventTime,
+        arrival,
+      });
+    }
+    if (e.kind === 'session' && e.value.closedReason === 'INACTIVITY' && e.value.totalWatchMs > 0) {
+      const { videoId, totalWatchMs, videoDurationMs, endTime } = e.value;
+      watches.push({
+        videoId,
+        watchedMs: totalWatchMs,
+        playerDurationMs: videoDurationMs,
+        time: endTime,
+        arrival,
+      });
+    }
+  });
+  return watches;
+}
+
+function ratioOf(watch: Watch): number | null {
+  const catalogued = catalogue.find((v) => v.videoId === watch.videoId)?.durationMs;
+  const duration =
+    watch.playerDurationMs !== null && watch.playerDurationMs > 0
+      ? watch.playerDurationMs
+      : catalogued !== undefined && catalogued > 0
+        ? catalogued
+        : null;
+  return duration === null ? null : watch.watchedMs / duration;
+}
+
+/** Per video the latest item (event time, then arrival), most recent first, the first `n`. */
+function latestPerVideo<TItem extends { videoId: string; time: number; arrival: number }>(
+  items: readonly TItem[],
+  n: number,
+): TItem[] {
+  const newer = (a: TItem, b: TItem): number => b.time - a.time || b.arrival - a.arrival;
+  const best = new Map<string, TItem>();
+  for (const item of items) {
+    const seen = best.get(item.videoId);
+    if (seen === undefined || newer(item, seen) < 0) {
+      best.set(item.videoId, item);
+    }
+  }
+  return [...best.values()].sort(newer).slice(0, n);
+}
+
+const feedbackWeights: Record<EngagementType, [number, number]> = {
+  LIKE: [1, 1],
+  SHARE: [2, 2],
+  FOLLOW: [0, 3],
+  DISLIKE: [-1, -1],
+  DISMISS: [-0.5, -0.5],
+};
+
+interface Contribution {
+  readonly key: string;
+  readonly weight: number;
+  readonly time: number;
+}
+
+/** Σ w · 2^(-(T - t)/h) per key, T its newest contribution; the strongest `limit` keys. */
+function decayedSums(
+  contributions: readonly Contribution[],
+  options: { limit: number; halfLifeMs: number },
+): Record<string, { score: number; updatedTime: number }> {
+  const h = options.halfLifeMs;
+  const keys = [...new Set(contributions.filter((c) => c.weight !== 0).map((c) => c.key))];
+  const latest = Math.max(...contributions.map((c) => c.time));
+  const sums = keys.map((key) => {
+    const mine = contributions.filter((c) => c.key === key);
+    const updatedTime = Math.max(...mine.map((c) => c.time));
+    const score = mine.reduce((s, c) => s + c.weight * 2 ** (-(updatedTime - c.time) / h), 0);
+    const now = mine.reduce((s, c) => s + c.weight * 2 ** (-(latest - c.time) / h), 0);
+    return { key, value: { score, updatedTime }, strength: Math.abs(now) };
+  });
+  sums.sort((a, b) => b.strength - a.strength || (a.key < b.key ? -1 : 1));
+  return Object.fromEntries(sums.slice(0, options.limit).map((s) => [s.key, s.value]));
+}
+
+function expectedFeatures(
+  user: string,
+  events: readonly Input[],
+  params: Params,
+): UserFeatures | undefined {
+  const mine = events.filter((e) => userOf(e) === user);
+  const watches = watchesOf(mine);
+  const engagements = mine.flatMap((e, arrival) =>
+    e.kind === 'engagement' ? [{ ...e.value, time: e.value.eventTime, arrival }] : [],
+  );
+  const folded = [...watches.map((w) => w.time), ...engagements.map((e) => e.time)];
+  if (folded.length === 0) {
+    return undefined;
+  }
+  const ratios = watches.map(ratioOf).filter((r): r is number => r !== null);
+  const categories: Contribution[] = [];
+  const creators: Contribution[] = [];
+  for (const w of watches) {
+    const v = catalogue.find((c) => c.videoId === w.videoId);
+    if (v !== undefined) {
+      const weight = Math.min(ratioOf(w) ?? 0, 1) - 0.25;
+      categories.push({ key: v.category, weight, time: w.time });
+      creators.push({ key: v.creatorId, weight, time: w.time });
+    }
+  }
+  for (const e of engagements) {
+    const [category, creator] = feedbackWeights[e.type];
+    const v = catalogue.find((c) => c.videoId === e.videoId);
+    if (v !== undefined) {
+      categories.push({ key: v.category, weight: category, time: e.time });
+    }
+    creators.push({ key: e.creatorId, weight: creator, time: e.time });
+  }
+  const negatives = engagements.filter((e) => e.type === 'DISLIKE' || e.type === 'DISMISS');
+  const h = params.halfLifeMs;
+  return {
+    userId: user,
+    lastWatched: latestPerVideo(watches, params.lastWatched).map((w) => ({
+      videoId: w.videoId,
+      watchedMs: w.watchedMs,
+      watchRatio: ratioOf(w) ?? 0,
+      eventTime: w.time,
+    })),
+    categoryAffinity: decayedSums(categories, { limit: params.categories, halfLifeMs: h }),
+    creatorAffinity: decayedSums(creators, { limit: params.creators, halfLifeMs: h }),
+    affinityHalfLifeMs: h,
+    averageWatchRatio: ratios.length === 0 ? 0 : ratios.reduce((a, b) => a + b, 0) / ratios.length,
+    watchCount: ratios.length,
+    recentNegatives: latestPerVideo(negatives, params.negatives).map((e) => ({
+      videoId: e.videoId,
+      creatorId: e.creatorId,
+      type: e.type === 'DISLIKE' ? ('DISLIKE' as const) : ('DISMISS' as const),
+      eventTime: e.time,
+    })),
+    updatedTime: Math.max(...folded),
+  };
+}
+
+// ---- Comparing -----------------------------------------------------------------------------
+
+function close(actual: number, expected: number, what: string): void {
+  assert.ok(
+    Math.abs(actual - expected) <= 1e-9 * Math.max(1, Math.abs(expected)),
+    `${what}: ${actual} != ${expected}`,
+  );
+}
+
+function assertFeatures(published: UserFeatures, expected: UserFeatures, at: string): void {
+  // Plain data: the Avro reader builds records as class instances.
+  const actual = JSON.parse(JSON.stringify(published)) as UserFeatures;
+  const { categoryAffinity, creatorAffinity, averageWatchRatio, ...rest } = actual;
+  const {
+    categoryAffinity: expectedCategories,
+    creatorAffinity: expectedCreators,
+    averageWatchRatio: expectedAverage,
+    ...expectedRest
+  } = expected;
+  assert.deepEqual(rest, expectedRest, at);
+  close(averageWatchRatio, expectedAverage, `${at} averageWatchRatio`);
+  for (const [name, map, expectedMap] of [
+    ['category', categoryAffinity, expectedCategories],
+    ['creator', creatorAffinity, expectedCreators],
+  ] as const) {
+    assert.deepEqual(Object.keys(map).sort(), Object.keys(expectedMap).sort(), `${at} ${name}s`);
+    for (const [key, affinity] of Object.entries(map)) {
+      const wanted = expectedMap[key];
+      assert.ok(wanted !== undefined);
+      assert.equal(affinity.updatedTime, wanted.updatedTime, `${at} ${name} ${key} time`);
+      close(affinity.score, wanted.score, `${at} ${name} ${key} score`);
+    }
+  }
+}
+
+// ---- Running -------------------------------------------------------------------------------
+
+/**
+ * Pipes the catalogue, then each event alone (so each output can be matched to the events
+ * before it), and after every event checks what was published against the batch computation.
+ */
+async function expectGolden(
+  events: readonly Input[],
+  options: { pipeline: UserFeaturesOptions; params: Params },
+): Promise<number> {
+  const pipeline = new Pipeline();
+  userFeatures(pipeline, options.pipeline);
+  const driver = await TestDriver.start(pipeline, { partitions: 3 });
+  let checked = 0;
+  try {
+    await driver
+      .input(topics.catalog, serdes.catalog)
+      .pipeMany(catalogue.map((v) => ({ key: v.videoId, value: v })));
+    const output = driver.output(topics.output, serdes.output);
+    for (const [i, event] of events.entries()) {
+      await pipeEvent(driver, event);
+      const published = await output.readRecords();
+      const user = userOf(event);
+      const after = expectedFeatures(user, events.slice(0, i + 1), options.params);
+      const at = `after event ${i} (${event.kind} ${event.value.videoId})`;
+      if (after === undefined || !isFolded(event)) {
+        // Not folded in (no playback, a session its watch end already counted): no output.
+        assert.deepEqual(published, [], at);
+        continue;
+      }
+      assert.equal(published.length, 1, at);
+      const [record] = published;
+      assert.ok(record !== undefined);
+      assert.equal(record.key, user, at);
+      assertFeatures(record.value, after, at);
+      checked++;
+    }
+  } finally {
+    await driver.close();
+  }
+  return checked;
+}
+
+async function pipeEvent(driver: TestDriver, event: Input): Promise<void> {
+  const options = { timestamp: t0 };
+  switch (event.kind) {
+    case 'end':
+      return driver
+        .input(topics.watchEnds, serdes.watchEnds)
+        .pipe(event.value.userId, event.value, options);
+    case 'engagement':
+      return driver
+        .input(topics.engagements, serdes.engagements)
+        .pipe(event.value.userId, event.value, options);
+    case 'session':
+      return driver
+        .input(topics.watchSessions, serdes.watchSessions)
+        .pipe(event.value.userId, event.value, options);
+  }
+}
+
+test('describe() shows the DAG (snapshot): user-keyed inputs, no repartition', () => {
+  const pipeline = new Pipeline();
+  userFeatures(pipeline);
+  assert.equal(
+    pipeline.describe('features'),
+    [
+      'Sub-topology 0',
+      '  Source: user-features-watch-ends (topics: [events.watch-ends]; key: string, value: avro(reelstream.events.WatchEnd))',
+      '    --> user-features-played',
+      '  Source: user-features-engagements (topics: [events.engagements]; key: string, value: avro(reelstream.events.Engagement))',
+      '    --> user-features-feedback',
+      '  Source: user-features-watch-sessions (topics: [features.watch-sessions]; key: string, value: avro(reelstream.features.WatchSession))',
+      '    --> user-features-lost-ends',
+      '  Processor: user-features-played (filter)',
+      '    --> user-features-watches',
+      '    <-- user-features-watch-ends',
+      '  Processor: user-features-watches (mapValues)',
+      '    --> user-features-events',
+      '    <-- user-features-played',
+      '  Processor: user-features-feedback (mapValues)',
+      '    --> user-features-events',
+      '    <-- user-features-engagements',
+      '  Processor: user-features-events (merge)',
+      '    --> user-features-all-events',
+      '    <-- user-features-watches, user-features-feedback',
+      '  Processor: user-features-lost-ends (filter)',
+      '    --> user-features-session-watches',
+      '    <-- user-features-watch-sessions',
+      '  Processor: user-features-session-watches (mapValues)',
+      '    --> user-features-all-events',
+      '    <-- user-features-lost-ends',
+      '  Processor: user-features-all-events (merge)',
+      '    --> user-features-video',
+      '    <-- user-features-events, user-features-session-watches',
+      '  Processor: user-features-video (leftJoin global table user-features-catalog)',
+      '    --> user-features',
+      '    <-- user-features-all-events',
+      '  Processor: user-features (aggregate; stores: [user-features])',
+      '    --> user-features-out',
+      '    <-- user-features-video',
+      '  Sink: user-features-out (topic: features.user; key: string, value: avro(reelstream.features.UserFeatures))',
+      '    <-- user-features',
+      'Global tables',
+      '  user-features-catalog (topic: catalog.videos; key: string, value: avro(reelstream.events.VideoUpload))',
+    ].join('\n'),
+  );
+});
+
+test('golden: every feature equals the batch computation, with late and out-of-order events', async () => {
+  const halfLifeMs = hour;
+  const events: Input[] = [
+    end('u1', 'v1', { time: t0 + 10 * minute, watchedMs: 15_000, durationMs: 20_000 }),
+    end('u2', 'v3', { time: t0 + 11 * minute, watchedMs: 12_000, durationMs: 10_000 }), // replay
+    engage('u1', 'v1', { time: t0 + 12 * minute, type: 'LIKE' }),
+    // No duration from the player: the catalogue's (40 s) gives the ratio.
+    end('u1', 'v2', { time: t0 + 30 * minute, watchedMs: 4_000 }),
+    // Not in the catalogue: in lastWatched and the average (player's duration), no affinity.
+    end('u1', 'v9', { time: t0 + 35 * minute, watchedMs: 9_000, durationMs: 30_000 }),
+    // Late by almost two hours: decayed into the sums at its own time, sorted into the lists.
+    end('u1', 'v4', { time: t0 - 80 * minute, watchedMs: 60_000, durationMs: 60_000 }),
+    engage('u2', 'v4', { time: t0 + 40 * minute, type: 'FOLLOW' }),
+    engage('u1', 'v5', { time: t0 + 50 * minute, type: 'DISLIKE' }),
+    // A playback without watch time folds in nothing.
+    end('u1', 'v6', { time: t0 + 55 * minute, watchedMs: 0, durationMs: 15_000 }),
+    // Its watch end was counted already: dropped. Lost watch end: counted.
+    session('u1', 'v1', { time: t0 + 10 * minute, watchedMs: 15_000, closed: 'WATCH_END' }),
+    session('u1', 'v6', { time: t0 + 58 * minute, watchedMs: 3_000, closed: 'INACTIVITY' }),
+    // Neither the player nor the catalogue knows its duration: not in the average, ratio 0.
+    session('u1', 'v99', { time: t0 + 59 * minute, watchedMs: 5_000, closed: 'INACTIVITY' }),
+    // Out of order: an older dismiss after a newer dislike.
+    engage('u1', 'v3', { time: t0 + 20 * minute, type: 'DISMISS' }),
+    engage('u2', 'v2', { time: t0 + 2 * hour, type: 'SHARE' }),
+    // The same video again: one lastWatched entry, its latest playback; two in the average.
+    end('u1', 'v1', { time: t0 + 3 * hour, watchedMs: 20_000, durationMs: 20_000 }),
+    // An older playback of v1, late: the average counts it, lastWatched keeps the newer one.
+    end('u1', 'v1', { time: t0 + 5 * minute, watchedMs: 2_000, durationMs: 20_000 }),
+    // Dislike then late like of the same creator: the decayed sum is order-independent.
+    engage('u2', 'v3', { time: t0 + 3 * hour, type: 'DISLIKE' }),
+    engage('u2', 'v5', { time: t0 + 1 * hour, type: 'LIKE' }),
+    engage('u1', 'v5', { time: t0 + 4 * hour, type: 'DISMISS' }), // v5 again: its newest kind
+    end('u2', 'v7', { time: t0 + 5 * hour, watchedMs: 1_000, durationMs: 15_000 }), // swipe: < 0
+  ];
+  const params = { halfLifeMs, lastWatched: 50, categories: 20, creators: 50, negatives: 50 };
+  const checked = await expectGolden(events, { pipeline: { halfLifeMs }, params });
+  assert.equal(checked, events.length - 2);
+});
+
+test('golden: bounded lists and maps keep the most recent and the strongest entries', async () => {
+  const halfLifeMs = 2 * hour;
+  // Every category and creator gets contributions of one sign only (watches of more than a
+  // quarter, likes and shares; the negatives are on videos of their own categories and
+  // creators), so no kept entry weakens and no evicted one returns: the case in which keeping
+  // the strongest as they come equals the batch top-k.
+  const events: Input[] = [
+    end('u1', 'v1', { time: t0 + 1 * hour, watchedMs: 20_000, durationMs: 20_000 }),
+    end('u1', 'v3', { time: t0 + 2 * hour, watchedMs: 8_000, durationMs: 10_000 }),
+    end('u1', 'v4', { time: t0 + 3 * hour, watchedMs: 40_000, durationMs: 60_000 }),
+    // Late: older than the three kept, so not in lastWatched; its creator k4 weighs little.
+    end('u1', 'v6', { time: t0 - 1 * hour, watchedMs: 15_000, durationMs: 15_000 }),
+    engage('u1', 'v4', { time: t0 + 4 * hour, type: 'SHARE' }),
+    engage('u1', 'v3', { time: t0 + 4 * hour + minute, type: 'LIKE' }),
+    end('u1', 'v7', { time: t0 + 5 * hour, watchedMs: 15_000, durationMs: 15_000 }),
+    engage('u1', 'v8', { time: t0 + 6 * hour, type: 'DISLIKE' }),
+    engage('u1', 'v10', { time: t0 + 2 * hour, type: 'DISMISS' }), // late: falls off (limit 2)
+    engage('u1', 'v11', { time: t0 + 7 * hour, type: 'DISMISS' }),
+    end('u1', 'v12', { time: t0 + 6 * hour + minute, watchedMs: 30_000, durationMs: 40_000 }),
+  ];
+  const limits = { lastWatchedSize: 3, categoryLimit: 2, creatorLimit: 2, negativesSize: 2 };
+  const params = { halfLifeMs, lastWatched: 3, categories: 2, creators: 2, negatives: 2 };
+  const checked = await expectGolden(events, { pipeline: { ...limits, halfLifeMs }, params });
+  assert.equal(checked, events.length);
+});

@@ -1,0 +1,147 @@
+/**
+ * The recommender's Kafka topics: names, key, value schema, partition count and cleanup policy,
+ * in one place that pipelines, jobs and tests import (see schemas/README.md for why each topic is
+ * keyed as it is). Keys are plain UTF-8 strings (`stringSerde`); values are Avro in Confluent
+ * wire format, registered under the `<topic>-value` subject.
+ */
+import type { AvroSchema } from '../operators/index.js';
+import { clickSchema, type Click } from './generated/click.js';
+import { coVisitationSchema, type CoVisitation } from './generated/coVisitation.js';
+import { engagementSchema, type Engagement } from './generated/engagement.js';
+import { impressionSchema, type Impression } from './generated/impression.js';
+import {
+  recommendationRequestSchema,
+  type RecommendationRequest,
+} from './generated/recommendationRequest.js';
+import { trendingListSchema, type TrendingList } from './generated/trendingList.js';
+import { userFeaturesSchema, type UserFeatures } from './generated/userFeatures.js';
+import { videoPopularitySchema, type VideoPopularity } from './generated/videoPopularity.js';
+import { videoUploadSchema, type VideoUpload } from './generated/videoUpload.js';
+import { watchEndSchema, type WatchEnd } from './generated/watchEnd.js';
+import { watchHeartbeatSchema, type WatchHeartbeat } from './generated/watchHeartbeat.js';
+import { watchSessionSchema, type WatchSession } from './generated/watchSession.js';
+
+/** Topic names. @category Schemas */
+export const topics = {
+  impressions: 'events.impressions',
+  clicks: 'events.clicks',
+  watchHeartbeats: 'events.watch-heartbeats',
+  watchEnds: 'events.watch-ends',
+  engagements: 'events.engagements',
+  videoCatalog: 'catalog.videos',
+  recommendationRequests: 'rec.requests',
+  videoPopularity: 'features.video-popularity',
+  trending: 'features.trending',
+  userFeatures: 'features.user',
+  coVisitation: 'features.co-visitation',
+  watchSessions: 'features.watch-sessions',
+} as const;
+
+/** @category Schemas */
+export type TopicName = (typeof topics)[keyof typeof topics];
+
+/**
+ * Partitions of every user-keyed and video-keyed topic. They must all be equal: a pipeline that
+ * reads two of them (or one of them and a repartition topic) needs them co-partitioned.
+ */
+export const defaultPartitions = 6;
+
+/** What a topic's record key is (always the UTF-8 string of that id). @category Schemas */
+export type TopicKey = 'userId' | 'videoId' | 'trendingScope';
+
+/** One topic of the catalogue. @category Schemas */
+export interface TopicSpec<TValue> {
+  readonly name: TopicName;
+  readonly key: TopicKey;
+  readonly value: AvroSchema<TValue>;
+  readonly partitions: number;
+  readonly cleanupPolicy: 'delete' | 'compact';
+  /** Broker topic configuration to create the topic with (cleanup policy, retention). */
+  readonly config: Readonly<Record<string, string>>;
+}
+
+const week = String(7 * 24 * 3_600_000);
+
+function eventTopic<TValue>(
+  name: TopicName,
+  value: AvroSchema<TValue>,
+  key: TopicKey = 'userId',
+): TopicSpec<TValue> {
+  return {
+    name,
+    key,
+    value,
+    partitions: defaultPartitions,
+    cleanupPolicy: 'delete',
+    config: { 'cleanup.policy': 'delete', 'retention.ms': week },
+  };
+}
+
+function compactedTopic<TValue>(
+  name: TopicName,
+  value: AvroSchema<TValue>,
+  options: { key: TopicKey; partitions?: number },
+): TopicSpec<TValue> {
+  return {
+    name,
+    key: options.key,
+    value,
+    partitions: options.partitions ?? defaultPartitions,
+    cleanupPolicy: 'compact',
+    config: { 'cleanup.policy': 'compact' },
+  };
+}
+
+/**
+ * Every topic of the recommender with its key, value schema, partitions and cleanup policy.
+ *
+ * @example
+ * ```ts
+ * pipeline.source(topicCatalog.watchEnds.name, { key: stringSerde, value: avroSerde(topicCatalog.watchEnds.value) });
+ * ```
+ * @category Schemas
+ */
+export const topicCatalog = {
+  impressions: eventTopic<Impression>(topics.impressions, impressionSchema),
+  clicks: eventTopic<Click>(topics.clicks, clickSchema),
+  watchHeartbeats: eventTopic<WatchHeartbeat>(topics.watchHeartbeats, watchHeartbeatSchema),
+  watchEnds: eventTopic<WatchEnd>(topics.watchEnds, watchEndSchema),
+  engagements: eventTopic<Engagement>(topics.engagements, engagementSchema),
+  videoCatalog: compactedTopic<VideoUpload>(topics.videoCatalog, videoUploadSchema, {
+    key: 'videoId',
+  }),
+  recommendationRequests: eventTopic<RecommendationRequest>(
+    topics.recommendationRequests,
+    recommendationRequestSchema,
+  ),
+  videoPopularity: compactedTopic<VideoPopularity>(topics.videoPopularity, videoPopularitySchema, {
+    key: 'videoId',
+  }),
+  trending: compactedTopic<TrendingList>(topics.trending, trendingListSchema, {
+    key: 'trendingScope',
+    partitions: 1,
+  }),
+  userFeatures: compactedTopic<UserFeatures>(topics.userFeatures, userFeaturesSchema, {
+    key: 'userId',
+  }),
+  coVisitation: compactedTopic<CoVisitation>(topics.coVisitation, coVisitationSchema, {
+    key: 'videoId',
+  }),
+  watchSessions: eventTopic<WatchSession>(topics.watchSessions, watchSessionSchema),
+} as const;
+
+/** Every topic of {@link topicCatalog}, in a list. @category Schemas */
+export const allTopics: readonly TopicSpec<unknown>[] = Object.values(topicCatalog);
+
+/**
+ * The key of a trending list on `features.trending`: `region:<region>` or `category:<category>`.
+ *
+ * @example
+ * ```ts
+ * trendingKey('REGION', 'eu-west'); // 'region:eu-west'
+ * ```
+ * @category Schemas
+ */
+export function trendingKey(scope: TrendingList['scope'], scopeValue: string): string {
+  return `${scope === 'REGION' ? 'region' : 'category'}:${scopeValue}`;
+}
