@@ -90,3 +90,26 @@ test('a store without positions never reports a replay', async () => {
   assert.equal((await store.get(key))?.toString(), '1');
   assert.equal(store.changes()[0]?.value?.toString(), '1');
 });
+
+test('a key read for an update keeps its positions until the commit, under cache pressure', async () => {
+  const positions: PositionSource = { current: undefined };
+  const budget = new CacheBudget(4_096); // a few dozen entries
+  const inner = new InMemoryStore();
+  const first = new TaskStore({ name: 'counts', inner, budget, positions });
+  positions.current = { stream: 'events/0', offset: 10, index: 0 };
+  first.put(key, Buffer.from('1'));
+  await first.applyCommitted(first.changes());
+
+  // A replay of offset 10 reads the key, then many other keys, then asks about the first.
+  const store = new TaskStore({ name: 'counts', inner, budget: new CacheBudget(4_096), positions });
+  assert.equal((await store.get(key))?.toString(), '1');
+  for (let i = 0; i < 500; i++) {
+    await store.get(Buffer.from(`other-${i}`));
+  }
+  assert.equal(store.applied(key), true, 'the key read for this record is still known');
+  await store.applyCommitted(store.changes());
+  for (let i = 0; i < 500; i++) {
+    await store.get(Buffer.from(`more-${i}`));
+  }
+  assert.equal(store.peek(key), undefined, 'after the commit it may be evicted again');
+});

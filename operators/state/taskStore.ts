@@ -92,6 +92,12 @@ export class TaskStore {
    * (appliedPositions.ts), so a replayed record can be recognised with {@link applied}.
    */
   private readonly positions: PositionSource | undefined;
+  /**
+   * With positions: keys read since the last commit, kept cached until it. An aggregation reads
+   * a key, then asks {@link applied} and writes it; if a read of another key evicted it in
+   * between, the key's positions would be unknown and a replay counted twice.
+   */
+  private readonly pinned = new Set<string>();
 
   constructor(options: {
     name: string;
@@ -139,6 +145,9 @@ export class TaskStore {
     }
     this.metrics.gets += 1;
     this.metrics.cacheHits += 1;
+    if (!entry.dirty) {
+      this.pin(idOf(key));
+    }
     return entry.value;
   }
 
@@ -152,6 +161,7 @@ export class TaskStore {
       if (!entry.dirty) {
         this.entries.delete(id);
         this.entries.set(id, entry);
+        this.pin(id);
       }
       return entry.value ?? undefined;
     }
@@ -160,6 +170,7 @@ export class TaskStore {
     // A write may have cached the key while the read was in flight: it is newer.
     if (!this.entries.has(id)) {
       this.remember(id, { key: Buffer.from(key), ...loaded, dirty: false });
+      this.pin(id);
       this.evictIfNeeded();
     }
     return loaded.value ?? undefined;
@@ -280,7 +291,9 @@ export class TaskStore {
   async applyCommitted(changes: readonly StoreChange[]): Promise<void> {
     this.assertOpen();
     this.metrics.commits += 1;
+    this.pinned.clear();
     if (changes.length === 0) {
+      this.evictIfNeeded();
       return;
     }
     await this.inner.batch(
@@ -332,6 +345,7 @@ export class TaskStore {
 
   /** Forgets every uncommitted write: the commit failed and the task starts again. */
   discardUncommitted(): void {
+    this.pinned.clear();
     for (const [id, entry] of this.entries) {
       if (entry.dirty) {
         this.entries.delete(id);
@@ -372,6 +386,12 @@ export class TaskStore {
     }
   }
 
+  private pin(id: string): void {
+    if (this.positions !== undefined) {
+      this.pinned.add(id);
+    }
+  }
+
   /** Splits bytes read from the store underneath into value and applied positions. */
   private fromStored(stored: Buffer | null): Pick<CacheEntry, 'value' | 'stored' | 'applied'> {
     if (stored === null || this.positions === undefined) {
@@ -400,7 +420,7 @@ export class TaskStore {
       if (this.cachedBytes <= target || !this.budget.isExceeded()) {
         break;
       }
-      if (!entry.dirty) {
+      if (!entry.dirty && !this.pinned.has(id)) {
         this.entries.delete(id);
         this.account(-entry.bytes);
         this.forgetCached(entry);
