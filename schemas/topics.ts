@@ -134,7 +134,8 @@ export const topicCatalog = {
 export const allTopics: readonly TopicSpec<unknown>[] = Object.values(topicCatalog);
 
 /**
- * The key of a trending list on `features.trending`: `region:<region>` or `category:<category>`.
+ * The key of a list on `features.trending`: `region:<region>`, `category:<category>` or
+ * `fresh:<region>` (the region's newest uploads).
  *
  * @example
  * ```ts
@@ -143,5 +144,6 @@ export const allTopics: readonly TopicSpec<unknown>[] = Object.values(topicCatal
  * @category Schemas
  */
 export function trendingKey(scope: TrendingList['scope'], scopeValue: string): string {
-  return `${scope === 'REGION' ? 'region' : 'category'}:${scopeValue}`;
+  const prefixes = { REGION: 'region', CATEGORY: 'category', FRESH: 'fresh' } as const;
+  return `${prefixes[scope]}:${scopeValue}`;
 }

@@ -131,7 +131,7 @@ async function personalised(
     .slice(0, limits.topCategories);
   const lists: [TrendingList | undefined, CandidateSource][] = [
     [await features.trending(trendingKey('REGION', request.region)), 'TRENDING_REGION'],
-    [await features.trending(freshKey(request.region)), 'FRESH_UPLOAD'],
+    [await features.trending(trendingKey('FRESH', request.region)), 'FRESH_UPLOAD'],
     ...(await Promise.all(
       categories.map(async (c): Promise<[TrendingList | undefined, CandidateSource]> => [
         await features.trending(trendingKey('CATEGORY', c.category)),
@@ -264,11 +264,6 @@ function reply(
     modelVersion,
     servedTime: Date.now(),
   };
-}
-
-/** Key of a region's fresh-uploads list on the trending topic. */
-export function freshKey(region: string): string {
-  return `fresh:${region}`;
 }
 
 function text(error: unknown): string {

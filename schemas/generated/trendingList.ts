@@ -2,8 +2,8 @@
 // change the .avsc file and regenerate.
 import type { AvroSchema } from '../../operators/index.js';
 
-/** What a trending list is computed over. */
-export type TrendingScope = 'REGION' | 'CATEGORY';
+/** What a list is computed over: a region's or a category's views, or a region's newest uploads (FRESH). */
+export type TrendingScope = 'REGION' | 'CATEGORY' | 'FRESH';
 
 /** One video of a trending list. */
 export interface TrendingItem {
@@ -15,9 +15,9 @@ export interface TrendingItem {
   readonly views: number;
 }
 
-/** The top-K videos of one region or one category over the last hour. Keyed by `region:<region>` or `category:<category>` on a compacted one-partition topic (few keys; every serving task reads it whole as a global table). */
+/** The top-K videos of one region or one category over the last hour, or a region's newest uploads. Keyed by `region:<region>`, `category:<category>` or `fresh:<region>` on a compacted one-partition topic (few keys; every serving task reads it whole as a global table). */
 export interface TrendingList {
-  /** Whether the list is for a region or a category. */
+  /** Whether the list is trending in a region, trending in a category, or the newest uploads of a region. */
   readonly scope: TrendingScope;
   /** The region (e.g. eu-west) or category (e.g. cat-07) the list is for. */
   readonly scopeValue: string;
@@ -36,17 +36,17 @@ export const trendingListSchema: AvroSchema<TrendingList> = {
     type: 'record',
     name: 'TrendingList',
     namespace: 'reelstream.features',
-    doc: 'The top-K videos of one region or one category over the last hour. Keyed by `region:<region>` or `category:<category>` on a compacted one-partition topic (few keys; every serving task reads it whole as a global table).',
+    doc: "The top-K videos of one region or one category over the last hour, or a region's newest uploads. Keyed by `region:<region>`, `category:<category>` or `fresh:<region>` on a compacted one-partition topic (few keys; every serving task reads it whole as a global table).",
     fields: [
       {
         name: 'scope',
         type: {
           type: 'enum',
           name: 'TrendingScope',
-          doc: 'What a trending list is computed over.',
-          symbols: ['REGION', 'CATEGORY'],
+          doc: "What a list is computed over: a region's or a category's views, or a region's newest uploads (FRESH).",
+          symbols: ['REGION', 'CATEGORY', 'FRESH'],
         },
-        doc: 'Whether the list is for a region or a category.',
+        doc: 'Whether the list is trending in a region, trending in a category, or the newest uploads of a region.',
       },
       {
         name: 'scopeValue',

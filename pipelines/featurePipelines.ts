@@ -1,0 +1,47 @@
+import { avroSerde, stringSerde, type Pipeline, type Serde } from '../operators/index.js';
+import { topicCatalog, type TopicSpec } from '../schemas/topics.js';
+import { coVisitationSerdes, coVisitationStream } from './coVisitation.js';
+import { freshUploads } from './freshUploads.js';
+import { trending } from './trending.js';
+import { userFeaturesSerdes, userFeaturesStream } from './userFeatures.js';
+import { videoPopularity } from './videoPopularity.js';
+import { watchSessions } from './watchSessions.js';
+
+/** Serdes of a topic of the catalogue: string keys, Avro values. */
+function serdesOf<TValue>(spec: TopicSpec<TValue>): { key: Serde<string>; value: Serde<TValue> } {
+  return { key: stringSerde, value: avroSerde(spec.value) };
+}
+
+/**
+ * Every feature pipeline of the recommender in one job: watch sessions, video popularity,
+ * trending, fresh uploads, user features and co-visitation. Each input topic is read once and
+ * the catalogue held once (a topic may feed only one source of a job), and the pipelines share
+ * the streams: the watch sessions feed popularity, trending and user features.
+ */
+export function featurePipelines(pipeline: Pipeline): void {
+  const c = topicCatalog;
+  const catalog = pipeline.globalTable(c.videoCatalog.name, serdesOf(c.videoCatalog), {
+    name: 'catalog',
+  });
+  const source = <TValue>(spec: TopicSpec<TValue>, name: string) =>
+    pipeline.source(spec.name, serdesOf(spec), { name });
+  const heartbeats = source(c.watchHeartbeats, 'heartbeats');
+  const watchEnds = source(c.watchEnds, 'watch-ends');
+  const engagements = source(c.engagements, 'engagements');
+  const impressions = source(c.impressions, 'impressions');
+  const clicks = source(c.clicks, 'clicks');
+  const uploads = source(c.videoCatalog, 'uploads');
+
+  const sessions = watchSessions(pipeline, { inputs: { heartbeats, watchEnds, catalog } });
+  videoPopularity(pipeline, { inputs: { impressions, clicks, watchSessions: sessions } });
+  trending(pipeline, { inputs: { watchSessions: sessions, catalog } });
+  freshUploads(uploads).to(c.trending.name, serdesOf(c.trending), { name: 'fresh-uploads-out' });
+  userFeaturesStream({ watchEnds, engagements, watchSessions: sessions, catalog }).to(
+    c.userFeatures.name,
+    userFeaturesSerdes.output,
+    { name: 'user-features-out' },
+  );
+  coVisitationStream(watchEnds).to(c.coVisitation.name, coVisitationSerdes.output, {
+    name: 'co-visitation-out',
+  });
+}
