@@ -7,6 +7,7 @@ import {
   UserOutputCheck,
   windowStartsOf,
   WindowOutputCheck,
+  type ChaosGuarantee,
   type ChaosInputEvent,
   type OutputTally,
 } from './chaosModel.js';
@@ -61,6 +62,7 @@ function correctOutputs(
 function check(
   events: readonly ChaosInputEvent[],
   outputs: Outputs,
+  guarantee: ChaosGuarantee = 'exactly-once',
 ): { user: OutputTally; video: OutputTally; late: OutputTally } {
   const expectation = new ChaosExpectation();
   events.forEach((event) => expectation.add(event));
@@ -70,7 +72,11 @@ function check(
   outputs.video.forEach((r) => video.observe(r.key, r.value));
   const user = new UserOutputCheck(expectation);
   outputs.user.forEach((r) => user.observe(r.key, r.value));
-  return { user: user.finish(), video: video.finish(late.latePerWindow), late: late.finish() };
+  return {
+    user: user.finish(),
+    video: video.finish(late.latePerWindow, guarantee),
+    late: late.finish(),
+  };
 }
 
 function problems(tally: OutputTally): Omit<OutputTally, 'records' | 'examples'> {
@@ -178,6 +184,35 @@ test('a record both counted and reported late over-counts its window', () => {
   assert.equal(tallies.video.wrong, 1, 'the count above m');
   assert.equal(tallies.video.notConverged, 1);
   assert.deepEqual(problems(tallies.late), clean);
+});
+
+test('under at-least-once, a record counted then replayed late converges, and is tallied', () => {
+  const start = windowStartsOf(events[3]?.eventTime ?? 0)[1] ?? 0;
+  const outputs = correctOutputs(events);
+  const late = correctOutputs(events, new Set([`3@${start}`])).late;
+  const tallies = check(events, { ...outputs, late }, 'at-least-once');
+  assert.deepEqual(problems(tallies.video), clean);
+  assert.equal(tallies.video.lateReplayWindows, 1);
+});
+
+test('under at-least-once, a window counted past its events or missing a count still fails', () => {
+  const start = windowStartsOf(events[3]?.eventTime ?? 0)[1] ?? 0;
+  const key = `${events[3]?.videoId ?? ''}@${start}`;
+  const outputs = correctOutputs(events);
+  const late = correctOutputs(events, new Set([`3@${start}`])).late;
+  const counts = outputs.video.filter((r) => r.key === key).map((r) => Number(r.value));
+  const highest = Math.max(...counts);
+  // One more than the window's events: a record counted twice on top of everything.
+  outputs.video.push({ key, value: String(highest + 1) });
+  const overCounted = check(events, { ...outputs, late }, 'at-least-once');
+  assert.ok(overCounted.video.wrong >= 1, "a count above the window's events is wrong");
+  assert.equal(overCounted.video.lateReplayWindows, 0);
+  assert.equal(overCounted.video.notConverged, 1);
+
+  const gap = correctOutputs(events);
+  const first = gap.video.findIndex((r) => r.key === key && r.value === '1');
+  gap.video.splice(first, 1);
+  assert.equal(check(events, { ...gap, late }, 'at-least-once').video.lost, 1);
 });
 
 test('late entries that repeat, or name no (record, window) pair, are caught', () => {

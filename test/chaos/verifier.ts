@@ -10,6 +10,7 @@ import { RegistrySchemaCatalog } from '../../operators/serdes/avro/registrySchem
 import { createRegistryClient } from '../../operators/serdes/registryClient.js';
 import {
   ChaosExpectation,
+  type ChaosGuarantee,
   LateOutputCheck,
   UserOutputCheck,
   problemKinds,
@@ -21,7 +22,7 @@ import { chaosWatchEventSchema } from './generated/chaosWatchEvent.js';
 import { applicationTransactions, type TransactionsReport } from './openTransactions.js';
 
 /** The processing guarantee the job ran with; it decides what the verifier demands. */
-export type ChaosGuarantee = 'exactly-once' | 'at-least-once';
+export type { ChaosGuarantee } from './chaosModel.js';
 
 /** The job's input and output topics. */
 export interface ChaosTopics {
@@ -143,7 +144,7 @@ export async function verifyChaos(options: VerifyOptions): Promise<VerifyReport>
       keyMismatches,
     },
     user: user.finish(),
-    video: video.finish(late.latePerWindow),
+    video: video.finish(late.latePerWindow, options.guarantee),
     late: late.finish(),
     blocked,
     transactions,
@@ -211,7 +212,10 @@ export function formatVerifyReport(report: VerifyReport): string[] {
         ? ` (${report.input.seqViolations} users not in seq order in the topic)`
         : ''),
     `user output    ${tally(report.user)}`,
-    `video output   ${tally(report.video, ` over ${report.input.windows} windows`)}`,
+    `video output   ${tally(report.video, ` over ${report.input.windows} windows`)}` +
+      (report.guarantee === 'at-least-once'
+        ? `; ${report.video.lateReplayWindows} windows hold records the late output also names (counted, then replayed after close)`
+        : ''),
     `late output    ${report.late.records} records: ${report.late.duplicates} duplicates, ` +
       `${report.late.wrong} wrong`,
     `transactions   ${report.transactions.open.length} open of ` +

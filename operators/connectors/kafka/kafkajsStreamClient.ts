@@ -30,6 +30,9 @@ import type {
 import { partitionId } from './streamClient.js';
 import { endpointAdvertisingAssigner, groupMembersOf } from './groupMembership.js';
 
+
+/** Bytes one fetch asks for per partition; see the consumer's options. */
+const fetchBytesPerPartition = 512 * 1024;
 /**
  * {@link StreamClient} on kafkajs 2.2.4.
  *
@@ -120,8 +123,15 @@ export class KafkajsStreamClient implements StreamClient {
       this.kafka.consumer({
         groupId: options.groupId,
         allowAutoTopicCreation: false,
-        // About 5,000 records of 200 bytes per partition and fetch: big batches, bounded memory.
-        maxBytesPerPartition: 1024 * 1024,
+        // Every partition with a backlog gets data in every fetch. The broker fills a fetch
+        // response in request order until maxBytes, and kafkajs asks in a fixed order, so with
+        // kafkajs' defaults (1 MB per partition, 10 MB in all) a job catching up on 24 partitions
+        // read the first ten and starved the rest: one source partition ran an hour of event
+        // time ahead of another, and windows downstream of a repartition closed on half their
+        // records (test/chaos measured it). 512 KB (about 2,500 records of 200 bytes) times 128
+        // partitions fits in one 64 MB response.
+        maxBytesPerPartition: fetchBytesPerPartition,
+        maxBytes: fetchBytesPerPartition * 128,
         maxWaitTimeInMs: 100,
         readUncommitted: false,
         ...(options.queryEndpoint === undefined
