@@ -1,41 +1,70 @@
+import { join } from 'node:path';
+
 import { Command, InvalidArgumentError } from 'commander';
 
-import { runWatchCountDemo } from '../demo/watchCountDemo.js';
 import { LocalStack } from '../../deploy/local/stack/localStack.js';
 import { stackSettingsFromEnv } from '../../deploy/local/stack/stackSettings.js';
 import { connectionConfigFromEnv } from '../../operators/index.js';
+import { runRecommenderDemo } from '../demo/recommenderDemo.js';
 
-/** `reelstream demo`: start the local stack and run the largest end-to-end pipeline there is. */
+interface DemoFlags {
+  readonly seconds: number;
+  readonly rate: number;
+  readonly requestRate: number;
+  readonly seed: number;
+  readonly external?: boolean;
+  readonly keepRunning?: boolean;
+}
+
+/**
+ * `reelstream demo`: start the local stack and run the whole recommender on generated traffic,
+ * then stop what it started (the stack too, unless it was running before or `--keep-running`).
+ */
 export function demoCommand(): Command {
   return new Command('demo')
-    .description('start the local stack and run the end-to-end demo on generated traffic')
-    .option('--events <n>', 'heartbeats to generate', positiveInt, 20_000)
+    .description(
+      'start the local stack, the feature and serving jobs and the traffic generator; ask for recommendations; print history beside recommendations, freshness, latency and lag',
+    )
+    .option('--seconds <n>', 'seconds of generated traffic', positiveInt, 60)
+    .option('--rate <n>', 'generated events per second', positiveInt, 300)
+    .option('--request-rate <n>', 'recommendation requests per second', positiveInt, 20)
     .option('--seed <n>', 'random seed of the traffic', positiveInt, 42)
     .option(
       '--external',
       'use the cluster and registry named by REELSTREAM_BROKERS / REELSTREAM_REGISTRY_URL instead of starting the local stack',
     )
-    .action(
-      async ({ external, ...options }: { events: number; seed: number; external?: boolean }) => {
-        const settings = stackSettingsFromEnv();
-        const log = (line: string): void => {
-          process.stdout.write(`${line}\n`);
-        };
-        if (external !== true) {
-          await new LocalStack(settings).up((service, outcome) => {
-            if (outcome !== 'starting') {
-              log(`${service}: ${outcome}`);
-            }
-          });
-        }
-        await runWatchCountDemo({
+    .option('--keep-running', 'leave the local stack running at the end')
+    .action(async (flags: DemoFlags) => {
+      const settings = stackSettingsFromEnv();
+      const log = (line: string): void => {
+        process.stdout.write(`${line}\n`);
+      };
+      const stack = new LocalStack(settings);
+      let started = false;
+      if (flags.external !== true) {
+        await stack.up((service, outcome) => {
+          if (outcome !== 'starting') {
+            log(`${service}: ${outcome}`);
+          }
+          started ||= outcome === 'started';
+        });
+      }
+      try {
+        await runRecommenderDemo({
           connection: connectionConfigFromEnv(),
-          settings,
-          ...options,
+          stateDir: join(settings.stateDir, 'demo-state'),
+          seconds: flags.seconds,
+          rate: flags.rate,
+          requestRate: flags.requestRate,
+          seed: flags.seed,
           log,
         });
-      },
-    );
+      } finally {
+        if (started && flags.keepRunning !== true) {
+          await stack.down((service, outcome) => log(`${service}: ${outcome}`));
+        }
+      }
+    });
 }
 
 function positiveInt(raw: string): number {

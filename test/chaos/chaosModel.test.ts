@@ -79,7 +79,9 @@ function check(
   };
 }
 
-function problems(tally: OutputTally): Omit<OutputTally, 'records' | 'examples'> {
+function problems(
+  tally: OutputTally,
+): Omit<OutputTally, 'records' | 'examples' | 'lateReplayWindows'> {
   const { duplicates, lost, wrong, outOfOrder, notConverged } = tally;
   return { duplicates, lost, wrong, outOfOrder, notConverged };
 }

@@ -30,7 +30,6 @@ import type {
 import { partitionId } from './streamClient.js';
 import { endpointAdvertisingAssigner, groupMembersOf } from './groupMembership.js';
 
-
 /** Bytes one fetch asks for per partition; see the consumer's options. */
 const fetchBytesPerPartition = 512 * 1024;
 /**
@@ -315,10 +314,12 @@ class KafkajsTransactionalProducer implements TransactionalProducer {
         for (const { topic, partition, offset } of transaction.offsets) {
           byTopic.set(topic, [...(byTopic.get(topic) ?? []), { partition, offset }]);
         }
-        await txn.sendOffsets({
-          consumerGroupId: transaction.groupId,
-          topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
-        });
+        await retryConcurrentTransactions(() =>
+          txn.sendOffsets({
+            consumerGroupId: transaction.groupId,
+            topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
+          }),
+        );
       }
       await txn.commit();
       return receiptOf(results);
@@ -437,6 +438,32 @@ async function retryRetriable<TResult>(call: () => Promise<TResult>): Promise<TR
         throw error;
       }
       await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
+    }
+  }
+}
+
+/**
+ * CONCURRENT_TRANSACTIONS (51): the coordinator is still completing this producer's previous
+ * transaction (its markers are being written) and refused AddOffsetsToTxn without acting on it.
+ * The Java producer retries it; kafkajs hands it up. Retrying is safe because nothing changed,
+ * and cheaper than treating it as an indefinite error, which re-creates the task.
+ */
+async function retryConcurrentTransactions<TResult>(
+  call: () => Promise<TResult>,
+): Promise<TResult> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (error) {
+      const concurrent =
+        typeof error === 'object' &&
+        error !== null &&
+        'type' in error &&
+        error.type === 'CONCURRENT_TRANSACTIONS';
+      if (!concurrent || attempt >= 10) {
+        throw error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
     }
   }
 }

@@ -1,0 +1,48 @@
+import type { Logger } from 'pino';
+
+import {
+  jsonSerde,
+  Pipeline,
+  RemoteStore,
+  stringSerde,
+  StreamJob,
+  type ConnectionConfig,
+} from '../../operators/index.js';
+import { servingPipeline } from '../../pipelines/recommender/servingPipeline.js';
+import type { UserFeatures } from '../../schemas/generated/userFeatures.js';
+import { userFeaturesStore } from '../features/featuresJob.js';
+
+export const servingApplicationId = 'reelstream-serving';
+
+/** How long a request waits for the user's features before it falls back (degraded). */
+export const userFeaturesDeadlineMs = 50;
+
+/**
+ * The recommender served on `rec.requests`. At-least-once, on purpose: a request is a read, so
+ * answering one twice after a crash is harmless (the client ignores the second reply), while
+ * exactly-once would hold every reply back until its transaction commits.
+ */
+export function servingJob(options: {
+  connection: ConnectionConfig;
+  stateDir: string;
+  /** Query endpoints of the feature job (any instance answers any user). */
+  featureEndpoints: readonly string[];
+  logger: Logger;
+}): StreamJob {
+  const userFeatures = new RemoteStore({
+    endpoints: options.featureEndpoints,
+    store: { name: userFeaturesStore, key: stringSerde, value: jsonSerde<UserFeatures>() },
+    timeoutMs: userFeaturesDeadlineMs,
+  });
+  const pipeline = new Pipeline();
+  servingPipeline(pipeline, { userFeatures: (userId) => userFeatures.get(userId) });
+  return new StreamJob({
+    pipeline,
+    applicationId: servingApplicationId,
+    connection: options.connection,
+    guarantee: 'at-least-once',
+    commitIntervalMs: 200,
+    stateDir: options.stateDir,
+    logger: options.logger,
+  });
+}
