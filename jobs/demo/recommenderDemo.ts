@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 import pino from 'pino';
@@ -273,8 +274,10 @@ async function fallbackProbe(options: {
 
 /** Consumer lag of the two jobs, from the lag CLI (`reelstream lag --json`). */
 async function lagLines(): Promise<string> {
-  // The CLI this demo runs in (argv[1]), with the same loader flags (tsx in development).
-  const cli = process.argv[1] ?? '';
+  // The CLI beside this module (main.ts under tsx, main.js when built), with the same loader
+  // flags as this process.
+  const here = fileURLToPath(import.meta.url);
+  const cli = join(dirname(here), '..', 'cli', `main${extname(here)}`);
   try {
     const { stdout } = await promisify(execFile)(
       process.execPath,
