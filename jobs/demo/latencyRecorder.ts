@@ -5,7 +5,7 @@
  */
 export class LatencyRecorder {
   private readonly latencies: number[] = [];
-  /** Replies by what they were: `personalised`, `cold start`, `degraded: <reason>`. */
+  /** Replies by what they were: `personalised`, `degraded (<reason>)`. */
   private readonly outcomes = new Map<string, number>();
   private failed = 0;
 

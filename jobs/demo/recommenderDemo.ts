@@ -308,15 +308,9 @@ async function lagLines(): Promise<string> {
   }
 }
 
-/** What a reply was, for the summary: personalised, cold start, or degraded with its reason. */
+/** What a reply was, for the summary: personalised, or degraded with its reason. */
 function outcomeOf(reply: RecommendationReply): string {
-  if (reply.degraded) {
-    return `degraded (${reply.degradedReason ?? 'no reason'})`;
-  }
-  const personalised = reply.items.some((i) =>
-    i.sources.some((s) => s !== 'TRENDING_REGION' && s !== 'POPULAR_FALLBACK'),
-  );
-  return personalised ? 'personalised' : 'cold start (trending in region)';
+  return reply.degraded ? `degraded (${reply.degradedReason ?? 'no reason'})` : 'personalised';
 }
 
 function sleep(ms: number): Promise<void> {

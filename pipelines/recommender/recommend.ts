@@ -58,9 +58,8 @@ export const modelVersion = 'blend-v1';
  * 2. filter: what the user watched recently, disliked or dismissed;
  * 3. score: the weighted blend of `scoring.ts`;
  * 4. diversity: at most `perCreator` videos of one creator, best first.
- * A user with no features yet (cold start) gets what is trending in their region. Features
- * that cannot be read, or a personalised path that fails or finds nothing, get the same list
- * marked `degraded` with the reason.
+ * An unknown user, features that cannot be read, or a personalised path that fails or finds
+ * nothing gets popular-in-region instead, marked `degraded` with the reason.
  */
 export async function recommend(
   request: RecommendationRequest,
@@ -79,8 +78,7 @@ export async function recommend(
     });
   }
   if (user === undefined) {
-    // A new user is the cold-start path, not a failure: what is trending where they are.
-    return popularInRegion(request, { features, count, cold: true });
+    return fallback(request, { features, count, reason: 'unknown user: no features yet' });
   }
   let items: RecommendedItem[];
   try {
@@ -235,30 +233,22 @@ function diversified(
  * Popular in the request's region: its trending list as it stands, scores as published. Reads
  * only the global tables, so it answers when the user's features cannot be read.
  */
-function fallback(
+async function fallback(
   request: RecommendationRequest,
   context: { features: FeatureReader; count: number; reason: string },
-): Promise<RecommendationReply> {
-  return popularInRegion(request, { ...context, cold: false });
-}
-
-async function popularInRegion(
-  request: RecommendationRequest,
-  context: { features: FeatureReader; count: number; cold: boolean; reason?: string },
 ): Promise<RecommendationReply> {
   let list: TrendingList | undefined;
   try {
     list = await context.features.trending(trendingKey('REGION', request.region));
   } catch {
-    list = undefined; // nothing to offer: an empty reply still answers in time
+    list = undefined; // nothing to offer: an empty degraded reply still answers in time
   }
-  const source = context.cold ? 'TRENDING_REGION' : 'POPULAR_FALLBACK';
   const items = (list?.items ?? []).slice(0, context.count).map((item): RecommendedItem => ({
     videoId: item.videoId,
     score: item.score,
-    sources: [source],
+    sources: ['POPULAR_FALLBACK'],
   }));
-  return reply(request, { items, degraded: context.cold ? null : (context.reason ?? '') });
+  return reply(request, { items, degraded: context.reason });
 }
 
 function reply(

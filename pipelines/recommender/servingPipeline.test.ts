@@ -235,7 +235,7 @@ test('at most two videos of one creator, best first', async () => {
   }
 });
 
-test('a user without features gets trending in the region; unreadable features, the same list degraded', async () => {
+test('unknown users and unreadable features get popular-in-region, marked degraded', async () => {
   const unknown = await servingDriver(() => Promise.resolve(undefined), features);
   const broken = await servingDriver(
     () => Promise.reject(new Error('no query endpoint answered within 50 ms')),
@@ -243,24 +243,21 @@ test('a user without features gets trending in the region; unreadable features, 
   );
   try {
     const first = await unknown.ask({ count: 2 });
-    assert.equal(first.degraded, false, 'cold start is the normal path for a new user');
-    assert.equal(first.degradedReason, null);
+    assert.equal(first.degraded, true);
+    assert.match(first.degradedReason ?? '', /unknown user/);
     assert.deepEqual(
       first.items.map((i) => [i.videoId, i.score, i.sources]),
       [
-        ['v5', 10, ['TRENDING_REGION']],
-        ['v1', 8, ['TRENDING_REGION']],
+        ['v5', 10, ['POPULAR_FALLBACK']],
+        ['v1', 8, ['POPULAR_FALLBACK']],
       ],
     );
     const second = await broken.ask({});
     assert.equal(second.degraded, true);
     assert.match(second.degradedReason ?? '', /user features unavailable: no query endpoint/);
-    assert.deepEqual(
-      second.items.map((i) => i.sources),
-      [['POPULAR_FALLBACK'], ['POPULAR_FALLBACK'], ['POPULAR_FALLBACK']],
-    );
+    assert.equal(second.items.length, 3);
     const elsewhere = await unknown.ask({ region: 'nowhere' });
-    assert.deepEqual(elsewhere.items, [], 'no list for the region: an empty reply');
+    assert.deepEqual(elsewhere.items, [], 'no list for the region: an empty degraded reply');
   } finally {
     await unknown.driver.close();
     await broken.driver.close();
