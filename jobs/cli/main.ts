@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { ReelstreamError } from '../../operators/index.js';
 import { lagCommand } from '../lag/lagCommand.js';
 import { demoCommand } from './demoCommand.js';
+import { evaluateCommand } from './evaluateCommand.js';
 import { generateCommand } from './generateCommand.js';
 import { replayCommand } from './replayCommand.js';
 import { schemasCommand } from './schemasCommand.js';
@@ -17,7 +18,8 @@ const program = new Command('reelstream')
   .addCommand(schemasCommand())
   .addCommand(lagCommand())
   .addCommand(generateCommand())
-  .addCommand(replayCommand());
+  .addCommand(replayCommand())
+  .addCommand(evaluateCommand());
 
 try {
   await program.parseAsync(process.argv);

@@ -48,10 +48,18 @@ export class KafkajsStreamClient implements StreamClient {
     if (topics.length === 0) {
       return;
     }
+    // A broker that has just started may answer the leader wait of createTopics with
+    // UNKNOWN_TOPIC_OR_PARTITION (its metadata lags the controller); kafkajs hands that up.
+    // Try again: the topics already created are no longer missing.
+    await retryRetriable(() => this.createMissing(topics));
+  }
+
+  private async createMissing(topics: readonly TopicSpec[]): Promise<void> {
     await this.withAdmin(async (admin) => {
       const existing = new Set(await admin.listTopics());
       const missing = topics.filter((t) => !existing.has(t.name));
       if (missing.length === 0) {
+        await admin.fetchTopicMetadata({ topics: topics.map((t) => t.name) });
         return;
       }
       await admin.createTopics({
