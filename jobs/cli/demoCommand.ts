@@ -12,6 +12,7 @@ interface DemoFlags {
   readonly rate: number;
   readonly requestRate: number;
   readonly seed: number;
+  readonly sample?: number;
   readonly external?: boolean;
   readonly keepRunning?: boolean;
 }
@@ -29,6 +30,11 @@ export function demoCommand(): Command {
     .option('--rate <n>', 'generated events per second', positiveInt, 300)
     .option('--request-rate <n>', 'recommendation requests per second', positiveInt, 20)
     .option('--seed <n>', 'random seed of the traffic', positiveInt, 42)
+    .option(
+      '--sample <seconds>',
+      'print CPU, RSS, state size and consumer lag every this many seconds (load runs)',
+      positiveInt,
+    )
     .option(
       '--external',
       'use the cluster and registry named by REELSTREAM_BROKERS / REELSTREAM_REGISTRY_URL instead of starting the local stack',
@@ -57,6 +63,7 @@ export function demoCommand(): Command {
           rate: flags.rate,
           requestRate: flags.requestRate,
           seed: flags.seed,
+          ...(flags.sample === undefined ? {} : { sampleSeconds: flags.sample }),
           log,
         });
       } finally {

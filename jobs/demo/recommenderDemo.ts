@@ -1,8 +1,5 @@
-import { execFile } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { dirname, extname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 
 import pino from 'pino';
 
@@ -31,7 +28,12 @@ import { TrafficGenerator } from '../generator/trafficGenerator.js';
 import { produceTraffic } from '../generator/trafficJob.js';
 import { servingApplicationId, servingJob } from '../serving/servingJob.js';
 import { freshnessProbe } from './freshnessProbe.js';
+import { formatLag, jobLag } from './jobLag.js';
 import { LatencyRecorder } from './latencyRecorder.js';
+import { ResourceSampler } from './resourceSampler.js';
+
+/** The demo's two consumer groups, as a `reelstream lag --group` pattern. */
+const demoGroups = 'reelstream-(features|serving)';
 
 export interface RecommenderDemoOptions {
   readonly connection: ConnectionConfig;
@@ -43,6 +45,8 @@ export interface RecommenderDemoOptions {
   /** Recommendation requests per second. */
   readonly requestRate: number;
   readonly seed: number;
+  /** Print CPU, RSS, state size and lag every this many seconds (0: never). */
+  readonly sampleSeconds?: number;
   readonly log: (line: string) => void;
 }
 
@@ -147,6 +151,15 @@ export async function runRecommenderDemo(options: RecommenderDemoOptions): Promi
       return outcomeOf(await ask(user.id, user.region));
     },
   });
+  const sampler = new ResourceSampler({
+    stateDir: options.stateDir,
+    groups: demoGroups,
+    intervalMs: (options.sampleSeconds ?? 0) * 1_000,
+    log,
+  });
+  if ((options.sampleSeconds ?? 0) > 0) {
+    sampler.start();
+  }
   try {
     await sleep((options.seconds * 1_000) / 2);
     await freshnessProbe({
@@ -161,6 +174,7 @@ export async function runRecommenderDemo(options: RecommenderDemoOptions): Promi
     });
     const summary = await producing;
     await asking;
+    await sampler.stop();
     log(`generator: produced ${summary.produced} events (${summary.byKind})`);
     const categoryOf = (videoId: string): string => {
       const video = traffic.video(videoId);
@@ -177,10 +191,12 @@ export async function runRecommenderDemo(options: RecommenderDemoOptions): Promi
     );
     log(`  serving job answered     ${serving.stats().processed} requests`);
     log(`  ${latency.describe()}`);
+    sampler.summary().forEach((line) => log(line));
     log(await lagLines());
     log('');
     await fallbackProbe({ stopFeatures: () => features.stop(), users, ask, log });
   } finally {
+    await sampler.stop();
     stopTraffic.abort();
     await producing.catch(() => undefined);
     await requests.close();
@@ -274,35 +290,8 @@ async function fallbackProbe(options: {
 
 /** Consumer lag of the two jobs, from the lag CLI (`reelstream lag --json`). */
 async function lagLines(): Promise<string> {
-  // The CLI beside this module (main.ts under tsx, main.js when built), with the same loader
-  // flags as this process.
-  const here = fileURLToPath(import.meta.url);
-  const cli = join(dirname(here), '..', 'cli', `main${extname(here)}`);
   try {
-    const { stdout } = await promisify(execFile)(
-      process.execPath,
-      [
-        ...process.execArgv,
-        cli,
-        'lag',
-        '--json',
-        '--no-state',
-        '--group',
-        'reelstream-(features|serving)',
-      ],
-      { env: process.env },
-    );
-    const report = JSON.parse(stdout) as {
-      groups: { group: string; status: string; totalLag: number; maxTimeLagSeconds: number }[];
-    };
-    return [
-      '  consumer lag (reelstream lag):',
-      ...report.groups.map(
-        (g) =>
-          `    ${g.group.padEnd(22)} ${g.status.padEnd(5)} lag ${g.totalLag} records, ` +
-          `${g.maxTimeLagSeconds.toFixed(1)} s behind`,
-      ),
-    ].join('\n');
+    return ['  consumer lag (reelstream lag):', ...formatLag(await jobLag(demoGroups))].join('\n');
   } catch (error) {
     return `  consumer lag: the lag CLI failed (${error instanceof Error ? error.message : String(error)})`;
   }

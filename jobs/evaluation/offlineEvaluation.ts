@@ -156,6 +156,7 @@ async function evaluateThroughServing(
 
     let sequence = 0;
     const degraded = new Map<string, number>();
+    const unknownWithHistory: number[] = [];
     const served: Recommender = async (request) => {
       const reply = await requests.request(
         {
@@ -172,6 +173,9 @@ async function evaluateThroughServing(
       if (reply.degraded) {
         const reason = reply.degradedReason ?? '';
         degraded.set(reason, (degraded.get(reason) ?? 0) + 1);
+        if (request.seen.size > 0 && reason.startsWith('unknown user')) {
+          unknownWithHistory.push(request.userId);
+        }
       }
       return reply.items.flatMap((item) => {
         const movieId = movieIdOfVideo(item.videoId);
@@ -196,6 +200,18 @@ async function evaluateThroughServing(
       `asked the serving path for ${users.length} users in ${((performance.now() - asked) / 1000).toFixed(1)} s; ` +
         `degraded replies: ${[...degraded].map(([reason, n]) => `${n} ${reason}`).join(', ') || 'none'}`,
     );
+    if (unknownWithHistory.length > 0) {
+      log(
+        `${unknownWithHistory.length} users with training history had no features on the serving path, e.g. ` +
+          unknownWithHistory
+            .slice(0, 5)
+            .map(
+              (id) =>
+                `${movieLensIds.user(id)} (${users.find((u) => u.userId === id)?.seen.size ?? 0} train ratings)`,
+            )
+            .join(', '),
+      );
+    }
     const warm = new Set(users.filter((u) => u.seen.size > 0).map((u) => u.userId));
     const warmOnly = results.map((r) => ({
       name: r.name,
