@@ -15,6 +15,7 @@ interface DemoFlags {
   readonly sample?: number;
   readonly external?: boolean;
   readonly keepRunning?: boolean;
+  readonly keepState?: boolean;
 }
 
 /**
@@ -40,6 +41,10 @@ export function demoCommand(): Command {
       'use the cluster and registry named by REELSTREAM_BROKERS / REELSTREAM_REGISTRY_URL instead of starting the local stack',
     )
     .option('--keep-running', 'leave the local stack running at the end')
+    .option(
+      '--keep-state',
+      'keep what earlier demo runs left (topics, groups, state) instead of starting empty; always kept with --external',
+    )
     .action(async (flags: DemoFlags) => {
       const settings = stackSettingsFromEnv();
       const log = (line: string): void => {
@@ -63,6 +68,8 @@ export function demoCommand(): Command {
           rate: flags.rate,
           requestRate: flags.requestRate,
           seed: flags.seed,
+          // Starting empty is safe only on the stack the demo runs itself.
+          reset: flags.external !== true && flags.keepState !== true,
           ...(flags.sample === undefined ? {} : { sampleSeconds: flags.sample }),
           log,
         });

@@ -19,9 +19,11 @@ test('the demo runs the whole recommender and tells its story', { timeout: 180_0
     rate: 300,
     requestRate: 10,
     seed: 42,
+    reset: true,
     log: (line) => lines.push(line),
   });
   const output = lines.join('\n');
+  assert.match(output, /reset: deleted \d+ topics/);
   // Freshness: a watch and a dislike change the next reply.
   assert.match(output, /freshness: \d+ ms after the events, the reply excludes both/);
   // Requests flowed, none failed, and some were personalised.

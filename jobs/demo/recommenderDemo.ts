@@ -27,6 +27,7 @@ import { provisionTopics } from '../generator/provisionTopics.js';
 import { TrafficGenerator } from '../generator/trafficGenerator.js';
 import { produceTraffic } from '../generator/trafficJob.js';
 import { servingApplicationId, servingJob } from '../serving/servingJob.js';
+import { resetDemo } from './demoReset.js';
 import { freshnessProbe } from './freshnessProbe.js';
 import { formatLag, jobLag } from './jobLag.js';
 import { LatencyRecorder } from './latencyRecorder.js';
@@ -45,6 +46,8 @@ export interface RecommenderDemoOptions {
   /** Recommendation requests per second. */
   readonly requestRate: number;
   readonly seed: number;
+  /** Empty the demo's topics, groups and state first (what `resetDemo` does); default false. */
+  readonly reset?: boolean;
   /** Print CPU, RSS, state size and lag every this many seconds (0: never). */
   readonly sampleSeconds?: number;
   readonly log: (line: string) => void;
@@ -61,6 +64,9 @@ type Requests = RequestClient<string, RecommendationRequest, RecommendationReply
  */
 export async function runRecommenderDemo(options: RecommenderDemoOptions): Promise<void> {
   const { connection, log } = options;
+  if (options.reset === true) {
+    await resetDemo({ connection, stateDir: options.stateDir, log });
+  }
   // The jobs log to a file: the terminal is for the demo's own story.
   const logFile = join(options.stateDir, 'jobs.log');
   mkdirSync(options.stateDir, { recursive: true });
