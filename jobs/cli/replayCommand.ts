@@ -74,6 +74,8 @@ export function replayCommand(): Command {
           ? new CountingSink()
           : await KafkaReplaySink.open(connectionConfigFromEnv(), {
               topicPrefix: flags.topicPrefix ?? '',
+              oldestRecordMs: plan.catalogTimeMs,
+              log,
             });
       try {
         const summary = await runReplay({

@@ -7,6 +7,8 @@ import { promisify } from 'node:util';
 export interface GroupLag {
   readonly group: string;
   readonly status: string;
+  /** Burrow's reason for the status: CAUGHT_UP, INSUFFICIENT_DATA, SLOW, STALL, … */
+  readonly reason: string;
   readonly totalLag: number;
   readonly maxTimeLagSeconds: number;
 }
@@ -14,24 +16,43 @@ export interface GroupLag {
 /**
  * Consumer lag of the demo's jobs, from the lag CLI (`reelstream lag --json`), the tool on-call
  * uses: the CLI beside this module (main.ts under tsx, main.js when built), run with this
- * process's loader flags.
+ * process's loader flags. Samples accumulate in `sampleFile` across calls, so the status is
+ * judged on the trend over the CLI's window (Burrow's rules), not on one look: a single sample
+ * can only say INSUFFICIENT_DATA.
  */
-export async function jobLag(groupPattern: string): Promise<readonly GroupLag[]> {
+export async function jobLag(
+  groupPattern: string,
+  sampleFile: string,
+): Promise<readonly GroupLag[]> {
   const here = fileURLToPath(import.meta.url);
   const cli = join(dirname(here), '..', 'cli', `main${extname(here)}`);
   const { stdout } = await promisify(execFile)(
     process.execPath,
-    [...process.execArgv, cli, 'lag', '--json', '--no-state', '--group', groupPattern],
+    [
+      ...process.execArgv,
+      cli,
+      'lag',
+      '--json',
+      '--state-file',
+      sampleFile,
+      '--group',
+      groupPattern,
+    ],
     { env: process.env },
   );
   return (JSON.parse(stdout) as { groups: GroupLag[] }).groups;
 }
 
-/** `    <group>  <status>  lag N records, S s behind` lines. */
+/** Where the demo keeps the lag CLI's samples: in its state directory, so a reset clears them. */
+export function lagSampleFile(stateDir: string): string {
+  return join(stateDir, 'lag-samples.json');
+}
+
+/** `    <group>  <status> (<reason>)  lag N records, S s behind` lines. */
 export function formatLag(groups: readonly GroupLag[]): string[] {
   return groups.map(
     (g) =>
-      `    ${g.group.padEnd(22)} ${g.status.padEnd(5)} lag ${g.totalLag} records, ` +
+      `    ${g.group.padEnd(22)} ${`${g.status} (${g.reason})`.padEnd(24)} lag ${g.totalLag} records, ` +
       `${g.maxTimeLagSeconds.toFixed(1)} s behind`,
   );
 }

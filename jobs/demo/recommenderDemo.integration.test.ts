@@ -36,7 +36,7 @@ test('the demo runs the whole recommender and tells its story', { timeout: 180_0
   assert.equal(answered[2], '0');
   assert.match(output, /replies\s+.*\d+ personalised/);
   // Lag comes from the lag CLI, not a failure message.
-  assert.match(output, /reelstream-features\s+\w+\s+lag \d+ records/);
+  assert.match(output, /reelstream-features\s+\w+ \(\w+\)\s+lag \d+ records/);
   // With the feature job stopped, every request still gets a degraded reply.
   assert.match(output, /fallback: 20 requests answered, slowest \d+ ms: 20 degraded/);
 });

@@ -29,7 +29,7 @@ import { produceTraffic } from '../generator/trafficJob.js';
 import { servingApplicationId, servingJob } from '../serving/servingJob.js';
 import { resetDemo } from './demoReset.js';
 import { freshnessProbe } from './freshnessProbe.js';
-import { formatLag, jobLag } from './jobLag.js';
+import { formatLag, jobLag, lagSampleFile } from './jobLag.js';
 import { LatencyRecorder } from './latencyRecorder.js';
 import { ResourceSampler } from './resourceSampler.js';
 
@@ -198,7 +198,7 @@ export async function runRecommenderDemo(options: RecommenderDemoOptions): Promi
     log(`  serving job answered     ${serving.stats().processed} requests`);
     log(`  ${latency.describe()}`);
     sampler.summary().forEach((line) => log(line));
-    log(await lagLines());
+    log(await lagLines(options.stateDir));
     log('');
     await fallbackProbe({ stopFeatures: () => features.stop(), users, ask, log });
   } finally {
@@ -295,9 +295,10 @@ async function fallbackProbe(options: {
 }
 
 /** Consumer lag of the two jobs, from the lag CLI (`reelstream lag --json`). */
-async function lagLines(): Promise<string> {
+async function lagLines(stateDir: string): Promise<string> {
   try {
-    return ['  consumer lag (reelstream lag):', ...formatLag(await jobLag(demoGroups))].join('\n');
+    const groups = await jobLag(demoGroups, lagSampleFile(stateDir));
+    return ['  consumer lag (reelstream lag):', ...formatLag(groups)].join('\n');
   } catch (error) {
     return `  consumer lag: the lag CLI failed (${error instanceof Error ? error.message : String(error)})`;
   }

@@ -1,7 +1,7 @@
 import { readdirSync, statSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
 
-import { jobLag, type GroupLag } from './jobLag.js';
+import { jobLag, lagSampleFile, type GroupLag } from './jobLag.js';
 
 /** One sample of the demo process (the jobs run in it) and of the jobs' consumer lag. */
 interface Sample {
@@ -53,7 +53,9 @@ export class ResourceSampler {
     const cpuPercent = ((cpu.user + cpu.system) / 1000 / (now - this.lastAt)) * 100;
     this.lastCpu = process.cpuUsage();
     this.lastAt = now;
-    const lag = await jobLag(this.options.groups).catch(() => []);
+    const lag = await jobLag(this.options.groups, lagSampleFile(this.options.stateDir)).catch(
+      () => [],
+    );
     const sample: Sample = {
       seconds: (now - this.started) / 1000,
       cpuPercent,
@@ -66,7 +68,10 @@ export class ResourceSampler {
       `load: ${sample.seconds.toFixed(0)} s: CPU ${cpuPercent.toFixed(0)}%, RSS ${sample.rssMb.toFixed(0)} MB, ` +
         `state ${sample.stateMb.toFixed(1)} MB; lag ` +
         (lag
-          .map((g) => `${g.group} ${g.totalLag} (${g.maxTimeLagSeconds.toFixed(1)} s)`)
+          .map(
+            (g) =>
+              `${g.group} ${g.totalLag} (${g.maxTimeLagSeconds.toFixed(1)} s, ${g.status} ${g.reason})`,
+          )
           .join(', ') || 'unknown'),
     );
   }

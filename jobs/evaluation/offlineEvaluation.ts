@@ -136,7 +136,11 @@ async function evaluateThroughServing(
       nowMs: Date.now(),
       untilMs: options.cutoffMs,
     });
-    const sink = await KafkaReplaySink.open(connection, { topicPrefix: '' });
+    const sink = await KafkaReplaySink.open(connection, {
+      topicPrefix: '',
+      oldestRecordMs: plan.catalogTimeMs,
+      log,
+    });
     const replayed = await runReplay({
       plan,
       sink,

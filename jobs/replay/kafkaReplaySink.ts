@@ -16,6 +16,8 @@ import {
 } from './replayEvent.js';
 import type { ReplaySink } from './replaySink.js';
 
+const dayMs = 86_400_000;
+
 /** Serializes one topic's values with its Avro schema, registered under `<topic>-value`. */
 class TopicWriter<TValue> {
   readonly topic: string;
@@ -76,10 +78,15 @@ export class KafkaReplaySink implements ReplaySink {
    * Connects, creates the missing topics (with the catalogue's partitions and configuration)
    * and registers the schemas. `topicPrefix` (default none) is put before every topic name,
    * so a replay can be kept apart from the live topics (tests, side-by-side runs).
+   *
+   * `oldestRecordMs` is the earliest timestamp the replay will write. Kafka deletes by record
+   * timestamp, and a data set spans months while event topics keep a week, so a topic whose
+   * retention would not reach back that far (plus a day to read it) has it raised, and `log`
+   * says so.
    */
   static async open(
     connection: ConnectionConfig,
-    options: { topicPrefix?: string } = {},
+    options: { topicPrefix?: string; oldestRecordMs?: number; log?: (line: string) => void } = {},
   ): Promise<KafkaReplaySink> {
     const topicPrefix = options.topicPrefix ?? '';
     const kafka = createKafkaJs(connection, { clientId: 'reelstream-replay' });
@@ -94,6 +101,18 @@ export class KafkaReplaySink implements ReplaySink {
         };
       }),
     );
+    if (options.oldestRecordMs !== undefined) {
+      const neededMs = Date.now() - options.oldestRecordMs + dayMs;
+      const raised = await client.ensureRetention(
+        replayEventKinds.map((kind) => `${topicPrefix}${replayTopics[kind].name}`),
+        neededMs,
+      );
+      if (raised.length > 0) {
+        options.log?.(
+          `raised retention.ms of ${raised.join(', ')} to ${Math.ceil(neededMs / dayMs)} days, so the replayed records are not deleted`,
+        );
+      }
+    }
     const schemas = new RegistrySchemaCatalog(createRegistryClient(connection.registry));
     const sink = new KafkaReplaySink(await IdempotentProducer.connect(kafka), {
       schemas,

@@ -12,14 +12,15 @@ const headroomMs = 3_600_000;
 /**
  * The offset added to every data-set time.
  *
- * - `original`: 0. Records carry their 1997–98 times. Event topics keep records 7 days
- *   (`retention.ms`, schemas/topics.ts), and Kafka deletes by record timestamp, so the broker
- *   drops such records within minutes (at its next retention check); use it only against topics
- *   with infinite retention.
+ * - `original`: 0. Records carry their 1997–98 times.
  * - `shifted` (the default): a whole number of days, the largest that puts the data set's last
  *   rating at least one hour before `nowMs`. Gaps between events, hour of day and (up to the
- *   weekday) the daily rhythm are kept, and the replayed data ends about a day before now, well
- *   inside retention and the brokers' future-timestamp limit.
+ *   weekday) the daily rhythm are kept, and the replayed data ends about a day before now, inside
+ *   the brokers' future-timestamp limit.
+ *
+ * Either way the records are older than the event topics' 7-day retention (schemas/topics.ts)
+ * and Kafka deletes by record timestamp, so the replay sink raises the topics' `retention.ms` to
+ * reach back to the oldest record (KafkaReplaySink.open) before writing.
  *
  * @example
  * ```ts

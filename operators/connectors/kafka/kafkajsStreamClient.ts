@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 
+import kafkajs from 'kafkajs';
 import type {
   Admin,
   Consumer,
@@ -29,6 +30,9 @@ import type {
 } from './streamClient.js';
 import { partitionId } from './streamClient.js';
 import { endpointAdvertisingAssigner, groupMembersOf } from './groupMembership.js';
+
+// kafkajs is CommonJS and Node's ESM loader does not detect these enums as named exports.
+const { ConfigResourceTypes, ConfigSource } = kafkajs;
 
 /** Bytes one fetch asks for per partition; see the consumer's options. */
 const fetchBytesPerPartition = 512 * 1024;
@@ -71,6 +75,41 @@ export class KafkajsStreamClient implements StreamClient {
           configEntries: Object.entries(t.config ?? {}).map(([name, value]) => ({ name, value })),
         })),
       });
+    });
+  }
+
+  async ensureRetention(topics: readonly string[], atLeastMs: number): Promise<string[]> {
+    return this.withAdmin(async (admin) => {
+      const raised: string[] = [];
+      for (const name of topics) {
+        const described = await admin.describeConfigs({
+          includeSynonyms: false,
+          resources: [{ type: ConfigResourceTypes.TOPIC, name }],
+        });
+        const entries = described.resources[0]?.configEntries ?? [];
+        const retention = Number(entries.find((e) => e.configName === 'retention.ms')?.configValue);
+        if (!Number.isFinite(retention) || retention < 0 || retention >= atLeastMs) {
+          continue; // unknown, infinite (-1) or long enough
+        }
+        // AlterConfigs (kafkajs has no incremental form) replaces every topic-level override,
+        // so the overrides the topic has are sent again beside the new retention.
+        const overrides = entries
+          .filter((e) => e.configSource === ConfigSource.TOPIC_CONFIG && !e.isSensitive)
+          .filter((e) => e.configName !== 'retention.ms')
+          .map((e) => ({ name: e.configName, value: e.configValue }));
+        await admin.alterConfigs({
+          validateOnly: false,
+          resources: [
+            {
+              type: ConfigResourceTypes.TOPIC,
+              name,
+              configEntries: [...overrides, { name: 'retention.ms', value: String(atLeastMs) }],
+            },
+          ],
+        });
+        raised.push(name);
+      }
+      return raised;
     });
   }
 

@@ -10,6 +10,12 @@ import type { OutgoingRecord, RawRecord } from '../../runtime/rawRecord.js';
 export interface StreamClient {
   /** Creates the topics that are missing; existing ones are left as they are. */
   ensureTopics(topics: readonly TopicSpec[]): Promise<void>;
+  /**
+   * Raises `retention.ms` of those topics that keep records for less than `atLeastMs` (infinite
+   * retention is left alone); returns the names it raised. Kafka deletes by record timestamp,
+   * so data written with old timestamps (a replay) needs this to survive.
+   */
+  ensureRetention(topics: readonly string[], atLeastMs: number): Promise<string[]>;
   /** Partition count per topic; a topic that does not exist is absent from the map. */
   partitionCounts(topics: readonly string[]): Promise<Map<string, number>>;
   /**
