@@ -3,6 +3,7 @@ import { Command } from 'commander';
 
 import { ReelstreamError } from '../../operators/index.js';
 import { lagCommand } from '../lag/lagCommand.js';
+import { checkReplayCommand } from './checkReplayCommand.js';
 import { demoCommand } from './demoCommand.js';
 import { evaluateCommand } from './evaluateCommand.js';
 import { generateCommand } from './generateCommand.js';
@@ -19,7 +20,8 @@ const program = new Command('reelstream')
   .addCommand(lagCommand())
   .addCommand(generateCommand())
   .addCommand(replayCommand())
-  .addCommand(evaluateCommand());
+  .addCommand(evaluateCommand())
+  .addCommand(checkReplayCommand());
 
 try {
   await program.parseAsync(process.argv);

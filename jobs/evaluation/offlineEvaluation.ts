@@ -3,13 +3,11 @@ import { join } from 'node:path';
 
 import pino from 'pino';
 
-import { LocalStack } from '../../deploy/local/stack/localStack.js';
 import type { StackSettings } from '../../deploy/local/stack/stackSettings.js';
 import { createKafkaJs } from '../../operators/connectors/kafka/kafkajsClient.js';
 import { KafkajsStreamClient } from '../../operators/connectors/kafka/kafkajsStreamClient.js';
 import {
   avroSerde,
-  connectionConfigFromEnv,
   RequestClient,
   stringSerde,
   type ConnectionConfig,
@@ -22,17 +20,18 @@ import {
 } from '../../schemas/generated/recommendationReply.js';
 import type { RecommendationRequest } from '../../schemas/generated/recommendationRequest.js';
 import { topicCatalog, topics } from '../../schemas/topics.js';
-import { featuresApplicationId, featuresJob } from '../features/featuresJob.js';
+import { featuresJob } from '../features/featuresJob.js';
+import { waitUntilConsumed } from '../features/waitUntilConsumed.js';
 import { provisionTopics } from '../generator/provisionTopics.js';
 import { KafkaReplaySink } from '../replay/kafkaReplaySink.js';
 import { loadMovieLens } from '../replay/movieLensLoader.js';
 import { movieIdOfVideo, movieLensIds } from '../replay/movieLensIds.js';
 import { runReplay } from '../replay/movieLensReplay.js';
-import { replayTopics } from '../replay/replayEvent.js';
 import { planReplay } from '../replay/replayPlan.js';
 import { silentProgress } from '../replay/replayProgress.js';
 import { movieLensRegion } from '../replay/userProfile.js';
 import { servingJob } from '../serving/servingJob.js';
+import { withThrowawayStack } from './throwawayStack.js';
 import { formatEvaluationTable, type RecommenderResult } from './evaluationTable.js';
 import { mostPopular } from './mostPopular.js';
 import type { Recommender } from './recommender.js';
@@ -73,20 +72,10 @@ export async function runOfflineEvaluation(options: OfflineEvaluationOptions): P
       `test ${split.test.length}; ${users.length} users with test items (${cold} without training history)`,
   );
 
-  // A fresh stack: its data directory goes, so every topic, group and schema starts empty.
-  rmSync(options.stack.stateDir, { recursive: true, force: true });
   rmSync(options.workDir, { recursive: true, force: true });
-  const stack = new LocalStack(options.stack);
-  await stack.up((service, outcome) => log(`evaluation stack: ${service} ${outcome}`));
-  const connection = connectionConfigFromEnv({
-    REELSTREAM_BROKERS: `127.0.0.1:${options.stack.kafkaPort}`,
-    REELSTREAM_REGISTRY_URL: `http://127.0.0.1:${options.stack.registryPort}/apis/ccompat/v7`,
-  });
-  try {
-    return await evaluateThroughServing({ ...options, connection, split, users, data });
-  } finally {
-    await stack.down((service, outcome) => log(`evaluation stack: ${service} ${outcome}`));
-  }
+  return withThrowawayStack(options.stack, { name: 'evaluation', log }, (connection) =>
+    evaluateThroughServing({ ...options, connection, split, users, data }),
+  );
 }
 
 async function evaluateThroughServing(
@@ -231,46 +220,6 @@ async function evaluateThroughServing(
   } finally {
     await requests.close();
     await Promise.all([serving.stop(), features.stop()]);
-  }
-}
-
-/** Waits until the feature job has committed every record of the replayed topics. */
-async function waitUntilConsumed(options: {
-  connection: ConnectionConfig;
-  log: (line: string) => void;
-}): Promise<void> {
-  const replayed = [...new Set(Object.values(replayTopics).map((t) => t.name))];
-  const admin = createKafkaJs(options.connection, {
-    clientId: 'reelstream-evaluation-lag',
-  }).admin();
-  await admin.connect();
-  try {
-    let lastReport = performance.now();
-    for (;;) {
-      let behind = 0;
-      const committed = await admin.fetchOffsets({
-        groupId: featuresApplicationId,
-        topics: replayed,
-      });
-      for (const topic of replayed) {
-        const ends = await admin.fetchTopicOffsets(topic);
-        const done = committed.find((t) => t.topic === topic)?.partitions ?? [];
-        for (const end of ends) {
-          const offset = done.find((p) => p.partition === end.partition)?.offset ?? '-1';
-          behind += Number(end.high) - Math.max(Number(offset), Number(end.low));
-        }
-      }
-      if (behind === 0) {
-        return;
-      }
-      if (performance.now() - lastReport > 10_000) {
-        lastReport = performance.now();
-        options.log(`feature job: ${behind} records still to process`);
-      }
-      await sleep(1_000);
-    }
-  } finally {
-    await admin.disconnect();
   }
 }
 
