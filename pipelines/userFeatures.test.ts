@@ -13,10 +13,11 @@ import {
   userFeaturesSerdes as serdes,
   userFeaturesTopics as topics,
 } from './userFeatures.js';
+import { userFeaturesBatch } from './reference/userFeaturesBatch.js';
 
 // Golden tests: after every event, the features the pipeline publishes for the event's user
-// equal a batch computation over all of that user's events so far, written here from the
-// definitions (not from the pipeline's code): sums over all events, sorts over all events.
+// equal a batch computation over all of that user's events so far (reference/userFeaturesBatch.ts,
+// written from the definitions, not from the pipeline's code; `reelstream check-replay` uses it too).
 
 const t0 = 1_700_000_000_000;
 const hour = 3_600_000;
@@ -160,122 +161,20 @@ function watchesOf(events: readonly Input[]): Watch[] {
   return watches;
 }
 
-function ratioOf(watch: Watch): number | null {
-  const catalogued = catalogue.find((v) => v.videoId === watch.videoId)?.durationMs;
-  const duration =
-    watch.playerDurationMs !== null && watch.playerDurationMs > 0
-      ? watch.playerDurationMs
-      : catalogued !== undefined && catalogued > 0
-        ? catalogued
-        : null;
-  return duration === null ? null : watch.watchedMs / duration;
-}
-
-/** Per video the latest item (event time, then arrival), most recent first, the first `n`. */
-function latestPerVideo<TItem extends { videoId: string; time: number; arrival: number }>(
-  items: readonly TItem[],
-  n: number,
-): TItem[] {
-  const newer = (a: TItem, b: TItem): number => b.time - a.time || b.arrival - a.arrival;
-  const best = new Map<string, TItem>();
-  for (const item of items) {
-    const seen = best.get(item.videoId);
-    if (seen === undefined || newer(item, seen) < 0) {
-      best.set(item.videoId, item);
-    }
-  }
-  return [...best.values()].sort(newer).slice(0, n);
-}
-
-const feedbackWeights: Record<EngagementType, [number, number]> = {
-  LIKE: [1, 1],
-  SHARE: [2, 2],
-  FOLLOW: [0, 3],
-  DISLIKE: [-1, -1],
-  DISMISS: [-0.5, -0.5],
-};
-
-interface Contribution {
-  readonly key: string;
-  readonly weight: number;
-  readonly time: number;
-}
-
-/** Σ w · 2^(-(T - t)/h) per key, T its newest contribution; the strongest `limit` keys. */
-function decayedSums(
-  contributions: readonly Contribution[],
-  options: { limit: number; halfLifeMs: number },
-): Record<string, { score: number; updatedTime: number }> {
-  const h = options.halfLifeMs;
-  const keys = [...new Set(contributions.filter((c) => c.weight !== 0).map((c) => c.key))];
-  const latest = Math.max(...contributions.map((c) => c.time));
-  const sums = keys.map((key) => {
-    const mine = contributions.filter((c) => c.key === key);
-    const updatedTime = Math.max(...mine.map((c) => c.time));
-    const score = mine.reduce((s, c) => s + c.weight * 2 ** (-(updatedTime - c.time) / h), 0);
-    const now = mine.reduce((s, c) => s + c.weight * 2 ** (-(latest - c.time) / h), 0);
-    return { key, value: { score, updatedTime }, strength: Math.abs(now) };
-  });
-  sums.sort((a, b) => b.strength - a.strength || (a.key < b.key ? -1 : 1));
-  return Object.fromEntries(sums.slice(0, options.limit).map((s) => [s.key, s.value]));
-}
-
 function expectedFeatures(
   user: string,
   events: readonly Input[],
   params: Params,
 ): UserFeatures | undefined {
   const mine = events.filter((e) => userOf(e) === user);
-  const watches = watchesOf(mine);
-  const engagements = mine.flatMap((e, arrival) =>
-    e.kind === 'engagement' ? [{ ...e.value, time: e.value.eventTime, arrival }] : [],
-  );
-  const folded = [...watches.map((w) => w.time), ...engagements.map((e) => e.time)];
-  if (folded.length === 0) {
-    return undefined;
-  }
-  const ratios = watches.map(ratioOf).filter((r): r is number => r !== null);
-  const categories: Contribution[] = [];
-  const creators: Contribution[] = [];
-  for (const w of watches) {
-    const v = catalogue.find((c) => c.videoId === w.videoId);
-    if (v !== undefined) {
-      const weight = Math.min(ratioOf(w) ?? 0, 1) - 0.25;
-      categories.push({ key: v.category, weight, time: w.time });
-      creators.push({ key: v.creatorId, weight, time: w.time });
-    }
-  }
-  for (const e of engagements) {
-    const [category, creator] = feedbackWeights[e.type];
-    const v = catalogue.find((c) => c.videoId === e.videoId);
-    if (v !== undefined) {
-      categories.push({ key: v.category, weight: category, time: e.time });
-    }
-    creators.push({ key: e.creatorId, weight: creator, time: e.time });
-  }
-  const negatives = engagements.filter((e) => e.type === 'DISLIKE' || e.type === 'DISMISS');
-  const h = params.halfLifeMs;
-  return {
-    userId: user,
-    lastWatched: latestPerVideo(watches, params.lastWatched).map((w) => ({
-      videoId: w.videoId,
-      watchedMs: w.watchedMs,
-      watchRatio: ratioOf(w) ?? 0,
-      eventTime: w.time,
-    })),
-    categoryAffinity: decayedSums(categories, { limit: params.categories, halfLifeMs: h }),
-    creatorAffinity: decayedSums(creators, { limit: params.creators, halfLifeMs: h }),
-    affinityHalfLifeMs: h,
-    averageWatchRatio: ratios.length === 0 ? 0 : ratios.reduce((a, b) => a + b, 0) / ratios.length,
-    watchCount: ratios.length,
-    recentNegatives: latestPerVideo(negatives, params.negatives).map((e) => ({
-      videoId: e.videoId,
-      creatorId: e.creatorId,
-      type: e.type === 'DISLIKE' ? ('DISLIKE' as const) : ('DISMISS' as const),
-      eventTime: e.time,
-    })),
-    updatedTime: Math.max(...folded),
-  };
+  return userFeaturesBatch(user, {
+    watches: watchesOf(mine),
+    engagements: mine.flatMap((e, arrival) =>
+      e.kind === 'engagement' ? [{ ...e.value, time: e.value.eventTime, arrival }] : [],
+    ),
+    catalogue: (videoId) => catalogue.find((v) => v.videoId === videoId),
+    params,
+  });
 }
 
 // ---- Comparing -----------------------------------------------------------------------------
