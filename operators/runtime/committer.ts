@@ -29,8 +29,8 @@ export interface Committer {
 }
 
 /**
- * At-least-once: outputs are sent and acknowledged, then the changelog records, then the offsets
- * are committed by the consumer (kafkajs auto-commit of acknowledged batches). A crash anywhere
+ * At-least-once: outputs are sent and acknowledged, then the changelog records, then the
+ * positions are committed for the group (by the job, every `commitIntervalMs`). A crash anywhere
  * reprocesses the input after the committed offset: duplicate outputs. State does not count a
  * replayed record twice: each stored value carries the input positions applied to it
  * (state/appliedPositions.ts), and aggregations skip a record their key already has. Skipping

@@ -11,6 +11,7 @@ import type {
   IncomingBatch,
   RecordProducer,
   StreamClient,
+  TopicPartition,
 } from '../connectors/kafka/streamClient.js';
 import type { Pipeline } from '../dsl/pipeline.js';
 import { ConfigError } from '../errors.js';
@@ -31,7 +32,8 @@ import { StoreQuery, type QueryableStore } from '../query/storeQuery.js';
 import { GlobalStateManager } from './globalStateManager.js';
 import { JobLifecycle, type JobState } from './jobLifecycle.js';
 import { deadLetterRecord, OutputSerializer } from './outputSerializer.js';
-import type { OutgoingRecord, RawRecord } from './rawRecord.js';
+import type { OutgoingRecord } from './rawRecord.js';
+import { PartitionGroup, type FetchedUpTo } from './partitionGroup.js';
 import { Task, type DeadLetter } from './task.js';
 import { TaskState, type RestoreReport } from './taskState.js';
 import { Topology, type SubTopology } from './topology.js';
@@ -72,6 +74,14 @@ export interface StreamJobOptions {
   readonly queryEndpoint?: string;
   /** How often due processing-time timers are looked for. Default 100 ms. */
   readonly timerTickMs?: number;
+  /**
+   * A task takes its inputs' records in timestamp order (runtime/partitionGroup.ts); an empty
+   * input that is behind holds the others back until a fetch shows it at its end, and never
+   * longer than this. Default 2,000 ms.
+   */
+  readonly maxTaskIdleMs?: number;
+  /** Records buffered per input partition before it is paused. Default 5,000. */
+  readonly bufferedRecordsPerPartition?: number;
   /** Replaces the kafkajs client and the registry (for tests of the runtime itself). */
   readonly client?: StreamClient;
   readonly schemas?: SchemaCatalog;
@@ -88,20 +98,32 @@ interface TaskRunner {
   /** Source topics whose position was checked against the committed offset (exactly-once). */
   readonly checked: Set<string>;
   /**
-   * Per source topic, the offset after the last batch this task committed. kafkajs can hand
-   * out records again that the task already committed (after a rebalance it resumes from the
-   * committed offset it fetched, which may predate the task's last transaction); they are
-   * skipped rather than processed twice.
+   * The task's fetched records, per source partition, taken in timestamp order. It also
+   * drops records kafkajs hands out again (after a rebalance it resumes from the committed
+   * offset, behind what the task has already buffered or committed).
    */
-  readonly positions: Map<string, bigint>;
+  readonly input: PartitionGroup;
+  /** Per source topic, the position the last commit gave the group. */
+  readonly committed: Map<string, bigint>;
+  /** Per source topic, the first offset buffered: where to go back to without a commit. */
+  readonly firstFetched: Map<string, string>;
+  /** Source topics paused because their buffer is full. */
+  readonly paused: Set<string>;
+  /** Whether a drain is queued and has not started. */
+  drainQueued: boolean;
 }
+
+/** Records a task takes and commits at once, at most. */
+const recordsPerCommit = 5_000;
 
 /**
  * A pipeline running on Kafka. Its instances (processes started with the same applicationId)
  * form one consumer group; each partition of the input is a task owned by one instance; tasks
- * move between instances on rebalance. Each batch a task processes is committed before the next:
- * outputs, changelog records and dead letters, then (at-least-once) the offsets by the consumer,
- * or (exactly-once) all of it in one transaction of the task's own producer.
+ * move between instances on rebalance. A task buffers what each fetch brings for its source
+ * partitions and takes it in timestamp order across them (runtime/partitionGroup.ts). What it
+ * takes is committed before it takes more: outputs, changelog records and dead letters, then
+ * (at-least-once) the positions by the consumer, or (exactly-once) all of it in one
+ * transaction of the task's own producer.
  *
  * @example
  * ```ts
@@ -138,6 +160,10 @@ export class StreamJob {
   /** Tasks whose processing-time timers are being fired, so a slow one is not queued twice. */
   private readonly ticking = new Set<string>();
   private readonly counters = { processed: 0, produced: 0, deadLettered: 0 };
+  /** At-least-once: positions committed with the tasks' outputs, for the group, per task. */
+  private readonly pendingOffsets = new Map<string, Map<string, TopicPartitionOffset>>();
+  private lastOffsetFlush = Date.now();
+  private offsetFlush: Promise<void> = Promise.resolve();
 
   constructor(options: StreamJobOptions) {
     this.options = options;
@@ -239,7 +265,8 @@ export class StreamJob {
         fromBeginning: this.options.fromBeginning ?? true,
         commitIntervalMs: this.options.commitIntervalMs ?? 1_000,
         concurrency: this.options.concurrency ?? 4,
-        autoCommit: this.guarantee === 'at-least-once',
+        // The job commits positions itself: what its tasks processed, not what they buffered.
+        autoCommit: false,
         sessionTimeoutMs: this.options.sessionTimeoutMs ?? 10_000,
         ...(queryEndpoint === undefined ? {} : { queryEndpoint }),
       });
@@ -250,12 +277,14 @@ export class StreamJob {
           if (this.lifecycle.canMoveTo('rebalancing') && this.state !== 'rebalancing') {
             this.lifecycle.moveTo('rebalancing');
           }
+          void this.flushOffsets(true);
         },
         onAssigned: (assignment) => this.onAssigned(assignment),
         onCrash: (error) => void this.fail(error),
-        onSkipped: (position) => void this.onSkipped(position),
+        onSkipped: (position) => this.onSkipped(position),
+        onFetchDelivered: () => this.onFetchDelivered(),
       });
-      this.startTimerTick();
+      this.startTick();
     } catch (error) {
       await this.fail(error);
       throw error;
@@ -328,6 +357,12 @@ export class StreamJob {
     await this.queries
       .close()
       .catch((error: unknown) => this.logger.warn({ err: error }, 'query server close'));
+    // No drain starts once stopping; wait for those under way, then commit their positions
+    // while this instance is still a member of the group.
+    for (const runner of this.runners.values()) {
+      await runner.queue.run(() => Promise.resolve()).catch(() => undefined);
+    }
+    await this.flushOffsets(true);
     await this.consumer
       ?.stop()
       .catch((error: unknown) => this.logger.warn({ err: error }, 'consumer stop'));
@@ -545,7 +580,15 @@ export class StreamJob {
         committer,
         queue: new SerialQueue(),
         checked: new Set(),
-        positions: new Map(),
+        input: new PartitionGroup({
+          topics: [...sub.sources.keys()],
+          roundMark: () => this.consumer?.roundMark() ?? { passed: () => true },
+          maxIdleMs: this.options.maxTaskIdleMs ?? 2_000,
+        }),
+        committed: new Map(),
+        firstFetched: new Map(),
+        paused: new Set(),
+        drainQueued: false,
       };
     } catch (error) {
       await committer.close().catch(() => undefined);
@@ -559,36 +602,132 @@ export class StreamJob {
       return;
     }
     this.runners.delete(id);
+    this.pendingOffsets.delete(id);
+    this.resumeAll(runner);
     await runner.queue.run(async () => {
       await runner.task.close();
       await runner.committer.close();
     });
   }
 
+  /**
+   * Buffers a fetched batch in its task's partition group; the task processes it once the
+   * whole fetch has been delivered ({@link onFetchDelivered}), so that records of its other
+   * inputs fetched at the same time are taken in timestamp order with it. Acknowledging the
+   * batch only moves the fetch position; the group's committed position follows what the task
+   * processed and committed.
+   */
   private async onBatch(batch: IncomingBatch): Promise<boolean> {
+    if (this.stopping !== undefined) {
+      return false;
+    }
     try {
       const runner = await this.runnerFor(batch);
-      return await runner.queue.run(async () => {
-        if (!(await this.positionIsCommitted(runner, batch))) {
-          return false;
-        }
-        const records = this.unseen(runner, batch);
-        if (records.length === 0) {
-          return true;
-        }
-        await runner.task.processBatch(batch.topic, records);
-        const committed = await this.commit(runner, batch);
-        if (committed) {
-          runner.positions.set(batch.topic, BigInt(batch.nextOffset));
-        }
-        return committed;
-      });
+      if (!(await this.positionIsCommitted(runner, batch))) {
+        return false;
+      }
+      if (this.runners.get(runner.task.id) !== runner) {
+        return false; // dropped meanwhile (a failed commit): its re-creation reads from the commit
+      }
+      const first = batch.records[0];
+      if (first !== undefined && !runner.firstFetched.has(batch.topic)) {
+        runner.firstFetched.set(batch.topic, first.offset);
+      }
+      const repeated = runner.input.add(batch.topic, batch.records, fetchedUpTo(batch));
+      if (repeated > 0) {
+        this.logger.warn(
+          { task: runner.task.id, topic: batch.topic, first: first?.offset, repeated },
+          'skipping records this task already has (redelivered after a rebalance)',
+        );
+      }
+      if (runner.input.buffered(batch.topic) >= this.bufferLimit && this.consumer !== undefined) {
+        this.consumer.pause({ topic: batch.topic, partition: batch.partition });
+        runner.paused.add(batch.topic);
+      }
+      return true;
     } catch (error) {
-      // The failure policy said `fail`, or a broker error outlived the client's retries: the
-      // batch is not acknowledged, so its records are reprocessed by whoever owns it next.
+      // A task that cannot be created (its restore failed): the batch is not acknowledged.
       void this.fail(error);
       throw error;
     }
+  }
+
+  private get bufferLimit(): number {
+    return this.options.bufferedRecordsPerPartition ?? 5_000;
+  }
+
+  /** A fetch has been delivered: every task with buffered records or a new position processes. */
+  private onFetchDelivered(): void {
+    for (const runner of this.runners.values()) {
+      if (runner.input.size > 0 || this.uncommittedPositions(runner).length > 0) {
+        this.scheduleDrain(runner);
+      }
+    }
+  }
+
+  private scheduleDrain(runner: TaskRunner): void {
+    if (runner.drainQueued || this.stopping !== undefined) {
+      return;
+    }
+    runner.drainQueued = true;
+    runner.queue
+      .run(async () => {
+        runner.drainQueued = false;
+        await this.drain(runner);
+      })
+      .catch((error: unknown) => {
+        // The failure policy said `fail`, or a broker error outlived the client's retries:
+        // nothing of the drain was committed, so its records are reprocessed by the next owner.
+        void this.fail(error);
+      });
+  }
+
+  /** Processes and commits what the task's partition group releases, a slice at a time. */
+  private async drain(runner: TaskRunner): Promise<void> {
+    for (;;) {
+      if (this.runners.get(runner.task.id) !== runner || this.stopping !== undefined) {
+        return;
+      }
+      const records = runner.input.take(Date.now(), recordsPerCommit);
+      this.resumeDrained(runner);
+      const offsets = this.uncommittedPositions(runner);
+      if (records.length === 0 && offsets.length === 0) {
+        return;
+      }
+      if (records.length > 0) {
+        await runner.task.process(records);
+      }
+      if (!(await this.commit(runner, records.length, offsets))) {
+        return;
+      }
+    }
+  }
+
+  /** The positions the task reached since its last commit, as offsets for the group. */
+  private uncommittedPositions(runner: TaskRunner): TopicPartitionOffset[] {
+    const changed: TopicPartitionOffset[] = [];
+    for (const { topic, offset } of runner.input.positions()) {
+      if (runner.committed.get(topic) !== offset) {
+        changed.push({ topic, partition: runner.task.partition, offset: String(offset) });
+      }
+    }
+    return changed;
+  }
+
+  private resumeDrained(runner: TaskRunner): void {
+    for (const topic of runner.paused) {
+      if (runner.input.buffered(topic) < this.bufferLimit / 2) {
+        runner.paused.delete(topic);
+        this.consumer?.resume({ topic, partition: runner.task.partition });
+      }
+    }
+  }
+
+  private resumeAll(runner: TaskRunner): void {
+    for (const topic of runner.paused) {
+      this.consumer?.resume({ topic, partition: runner.task.partition });
+    }
+    runner.paused.clear();
   }
 
   /**
@@ -615,46 +754,33 @@ export class StreamJob {
     return true;
   }
 
-  /** The batch's records this task has not committed yet (all of them, unless kafkajs repeats). */
-  private unseen(runner: TaskRunner, batch: IncomingBatch): readonly RawRecord[] {
-    const position = runner.positions.get(batch.topic);
-    const first = batch.records[0];
-    if (position === undefined || first === undefined || BigInt(first.offset) >= position) {
-      return batch.records;
-    }
-    const fresh = batch.records.filter((r) => BigInt(r.offset) >= position);
-    this.logger.warn(
-      {
-        task: runner.task.id,
-        topic: batch.topic,
-        first: first.offset,
-        position: String(position),
-        repeated: batch.records.length - fresh.length,
-      },
-      'skipping records this task already committed (redelivered after a rebalance)',
-    );
-    return fresh;
-  }
-
-  /** Commits the task's work since the last commit; false when the task had to be recreated. */
-  private async commit(runner: TaskRunner, batch: IncomingBatch): Promise<boolean> {
+  /**
+   * Commits the task's work since the last commit, with the positions it reached; false when
+   * the task had to be re-created.
+   */
+  private async commit(
+    runner: TaskRunner,
+    processed: number,
+    offsets: readonly TopicPartitionOffset[],
+  ): Promise<boolean> {
     const { task } = runner;
     const { records, changelog, outputs, letters } = await this.takeWork(task);
-    const offsets = [{ topic: batch.topic, partition: batch.partition, offset: batch.nextOffset }];
     let receipt;
     try {
       receipt = await runner.committer.commit({ records, changelog, offsets });
     } catch (error) {
       task.state?.discardUncommitted();
       if (runner.committer.guarantee === 'exactly-once') {
-        await this.recreate(runner, batch, error);
+        await this.recreate(runner, error);
         return false;
       }
       this.handleProductionFailure(task, error);
+      this.positionsCommitted(runner, offsets);
       return true;
     }
     await task.state?.completeCommit(receipt);
-    this.counters.processed += batch.records.length;
+    this.positionsCommitted(runner, offsets);
+    this.counters.processed += processed;
     this.counters.produced += outputs.length;
     if (letters.length > 0) {
       this.counters.deadLettered += letters.length;
@@ -664,6 +790,53 @@ export class StreamJob {
       );
     }
     return true;
+  }
+
+  /**
+   * The positions are part of the task's commit. Exactly-once: they were committed in its
+   * transaction. At-least-once: they are committed for the group after the outputs and
+   * changelog records they cover were acknowledged, every `commitIntervalMs`.
+   */
+  private positionsCommitted(runner: TaskRunner, offsets: readonly TopicPartitionOffset[]): void {
+    for (const { topic, offset } of offsets) {
+      runner.committed.set(topic, BigInt(offset));
+    }
+    if (this.guarantee === 'exactly-once' || offsets.length === 0) {
+      return;
+    }
+    let pending = this.pendingOffsets.get(runner.task.id);
+    if (pending === undefined) {
+      pending = new Map();
+      this.pendingOffsets.set(runner.task.id, pending);
+    }
+    for (const offset of offsets) {
+      pending.set(offset.topic, offset);
+    }
+    void this.flushOffsets(false);
+  }
+
+  /** At-least-once: commits the pending positions for the group (at most one call at a time). */
+  private flushOffsets(force: boolean): Promise<void> {
+    const interval = this.options.commitIntervalMs ?? 1_000;
+    if (
+      this.pendingOffsets.size === 0 ||
+      (!force && Date.now() - this.lastOffsetFlush < interval)
+    ) {
+      return this.offsetFlush;
+    }
+    const offsets = [...this.pendingOffsets.values()].flatMap((perTopic) => [...perTopic.values()]);
+    this.pendingOffsets.clear();
+    this.lastOffsetFlush = Date.now();
+    this.offsetFlush = this.offsetFlush.then(async () => {
+      try {
+        await this.consumer?.commitOffsets(offsets);
+      } catch (error) {
+        // A rebalance under way refuses the commit: the next owner reads these records again,
+        // which at-least-once allows and the stores recognise (state/appliedPositions.ts).
+        this.logger.warn({ err: error, partitions: offsets.length }, 'offset commit failed');
+      }
+    });
+    return this.offsetFlush;
   }
 
   /** The task's work since its last commit, as the records to send: outputs, changelog, DLQ. */
@@ -691,14 +864,22 @@ export class StreamJob {
    * has reached fires its due timers through its queue (between batches, never inside one) and
    * commits what they did.
    */
-  private startTimerTick(): void {
+  private startTick(): void {
     const timed = this.topology.subTopologies.some((sub) =>
       sub.nodes.some((node) => node.kind === 'processor' && node.timers !== undefined),
     );
-    if (!timed) {
-      return;
-    }
-    this.timerTick = setInterval(() => this.fireWallClockTimers(), this.options.timerTickMs ?? 100);
+    this.timerTick = setInterval(() => {
+      if (timed) {
+        this.fireWallClockTimers();
+      }
+      // An input that holds its task back is released by time too (maxTaskIdleMs).
+      for (const runner of this.runners.values()) {
+        if (runner.input.waiting) {
+          this.scheduleDrain(runner);
+        }
+      }
+      void this.flushOffsets(false);
+    }, this.options.timerTickMs ?? 100);
   }
 
   private fireWallClockTimers(): void {
@@ -754,62 +935,47 @@ export class StreamJob {
   }
 
   /**
-   * An exactly-once commit failed and its outcome is unknown: drop the task (its producer and
-   * uncommitted state) and rewind to the committed offset; the next batch re-creates the task
-   * from what is committed.
+   * An exactly-once commit failed and its outcome is unknown: drop the task (its producer,
+   * uncommitted state and buffered records) and rewind every input to the committed offset;
+   * the next batch re-creates the task from what is committed.
    */
-  private async recreate(runner: TaskRunner, batch: IncomingBatch, error: unknown): Promise<void> {
+  private async recreate(runner: TaskRunner, error: unknown): Promise<void> {
+    const { task } = runner;
     this.logger.warn(
-      { err: error, task: runner.task.id },
+      { err: error, task: task.id },
       'commit failed (outcome unknown): re-creating the task from its committed state',
     );
-    this.runners.delete(runner.task.id);
-    await runner.task.close().catch(() => undefined);
+    this.runners.delete(task.id);
+    this.resumeAll(runner);
+    await task.close().catch(() => undefined);
     await runner.committer.close().catch(() => undefined);
-    const committed = await this.client.committedOffset(this.options.applicationId, batch);
-    const first = batch.records[0]?.offset ?? batch.nextOffset;
-    this.consumer?.seek({
-      topic: batch.topic,
-      partition: batch.partition,
-      offset: committed ?? first,
-    });
+    const sub = this.topology.subTopologyOf(runner.input.topics[0] ?? '');
+    for (const topic of sub?.sources.keys() ?? []) {
+      const partition = { topic, partition: task.partition };
+      const committed = await this.client.committedOffset(this.options.applicationId, partition);
+      const offset = committed ?? runner.firstFetched.get(topic);
+      if (offset !== undefined) {
+        this.consumer?.seek({ ...partition, offset });
+      }
+    }
   }
 
   /**
-   * A fetch held only transaction markers: under exactly-once, commit the new position (an
-   * offsets-only transaction) so the group's lag can reach zero.
+   * A fetch held only transaction markers: the position moves past them, and the next drain
+   * commits it (an offsets-only commit) so the group's lag can reach zero.
    */
-  private async onSkipped(position: {
+  private onSkipped(position: {
     topic: string;
     partition: number;
     nextOffset: string;
-  }): Promise<void> {
-    if (this.guarantee !== 'exactly-once') {
-      return;
-    }
+    highWatermark: string;
+  }): void {
     const sub = this.topology.subTopologyOf(position.topic);
     const runner = this.runners.get(`${sub?.id ?? '?'}_${position.partition}`);
-    if (runner === undefined) {
+    if (runner === undefined || this.stopping !== undefined) {
       return; // no task yet: its first batch's commit moves the offset
     }
-    await runner.queue
-      .run(async () => {
-        if (this.runners.get(runner.task.id) !== runner) {
-          return;
-        }
-        const receipt = await runner.committer.commit({
-          records: [],
-          changelog: [],
-          offsets: [
-            { topic: position.topic, partition: position.partition, offset: position.nextOffset },
-          ],
-        });
-        await runner.task.state?.completeCommit(receipt);
-        runner.positions.set(position.topic, BigInt(position.nextOffset));
-      })
-      .catch((error: unknown) =>
-        this.logger.warn({ err: error, task: runner.task.id }, 'offsets-only commit failed'),
-      );
+    runner.input.skip(position.topic, fetchedUpTo(position));
   }
 
   private handleProductionFailure(task: Task, error: unknown): void {
@@ -827,4 +993,10 @@ export class StreamJob {
     }
     this.logger.error({ err: error, task: task.id }, 'outputs dropped by the production policy');
   }
+}
+
+type TopicPartitionOffset = TopicPartition & { readonly offset: string };
+
+function fetchedUpTo(fetch: { nextOffset: string; highWatermark: string }): FetchedUpTo {
+  return { nextOffset: BigInt(fetch.nextOffset), highWatermark: BigInt(fetch.highWatermark) };
 }

@@ -1,6 +1,6 @@
 import type { OperatorContext } from '../api/operator.js';
 import { StreamRecord } from '../api/record.js';
-import type { AnyOperator, AnyRecord, GraphNode, SinkNode } from '../dsl/graph.js';
+import type { AnyOperator, AnyRecord, GraphNode, SinkNode, SourceNode } from '../dsl/graph.js';
 import { headerText, requestErrorCodes, requestHeaders } from '../requestReply/protocol.js';
 import type { SerdeContext } from '../serdes/serde.js';
 import { inputPositionOf, originHeader, originOf } from '../state/appliedPositions.js';
@@ -146,26 +146,51 @@ export class Task {
   }
 
   /** Runs the records (all from `topic`, in offset order) through the operators. */
-  async processBatch(topic: string, records: readonly RawRecord[]): Promise<void> {
-    const source = this.subTopology.sources.get(topic);
-    const children = this.sourceChildren.get(source?.name ?? '');
-    if (source === undefined || children === undefined) {
-      throw new Error(`task ${this.id} does not read topic ${topic}`);
-    }
-    const keyContext: SerdeContext = { topic, isKey: true };
-    const valueContext: SerdeContext = { topic, isKey: false };
-    await source.keySerde.prepareDeserialize?.(
-      records.map((r) => r.key),
-      keyContext,
-    );
-    await source.valueSerde.prepareDeserialize?.(
-      records.map((r) => r.value),
-      valueContext,
-    );
-    if (this.hasConcurrentNodes) {
-      this.batchByOffset = new Map(records.map((r) => [r.offset, r]));
-    }
+  processBatch(topic: string, records: readonly RawRecord[]): Promise<void> {
+    this.sourceOf(topic);
+    return this.process(records);
+  }
+
+  /**
+   * Runs the records through the operators in the order given: records of several source
+   * topics, as the task's partition group interleaves them by timestamp.
+   */
+  async process(records: readonly RawRecord[]): Promise<void> {
+    const byTopic = new Map<string, RawRecord[]>();
     for (const raw of records) {
+      const same = byTopic.get(raw.topic);
+      if (same === undefined) {
+        byTopic.set(raw.topic, [raw]);
+      } else {
+        same.push(raw);
+      }
+    }
+    for (const [topic, same] of byTopic) {
+      const { source } = this.sourceOf(topic);
+      await source.keySerde.prepareDeserialize?.(
+        same.map((r) => r.key),
+        { topic, isKey: true },
+      );
+      await source.valueSerde.prepareDeserialize?.(
+        same.map((r) => r.value),
+        { topic, isKey: false },
+      );
+    }
+    if (this.hasConcurrentNodes) {
+      this.batchByOffset = new Map(records.map((r) => [inputId(r), r]));
+    }
+    let topic: string | undefined;
+    let source: SourceNode | undefined;
+    let children: Receiver[] = [];
+    let keyContext: SerdeContext = { topic: '', isKey: true };
+    let valueContext: SerdeContext = { topic: '', isKey: false };
+    for (const raw of records) {
+      if (raw.topic !== topic || source === undefined) {
+        topic = raw.topic;
+        ({ source, children } = this.sourceOf(topic));
+        keyContext = { topic, isKey: true };
+        valueContext = { topic, isKey: false };
+      }
       let record: AnyRecord;
       try {
         record = StreamRecord.of({
@@ -495,7 +520,7 @@ export class Task {
       receive: (record) => {
         const origin = record.origin;
         const source =
-          (origin === undefined ? undefined : this.batchByOffset?.get(origin.offset)) ??
+          (origin === undefined ? undefined : this.batchByOffset?.get(inputId(origin))) ??
           this.currentInput;
         if (source === undefined) {
           throw new Error(
@@ -518,4 +543,18 @@ export class Task {
       },
     };
   }
+
+  private sourceOf(topic: string): { source: SourceNode; children: Receiver[] } {
+    const source = this.subTopology.sources.get(topic);
+    const children = this.sourceChildren.get(source?.name ?? '');
+    if (source === undefined || children === undefined) {
+      throw new Error(`task ${this.id} does not read topic ${topic}`);
+    }
+    return { source, children };
+  }
+}
+
+/** Identifies an input record among a batch of several topics. */
+function inputId(record: { readonly topic: string; readonly offset: string }): string {
+  return `${record.topic}\u0000${record.offset}`;
 }

@@ -56,6 +56,7 @@ class FakeTopic {
       partition: first.partition,
       records,
       nextOffset: String(Number(records[records.length - 1]?.offset) + 1),
+      highWatermark: String(this.partitions[first.partition]?.length ?? 0),
       heartbeat: () => Promise.resolve(),
     });
   }
@@ -71,6 +72,10 @@ class FakeTopic {
         return Promise.resolve();
       },
       seek: ({ partition, offset }) => this.seeks.push(`${partition}@${offset}`),
+      pause: () => undefined,
+      resume: () => undefined,
+      commitOffsets: () => Promise.resolve(),
+      roundMark: () => ({ passed: () => true }),
     };
     const client: Partial<StreamClient> = {
       partitionOffsets: (name) =>

@@ -22,6 +22,7 @@ import type {
   GroupMember,
   PartitionOffsets,
   RecordProducer,
+  RoundMark,
   SendReceipt,
   StreamClient,
   TopicPartition,
@@ -522,6 +523,8 @@ function toError(error: unknown): Error {
 class KafkajsConsumerSession implements ConsumerSession {
   private readonly consumer: Consumer;
   private readonly options: ConsumerOptions;
+  /** Fetches started so far, per broker (kafkajs runs one fetch loop per broker). */
+  private readonly fetchesStarted = new Map<number, number>();
 
   constructor(consumer: Consumer, options: ConsumerOptions) {
     this.consumer = consumer;
@@ -540,6 +543,12 @@ class KafkajsConsumerSession implements ConsumerSession {
         handlers.onCrash(event.payload.error);
       }
     });
+    // A broker's fetch loop fetches, hands every batch of the fetch to eachBatch, waits for
+    // them all, and fetches again: the start of a fetch is the end of the previous one.
+    consumer.on(consumer.events.FETCH_START, ({ payload }) => {
+      this.fetchesStarted.set(payload.nodeId, (this.fetchesStarted.get(payload.nodeId) ?? 0) + 1);
+      handlers.onFetchDelivered?.();
+    });
     await consumer.connect();
     await consumer.subscribe({
       topics: [...this.options.topics],
@@ -547,8 +556,12 @@ class KafkajsConsumerSession implements ConsumerSession {
     });
     consumer.on(consumer.events.START_BATCH_PROCESS, ({ payload }) => {
       if (payload.batchSize === 0) {
-        const nextOffset = String(BigInt(payload.lastOffset) + 1n);
-        handlers.onSkipped?.({ topic: payload.topic, partition: payload.partition, nextOffset });
+        handlers.onSkipped?.({
+          topic: payload.topic,
+          partition: payload.partition,
+          nextOffset: String(BigInt(payload.lastOffset) + 1n),
+          highWatermark: payload.highWatermark,
+        });
       }
     });
     await consumer.run({
@@ -567,6 +580,7 @@ class KafkajsConsumerSession implements ConsumerSession {
           partition: batch.partition,
           records,
           nextOffset: String(BigInt(batch.lastOffset()) + 1n),
+          highWatermark: batch.highWatermark,
           heartbeat: () => payload.heartbeat(),
         });
         if (acknowledged !== false) {
@@ -579,6 +593,39 @@ class KafkajsConsumerSession implements ConsumerSession {
 
   seek(partition: TopicPartition & { readonly offset: string }): void {
     this.consumer.seek(partition);
+  }
+
+  pause(partition: TopicPartition): void {
+    this.consumer.pause([{ topic: partition.topic, partitions: [partition.partition] }]);
+  }
+
+  resume(partition: TopicPartition): void {
+    this.consumer.resume([{ topic: partition.topic, partitions: [partition.partition] }]);
+  }
+
+  async commitOffsets(
+    offsets: readonly (TopicPartition & { readonly offset: string })[],
+  ): Promise<void> {
+    await this.consumer.commitOffsets(
+      offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset })),
+    );
+  }
+
+  roundMark(): RoundMark {
+    const started = new Map(this.fetchesStarted);
+    return {
+      // The fetch under way when the mark was made may have been asked before the caller's
+      // buffer emptied (or while its partition was paused); the one after it was not, and it
+      // has been delivered once a third starts.
+      passed: () => {
+        for (const [node, count] of started) {
+          if ((this.fetchesStarted.get(node) ?? 0) < count + 2) {
+            return false;
+          }
+        }
+        return started.size > 0;
+      },
+    };
   }
 
   async stop(): Promise<void> {

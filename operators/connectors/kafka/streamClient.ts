@@ -142,6 +142,8 @@ export interface IncomingBatch {
   readonly records: readonly RawRecord[];
   /** The offset after the batch, control records (transaction markers) included. */
   readonly nextOffset: string;
+  /** The partition's high watermark when it was fetched: whether the batch reached its end. */
+  readonly highWatermark: string;
   /** Tells the group this member is alive (during a long restore). */
   heartbeat(): Promise<void>;
 }
@@ -164,7 +166,19 @@ export interface ConsumerHandlers {
    * A fetch held only transaction markers or aborted records: nothing to process, but the
    * position moved to `nextOffset` (exactly-once commits it, or the group lags forever).
    */
-  onSkipped?(partition: TopicPartition & { readonly nextOffset: string }): void;
+  onSkipped?(
+    partition: TopicPartition & { readonly nextOffset: string; readonly highWatermark: string },
+  ): void;
+  /**
+   * Every batch of a fetch has been handed to `onBatch` (the next fetch is about to start): a
+   * handler that only buffers processes here, with everything that fetch brought.
+   */
+  onFetchDelivered?(): void;
+}
+
+/** Passes once every fetch that started after it was made has been delivered. @category Connectors */
+export interface RoundMark {
+  passed(): boolean;
 }
 
 /** A consumer group membership: fetches, hands out batches, commits acknowledged offsets. @category Connectors */
@@ -174,4 +188,11 @@ export interface ConsumerSession {
   stop(): Promise<void>;
   /** Fetches `partition` from `offset` next; a batch in flight is not acknowledged. */
   seek(partition: TopicPartition & { readonly offset: string }): void;
+  /** Leaves `partition` out of the next fetches (its records wait in a buffer); see `resume`. */
+  pause(partition: TopicPartition): void;
+  resume(partition: TopicPartition): void;
+  /** Commits these positions for the group now (a handler that commits on its own terms). */
+  commitOffsets(offsets: readonly (TopicPartition & { readonly offset: string })[]): Promise<void>;
+  /** A mark that passes once every fetch started after this call has been delivered. */
+  roundMark(): RoundMark;
 }

@@ -1,0 +1,222 @@
+import type { RoundMark } from '../connectors/kafka/streamClient.js';
+import type { RawRecord } from './rawRecord.js';
+
+/** Where a fetch of one input partition ended, and where the partition itself ended then. */
+export interface FetchedUpTo {
+  /** The offset after the fetch (transaction markers included): where the next fetch starts. */
+  readonly nextOffset: bigint;
+  /** The partition's high watermark in that fetch's response. */
+  readonly highWatermark: bigint;
+}
+
+/** How a {@link PartitionGroup} decides that an empty input no longer holds the others back. */
+export interface PartitionGroupOptions {
+  /** Source topics of the task, in tie-break order (equal timestamps go first to first). */
+  readonly topics: readonly string[];
+  /**
+   * A mark that passes once every fetch started after it has been delivered: an empty input
+   * that was still behind when it emptied waits for one such fetch, and if that fetch brought
+   * it nothing it was at its end.
+   */
+  readonly roundMark: () => RoundMark;
+  /** The most an empty input may hold the others back, whatever the fetches say. */
+  readonly maxIdleMs: number;
+}
+
+/** The buffered records of one input partition of a task. */
+interface InputQueue {
+  readonly topic: string;
+  records: RawRecord[];
+  /** Index of the first record not yet taken. */
+  head: number;
+  /** The offset after everything fetched: records and markers before it are never buffered again. */
+  fetchedNext: bigint | undefined;
+  /** The offset after what was taken, or after what was fetched once nothing is buffered. */
+  position: bigint | undefined;
+  /** Whether the last fetch reached the partition's end: when empty, there is nothing to wait for. */
+  caughtUp: boolean;
+  /** Since when this input, empty and behind, holds the others back; and what releases it. */
+  waiting: { readonly since: number; readonly mark: RoundMark } | undefined;
+}
+
+/**
+ * The input of one task: a queue per source partition, taken in timestamp order across them,
+ * as Kafka Streams' `PartitionGroup` does. Without it a task processed whole fetches one
+ * topic at a time, and while it caught up on a backlog, one fetch of a sparse topic spanned
+ * days of event time while one of a busy topic spanned minutes: a session window closed by
+ * inactivity before the watch end that closes it was read, and the watch counted twice.
+ *
+ * A task takes the record with the lowest timestamp among the heads of its queues. When a
+ * queue is empty, the task waits for it only if it is behind (its last fetch stopped short of
+ * the partition's end), and only until one more fetch has been delivered or `maxIdleMs` has
+ * passed, so that an input without traffic never stalls the others.
+ */
+export class PartitionGroup {
+  private readonly queues: InputQueue[];
+  private readonly byTopic = new Map<string, InputQueue>();
+  private readonly options: PartitionGroupOptions;
+  /** Empty inputs that stopped holding the others back before a fetch showed them at their end. */
+  forcedWithoutData = 0;
+
+  constructor(options: PartitionGroupOptions) {
+    this.options = options;
+    this.queues = options.topics.map((topic) => ({
+      topic,
+      records: [],
+      head: 0,
+      fetchedNext: undefined,
+      position: undefined,
+      caughtUp: false,
+      waiting: undefined,
+    }));
+    for (const queue of this.queues) {
+      this.byTopic.set(queue.topic, queue);
+    }
+  }
+
+  /**
+   * Buffers a fetch of `topic`. Records before what was already fetched (kafkajs hands them
+   * out again after a rebalance, from the committed offset) are dropped; returns how many.
+   */
+  add(topic: string, records: readonly RawRecord[], upTo: FetchedUpTo): number {
+    const queue = this.queue(topic);
+    const after = queue.fetchedNext;
+    let repeated = 0;
+    for (const record of records) {
+      if (after !== undefined && BigInt(record.offset) < after) {
+        repeated++;
+      } else {
+        queue.records.push(record);
+      }
+    }
+    this.fetched(queue, upTo);
+    return repeated;
+  }
+
+  /** A fetch of `topic` held no records (only transaction markers): the position still moves. */
+  skip(topic: string, upTo: FetchedUpTo): void {
+    this.fetched(this.queue(topic), upTo);
+  }
+
+  /**
+   * Takes up to `max` records in timestamp order, stopping early when an empty input that is
+   * behind must be waited for.
+   */
+  take(now: number, max: number): RawRecord[] {
+    const taken: RawRecord[] = [];
+    while (taken.length < max) {
+      let next: InputQueue | undefined;
+      let nextTimestamp = Number.POSITIVE_INFINITY;
+      for (const queue of this.queues) {
+        const head = queue.records[queue.head];
+        if (head === undefined) {
+          if (this.holdsBack(queue, now)) {
+            return this.compact(taken);
+          }
+        } else if (head.timestamp < nextTimestamp) {
+          next = queue;
+          nextTimestamp = head.timestamp;
+        }
+      }
+      if (next === undefined) {
+        break;
+      }
+      const record = next.records[next.head++] as RawRecord;
+      taken.push(record);
+      next.position = BigInt(record.offset) + 1n;
+      if (next.head === next.records.length && next.fetchedNext !== undefined) {
+        next.position = next.fetchedNext;
+      }
+    }
+    return this.compact(taken);
+  }
+
+  /** Records buffered for `topic` and not yet taken. */
+  buffered(topic: string): number {
+    const queue = this.queue(topic);
+    return queue.records.length - queue.head;
+  }
+
+  /** The task's source topics. */
+  get topics(): readonly string[] {
+    return this.options.topics;
+  }
+
+  /** Records buffered in all inputs. */
+  get size(): number {
+    return this.queues.reduce((sum, q) => sum + q.records.length - q.head, 0);
+  }
+
+  /** Per input, the offset after what was taken: what a commit makes the group's position. */
+  positions(): { topic: string; offset: bigint }[] {
+    const result: { topic: string; offset: bigint }[] = [];
+    for (const queue of this.queues) {
+      if (queue.position !== undefined) {
+        result.push({ topic: queue.topic, offset: queue.position });
+      }
+    }
+    return result;
+  }
+
+  /** Whether some input waits for a fetch (a reason to look again after the next one). */
+  get waiting(): boolean {
+    return this.queues.some((q) => q.waiting !== undefined);
+  }
+
+  private fetched(queue: InputQueue, upTo: FetchedUpTo): void {
+    if (queue.fetchedNext === undefined || upTo.nextOffset > queue.fetchedNext) {
+      queue.fetchedNext = upTo.nextOffset;
+    }
+    queue.caughtUp = upTo.nextOffset >= upTo.highWatermark;
+    if (queue.head < queue.records.length) {
+      queue.waiting = undefined;
+    } else {
+      queue.position = queue.fetchedNext;
+    }
+  }
+
+  /** Whether the empty `queue` must be waited for before anything else is taken. */
+  private holdsBack(queue: InputQueue, now: number): boolean {
+    if (queue.caughtUp) {
+      return false;
+    }
+    if (queue.waiting === undefined) {
+      queue.waiting = { since: now, mark: this.options.roundMark() };
+      return true;
+    }
+    const delivered = queue.waiting.mark.passed();
+    if (!delivered && now - queue.waiting.since < this.options.maxIdleMs) {
+      return true;
+    }
+    if (!delivered) {
+      this.forcedWithoutData++;
+    }
+    // A fetch came and went without records for it: it was at its end (or starved, in which
+    // case waiting longer would not help either). Until its next fetch says otherwise, it is
+    // treated as caught up.
+    queue.waiting = undefined;
+    queue.caughtUp = true;
+    return false;
+  }
+
+  private compact(taken: RawRecord[]): RawRecord[] {
+    for (const queue of this.queues) {
+      if (queue.head > 4096 && queue.head * 2 > queue.records.length) {
+        queue.records = queue.records.slice(queue.head);
+        queue.head = 0;
+      } else if (queue.head === queue.records.length && queue.head > 0) {
+        queue.records = [];
+        queue.head = 0;
+      }
+    }
+    return taken;
+  }
+
+  private queue(topic: string): InputQueue {
+    const queue = this.byTopic.get(topic);
+    if (queue === undefined) {
+      throw new Error(`this task does not read topic ${topic}`);
+    }
+    return queue;
+  }
+}
