@@ -21,6 +21,8 @@ export interface PartitionGroupOptions {
   readonly roundMark: () => RoundMark;
   /** The most an empty input may hold the others back, whatever the fetches say. */
   readonly maxIdleMs: number;
+  /** Called when an empty input stopped holding the others back on `maxIdleMs` alone. */
+  readonly onForced?: (topic: string, waitedMs: number) => void;
 }
 
 /** The buffered records of one input partition of a task. */
@@ -190,6 +192,7 @@ export class PartitionGroup {
     }
     if (!delivered) {
       this.forcedWithoutData++;
+      this.options.onForced?.(queue.topic, now - queue.waiting.since);
     }
     // A fetch came and went without records for it: it was at its end (or starved, in which
     // case waiting longer would not help either). Until its next fetch says otherwise, it is

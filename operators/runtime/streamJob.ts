@@ -77,7 +77,8 @@ export interface StreamJobOptions {
   /**
    * A task takes its inputs' records in timestamp order (runtime/partitionGroup.ts); an empty
    * input that is behind holds the others back until a fetch shows it at its end, and never
-   * longer than this. Default 2,000 ms.
+   * longer than this (a safety net: a fetch normally settles it within a fraction of a
+   * second). Default 30,000 ms.
    */
   readonly maxTaskIdleMs?: number;
   /** Records buffered per input partition before it is paused. Default 5,000. */
@@ -583,7 +584,12 @@ export class StreamJob {
         input: new PartitionGroup({
           topics: [...sub.sources.keys()],
           roundMark: () => this.consumer?.roundMark() ?? { passed: () => true },
-          maxIdleMs: this.options.maxTaskIdleMs ?? 2_000,
+          maxIdleMs: this.options.maxTaskIdleMs ?? 30_000,
+          onForced: (topic, waitedMs) =>
+            this.logger.warn(
+              { task: id, topic, waitedMs },
+              'an input behind its end delivered nothing for maxTaskIdleMs: processing the other inputs without it (records may be taken out of timestamp order)',
+            ),
         }),
         committed: new Map(),
         firstFetched: new Map(),

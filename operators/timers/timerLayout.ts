@@ -27,9 +27,21 @@ export function timerKey(kind: TimerKind, timestamp: number, key: Uint8Array): B
   return bytes;
 }
 
-/** Bounds of the timers of `kind` with timestamp ≤ `upTo` (all of them when undefined). */
-export function dueBounds(kind: TimerKind, upTo?: number): { gte: Buffer; lt: Buffer } {
-  const gte = Buffer.from([tags[kind]]);
+/**
+ * Bounds of the timers of `kind` with timestamp ≤ `upTo` (all of them when undefined), from
+ * `from` on when given: a scan that starts at the earliest live timer seeks past the deleted
+ * ones (RocksDB keeps a tombstone per fired timer until compaction, and a scan from the start
+ * of the kind walked every one of them, once per record).
+ */
+export function dueBounds(
+  kind: TimerKind,
+  upTo?: number,
+  from?: number,
+): { gte: Buffer; lt: Buffer } {
+  const gte =
+    from === undefined || !Number.isFinite(from)
+      ? Buffer.from([tags[kind]])
+      : timerKey(kind, Math.ceil(from), Buffer.alloc(0));
   if (upTo === undefined || upTo >= Number.MAX_SAFE_INTEGER) {
     return { gte, lt: Buffer.from([tags[kind] + 1]) };
   }

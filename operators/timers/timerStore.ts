@@ -87,7 +87,8 @@ export class TimerStore<TKey> implements TimerService<TKey> {
     let fired = 0;
     while (this.earliest[kind] <= upTo) {
       const due: { storeKey: Buffer; timer: DueTimer }[] = [];
-      for await (const [storeKey] of this.store.range(dueBounds(kind, upTo))) {
+      const bounds = dueBounds(kind, upTo, this.earliest[kind]);
+      for await (const [storeKey] of this.store.range(bounds)) {
         const { timestamp, key } = parseTimerKey(storeKey);
         due.push({ storeKey, timer: { kind, timestamp, keyBytes: key } });
       }
@@ -106,7 +107,10 @@ export class TimerStore<TKey> implements TimerService<TKey> {
         await fire(timer);
       }
       if (complete) {
-        this.earliest[kind] = await this.readEarliest(kind);
+        // Every timer read was fired or cancelled; those left are later than `upTo`, or were
+        // scheduled since the read.
+        const floor = Math.min(Math.floor(upTo) + 1, this.scheduledSinceScan[kind]);
+        this.earliest[kind] = await this.readEarliest(kind, floor);
       }
     }
     return fired;
@@ -118,8 +122,10 @@ export class TimerStore<TKey> implements TimerService<TKey> {
     this.scheduledSinceScan[kind] = Math.min(this.scheduledSinceScan[kind], timestamp);
   }
 
-  private async readEarliest(kind: TimerKind): Promise<number> {
-    for await (const [storeKey] of this.store.range({ ...dueBounds(kind), limit: 1 })) {
+  /** The earliest timer of `kind`, looking from `from` on (no timer is earlier). */
+  private async readEarliest(kind: TimerKind, from?: number): Promise<number> {
+    const bounds = dueBounds(kind, undefined, from);
+    for await (const [storeKey] of this.store.range({ ...bounds, limit: 1 })) {
       return parseTimerKey(storeKey).timestamp;
     }
     return Number.POSITIVE_INFINITY;

@@ -110,12 +110,18 @@ export function endIndexKey(end: number, windowKey: Uint8Array): Buffer {
   return bytes;
 }
 
-/** Bounds of the index entries of windows with end < `end`. */
-export function endIndexBefore(end: number): { gte: Buffer; lt: Buffer } {
+/** Bounds of the index entries of windows with end < `end` (and end ≥ `from`, when given). */
+export function endIndexBefore(end: number, from?: number): { gte: Buffer; lt: Buffer } {
   const lt = Buffer.allocUnsafe(9);
   lt[0] = endIndexTag;
   writeSortableTime(lt, end, 1);
-  return { gte: Buffer.from([endIndexTag]), lt };
+  if (from === undefined || !Number.isFinite(from)) {
+    return { gte: Buffer.from([endIndexTag]), lt };
+  }
+  const gte = Buffer.allocUnsafe(9);
+  gte[0] = endIndexTag;
+  writeSortableTime(gte, from, 1);
+  return { gte, lt };
 }
 
 export function windowKeyOfIndex(indexKey: Uint8Array): Buffer {
