@@ -85,6 +85,9 @@ log(
     `CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s, RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MB`,
 );
 log(`log: ${join(stateDir, 'jobs.log')}`);
+const tasks = job.stats().tasks.length;
+const stopping = performance.now();
 await job.stop();
+log(`stopped in ${((performance.now() - stopping) / 1000).toFixed(1)} s with ${tasks} tasks`);
 rmSync(stateDir, { recursive: true, force: true });
 process.exit(0); // the lag poll of an unfinished catch-up is still waiting
