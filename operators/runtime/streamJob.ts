@@ -114,8 +114,11 @@ interface TaskRunner {
   drainQueued: boolean;
 }
 
-/** Records a task takes and commits at once, at most. */
-const recordsPerCommit = 5_000;
+/**
+ * Records a task takes and commits at once, at most: larger takes mean fewer transactions, and a
+ * slower stop (a stop waits for the take under way in every task).
+ */
+const recordsPerCommit = 2_000;
 
 /**
  * A pipeline running on Kafka. Its instances (processes started with the same applicationId)
@@ -360,16 +363,22 @@ export class StreamJob {
       .catch((error: unknown) => this.logger.warn({ err: error }, 'query server close'));
     // No drain starts once stopping; wait for those under way, then commit their positions
     // while this instance is still a member of the group.
+    const started = Date.now();
+    const step = (what: string): void =>
+      this.logger.info({ ms: Date.now() - started }, `stopping: ${what}`);
     for (const runner of this.runners.values()) {
       await runner.queue.run(() => Promise.resolve()).catch(() => undefined);
     }
+    step('tasks idle');
     await this.flushOffsets(true);
     await this.consumer
       ?.stop()
       .catch((error: unknown) => this.logger.warn({ err: error }, 'consumer stop'));
+    step('left the group');
     for (const id of [...this.runners.keys()]) {
       await this.closeRunner(id);
     }
+    step('tasks closed');
     await this.globalState
       ?.stop(this.logger)
       .catch((error: unknown) => this.logger.warn({ err: error }, 'global tables close'));

@@ -525,6 +525,7 @@ class KafkajsConsumerSession implements ConsumerSession {
   private readonly options: ConsumerOptions;
   /** Fetches started so far, per broker (kafkajs runs one fetch loop per broker). */
   private readonly fetchesStarted = new Map<number, number>();
+  private stopped = false;
 
   constructor(consumer: Consumer, options: ConsumerOptions) {
     this.consumer = consumer;
@@ -595,12 +596,18 @@ class KafkajsConsumerSession implements ConsumerSession {
     this.consumer.seek(partition);
   }
 
+  // Once stopped, kafkajs throws on pause and resume (it has no group any more); nothing is
+  // fetched then anyway, and a task closing after the stop resumes what it had paused.
   pause(partition: TopicPartition): void {
-    this.consumer.pause([{ topic: partition.topic, partitions: [partition.partition] }]);
+    if (!this.stopped) {
+      this.consumer.pause([{ topic: partition.topic, partitions: [partition.partition] }]);
+    }
   }
 
   resume(partition: TopicPartition): void {
-    this.consumer.resume([{ topic: partition.topic, partitions: [partition.partition] }]);
+    if (!this.stopped) {
+      this.consumer.resume([{ topic: partition.topic, partitions: [partition.partition] }]);
+    }
   }
 
   async commitOffsets(
@@ -629,6 +636,7 @@ class KafkajsConsumerSession implements ConsumerSession {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     // disconnect() stops the runner (waiting for the batch in flight), commits resolved offsets
     // and sends LeaveGroup, so the partitions move to another member at once.
     await this.consumer.disconnect();
