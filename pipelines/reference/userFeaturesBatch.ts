@@ -189,7 +189,9 @@ export function userFeaturesDifferences(actual: UserFeatures, expected: UserFeat
     averageWatchRatio: expectedAverage,
     ...expectedRest
   } = expected;
-  for (const field of Object.keys(expectedRest) as (keyof typeof expectedRest)[]) {
+  // Every field either side has: an extra field is a difference too.
+  const fields = new Set([...Object.keys(rest), ...Object.keys(expectedRest)]);
+  for (const field of fields as Set<keyof typeof expectedRest>) {
     if (JSON.stringify(rest[field]) !== JSON.stringify(expectedRest[field])) {
       differences.push(
         `${field}: ${JSON.stringify(rest[field])} != ${JSON.stringify(expectedRest[field])}`,
