@@ -16,7 +16,7 @@ function record(topic: string, offset: number, timestamp: number): RawRecord {
   };
 }
 
-/** A fetch of `topic` holding records at these timestamps, from `offset`, ending at `end`. */
+/** A fetch of `topic` holding records at these timestamps, from `offset` on. */
 function fetch(topic: string, offset: number, timestamps: number[]): RawRecord[] {
   return timestamps.map((timestamp, i) => record(topic, offset + i, timestamp));
 }
@@ -35,21 +35,30 @@ function marks(): { mark: () => { passed: () => boolean }; deliver: () => void }
   };
 }
 
+/** A group of inputs `a` and `b` (unless `topics` says otherwise). */
+function group(options: {
+  topics?: string[];
+  round?: ReturnType<typeof marks>;
+  maxIdleMs?: number;
+}): PartitionGroup {
+  return new PartitionGroup({
+    topics: options.topics ?? ['a', 'b'],
+    roundMark: (options.round ?? marks()).mark,
+    maxIdleMs: options.maxIdleMs ?? 1e9,
+  });
+}
+
 function taken(records: readonly RawRecord[]): string[] {
   return records.map((r) => `${r.topic}@${r.timestamp}`);
 }
 
 describe('PartitionGroup', () => {
   it('takes the records of its inputs in timestamp order, ties to the first topic', () => {
-    const group = new PartitionGroup({
-      topics: ['a', 'b'],
-      roundMark: marks().mark,
-      maxIdleMs: 1e9,
-    });
-    group.add('a', fetch('a', 0, [1, 5, 9]), { nextOffset: 3n, highWatermark: 3n });
-    group.add('b', fetch('b', 10, [2, 5, 7]), { nextOffset: 13n, highWatermark: 13n });
-    assert.deepEqual(taken(group.take(0, 100)), ['a@1', 'b@2', 'a@5', 'b@5', 'b@7', 'a@9']);
-    assert.deepEqual(group.positions(), [
+    const inputs = group({});
+    inputs.add('a', fetch('a', 0, [1, 5, 9]), { nextOffset: 3n, highWatermark: 3n });
+    inputs.add('b', fetch('b', 10, [2, 5, 7]), { nextOffset: 13n, highWatermark: 13n });
+    assert.deepEqual(taken(inputs.take(0, 100)), ['a@1', 'b@2', 'a@5', 'b@5', 'b@7', 'a@9']);
+    assert.deepEqual(inputs.positions(), [
       { topic: 'a', offset: 3n },
       { topic: 'b', offset: 13n },
     ]);
@@ -57,56 +66,48 @@ describe('PartitionGroup', () => {
 
   it('waits for an empty input that is behind, until a fetch has been delivered', () => {
     const round = marks();
-    const group = new PartitionGroup({ topics: ['a', 'b'], roundMark: round.mark, maxIdleMs: 1e9 });
+    const inputs = group({ round });
     // b's fetch stopped short of its end: what comes next may be older than a's records.
-    group.add('b', fetch('b', 0, [1]), { nextOffset: 1n, highWatermark: 50n });
-    group.add('a', fetch('a', 0, [2, 3]), { nextOffset: 2n, highWatermark: 2n });
-    assert.deepEqual(taken(group.take(0, 100)), ['b@1']);
-    assert.equal(group.waiting, true);
-    group.add('b', fetch('b', 1, [2]), { nextOffset: 2n, highWatermark: 50n });
-    assert.deepEqual(taken(group.take(0, 100)), ['a@2', 'b@2']);
+    inputs.add('b', fetch('b', 0, [1]), { nextOffset: 1n, highWatermark: 50n });
+    inputs.add('a', fetch('a', 0, [2, 3]), { nextOffset: 2n, highWatermark: 2n });
+    assert.deepEqual(taken(inputs.take(0, 100)), ['b@1']);
+    assert.equal(inputs.waiting, true);
+    inputs.add('b', fetch('b', 1, [2]), { nextOffset: 2n, highWatermark: 50n });
+    assert.deepEqual(taken(inputs.take(0, 100)), ['a@2', 'b@2']);
     // A fetch delivered nothing for b: it was at its end after all.
     round.deliver();
-    assert.deepEqual(taken(group.take(0, 100)), ['a@3']);
-    assert.equal(group.forcedWithoutData, 0);
+    assert.deepEqual(taken(inputs.take(0, 100)), ['a@3']);
+    assert.equal(inputs.forcedWithoutData, 0);
   });
 
   it('does not wait for an empty input whose last fetch reached its end', () => {
-    const group = new PartitionGroup({
-      topics: ['a', 'b'],
-      roundMark: marks().mark,
-      maxIdleMs: 1e9,
-    });
-    group.add('b', fetch('b', 0, [1]), { nextOffset: 1n, highWatermark: 1n });
-    group.add('a', fetch('a', 0, [2, 3]), { nextOffset: 2n, highWatermark: 2n });
-    assert.deepEqual(taken(group.take(0, 100)), ['b@1', 'a@2', 'a@3']);
+    const inputs = group({});
+    inputs.add('b', fetch('b', 0, [1]), { nextOffset: 1n, highWatermark: 1n });
+    inputs.add('a', fetch('a', 0, [2, 3]), { nextOffset: 2n, highWatermark: 2n });
+    assert.deepEqual(taken(inputs.take(0, 100)), ['b@1', 'a@2', 'a@3']);
   });
 
   it('stops waiting after maxIdleMs, and counts it', () => {
-    const group = new PartitionGroup({
-      topics: ['a', 'b'],
-      roundMark: marks().mark,
-      maxIdleMs: 500,
-    });
-    group.add('a', fetch('a', 0, [2]), { nextOffset: 1n, highWatermark: 1n });
-    assert.deepEqual(taken(group.take(1_000, 100)), []);
-    assert.deepEqual(taken(group.take(1_499, 100)), []);
-    assert.deepEqual(taken(group.take(1_500, 100)), ['a@2']);
-    assert.equal(group.forcedWithoutData, 1);
+    const inputs = group({ maxIdleMs: 500 });
+    inputs.add('a', fetch('a', 0, [2]), { nextOffset: 1n, highWatermark: 1n });
+    assert.deepEqual(taken(inputs.take(1_000, 100)), []);
+    assert.deepEqual(taken(inputs.take(1_499, 100)), []);
+    assert.deepEqual(taken(inputs.take(1_500, 100)), ['a@2']);
+    assert.equal(inputs.forcedWithoutData, 1);
   });
 
   it('drops records fetched again and moves past transaction markers', () => {
-    const group = new PartitionGroup({ topics: ['a'], roundMark: marks().mark, maxIdleMs: 0 });
-    group.add('a', fetch('a', 0, [1, 2]), { nextOffset: 3n, highWatermark: 3n });
-    assert.deepEqual(taken(group.take(0, 1)), ['a@1']);
-    assert.deepEqual(group.positions(), [{ topic: 'a', offset: 1n }]);
+    const inputs = group({ topics: ['a'], maxIdleMs: 0 });
+    inputs.add('a', fetch('a', 0, [1, 2]), { nextOffset: 3n, highWatermark: 3n });
+    assert.deepEqual(taken(inputs.take(0, 1)), ['a@1']);
+    assert.deepEqual(inputs.positions(), [{ topic: 'a', offset: 1n }]);
     // After a rebalance kafkajs fetches from the committed offset again.
-    assert.equal(group.add('a', fetch('a', 0, [1, 2]), { nextOffset: 3n, highWatermark: 3n }), 2);
-    assert.deepEqual(taken(group.take(0, 100)), ['a@2']);
+    assert.equal(inputs.add('a', fetch('a', 0, [1, 2]), { nextOffset: 3n, highWatermark: 3n }), 2);
+    assert.deepEqual(taken(inputs.take(0, 100)), ['a@2']);
     // The batch ended with a marker at offset 2: the position is after it.
-    assert.deepEqual(group.positions(), [{ topic: 'a', offset: 3n }]);
-    group.skip('a', { nextOffset: 5n, highWatermark: 5n });
-    assert.deepEqual(group.positions(), [{ topic: 'a', offset: 5n }]);
-    assert.equal(group.size, 0);
+    assert.deepEqual(inputs.positions(), [{ topic: 'a', offset: 3n }]);
+    inputs.skip('a', { nextOffset: 5n, highWatermark: 5n });
+    assert.deepEqual(inputs.positions(), [{ topic: 'a', offset: 5n }]);
+    assert.equal(inputs.size, 0);
   });
 });
