@@ -168,9 +168,9 @@ async function start(): Promise<{
       const options = { timestamp: event.time };
       switch (event.kind) {
         case 'impression':
-          return impressions.pipe(event.value.userId, event.value, options);
+          return impressions.pipe(event.value.videoId, event.value, options);
         case 'click':
-          return clicks.pipe(event.value.userId, event.value, options);
+          return clicks.pipe(event.value.videoId, event.value, options);
         case 'session':
           return sessions.pipe(event.value.userId, event.value, options);
       }
@@ -300,36 +300,36 @@ test('describe() shows the DAG (snapshot): stateful steps, internal topics, glob
       '    --> video-popularity-impression-events',
       '  Source: video-popularity-clicks (topics: [events.clicks]; key: string, value: avro(reelstream.events.Click))',
       '    --> video-popularity-click-events',
-      '  Source: video-popularity-sessions (topics: [features.watch-sessions]; key: string, value: avro(reelstream.features.WatchSession))',
-      '    --> video-popularity-views',
-      '  Processor: video-popularity-impression-events (map)',
+      '  Source: video-popularity-events-repartition-source (topics: [features-video-popularity-events-repartition]; key: string, value: json)',
+      '    --> video-popularity-merge-playbacks',
+      '  Processor: video-popularity-impression-events (mapValues)',
       '    --> video-popularity-merge-clicks',
       '    <-- video-popularity-impressions',
-      '  Processor: video-popularity-click-events (map)',
+      '  Processor: video-popularity-click-events (mapValues)',
       '    --> video-popularity-merge-clicks',
       '    <-- video-popularity-clicks',
       '  Processor: video-popularity-merge-clicks (merge)',
       '    --> video-popularity-merge-playbacks',
       '    <-- video-popularity-impression-events, video-popularity-click-events',
+      '  Processor: video-popularity-merge-playbacks (merge)',
+      '    --> video-popularity',
+      '    <-- video-popularity-merge-clicks, video-popularity-events-repartition-source',
+      '  Processor: video-popularity (process; stores: [video-popularity, video-popularity-timers])',
+      '    --> video-popularity-out',
+      '    <-- video-popularity-merge-playbacks',
+      '  Sink: video-popularity-out (topic: features.video-popularity; key: string, value: avro(reelstream.features.VideoPopularity))',
+      '    <-- video-popularity',
+      'Sub-topology 1',
+      '  Source: video-popularity-sessions (topics: [features.watch-sessions]; key: string, value: avro(reelstream.features.WatchSession))',
+      '    --> video-popularity-views',
       '  Processor: video-popularity-views (filter)',
       '    --> video-popularity-playback-events',
       '    <-- video-popularity-sessions',
       '  Processor: video-popularity-playback-events (map)',
-      '    --> video-popularity-merge-playbacks',
-      '    <-- video-popularity-views',
-      '  Processor: video-popularity-merge-playbacks (merge)',
       '    --> video-popularity-events-repartition-sink',
-      '    <-- video-popularity-merge-clicks, video-popularity-playback-events',
+      '    <-- video-popularity-views',
       '  Sink: video-popularity-events-repartition-sink (topic: features-video-popularity-events-repartition; key: string, value: json)',
-      '    <-- video-popularity-merge-playbacks',
-      'Sub-topology 1',
-      '  Source: video-popularity-events-repartition-source (topics: [features-video-popularity-events-repartition]; key: string, value: json)',
-      '    --> video-popularity',
-      '  Processor: video-popularity (process; stores: [video-popularity, video-popularity-timers])',
-      '    --> video-popularity-out',
-      '    <-- video-popularity-events-repartition-source',
-      '  Sink: video-popularity-out (topic: features.video-popularity; key: string, value: avro(reelstream.features.VideoPopularity))',
-      '    <-- video-popularity',
+      '    <-- video-popularity-playback-events',
       'Internal topics',
       '  features-video-popularity-events-repartition (partitions: as upstream)',
     ].join('\n'),

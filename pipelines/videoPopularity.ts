@@ -11,8 +11,9 @@
  * started in the window"), once it is closed: at once on its watch end, after the inactivity gap
  * otherwise. It is a view when it has any watch time, completed when it reached 95% of the
  * video's duration (the watch end's, or the catalogue's: watch sessions fill it in).
- * All inputs are keyed by user; they are re-keyed by video through one repartition topic
- * (`<app>-video-popularity-events-repartition`), so every event of a video meets in one task.
+ * Impressions and clicks are keyed by video at their source; the playbacks (keyed by user) are
+ * re-keyed by video through one repartition topic (`<app>-video-popularity-events-repartition`),
+ * so every event of a video meets in one task.
  *
  * **Windows as time buckets** (pipelines/timeBuckets.ts): 5 minutes = 30 buckets of 10 s,
  * 1 hour = 60 buckets of 1 minute, 24 hours = 96 buckets of 15 minutes. A window "sliding over
@@ -132,7 +133,8 @@ export interface PopularityEvent {
 }
 
 /**
- * Adds the video-popularity pipeline: impressions, clicks and watch sessions (keyed by user) →
+ * Adds the video-popularity pipeline: impressions and clicks (keyed by video), watch sessions
+ * (keyed by user) →
  * `features.video-popularity` (keyed by video). Returns the published stream.
  */
 export function videoPopularity(
@@ -159,28 +161,23 @@ export function videoPopularity(
     key: stringSerde,
     value: popularityStateSerde,
   });
-  const events = impressions
-    .map((r) => r.withKey(r.value.videoId).withValue(impressionEvent(r.value)), {
-      name: 'video-popularity-impression-events',
+  // Impressions and clicks are keyed by video at the source; only the closed playbacks (keyed
+  // by user) go through a repartition topic to meet them.
+  const playbacks = sessions
+    .filter((session) => session.totalWatchMs > 0, { name: 'video-popularity-views' })
+    .map((r) => r.withKey(r.value.videoId).withValue(playbackEvent(r.value)), {
+      name: 'video-popularity-playback-events',
     })
-    .merge(
-      clicks.map((r) => r.withKey(r.value.videoId).withValue(clickEvent(r.value)), {
-        name: 'video-popularity-click-events',
-      }),
-      { name: 'video-popularity-merge-clicks' },
-    )
-    .merge(
-      sessions
-        .filter((session) => session.totalWatchMs > 0, { name: 'video-popularity-views' })
-        .map((r) => r.withKey(r.value.videoId).withValue(playbackEvent(r.value)), {
-          name: 'video-popularity-playback-events',
-        }),
-      { name: 'video-popularity-merge-playbacks' },
-    )
     .repartition({
       name: videoPopularityNames.byVideo,
       serdes: { key: stringSerde, value: jsonSerde<PopularityEvent>() },
     });
+  const events = impressions
+    .mapValues(impressionEvent, { name: 'video-popularity-impression-events' })
+    .merge(clicks.mapValues(clickEvent, { name: 'video-popularity-click-events' }), {
+      name: 'video-popularity-merge-clicks',
+    })
+    .merge(playbacks, { name: 'video-popularity-merge-playbacks' });
   const emitIntervalMs = options.emitIntervalMs ?? 1000;
   const popularity = events.process(() => new VideoPopularityOperator(store, emitIntervalMs), {
     name: videoPopularityNames.counts,

@@ -102,8 +102,8 @@ function compactedTopic<TValue>(
  * @category Schemas
  */
 export const topicCatalog = {
-  impressions: eventTopic<Impression>(topics.impressions, impressionSchema),
-  clicks: eventTopic<Click>(topics.clicks, clickSchema),
+  impressions: eventTopic<Impression>(topics.impressions, impressionSchema, 'videoId'),
+  clicks: eventTopic<Click>(topics.clicks, clickSchema, 'videoId'),
   watchHeartbeats: eventTopic<WatchHeartbeat>(topics.watchHeartbeats, watchHeartbeatSchema),
   watchEnds: eventTopic<WatchEnd>(topics.watchEnds, watchEndSchema),
   engagements: eventTopic<Engagement>(topics.engagements, engagementSchema),

@@ -6,6 +6,7 @@ import { lagCommand } from '../lag/lagCommand.js';
 import { checkReplayCommand } from './checkReplayCommand.js';
 import { demoCommand } from './demoCommand.js';
 import { evaluateCommand } from './evaluateCommand.js';
+import { featuresCommand } from './featuresCommand.js';
 import { generateCommand } from './generateCommand.js';
 import { replayCommand } from './replayCommand.js';
 import { schemasCommand } from './schemasCommand.js';
@@ -16,6 +17,7 @@ const program = new Command('reelstream')
   .showHelpAfterError()
   .addCommand(stackCommand())
   .addCommand(demoCommand())
+  .addCommand(featuresCommand())
   .addCommand(schemasCommand())
   .addCommand(lagCommand())
   .addCommand(generateCommand())

@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
-import { dirname, extname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
+
+import { cliInvocation } from '../cli/cliInvocation.js';
 
 /** One consumer group's lag, as `reelstream lag --json` reports it. */
 export interface GroupLag {
@@ -15,8 +16,7 @@ export interface GroupLag {
 
 /**
  * Consumer lag of the demo's jobs, from the lag CLI (`reelstream lag --json`), the tool on-call
- * uses: the CLI beside this module (main.ts under tsx, main.js when built), run with this
- * process's loader flags. Samples accumulate in `sampleFile` across calls, so the status is
+ * uses, run as a child process. Samples accumulate in `sampleFile` across calls, so the status is
  * judged on the trend over the CLI's window (Burrow's rules), not on one look: a single sample
  * can only say INSUFFICIENT_DATA.
  */
@@ -24,22 +24,8 @@ export async function jobLag(
   groupPattern: string,
   sampleFile: string,
 ): Promise<readonly GroupLag[]> {
-  const here = fileURLToPath(import.meta.url);
-  const cli = join(dirname(here), '..', 'cli', `main${extname(here)}`);
-  const { stdout } = await promisify(execFile)(
-    process.execPath,
-    [
-      ...process.execArgv,
-      cli,
-      'lag',
-      '--json',
-      '--state-file',
-      sampleFile,
-      '--group',
-      groupPattern,
-    ],
-    { env: process.env },
-  );
+  const lag = cliInvocation(['lag', '--json', '--state-file', sampleFile, '--group', groupPattern]);
+  const { stdout } = await promisify(execFile)(lag.command, lag.args, { env: process.env });
   return (JSON.parse(stdout) as { groups: GroupLag[] }).groups;
 }
 

@@ -22,7 +22,8 @@ import {
 import type { RecommendationRequest } from '../../schemas/generated/recommendationRequest.js';
 import type { UserFeatures } from '../../schemas/generated/userFeatures.js';
 import { topicCatalog, topics } from '../../schemas/topics.js';
-import { featuresApplicationId, featuresJob, userFeaturesStore } from '../features/featuresJob.js';
+import { featuresApplicationId, userFeaturesStore } from '../features/featuresJob.js';
+import { FeaturesProcess } from '../features/featuresProcess.js';
 import { provisionTopics } from '../generator/provisionTopics.js';
 import { TrafficGenerator } from '../generator/trafficGenerator.js';
 import { produceTraffic } from '../generator/trafficJob.js';
@@ -31,7 +32,7 @@ import { resetDemo } from './demoReset.js';
 import { freshnessProbe } from './freshnessProbe.js';
 import { formatLag, jobLag, lagSampleFile } from './jobLag.js';
 import { LatencyRecorder } from './latencyRecorder.js';
-import { ResourceSampler } from './resourceSampler.js';
+import { ResourceSampler, thisProcess } from './resourceSampler.js';
 
 /** The demo's two consumer groups, as a `reelstream lag --group` pattern. */
 const demoGroups = 'reelstream-(features|serving)';
@@ -67,14 +68,15 @@ export async function runRecommenderDemo(options: RecommenderDemoOptions): Promi
   if (options.reset === true) {
     await resetDemo({ connection, stateDir: options.stateDir, log });
   }
-  // The jobs log to a file: the terminal is for the demo's own story.
+  // The jobs log to files: the terminal is for the demo's own story.
   const logFile = join(options.stateDir, 'jobs.log');
+  const featuresLogFile = join(options.stateDir, 'features.log');
   mkdirSync(options.stateDir, { recursive: true });
   const logger = pino(
     { level: process.env['REELSTREAM_LOG'] ?? 'info' },
     pino.destination({ dest: logFile, sync: false }),
   );
-  log(`job logs: ${logFile}`);
+  log(`job logs: ${featuresLogFile} (features), ${logFile} (serving)`);
   const client = new KafkajsStreamClient(
     createKafkaJs(connection, { clientId: 'reelstream-demo' }),
   );
@@ -82,14 +84,13 @@ export async function runRecommenderDemo(options: RecommenderDemoOptions): Promi
   const provisioned = await provisionTopics({ client, schemas });
   log(`topics ready (${provisioned.topics}); value schemas registered (${provisioned.schemas})`);
 
-  const features = featuresJob({
-    connection,
+  // The feature job runs in a process of its own, as deployed: a burst of events it works
+  // through never holds back the serving job's replies, which run here.
+  const features = await FeaturesProcess.start({
     stateDir: join(options.stateDir, 'features'),
-    queryEndpoint: '127.0.0.1:0',
-    logger,
+    logFile: featuresLogFile,
   });
-  await features.start();
-  const endpoint = features.queryEndpoint ?? '';
+  const endpoint = features.queryEndpoint;
   const serving = servingJob({
     connection,
     stateDir: join(options.stateDir, 'serving'),
@@ -160,6 +161,10 @@ export async function runRecommenderDemo(options: RecommenderDemoOptions): Promi
   const sampler = new ResourceSampler({
     stateDir: options.stateDir,
     groups: demoGroups,
+    processes: [
+      { name: 'features', usage: () => features.stats() },
+      thisProcess('serving+generator'),
+    ],
     intervalMs: (options.sampleSeconds ?? 0) * 1_000,
     log,
   });
@@ -192,9 +197,8 @@ export async function runRecommenderDemo(options: RecommenderDemoOptions): Promi
     log('');
     log('summary');
     log(`  events produced          ${summary.produced} in ${summary.seconds.toFixed(0)} s`);
-    log(
-      `  feature job processed    ${features.stats().processed} records (inputs and repartitions)`,
-    );
+    const processed = (await features.stats())?.processed ?? 0;
+    log(`  feature job processed    ${processed} records (inputs and repartitions)`);
     log(`  serving job answered     ${serving.stats().processed} requests`);
     log(`  ${latency.describe()}`);
     sampler.summary().forEach((line) => log(line));

@@ -3,40 +3,70 @@ import { join } from 'node:path';
 
 import { jobLag, lagSampleFile, type GroupLag } from './jobLag.js';
 
-/** One sample of the demo process (the jobs run in it) and of the jobs' consumer lag. */
-interface Sample {
-  readonly seconds: number;
+/** A process whose CPU and memory the demo reports. */
+export interface MeasuredProcess {
+  readonly name: string;
+  /** CPU time used so far (user + system, µs) and RSS; undefined once it has ended. */
+  usage(): Promise<{ readonly cpuMicros: number; readonly rssBytes: number } | undefined>;
+}
+
+/** This process, measured like any other. */
+export function thisProcess(name: string): MeasuredProcess {
+  return {
+    name,
+    usage: () => {
+      const cpu = process.cpuUsage();
+      return Promise.resolve({
+        cpuMicros: cpu.user + cpu.system,
+        rssBytes: process.memoryUsage().rss,
+      });
+    },
+  };
+}
+
+/** One process's share of a sample: CPU over the interval (100% is one core) and RSS. */
+interface ProcessSample {
+  readonly name: string;
   readonly cpuPercent: number;
   readonly rssMb: number;
+}
+
+/** One sample of the demo's processes and of the jobs' consumer lag. */
+interface Sample {
+  readonly seconds: number;
+  readonly processes: readonly ProcessSample[];
   readonly stateMb: number;
   readonly lag: readonly GroupLag[];
 }
 
 /**
- * Samples, every `intervalMs` while the demo runs: CPU of this process (the feature and serving
- * jobs, the generator and the client all run in it; 100% is one core), its RSS, the jobs' state
- * on disk, and each job's consumer lag from `reelstream lag`. Each sample is printed; the summary
- * says whether lag stayed bounded: its highest value in the second half of the run is no higher
- * than in the first.
+ * Samples, every `intervalMs` while the demo runs: CPU and RSS of each of the demo's processes
+ * (the feature job runs in its own; serving, the generator and the client in the demo's), the
+ * jobs' state on disk, and each job's consumer lag from `reelstream lag`. Each sample is
+ * printed; the summary says whether lag stayed bounded: its highest value in the second half
+ * of the run is no higher than in the first.
  */
 export class ResourceSampler {
   private readonly samples: Sample[] = [];
   private timer: NodeJS.Timeout | undefined;
   private readonly started = performance.now();
-  private lastCpu = process.cpuUsage();
   private lastAt = performance.now();
+  private readonly lastCpuMicros = new Map<string, number>();
   private pending: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly options: {
       stateDir: string;
       groups: string;
+      processes: readonly MeasuredProcess[];
       intervalMs: number;
       log: (line: string) => void;
     },
   ) {}
 
+  /** Takes the first CPU readings now, then samples every interval. */
   start(): void {
+    this.pending = this.readProcesses(1).then(() => undefined);
     this.timer = setInterval(() => {
       this.pending = this.pending.then(() => this.sample());
     }, this.options.intervalMs);
@@ -47,26 +77,44 @@ export class ResourceSampler {
     await this.pending;
   }
 
+  /** Each live process's CPU since the last reading (over `elapsedMs`) and RSS. */
+  private async readProcesses(elapsedMs: number): Promise<ProcessSample[]> {
+    const samples: ProcessSample[] = [];
+    for (const measured of this.options.processes) {
+      const usage = await measured.usage().catch(() => undefined);
+      if (usage === undefined) {
+        continue;
+      }
+      const last = this.lastCpuMicros.get(measured.name) ?? usage.cpuMicros;
+      this.lastCpuMicros.set(measured.name, usage.cpuMicros);
+      samples.push({
+        name: measured.name,
+        cpuPercent: ((usage.cpuMicros - last) / 1000 / elapsedMs) * 100,
+        rssMb: usage.rssBytes / 2 ** 20,
+      });
+    }
+    return samples;
+  }
+
   private async sample(): Promise<void> {
     const now = performance.now();
-    const cpu = process.cpuUsage(this.lastCpu);
-    const cpuPercent = ((cpu.user + cpu.system) / 1000 / (now - this.lastAt)) * 100;
-    this.lastCpu = process.cpuUsage();
+    const processes = await this.readProcesses(now - this.lastAt);
     this.lastAt = now;
     const lag = await jobLag(this.options.groups, lagSampleFile(this.options.stateDir)).catch(
       () => [],
     );
     const sample: Sample = {
       seconds: (now - this.started) / 1000,
-      cpuPercent,
-      rssMb: process.memoryUsage().rss / 2 ** 20,
+      processes,
       stateMb: directoryBytes(this.options.stateDir) / 2 ** 20,
       lag,
     };
     this.samples.push(sample);
+    const usage = processes
+      .map((p) => `${p.name} CPU ${p.cpuPercent.toFixed(0)}% RSS ${p.rssMb.toFixed(0)} MB`)
+      .join(', ');
     this.options.log(
-      `load: ${sample.seconds.toFixed(0)} s: CPU ${cpuPercent.toFixed(0)}%, RSS ${sample.rssMb.toFixed(0)} MB, ` +
-        `state ${sample.stateMb.toFixed(1)} MB; lag ` +
+      `load: ${sample.seconds.toFixed(0)} s: ${usage}; state ${sample.stateMb.toFixed(1)} MB; lag ` +
         (lag
           .map(
             (g) =>
@@ -81,12 +129,17 @@ export class ResourceSampler {
     if (this.samples.length === 0) {
       return ['  load: no samples (run longer than one sampling interval)'];
     }
-    const cpu = this.samples.reduce((sum, s) => sum + s.cpuPercent, 0) / this.samples.length;
-    const rss = Math.max(...this.samples.map((s) => s.rssMb));
+    const lines: string[] = [];
+    for (const { name } of this.options.processes) {
+      const of = this.samples.flatMap((s) => s.processes.filter((p) => p.name === name));
+      const cpu = of.reduce((sum, p) => sum + p.cpuPercent, 0) / Math.max(1, of.length);
+      const rss = Math.max(0, ...of.map((p) => p.rssMb));
+      lines.push(
+        `  process ${name.padEnd(16)} CPU ${cpu.toFixed(0)}% mean of one core, peak RSS ${rss.toFixed(0)} MB`,
+      );
+    }
     const state = this.samples[this.samples.length - 1]?.stateMb ?? 0;
-    const lines = [
-      `  process (all jobs)       CPU ${cpu.toFixed(0)}% mean of one core, peak RSS ${rss.toFixed(0)} MB, state on disk ${state.toFixed(1)} MB`,
-    ];
+    lines.push(`  state on disk            ${state.toFixed(1)} MB (both jobs)`);
     const half = Math.floor(this.samples.length / 2);
     const groups = new Set(this.samples.flatMap((s) => s.lag.map((g) => g.group)));
     for (const group of groups) {

@@ -28,7 +28,7 @@ export function featuresJob(options: {
     applicationId: featuresApplicationId,
     connection: options.connection,
     guarantee: 'exactly-once',
-    commitIntervalMs: 200,
+    commitIntervalMs: 1_000,
     stateDir: options.stateDir,
     queryEndpoint: options.queryEndpoint,
     logger: options.logger,

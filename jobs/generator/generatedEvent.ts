@@ -49,9 +49,12 @@ export function topicOf(event: GeneratedEvent): TopicName {
   return eventTopics[event.kind];
 }
 
-/** The record key: the user id for user events, the video id for catalogue records. */
+/** The record key: the id its topic is keyed by (schemas/topics.ts). */
 export function keyOf(event: GeneratedEvent): string {
-  return event.kind === 'videoCatalog' ? event.value.videoId : event.value.userId;
+  if (event.kind === 'videoCatalog' || topicCatalog[event.kind].key === 'videoId') {
+    return event.value.videoId;
+  }
+  return event.value.userId;
 }
 
 /** The event time, Unix epoch milliseconds (also the Kafka record timestamp). */

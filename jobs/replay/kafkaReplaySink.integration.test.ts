@@ -70,7 +70,11 @@ test('a replay lands in the event topics: Avro values, keys, timestamps, per-use
           timestamp: r.timestamp,
         }));
       const wanted = want.map((e) => ({
-        key: e.kind === 'videoUpload' ? e.value.videoId : e.value.userId,
+        // Keyed by video: the catalogue, impressions and clicks; by user: the rest.
+        key:
+          e.kind === 'videoUpload' || e.kind === 'impression' || e.kind === 'click'
+            ? e.value.videoId
+            : e.value.userId,
         value: e.value,
         timestamp: e.value.eventTime,
       }));

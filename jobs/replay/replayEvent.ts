@@ -37,7 +37,10 @@ export const replayEventKinds: readonly ReplayEventKind[] = [
   'engagement',
 ];
 
-/** The record key: the video id on the catalogue topic, the user id everywhere else. */
+/** The record key: the id its topic is keyed by (schemas/topics.ts). */
 export function replayKey(event: ReplayEvent): string {
-  return event.kind === 'videoUpload' ? event.value.videoId : event.value.userId;
+  if (event.kind === 'videoUpload' || replayTopics[event.kind].key === 'videoId') {
+    return event.value.videoId;
+  }
+  return event.value.userId;
 }

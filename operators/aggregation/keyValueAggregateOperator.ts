@@ -4,11 +4,21 @@ import type { Serde } from '../serdes/serde.js';
 import type { TaskStore } from '../state/taskStore.js';
 import type { Aggregation } from './aggregation.js';
 
+/** Decoded aggregates kept per operator instance (one task's share of the keys). */
+const decodedLimit = 4_096;
+
 /**
  * A running aggregate per key (count, reduce, aggregate), in a key-value store, forwarded on
  * every update. Cached keys are updated synchronously; only a cache miss waits for RocksDB.
  * Under at-least-once a replayed record the key already includes is skipped, so the aggregate
  * converges (state/appliedPositions.ts).
+ *
+ * The aggregate last written for a recent key is kept decoded beside the bytes it was written
+ * as, and reused while the store still holds those bytes: decoding a large aggregate (a user's
+ * features, a video's co-visitation candidates) on every update was the largest single cost
+ * of the feature job. A rolled-back commit or a restore leaves other bytes in the store, and
+ * the aggregate is decoded again. So an aggregation's `add` must return a new aggregate rather
+ * than change the one it is given (which is also what was forwarded last time).
  */
 export class KeyValueAggregateOperator<TKey, TValue, TAggregate> implements Operator<
   TKey,
@@ -20,6 +30,11 @@ export class KeyValueAggregateOperator<TKey, TValue, TAggregate> implements Oper
   private readonly keySerde: Serde<TKey>;
   private readonly aggregation: Aggregation<TKey, TValue, TAggregate>;
   private store: TaskStore | undefined;
+  /** By string key: recently written aggregates, in recency order (oldest first). */
+  private readonly decoded = new Map<
+    string,
+    { readonly bytes: Buffer; readonly value: TAggregate }
+  >();
 
   constructor(options: {
     storeName: string;
@@ -68,16 +83,39 @@ export class KeyValueAggregateOperator<TKey, TValue, TAggregate> implements Oper
     }
     const { serde } = this.aggregation;
     const context = { topic: this.storeName, isKey: false };
+    const recent = typeof change.record.key === 'string' ? change.record.key : undefined;
+    const kept = recent === undefined ? undefined : this.decoded.get(recent);
+    if (recent !== undefined) {
+      this.decoded.delete(recent); // kept again below only once `add` has succeeded
+    }
     const previous =
-      change.previous === null ? undefined : serde.deserialize(change.previous, context);
+      change.previous === null
+        ? undefined
+        : kept !== undefined && kept.bytes.equals(change.previous)
+          ? kept.value
+          : serde.deserialize(change.previous, context);
     const next = this.aggregation.add(previous, change.record.value, change.record);
     const bytes = serde.serialize(next, context);
     if (bytes === null) {
       this.requireStore().delete(change.key);
     } else {
-      this.requireStore().put(change.key, bytes);
+      const stored = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      this.requireStore().put(change.key, stored);
+      if (recent !== undefined) {
+        this.keepDecoded(recent, stored, next);
+      }
     }
     ctx.forward(change.record.withValue(next));
+  }
+
+  private keepDecoded(key: string, bytes: Buffer, value: TAggregate): void {
+    this.decoded.set(key, { bytes, value });
+    if (this.decoded.size > decodedLimit) {
+      const oldest = this.decoded.keys().next();
+      if (oldest.done !== true) {
+        this.decoded.delete(oldest.value);
+      }
+    }
   }
 
   private requireStore(): TaskStore {

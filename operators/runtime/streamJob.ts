@@ -45,7 +45,12 @@ export interface StreamJobOptions {
   readonly applicationId: string;
   readonly connection: ConnectionConfig;
   readonly policy?: FailurePolicy;
-  /** How often acknowledged offsets are committed. Default 1000 ms. */
+  /**
+   * How often a task commits. Exactly-once: each task's transaction (outputs, changelog,
+   * positions) every this many ms while it has work, so a busy task commits a few times a
+   * second however many fetches it takes. At-least-once: outputs are sent after each slice
+   * of records and the positions committed for the group every this many ms. Default 1000 ms.
+   */
   readonly commitIntervalMs?: number;
   /** Partitions processed concurrently by this instance. Default 4. */
   readonly concurrency?: number;
@@ -112,22 +117,36 @@ interface TaskRunner {
   readonly paused: Set<string>;
   /** Whether a drain is queued and has not started. */
   drainQueued: boolean;
+  /** Records processed since the task's last commit. */
+  uncommittedRecords: number;
+  /** When the task last committed (or was created), ms since the epoch. */
+  lastCommitAt: number;
 }
 
 /**
- * Records a task takes and commits at once, at most: larger takes mean fewer transactions, and a
- * slower stop (a stop waits for the take under way in every task).
+ * Records a task processes in one turn of the event loop, at most: a larger slice means less
+ * overhead per record, and a longer wait for everything else this process does in between
+ * (interactive queries, fetches, heartbeats) and for a stop.
  */
-const recordsPerCommit = 2_000;
+const recordsPerSlice = 100;
+
+/** At-least-once: records a task processes before it sends their outputs, at most. */
+const recordsPerSend = 2_000;
+
+/**
+ * Exactly-once: records a task may process before it commits whatever the interval, bounding
+ * the work a failed commit redoes and the outputs held in memory.
+ */
+const maxUncommittedRecords = 20_000;
 
 /**
  * A pipeline running on Kafka. Its instances (processes started with the same applicationId)
  * form one consumer group; each partition of the input is a task owned by one instance; tasks
  * move between instances on rebalance. A task buffers what each fetch brings for its source
  * partitions and takes it in timestamp order across them (runtime/partitionGroup.ts). What it
- * takes is committed before it takes more: outputs, changelog records and dead letters, then
- * (at-least-once) the positions by the consumer, or (exactly-once) all of it in one
- * transaction of the task's own producer.
+ * takes is committed: outputs, changelog records and dead letters, then (at-least-once) the
+ * positions by the consumer, or (exactly-once) all of it in one transaction of the task's own
+ * producer, every `commitIntervalMs` while the task has work.
  *
  * @example
  * ```ts
@@ -361,15 +380,23 @@ export class StreamJob {
     await this.queries
       .close()
       .catch((error: unknown) => this.logger.warn({ err: error }, 'query server close'));
-    // No drain starts once stopping; wait for those under way, then commit their positions
-    // while this instance is still a member of the group.
+    // No drain starts once stopping; wait for those under way.
     const started = Date.now();
     const step = (what: string): void =>
       this.logger.info({ ms: Date.now() - started }, `stopping: ${what}`);
-    for (const runner of this.runners.values()) {
-      await runner.queue.run(() => Promise.resolve()).catch(() => undefined);
+    // Then commit what each did since its last commit, while this instance is still a member;
+    // not after a failure, where the work since the last commit includes the failed record.
+    const runners = this.state === 'failed' ? [] : [...this.runners.values()];
+    for (const runner of runners) {
+      await runner.queue
+        .run(async () => {
+          if (this.runners.get(runner.task.id) === runner && this.hasUncommittedWork(runner)) {
+            await this.commit(runner);
+          }
+        })
+        .catch((error: unknown) => this.logger.warn({ err: error }, 'final commit failed'));
     }
-    step('tasks idle');
+    step('tasks idle and committed');
     await this.flushOffsets(true);
     await this.consumer
       ?.stop()
@@ -604,6 +631,8 @@ export class StreamJob {
         firstFetched: new Map(),
         paused: new Set(),
         drainQueued: false,
+        uncommittedRecords: 0,
+        lastCommitAt: Date.now(),
       };
     } catch (error) {
       await committer.close().catch(() => undefined);
@@ -697,25 +726,60 @@ export class StreamJob {
       });
   }
 
-  /** Processes and commits what the task's partition group releases, a slice at a time. */
+  /**
+   * Processes what the task's partition group releases, a slice at a time, yielding to the
+   * event loop between slices, and commits when {@link commitDue}.
+   */
   private async drain(runner: TaskRunner): Promise<void> {
     for (;;) {
       if (this.runners.get(runner.task.id) !== runner || this.stopping !== undefined) {
         return;
       }
-      const records = runner.input.take(Date.now(), recordsPerCommit);
+      const records = runner.input.take(Date.now(), recordsPerSlice);
       this.resumeDrained(runner);
-      const offsets = this.uncommittedPositions(runner);
-      if (records.length === 0 && offsets.length === 0) {
-        return;
-      }
       if (records.length > 0) {
         await runner.task.process(records);
+        runner.uncommittedRecords += records.length;
       }
-      if (!(await this.commit(runner, records.length, offsets))) {
+      const drained = records.length < recordsPerSlice;
+      if (this.commitDue(runner, drained) && !(await this.commit(runner))) {
         return;
       }
+      if (records.length === 0) {
+        return;
+      }
+      await yieldToEventLoop();
     }
+  }
+
+  /**
+   * Whether the task should commit now (`drained`: its input has nothing more to take now).
+   * At-least-once: when drained or every {@link recordsPerSend} records, so outputs leave as
+   * they are made (the positions follow every `commitIntervalMs`). Exactly-once: once per
+   * `commitIntervalMs`, sooner when it has processed many records or its stores' caches are
+   * full. A transaction per fetch would be a dozen broker round trips and a marker per
+   * partition for every few hundred records; one per interval also lets the write cache fold
+   * a hot key's updates into one changelog record.
+   */
+  private commitDue(runner: TaskRunner, drained: boolean): boolean {
+    if (!this.hasUncommittedWork(runner)) {
+      return false;
+    }
+    if (runner.task.state?.wantsCommit() === true) {
+      return true;
+    }
+    return this.guarantee === 'at-least-once'
+      ? drained || runner.uncommittedRecords >= recordsPerSend
+      : Date.now() - runner.lastCommitAt >= this.commitIntervalMs ||
+          runner.uncommittedRecords >= maxUncommittedRecords;
+  }
+
+  private hasUncommittedWork(runner: TaskRunner): boolean {
+    return runner.uncommittedRecords > 0 || this.uncommittedPositions(runner).length > 0;
+  }
+
+  private get commitIntervalMs(): number {
+    return this.options.commitIntervalMs ?? 1_000;
   }
 
   /** The positions the task reached since its last commit, as offsets for the group. */
@@ -770,15 +834,15 @@ export class StreamJob {
   }
 
   /**
-   * Commits the task's work since the last commit, with the positions it reached; false when
-   * the task had to be re-created.
+   * Commits the task's work since the last commit (records processed, timers fired), with the
+   * positions it reached; false when the task had to be re-created.
    */
-  private async commit(
-    runner: TaskRunner,
-    processed: number,
-    offsets: readonly TopicPartitionOffset[],
-  ): Promise<boolean> {
+  private async commit(runner: TaskRunner): Promise<boolean> {
     const { task } = runner;
+    const offsets = this.uncommittedPositions(runner);
+    const processed = runner.uncommittedRecords;
+    runner.uncommittedRecords = 0;
+    runner.lastCommitAt = Date.now();
     const { records, changelog, outputs, letters } = await this.takeWork(task);
     let receipt;
     try {
@@ -832,7 +896,7 @@ export class StreamJob {
 
   /** At-least-once: commits the pending positions for the group (at most one call at a time). */
   private flushOffsets(force: boolean): Promise<void> {
-    const interval = this.options.commitIntervalMs ?? 1_000;
+    const interval = this.commitIntervalMs;
     if (
       this.pendingOffsets.size === 0 ||
       (!force && Date.now() - this.lastOffsetFlush < interval)
@@ -887,9 +951,10 @@ export class StreamJob {
       if (timed) {
         this.fireWallClockTimers();
       }
-      // An input that holds its task back is released by time too (maxTaskIdleMs).
+      // An input that holds its task back is released by time too (maxTaskIdleMs), and work
+      // a task did since its last commit is committed once the interval has passed.
       for (const runner of this.runners.values()) {
-        if (runner.input.waiting) {
+        if (runner.input.waiting || this.commitDue(runner, true)) {
           this.scheduleDrain(runner);
         }
       }
@@ -911,42 +976,14 @@ export class StreamJob {
       void runner.queue
         .run(async () => {
           if (this.runners.get(id) === runner && (await runner.task.fireProcessingTimers()) > 0) {
-            await this.commitWithoutInput(runner);
+            // Committed at once, with whatever the task processed since its last commit: the
+            // timers' outputs and the inputs' share one transaction.
+            await this.commit(runner);
           }
         })
         .catch((error: unknown) => void this.fail(error))
         .finally(() => this.ticking.delete(id));
     }
-  }
-
-  /**
-   * Commits work done without an input batch (fired timers): outputs, changelog records and
-   * dead letters, and no offsets. When it fails under exactly-once the task is dropped and
-   * created again from what is committed (the timers that fired are still there and fire
-   * again); under at-least-once the production policy decides, as for a batch.
-   */
-  private async commitWithoutInput(runner: TaskRunner): Promise<void> {
-    const { task } = runner;
-    const { records, changelog, outputs, letters } = await this.takeWork(task);
-    let receipt;
-    try {
-      receipt = await runner.committer.commit({ records, changelog, offsets: [] });
-    } catch (error) {
-      task.state?.discardUncommitted();
-      if (runner.committer.guarantee !== 'exactly-once') {
-        this.handleProductionFailure(task, error);
-        return;
-      }
-      this.logger.warn({ err: error, task: task.id }, 'timer commit failed: re-creating the task');
-      this.runners.delete(task.id);
-      await task.close().catch(() => undefined);
-      await runner.committer.close().catch(() => undefined);
-      this.createStatefulTask(task.id);
-      return;
-    }
-    await task.state?.completeCommit(receipt);
-    this.counters.produced += outputs.length;
-    this.counters.deadLettered += letters.length;
   }
 
   /**
@@ -973,6 +1010,8 @@ export class StreamJob {
         this.consumer?.seek({ ...partition, offset });
       }
     }
+    // A task with state also runs without input (timers, queries): create it again now.
+    this.createStatefulTask(task.id);
   }
 
   /**
@@ -1014,4 +1053,9 @@ type TopicPartitionOffset = TopicPartition & { readonly offset: string };
 
 function fetchedUpTo(fetch: { nextOffset: string; highWatermark: string }): FetchedUpTo {
   return { nextOffset: BigInt(fetch.nextOffset), highWatermark: BigInt(fetch.highWatermark) };
+}
+
+/** Lets the event loop run what is waiting (I/O callbacks, timers) before the next slice. */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }

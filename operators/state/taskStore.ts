@@ -295,9 +295,12 @@ export class TaskStore {
     if (this.dirtyCount === 0) {
       return [];
     }
+    // Through the dirty keys, not the whole cache: a commit of a few keys must not walk the
+    // tens of thousands of clean entries a warm cache holds.
     const changes: StoreChange[] = [];
-    for (const entry of this.entries.values()) {
-      if (entry.dirty) {
+    for (const key of this.dirtyKeys) {
+      const entry = this.entries.get(idOf(key));
+      if (entry?.dirty === true) {
         changes.push({ key: entry.key, value: entry.stored });
       }
     }

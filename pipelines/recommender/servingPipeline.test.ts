@@ -276,8 +276,16 @@ test('each reply is logged as impressions with positions and the request surface
       .readKeyValues();
     assert.deepEqual(
       impressions.map(([key, i]) => [key, i.requestId, i.videoId, i.position, i.surface]),
-      reply.items.map((item, position) => ['u1', 'req-42', item.videoId, position, 'UP_NEXT']),
+      // Keyed by the video shown (schemas/README.md), not by the user who asked.
+      reply.items.map((item, position) => [
+        item.videoId,
+        'req-42',
+        item.videoId,
+        position,
+        'UP_NEXT',
+      ]),
     );
+    assert.ok(impressions.every(([, i]) => i.userId === 'u1'));
     assert.ok(impressions.every(([, i]) => i.modelVersion === reply.modelVersion));
   } finally {
     await driver.close();

@@ -80,7 +80,7 @@ export function servingPipeline(
     );
 }
 
-/** One impression per recommended item, keyed by user like every user event. */
+/** One impression per recommended item, keyed by video like every impression (schemas/README.md). */
 function impressionsOf(
   record: StreamRecord<string | null, Served<RecommendationRequest, RecommendationReply>>,
 ): StreamRecord<string, Impression>[] {
@@ -92,7 +92,7 @@ function impressionsOf(
   // the sink needs to attribute outputs of a concurrent operator (the server) to their input.
   return reply.items.map((item, position) =>
     record
-      .withKey(reply.userId)
+      .withKey(item.videoId)
       .withValue<Impression>({
         requestId: reply.requestId,
         userId: reply.userId,

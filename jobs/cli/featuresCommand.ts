@@ -1,0 +1,92 @@
+import { once } from 'node:events';
+import { join } from 'node:path';
+
+import { Command } from 'commander';
+import pino from 'pino';
+
+import { stackSettingsFromEnv } from '../../deploy/local/stack/stackSettings.js';
+import { connectionConfigFromEnv } from '../../operators/index.js';
+import { featuresJob } from '../features/featuresJob.js';
+import type {
+  FromFeaturesProcess,
+  ToFeaturesProcess,
+} from '../features/featuresProcessMessages.js';
+
+interface FeaturesFlags {
+  readonly stateDir: string;
+  readonly queryEndpoint: string;
+  readonly logFile?: string;
+}
+
+/**
+ * `reelstream features`: the feature job (every feature pipeline, exactly-once) in a process of
+ * its own, until SIGINT or SIGTERM. Each job is one process, as it would be deployed: the job
+ * that computes features never shares an event loop with the job that answers requests, so a
+ * burst of events cannot hold a reply back. Started by the demo, it also speaks the
+ * featuresProcessMessages protocol over the IPC channel, and stops when its parent goes.
+ */
+export function featuresCommand(): Command {
+  return new Command('features')
+    .description(
+      'run the feature job (every feature pipeline, exactly-once, interactive queries) until SIGINT or SIGTERM',
+    )
+    .option(
+      '--state-dir <dir>',
+      'directory of the job’s local state (RocksDB)',
+      join(stackSettingsFromEnv().stateDir, 'features-state'),
+    )
+    .option(
+      '--query-endpoint <host:port>',
+      'where interactive queries are answered (port 0: any free port)',
+      '127.0.0.1:0',
+    )
+    .option('--log-file <file>', 'write the job’s log here instead of standard output')
+    .action(async (flags: FeaturesFlags) => {
+      const logger = pino(
+        { level: process.env['REELSTREAM_LOG'] ?? 'info' },
+        pino.destination({ dest: flags.logFile ?? 1, sync: false }),
+      );
+      const job = featuresJob({
+        connection: connectionConfigFromEnv(),
+        stateDir: flags.stateDir,
+        queryEndpoint: flags.queryEndpoint,
+        logger,
+      });
+      await job.start();
+      const queryEndpoint = job.queryEndpoint ?? flags.queryEndpoint;
+      const stopRequested = new AbortController();
+      const stop = (): void => stopRequested.abort();
+      const send = (message: FromFeaturesProcess): void => {
+        if (process.connected) {
+          process.send?.(message);
+        }
+      };
+      process.on('message', (message: ToFeaturesProcess) => {
+        if (message.kind === 'stop') {
+          stop();
+        } else {
+          const cpu = process.cpuUsage();
+          send({
+            kind: 'stats',
+            processed: job.stats().processed,
+            cpuMicros: cpu.user + cpu.system,
+            rssBytes: process.memoryUsage().rss,
+          });
+        }
+      });
+      // A parent that dies must not leave a job behind holding its partitions.
+      process.once('disconnect', stop);
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      if (process.send === undefined) {
+        process.stdout.write(`features: running, queries on ${queryEndpoint}\n`);
+      }
+      send({ kind: 'ready', queryEndpoint });
+      await once(stopRequested.signal, 'abort');
+      await job.stop();
+      logger.flush();
+      if (process.connected) {
+        process.disconnect?.();
+      }
+    });
+}

@@ -1,0 +1,112 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+
+import { cliInvocation } from '../cli/cliInvocation.js';
+import type {
+  FeaturesProcessStats,
+  FromFeaturesProcess,
+  ToFeaturesProcess,
+} from './featuresProcessMessages.js';
+
+/** How long the job may take to join its group, restore and open its query endpoint. */
+const startTimeoutMs = 120_000;
+/** How long a graceful stop may take before the process is killed. */
+const stopTimeoutMs = 60_000;
+
+/**
+ * The feature job running as its own process (`reelstream features`), started by the demo:
+ * one event loop for the features and another for serving and the client, as in production,
+ * where they are separate deployments. The process inherits the environment (brokers,
+ * registry), logs to `logFile`, and answers stats over its IPC channel.
+ */
+export class FeaturesProcess {
+  private readonly pendingStats: ((stats: FeaturesProcessStats) => void)[] = [];
+  private readonly exited: Promise<void>;
+  private exitCode: number | null | undefined;
+
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly queryEndpoint: string,
+  ) {
+    child.on('message', (message: FromFeaturesProcess) => {
+      if (message.kind === 'stats') {
+        this.pendingStats.shift()?.(message);
+      }
+    });
+    this.exited = once(child, 'exit').then(([code]: unknown[]) => {
+      this.exitCode = typeof code === 'number' ? code : null;
+    });
+  }
+
+  /** Starts the job and resolves once it is running and answering queries. */
+  static async start(options: { stateDir: string; logFile: string }): Promise<FeaturesProcess> {
+    const cli = cliInvocation([
+      'features',
+      '--state-dir',
+      options.stateDir,
+      '--log-file',
+      options.logFile,
+    ]);
+    const child = spawn(cli.command, cli.args, {
+      env: process.env,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    const ready = new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`the feature job did not start within ${startTimeoutMs / 1000} s`));
+      }, startTimeoutMs);
+      child.on('message', (message: FromFeaturesProcess) => {
+        if (message.kind === 'ready') {
+          clearTimeout(timer);
+          resolve(message.queryEndpoint);
+        }
+      });
+      child.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        reject(
+          new Error(
+            `the feature job exited while starting (${signal ?? `code ${String(code)}`}); see ${options.logFile}`,
+          ),
+        );
+      });
+    });
+    return new FeaturesProcess(child, await ready);
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** Whether the process has ended (stopped, or died). */
+  get running(): boolean {
+    return this.exitCode === undefined;
+  }
+
+  /** Its processed records, CPU time and RSS; undefined once it has ended. */
+  async stats(): Promise<FeaturesProcessStats | undefined> {
+    if (!this.running || !this.child.connected) {
+      return undefined;
+    }
+    const answer = new Promise<FeaturesProcessStats>((resolve) => this.pendingStats.push(resolve));
+    this.send({ kind: 'stats' });
+    return Promise.race([answer, this.exited.then(() => undefined)]);
+  }
+
+  /** Stops the job gracefully (commit, leave the group), killing it if that takes too long. */
+  async stop(): Promise<void> {
+    if (!this.running) {
+      return;
+    }
+    this.send({ kind: 'stop' });
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), stopTimeoutMs);
+    await this.exited;
+    clearTimeout(timer);
+  }
+
+  private send(message: ToFeaturesProcess): void {
+    if (this.child.connected) {
+      this.child.send(message);
+    }
+  }
+}

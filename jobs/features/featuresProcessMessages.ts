@@ -1,0 +1,21 @@
+/**
+ * What the demo and a feature job it started as a child process (`reelstream features`) say to
+ * each other over the IPC channel.
+ */
+
+/** Parent → feature process. */
+export type ToFeaturesProcess = { readonly kind: 'stats' } | { readonly kind: 'stop' };
+
+/** What the feature process measures of itself, for the demo's samples and summary. */
+export interface FeaturesProcessStats {
+  /** Records processed (inputs and repartitions). */
+  readonly processed: number;
+  /** CPU time used by the process so far (user + system), in microseconds. */
+  readonly cpuMicros: number;
+  readonly rssBytes: number;
+}
+
+/** Feature process → parent. */
+export type FromFeaturesProcess =
+  | { readonly kind: 'ready'; readonly queryEndpoint: string }
+  | ({ readonly kind: 'stats' } & FeaturesProcessStats);
