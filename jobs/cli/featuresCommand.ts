@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join } from 'node:path';
 
 import { Command } from 'commander';
@@ -55,6 +56,8 @@ export function featuresCommand(): Command {
       await job.start();
       const queryEndpoint = job.queryEndpoint ?? flags.queryEndpoint;
       const stopRequested = new AbortController();
+      const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+      loopDelay.enable();
       const stop = (): void => stopRequested.abort();
       const send = (message: FromFeaturesProcess): void => {
         if (process.connected) {
@@ -71,7 +74,9 @@ export function featuresCommand(): Command {
             processed: job.stats().processed,
             cpuMicros: cpu.user + cpu.system,
             rssBytes: process.memoryUsage().rss,
+            eventLoopP99Ms: loopDelay.percentile(99) / 1e6,
           });
+          loopDelay.reset();
         }
       });
       // A parent that dies must not leave a job behind holding its partitions.

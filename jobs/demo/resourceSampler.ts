@@ -7,7 +7,15 @@ import { jobLag, lagSampleFile, type GroupLag } from './jobLag.js';
 export interface MeasuredProcess {
   readonly name: string;
   /** CPU time used so far (user + system, µs) and RSS; undefined once it has ended. */
-  usage(): Promise<{ readonly cpuMicros: number; readonly rssBytes: number } | undefined>;
+  usage(): Promise<
+    | {
+        readonly cpuMicros: number;
+        readonly rssBytes: number;
+        /** 99th percentile of its event loop's delay since the last call, when it measures it. */
+        readonly eventLoopP99Ms?: number;
+      }
+    | undefined
+  >;
 }
 
 /** This process, measured like any other. */
@@ -29,6 +37,7 @@ interface ProcessSample {
   readonly name: string;
   readonly cpuPercent: number;
   readonly rssMb: number;
+  readonly eventLoopP99Ms: number | undefined;
 }
 
 /** One sample of the demo's processes and of the jobs' consumer lag. */
@@ -91,6 +100,7 @@ export class ResourceSampler {
         name: measured.name,
         cpuPercent: ((usage.cpuMicros - last) / 1000 / elapsedMs) * 100,
         rssMb: usage.rssBytes / 2 ** 20,
+        eventLoopP99Ms: usage.eventLoopP99Ms,
       });
     }
     return samples;
@@ -111,7 +121,13 @@ export class ResourceSampler {
     };
     this.samples.push(sample);
     const usage = processes
-      .map((p) => `${p.name} CPU ${p.cpuPercent.toFixed(0)}% RSS ${p.rssMb.toFixed(0)} MB`)
+      .map(
+        (p) =>
+          `${p.name} CPU ${p.cpuPercent.toFixed(0)}% RSS ${p.rssMb.toFixed(0)} MB` +
+          (p.eventLoopP99Ms === undefined
+            ? ''
+            : ` loop delay p99 ${p.eventLoopP99Ms.toFixed(0)} ms`),
+      )
       .join(', ');
     this.options.log(
       `load: ${sample.seconds.toFixed(0)} s: ${usage}; state ${sample.stateMb.toFixed(1)} MB; lag ` +

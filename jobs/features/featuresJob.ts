@@ -11,9 +11,12 @@ export const userFeaturesStore = 'user-features';
 
 /**
  * Every feature pipeline as one exactly-once job, answering interactive queries on
- * `queryEndpoint` (the serving job reads the requesting user's features there). Commits every
- * 200 ms: a watch or a dislike must reach the next recommendation within 2 s, and read_committed
- * consumers of the feature topics see an update only when its transaction commits.
+ * `queryEndpoint` (the serving job reads the requesting user's features there). Each task
+ * commits once a second: queries read a task's latest state, committed or not, so a watch or a
+ * dislike reaches the next recommendation without waiting for a commit; the feature topics
+ * (read_committed) follow within about a second per stage. Commits every 200 ms cost a third
+ * of the job's throughput on the 5,000 events/s load run in transactions and changelog
+ * records.
  */
 export function featuresJob(options: {
   connection: ConnectionConfig;

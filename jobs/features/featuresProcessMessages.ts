@@ -13,6 +13,11 @@ export interface FeaturesProcessStats {
   /** CPU time used by the process so far (user + system), in microseconds. */
   readonly cpuMicros: number;
   readonly rssBytes: number;
+  /**
+   * The 99th percentile of the event loop's delay since the last stats, in ms: how long an
+   * interactive query (or any callback) waited for the records being processed.
+   */
+  readonly eventLoopP99Ms: number;
 }
 
 /** Feature process → parent. */
