@@ -14,9 +14,9 @@ export const userFeaturesStore = 'user-features';
  * `queryEndpoint` (the serving job reads the requesting user's features there). Each task
  * commits once a second: queries read a task's latest state, committed or not, so a watch or a
  * dislike reaches the next recommendation without waiting for a commit; the feature topics
- * (read_committed) follow within about a second per stage. Commits every 200 ms cost about a quarter
- * of the job's throughput on the 5,000 events/s load run in transactions and changelog
- * records.
+ * (read_committed) follow within about a second per stage. Commits every 200 ms cost about a
+ * quarter of the job's throughput on the 5,000 events/s load run, in transactions and
+ * changelog records.
  */
 export function featuresJob(options: {
   connection: ConnectionConfig;
