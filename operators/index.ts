@@ -42,6 +42,7 @@ export {
   type AvroSerdeOptions,
   type SubjectNameStrategy,
 } from './serdes/avro/avroSerde.js';
+export { avroBinarySerde } from './serdes/avro/avroBinarySerde.js';
 export { Pipeline } from './dsl/pipeline.js';
 export {
   Stream,

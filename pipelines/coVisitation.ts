@@ -1,6 +1,8 @@
 import {
+  avroBinarySerde,
   avroSerde,
   jsonSerde,
+  type AvroSchema,
   type Pipeline,
   type Stream,
   stringSerde,
@@ -176,6 +178,49 @@ interface AnchorState {
   readonly updatedTime: number;
 }
 
+/** {@link DecayedValue} as an Avro record, named so the schema below can refer to it again. */
+const decayedValueSchema = {
+  type: 'record',
+  name: 'DecayedValue',
+  fields: [
+    { name: 'score', type: 'double' },
+    { name: 'updatedTime', type: 'double' },
+  ],
+} as const;
+
+/**
+ * Step 3's state in the store and its changelog, in Avro binary: it is the job's largest value
+ * (up to `candidates` neighbours) and is written on every co-visit of its anchor, where JSON
+ * took three times as long to encode, at three times the size.
+ */
+const anchorStateSchema: AvroSchema<AnchorState> = {
+  name: 'reelstream.state.CoVisitationAnchor',
+  definition: {
+    type: 'record',
+    name: 'CoVisitationAnchor',
+    namespace: 'reelstream.state',
+    fields: [
+      { name: 'views', type: ['null', decayedValueSchema] },
+      {
+        name: 'candidates',
+        type: {
+          type: 'map',
+          values: {
+            type: 'record',
+            name: 'Candidate',
+            fields: [
+              { name: 'covisits', type: 'DecayedValue' },
+              { name: 'count', type: 'double' },
+              { name: 'views', type: ['null', 'DecayedValue'] },
+            ],
+          },
+        },
+      },
+      { name: 'updatedTime', type: 'double' },
+    ],
+  },
+};
+
 const byVideoSerdes = { key: stringSerde, value: jsonSerde<ByVideoMessage>() };
 const byAnchorSerdes = { key: stringSerde, value: jsonSerde<ByAnchorMessage>() };
 
@@ -246,7 +291,7 @@ export function coVisitationStream(
         updatedTime: Number.MIN_SAFE_INTEGER,
       }),
       adder: (state, message) => addToAnchor(state, message, settings),
-      serde: jsonSerde<AnchorState>(),
+      serde: avroBinarySerde(anchorStateSchema),
     })
     .toStream()
     .filter((state) => Object.keys(state.candidates).length > 0, {
@@ -336,11 +381,16 @@ function addToAnchor(
         count: (previous?.count ?? 0) + 1,
         views: message.neighbourViews,
       });
-      const kept = strongest(entries, {
-        limit: settings.candidates,
-        halfLifeMs: settings.halfLifeMs,
-        decayed: (candidate) => candidate.covisits,
-      });
+      // Ranked only when one must go: the order kept does not matter (neighboursOf sorts), and
+      // ranking a hundred candidates on every co-visit was 5% of the feature job's time.
+      const kept =
+        entries.size <= settings.candidates
+          ? entries
+          : strongest(entries, {
+              limit: settings.candidates,
+              halfLifeMs: settings.halfLifeMs,
+              decayed: (candidate) => candidate.covisits,
+            });
       return {
         ...state,
         // fromEntries defines own properties, so an id such as "__proto__" stays a plain key.

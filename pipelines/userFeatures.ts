@@ -421,11 +421,15 @@ function withAffinities(
       target.key,
       addDecayed(entries.get(target.key), { weight: target.weight, time }, limits.halfLifeMs),
     );
-    const kept = strongest(entries, {
-      limit: target.limit,
-      halfLifeMs: limits.halfLifeMs,
-      decayed: (affinity) => affinity,
-    });
+    // Ranked only when one must go: a map's order means nothing to its readers.
+    const kept =
+      entries.size <= target.limit
+        ? entries
+        : strongest(entries, {
+            limit: target.limit,
+            halfLifeMs: limits.halfLifeMs,
+            decayed: (affinity) => affinity,
+          });
     // fromEntries defines own properties, so an id such as "__proto__" stays a plain key.
     return Object.fromEntries(kept);
   };

@@ -127,7 +127,11 @@ async function personalised(
   const decay = { now, halfLifeMs: user.affinityHalfLifeMs };
   const categories = Object.entries(user.categoryAffinity)
     .map(([category, affinity]) => ({ category, score: decayed(affinity, decay) }))
-    .sort((a, b) => b.score - a.score)
+    // Equal scores by name: the map's order is not meaningful.
+    .sort(
+      (a, b) =>
+        b.score - a.score || (a.category < b.category ? -1 : a.category > b.category ? 1 : 0),
+    )
     .slice(0, limits.topCategories);
   const lists: [TrendingList | undefined, CandidateSource][] = [
     [await features.trending(trendingKey('REGION', request.region)), 'TRENDING_REGION'],
