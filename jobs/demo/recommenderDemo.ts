@@ -7,7 +7,6 @@ import { createKafkaJs } from '../../operators/connectors/kafka/kafkajsClient.js
 import { KafkajsStreamClient } from '../../operators/connectors/kafka/kafkajsStreamClient.js';
 import {
   avroSerde,
-  jsonSerde,
   RemoteStore,
   RequestClient,
   stringSerde,
@@ -20,6 +19,7 @@ import {
   type RecommendationReply,
 } from '../../schemas/generated/recommendationReply.js';
 import type { RecommendationRequest } from '../../schemas/generated/recommendationRequest.js';
+import { userFeaturesStateSerde } from '../../pipelines/userFeatures.js';
 import type { UserFeatures } from '../../schemas/generated/userFeatures.js';
 import { topicCatalog, topics } from '../../schemas/topics.js';
 import { featuresApplicationId, userFeaturesStore } from '../features/featuresJob.js';
@@ -128,7 +128,7 @@ export async function runRecommenderDemo(options: RecommenderDemoOptions): Promi
   });
   const userStore = new RemoteStore({
     endpoints: [endpoint],
-    store: { name: userFeaturesStore, key: stringSerde, value: jsonSerde<UserFeatures>() },
+    store: { name: userFeaturesStore, key: stringSerde, value: userFeaturesStateSerde },
     timeoutMs: 1_000,
   });
   const users = traffic.population.users;

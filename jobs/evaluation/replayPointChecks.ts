@@ -11,15 +11,11 @@ import type { ReplayEvent } from '../replay/replayEvent.js';
 import { planReplay, replayEvents } from '../replay/replayPlan.js';
 import { createKafkaJs } from '../../operators/connectors/kafka/kafkajsClient.js';
 import { KafkajsStreamClient } from '../../operators/connectors/kafka/kafkajsStreamClient.js';
-import {
-  jsonSerde,
-  RemoteStore,
-  stringSerde,
-  type ConnectionConfig,
-} from '../../operators/index.js';
+import { RemoteStore, stringSerde, type ConnectionConfig } from '../../operators/index.js';
 import { RegistrySchemaCatalog } from '../../operators/serdes/avro/registrySchemaCatalog.js';
 import { createRegistryClient } from '../../operators/serdes/registryClient.js';
 import { seededRandom } from '../../operators/support/seededRandom.js';
+import { userFeaturesStateSerde } from '../../pipelines/userFeatures.js';
 import type { UserFeatures } from '../../schemas/generated/userFeatures.js';
 import {
   userFeaturesBatch,
@@ -115,7 +111,7 @@ export async function runReplayPointChecks(options: {
   await features.start();
   const store = new RemoteStore({
     endpoints: [features.queryEndpoint ?? ''],
-    store: { name: userFeaturesStore, key: stringSerde, value: jsonSerde<UserFeatures>() },
+    store: { name: userFeaturesStore, key: stringSerde, value: userFeaturesStateSerde },
     timeoutMs: 5_000,
   });
   const random = seededRandom(options.seed);

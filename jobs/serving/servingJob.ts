@@ -1,7 +1,6 @@
 import type { Logger } from 'pino';
 
 import {
-  jsonSerde,
   Pipeline,
   RemoteStore,
   stringSerde,
@@ -9,7 +8,7 @@ import {
   type ConnectionConfig,
 } from '../../operators/index.js';
 import { servingPipeline } from '../../pipelines/recommender/servingPipeline.js';
-import type { UserFeatures } from '../../schemas/generated/userFeatures.js';
+import { userFeaturesStateSerde } from '../../pipelines/userFeatures.js';
 import { userFeaturesStore } from '../features/featuresJob.js';
 
 export const servingApplicationId = 'reelstream-serving';
@@ -31,7 +30,7 @@ export function servingJob(options: {
 }): StreamJob {
   const userFeatures = new RemoteStore({
     endpoints: options.featureEndpoints,
-    store: { name: userFeaturesStore, key: stringSerde, value: jsonSerde<UserFeatures>() },
+    store: { name: userFeaturesStore, key: stringSerde, value: userFeaturesStateSerde },
     timeoutMs: userFeaturesDeadlineMs,
   });
   const pipeline = new Pipeline();
