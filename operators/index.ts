@@ -47,6 +47,7 @@ export { Pipeline } from './dsl/pipeline.js';
 export {
   Stream,
   type RepartitionOptions,
+  type SinkOptions,
   type StepOptions,
   type TopicSerdes,
 } from './dsl/stream.js';

@@ -58,6 +58,8 @@ export interface SinkNode {
     TopicRef | { readonly kind: 'dynamic'; readonly choose: (record: AnyRecord) => string };
   readonly keySerde: AnySerde;
   readonly valueSerde: AnySerde;
+  /** Of the records one commit sends, only the last per key (see `SinkOptions`). */
+  readonly latestPerKey?: boolean;
 }
 
 export type GraphNode = SourceNode | ProcessorNode | SinkNode;

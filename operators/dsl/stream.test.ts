@@ -160,3 +160,28 @@ test('a malformed record and a throwing operator go to the dead-letter topic wit
   );
   assert.deepEqual([...(dlq[1]?.value ?? [])], [7, 7, 7], 'the original bytes are kept');
 });
+
+test('a latestPerKey sink sends only the last record per key of a commit; others send all', async () => {
+  const pipeline = new Pipeline();
+  const updates = pipeline
+    .source('words', text)
+    .flatMap((r) => [r.withValue(`${r.value}-1`), r.withValue(`${r.value}-2`)]);
+  updates.to('table', text, { latestPerKey: true });
+  updates.to('stream', text);
+  const driver = await TestDriver.start(pipeline);
+  await driver.input('words', text).pipe('a', 'x');
+  await driver.input('words', text).pipe('b', 'y');
+  const table = await driver.output('table', text).readKeyValues();
+  const stream = await driver.output('stream', text).readKeyValues();
+  assert.deepEqual(table, [
+    ['a', 'x-2'],
+    ['b', 'y-2'],
+  ]);
+  assert.deepEqual(stream, [
+    ['a', 'x-1'],
+    ['a', 'x-2'],
+    ['b', 'y-1'],
+    ['b', 'y-2'],
+  ]);
+  await driver.close();
+});

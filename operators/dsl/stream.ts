@@ -30,6 +30,18 @@ export interface StepOptions {
   readonly name?: string;
 }
 
+/** Options of {@link Stream.to}. */
+export interface SinkOptions extends StepOptions {
+  /**
+   * The topic is a table (compacted, read as the latest value per key): of the records one
+   * commit sends, only the last per key is sent. Under exactly-once a read_committed consumer
+   * sees a commit's records all at once, so the ones left out were never visible to it; a hot
+   * key updated a hundred times between two commits costs one record instead of a hundred.
+   * String keys only (others are all sent). Default false: every record is sent.
+   */
+  readonly latestPerKey?: boolean;
+}
+
 /** The serdes of a topic a stream is written to or read from. */
 export interface TopicSerdes<TKey, TValue> {
   readonly key: Serde<TKey>;
@@ -191,7 +203,7 @@ export class Stream<TKey, TValue> {
   }
 
   /** Writes the stream to a topic with the given serdes, which must match its key and value types. */
-  to(topic: string, serdes: TopicSerdes<TKey, TValue>, options: StepOptions = {}): void {
+  to(topic: string, serdes: TopicSerdes<TKey, TValue>, options: SinkOptions = {}): void {
     this.graph.add({
       kind: 'sink',
       name: options.name ?? this.graph.generatedName('to'),
@@ -199,6 +211,7 @@ export class Stream<TKey, TValue> {
       topic: { kind: 'external', name: topic },
       keySerde: serdes.key as AnySerde,
       valueSerde: serdes.value as AnySerde,
+      ...(options.latestPerKey === true ? { latestPerKey: true } : {}),
     });
   }
 

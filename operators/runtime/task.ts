@@ -76,6 +76,11 @@ export class Task {
   /** Nodes with timers, upstream first: timers of one time fire node by node in this order. */
   private readonly timerNodes: TimerNode[] = [];
   private outputs: PendingOutput[] = [];
+  /**
+   * For sinks with `latestPerKey`: where in {@link outputs} the last record of each (sink, key)
+   * since the last take is, so a newer one replaces it.
+   */
+  private latestOutput = new Map<string, number>();
   private deadLetters: DeadLetter[] = [];
   private pending: Promise<void>[] = [];
   /** Promises of concurrent operators, awaited at the end of the batch. */
@@ -280,6 +285,7 @@ export class Task {
   takeOutputs(): PendingOutput[] {
     const outputs = this.outputs;
     this.outputs = [];
+    this.latestOutput = new Map();
     return outputs;
   }
 
@@ -538,6 +544,15 @@ export class Task {
           const stamped = record.withHeaders({ ...record.headers, [originHeader]: origin });
           this.outputs.push({ sink, topic, record: stamped, source });
           return;
+        }
+        if (sink.latestPerKey === true && typeof record.key === 'string') {
+          const id = `${sink.name}\u0000${record.key}`;
+          const at = this.latestOutput.get(id);
+          if (at !== undefined) {
+            this.outputs[at] = { sink, topic, record, source };
+            return;
+          }
+          this.latestOutput.set(id, this.outputs.length);
         }
         this.outputs.push({ sink, topic, record, source });
       },
