@@ -4,8 +4,13 @@ import type { Serde } from '../serdes/serde.js';
 import type { TaskStore } from '../state/taskStore.js';
 import type { Aggregation } from './aggregation.js';
 
-/** Decoded aggregates kept per operator instance (one task's share of the keys). */
-const decodedLimit = 4_096;
+/**
+ * Decoded aggregates kept per operator instance (one task's share of the keys): enough for the
+ * keys hot enough to be updated again soon. Aggregates can be large (a hundred scored
+ * neighbours is tens of KB as objects): 4,096 per task grew the feature job by gigabytes and
+ * its garbage collection with it.
+ */
+const decodedLimit = 256;
 
 /**
  * A running aggregate per key (count, reduce, aggregate), in a key-value store, forwarded on
