@@ -88,3 +88,47 @@ test('TaskStore: the key filter answers misses on never-written keys without a r
     assert.equal(value?.toString(), 'value', `key-${i} survives eviction`);
   }
 });
+
+test('TaskStore: deleting a key that was never committed leaves no tombstone; a committed one does', async () => {
+  const inner = new InMemoryStore();
+  await inner.batch([{ type: 'put', key: b('old'), value: b('1') }]);
+  const store = storeOver(inner);
+  await store.trackKeys(); // the filter knows every key underneath: "new" is not one
+  store.put(b('new'), b('x'));
+  store.delete(b('new')); // a timer scheduled and fired between two commits
+  store.put(b('old'), b('2'));
+  store.delete(b('old'));
+  assert.deepEqual(
+    store.changes().map((c) => [c.key.toString(), c.value?.toString() ?? null]),
+    [['old', null]],
+  );
+  assert.deepEqual(await entries(store), [], 'both read as deleted');
+  assert.equal(await store.get(b('new')), undefined);
+  // Written again after the elided delete: a normal write, committed once.
+  store.put(b('new'), b('y'));
+  assert.deepEqual(
+    store.changes().map((c) => [c.key.toString(), c.value?.toString() ?? null]),
+    [
+      ['new', 'y'],
+      ['old', null],
+    ],
+  );
+  await store.applyCommitted(store.changes());
+  assert.deepEqual(await entries(store), ['new=y']);
+  // Committed now: its delete needs a tombstone.
+  store.delete(b('new'));
+  assert.deepEqual(
+    store.changes().map((c) => [c.key.toString(), c.value?.toString() ?? null]),
+    [['new', null]],
+  );
+});
+
+test('TaskStore: without the key filter a delete of an unknown key keeps its tombstone', () => {
+  const store = storeOver(new InMemoryStore());
+  store.put(b('k'), b('v'));
+  store.delete(b('k'));
+  assert.deepEqual(
+    store.changes().map((c) => [c.key.toString(), c.value?.toString() ?? null]),
+    [['k', null]],
+  );
+});

@@ -26,6 +26,11 @@ interface CacheEntry {
   /** The input positions applied to this key (stores that carry them, else undefined). */
   readonly applied: AppliedPositions | undefined;
   dirty: boolean;
+  /**
+   * Dirty entries: the key is known to be absent from the committed store (underneath and in
+   * the changelog), so deleting it again needs no tombstone. False when unknown.
+   */
+  readonly absentUnderneath: boolean;
   readonly bytes: number;
 }
 
@@ -176,7 +181,12 @@ export class TaskStore {
     const loaded = this.fromStored(raw === undefined ? null : Buffer.from(raw));
     // A write may have cached the key while the read was in flight: it is newer.
     if (!this.entries.has(id)) {
-      this.remember(id, { key: Buffer.from(key), ...loaded, dirty: false });
+      this.remember(id, {
+        key: Buffer.from(key),
+        ...loaded,
+        dirty: false,
+        absentUnderneath: loaded.value === null,
+      });
       this.pin(id);
       this.evictIfNeeded();
     }
@@ -188,6 +198,7 @@ export class TaskStore {
     assertKey(key);
     this.metrics.puts += 1;
     const id = idOf(key);
+    const absentUnderneath = this.absentUnderneath(key, this.entries.get(id));
     if (this.positions === undefined) {
       const copy = Buffer.from(value);
       this.remember(id, {
@@ -196,6 +207,7 @@ export class TaskStore {
         stored: copy,
         applied: undefined,
         dirty: true,
+        absentUnderneath,
       });
     } else {
       const current = this.positions.current;
@@ -204,7 +216,14 @@ export class TaskStore {
       const applied = current === undefined ? previous : withPosition(previous, current);
       const stored = encodePositioned(applied, value);
       const view = stored.subarray(stored.length - value.length);
-      this.remember(id, { key: Buffer.from(key), value: view, stored, applied, dirty: true });
+      this.remember(id, {
+        key: Buffer.from(key),
+        value: view,
+        stored,
+        applied,
+        dirty: true,
+        absentUnderneath,
+      });
     }
     this.evictIfNeeded();
   }
@@ -213,14 +232,29 @@ export class TaskStore {
     this.assertOpen();
     assertKey(key);
     this.metrics.deletes += 1;
-    this.remember(idOf(key), {
+    const id = idOf(key);
+    // A key that was never committed needs no tombstone: the delete only undoes the writes
+    // since the last commit, and the entry becomes a clean "known missing". A timer scheduled
+    // and fired (or cancelled) between two commits then costs no changelog record and no
+    // RocksDB write at all. (Not under at-least-once, whose stored values carry positions.)
+    const absent = this.positions === undefined && this.absentUnderneath(key, this.entries.get(id));
+    this.remember(id, {
       key: Buffer.from(key),
       value: null,
       stored: null,
       applied: undefined,
-      dirty: true,
+      dirty: !absent,
+      absentUnderneath: true,
     });
     this.evictIfNeeded();
+  }
+
+  /** Whether `key` is known to be absent from the committed store (false: unknown). */
+  private absentUnderneath(key: Uint8Array, cached: CacheEntry | undefined): boolean {
+    if (cached !== undefined) {
+      return cached.dirty ? cached.absentUnderneath : cached.value === null;
+    }
+    return this.filter !== undefined && !this.filter.mayContain(key);
   }
 
   /**
@@ -415,6 +449,11 @@ export class TaskStore {
       this.dirtyCount += 1;
       if (previous?.dirty !== true) {
         this.dirtyKeys.splice(lowerBound(this.dirtyKeys, entry.key), 0, entry.key);
+      }
+    } else if (previous?.dirty === true) {
+      const at = lowerBound(this.dirtyKeys, entry.key);
+      if (this.dirtyKeys[at]?.equals(entry.key) === true) {
+        this.dirtyKeys.splice(at, 1);
       }
     }
   }
