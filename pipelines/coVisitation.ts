@@ -15,7 +15,7 @@ import {
 import { watchEndSchema, type WatchEnd } from '../schemas/generated/watchEnd.js';
 import { topics } from '../schemas/topics.js';
 import { insertRecent } from './recentList.js';
-import { addDecayed, decayTo, type DecayedValue, strongest } from './timeDecay.js';
+import { addDecayed, boundedByStrength, decayTo, type DecayedValue } from './timeDecay.js';
 
 /**
  * Co-visitation, item-to-item collaborative filtering: for each video (the anchor), the videos
@@ -381,16 +381,12 @@ function addToAnchor(
         count: (previous?.count ?? 0) + 1,
         views: message.neighbourViews,
       });
-      // Ranked only when one must go: the order kept does not matter (neighboursOf sorts), and
-      // ranking a hundred candidates on every co-visit was 5% of the feature job's time.
-      const kept =
-        entries.size <= settings.candidates
-          ? entries
-          : strongest(entries, {
-              limit: settings.candidates,
-              halfLifeMs: settings.halfLifeMs,
-              decayed: (candidate) => candidate.covisits,
-            });
+      // The order kept does not matter: neighboursOf sorts.
+      const kept = boundedByStrength(entries, {
+        limit: settings.candidates,
+        halfLifeMs: settings.halfLifeMs,
+        decayed: (candidate) => candidate.covisits,
+      });
       return {
         ...state,
         // fromEntries defines own properties, so an id such as "__proto__" stays a plain key.

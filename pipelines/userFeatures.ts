@@ -23,7 +23,7 @@ import { watchEndSchema, type WatchEnd } from '../schemas/generated/watchEnd.js'
 import { watchSessionSchema, type WatchSession } from '../schemas/generated/watchSession.js';
 import { topics } from '../schemas/topics.js';
 import { insertRecent } from './recentList.js';
-import { addDecayed, strongest } from './timeDecay.js';
+import { addDecayed, boundedByStrength } from './timeDecay.js';
 
 /**
  * User features: per user, the last watched videos, time-decayed category and creator
@@ -427,15 +427,12 @@ function withAffinities(
       target.key,
       addDecayed(entries.get(target.key), { weight: target.weight, time }, limits.halfLifeMs),
     );
-    // Ranked only when one must go: a map's order means nothing to its readers.
-    const kept =
-      entries.size <= target.limit
-        ? entries
-        : strongest(entries, {
-            limit: target.limit,
-            halfLifeMs: limits.halfLifeMs,
-            decayed: (affinity) => affinity,
-          });
+    // A map's order means nothing to its readers.
+    const kept = boundedByStrength(entries, {
+      limit: target.limit,
+      halfLifeMs: limits.halfLifeMs,
+      decayed: (affinity) => affinity,
+    });
     // fromEntries defines own properties, so an id such as "__proto__" stays a plain key.
     return Object.fromEntries(kept);
   };

@@ -6,6 +6,7 @@ import {
   type WatchHeartbeat,
 } from '../../../schemas/generated/watchHeartbeat.js';
 import { DeserializationError, UnknownSchemaError } from '../serde.js';
+import { avroBinarySerde } from './avroBinarySerde.js';
 import { avroSerde } from './avroSerde.js';
 import { InMemorySchemaCatalog } from './inMemorySchemaCatalog.js';
 
@@ -78,4 +79,28 @@ test('bad payloads raise deserialization errors that say what is wrong', async (
 test('using a serde the runtime has not configured is a clear programming error', () => {
   const serde = avroSerde(watchHeartbeatSchema);
   assert.throws(() => serde.serialize(heartbeat, context), /was not prepared/);
+});
+
+const storeContext = { topic: 'store', isKey: false };
+
+test('round trip in plain Avro binary: no header, no registry, smaller than JSON', () => {
+  const serde = avroBinarySerde(watchHeartbeatSchema);
+  const bytes = serde.serialize(heartbeat, storeContext);
+  assert.ok(bytes !== null);
+  assert.ok(bytes.length < JSON.stringify(heartbeat).length / 2, `${bytes.length} bytes`);
+  assert.deepEqual({ ...serde.deserialize(bytes, storeContext) }, heartbeat);
+  // A view into a larger buffer reads only its own bytes.
+  const padded = Buffer.concat([Buffer.from([9, 9]), bytes, Buffer.from([9])]);
+  const view = padded.subarray(2, 2 + bytes.length);
+  assert.deepEqual({ ...serde.deserialize(view, storeContext) }, heartbeat);
+});
+
+test('bytes that are not the schema, and null, are DeserializationErrors naming the schema', () => {
+  const serde = avroBinarySerde(watchHeartbeatSchema);
+  assert.throws(
+    () => serde.deserialize(Buffer.from([0xff, 0xff, 0xff]), storeContext),
+    (error: unknown) =>
+      error instanceof DeserializationError && error.message.includes(watchHeartbeatSchema.name),
+  );
+  assert.throws(() => serde.deserialize(null, storeContext), DeserializationError);
 });
