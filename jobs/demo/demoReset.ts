@@ -27,7 +27,7 @@ export async function resetDemo(options: {
       topic.startsWith(`${featuresApplicationId}-`) ||
       topic.startsWith(`${servingApplicationId}-`);
     const topics = (await admin.listTopics()).filter(owned);
-    const groups = (await admin.listGroups()).groups
+    const groups = (await listGroupsOnceLoaded(admin)).groups
       .map((g) => g.groupId)
       .filter((g) => g === featuresApplicationId || g === servingApplicationId);
     if (groups.length > 0) {
@@ -67,5 +67,27 @@ export async function resetDemo(options: {
     );
   } finally {
     await admin.disconnect();
+  }
+}
+
+/**
+ * The broker's groups. A broker that has just started answers GROUP_LOAD_IN_PROGRESS while its
+ * coordinator reads `__consumer_offsets` (kafkajs does not retry that for listGroups): wait for
+ * it, up to a minute.
+ */
+async function listGroupsOnceLoaded(
+  admin: ReturnType<ReturnType<typeof createKafkaJs>['admin']>,
+): Promise<Awaited<ReturnType<typeof admin.listGroups>>> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      return await admin.listGroups();
+    } catch (error) {
+      const loading = (error as { type?: unknown }).type === 'GROUP_LOAD_IN_PROGRESS';
+      if (!loading || Date.now() > deadline) {
+        throw error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
   }
 }
