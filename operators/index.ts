@@ -13,7 +13,7 @@ export {
   type TlsConfig,
 } from './config/connectionConfig.js';
 export { StreamRecord, type Headers, type RecordFields, type RecordOrigin } from './api/record.js';
-export type { Operator, OperatorContext } from './api/operator.js';
+export type { HeldUpdate, Operator, OperatorContext } from './api/operator.js';
 export {
   type Timer,
   type TimerKind,
@@ -52,6 +52,7 @@ export {
   type TopicSerdes,
 } from './dsl/stream.js';
 export { GroupedStream, type AggregateStepOptions } from './dsl/groupedStream.js';
+export type { AggregateEmit } from './aggregation/keyValueAggregateOperator.js';
 export {
   WindowedGroupedStream,
   type WindowedAggregateStepOptions,

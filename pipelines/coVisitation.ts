@@ -64,10 +64,10 @@ import { addDecayed, boundedByStrength, decayTo, type DecayedValue } from './tim
  *   window): a watch up to `latenessMs` late still meets every video it co-visits, a later one
  *   only those still kept.
  *
- * Emission: every update of an anchor that has candidates publishes its neighbours; a video's
- * views reach it through step 2 and its candidates through their co-visits. Per qualifying
- * watch that is at most `2 · recentSize + 1` messages through each repartition topic and as many
- * records on `features.co-visitation`.
+ * Emission: an anchor that has candidates publishes its neighbours once per commit of its task
+ * in which it was updated (the step's `emit: 'onCommit'`); a video's views reach it through
+ * step 2 and its candidates through their co-visits. Per qualifying watch that is at most
+ * `2 · recentSize + 1` messages through each repartition topic.
  */
 
 /** Topics of the pipeline. */
@@ -292,6 +292,9 @@ export function coVisitationStream(
       }),
       adder: (state, message) => addToAnchor(state, message, settings),
       serde: avroBinarySerde(anchorStateSchema),
+      // A popular anchor takes a co-visit every few milliseconds; its neighbours are read as a
+      // table (latest per video), so encode, store and publish it once per commit.
+      emit: 'onCommit',
     })
     .toStream()
     .filter((state) => Object.keys(state.candidates).length > 0, {

@@ -1,4 +1,4 @@
-import type { Operator, OperatorContext } from '../api/operator.js';
+import type { HeldUpdate, Operator, OperatorContext } from '../api/operator.js';
 import type { StreamRecord } from '../api/record.js';
 import type { Serde } from '../serdes/serde.js';
 import type { TaskStore } from '../state/taskStore.js';
@@ -13,6 +13,23 @@ import type { Aggregation } from './aggregation.js';
 const decodedLimit = 256;
 
 /**
+ * When an aggregation forwards its updates: `everyUpdate`, each one as it happens; `onCommit`,
+ * each key's latest aggregate once per commit of the task.
+ *
+ * @category DSL
+ */
+export type AggregateEmit = 'everyUpdate' | 'onCommit';
+
+/** An aggregate updated since the last commit and not yet written nor forwarded (`onCommit`). */
+interface Held<TKey, TAggregate> {
+  readonly key: Uint8Array;
+  readonly value: TAggregate;
+  readonly record: StreamRecord<TKey, TAggregate>;
+  /** The key as a string, when it is one: the key of {@link KeyValueAggregateOperator.decoded}. */
+  readonly recent: string | undefined;
+}
+
+/**
  * A running aggregate per key (count, reduce, aggregate), in a key-value store, forwarded on
  * every update. Cached keys are updated synchronously; only a cache miss waits for RocksDB.
  * Under at-least-once a replayed record the key already includes is skipped, so the aggregate
@@ -24,6 +41,15 @@ const decodedLimit = 256;
  * of the feature job. A rolled-back commit or a restore leaves other bytes in the store, and
  * the aggregate is decoded again. So an aggregation's `add` must return a new aggregate rather
  * than change the one it is given (which is also what was forwarded last time).
+ *
+ * With `emit: 'onCommit'` an updated aggregate is held, decoded, until the task commits: a key
+ * updated a hundred times between two commits is encoded, written and forwarded once, as Kafka
+ * Streams' record cache coalesces a KTable's updates. That is for tables whose readers want the
+ * latest value (a compacted feature topic), not every step. Under exactly-once nothing is lost
+ * by the wait (downstream consumers see the outputs at the commit anyway), but interactive
+ * queries of the store see an update only from the commit on. Under at-least-once the state is
+ * still written on each update (the store records which inputs it includes); only the forward
+ * waits.
  */
 export class KeyValueAggregateOperator<TKey, TValue, TAggregate> implements Operator<
   TKey,
@@ -34,7 +60,12 @@ export class KeyValueAggregateOperator<TKey, TValue, TAggregate> implements Oper
   private readonly storeName: string;
   private readonly keySerde: Serde<TKey>;
   private readonly aggregation: Aggregation<TKey, TValue, TAggregate>;
+  private readonly emit: AggregateEmit;
   private store: TaskStore | undefined;
+  /** `onCommit`: the aggregates updated since the last commit, by key bytes (latin1). */
+  private held = new Map<string, Held<TKey, TAggregate>>();
+  /** `onCommit` under at-least-once: state is written at once, only forwards are held. */
+  private writesAtOnce = true;
   /** By string key: recently written aggregates, in recency order (oldest first). */
   private readonly decoded = new Map<
     string,
@@ -45,14 +76,17 @@ export class KeyValueAggregateOperator<TKey, TValue, TAggregate> implements Oper
     storeName: string;
     keySerde: Serde<TKey>;
     aggregation: Aggregation<TKey, TValue, TAggregate>;
+    emit?: AggregateEmit;
   }) {
     this.storeName = options.storeName;
     this.keySerde = options.keySerde;
     this.aggregation = options.aggregation;
+    this.emit = options.emit ?? 'everyUpdate';
   }
 
   init(ctx: OperatorContext<TKey, TAggregate>): void {
     this.store = ctx.stateStore(this.storeName);
+    this.writesAtOnce = this.emit === 'everyUpdate' || this.store.carriesPositions;
   }
 
   process(
@@ -66,6 +100,13 @@ export class KeyValueAggregateOperator<TKey, TValue, TAggregate> implements Oper
     const key = this.keySerde.serialize(record.key, { topic: this.storeName, isKey: true });
     if (key === null || key.length === 0) {
       throw new Error(`aggregation ${this.storeName}: the key serialized to no bytes`);
+    }
+    if (!this.writesAtOnce && this.held.size > 0) {
+      const held = this.held.get(idOf(key));
+      if (held !== undefined) {
+        this.holdNext({ record, key, recent: held.recent, previous: held.value });
+        return;
+      }
     }
     const cached = store.peek(key);
     if (cached !== undefined) {
@@ -87,7 +128,6 @@ export class KeyValueAggregateOperator<TKey, TValue, TAggregate> implements Oper
       return;
     }
     const { serde } = this.aggregation;
-    const context = { topic: this.storeName, isKey: false };
     const recent = typeof change.record.key === 'string' ? change.record.key : undefined;
     const kept = recent === undefined ? undefined : this.decoded.get(recent);
     if (recent !== undefined) {
@@ -98,19 +138,79 @@ export class KeyValueAggregateOperator<TKey, TValue, TAggregate> implements Oper
         ? undefined
         : kept !== undefined && kept.bytes.equals(change.previous)
           ? kept.value
-          : serde.deserialize(change.previous, context);
-    const next = this.aggregation.add(previous, change.record.value, change.record);
-    const bytes = serde.serialize(next, context);
-    if (bytes === null) {
-      this.requireStore().delete(change.key);
-    } else {
-      const stored = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      this.requireStore().put(change.key, stored);
-      if (recent !== undefined) {
-        this.keepDecoded(recent, stored, next);
-      }
+          : serde.deserialize(change.previous, { topic: this.storeName, isKey: false });
+    if (!this.writesAtOnce) {
+      this.holdNext({ record: change.record, key: change.key, recent, previous });
+      return;
     }
-    ctx.forward(change.record.withValue(next));
+    const next = this.aggregation.add(previous, change.record.value, change.record);
+    this.write(change.key, { value: next, recent });
+    if (this.emit === 'everyUpdate') {
+      ctx.forward(change.record.withValue(next));
+    } else {
+      const id = idOf(change.key);
+      this.held.delete(id);
+      this.held.set(id, {
+        key: change.key,
+        value: next,
+        record: change.record.withValue(next),
+        recent,
+      });
+    }
+  }
+
+  /** `onCommit` under exactly-once: the next aggregate, held decoded until the commit. */
+  private holdNext(change: {
+    record: StreamRecord<TKey, TValue>;
+    key: Uint8Array;
+    recent: string | undefined;
+    previous: TAggregate | undefined;
+  }): void {
+    const next = this.aggregation.add(change.previous, change.record.value, change.record);
+    const id = idOf(change.key);
+    this.held.delete(id); // re-inserted last: updates are forwarded in the order of their last
+    this.held.set(id, {
+      key: change.key,
+      value: next,
+      record: change.record.withValue(next),
+      recent: change.recent,
+    });
+  }
+
+  /** `onCommit`: each key's latest aggregate, written (unless it already was) and forwarded. */
+  takeHeld(): readonly HeldUpdate<TKey, TAggregate>[] {
+    if (this.held.size === 0) {
+      return [];
+    }
+    const held = [...this.held.values()];
+    this.held = new Map();
+    return held.map((update) => ({
+      record: update.record,
+      keyBytes: update.key,
+      apply: () => {
+        if (!this.writesAtOnce) {
+          this.write(update.key, update);
+        }
+      },
+    }));
+  }
+
+  /** Encodes and stores the aggregate, and keeps it decoded for the key's next update. */
+  private write(
+    key: Uint8Array,
+    update: { readonly value: TAggregate; readonly recent: string | undefined },
+  ): void {
+    const context = { topic: this.storeName, isKey: false };
+    const bytes = this.aggregation.serde.serialize(update.value, context);
+    if (bytes === null) {
+      this.requireStore().delete(key);
+      return;
+    }
+    const stored = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.requireStore().put(key, stored);
+    if (update.recent !== undefined) {
+      this.keepDecoded(update.recent, stored, update.value);
+    }
   }
 
   private keepDecoded(key: string, bytes: Buffer, value: TAggregate): void {
@@ -129,4 +229,9 @@ export class KeyValueAggregateOperator<TKey, TValue, TAggregate> implements Oper
     }
     return this.store;
   }
+}
+
+/** Map key of a byte key: latin1 maps each byte to one code unit, so it is exact. */
+function idOf(key: Uint8Array): string {
+  return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
 }

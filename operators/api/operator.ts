@@ -35,8 +35,25 @@ export interface Operator<TKeyIn, TValueIn, TKeyOut, TValueOut> {
     timer: Timer<TKeyIn>,
     ctx: OperatorContext<TKeyOut, TValueOut, TKeyIn>,
   ): void | Promise<void>;
+  /**
+   * For operators that hold updates back until the commit (an aggregation with
+   * `emit: 'onCommit'`): called before each commit of the task. For each update returned, the
+   * task calls `apply` (which writes the operator's state) and then forwards `record`
+   * downstream; a failure of either goes to the failure policy like a failed record, and the
+   * other updates still go through.
+   */
+  takeHeld?(): readonly HeldUpdate<TKeyOut, TValueOut>[];
   /** Called once when the task closes (rebalance, shutdown). */
   close?(): void | Promise<void>;
+}
+
+/** An update an operator held back until the commit: see {@link Operator.takeHeld}. */
+export interface HeldUpdate<TKey, TValue> {
+  readonly record: StreamRecord<TKey, TValue>;
+  /** The record's key as bytes: the key of the dead letter when the update fails. */
+  readonly keyBytes: Uint8Array;
+  /** Writes the update's state; called once, before `record` is forwarded. */
+  readonly apply: () => void;
 }
 
 /**

@@ -5,7 +5,10 @@ import {
   reduceAggregation,
   type Aggregation,
 } from '../aggregation/aggregation.js';
-import { KeyValueAggregateOperator } from '../aggregation/keyValueAggregateOperator.js';
+import {
+  KeyValueAggregateOperator,
+  type AggregateEmit,
+} from '../aggregation/keyValueAggregateOperator.js';
 import type { Serde } from '../serdes/serde.js';
 import type { StoreBackend } from '../state/storeDefinition.js';
 import type { Windows } from '../windowing/windows.js';
@@ -18,6 +21,14 @@ export interface AggregateStepOptions {
   /** Names the operator and its store (`<applicationId>-<name>-changelog`). */
   readonly name: string;
   readonly backend?: StoreBackend;
+  /**
+   * `everyUpdate` (default): each update is forwarded as it happens. `onCommit`: each key's
+   * latest aggregate is written and forwarded once per commit, as Kafka Streams' record cache
+   * coalesces a KTable's updates; for tables read for their latest value, whose keys update
+   * many times between commits. Interactive queries of the store then see an update from the
+   * commit on.
+   */
+  readonly emit?: AggregateEmit;
 }
 
 /**
@@ -97,6 +108,7 @@ export class GroupedStream<TKey, TValue> {
           storeName: options.name,
           keySerde,
           aggregation,
+          ...(options.emit === undefined ? {} : { emit: options.emit }),
         }),
       description: aggregation.description,
       stores: [{ name: store.name, backend: store.backend, changelog: store.changelog }],

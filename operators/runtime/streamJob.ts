@@ -925,6 +925,7 @@ export class StreamJob {
     outputs: OutgoingRecord[];
     letters: DeadLetter[];
   }> {
+    await task.flush();
     const outputs = await this.serializer.serialize(task.takeOutputs(), (output, error) =>
       task.failed({ raw: output.source, stage: 'processing', error }),
     );

@@ -52,6 +52,9 @@ interface TimerNode {
 /** Header of the stand-in input of a timer's outputs, naming the timer's kind (dead letters). */
 export const timerHeader = 'reelstream.timer';
 
+/** Header of the stand-in input of an update held until the commit, naming its node. */
+export const heldHeader = 'reelstream.held';
+
 /**
  * One partition of one sub-topology: the operator instances for that partition, and the loop
  * that runs a batch of raw records through them. The chain of synchronous operators runs without
@@ -75,6 +78,9 @@ export class Task {
   private readonly timerStores = new Map<string, TimerStore<unknown>>();
   /** Nodes with timers, upstream first: timers of one time fire node by node in this order. */
   private readonly timerNodes: TimerNode[] = [];
+  /** Nodes whose operators hold updates until the commit, upstream first: see {@link flush}. */
+  private readonly holdingNodes: { name: string; operator: AnyOperator; children: Receiver[] }[] =
+    [];
   private outputs: PendingOutput[] = [];
   /**
    * For sinks with `latestPerKey`: where in {@link outputs} the last record of each (sink, key)
@@ -139,6 +145,16 @@ export class Task {
       this.build(node);
     }
     this.timerNodes.reverse();
+    for (const node of this.subTopology.nodes) {
+      const operator = this.operators.get(node.name);
+      if (operator?.takeHeld !== undefined) {
+        this.holdingNodes.push({
+          name: node.name,
+          operator,
+          children: this.childReceivers(node.name),
+        });
+      }
+    }
   }
 
   async init(): Promise<void> {
@@ -272,6 +288,54 @@ export class Task {
     return this.timerIsDue('processingTime', now)
       ? this.fireTimers('processingTime', now)
       : Promise.resolve(0);
+  }
+
+  /**
+   * Before a commit: the updates operators held back (aggregations with `emit: 'onCommit'`) are
+   * applied and forwarded downstream, node by node upstream first, so a holding node below
+   * another receives its updates before it is flushed itself. Each update's failure is
+   * attributed to a stand-in input whose header names the node and the update's last input.
+   */
+  async flush(): Promise<void> {
+    for (const node of this.holdingNodes) {
+      for (const update of node.operator.takeHeld?.() ?? []) {
+        // Offset -1, as for timers: no input position to stamp on repartitioned records.
+        const origin = update.record.origin;
+        const raw: RawRecord = {
+          topic: node.name,
+          partition: this.partition,
+          offset: '-1',
+          key: update.keyBytes,
+          value: null,
+          timestamp: update.record.timestamp,
+          headers: {
+            [heldHeader]:
+              origin === undefined
+                ? node.name
+                : `${node.name} (last input ${origin.topic}-${origin.partition}@${origin.offset})`,
+          },
+        };
+        this.currentInput = raw;
+        try {
+          update.apply();
+          for (const child of node.children) {
+            const result = child.receive(update.record);
+            if (result !== undefined) {
+              this.pending.push(result);
+            }
+          }
+          await this.settlePending();
+        } catch (error) {
+          this.pending = [];
+          if (error instanceof RecordFailedError) {
+            throw error;
+          }
+          this.failed({ raw, stage: 'processing', error });
+        } finally {
+          this.currentInput = undefined;
+        }
+      }
+    }
   }
 
   /** Takes the records the task serialized itself since the last call. */

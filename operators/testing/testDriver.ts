@@ -216,6 +216,7 @@ export class TestDriver {
 
   /** Commits the task's work as the job does: outputs, dead letters and changelog records. */
   private async collect(task: Task): Promise<OutgoingRecord[]> {
+    await task.flush();
     const outputs = await this.serializer.serialize(task.takeOutputs(), (output, error) => {
       task.failed({ raw: output.source, stage: 'processing', error });
     });
