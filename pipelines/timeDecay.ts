@@ -72,11 +72,45 @@ export function strongest<TValue>(
 /**
  * `entries` bounded to `limit`: as they are while within it (in no particular order), else
  * the {@link strongest} `limit` of them. For maps whose readers do not care about order: ranking
- * on every update of a map that is not full was 5% of the feature job's time.
+ * on every update of a map that is not full was 5% of the feature job's time. One entry over
+ * the limit (a new key in a full map, the usual case) drops the weakest without ranking the
+ * rest: the same entry {@link strongest} would leave out.
  */
 export function boundedByStrength<TValue>(
   entries: ReadonlyMap<string, TValue>,
   options: Parameters<typeof strongest<TValue>>[1],
 ): Iterable<readonly [string, TValue]> {
-  return entries.size <= options.limit ? entries : strongest(entries, options);
+  if (entries.size <= options.limit) {
+    return entries;
+  }
+  if (entries.size > options.limit + 1) {
+    return strongest(entries, options);
+  }
+  const weakest = weakestKey(entries, options);
+  return [...entries].filter(([key]) => key !== weakest);
+}
+
+/** The key {@link strongest} ranks last: the smallest strength, of equal ones the largest key. */
+function weakestKey<TValue>(
+  entries: ReadonlyMap<string, TValue>,
+  options: Parameters<typeof strongest<TValue>>[1],
+): string | undefined {
+  let now = Number.NEGATIVE_INFINITY;
+  for (const value of entries.values()) {
+    now = Math.max(now, options.decayed(value).updatedTime);
+  }
+  let weakest: string | undefined;
+  let weakestStrength = Number.POSITIVE_INFINITY;
+  for (const [key, value] of entries) {
+    const strength = Math.abs(decayTo(options.decayed(value), now, options.halfLifeMs));
+    if (
+      weakest === undefined ||
+      strength < weakestStrength ||
+      (strength === weakestStrength && key > weakest)
+    ) {
+      weakest = key;
+      weakestStrength = strength;
+    }
+  }
+  return weakest;
 }
