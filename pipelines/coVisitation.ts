@@ -47,7 +47,8 @@ import { addDecayed, boundedByStrength, decayTo, type DecayedValue } from './tim
  * 2. `co-visitation-views`, by video, through the repartition topic `co-visitation-by-video`:
  *    views per video (decayed). Views and co-visits are routed here by the video whose
  *    popularity the anchor needs (a co-visit (a, b) by b), which stamps each with that video's
- *    current views and sends it on to its anchor.
+ *    current views and sends it on to its anchor. A watch of b and the co-visits it makes that
+ *    name b neighbour travel as one message: they all need b's views, just after the view.
  * 3. `co-visitation`, by anchor, through `co-visitation-by-anchor`: the anchor's own views and
  *    its neighbour candidates, from which the top `topK` (20) by score are published.
  *
@@ -67,7 +68,8 @@ import { addDecayed, boundedByStrength, decayTo, type DecayedValue } from './tim
  * Emission: an anchor that has candidates publishes its neighbours once per commit of its task
  * in which it was updated (the step's `emit: 'onCommit'`); a video's views reach it through
  * step 2 and its candidates through their co-visits. Per qualifying watch that is at most
- * `2 · recentSize + 1` messages through each repartition topic.
+ * `recentSize + 1` messages through `co-visitation-by-video` and `2 · recentSize + 1` through
+ * `co-visitation-by-anchor`.
  */
 
 /** Topics of the pipeline. */
@@ -129,9 +131,18 @@ function settingsOf(options: CoVisitationOptions): Settings {
   };
 }
 
-/** From step 1 to step 2, keyed by `video`: a view of it, or a co-visit naming it neighbour. */
+/**
+ * From step 1 to step 2, keyed by `video`: a watch of it (its view, and the co-visits that name
+ * it neighbour of each earlier video: one message for all, as they all need its views), or a
+ * co-visit of another anchor with it that needs its views.
+ */
 type ByVideoMessage =
-  | { readonly kind: 'view'; readonly video: string; readonly time: number }
+  | {
+      readonly kind: 'watch';
+      readonly video: string;
+      readonly time: number;
+      readonly neighbourOf: readonly { readonly anchor: string; readonly time: number }[];
+    }
   | {
       readonly kind: 'covisit';
       readonly anchor: string;
@@ -160,7 +171,7 @@ interface RecentWatches {
 /** Step 2's state per video; `out` holds what the latest message sends on. */
 interface VideoViews {
   readonly views: DecayedValue | null;
-  readonly out: ByAnchorMessage | null;
+  readonly out: readonly ByAnchorMessage[];
 }
 
 interface Candidate {
@@ -268,19 +279,15 @@ export function coVisitationStream(
     .groupByKey({ name: 'co-visitation-by-video', serdes: byVideoSerdes })
     .aggregate({
       name: 'co-visitation-views',
-      initializer: (): VideoViews => ({ views: null, out: null }),
+      initializer: (): VideoViews => ({ views: null, out: [] }),
       adder: (state, message, record) =>
         stampViews(state, { message, video: record.key }, settings),
       serde: jsonSerde<VideoViews>(),
     })
     .toStream()
-    .flatMap(
-      (record) => {
-        const message = record.value.out;
-        return message === null ? [] : [record.withKey(message.anchor).withValue(message)];
-      },
-      { name: 'co-visitation-to-anchors' },
-    );
+    .flatMap((record) => record.value.out.map((m) => record.withKey(m.anchor).withValue(m)), {
+      name: 'co-visitation-to-anchors',
+    });
   return byAnchor
     .groupByKey({ name: 'co-visitation-by-anchor', serdes: byAnchorSerdes })
     .aggregate({
@@ -311,16 +318,20 @@ function addWatch(
   watch: { readonly video: string; readonly time: number },
   settings: Settings,
 ): RecentWatches {
-  const out: ByVideoMessage[] = [{ kind: 'view', video: watch.video, time: watch.time }];
+  // Co-visits are routed by their neighbour, whose views step 2 stamps on them: those naming
+  // the watched video neighbour ride along with its view, the others go one per earlier video.
+  const neighbourOf: { anchor: string; time: number }[] = [];
+  const out: ByVideoMessage[] = [
+    { kind: 'watch', video: watch.video, time: watch.time, neighbourOf },
+  ];
   for (const earlier of state.recent) {
     if (
       earlier.videoId !== watch.video &&
       Math.abs(earlier.eventTime - watch.time) <= settings.windowMs
     ) {
       const time = Math.max(earlier.eventTime, watch.time);
-      // Routed by the neighbour, whose views step 2 stamps on them; one per direction.
       out.push({ kind: 'covisit', anchor: watch.video, video: earlier.videoId, time });
-      out.push({ kind: 'covisit', anchor: earlier.videoId, video: watch.video, time });
+      neighbourOf.push({ anchor: earlier.videoId, time });
     }
   }
   const latest = Math.max(state.latest, watch.time);
@@ -341,24 +352,30 @@ function stampViews(
 ): VideoViews {
   const { message, video } = input;
   switch (message.kind) {
-    case 'view': {
+    case 'watch': {
       const views = addDecayed(
         state.views ?? undefined,
         { weight: 1, time: message.time },
         settings.halfLifeMs,
       );
-      return { views, out: { kind: 'views', anchor: video, views } };
+      const out: ByAnchorMessage[] = [{ kind: 'views', anchor: video, views }];
+      for (const { anchor, time } of message.neighbourOf) {
+        out.push({ kind: 'covisit', anchor, neighbour: video, time, neighbourViews: views });
+      }
+      return { views, out };
     }
     case 'covisit':
       return {
         views: state.views,
-        out: {
-          kind: 'covisit',
-          anchor: message.anchor,
-          neighbour: video,
-          time: message.time,
-          neighbourViews: state.views,
-        },
+        out: [
+          {
+            kind: 'covisit',
+            anchor: message.anchor,
+            neighbour: video,
+            time: message.time,
+            neighbourViews: state.views,
+          },
+        ],
       };
   }
 }

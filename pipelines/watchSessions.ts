@@ -181,6 +181,14 @@ interface OpenSession {
   /** Earliest and latest event time of the session's heartbeats. */
   readonly startTime: number;
   readonly lastTime: number;
+  /**
+   * When the session's one timer is set for: its close as of the heartbeat that scheduled it.
+   * Later heartbeats move the close but not the timer (a cancel and a schedule per heartbeat
+   * were two timer-store writes and two changelog records each); when the timer fires before
+   * the close it is set again for the close. Absent in entries written before it existed: the
+   * timer is then at the close itself.
+   */
+  readonly timerAt?: number;
 }
 
 /** A closed playback, remembered until `expiresAt` (stream time) so its stragglers are late. */
@@ -224,7 +232,7 @@ class WatchSessionOperator implements Operator<string, PlaybackEvent, string, Wa
       // This record moved stream time past the session's close: its timer has not fired yet
       // (timers fire after the record), but the session is over; close it first, so the
       // outcome does not depend on whether another user's record came in between.
-      ctx.timers.cancelEventTime(key, this.closesAt(state));
+      ctx.timers.cancelEventTime(key, this.timerOf(state));
       state = this.closeSession({ key, session: state }, ctx);
     }
     if (state?.status === 'closed' || (state === undefined && time + this.closeDelay() <= now)) {
@@ -233,43 +241,53 @@ class WatchSessionOperator implements Operator<string, PlaybackEvent, string, Wa
     }
     if (event.kind === 'end') {
       if (state !== undefined) {
-        ctx.timers.cancelEventTime(key, this.closesAt(state));
+        ctx.timers.cancelEventTime(key, this.timerOf(state));
       }
       this.closeSession({ key, session: state ?? fromWatchEnd(event.end), end: event.end }, ctx);
       return;
     }
     const heartbeat = event.heartbeat;
-    const next: OpenSession =
-      state === undefined
-        ? {
-            status: 'open',
-            userId: heartbeat.userId,
-            videoId: heartbeat.videoId,
-            sessionId: heartbeat.sessionId,
-            maxWatchedMs: heartbeat.watchedMs,
-            heartbeats: 1,
-            startTime: time,
-            lastTime: time,
-          }
-        : {
-            ...state,
-            maxWatchedMs: Math.max(state.maxWatchedMs, heartbeat.watchedMs),
-            heartbeats: state.heartbeats + 1,
-            startTime: Math.min(state.startTime, time),
-            lastTime: Math.max(state.lastTime, time),
-          };
-    if (state !== undefined && state.lastTime !== next.lastTime) {
-      ctx.timers.cancelEventTime(key, this.closesAt(state));
+    if (state === undefined) {
+      const timerAt = time + this.closeDelay();
+      const opened: OpenSession = {
+        status: 'open',
+        userId: heartbeat.userId,
+        videoId: heartbeat.videoId,
+        sessionId: heartbeat.sessionId,
+        maxWatchedMs: heartbeat.watchedMs,
+        heartbeats: 1,
+        startTime: time,
+        lastTime: time,
+        timerAt,
+      };
+      ctx.timers.scheduleEventTime(key, timerAt);
+      store.put(key, opened);
+      return;
     }
-    ctx.timers.scheduleEventTime(key, this.closesAt(next));
-    store.put(key, next);
+    // The timer stays where it is: onTimer sets it again if the close has moved past it.
+    store.put(key, {
+      ...state,
+      maxWatchedMs: Math.max(state.maxWatchedMs, heartbeat.watchedMs),
+      heartbeats: state.heartbeats + 1,
+      startTime: Math.min(state.startTime, time),
+      lastTime: Math.max(state.lastTime, time),
+      timerAt: this.timerOf(state),
+    });
   }
 
   async onTimer(timer: Timer<string>, ctx: SessionContext): Promise<void> {
     const store = this.requireStore();
     const state = await store.get(timer.key);
-    if (state?.status === 'open' && this.closesAt(state) === timer.timestamp) {
-      this.closeSession({ key: timer.key, session: state }, ctx);
+    if (state?.status === 'open' && this.timerOf(state) === timer.timestamp) {
+      const closesAt = this.closesAt(state);
+      if (closesAt <= timer.timestamp) {
+        this.closeSession({ key: timer.key, session: state }, ctx);
+      } else {
+        // Heartbeats came since the timer was set: set it for the close they moved. Timers
+        // fire in time order, so one due already fires in this round, in its place.
+        ctx.timers.scheduleEventTime(timer.key, closesAt);
+        store.put(timer.key, { ...state, timerAt: closesAt });
+      }
     } else if (state?.status === 'closed' && state.expiresAt === timer.timestamp) {
       store.delete(timer.key);
     }
@@ -313,6 +331,11 @@ class WatchSessionOperator implements Operator<string, PlaybackEvent, string, Wa
 
   private closesAt(session: OpenSession): number {
     return session.lastTime + this.closeDelay();
+  }
+
+  /** When the session's timer is set for (see {@link OpenSession.timerAt}). */
+  private timerOf(session: OpenSession): number {
+    return session.timerAt ?? this.closesAt(session);
   }
 
   private requireStore(): KeyValueState<string, SessionState> {
