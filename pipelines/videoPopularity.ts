@@ -50,6 +50,7 @@ import {
   keyValueStore,
   StreamRecord,
   stringSerde,
+  type HeldUpdate,
   type KeyValueState,
   type Operator,
   type OperatorContext,
@@ -273,6 +274,16 @@ class VideoPopularityOperator implements Operator<
   private readonly definition: StoreDefinition<string, PopularityState>;
   private readonly emitIntervalMs: number;
   private store: KeyValueState<string, PopularityState> | undefined;
+  /**
+   * States changed since the last commit, kept decoded (`null`: deleted) and written at the
+   * commit ({@link takeHeld}): a video's buckets (up to ~190 rows) were decoded and encoded on
+   * every impression of it, and a popular video has hundreds per second. Not under
+   * at-least-once, whose stores record at each write which input it includes.
+   */
+  private held = new Map<string, PopularityState | null>();
+  private holds = false;
+  /** Per video, the emit tick a processing-time timer is already set for. */
+  private readonly emitTicks = new Map<string, number>();
 
   constructor(definition: StoreDefinition<string, PopularityState>, emitIntervalMs: number) {
     this.definition = definition;
@@ -281,16 +292,35 @@ class VideoPopularityOperator implements Operator<
 
   init(ctx: PopularityContext): void {
     this.store = ctx.keyValueStore(this.definition);
+    this.holds = !ctx.stateStore(this.definition.name).carriesPositions;
+  }
+
+  takeHeld(): readonly HeldUpdate<string, VideoPopularity>[] {
+    if (this.held.size === 0) {
+      return [];
+    }
+    const store = this.requireStore();
+    const held = [...this.held];
+    this.held = new Map();
+    return held.map(([videoId, state]) => ({
+      keyBytes: Buffer.from(videoId),
+      apply: () => {
+        if (state === null) {
+          store.delete(videoId);
+        } else {
+          store.put(videoId, state);
+        }
+      },
+    }));
   }
 
   async process(
     record: StreamRecord<string, PopularityEvent>,
     ctx: PopularityContext,
   ): Promise<void> {
-    const store = this.requireStore();
     const videoId = record.key;
     const event = record.value;
-    const previous = await store.get(videoId);
+    const previous = await this.load(videoId);
     const end = Math.max(ctx.streamTime(), previous?.latest ?? 0, event.time);
     if (bucketIndex(event.time, longest) < firstIndexAt(end, longest)) {
       ctx.count('latePopularityEvents');
@@ -307,13 +337,15 @@ class VideoPopularityOperator implements Operator<
     });
     const latest = Math.max(previous?.latest ?? 0, event.time);
     const expiryTimer = this.rescheduleExpiry({ videoId, previous, windows }, ctx);
-    store.put(videoId, { latest, expiryTimer, windows });
+    this.save(videoId, { latest, expiryTimer, windows });
     this.scheduleEmit(videoId, ctx);
   }
 
   async onTimer(timer: Timer<string>, ctx: PopularityContext): Promise<void> {
-    const store = this.requireStore();
-    const state = await store.get(timer.key);
+    if (timer.kind === 'processingTime') {
+      this.emitTicks.delete(timer.key);
+    }
+    const state = await this.load(timer.key);
     if (state === undefined) {
       return;
     }
@@ -325,7 +357,7 @@ class VideoPopularityOperator implements Operator<
           { videoId: timer.key, previous: { ...state, expiryTimer: 0 }, windows },
           ctx,
         );
-        store.put(timer.key, { ...state, expiryTimer, windows });
+        this.save(timer.key, { ...state, expiryTimer, windows });
         this.scheduleEmit(timer.key, ctx);
       }
       return;
@@ -348,9 +380,9 @@ class VideoPopularityOperator implements Operator<
       if (state.expiryTimer !== 0) {
         ctx.timers.cancelEventTime(timer.key, state.expiryTimer);
       }
-      store.delete(timer.key);
+      this.save(timer.key, null);
     } else {
-      store.put(timer.key, { ...state, windows });
+      this.save(timer.key, { ...state, windows });
     }
   }
 
@@ -396,7 +428,33 @@ class VideoPopularityOperator implements Operator<
   /** Publishes the video at the next tick of the emit interval (one timer per video and tick). */
   private scheduleEmit(videoId: string, ctx: PopularityContext): void {
     const tick = (Math.floor(ctx.wallClockTime() / this.emitIntervalMs) + 1) * this.emitIntervalMs;
-    ctx.timers.scheduleProcessingTime(videoId, tick);
+    // Set once per video and tick: it fires when the clock reaches the tick, after which every
+    // event computes a later one.
+    if (this.emitTicks.get(videoId) !== tick) {
+      this.emitTicks.set(videoId, tick);
+      ctx.timers.scheduleProcessingTime(videoId, tick);
+    }
+  }
+
+  /** The video's state: as held since the last commit, else as stored. */
+  private async load(videoId: string): Promise<PopularityState | undefined> {
+    const held = this.held.get(videoId);
+    if (held !== undefined) {
+      return held ?? undefined;
+    }
+    return this.requireStore().get(videoId);
+  }
+
+  private save(videoId: string, state: PopularityState | null): void {
+    if (!this.holds) {
+      if (state === null) {
+        this.requireStore().delete(videoId);
+      } else {
+        this.requireStore().put(videoId, state);
+      }
+      return;
+    }
+    this.held.set(videoId, state);
   }
 
   private requireStore(): KeyValueState<string, PopularityState> {

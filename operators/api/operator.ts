@@ -37,10 +37,10 @@ export interface Operator<TKeyIn, TValueIn, TKeyOut, TValueOut> {
   ): void | Promise<void>;
   /**
    * For operators that hold updates back until the commit (an aggregation with
-   * `emit: 'onCommit'`): called before each commit of the task. For each update returned, the
-   * task calls `apply` (which writes the operator's state) and then forwards `record`
-   * downstream; a failure of either goes to the failure policy like a failed record, and the
-   * other updates still go through.
+   * `emit: 'onCommit'`, state kept decoded between commits): called before each commit of the
+   * task. For each update returned, the task calls `apply` (which writes the operator's state)
+   * and then forwards `record`, if any, downstream; a failure of either goes to the failure
+   * policy like a failed record, and the other updates still go through.
    */
   takeHeld?(): readonly HeldUpdate<TKeyOut, TValueOut>[];
   /** Called once when the task closes (rebalance, shutdown). */
@@ -49,8 +49,9 @@ export interface Operator<TKeyIn, TValueIn, TKeyOut, TValueOut> {
 
 /** An update an operator held back until the commit: see {@link Operator.takeHeld}. */
 export interface HeldUpdate<TKey, TValue> {
-  readonly record: StreamRecord<TKey, TValue>;
-  /** The record's key as bytes: the key of the dead letter when the update fails. */
+  /** What to forward once the state is written; none for a write alone. */
+  readonly record?: StreamRecord<TKey, TValue>;
+  /** The update's key as bytes: the key of the dead letter when the update fails. */
   readonly keyBytes: Uint8Array;
   /** Writes the update's state; called once, before `record` is forwarded. */
   readonly apply: () => void;

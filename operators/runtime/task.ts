@@ -300,14 +300,15 @@ export class Task {
     for (const node of this.holdingNodes) {
       for (const update of node.operator.takeHeld?.() ?? []) {
         // Offset -1, as for timers: no input position to stamp on repartitioned records.
-        const origin = update.record.origin;
+        const { record } = update;
+        const origin = record?.origin;
         const raw: RawRecord = {
           topic: node.name,
           partition: this.partition,
           offset: '-1',
           key: update.keyBytes,
           value: null,
-          timestamp: update.record.timestamp,
+          timestamp: record?.timestamp ?? Math.max(this.maxTimestamp, 0),
           headers: {
             [heldHeader]:
               origin === undefined
@@ -318,13 +319,15 @@ export class Task {
         this.currentInput = raw;
         try {
           update.apply();
-          for (const child of node.children) {
-            const result = child.receive(update.record);
-            if (result !== undefined) {
-              this.pending.push(result);
+          if (record !== undefined) {
+            for (const child of node.children) {
+              const result = child.receive(record);
+              if (result !== undefined) {
+                this.pending.push(result);
+              }
             }
+            await this.settlePending();
           }
-          await this.settlePending();
         } catch (error) {
           this.pending = [];
           if (error instanceof RecordFailedError) {
