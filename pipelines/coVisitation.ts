@@ -15,7 +15,7 @@ import {
 import { watchEndSchema, type WatchEnd } from '../schemas/generated/watchEnd.js';
 import { topics } from '../schemas/topics.js';
 import { insertRecent } from './recentList.js';
-import { addDecayed, boundedByStrength, decayTo, type DecayedValue } from './timeDecay.js';
+import { addDecayed, boundedListByStrength, decayTo, type DecayedValue } from './timeDecay.js';
 
 /**
  * Co-visitation, item-to-item collaborative filtering: for each video (the anchor), the videos
@@ -175,6 +175,7 @@ interface VideoViews {
 }
 
 interface Candidate {
+  readonly videoId: string;
   readonly covisits: DecayedValue;
   readonly count: number;
   /** The neighbour's views as of the pair's latest co-visit. */
@@ -184,7 +185,12 @@ interface Candidate {
 /** Step 3's state per anchor. */
 interface AnchorState {
   readonly views: DecayedValue | null;
-  readonly candidates: Readonly<Record<string, Candidate>>;
+  /**
+   * At most `candidates`, in no particular order. A list, not a map: the state is copied on
+   * every co-visit of its anchor, and copying a list of a hundred is a fraction of building a
+   * hundred-key object.
+   */
+  readonly candidates: readonly Candidate[];
   /** The latest co-visit counted. */
   readonly updatedTime: number;
 }
@@ -215,11 +221,12 @@ const anchorStateSchema: AvroSchema<AnchorState> = {
       {
         name: 'candidates',
         type: {
-          type: 'map',
-          values: {
+          type: 'array',
+          items: {
             type: 'record',
             name: 'Candidate',
             fields: [
+              { name: 'videoId', type: 'string' },
               { name: 'covisits', type: 'DecayedValue' },
               { name: 'count', type: 'double' },
               { name: 'views', type: ['null', 'DecayedValue'] },
@@ -294,7 +301,7 @@ export function coVisitationStream(
       name: 'co-visitation',
       initializer: (): AnchorState => ({
         views: null,
-        candidates: {},
+        candidates: [],
         updatedTime: Number.MIN_SAFE_INTEGER,
       }),
       adder: (state, message) => addToAnchor(state, message, settings),
@@ -304,7 +311,7 @@ export function coVisitationStream(
       emit: 'onCommit',
     })
     .toStream()
-    .filter((state) => Object.keys(state.candidates).length > 0, {
+    .filter((state) => state.candidates.length > 0, {
       name: 'co-visitation-has-candidates',
     })
     .mapValues((state, record) => neighboursOf(state, { anchor: record.key, settings }), {
@@ -390,9 +397,11 @@ function addToAnchor(
     case 'views':
       return { ...state, views: message.views };
     case 'covisit': {
-      const entries = new Map(Object.entries(state.candidates));
-      const previous = entries.get(message.neighbour);
-      entries.set(message.neighbour, {
+      const candidates = state.candidates.slice();
+      const at = candidates.findIndex((c) => c.videoId === message.neighbour);
+      const previous = at < 0 ? undefined : candidates[at];
+      const updated: Candidate = {
+        videoId: message.neighbour,
         covisits: addDecayed(
           previous?.covisits,
           { weight: 1, time: message.time },
@@ -400,17 +409,21 @@ function addToAnchor(
         ),
         count: (previous?.count ?? 0) + 1,
         views: message.neighbourViews,
-      });
-      // The order kept does not matter: neighboursOf sorts.
-      const kept = boundedByStrength(entries, {
-        limit: settings.candidates,
-        halfLifeMs: settings.halfLifeMs,
-        decayed: (candidate) => candidate.covisits,
-      });
+      };
+      if (at < 0) {
+        candidates.push(updated);
+      } else {
+        candidates[at] = updated;
+      }
       return {
         ...state,
-        // fromEntries defines own properties, so an id such as "__proto__" stays a plain key.
-        candidates: Object.fromEntries(kept),
+        // The order kept does not matter: neighboursOf sorts.
+        candidates: boundedListByStrength(candidates, {
+          limit: settings.candidates,
+          halfLifeMs: settings.halfLifeMs,
+          key: (candidate) => candidate.videoId,
+          decayed: (candidate) => candidate.covisits,
+        }),
         updatedTime: Math.max(state.updatedTime, message.time),
       };
     }
@@ -423,22 +436,23 @@ function neighboursOf(
   context: { readonly anchor: string; readonly settings: Settings },
 ): CoVisitation {
   const { halfLifeMs, minCount, topK } = context.settings;
-  const candidates = Object.entries(state.candidates);
+  const candidates = state.candidates;
   // Any common time gives the same scores; the newest reference time avoids growing values.
   const now = Math.max(
     state.views?.updatedTime ?? Number.MIN_SAFE_INTEGER,
-    ...candidates.map(([, c]) =>
+    ...candidates.map((c) =>
       Math.max(c.covisits.updatedTime, c.views?.updatedTime ?? Number.MIN_SAFE_INTEGER),
     ),
   );
   const anchorViews = state.views === null ? 0 : decayTo(state.views, now, halfLifeMs);
   const neighbours: Neighbour[] = candidates
-    .filter(([, c]) => c.count >= minCount)
-    .map(([videoId, c]) => {
+    .filter((c) => c.count >= minCount)
+    .map((c) => {
       const views = c.views === null ? 0 : decayTo(c.views, now, halfLifeMs);
       const covisits = decayTo(c.covisits, now, halfLifeMs);
       const norm = Math.sqrt(anchorViews * views);
-      return { videoId, score: norm > 0 ? Math.min(1, covisits / norm) : 0, count: c.count };
+      const score = norm > 0 ? Math.min(1, covisits / norm) : 0;
+      return { videoId: c.videoId, score, count: c.count };
     })
     .sort(
       (a, b) =>

@@ -72,9 +72,7 @@ export function strongest<TValue>(
 /**
  * `entries` bounded to `limit`: as they are while within it (in no particular order), else
  * the {@link strongest} `limit` of them. For maps whose readers do not care about order: ranking
- * on every update of a map that is not full was 5% of the feature job's time. One entry over
- * the limit (a new key in a full map, the usual case) drops the weakest without ranking the
- * rest: the same entry {@link strongest} would leave out.
+ * on every update of a map that is not full was 5% of the feature job's time.
  */
 export function boundedByStrength<TValue>(
   entries: ReadonlyMap<string, TValue>,
@@ -83,34 +81,62 @@ export function boundedByStrength<TValue>(
   if (entries.size <= options.limit) {
     return entries;
   }
-  if (entries.size > options.limit + 1) {
-    return strongest(entries, options);
-  }
-  const weakest = weakestKey(entries, options);
-  return [...entries].filter(([key]) => key !== weakest);
+  return boundedListByStrength([...entries], {
+    ...options,
+    key: ([key]) => key,
+    decayed: ([, value]) => options.decayed(value),
+  });
 }
 
-/** The key {@link strongest} ranks last: the smallest strength, of equal ones the largest key. */
-function weakestKey<TValue>(
-  entries: ReadonlyMap<string, TValue>,
-  options: Parameters<typeof strongest<TValue>>[1],
-): string | undefined {
+/**
+ * {@link boundedByStrength} for a list of items that carry their key. One item over the limit
+ * (a new key in a full list, the usual case) drops the weakest without ranking the rest: the
+ * item {@link strongest} would leave out. The result is `items` itself while within the limit.
+ */
+export function boundedListByStrength<TItem>(
+  items: readonly TItem[],
+  options: {
+    readonly limit: number;
+    readonly halfLifeMs: number;
+    readonly key: (item: TItem) => string;
+    readonly decayed: (item: TItem) => DecayedValue;
+  },
+): readonly TItem[] {
+  if (items.length <= options.limit) {
+    return items;
+  }
+  if (items.length > options.limit + 1) {
+    const byKey = new Map(items.map((item) => [options.key(item), item]));
+    return strongest(byKey, options).map(([, item]) => item);
+  }
+  const weakest = weakestIndex(items, options);
+  return items.filter((_, index) => index !== weakest);
+}
+
+/** The index of the item {@link strongest} ranks last: the weakest, of equals the largest key. */
+function weakestIndex<TItem>(
+  items: readonly TItem[],
+  options: Parameters<typeof boundedListByStrength<TItem>>[1],
+): number {
   let now = Number.NEGATIVE_INFINITY;
-  for (const value of entries.values()) {
-    now = Math.max(now, options.decayed(value).updatedTime);
+  for (const item of items) {
+    now = Math.max(now, options.decayed(item).updatedTime);
   }
-  let weakest: string | undefined;
+  let weakest = -1;
   let weakestStrength = Number.POSITIVE_INFINITY;
-  for (const [key, value] of entries) {
-    const strength = Math.abs(decayTo(options.decayed(value), now, options.halfLifeMs));
+  let weakestKey = '';
+  items.forEach((item, index) => {
+    const strength = Math.abs(decayTo(options.decayed(item), now, options.halfLifeMs));
+    const key = options.key(item);
     if (
-      weakest === undefined ||
+      weakest < 0 ||
       strength < weakestStrength ||
-      (strength === weakestStrength && key > weakest)
+      (strength === weakestStrength && key > weakestKey)
     ) {
-      weakest = key;
+      weakest = index;
       weakestStrength = strength;
+      weakestKey = key;
     }
-  }
+  });
   return weakest;
 }
