@@ -3,6 +3,7 @@ import type { StreamRecord } from '../api/record.js';
 import type { Serde } from '../serdes/serde.js';
 import type { TaskStore } from '../state/taskStore.js';
 import type { Aggregation } from './aggregation.js';
+import { keyId } from '../state/keyId.js';
 
 /**
  * Decoded aggregates kept per operator instance (one task's share of the keys): enough for the
@@ -102,7 +103,7 @@ export class KeyValueAggregateOperator<TKey, TValue, TAggregate> implements Oper
       throw new Error(`aggregation ${this.storeName}: the key serialized to no bytes`);
     }
     if (!this.writesAtOnce && this.held.size > 0) {
-      const held = this.held.get(idOf(key));
+      const held = this.held.get(keyId(key));
       if (held !== undefined) {
         this.holdNext({ record, key, recent: held.recent, previous: held.value });
         return;
@@ -148,7 +149,7 @@ export class KeyValueAggregateOperator<TKey, TValue, TAggregate> implements Oper
     if (this.emit === 'everyUpdate') {
       ctx.forward(change.record.withValue(next));
     } else {
-      const id = idOf(change.key);
+      const id = keyId(change.key);
       this.held.delete(id);
       this.held.set(id, {
         key: change.key,
@@ -167,7 +168,7 @@ export class KeyValueAggregateOperator<TKey, TValue, TAggregate> implements Oper
     previous: TAggregate | undefined;
   }): void {
     const next = this.aggregation.add(change.previous, change.record.value, change.record);
-    const id = idOf(change.key);
+    const id = keyId(change.key);
     this.held.delete(id); // re-inserted last: updates are forwarded in the order of their last
     this.held.set(id, {
       key: change.key,
@@ -229,9 +230,4 @@ export class KeyValueAggregateOperator<TKey, TValue, TAggregate> implements Oper
     }
     return this.store;
   }
-}
-
-/** Map key of a byte key: latin1 maps each byte to one code unit, so it is exact. */
-function idOf(key: Uint8Array): string {
-  return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
 }

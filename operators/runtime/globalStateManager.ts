@@ -14,6 +14,7 @@ import type { GlobalStores, ReadOnlyStore } from '../state/readOnlyStore.js';
 import { RocksDbStore } from '../state/rocksdb/rocksDbStore.js';
 import type { StoreChange } from '../state/taskStore.js';
 import type { RawRecord } from './rawRecord.js';
+import { keyId } from '../state/keyId.js';
 
 /** Bytes of recently read keys each global store keeps in memory (values and known misses). */
 const cacheMaxBytes = 16 * 1024 * 1024;
@@ -39,7 +40,7 @@ export class GlobalStore implements ReadOnlyStore {
   }
 
   peek(key: Uint8Array): Buffer | null | undefined {
-    const id = idOf(key);
+    const id = keyId(key);
     const value = this.cache.get(id);
     if (value !== undefined) {
       this.cache.delete(id);
@@ -53,7 +54,7 @@ export class GlobalStore implements ReadOnlyStore {
     const stored = await this.inner.get(key);
     const value = stored === undefined ? null : Buffer.from(stored);
     if (generation === this.generation) {
-      this.remember(idOf(key), value);
+      this.remember(keyId(key), value);
     }
     return value ?? undefined;
   }
@@ -76,7 +77,7 @@ export class GlobalStore implements ReadOnlyStore {
       this.generation += 1;
     }
     for (const change of changes) {
-      const id = idOf(change.key);
+      const id = keyId(change.key);
       if (this.cache.has(id)) {
         this.remember(id, change.value);
       }
@@ -423,9 +424,4 @@ function readCheckpoint(dir: string, topic: string): Checkpoint | undefined {
 
 function sizeOf(id: string, value: Buffer | null): number {
   return id.length + (value?.length ?? 0) + entryOverheadBytes;
-}
-
-/** Map key of a byte key: latin1 maps each byte to one code unit, so it is exact. */
-function idOf(key: Uint8Array): string {
-  return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
 }

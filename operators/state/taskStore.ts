@@ -9,6 +9,7 @@ import {
 import type { CacheBudget } from './caching/cacheBudget.js';
 import { KeyFilter } from './keyFilter.js';
 import type { BytesKeyValueStore, RangeBounds } from './keyValueStore.js';
+import { keyId } from './keyId.js';
 
 /** One change of a store, as it goes to the changelog and then to the store underneath. */
 export interface StoreChange {
@@ -138,7 +139,7 @@ export class TaskStore {
     if (current === undefined) {
       return false;
     }
-    return includes(this.entries.get(idOf(key))?.applied, current);
+    return includes(this.entries.get(keyId(key))?.applied, current);
   }
 
   /**
@@ -146,7 +147,7 @@ export class TaskStore {
    * absent, `undefined` when the cache does not know (call {@link get}).
    */
   peek(key: Uint8Array): Buffer | null | undefined {
-    const entry = this.entries.get(idOf(key));
+    const entry = this.entries.get(keyId(key));
     if (entry === undefined) {
       if (this.filter !== undefined && !this.filter.mayContain(key)) {
         this.metrics.gets += 1;
@@ -158,14 +159,14 @@ export class TaskStore {
     this.metrics.gets += 1;
     this.metrics.cacheHits += 1;
     if (!entry.dirty) {
-      this.pin(idOf(key));
+      this.pin(keyId(key));
     }
     return entry.value;
   }
 
   async get(key: Uint8Array): Promise<Buffer | undefined> {
     this.assertOpen();
-    const id = idOf(key);
+    const id = keyId(key);
     const entry = this.entries.get(id);
     this.metrics.gets += 1;
     if (entry !== undefined) {
@@ -197,7 +198,7 @@ export class TaskStore {
     this.assertOpen();
     assertKey(key);
     this.metrics.puts += 1;
-    const id = idOf(key);
+    const id = keyId(key);
     const absentUnderneath = this.absentUnderneath(key, this.entries.get(id));
     if (this.positions === undefined) {
       const copy = Buffer.from(value);
@@ -232,7 +233,7 @@ export class TaskStore {
     this.assertOpen();
     assertKey(key);
     this.metrics.deletes += 1;
-    const id = idOf(key);
+    const id = keyId(key);
     // A key that was never committed needs no tombstone: the delete only undoes the writes
     // since the last commit, and the entry becomes a clean "known missing". A timer scheduled
     // and fired (or cancelled) between two commits then costs no changelog record and no
@@ -273,7 +274,7 @@ export class TaskStore {
     }
     // An overlaid key's current value: a tombstone or a key committed meanwhile yields nothing.
     const overlaid = (key: Buffer): Buffer | null => {
-      const entry = this.entries.get(idOf(key));
+      const entry = this.entries.get(keyId(key));
       return entry?.dirty === true ? entry.value : null;
     };
     let next = 0;
@@ -333,7 +334,7 @@ export class TaskStore {
     // tens of thousands of clean entries a warm cache holds.
     const changes: StoreChange[] = [];
     for (const key of this.dirtyKeys) {
-      const entry = this.entries.get(idOf(key));
+      const entry = this.entries.get(keyId(key));
       if (entry?.dirty === true) {
         changes.push({ key: entry.key, value: entry.stored });
       }
@@ -362,7 +363,7 @@ export class TaskStore {
       ),
     );
     for (const change of changes) {
-      const entry = this.entries.get(idOf(change.key));
+      const entry = this.entries.get(keyId(change.key));
       if (entry?.dirty === true) {
         entry.dirty = false;
         this.dirtyCount -= 1;
@@ -371,7 +372,7 @@ export class TaskStore {
     this.dirtyKeys =
       this.dirtyCount === 0
         ? []
-        : this.dirtyKeys.filter((key) => this.entries.get(idOf(key))?.dirty === true);
+        : this.dirtyKeys.filter((key) => this.entries.get(keyId(key))?.dirty === true);
     this.metrics.changesCommitted += changes.length;
     this.evictIfNeeded();
     if (this.filterFull) {
@@ -539,11 +540,6 @@ function lowerBound(keys: readonly Buffer[], key: Uint8Array): number {
     }
   }
   return low;
-}
-
-/** Map key of a byte key: latin1 maps each byte to one code unit, so it is exact. */
-function idOf(key: Uint8Array): string {
-  return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
 }
 
 function assertKey(key: Uint8Array): void {
