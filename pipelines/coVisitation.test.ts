@@ -12,6 +12,7 @@ import {
   coVisitationTopics as topics,
 } from './coVisitation.js';
 import { userFeaturesSerdes, userFeaturesStream, userFeaturesTopics } from './userFeatures.js';
+import { watchSessions } from './watchSessions.js';
 
 // Golden tests: after every watch end, the neighbours published for each anchor it touched
 // equal a batch computation over all watch ends so far, written here from the definitions
@@ -243,8 +244,16 @@ test('describe() shows the DAG (snapshot): by user, then by video, then by ancho
       '  Source: co-visitation-by-video-repartition-source (topics: [features-co-visitation-by-video-repartition]; key: string, value: json)',
       '    --> co-visitation-views',
       '  Processor: co-visitation-views (aggregate; stores: [co-visitation-views])',
-      '    --> co-visitation-to-anchors',
+      '    --> co-visitation-viewed, co-visitation-to-anchors',
       '    <-- co-visitation-by-video-repartition-source',
+      '  Processor: co-visitation-viewed (filter)',
+      '    --> co-visitation-views-records',
+      '    <-- co-visitation-views',
+      '  Processor: co-visitation-views-records (mapValues)',
+      '    --> co-visitation-views-out',
+      '    <-- co-visitation-viewed',
+      '  Sink: co-visitation-views-out (topic: features.co-visitation-views; key: string, value: avro(reelstream.features.VideoViews))',
+      '    <-- co-visitation-views-records',
       '  Processor: co-visitation-to-anchors (flatMap)',
       '    --> co-visitation-by-anchor-repartition-sink',
       '    <-- co-visitation-views',
@@ -252,10 +261,16 @@ test('describe() shows the DAG (snapshot): by user, then by video, then by ancho
       '    <-- co-visitation-to-anchors',
       'Sub-topology 2',
       '  Source: co-visitation-by-anchor-repartition-source (topics: [features-co-visitation-by-anchor-repartition]; key: string, value: json)',
+      '    --> co-visitation-anchor-updates',
+      '  Processor: co-visitation-anchor-updates (process)',
+      '    --> co-visitation-neighbour-views',
+      '    <-- co-visitation-by-anchor-repartition-source',
+      '  Processor: co-visitation-neighbour-views (leftJoin global table co-visitation-views)',
       '    --> co-visitation',
+      '    <-- co-visitation-anchor-updates',
       '  Processor: co-visitation (aggregate; stores: [co-visitation])',
       '    --> co-visitation-has-candidates',
-      '    <-- co-visitation-by-anchor-repartition-source',
+      '    <-- co-visitation-neighbour-views',
       '  Processor: co-visitation-has-candidates (filter)',
       '    --> co-visitation-neighbours',
       '    <-- co-visitation',
@@ -267,6 +282,8 @@ test('describe() shows the DAG (snapshot): by user, then by video, then by ancho
       'Internal topics',
       '  features-co-visitation-by-video-repartition (partitions: as upstream)',
       '  features-co-visitation-by-anchor-repartition (partitions: as upstream)',
+      'Global tables',
+      '  co-visitation-views (topic: features.co-visitation-views; key: string, value: avro(reelstream.features.VideoViews))',
     ].join('\n'),
   );
 });
@@ -347,16 +364,19 @@ test('golden: bounded candidates: the weakest by decayed co-visits makes room', 
   assert.ok(checked >= 10, `checked ${checked}`);
 });
 
-test('one job can run it beside user features on one watch-ends source', async () => {
+test('one job can run it beside watch sessions and user features on one watch-ends source', async () => {
   const pipeline = new Pipeline();
   const watchEnds = pipeline.source(topics.watchEnds, serdes.watchEnds, { name: 'watch-ends' });
-  coVisitationStream(watchEnds).to(topics.output, serdes.output, { name: 'co-visitation-out' });
+  coVisitationStream(pipeline, watchEnds).to(topics.output, serdes.output, {
+    name: 'co-visitation-out',
+  });
+  const catalog = pipeline.globalTable(userFeaturesTopics.catalog, userFeaturesSerdes.catalog, {
+    name: 'catalog',
+  });
   userFeaturesStream({
-    watchEnds,
+    watchSessions: watchSessions(pipeline, { inputs: { watchEnds, catalog } }),
     engagements: pipeline.source(userFeaturesTopics.engagements, userFeaturesSerdes.engagements),
-    catalog: pipeline.globalTable(userFeaturesTopics.catalog, userFeaturesSerdes.catalog, {
-      name: 'catalog',
-    }),
+    catalog,
   }).to(userFeaturesTopics.output, userFeaturesSerdes.output);
   const driver = await TestDriver.start(pipeline, { partitions: 2 });
   try {

@@ -3,8 +3,11 @@ import {
   avroSerde,
   jsonSerde,
   type AvroSchema,
+  type Operator,
+  type OperatorContext,
   type Pipeline,
   type Stream,
+  type StreamRecord,
   stringSerde,
 } from '../operators/index.js';
 import {
@@ -12,8 +15,9 @@ import {
   type CoVisitation,
   type Neighbour,
 } from '../schemas/generated/coVisitation.js';
+import type { VideoViews } from '../schemas/generated/videoViews.js';
 import { watchEndSchema, type WatchEnd } from '../schemas/generated/watchEnd.js';
-import { topics } from '../schemas/topics.js';
+import { topicCatalog, topics } from '../schemas/topics.js';
 import { insertRecent } from './recentList.js';
 import { addDecayed, boundedListByStrength, decayTo, type DecayedValue } from './timeDecay.js';
 
@@ -42,20 +46,24 @@ import { addDecayed, boundedListByStrength, decayTo, type DecayedValue } from '.
  * **Dataflow**, three stateful steps, each an aggregation (so state converges under
  * at-least-once replays too):
  * 1. `co-visitation-recent`, by user (the input's partitioning, no repartition): the user's
- *    recent watches. Each new watch emits a view of its video and, for each recent video within
- *    the window, a co-visit in both directions.
+ *    recent watches. Each new watch of a video b sends one message, to b, naming the recent
+ *    videos within the window (b's co-visits, in both directions).
  * 2. `co-visitation-views`, by video, through the repartition topic `co-visitation-by-video`:
- *    views per video (decayed). Views and co-visits are routed here by the video whose
- *    popularity the anchor needs (a co-visit (a, b) by b), which stamps each with that video's
- *    current views and sends it on to its anchor. A watch of b and the co-visits it makes that
- *    name b neighbour travel as one message: they all need b's views, just after the view.
+ *    views per video (decayed), also published to the compacted `features.co-visitation-views`.
+ *    The watch of b sends on to b, as anchor, its views and its co-visits with the recent
+ *    videos, and to each recent video a, as anchor, a co-visit with b stamped with b's views.
  * 3. `co-visitation`, by anchor, through `co-visitation-by-anchor`: the anchor's own views and
- *    its neighbour candidates, from which the top `topK` (20) by score are published.
+ *    its neighbour candidates, from which the top `topK` (20) by score are published. The
+ *    co-visits b's watch names for anchor b take each neighbour's views from
+ *    `features.co-visitation-views`, read as a global table.
  *
  * **Approximations and bounds.**
- * - The neighbour's views in a score are as of the pair's latest co-visit (stamped in step 2),
- *   not as of now: only the anchor's own views are current. A neighbour that became popular
- *   since scores a little too high until the pair co-occurs again.
+ * - The neighbour's views in a score are as of the pair's latest co-visit, not as of now: only
+ *   the anchor's own views are current. A neighbour that became popular since scores a little
+ *   too high until the pair co-occurs again. When the neighbour is the video just watched, its
+ *   views are stamped in step 2 and include that watch; otherwise they are what
+ *   `features.co-visitation-views` held when step 3 read it, which lags its task's last commit
+ *   (a second) and may already count watches of that video that came after the co-visit.
  * - Each anchor keeps at most `candidates` (100) neighbours: when a new one would exceed that,
  *   the one with the fewest decayed co-visits goes (that ranking does not change as time passes,
  *   see `strongest`). Exact for the candidates kept unless an evicted one returns: it then
@@ -66,22 +74,25 @@ import { addDecayed, boundedListByStrength, decayTo, type DecayedValue } from '.
  *   only those still kept.
  *
  * Emission: an anchor that has candidates publishes its neighbours once per commit of its task
- * in which it was updated (the step's `emit: 'onCommit'`); a video's views reach it through
- * step 2 and its candidates through their co-visits. Per qualifying watch that is at most
- * `recentSize + 1` messages through `co-visitation-by-video` and `2 · recentSize + 1` through
- * `co-visitation-by-anchor`.
+ * in which it was updated (the step's `emit: 'onCommit'`). Per qualifying watch with k co-visits
+ * that is one message through `co-visitation-by-video` and `k + 1` through
+ * `co-visitation-by-anchor`. (The co-visits of anchor b used to visit each neighbour's task for
+ * its views first: `k + 1` and `2k + 1` messages. On the 5,000 events/s load run those two
+ * repartition topics carried four records in ten the feature job read.)
  */
 
 /** Topics of the pipeline. */
 export const coVisitationTopics = {
   watchEnds: topics.watchEnds,
   output: topics.coVisitation,
+  views: topics.coVisitationViews,
 } as const;
 
 /** Serdes of the pipeline's topics: watch ends keyed by user id, the output by video id. */
 export const coVisitationSerdes = {
   watchEnds: { key: stringSerde, value: avroSerde(watchEndSchema) },
   output: { key: stringSerde, value: avroSerde(coVisitationSchema) },
+  views: { key: stringSerde, value: avroSerde(topicCatalog.coVisitationViews.value) },
 } as const;
 
 /** How co-visits are counted and scored; every field has a default. */
@@ -131,28 +142,30 @@ function settingsOf(options: CoVisitationOptions): Settings {
   };
 }
 
-/**
- * From step 1 to step 2, keyed by `video`: a watch of it (its view, and the co-visits that name
- * it neighbour of each earlier video: one message for all, as they all need its views), or a
- * co-visit of another anchor with it that needs its views.
- */
-type ByVideoMessage =
-  | {
-      readonly kind: 'watch';
-      readonly video: string;
-      readonly time: number;
-      readonly neighbourOf: readonly { readonly anchor: string; readonly time: number }[];
-    }
-  | {
-      readonly kind: 'covisit';
-      readonly anchor: string;
-      readonly video: string;
-      readonly time: number;
-    };
+/** A co-visit with a recent video, as step 1 finds it. */
+interface CoVisit {
+  readonly video: string;
+  readonly time: number;
+}
 
-/** From step 2 to step 3, keyed by `anchor`: its own views, or a co-visit with stamped views. */
+/** From step 1 to step 2, keyed by `video`: a watch of it and its co-visits with recent videos. */
+interface ByVideoMessage {
+  readonly video: string;
+  readonly time: number;
+  readonly coVisits: readonly CoVisit[];
+}
+
+/**
+ * From step 2 to step 3, keyed by `anchor`: its own views with the co-visits its watch made
+ * (neighbour views looked up in step 3), or a co-visit with the stamped views of its neighbour.
+ */
 type ByAnchorMessage =
-  | { readonly kind: 'views'; readonly anchor: string; readonly views: DecayedValue }
+  | {
+      readonly kind: 'views';
+      readonly anchor: string;
+      readonly views: DecayedValue;
+      readonly coVisits: readonly CoVisit[];
+    }
   | {
       readonly kind: 'covisit';
       readonly anchor: string;
@@ -161,15 +174,28 @@ type ByAnchorMessage =
       readonly neighbourViews: DecayedValue | null;
     };
 
+/** What step 3 folds: its views, or one co-visit (`lookup`: neighbour views still to read). */
+type AnchorUpdate<TViews = DecayedValue | null | 'lookup'> =
+  | { readonly kind: 'views'; readonly views: DecayedValue }
+  | {
+      readonly kind: 'covisit';
+      readonly neighbour: string;
+      readonly time: number;
+      readonly neighbourViews: TViews;
+    };
+
+/** An update with its neighbour's views in place. */
+type StampedUpdate = AnchorUpdate<DecayedValue | null>;
+
 /** Step 1's state per user; `out` holds what the latest watch emits. */
 interface RecentWatches {
   readonly latest: number;
   readonly recent: readonly { readonly videoId: string; readonly eventTime: number }[];
-  readonly out: readonly ByVideoMessage[];
+  readonly out: ByVideoMessage | null;
 }
 
 /** Step 2's state per video; `out` holds what the latest message sends on. */
-interface VideoViews {
+interface VideoViewsState {
   readonly views: DecayedValue | null;
   readonly out: readonly ByAnchorMessage[];
 }
@@ -251,20 +277,28 @@ export function coVisitation(pipeline: Pipeline, options: CoVisitationOptions = 
   const watchEnds = pipeline.source(coVisitationTopics.watchEnds, coVisitationSerdes.watchEnds, {
     name: 'co-visitation-watch-ends',
   });
-  coVisitationStream(watchEnds, options).to(coVisitationTopics.output, coVisitationSerdes.output, {
-    name: 'co-visitation-out',
-  });
+  coVisitationStream(pipeline, watchEnds, options).to(
+    coVisitationTopics.output,
+    coVisitationSerdes.output,
+    { name: 'co-visitation-out' },
+  );
 }
 
 /**
  * Co-visitation neighbours as a stream keyed by anchor video, one record per update of an
- * anchor that has candidates. `watchEnds` must be keyed by user id.
+ * anchor that has candidates. `watchEnds` must be keyed by user id. Also writes the views of
+ * step 2 to `features.co-visitation-views` and reads them back as the global table
+ * `co-visitation-views`.
  */
 export function coVisitationStream(
+  pipeline: Pipeline,
   watchEnds: Stream<string, WatchEnd>,
   options: CoVisitationOptions = {},
 ): Stream<string, CoVisitation> {
   const settings = settingsOf(options);
+  const viewsTable = pipeline.globalTable(coVisitationTopics.views, coVisitationSerdes.views, {
+    name: 'co-visitation-views',
+  });
   const byVideo = watchEnds
     .filter((end) => end.watchedMs >= settings.minWatchMs, { name: 'co-visitation-visits' })
     .groupByKey({
@@ -274,29 +308,63 @@ export function coVisitationStream(
     })
     .aggregate({
       name: 'co-visitation-recent',
-      initializer: (): RecentWatches => ({ latest: Number.MIN_SAFE_INTEGER, recent: [], out: [] }),
+      initializer: (): RecentWatches => ({
+        latest: Number.MIN_SAFE_INTEGER,
+        recent: [],
+        out: null,
+      }),
       adder: (state, end) => addWatch(state, { video: end.videoId, time: end.eventTime }, settings),
       serde: jsonSerde<RecentWatches>(),
     })
     .toStream()
-    .flatMap((record) => record.value.out.map((m) => record.withKey(m.video).withValue(m)), {
-      name: 'co-visitation-to-videos',
-    });
-  const byAnchor = byVideo
+    .flatMap(
+      (record) => {
+        const out = record.value.out;
+        return out === null ? [] : [record.withKey(out.video).withValue(out)];
+      },
+      { name: 'co-visitation-to-videos' },
+    );
+  const views = byVideo
     .groupByKey({ name: 'co-visitation-by-video', serdes: byVideoSerdes })
     .aggregate({
       name: 'co-visitation-views',
-      initializer: (): VideoViews => ({ views: null, out: [] }),
+      initializer: (): VideoViewsState => ({ views: null, out: [] }),
       adder: (state, message, record) =>
         stampViews(state, { message, video: record.key }, settings),
-      serde: jsonSerde<VideoViews>(),
+      serde: jsonSerde<VideoViewsState>(),
     })
-    .toStream()
+    .toStream();
+  views
+    .filter((state) => state.views !== null, { name: 'co-visitation-viewed' })
+    .mapValues(
+      (state, record): VideoViews => ({
+        videoId: record.key,
+        views: state.views?.score ?? 0,
+        updatedTime: state.views?.updatedTime ?? 0,
+      }),
+      { name: 'co-visitation-views-records' },
+    )
+    .to(coVisitationTopics.views, coVisitationSerdes.views, {
+      name: 'co-visitation-views-out',
+      latestPerKey: true,
+    });
+  return views
     .flatMap((record) => record.value.out.map((m) => record.withKey(m.anchor).withValue(m)), {
       name: 'co-visitation-to-anchors',
-    });
-  return byAnchor
-    .groupByKey({ name: 'co-visitation-by-anchor', serdes: byAnchorSerdes })
+    })
+    .repartition({ name: 'co-visitation-by-anchor', serdes: byAnchorSerdes })
+    .process(() => new AnchorUpdates(), {
+      name: 'co-visitation-anchor-updates',
+      changesKey: false, // every update is the anchor's, keyed as it came
+    })
+    .leftJoinGlobal(viewsTable, withNeighbourViews, {
+      name: 'co-visitation-neighbour-views',
+      key: (record) =>
+        record.value.kind === 'covisit' && record.value.neighbourViews === 'lookup'
+          ? record.value.neighbour
+          : null,
+    })
+    .groupByKey({ name: 'co-visitation-by-anchor-grouped', serdes: anchorUpdateSerdes })
     .aggregate({
       name: 'co-visitation',
       initializer: (): AnchorState => ({
@@ -304,7 +372,7 @@ export function coVisitationStream(
         candidates: [],
         updatedTime: Number.MIN_SAFE_INTEGER,
       }),
-      adder: (state, message) => addToAnchor(state, message, settings),
+      adder: (state, update) => addToAnchor(state, update, settings),
       serde: avroBinarySerde(anchorStateSchema),
       // A popular anchor takes a co-visit every few milliseconds; its neighbours are read as a
       // table (latest per video), so encode, store and publish it once per commit.
@@ -319,26 +387,56 @@ export function coVisitationStream(
     });
 }
 
-/** Step 1: a user's qualifying watch; emits its view and its co-visits with recent watches. */
+const anchorUpdateSerdes = { key: stringSerde, value: jsonSerde<StampedUpdate>() };
+
+/** Step 3's input, one update at a time: a views message with its co-visits becomes several. */
+class AnchorUpdates implements Operator<string, ByAnchorMessage, string, AnchorUpdate> {
+  process(
+    record: StreamRecord<string, ByAnchorMessage>,
+    ctx: OperatorContext<string, AnchorUpdate>,
+  ): void {
+    const message = record.value;
+    if (message.kind === 'covisit') {
+      const { neighbour, time, neighbourViews } = message;
+      ctx.forward(record.withValue({ kind: 'covisit', neighbour, time, neighbourViews }));
+      return;
+    }
+    ctx.forward(record.withValue({ kind: 'views', views: message.views }));
+    for (const { video, time } of message.coVisits) {
+      ctx.forward(
+        record.withValue({ kind: 'covisit', neighbour: video, time, neighbourViews: 'lookup' }),
+      );
+    }
+  }
+}
+
+/** A co-visit that needed its neighbour's views gets them from `features.co-visitation-views`. */
+function withNeighbourViews(update: AnchorUpdate, views: VideoViews | undefined): StampedUpdate {
+  if (update.kind === 'views') {
+    return update;
+  }
+  const { neighbour, time, neighbourViews } = update;
+  if (neighbourViews !== 'lookup') {
+    return { kind: 'covisit', neighbour, time, neighbourViews };
+  }
+  const looked =
+    views === undefined ? null : { score: views.views, updatedTime: views.updatedTime };
+  return { kind: 'covisit', neighbour, time, neighbourViews: looked };
+}
+
+/** Step 1: a user's qualifying watch; emits it with its co-visits of recent watches. */
 function addWatch(
   state: RecentWatches,
   watch: { readonly video: string; readonly time: number },
   settings: Settings,
 ): RecentWatches {
-  // Co-visits are routed by their neighbour, whose views step 2 stamps on them: those naming
-  // the watched video neighbour ride along with its view, the others go one per earlier video.
-  const neighbourOf: { anchor: string; time: number }[] = [];
-  const out: ByVideoMessage[] = [
-    { kind: 'watch', video: watch.video, time: watch.time, neighbourOf },
-  ];
+  const coVisits: CoVisit[] = [];
   for (const earlier of state.recent) {
     if (
       earlier.videoId !== watch.video &&
       Math.abs(earlier.eventTime - watch.time) <= settings.windowMs
     ) {
-      const time = Math.max(earlier.eventTime, watch.time);
-      out.push({ kind: 'covisit', anchor: watch.video, video: earlier.videoId, time });
-      neighbourOf.push({ anchor: earlier.videoId, time });
+      coVisits.push({ video: earlier.videoId, time: Math.max(earlier.eventTime, watch.time) });
     }
   }
   const latest = Math.max(state.latest, watch.time);
@@ -348,51 +446,35 @@ function addWatch(
     { videoId: watch.video, eventTime: watch.time },
     settings.recentSize,
   ).filter((r) => r.eventTime >= horizon);
-  return { latest, recent, out };
+  return { latest, recent, out: { video: watch.video, time: watch.time, coVisits } };
 }
 
-/** Step 2: counts a video's views; stamps its views on co-visits that name it neighbour. */
+/**
+ * Step 2: counts a video's views; sends them on to the video as anchor with its co-visits, and
+ * to each co-visited video as anchor a co-visit stamped with them.
+ */
 function stampViews(
-  state: VideoViews,
+  state: VideoViewsState,
   input: { readonly message: ByVideoMessage; readonly video: string },
   settings: Settings,
-): VideoViews {
+): VideoViewsState {
   const { message, video } = input;
-  switch (message.kind) {
-    case 'watch': {
-      const views = addDecayed(
-        state.views ?? undefined,
-        { weight: 1, time: message.time },
-        settings.halfLifeMs,
-      );
-      const out: ByAnchorMessage[] = [{ kind: 'views', anchor: video, views }];
-      for (const { anchor, time } of message.neighbourOf) {
-        out.push({ kind: 'covisit', anchor, neighbour: video, time, neighbourViews: views });
-      }
-      return { views, out };
-    }
-    case 'covisit':
-      return {
-        views: state.views,
-        out: [
-          {
-            kind: 'covisit',
-            anchor: message.anchor,
-            neighbour: video,
-            time: message.time,
-            neighbourViews: state.views,
-          },
-        ],
-      };
+  const views = addDecayed(
+    state.views ?? undefined,
+    { weight: 1, time: message.time },
+    settings.halfLifeMs,
+  );
+  const out: ByAnchorMessage[] = [
+    { kind: 'views', anchor: video, views, coVisits: message.coVisits },
+  ];
+  for (const { video: anchor, time } of message.coVisits) {
+    out.push({ kind: 'covisit', anchor, neighbour: video, time, neighbourViews: views });
   }
+  return { views, out };
 }
 
 /** Step 3: the anchor's views, or one more co-visit with a neighbour (bounded candidates). */
-function addToAnchor(
-  state: AnchorState,
-  message: ByAnchorMessage,
-  settings: Settings,
-): AnchorState {
+function addToAnchor(state: AnchorState, message: StampedUpdate, settings: Settings): AnchorState {
   switch (message.kind) {
     case 'views':
       return { ...state, views: message.views };

@@ -124,3 +124,54 @@ test('one job computes every feature from one read of each input', async () => {
     await driver.close();
   }
 });
+
+test('a watch end read after its session closed by inactivity counts the playback once', async () => {
+  // A replay faster than real time can make this happen: the heartbeats and the records after
+  // them are read before the watch end written just before those records.
+  const pipeline = new Pipeline();
+  featurePipelines(pipeline);
+  const driver = await TestDriver.start(pipeline, { partitions: 1 });
+  try {
+    const catalog = driver.input(topicCatalog.videoCatalog.name, serdes(topicCatalog.videoCatalog));
+    await catalog.pipe('v1', upload('v1', 30), { timestamp: start - 30 * 60_000 });
+    await catalog.pipe('v2', upload('v2', 30), { timestamp: start - 30 * 60_000 });
+    const heartbeats = driver.input(
+      topicCatalog.watchHeartbeats.name,
+      serdes(topicCatalog.watchHeartbeats),
+    );
+    for (const [videoId, at] of [
+      ['v1', start],
+      ['v1', start + 10_000],
+      // Ten minutes later, another playback: stream time passes v1's gap and grace.
+      ['v2', start + 10 * 60_000],
+    ] as const) {
+      await heartbeats.pipe(
+        'u1',
+        { userId: 'u1', videoId, sessionId: `s-${videoId}`, watchedMs: 10_000, eventTime: at },
+        { timestamp: at },
+      );
+    }
+    const ends = driver.input(topicCatalog.watchEnds.name, serdes(topicCatalog.watchEnds));
+    await ends.pipe('u1', watchEnd('v1', start + 15_000), { timestamp: start + 15_000 });
+    await driver.advanceWallClock(10_000);
+
+    const sessions = await driver
+      .output(topicCatalog.watchSessions.name, serdes(topicCatalog.watchSessions))
+      .readValues();
+    assert.deepEqual(
+      sessions.map((s) => [s.videoId, s.closedReason]),
+      [['v1', 'INACTIVITY']],
+    );
+    const users = await driver
+      .output(topicCatalog.userFeatures.name, serdes(topicCatalog.userFeatures))
+      .readValues();
+    const latest = users[users.length - 1];
+    assert.equal(latest?.watchCount, 1);
+    assert.deepEqual(
+      latest?.lastWatched.map((w) => [w.videoId, w.watchedMs]),
+      [['v1', 10_000]],
+    );
+  } finally {
+    await driver.close();
+  }
+});

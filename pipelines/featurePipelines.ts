@@ -38,12 +38,12 @@ export function featurePipelines(pipeline: Pipeline): void {
   freshUploads(uploads).to(c.trending.name, serdesOf(c.trending), { name: 'fresh-uploads-out' });
   // Both topics are tables (compacted, read as the latest value per entity): a commit sends
   // only the last update of each user and video it changed.
-  userFeaturesStream({ watchEnds, engagements, watchSessions: sessions, catalog }).to(
+  userFeaturesStream({ watchSessions: sessions, engagements, catalog }).to(
     c.userFeatures.name,
     userFeaturesSerdes.output,
     { name: 'user-features-out', latestPerKey: true },
   );
-  coVisitationStream(watchEnds).to(c.coVisitation.name, coVisitationSerdes.output, {
+  coVisitationStream(pipeline, watchEnds).to(c.coVisitation.name, coVisitationSerdes.output, {
     name: 'co-visitation-out',
     latestPerKey: true,
   });

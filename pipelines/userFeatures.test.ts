@@ -5,7 +5,6 @@ import { Pipeline, TestDriver } from '../operators/index.js';
 import type { Engagement, EngagementType } from '../schemas/generated/engagement.js';
 import type { UserFeatures } from '../schemas/generated/userFeatures.js';
 import type { VideoUpload } from '../schemas/generated/videoUpload.js';
-import type { WatchEnd } from '../schemas/generated/watchEnd.js';
 import type { WatchSession } from '../schemas/generated/watchSession.js';
 import {
   userFeatures,
@@ -45,26 +44,28 @@ function video(
 }
 
 type Input =
-  | { readonly kind: 'end'; readonly value: WatchEnd }
   | { readonly kind: 'engagement'; readonly value: Engagement }
   | { readonly kind: 'session'; readonly value: WatchSession };
 
+/** A playback closed by its watch end (`durationMs` as the player knew it; 0 when it did not). */
 function end(
   user: string,
   videoId: string,
   at: { time: number; watchedMs: number; durationMs?: number },
 ): Input {
   return {
-    kind: 'end',
+    kind: 'session',
     value: {
       userId: user,
       videoId,
       sessionId: `${user}-${videoId}-${at.time}`,
-      watchedMs: at.watchedMs,
+      totalWatchMs: at.watchedMs,
       videoDurationMs: at.durationMs ?? 0,
-      reason: 'SWIPED_AWAY',
+      heartbeats: Math.floor(at.watchedMs / 10_000),
+      startTime: at.time - at.watchedMs,
+      endTime: at.time,
+      closedReason: 'WATCH_END',
       requestId: null,
-      eventTime: at.time,
     },
   };
 }
@@ -77,11 +78,8 @@ function engage(user: string, videoId: string, at: { time: number; type: Engagem
   };
 }
 
-function session(
-  user: string,
-  videoId: string,
-  at: { time: number; watchedMs: number; closed: 'WATCH_END' | 'INACTIVITY' },
-): Input {
+/** A playback closed by inactivity (its watch end lost); the duration left to the catalogue. */
+function session(user: string, videoId: string, at: { time: number; watchedMs: number }): Input {
   return {
     kind: 'session',
     value: {
@@ -93,7 +91,7 @@ function session(
       heartbeats: 3,
       startTime: at.time - at.watchedMs,
       endTime: at.time,
-      closedReason: at.closed,
+      closedReason: 'INACTIVITY',
       requestId: null,
     },
   };
@@ -102,10 +100,8 @@ function session(
 /** Whether the definition folds the event in: a playback that played, or any engagement. */
 function isFolded(input: Input): boolean {
   switch (input.kind) {
-    case 'end':
-      return input.value.watchedMs > 0;
     case 'session':
-      return input.value.closedReason === 'INACTIVITY' && input.value.totalWatchMs > 0;
+      return input.value.totalWatchMs > 0;
     case 'engagement':
       return true;
   }
@@ -125,7 +121,7 @@ interface Params {
   readonly negatives: number;
 }
 
-/** One watch as the definition sees it: a played watch end or an inactivity-closed session. */
+/** One watch as the definition sees it: a closed session that played. */
 interface Watch {
   readonly videoId: string;
   readonly watchedMs: number;
@@ -137,17 +133,7 @@ interface Watch {
 function watchesOf(events: readonly Input[]): Watch[] {
   const watches: Watch[] = [];
   events.forEach((e, arrival) => {
-    if (e.kind === 'end' && e.value.watchedMs > 0) {
-      const { videoId, watchedMs, videoDurationMs, eventTime } = e.value;
-      watches.push({
-        videoId,
-        watchedMs,
-        playerDurationMs: videoDurationMs,
-        time: eventTime,
-        arrival,
-      });
-    }
-    if (e.kind === 'session' && e.value.closedReason === 'INACTIVITY' && e.value.totalWatchMs > 0) {
+    if (e.kind === 'session' && e.value.totalWatchMs > 0) {
       const { videoId, totalWatchMs, videoDurationMs, endTime } = e.value;
       watches.push({
         videoId,
@@ -209,7 +195,7 @@ async function expectGolden(
       const after = expectedFeatures(user, events.slice(0, i + 1), options.params);
       const at = `after event ${i} (${event.kind} ${event.value.videoId})`;
       if (after === undefined || !isFolded(event)) {
-        // Not folded in (no playback, a session its watch end already counted): no output.
+        // Not folded in (a playback without watch time): no output.
         assert.deepEqual(published, [], at);
         continue;
       }
@@ -229,10 +215,6 @@ async function expectGolden(
 async function pipeEvent(driver: TestDriver, event: Input): Promise<void> {
   const options = { timestamp: t0 };
   switch (event.kind) {
-    case 'end':
-      return driver
-        .input(topics.watchEnds, serdes.watchEnds)
-        .pipe(event.value.userId, event.value, options);
     case 'engagement':
       return driver
         .input(topics.engagements, serdes.engagements)
@@ -251,15 +233,13 @@ test('describe() shows the DAG (snapshot): user-keyed inputs, no repartition', (
     pipeline.describe('features'),
     [
       'Sub-topology 0',
-      '  Source: user-features-watch-ends (topics: [events.watch-ends]; key: string, value: avro(reelstream.events.WatchEnd))',
+      '  Source: user-features-watch-sessions (topics: [features.watch-sessions]; key: string, value: avro(reelstream.features.WatchSession))',
       '    --> user-features-played',
       '  Source: user-features-engagements (topics: [events.engagements]; key: string, value: avro(reelstream.events.Engagement))',
       '    --> user-features-feedback',
-      '  Source: user-features-watch-sessions (topics: [features.watch-sessions]; key: string, value: avro(reelstream.features.WatchSession))',
-      '    --> user-features-lost-ends',
       '  Processor: user-features-played (filter)',
       '    --> user-features-watches',
-      '    <-- user-features-watch-ends',
+      '    <-- user-features-watch-sessions',
       '  Processor: user-features-watches (mapValues)',
       '    --> user-features-events',
       '    <-- user-features-played',
@@ -267,20 +247,11 @@ test('describe() shows the DAG (snapshot): user-keyed inputs, no repartition', (
       '    --> user-features-events',
       '    <-- user-features-engagements',
       '  Processor: user-features-events (merge)',
-      '    --> user-features-all-events',
-      '    <-- user-features-watches, user-features-feedback',
-      '  Processor: user-features-lost-ends (filter)',
-      '    --> user-features-session-watches',
-      '    <-- user-features-watch-sessions',
-      '  Processor: user-features-session-watches (mapValues)',
-      '    --> user-features-all-events',
-      '    <-- user-features-lost-ends',
-      '  Processor: user-features-all-events (merge)',
       '    --> user-features-video',
-      '    <-- user-features-events, user-features-session-watches',
+      '    <-- user-features-watches, user-features-feedback',
       '  Processor: user-features-video (leftJoin global table user-features-catalog)',
       '    --> user-features',
-      '    <-- user-features-all-events',
+      '    <-- user-features-events',
       '  Processor: user-features (aggregate; stores: [user-features])',
       '    --> user-features-out',
       '    <-- user-features-video',
@@ -308,11 +279,10 @@ test('golden: every feature equals the batch computation, with late and out-of-o
     engage('u1', 'v5', { time: t0 + 50 * minute, type: 'DISLIKE' }),
     // A playback without watch time folds in nothing.
     end('u1', 'v6', { time: t0 + 55 * minute, watchedMs: 0, durationMs: 15_000 }),
-    // Its watch end was counted already: dropped. Lost watch end: counted.
-    session('u1', 'v1', { time: t0 + 10 * minute, watchedMs: 15_000, closed: 'WATCH_END' }),
-    session('u1', 'v6', { time: t0 + 58 * minute, watchedMs: 3_000, closed: 'INACTIVITY' }),
+    // Lost watch end, closed by inactivity: counted like a watch end (catalogue duration).
+    session('u1', 'v6', { time: t0 + 58 * minute, watchedMs: 3_000 }),
     // Neither the player nor the catalogue knows its duration: not in the average, ratio 0.
-    session('u1', 'v99', { time: t0 + 59 * minute, watchedMs: 5_000, closed: 'INACTIVITY' }),
+    session('u1', 'v99', { time: t0 + 59 * minute, watchedMs: 5_000 }),
     // Out of order: an older dismiss after a newer dislike.
     engage('u1', 'v3', { time: t0 + 20 * minute, type: 'DISMISS' }),
     engage('u2', 'v2', { time: t0 + 2 * hour, type: 'SHARE' }),
@@ -328,7 +298,7 @@ test('golden: every feature equals the batch computation, with late and out-of-o
   ];
   const params = { halfLifeMs, lastWatched: 50, categories: 20, creators: 50, negatives: 50 };
   const checked = await expectGolden(events, { pipeline: { halfLifeMs }, params });
-  assert.equal(checked, events.length - 2);
+  assert.equal(checked, events.length - 1); // all but the playback without watch time
 });
 
 test('golden: bounded lists and maps keep the most recent and the strongest entries', async () => {

@@ -19,7 +19,6 @@ import {
   type UserFeatures,
 } from '../schemas/generated/userFeatures.js';
 import { videoUploadSchema, type VideoUpload } from '../schemas/generated/videoUpload.js';
-import { watchEndSchema, type WatchEnd } from '../schemas/generated/watchEnd.js';
 import { watchSessionSchema, type WatchSession } from '../schemas/generated/watchSession.js';
 import { topics } from '../schemas/topics.js';
 import { insertRecent } from './recentList.js';
@@ -32,11 +31,13 @@ import { addDecayed, boundedByStrength } from './timeDecay.js';
  *
  * Inputs, all keyed by user id and co-partitioned (so no repartition: every event of a user
  * reaches the task that holds the user's state, in the user's order):
- * - `events.watch-ends`: one record per playback, the moment it stops, so a watch shows in the
- *   next reply;
- * - `features.watch-sessions` (optional): only sessions closed by INACTIVITY are used, the
- *   playbacks whose watch end was lost (app killed); sessions closed by their WATCH_END are the
- *   watch ends already counted, so they are dropped to count each playback once;
+ * - `features.watch-sessions`: one record per playback (watchSessions.ts), closed by its watch
+ *   end the moment that is read (so a watch shows in the next reply) or by inactivity when the
+ *   watch end was lost (app killed). Playbacks come from the sessions alone, not also from the
+ *   watch ends: a watch end read after its session had closed by inactivity (in a replay faster
+ *   than real time, where one topic's records can be read before another's written just before
+ *   them) is late there and dropped, so the playback still counts once, where counting both
+ *   inputs counted it twice;
  * - `events.engagements`: likes, shares, follows, dislikes, dismisses;
  * - `catalog.videos` as a global table: a user's watches touch any video, so the video's
  *   category, creator and duration are looked up locally in every task.
@@ -73,12 +74,12 @@ import { addDecayed, boundedByStrength } from './timeDecay.js';
  *
  * Freshness: the aggregation emits the user's features on every event it folds in, so a watch
  * end or a dislike is in `features.user` as soon as its commit is (one commit interval under
- * exactly-once).
+ * exactly-once) when the sessions come as a stream of the same job (featurePipelines.ts); read
+ * from the sessions topic (`userFeatures`), the watch-session job's commit comes first.
  */
 
 /** Topics of the pipeline. */
 export const userFeaturesTopics = {
-  watchEnds: topics.watchEnds,
   engagements: topics.engagements,
   watchSessions: topics.watchSessions,
   catalog: topics.videoCatalog,
@@ -87,7 +88,6 @@ export const userFeaturesTopics = {
 
 /** Serdes of the pipeline's topics: keys are user ids (video ids for the catalogue). */
 export const userFeaturesSerdes = {
-  watchEnds: { key: stringSerde, value: avroSerde(watchEndSchema) },
   engagements: { key: stringSerde, value: avroSerde(engagementSchema) },
   watchSessions: { key: stringSerde, value: avroSerde(watchSessionSchema) },
   catalog: { key: stringSerde, value: avroSerde(videoUploadSchema) },
@@ -117,13 +117,12 @@ export interface UserFeaturesOptions {
 
 /** The pipeline's input streams (keyed by user id) and the catalogue. */
 export interface UserFeaturesInputs {
-  readonly watchEnds: Stream<string, WatchEnd>;
+  readonly watchSessions: Stream<string, WatchSession>;
   readonly engagements: Stream<string, Engagement>;
-  readonly watchSessions?: Stream<string, WatchSession>;
   readonly catalog: GlobalTable<string, VideoUpload>;
 }
 
-/** A playback of the user, from a watch end or an inactivity-closed session. */
+/** A playback of the user: a closed watch session. */
 interface WatchEvent {
   readonly kind: 'watch';
   readonly videoId: string;
@@ -191,8 +190,8 @@ const engagementWeights: Readonly<
 const watchBaseline = 0.25;
 
 /**
- * Adds the user-features pipeline to `pipeline`: reads watch ends, engagements and watch
- * sessions (the topics in {@link userFeaturesTopics}), reads the catalogue as the global table
+ * Adds the user-features pipeline to `pipeline`: reads watch sessions and engagements (the
+ * topics in {@link userFeaturesTopics}), reads the catalogue as the global table
  * `options.catalog` or, when absent, one of its own named `user-features-catalog`, and writes
  * `features.user`. A job that also reads these topics for other pipelines must read each once
  * and pass the streams to {@link userFeaturesStream} instead (a topic is read by one source).
@@ -207,12 +206,11 @@ export function userFeatures(
     options.catalog ??
     pipeline.globalTable(t.catalog, s.catalog, { name: 'user-features-catalog' });
   const inputs: UserFeaturesInputs = {
-    watchEnds: pipeline.source(t.watchEnds, s.watchEnds, { name: 'user-features-watch-ends' }),
-    engagements: pipeline.source(t.engagements, s.engagements, {
-      name: 'user-features-engagements',
-    }),
     watchSessions: pipeline.source(t.watchSessions, s.watchSessions, {
       name: 'user-features-watch-sessions',
+    }),
+    engagements: pipeline.source(t.engagements, s.engagements, {
+      name: 'user-features-engagements',
     }),
     catalog,
   };
@@ -229,15 +227,15 @@ export function userFeaturesStream(
   options: UserFeaturesOptions = {},
 ): Stream<string, UserFeatures> {
   const limits = limitsOf(options);
-  const watches = inputs.watchEnds
-    .filter((end) => end.watchedMs > 0, { name: 'user-features-played' })
+  const watches = inputs.watchSessions
+    .filter((session) => session.totalWatchMs > 0, { name: 'user-features-played' })
     .mapValues(
-      (end): UserEvent => ({
+      (session): UserEvent => ({
         kind: 'watch',
-        videoId: end.videoId,
-        watchedMs: end.watchedMs,
-        durationMs: end.videoDurationMs,
-        eventTime: end.eventTime,
+        videoId: session.videoId,
+        watchedMs: session.totalWatchMs,
+        durationMs: session.videoDurationMs,
+        eventTime: session.endTime,
       }),
       { name: 'user-features-watches' },
     );
@@ -251,24 +249,7 @@ export function userFeaturesStream(
     }),
     { name: 'user-features-feedback' },
   );
-  let events = watches.merge(engagements, { name: 'user-features-events' });
-  if (inputs.watchSessions !== undefined) {
-    const lostEnds = inputs.watchSessions
-      .filter((s) => s.closedReason === 'INACTIVITY' && s.totalWatchMs > 0, {
-        name: 'user-features-lost-ends',
-      })
-      .mapValues(
-        (s): UserEvent => ({
-          kind: 'watch',
-          videoId: s.videoId,
-          watchedMs: s.totalWatchMs,
-          durationMs: s.videoDurationMs,
-          eventTime: s.endTime,
-        }),
-        { name: 'user-features-session-watches' },
-      );
-    events = events.merge(lostEnds, { name: 'user-features-all-events' });
-  }
+  const events = watches.merge(engagements, { name: 'user-features-events' });
   return events
     .leftJoinGlobal(
       inputs.catalog,

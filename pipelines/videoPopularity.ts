@@ -32,14 +32,14 @@
  *
  * **When values are published.** Not on every event: a hot video would publish thousands of
  * records per second that the compacted topic and every serving replica would have to apply,
- * each superseding the last. An event marks its video due and schedules a processing-time timer
- * at the next multiple of `emitIntervalMs` (1 s by default; a timer already scheduled for that
- * instant is the same timer, so this costs nothing per event): each video is published at most
- * once per interval, at most one interval after its change, which with the commit keeps values
- * within the serving layer's 2 s. Values also change without events, as buckets leave the
- * windows: an event-time timer at the next bucket expiry of the video publishes it again then,
- * so a video that stops being watched decays to zeros (published once, then its state is
- * deleted) instead of keeping its last counts forever.
+ * each superseding the last. Each video changed since the task's last commit is published once,
+ * at the commit (Kafka Streams' record cache does this for its aggregations): the feature job
+ * commits every second, which keeps values within the serving layer's 2 s, and readers of the
+ * topic (read_committed) see nothing sooner anyway. It was a processing-time timer per video
+ * and second before: a timer-store write, a changelog record and a tombstone each. Values also
+ * change without events, as buckets leave the windows: an event-time timer at the next bucket
+ * expiry of the video marks it changed, so a video that stops being watched decays to zeros
+ * (published once, then its state is deleted) instead of keeping its last counts forever.
  *
  * Each record's windows end at `updatedTime`: the task's stream time when it was published
  * (at least the video's newest event), so values of different videos are comparable.
@@ -115,8 +115,6 @@ export interface VideoPopularityInputs {
 export interface VideoPopularityOptions {
   /** Input streams already read by the job; the ones left out are read from their topics. */
   readonly inputs?: VideoPopularityInputs;
-  /** A changed video is published at most once per this many wall-clock ms. Default 1000. */
-  readonly emitIntervalMs?: number;
 }
 
 /**
@@ -179,8 +177,7 @@ export function videoPopularity(
       name: 'video-popularity-merge-clicks',
     })
     .merge(playbacks, { name: 'video-popularity-merge-playbacks' });
-  const emitIntervalMs = options.emitIntervalMs ?? 1000;
-  const popularity = events.process(() => new VideoPopularityOperator(store, emitIntervalMs), {
+  const popularity = events.process(() => new VideoPopularityOperator(store), {
     name: videoPopularityNames.counts,
     changesKey: false, // published under the video id it was grouped by
     stores: [store],
@@ -272,46 +269,59 @@ class VideoPopularityOperator implements Operator<
   VideoPopularity
 > {
   private readonly definition: StoreDefinition<string, PopularityState>;
-  private readonly emitIntervalMs: number;
   private store: KeyValueState<string, PopularityState> | undefined;
+  private ctx: PopularityContext | undefined;
   /**
-   * States changed since the last commit, kept decoded (`null`: deleted) and written at the
-   * commit ({@link takeHeld}): a video's buckets (up to ~190 rows) were decoded and encoded on
-   * every impression of it, and a popular video has hundreds per second. Not under
-   * at-least-once, whose stores record at each write which input it includes.
+   * Videos changed since the last commit, their states kept decoded: each is published once
+   * at the commit ({@link takeHeld}), and under exactly-once its state is written only then (a
+   * video's buckets, up to ~190 rows, were decoded and encoded on every impression of it, and a
+   * popular video has hundreds per second). At-least-once stores record at each write which
+   * input it includes, so there states are also written as they change.
    */
-  private held = new Map<string, PopularityState | null>();
-  private holds = false;
-  /** Per video, the emit tick a processing-time timer is already set for. */
-  private readonly emitTicks = new Map<string, number>();
+  private changed = new Map<string, PopularityState>();
+  private writesAtCommitOnly = false;
 
-  constructor(definition: StoreDefinition<string, PopularityState>, emitIntervalMs: number) {
+  constructor(definition: StoreDefinition<string, PopularityState>) {
     this.definition = definition;
-    this.emitIntervalMs = emitIntervalMs;
   }
 
   init(ctx: PopularityContext): void {
     this.store = ctx.keyValueStore(this.definition);
-    this.holds = !ctx.stateStore(this.definition.name).carriesPositions;
+    this.ctx = ctx;
+    this.writesAtCommitOnly = !ctx.stateStore(this.definition.name).carriesPositions;
   }
 
+  /** At the commit: every changed video published with its windows as they end now. */
   takeHeld(): readonly HeldUpdate<string, VideoPopularity>[] {
-    if (this.held.size === 0) {
+    if (this.changed.size === 0) {
       return [];
     }
     const store = this.requireStore();
-    const held = [...this.held];
-    this.held = new Map();
-    return held.map(([videoId, state]) => ({
-      keyBytes: Buffer.from(videoId),
-      apply: () => {
-        if (state === null) {
-          store.delete(videoId);
-        } else {
-          store.put(videoId, state);
-        }
-      },
-    }));
+    const ctx = this.requireContext();
+    const changed = [...this.changed];
+    this.changed = new Map();
+    return changed.map(([videoId, state]) => {
+      const { end, windows } = this.expired(state, ctx);
+      const [last5m, last1h, last24h] = windows.map((rows, w) => countsOf(rows, end, w));
+      if (last5m === undefined || last1h === undefined || last24h === undefined) {
+        throw new Error('video-popularity: three windows expected');
+      }
+      const value: VideoPopularity = { videoId, last5m, last1h, last24h, updatedTime: end };
+      // Every window empty, published as zeros: nothing left to keep or to decay. (Its expiry
+      // timer, if one is left, finds no state and does nothing.)
+      const empty = windows.every((rows) => rows.length === 0);
+      return {
+        record: StreamRecord.of({ key: videoId, value, timestamp: end }),
+        keyBytes: Buffer.from(videoId),
+        apply: () => {
+          if (empty) {
+            store.delete(videoId);
+          } else if (this.writesAtCommitOnly) {
+            store.put(videoId, { ...state, windows });
+          }
+        },
+      };
+    });
   }
 
   async process(
@@ -338,52 +348,25 @@ class VideoPopularityOperator implements Operator<
     const latest = Math.max(previous?.latest ?? 0, event.time);
     const expiryTimer = this.rescheduleExpiry({ videoId, previous, windows }, ctx);
     this.save(videoId, { latest, expiryTimer, windows });
-    this.scheduleEmit(videoId, ctx);
   }
 
   async onTimer(timer: Timer<string>, ctx: PopularityContext): Promise<void> {
-    if (timer.kind === 'processingTime') {
-      this.emitTicks.delete(timer.key);
+    // Processing-time timers published videos before the commit did; one restored from an
+    // older changelog has nothing left to do.
+    if (timer.kind !== 'eventTime') {
+      return;
     }
     const state = await this.load(timer.key);
-    if (state === undefined) {
+    if (state === undefined || timer.timestamp !== state.expiryTimer) {
       return;
     }
-    if (timer.kind === 'eventTime') {
-      if (timer.timestamp === state.expiryTimer) {
-        // A bucket left a window: publish the decayed values (at the next emit tick).
-        const { windows } = this.expired(state, ctx);
-        const expiryTimer = this.rescheduleExpiry(
-          { videoId: timer.key, previous: { ...state, expiryTimer: 0 }, windows },
-          ctx,
-        );
-        this.save(timer.key, { ...state, expiryTimer, windows });
-        this.scheduleEmit(timer.key, ctx);
-      }
-      return;
-    }
-    const { end, windows } = this.expired(state, ctx);
-    const [last5m, last1h, last24h] = windows.map((rows, w) => countsOf(rows, end, w));
-    if (last5m === undefined || last1h === undefined || last24h === undefined) {
-      throw new Error('video-popularity: three windows expected');
-    }
-    const value: VideoPopularity = {
-      videoId: timer.key,
-      last5m,
-      last1h,
-      last24h,
-      updatedTime: end,
-    };
-    ctx.forward(StreamRecord.of({ key: timer.key, value, timestamp: end }));
-    if (windows.every((rows) => rows.length === 0)) {
-      // Every window is empty and was published as zeros: nothing left to keep or to decay.
-      if (state.expiryTimer !== 0) {
-        ctx.timers.cancelEventTime(timer.key, state.expiryTimer);
-      }
-      this.save(timer.key, null);
-    } else {
-      this.save(timer.key, { ...state, windows });
-    }
+    // A bucket left a window: the decayed values are published at the commit.
+    const { windows } = this.expired(state, ctx);
+    const expiryTimer = this.rescheduleExpiry(
+      { videoId: timer.key, previous: { ...state, expiryTimer: 0 }, windows },
+      ctx,
+    );
+    this.save(timer.key, { ...state, expiryTimer, windows });
   }
 
   /** The state's windows as they end now: stream time, or the newest event after a restart. */
@@ -425,36 +408,23 @@ class VideoPopularityOperator implements Operator<
     return next;
   }
 
-  /** Publishes the video at the next tick of the emit interval (one timer per video and tick). */
-  private scheduleEmit(videoId: string, ctx: PopularityContext): void {
-    const tick = (Math.floor(ctx.wallClockTime() / this.emitIntervalMs) + 1) * this.emitIntervalMs;
-    // Set once per video and tick: it fires when the clock reaches the tick, after which every
-    // event computes a later one.
-    if (this.emitTicks.get(videoId) !== tick) {
-      this.emitTicks.set(videoId, tick);
-      ctx.timers.scheduleProcessingTime(videoId, tick);
-    }
-  }
-
-  /** The video's state: as held since the last commit, else as stored. */
+  /** The video's state: as changed since the last commit, else as stored. */
   private async load(videoId: string): Promise<PopularityState | undefined> {
-    const held = this.held.get(videoId);
-    if (held !== undefined) {
-      return held ?? undefined;
-    }
-    return this.requireStore().get(videoId);
+    return this.changed.get(videoId) ?? (await this.requireStore().get(videoId));
   }
 
-  private save(videoId: string, state: PopularityState | null): void {
-    if (!this.holds) {
-      if (state === null) {
-        this.requireStore().delete(videoId);
-      } else {
-        this.requireStore().put(videoId, state);
-      }
-      return;
+  private save(videoId: string, state: PopularityState): void {
+    this.changed.set(videoId, state);
+    if (!this.writesAtCommitOnly) {
+      this.requireStore().put(videoId, state);
     }
-    this.held.set(videoId, state);
+  }
+
+  private requireContext(): PopularityContext {
+    if (this.ctx === undefined) {
+      throw new Error('video-popularity: takeHeld() before init()');
+    }
+    return this.ctx;
   }
 
   private requireStore(): KeyValueState<string, PopularityState> {

@@ -17,6 +17,7 @@ import { trendingListSchema, type TrendingList } from './generated/trendingList.
 import { userFeaturesSchema, type UserFeatures } from './generated/userFeatures.js';
 import { videoPopularitySchema, type VideoPopularity } from './generated/videoPopularity.js';
 import { videoUploadSchema, type VideoUpload } from './generated/videoUpload.js';
+import { videoViewsSchema, type VideoViews } from './generated/videoViews.js';
 import { watchEndSchema, type WatchEnd } from './generated/watchEnd.js';
 import { watchHeartbeatSchema, type WatchHeartbeat } from './generated/watchHeartbeat.js';
 import { watchSessionSchema, type WatchSession } from './generated/watchSession.js';
@@ -34,6 +35,7 @@ export const topics = {
   trending: 'features.trending',
   userFeatures: 'features.user',
   coVisitation: 'features.co-visitation',
+  coVisitationViews: 'features.co-visitation-views',
   watchSessions: 'features.watch-sessions',
 } as const;
 
@@ -125,6 +127,9 @@ export const topicCatalog = {
     key: 'userId',
   }),
   coVisitation: compactedTopic<CoVisitation>(topics.coVisitation, coVisitationSchema, {
+    key: 'videoId',
+  }),
+  coVisitationViews: compactedTopic<VideoViews>(topics.coVisitationViews, videoViewsSchema, {
     key: 'videoId',
   }),
   watchSessions: eventTopic<WatchSession>(topics.watchSessions, watchSessionSchema),

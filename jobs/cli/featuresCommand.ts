@@ -69,11 +69,13 @@ export function featuresCommand(): Command {
           stop();
         } else {
           const cpu = process.cpuUsage();
+          const memory = process.memoryUsage();
           send({
             kind: 'stats',
             processed: job.stats().processed,
             cpuMicros: cpu.user + cpu.system,
-            rssBytes: process.memoryUsage().rss,
+            rssBytes: memory.rss,
+            heapUsedBytes: memory.heapUsed,
             eventLoopP99Ms: loopDelay.percentile(99) / 1e6,
           });
           loopDelay.reset();

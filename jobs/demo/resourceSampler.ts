@@ -11,6 +11,8 @@ export interface MeasuredProcess {
     | {
         readonly cpuMicros: number;
         readonly rssBytes: number;
+        /** Its JavaScript heap in use: what of RSS the garbage collector manages. */
+        readonly heapUsedBytes: number;
         /** 99th percentile of its event loop's delay since the last call, when it measures it. */
         readonly eventLoopP99Ms?: number;
       }
@@ -24,9 +26,11 @@ export function thisProcess(name: string): MeasuredProcess {
     name,
     usage: () => {
       const cpu = process.cpuUsage();
+      const memory = process.memoryUsage();
       return Promise.resolve({
         cpuMicros: cpu.user + cpu.system,
-        rssBytes: process.memoryUsage().rss,
+        rssBytes: memory.rss,
+        heapUsedBytes: memory.heapUsed,
       });
     },
   };
@@ -37,6 +41,7 @@ interface ProcessSample {
   readonly name: string;
   readonly cpuPercent: number;
   readonly rssMb: number;
+  readonly heapMb: number;
   readonly eventLoopP99Ms: number | undefined;
 }
 
@@ -100,6 +105,7 @@ export class ResourceSampler {
         name: measured.name,
         cpuPercent: ((usage.cpuMicros - last) / 1000 / elapsedMs) * 100,
         rssMb: usage.rssBytes / 2 ** 20,
+        heapMb: usage.heapUsedBytes / 2 ** 20,
         eventLoopP99Ms: usage.eventLoopP99Ms,
       });
     }
@@ -123,7 +129,7 @@ export class ResourceSampler {
     const usage = processes
       .map(
         (p) =>
-          `${p.name} CPU ${p.cpuPercent.toFixed(0)}% RSS ${p.rssMb.toFixed(0)} MB` +
+          `${p.name} CPU ${p.cpuPercent.toFixed(0)}% RSS ${p.rssMb.toFixed(0)} MB (heap ${p.heapMb.toFixed(0)})` +
           (p.eventLoopP99Ms === undefined
             ? ''
             : ` loop delay p99 ${p.eventLoopP99Ms.toFixed(0)} ms`),

@@ -100,6 +100,7 @@ async function evaluateThroughServing(
     connection,
     stateDir: join(options.workDir, 'features'),
     queryEndpoint: '127.0.0.1:0',
+    replay: true,
     logger,
   });
   await features.start();

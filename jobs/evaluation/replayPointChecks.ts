@@ -33,6 +33,8 @@ export interface PointCheck {
   readonly differences: readonly string[];
   /** Watches and engagements of the user folded in by then. */
   readonly events: number;
+  /** Creators the batch computation keeps for the user (at most the pipeline's bound). */
+  readonly expectedCreators: number;
 }
 
 export interface PointCheckSummary {
@@ -103,6 +105,7 @@ export async function runReplayPointChecks(options: {
     connection,
     stateDir: join(options.workDir, 'features'),
     queryEndpoint: '127.0.0.1:0',
+    replay: true,
     logger: pino(
       { level: 'info' },
       pino.destination({ dest: join(options.workDir, 'jobs.log'), mkdir: true, sync: false }),
@@ -145,7 +148,13 @@ export async function runReplayPointChecks(options: {
           : actual === undefined
             ? ['the job has no features for the user']
             : userFeaturesDifferences(actual, expected);
-      const point = { userId, atMs, differences, events: reference.eventsOf(userId) };
+      const point = {
+        userId,
+        atMs,
+        differences,
+        events: reference.eventsOf(userId),
+        expectedCreators: expected === undefined ? 0 : Object.keys(expected.creatorAffinity).length,
+      };
       points.push(point);
       log(describePoint(point, { index, of: times.length, features: expected }));
     }

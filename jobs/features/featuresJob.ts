@@ -17,12 +17,19 @@ export const userFeaturesStore = 'user-features';
  * (read_committed) follow within about a second per stage. Commits every 200 ms cost about a
  * quarter of the job's throughput on the 5,000 events/s load run, in transactions and
  * changelog records.
+ *
+ * `replay`: the inputs are written by a replay faster than real time (check-replay, evaluate).
+ * While one of a task's inputs is empty, a record of another is taken only once a fetch that
+ * started 200 ms after the record arrived has been delivered (`waitForWritersMs`): a replay
+ * writes its topics one after another, a day of event time at once, and heartbeats read
+ * before the watch ends written with them closed their sessions by inactivity first.
  */
 export function featuresJob(options: {
   connection: ConnectionConfig;
   stateDir: string;
   queryEndpoint: string;
   logger: Logger;
+  replay?: boolean;
 }): StreamJob {
   const pipeline = new Pipeline();
   featurePipelines(pipeline);
@@ -35,5 +42,6 @@ export function featuresJob(options: {
     stateDir: options.stateDir,
     queryEndpoint: options.queryEndpoint,
     logger: options.logger,
+    ...(options.replay === true ? { waitForWritersMs: 200 } : {}),
   });
 }

@@ -13,6 +13,8 @@ export interface FeaturesProcessStats {
   /** CPU time used by the process so far (user + system), in microseconds. */
   readonly cpuMicros: number;
   readonly rssBytes: number;
+  /** The JavaScript heap in use (the rest of RSS: RocksDB, buffers, code). */
+  readonly heapUsedBytes: number;
   /**
    * The 99th percentile of the event loop's delay since the last stats, in ms: how long an
    * interactive query (or any callback) waited for the records being processed.

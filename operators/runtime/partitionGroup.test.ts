@@ -40,11 +40,15 @@ function group(options: {
   topics?: string[];
   round?: ReturnType<typeof marks>;
   maxIdleMs?: number;
+  waitForWritersMs?: number;
 }): PartitionGroup {
   return new PartitionGroup({
     topics: options.topics ?? ['a', 'b'],
     roundMark: (options.round ?? marks()).mark,
     maxIdleMs: options.maxIdleMs ?? 1e9,
+    ...(options.waitForWritersMs === undefined
+      ? {}
+      : { waitForWritersMs: options.waitForWritersMs }),
   });
 }
 
@@ -85,6 +89,41 @@ describe('PartitionGroup', () => {
     inputs.add('b', fetch('b', 0, [1]), { nextOffset: 1n, highWatermark: 1n });
     inputs.add('a', fetch('a', 0, [2, 3]), { nextOffset: 2n, highWatermark: 2n });
     assert.deepEqual(taken(inputs.take(0, 100)), ['b@1', 'a@2', 'a@3']);
+  });
+
+  it('while an input is empty, takes a record once a fetch started waitForWritersMs after its arrival is in', () => {
+    const round = marks();
+    const inputs = group({ round, waitForWritersMs: 200 });
+    inputs.skip('a', { nextOffset: 0n, highWatermark: 0n });
+    inputs.add('b', fetch('b', 0, [1]), { nextOffset: 1n, highWatermark: 1n, deliveredAt: 0 });
+    assert.deepEqual(taken(inputs.take(0, 100)), []);
+    assert.equal(inputs.waiting, true);
+    // The time is up, but a fetch that started since then must come first.
+    assert.deepEqual(taken(inputs.take(200, 100)), []);
+    round.deliver();
+    assert.deepEqual(taken(inputs.take(201, 100)), ['b@1']);
+    assert.equal(inputs.waiting, false);
+    // a's writer wrote a's records first; b's (older) come in the next fetch.
+    inputs.add('a', fetch('a', 0, [9]), { nextOffset: 1n, highWatermark: 1n, deliveredAt: 5_000 });
+    assert.deepEqual(taken(inputs.take(5_000, 100)), []);
+    inputs.add('b', fetch('b', 1, [3]), { nextOffset: 2n, highWatermark: 2n, deliveredAt: 5_010 });
+    // Both have records: timestamp order, no wait; then b is empty and a@9 waits again.
+    assert.deepEqual(taken(inputs.take(5_010, 100)), ['b@3']);
+    assert.deepEqual(taken(inputs.take(5_200, 100)), []);
+    round.deliver();
+    assert.deepEqual(taken(inputs.take(5_201, 100)), ['a@9']);
+    assert.equal(inputs.forcedWithoutData, 0);
+  });
+
+  it('does not wait for writers when no input is empty, or when waitForWritersMs is 0', () => {
+    const both = group({ waitForWritersMs: 200 });
+    both.add('a', fetch('a', 0, [1, 4]), { nextOffset: 2n, highWatermark: 2n, deliveredAt: 0 });
+    both.add('b', fetch('b', 0, [2, 3]), { nextOffset: 2n, highWatermark: 2n, deliveredAt: 0 });
+    assert.deepEqual(taken(both.take(0, 100)), ['a@1', 'b@2', 'b@3']);
+    const off = group({});
+    off.skip('a', { nextOffset: 0n, highWatermark: 0n });
+    off.add('b', fetch('b', 0, [1]), { nextOffset: 1n, highWatermark: 1n, deliveredAt: 0 });
+    assert.deepEqual(taken(off.take(0, 100)), ['b@1']);
   });
 
   it('stops waiting after maxIdleMs, and counts it', () => {

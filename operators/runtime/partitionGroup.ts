@@ -7,6 +7,8 @@ export interface FetchedUpTo {
   readonly nextOffset: bigint;
   /** The partition's high watermark in that fetch's response. */
   readonly highWatermark: bigint;
+  /** When the fetch was handed over (wall clock ms); default now. */
+  readonly deliveredAt?: number;
 }
 
 /** How a {@link PartitionGroup} decides that an empty input no longer holds the others back. */
@@ -23,6 +25,17 @@ export interface PartitionGroupOptions {
   readonly maxIdleMs: number;
   /** Called when an empty input stopped holding the others back on `maxIdleMs` alone. */
   readonly onForced?: (topic: string, waitedMs: number) => void;
+  /**
+   * For inputs written faster than real time (a replay): while an input is empty at its end,
+   * a record of another input is taken only once a fetch that started this long after the
+   * record arrived has been delivered; 0 (the default) does not wait. Kafka Streams'
+   * `max.task.idle.ms` plays this part. A writer appends its topics one after another, and a
+   * replay spans hours of event time in one write: a fetch in between reads one topic's records
+   * without the older records of another written with them, which then come too late for
+   * their windows and sessions. Live traffic is written close to its event time, so a record
+   * read a moment early moves stream time by that moment.
+   */
+  readonly waitForWritersMs?: number;
 }
 
 /** The buffered records of one input partition of a task. */
@@ -39,6 +52,11 @@ interface InputQueue {
   caughtUp: boolean;
   /** Since when this input, empty and behind, holds the others back; and what releases it. */
   waiting: { readonly since: number; readonly mark: RoundMark } | undefined;
+  /**
+   * When each buffered record arrived (wall clock), index for index with `records`; kept only
+   * with `waitForWritersMs` (empty otherwise: live jobs pay nothing per record for it).
+   */
+  arrivedAt: number[];
 }
 
 /**
@@ -59,6 +77,12 @@ export class PartitionGroup {
   private readonly options: PartitionGroupOptions;
   /** Empty inputs that stopped holding the others back before a fetch showed them at their end. */
   forcedWithoutData = 0;
+  /** Records that arrived at or before this time (wall clock) no longer wait for writers. */
+  private writtenBefore = Number.NEGATIVE_INFINITY;
+  /** The fetch whose delivery releases records that arrived a wait before `madeAt`. */
+  private release: { readonly madeAt: number; readonly mark: RoundMark } | undefined;
+  /** Whether the last take stopped on {@link heldForWriters}. */
+  private writersHold = false;
 
   constructor(options: PartitionGroupOptions) {
     this.options = options;
@@ -70,6 +94,7 @@ export class PartitionGroup {
       position: undefined,
       caughtUp: false,
       waiting: undefined,
+      arrivedAt: [],
     }));
     for (const queue of this.queues) {
       this.byTopic.set(queue.topic, queue);
@@ -83,12 +108,17 @@ export class PartitionGroup {
   add(topic: string, records: readonly RawRecord[], upTo: FetchedUpTo): number {
     const queue = this.queue(topic);
     const after = queue.fetchedNext;
+    const tracksArrival = (this.options.waitForWritersMs ?? 0) > 0;
+    const now = tracksArrival ? (upTo.deliveredAt ?? Date.now()) : 0;
     let repeated = 0;
     for (const record of records) {
       if (after !== undefined && BigInt(record.offset) < after) {
         repeated++;
       } else {
         queue.records.push(record);
+        if (tracksArrival) {
+          queue.arrivedAt.push(now);
+        }
       }
     }
     this.fetched(queue, upTo);
@@ -106,21 +136,25 @@ export class PartitionGroup {
    */
   take(now: number, max: number): RawRecord[] {
     const taken: RawRecord[] = [];
+    this.writersHold = false;
     while (taken.length < max) {
       let next: InputQueue | undefined;
       let nextTimestamp = Number.POSITIVE_INFINITY;
+      let someEmpty = false;
       for (const queue of this.queues) {
         const head = queue.records[queue.head];
         if (head === undefined) {
-          if (this.holdsBack(queue, now)) {
-            return this.compact(taken);
-          }
+          someEmpty = true;
         } else if (head.timestamp < nextTimestamp) {
           next = queue;
           nextTimestamp = head.timestamp;
         }
       }
-      if (next === undefined) {
+      // An empty input holds back only records: its wait starts when there are some to take.
+      if (
+        next === undefined ||
+        (someEmpty && (this.anyHoldsBack(now) || this.heldForWriters(next, now)))
+      ) {
         break;
       }
       const record = next.records[next.head++] as RawRecord;
@@ -160,9 +194,9 @@ export class PartitionGroup {
     return result;
   }
 
-  /** Whether some input waits for a fetch (a reason to look again after the next one). */
+  /** Whether some input waits for a fetch or for writers (a reason to look again soon). */
   get waiting(): boolean {
-    return this.queues.some((q) => q.waiting !== undefined);
+    return this.writersHold || this.queues.some((q) => q.waiting !== undefined);
   }
 
   private fetched(queue: InputQueue, upTo: FetchedUpTo): void {
@@ -175,6 +209,17 @@ export class PartitionGroup {
     } else {
       queue.position = queue.fetchedNext;
     }
+  }
+
+  /** Whether an empty input must be waited for (each empty one's wait starts now if not yet). */
+  private anyHoldsBack(now: number): boolean {
+    let held = false;
+    for (const queue of this.queues) {
+      if (queue.head === queue.records.length && this.holdsBack(queue, now)) {
+        held = true;
+      }
+    }
+    return held;
   }
 
   /** Whether the empty `queue` must be waited for before anything else is taken. */
@@ -202,13 +247,46 @@ export class PartitionGroup {
     return false;
   }
 
+  /**
+   * Whether `queue`'s next record waits for writers (`waitForWritersMs`): it arrived less than
+   * that long ago, or no fetch that started that long after its arrival has been delivered.
+   * Called only while some input is empty.
+   */
+  private heldForWriters(queue: InputQueue, now: number): boolean {
+    const waitMs = this.options.waitForWritersMs ?? 0;
+    this.writersHold = false;
+    if (waitMs <= 0) {
+      return false;
+    }
+    const arrived = queue.arrivedAt[queue.head] ?? 0;
+    if (arrived <= this.writtenBefore) {
+      return false;
+    }
+    if (this.release?.mark.passed() === true) {
+      // What was written by the time that fetch started is here: so is what came with every
+      // record that arrived a wait before it.
+      this.writtenBefore = this.release.madeAt - waitMs;
+      this.release = undefined;
+      if (arrived <= this.writtenBefore) {
+        return false;
+      }
+    }
+    if (this.release === undefined && now - arrived >= waitMs) {
+      this.release = { madeAt: now, mark: this.options.roundMark() };
+    }
+    this.writersHold = true;
+    return true;
+  }
+
   private compact(taken: RawRecord[]): RawRecord[] {
     for (const queue of this.queues) {
       if (queue.head > 4096 && queue.head * 2 > queue.records.length) {
         queue.records = queue.records.slice(queue.head);
+        queue.arrivedAt = queue.arrivedAt.slice(queue.head);
         queue.head = 0;
       } else if (queue.head === queue.records.length && queue.head > 0) {
         queue.records = [];
+        queue.arrivedAt = [];
         queue.head = 0;
       }
     }

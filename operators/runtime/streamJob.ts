@@ -86,6 +86,16 @@ export interface StreamJobOptions {
    * second). Default 30,000 ms.
    */
   readonly maxTaskIdleMs?: number;
+  /**
+   * For inputs written faster than real time (a replay): while one of a task's inputs is empty,
+   * a record of another is taken only once a fetch that started this long after the record
+   * arrived has been delivered (runtime/partitionGroup.ts; Kafka Streams' `max.task.idle.ms`
+   * plays this part). Default 0: live traffic is written close to its event time, so a record
+   * read a moment early moves stream time by that moment. A replay writes its topics one after
+   * another, hours of event time at once: read in between, one topic's records run ahead of
+   * another's written with them and close windows and sessions early.
+   */
+  readonly waitForWritersMs?: number;
   /** Records buffered per input partition before it is paused. Default 5,000. */
   readonly bufferedRecordsPerPartition?: number;
   /** Replaces the kafkajs client and the registry (for tests of the runtime itself). */
@@ -621,6 +631,7 @@ export class StreamJob {
           topics: [...sub.sources.keys()],
           roundMark: () => this.consumer?.roundMark() ?? { passed: () => true },
           maxIdleMs: this.options.maxTaskIdleMs ?? 30_000,
+          waitForWritersMs: this.options.waitForWritersMs ?? 0,
           onForced: (topic, waitedMs) =>
             this.logger.warn(
               { task: id, topic, waitedMs },
@@ -952,7 +963,8 @@ export class StreamJob {
       if (timed) {
         this.fireWallClockTimers();
       }
-      // An input that holds its task back is released by time too (maxTaskIdleMs), and work
+      // An input that holds its task back is released by time too (maxTaskIdleMs,
+      // waitForWritersMs), and work
       // a task did since its last commit is committed once the interval has passed.
       for (const runner of this.runners.values()) {
         if (runner.input.waiting || this.commitDue(runner, true)) {

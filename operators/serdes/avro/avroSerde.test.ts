@@ -33,6 +33,24 @@ test('round trip in Confluent wire format, including values larger than the scra
   assert.deepEqual({ ...serde.deserialize(bigBytes, context) }, big);
 });
 
+test('configured with another catalog, a serde writes and reads by the ids of that catalog', async () => {
+  const serde = avroSerde(watchHeartbeatSchema);
+  const first = new InMemorySchemaCatalog();
+  serde.configure?.({ schemas: first });
+  await serde.prepareSerialize?.(context);
+  serde.serialize(heartbeat, context);
+  // The second catalog gives the schema another id (an unrelated one was registered first).
+  const second = new InMemorySchemaCatalog();
+  await second.register('other-value', JSON.stringify({ type: 'string' }));
+  serde.configure?.({ schemas: second });
+  await serde.prepareSerialize?.(context);
+  const bytes = serde.serialize(heartbeat, context);
+  assert.ok(bytes !== null);
+  assert.equal(Buffer.from(bytes).readInt32BE(1), 2);
+  await serde.prepareDeserialize?.([bytes], context);
+  assert.deepEqual({ ...serde.deserialize(bytes, context) }, heartbeat);
+});
+
 test('subject naming strategies name the subject the schema is registered under', async () => {
   const cases = [
     ['topicName', 'heartbeats-value'],

@@ -72,6 +72,12 @@ class AvroSerdeImpl<TValue> {
     return {
       name: `avro(${this.schema.name})`,
       configure: (environment) => {
+        if (this.catalog !== environment.schemas) {
+          // Ids belong to one registry: a serde shared by pipelines of one process (a module
+          // constant, as pipelines' serdes are) forgets those of the catalog it had before.
+          this.writerIds.clear();
+          this.readers.clear();
+        }
         this.catalog = environment.schemas;
       },
       prepareSerialize: (context) => this.prepareSerialize(context),
