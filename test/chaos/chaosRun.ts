@@ -11,6 +11,7 @@ import { createKafkaJs } from '../../operators/connectors/kafka/kafkajsClient.js
 import type { ConnectionConfig } from '../../operators/index.js';
 import { RegistrySchemaCatalog } from '../../operators/serdes/avro/registrySchemaCatalog.js';
 import { createRegistryClient } from '../../operators/serdes/registryClient.js';
+import { waitForTopicLeaders } from '../support/topicLeaders.js';
 import {
   ChaosDriver,
   formatMb,
@@ -153,12 +154,16 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosRunReport
 
 async function createTopics(admin: Admin, options: ChaosRunOptions): Promise<void> {
   const { topics } = options;
+  const names = [topics.input, topics.videoOutput, topics.userOutput, topics.lateOutput];
   await admin.createTopics({
-    waitForLeaders: true,
-    topics: [topics.input, topics.videoOutput, topics.userOutput, topics.lateOutput].map(
-      (topic) => ({ topic, numPartitions: options.partitions ?? 12, replicationFactor: 1 }),
-    ),
+    waitForLeaders: false,
+    topics: names.map((topic) => ({
+      topic,
+      numPartitions: options.partitions ?? 12,
+      replicationFactor: 1,
+    })),
   });
+  await waitForTopicLeaders(admin, names);
 }
 
 /** Deletes the run's topics (its own and the job's internal ones), its group and its state. */

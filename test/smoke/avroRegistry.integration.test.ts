@@ -19,7 +19,9 @@ test('Avro: a record registered in the real registry round-trips in Confluent wi
   const subject = `${topic}-value`;
   const schemaId = await registry.register(subject, { schemaType: 'AVRO', schema: schemaText });
   assert.ok(Number.isInteger(schemaId) && schemaId >= 0, `schema id ${schemaId}`);
-  assert.ok((await registry.getAllSubjects()).includes(subject), 'subject is listed');
+  // Looked up by name, not found in the subject list: Apicurio's list of subjects is capped, and
+  // with the subjects earlier tests registered this one was sometimes past the cap.
+  assert.equal((await registry.getLatestSchemaMetadata(subject)).id, schemaId, 'subject is known');
 
   const serializer = new AvroSerializer(registry, SerdeType.VALUE, { useSchemaId: schemaId });
   const record = {

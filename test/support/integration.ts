@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import { createKafkaJs } from '../../operators/connectors/kafka/kafkajsClient.js';
 import { connectionConfigFromEnv, type ConnectionConfig } from '../../operators/index.js';
+import { waitForTopicLeaders } from './topicLeaders.js';
 
 /**
  * Integration tests talk to the real broker and registry that `reelstream stack up` starts (or
@@ -28,7 +29,7 @@ export async function createTopics(
   await admin.connect();
   try {
     await admin.createTopics({
-      waitForLeaders: true,
+      waitForLeaders: false,
       topics: topics.map((topic) => ({
         topic,
         numPartitions: options.partitions ?? 1,
@@ -39,6 +40,7 @@ export async function createTopics(
         })),
       })),
     });
+    await waitForTopicLeaders(admin, topics);
   } finally {
     await admin.disconnect();
   }
