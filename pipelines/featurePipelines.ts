@@ -3,7 +3,11 @@ import { topicCatalog, type TopicSpec } from '../schemas/topics.js';
 import { coVisitationSerdes, coVisitationStream } from './coVisitation.js';
 import { freshUploads } from './freshUploads.js';
 import { trending } from './trending.js';
-import { userFeaturesSerdes, userFeaturesStream } from './userFeatures.js';
+import {
+  userFeaturesSerdes,
+  userFeaturesStream,
+  type UserFeaturesOptions,
+} from './userFeatures.js';
 import { videoPopularity } from './videoPopularity.js';
 import { watchSessions } from './watchSessions.js';
 
@@ -18,7 +22,10 @@ function serdesOf<TValue>(spec: TopicSpec<TValue>): { key: Serde<string>; value:
  * the catalogue held once (a topic may feed only one source of a job), and the pipelines share
  * the streams: the watch sessions feed popularity, trending and user features.
  */
-export function featurePipelines(pipeline: Pipeline): void {
+export function featurePipelines(
+  pipeline: Pipeline,
+  options: { userFeatures?: UserFeaturesOptions } = {},
+): void {
   const c = topicCatalog;
   const catalog = pipeline.globalTable(c.videoCatalog.name, serdesOf(c.videoCatalog), {
     name: 'catalog',
@@ -38,7 +45,7 @@ export function featurePipelines(pipeline: Pipeline): void {
   freshUploads(uploads).to(c.trending.name, serdesOf(c.trending), { name: 'fresh-uploads-out' });
   // Both topics are tables (compacted, read as the latest value per entity): a commit sends
   // only the last update of each user and video it changed.
-  userFeaturesStream({ watchSessions: sessions, engagements, catalog }).to(
+  userFeaturesStream({ watchSessions: sessions, engagements, catalog }, options.userFeatures).to(
     c.userFeatures.name,
     userFeaturesSerdes.output,
     { name: 'user-features-out', latestPerKey: true },

@@ -18,8 +18,10 @@ import { seededRandom } from '../../operators/support/seededRandom.js';
 import { userFeaturesStateSerde } from '../../pipelines/userFeatures.js';
 import type { UserFeatures } from '../../schemas/generated/userFeatures.js';
 import {
+  defaultReferenceParams,
   userFeaturesBatch,
   userFeaturesDifferences,
+  type ReferenceParams,
   type ReferenceEngagement,
   type ReferenceVideo,
   type ReferenceWatch,
@@ -42,6 +44,8 @@ export interface PointCheckSummary {
   readonly replaySeconds: number;
   readonly catchUpSeconds: number;
   readonly points: readonly PointCheck[];
+  /** The creator bound both sides ran with. */
+  readonly creatorLimit: number;
 }
 
 /**
@@ -55,6 +59,13 @@ export interface PointCheckSummary {
  * point) through the job's interactive queries, as the serving job does. The catalogue goes
  * out before the job starts, because the job looks videos up in a global table that is loaded
  * in full before processing begins; a catalogue still arriving would race the first watches.
+ *
+ * MovieLens has no creators, so each movie is its own: a user who rated 700 movies has 700
+ * creators. Under the pipeline's bound (50 by default) the job keeps the strongest creators as
+ * events come while the batch computation keeps the exact top 50, and the two part once a user
+ * has more. The check runs both with the bound raised to the catalogue's size, so that every
+ * creator is kept and the values compare exactly; eviction under the bound has its own golden
+ * test (pipelines/userFeatures.test.ts).
  *
  * Expects a stack with none of the catalogue's topics in use (a fresh one, or after the
  * demo's reset).
@@ -81,7 +92,8 @@ export async function runReplayPointChecks(options: {
     oldestRecordMs: plan.catalogTimeMs,
     log,
   });
-  const reference = new ReferenceState();
+  const creatorLimit = Math.max(options.data.movies.size, defaultReferenceParams.creators);
+  const reference = new ReferenceState({ ...defaultReferenceParams, creators: creatorLimit });
   let written = 0;
   let replayMs = 0;
   let catchUpMs = 0;
@@ -106,6 +118,7 @@ export async function runReplayPointChecks(options: {
     stateDir: join(options.workDir, 'features'),
     queryEndpoint: '127.0.0.1:0',
     replay: true,
+    userFeatures: { creatorLimit },
     logger: pino(
       { level: 'info' },
       pino.destination({ dest: join(options.workDir, 'jobs.log'), mkdir: true, sync: false }),
@@ -171,6 +184,7 @@ export async function runReplayPointChecks(options: {
     replaySeconds: replayMs / 1000,
     catchUpSeconds: catchUpMs / 1000,
     points,
+    creatorLimit,
   };
 }
 
@@ -211,6 +225,8 @@ class ReferenceState {
   private readonly watches = new Map<string, ReferenceWatch[]>();
   private readonly engagements = new Map<string, ReferenceEngagement[]>();
   private arrival = 0;
+
+  constructor(private readonly params: ReferenceParams) {}
 
   add(event: ReplayEvent): void {
     const arrival = this.arrival++;
@@ -258,6 +274,7 @@ class ReferenceState {
       watches: this.watches.get(userId) ?? [],
       engagements: this.engagements.get(userId) ?? [],
       catalogue: (videoId) => this.catalogue.get(videoId),
+      params: this.params,
     });
   }
 }

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 
 import { Pipeline, StreamJob, type ConnectionConfig } from '../../operators/index.js';
 import { featurePipelines } from '../../pipelines/featurePipelines.js';
+import type { UserFeaturesOptions } from '../../pipelines/userFeatures.js';
 
 /** The feature job's application id: its consumer group, transactional ids and topic prefix. */
 export const featuresApplicationId = 'reelstream-features';
@@ -30,9 +31,11 @@ export function featuresJob(options: {
   queryEndpoint: string;
   logger: Logger;
   replay?: boolean;
+  /** Bounds of the user features; the pipeline's defaults when absent. */
+  userFeatures?: UserFeaturesOptions;
 }): StreamJob {
   const pipeline = new Pipeline();
-  featurePipelines(pipeline);
+  featurePipelines(pipeline, { userFeatures: options.userFeatures ?? {} });
   return new StreamJob({
     pipeline,
     applicationId: featuresApplicationId,

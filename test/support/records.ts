@@ -52,6 +52,11 @@ export async function produceAll<TKey, TValue>(options: {
 /**
  * Reads `topic` from the beginning until `count` records arrived (or `timeoutMs` passed). With
  * `identity`, until `count` distinct records arrived, so duplicates cannot end the wait early.
+ *
+ * Each offset is returned once: the reader's own group may rebalance before its first commit
+ * (kafkajs rejoins when it learns a topic's metadata late) and be handed the same records
+ * again, which are the reader's duplicates, not the job's. A job's duplicate is a record at
+ * another offset, and is kept.
  */
 export async function readRaw(
   topic: string,
@@ -61,6 +66,7 @@ export async function readRaw(
   const timeoutMs = options.timeoutMs ?? 120_000;
   const records: RawRecord[] = [];
   const distinct = new Set<string>();
+  const positions = new Set<string>();
   const session = client.consumer({
     groupId: uniqueName('reader'),
     topics: [topic],
@@ -74,9 +80,14 @@ export async function readRaw(
   });
   await session.start({
     onBatch: (batch) => {
-      records.push(...batch.records);
-      if (options.identity !== undefined) {
-        for (const record of batch.records) {
+      for (const record of batch.records) {
+        const position = `${record.partition}:${record.offset}`;
+        if (positions.has(position)) {
+          continue;
+        }
+        positions.add(position);
+        records.push(record);
+        if (options.identity !== undefined) {
           distinct.add(options.identity(record));
         }
       }
