@@ -10,6 +10,7 @@ import { ConfigError } from '../errors.js';
 import type { SerdeEnvironment } from '../serdes/serde.js';
 import type { BytesKeyValueStore } from '../state/keyValueStore.js';
 import { InMemoryStore } from '../state/memory/inMemoryStore.js';
+import { ownedBytes } from '../state/ownedBytes.js';
 import type { GlobalStores, ReadOnlyStore } from '../state/readOnlyStore.js';
 import { RocksDbStore } from '../state/rocksdb/rocksDbStore.js';
 import type { StoreChange } from '../state/taskStore.js';
@@ -52,7 +53,7 @@ export class GlobalStore implements ReadOnlyStore {
   async get(key: Uint8Array): Promise<Buffer | undefined> {
     const generation = this.generation;
     const stored = await this.inner.get(key);
-    const value = stored === undefined ? null : Buffer.from(stored);
+    const value = stored === undefined ? null : ownedBytes(stored);
     if (generation === this.generation) {
       this.remember(keyId(key), value);
     }
@@ -79,7 +80,8 @@ export class GlobalStore implements ReadOnlyStore {
     for (const change of changes) {
       const id = keyId(change.key);
       if (this.cache.has(id)) {
-        this.remember(id, change.value);
+        // A fetched value is a slice of its whole fetch response: cache a copy of its own.
+        this.remember(id, change.value === null ? null : ownedBytes(change.value));
       }
     }
   }

@@ -132,3 +132,28 @@ test('TaskStore: without the key filter a delete of an unknown key keeps its tom
     [['k', null]],
   );
 });
+
+test('TaskStore: cached keys and committed values own their memory, never a shared pool slab', async () => {
+  const inner = new InMemoryStore();
+  const store = storeOver(inner);
+  // Buffer.from of a short string is a slice of Node's shared 8 KiB pool.
+  const key = Buffer.from('user-42');
+  const value = Buffer.from('features');
+  assert.ok(key.buffer.byteLength > key.byteLength, 'the inputs are pool slices');
+  store.put(key, value);
+  await store.applyCommitted(store.changes());
+  const cached = store.peek(key);
+  assert.ok(cached instanceof Buffer);
+  assert.equal(cached.toString(), 'features');
+  assert.equal(cached.buffer.byteLength, cached.byteLength, 'the committed value owns its bytes');
+  const [storedKey] = [...(await entries(store))];
+  assert.equal(storedKey, 'user-42=features');
+  await store.get(b('missing'));
+  store.put(b('other'), b('x'));
+  const [change] = store.changes();
+  assert.equal(
+    change?.key.buffer.byteLength,
+    change?.key.byteLength,
+    'a cached key owns its bytes',
+  );
+});

@@ -10,6 +10,7 @@ import type { CacheBudget } from './caching/cacheBudget.js';
 import { KeyFilter } from './keyFilter.js';
 import type { BytesKeyValueStore, RangeBounds } from './keyValueStore.js';
 import { keyId } from './keyId.js';
+import { ownedBytes, ownedCopy } from './ownedBytes.js';
 
 /** One change of a store, as it goes to the changelog and then to the store underneath. */
 export interface StoreChange {
@@ -179,11 +180,10 @@ export class TaskStore {
       return entry.value ?? undefined;
     }
     const raw = await this.inner.get(key);
-    const loaded = this.fromStored(raw === undefined ? null : Buffer.from(raw));
+    const loaded = this.fromStored(raw === undefined ? null : ownedBytes(raw));
     // A write may have cached the key while the read was in flight: it is newer.
     if (!this.entries.has(id)) {
-      this.remember(id, {
-        key: Buffer.from(key),
+      this.remember(id, key, {
         ...loaded,
         dirty: false,
         absentUnderneath: loaded.value === null,
@@ -201,9 +201,10 @@ export class TaskStore {
     const id = keyId(key);
     const absentUnderneath = this.absentUnderneath(key, this.entries.get(id));
     if (this.positions === undefined) {
+      // A slab slice is fine while the entry is dirty (until the commit, at most a second or
+      // two); the entry owns its bytes once it turns clean (compactClean).
       const copy = Buffer.from(value);
-      this.remember(id, {
-        key: Buffer.from(key),
+      this.remember(id, key, {
         value: copy,
         stored: copy,
         applied: undefined,
@@ -217,8 +218,7 @@ export class TaskStore {
       const applied = current === undefined ? previous : withPosition(previous, current);
       const stored = encodePositioned(applied, value);
       const view = stored.subarray(stored.length - value.length);
-      this.remember(id, {
-        key: Buffer.from(key),
+      this.remember(id, key, {
         value: view,
         stored,
         applied,
@@ -239,8 +239,7 @@ export class TaskStore {
     // and fired (or cancelled) between two commits then costs no changelog record and no
     // RocksDB write at all. (Not under at-least-once, whose stored values carry positions.)
     const absent = this.positions === undefined && this.absentUnderneath(key, this.entries.get(id));
-    this.remember(id, {
-      key: Buffer.from(key),
+    this.remember(id, key, {
       value: null,
       stored: null,
       applied: undefined,
@@ -363,9 +362,10 @@ export class TaskStore {
       ),
     );
     for (const change of changes) {
-      const entry = this.entries.get(keyId(change.key));
+      const id = keyId(change.key);
+      const entry = this.entries.get(id);
       if (entry?.dirty === true) {
-        entry.dirty = false;
+        this.entries.set(id, ownValue(entry));
         this.dirtyCount -= 1;
       }
     }
@@ -434,7 +434,7 @@ export class TaskStore {
     await this.inner.close();
   }
 
-  private remember(id: string, entry: Omit<CacheEntry, 'bytes'>): void {
+  private remember(id: string, key: Uint8Array, entry: Omit<CacheEntry, 'bytes' | 'key'>): void {
     const previous = this.entries.get(id);
     if (previous !== undefined) {
       this.entries.delete(id);
@@ -443,17 +443,19 @@ export class TaskStore {
         this.dirtyCount -= 1;
       }
     }
-    const bytes = entry.key.length + (entry.stored?.length ?? 0) + entryOverheadBytes;
-    this.entries.set(id, { ...entry, bytes });
+    // The key outlives any one write: it gets bytes of its own once, and keeps them.
+    const ownKey = previous?.key ?? ownedCopy(key);
+    const bytes = ownKey.length + (entry.stored?.length ?? 0) + entryOverheadBytes;
+    this.entries.set(id, { ...entry, key: ownKey, bytes });
     this.account(bytes);
     if (entry.dirty) {
       this.dirtyCount += 1;
       if (previous?.dirty !== true) {
-        this.dirtyKeys.splice(lowerBound(this.dirtyKeys, entry.key), 0, entry.key);
+        this.dirtyKeys.splice(lowerBound(this.dirtyKeys, ownKey), 0, ownKey);
       }
     } else if (previous?.dirty === true) {
-      const at = lowerBound(this.dirtyKeys, entry.key);
-      if (this.dirtyKeys[at]?.equals(entry.key) === true) {
+      const at = lowerBound(this.dirtyKeys, ownKey);
+      if (this.dirtyKeys[at]?.equals(ownKey) === true) {
         this.dirtyKeys.splice(at, 1);
       }
     }
@@ -546,4 +548,15 @@ function assertKey(key: Uint8Array): void {
   if (key.length === 0) {
     throw new Error('keys must not be empty');
   }
+}
+
+/** A committed entry, clean, with its value in bytes of its own (it may stay cached long). */
+function ownValue(entry: CacheEntry): CacheEntry {
+  if (entry.stored === null || entry.value === null) {
+    return { ...entry, dirty: false };
+  }
+  const stored = ownedBytes(entry.stored);
+  const value =
+    entry.value === entry.stored ? stored : stored.subarray(stored.length - entry.value.length);
+  return { ...entry, stored, value, dirty: false };
 }
