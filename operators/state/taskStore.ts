@@ -184,7 +184,9 @@ export class TaskStore {
     // A write may have cached the key while the read was in flight: it is newer.
     if (!this.entries.has(id)) {
       this.remember(id, key, {
-        ...loaded,
+        value: loaded.value,
+        stored: loaded.stored,
+        applied: loaded.applied,
         dirty: false,
         absentUnderneath: loaded.value === null,
       });
@@ -446,7 +448,7 @@ export class TaskStore {
     // The key outlives any one write: it gets bytes of its own once, and keeps them.
     const ownKey = previous?.key ?? ownedCopy(key);
     const bytes = ownKey.length + (entry.stored?.length ?? 0) + entryOverheadBytes;
-    this.entries.set(id, { ...entry, key: ownKey, bytes });
+    this.entries.set(id, cacheEntry(ownKey, entry, bytes));
     this.account(bytes);
     if (entry.dirty) {
       this.dirtyCount += 1;
@@ -552,11 +554,36 @@ function assertKey(key: Uint8Array): void {
 
 /** A committed entry, clean, with its value in bytes of its own (it may stay cached long). */
 function ownValue(entry: CacheEntry): CacheEntry {
+  entry.dirty = false;
   if (entry.stored === null || entry.value === null) {
-    return { ...entry, dirty: false };
+    return entry;
   }
   const stored = ownedBytes(entry.stored);
   const value =
     entry.value === entry.stored ? stored : stored.subarray(stored.length - entry.value.length);
-  return { ...entry, stored, value, dirty: false };
+  const { applied, absentUnderneath } = entry;
+  return cacheEntry(
+    entry.key,
+    { value, stored, applied, dirty: false, absentUnderneath },
+    entry.bytes,
+  );
+}
+
+type EntryFields = Omit<CacheEntry, 'key' | 'bytes'>;
+
+/**
+ * A cache entry as one object literal with its fields in one order, so that every entry shares
+ * one hidden class. Entries built by spreading (`{ ...fields, bytes }`) each got a hidden class
+ * of their own: 160k of them in a heap snapshot of the feature job, for as many entries.
+ */
+function cacheEntry(key: Buffer, fields: EntryFields, bytes: number): CacheEntry {
+  return {
+    key,
+    value: fields.value,
+    stored: fields.stored,
+    applied: fields.applied,
+    dirty: fields.dirty,
+    absentUnderneath: fields.absentUnderneath,
+    bytes,
+  };
 }
