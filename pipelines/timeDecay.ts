@@ -62,8 +62,14 @@ export function strongest<TValue>(
 ): [string, TValue][] {
   const all = [...entries].map(([key, value]) => ({ key, value, at: options.decayed(value) }));
   const now = Math.max(...all.map((e) => e.at.updatedTime));
+  // Written out rather than `{ ...e, strength }`: a spread that adds a field gives every
+  // object a hidden class of its own.
   return all
-    .map((e) => ({ ...e, strength: Math.abs(decayTo(e.at, now, options.halfLifeMs)) }))
+    .map((e) => ({
+      key: e.key,
+      value: e.value,
+      strength: Math.abs(decayTo(e.at, now, options.halfLifeMs)),
+    }))
     .sort((a, b) => b.strength - a.strength || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
     .slice(0, options.limit)
     .map((e): [string, TValue] => [e.key, e.value]);
