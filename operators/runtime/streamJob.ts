@@ -864,6 +864,7 @@ export class StreamJob {
         await this.recreate(runner, error);
         return false;
       }
+      await task.reloadTimers();
       this.handleProductionFailure(task, error);
       this.positionsCommitted(runner, offsets);
       return true;

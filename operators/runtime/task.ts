@@ -158,11 +158,18 @@ export class Task {
   }
 
   async init(): Promise<void> {
-    for (const timers of this.timerStores.values()) {
-      await timers.init();
-    }
+    await this.reloadTimers();
     for (const [name, operator] of this.operators) {
       await operator.init?.(this.contextFor(name));
+    }
+  }
+  /**
+   * Reads the timers of every node from their stores again: at the start, and after the
+   * stores dropped their uncommitted writes (the in-memory queues had them).
+   */
+  async reloadTimers(): Promise<void> {
+    for (const timers of this.timerStores.values()) {
+      await timers.init();
     }
   }
 

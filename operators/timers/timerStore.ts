@@ -1,6 +1,7 @@
 import type { Serde, SerdeContext } from '../serdes/serde.js';
 import type { TaskStore } from '../state/taskStore.js';
 import { dueBounds, parseTimerKey, timerKey, timerMarker } from './timerLayout.js';
+import { TimerQueue } from './timerQueue.js';
 import type { TimerKind, TimerService } from './timers.js';
 
 /** A timer read from the store, its key still bytes (deserialized where failures are handled). */
@@ -11,26 +12,20 @@ export interface DueTimer {
 }
 
 /**
- * One node's timers in one task, kept in the node's timer store (see `timerLayout.ts`).
- *
- * The earliest timestamp of each kind is kept in memory so the per-record check "is a timer
- * due?" costs a comparison, not a store scan. It may be lower than the truth (a cancelled timer
- * is not looked for), never higher: a stale value costs one scan that finds nothing due, after
- * which it is read again from the store.
+ * One node's timers in one task, kept in the node's timer store (see `timerLayout.ts`) and, in
+ * memory, in a queue per kind (`timerQueue.ts`): the store is the durable copy (changelogged,
+ * restored), the queues answer "which timers are due?" without scanning it. Every write goes
+ * through both; {@link init} rebuilds the queues from the store when the task starts, and
+ * again after uncommitted writes were discarded.
  */
 export class TimerStore<TKey> implements TimerService<TKey> {
   readonly storeName: string;
   private readonly store: TaskStore;
   private readonly keySerde: Serde<TKey>;
   private readonly context: SerdeContext;
-  private readonly earliest: Record<TimerKind, number> = {
-    eventTime: Number.POSITIVE_INFINITY,
-    processingTime: Number.POSITIVE_INFINITY,
-  };
-  /** The earliest timer scheduled since the due timers were last read: see {@link fireDue}. */
-  private readonly scheduledSinceScan: Record<TimerKind, number> = {
-    eventTime: Number.POSITIVE_INFINITY,
-    processingTime: Number.POSITIVE_INFINITY,
+  private readonly queues: Record<TimerKind, TimerQueue> = {
+    eventTime: new TimerQueue(),
+    processingTime: new TimerQueue(),
   };
 
   constructor(options: { store: TaskStore; key: Serde<TKey> }) {
@@ -40,15 +35,21 @@ export class TimerStore<TKey> implements TimerService<TKey> {
     this.context = { topic: options.store.name, isKey: true };
   }
 
-  /** Reads the earliest timer of each kind (after a restore, the task's timers are all there). */
+  /** Reads every timer of the store into the queues (after a restore, all of them are there). */
   async init(): Promise<void> {
-    this.earliest.eventTime = await this.readEarliest('eventTime');
-    this.earliest.processingTime = await this.readEarliest('processingTime');
+    for (const kind of ['eventTime', 'processingTime'] as const) {
+      const queue = this.queues[kind];
+      queue.clear();
+      for await (const [storeKey] of this.store.range(dueBounds(kind))) {
+        const { timestamp, key } = parseTimerKey(storeKey);
+        queue.add(timestamp, key.toString('latin1'));
+      }
+    }
   }
 
-  /** The earliest timestamp a timer of `kind` may have; +Infinity when there is none. */
+  /** The earliest timestamp of a timer of `kind`; +Infinity when there is none. */
   nextDue(kind: TimerKind): number {
-    return this.earliest[kind];
+    return this.queues[kind].peek()?.timestamp ?? Number.POSITIVE_INFINITY;
   }
 
   scheduleEventTime(key: TKey, timestamp: number): void {
@@ -60,11 +61,11 @@ export class TimerStore<TKey> implements TimerService<TKey> {
   }
 
   cancelEventTime(key: TKey, timestamp: number): void {
-    this.store.delete(timerKey('eventTime', timestamp, this.keyBytes(key)));
+    this.cancel('eventTime', key, timestamp);
   }
 
   cancelProcessingTime(key: TKey, timestamp: number): void {
-    this.store.delete(timerKey('processingTime', timestamp, this.keyBytes(key)));
+    this.cancel('processingTime', key, timestamp);
   }
 
   keyOf(bytes: Uint8Array): TKey {
@@ -74,9 +75,8 @@ export class TimerStore<TKey> implements TimerService<TKey> {
   /**
    * Fires every timer of `kind` with timestamp ≤ `upTo`, in time order (then key bytes), each
    * deleted from the store before `fire` runs. `fire` may schedule and cancel timers: a
-   * cancelled timer that was already read is skipped, and a new timer earlier than the next one
-   * read makes the loop read again, so firing stays in time order. Timers scheduled at or before
-   * `upTo` fire in this call too. Returns how many fired.
+   * cancelled timer does not fire, and one scheduled at or before `upTo` fires in this call,
+   * in its place in the order. Returns how many fired.
    */
   async fireDue(options: {
     kind: TimerKind;
@@ -84,51 +84,27 @@ export class TimerStore<TKey> implements TimerService<TKey> {
     fire: (timer: DueTimer) => Promise<void>;
   }): Promise<number> {
     const { kind, upTo, fire } = options;
+    const queue = this.queues[kind];
     let fired = 0;
-    while (this.earliest[kind] <= upTo) {
-      const due: { storeKey: Buffer; timer: DueTimer }[] = [];
-      const bounds = dueBounds(kind, upTo, this.earliest[kind]);
-      for await (const [storeKey] of this.store.range(bounds)) {
-        const { timestamp, key } = parseTimerKey(storeKey);
-        due.push({ storeKey, timer: { kind, timestamp, keyBytes: key } });
-      }
-      this.scheduledSinceScan[kind] = Number.POSITIVE_INFINITY;
-      let complete = true;
-      for (const { storeKey, timer } of due) {
-        if (this.scheduledSinceScan[kind] < timer.timestamp) {
-          complete = false; // an earlier timer was scheduled meanwhile: read again
-          break;
-        }
-        if (this.store.peek(storeKey) === null) {
-          continue; // cancelled by a timer that fired before it
-        }
-        this.store.delete(storeKey);
-        fired += 1;
-        await fire(timer);
-      }
-      if (complete) {
-        // Every timer read was fired or cancelled; those left are later than `upTo`, or were
-        // scheduled since the read.
-        const floor = Math.min(Math.floor(upTo) + 1, this.scheduledSinceScan[kind]);
-        this.earliest[kind] = await this.readEarliest(kind, floor);
-      }
+    for (let due = queue.takeDue(upTo); due !== undefined; due = queue.takeDue(upTo)) {
+      const keyBytes = Buffer.from(due.key, 'latin1');
+      this.store.delete(timerKey(kind, due.timestamp, keyBytes));
+      fired += 1;
+      await fire({ kind, timestamp: due.timestamp, keyBytes });
     }
     return fired;
   }
 
   private schedule(kind: TimerKind, key: TKey, timestamp: number): void {
-    this.store.put(timerKey(kind, timestamp, this.keyBytes(key)), timerMarker);
-    this.earliest[kind] = Math.min(this.earliest[kind], timestamp);
-    this.scheduledSinceScan[kind] = Math.min(this.scheduledSinceScan[kind], timestamp);
+    const keyBytes = this.keyBytes(key);
+    this.store.put(timerKey(kind, timestamp, keyBytes), timerMarker);
+    this.queues[kind].add(timestamp, latin1(keyBytes));
   }
 
-  /** The earliest timer of `kind`, looking from `from` on (no timer is earlier). */
-  private async readEarliest(kind: TimerKind, from?: number): Promise<number> {
-    const bounds = dueBounds(kind, undefined, from);
-    for await (const [storeKey] of this.store.range({ ...bounds, limit: 1 })) {
-      return parseTimerKey(storeKey).timestamp;
-    }
-    return Number.POSITIVE_INFINITY;
+  private cancel(kind: TimerKind, key: TKey, timestamp: number): void {
+    const keyBytes = this.keyBytes(key);
+    this.store.delete(timerKey(kind, timestamp, keyBytes));
+    this.queues[kind].remove(timestamp, latin1(keyBytes));
   }
 
   private keyBytes(key: TKey): Uint8Array {
@@ -138,6 +114,10 @@ export class TimerStore<TKey> implements TimerService<TKey> {
     }
     return bytes;
   }
+}
+
+function latin1(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
 }
 
 /** `ctx.timers` of a node that declared no `timers`: every call says how to declare them. */
