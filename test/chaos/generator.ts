@@ -147,7 +147,14 @@ export async function produceChaosInput(options: ProduceChaosInputOptions): Prom
   const serde = avroSerde(chaosWatchEventSchema);
   serde.configure?.({ schemas: options.schemas });
   await serde.prepareSerialize?.({ topic, isKey: false });
-  const producer = options.kafka.producer({ allowAutoTopicCreation: false });
+  // Idempotent: a produce request retried after a partial failure (a partition of a topic
+  // created a moment ago not ready yet) would otherwise write its other partitions' records
+  // twice, and the run's input would not be the one the verifier expects.
+  const producer = options.kafka.producer({
+    allowAutoTopicCreation: false,
+    idempotent: true,
+    maxInFlightRequests: 1,
+  });
   await producer.connect();
   const started = performance.now();
   let acked = 0;
