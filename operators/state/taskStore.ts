@@ -204,7 +204,7 @@ export class TaskStore {
     const absentUnderneath = this.absentUnderneath(key, this.entries.get(id));
     if (this.positions === undefined) {
       // A slab slice is fine while the entry is dirty (until the commit, at most a second or
-      // two); the entry owns its bytes once it turns clean (compactClean).
+      // two); the entry owns its bytes once it turns clean (ownValue).
       const copy = Buffer.from(value);
       this.remember(id, key, {
         value: copy,

@@ -1,4 +1,5 @@
 import type { Serde, SerdeContext } from '../serdes/serde.js';
+import { keyId } from '../state/keyId.js';
 import type { TaskStore } from '../state/taskStore.js';
 import { dueBounds, parseTimerKey, timerKey, timerMarker } from './timerLayout.js';
 import { TimerQueue } from './timerQueue.js';
@@ -42,7 +43,7 @@ export class TimerStore<TKey> implements TimerService<TKey> {
       queue.clear();
       for await (const [storeKey] of this.store.range(dueBounds(kind))) {
         const { timestamp, key } = parseTimerKey(storeKey);
-        queue.add(timestamp, key.toString('latin1'));
+        queue.add(timestamp, keyId(key));
       }
     }
   }
@@ -98,13 +99,13 @@ export class TimerStore<TKey> implements TimerService<TKey> {
   private schedule(kind: TimerKind, key: TKey, timestamp: number): void {
     const keyBytes = this.keyBytes(key);
     this.store.put(timerKey(kind, timestamp, keyBytes), timerMarker);
-    this.queues[kind].add(timestamp, latin1(keyBytes));
+    this.queues[kind].add(timestamp, keyId(keyBytes));
   }
 
   private cancel(kind: TimerKind, key: TKey, timestamp: number): void {
     const keyBytes = this.keyBytes(key);
     this.store.delete(timerKey(kind, timestamp, keyBytes));
-    this.queues[kind].remove(timestamp, latin1(keyBytes));
+    this.queues[kind].remove(timestamp, keyId(keyBytes));
   }
 
   private keyBytes(key: TKey): Uint8Array {
@@ -114,10 +115,6 @@ export class TimerStore<TKey> implements TimerService<TKey> {
     }
     return bytes;
   }
-}
-
-function latin1(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
 }
 
 /** `ctx.timers` of a node that declared no `timers`: every call says how to declare them. */
