@@ -56,7 +56,7 @@ export async function freshnessProbe(options: {
     createKafkaJs(options.connection, { clientId: 'reelstream-demo-probe' }),
   );
   const serdes = await preparedEventSerdes(options.schemas);
-  const producer = await client.producer();
+  const producer = await client.producer({ idempotent: true });
   const now = Date.now();
   await producer.send([
     {

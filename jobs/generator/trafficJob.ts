@@ -69,7 +69,7 @@ export async function produceTraffic(options: {
     );
   }
   const serdes = await preparedEventSerdes(schemas, topics);
-  const producer = await client.producer();
+  const producer = await client.producer({ idempotent: true });
   const progress = new ProgressReporter({ log, intervalMs: options.progressIntervalMs });
   const pacer = new Pacer(options.speed);
   let batch: OutgoingRecord[] = [];

@@ -80,7 +80,7 @@ test('malformed, unknown-schema and incompatible records go to the DLQ with thei
       headers: { seq: String(i) },
     });
   }
-  const producer = await client.producer();
+  const producer = await client.producer({ idempotent: true });
   await producer.send(records);
   await producer.close();
 

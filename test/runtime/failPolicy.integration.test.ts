@@ -19,7 +19,7 @@ test('with logAndFail, a poison pill stops the job, and its batch is not committ
   const input = uniqueName('fail-in');
   const output = uniqueName('fail-out');
   await createTopics([input, output]);
-  const producer = await client.producer();
+  const producer = await client.producer({ idempotent: true });
   await producer.send(
     ['ok-1', 'poison', 'ok-2'].map((value) => ({
       topic: input,

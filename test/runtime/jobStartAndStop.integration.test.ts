@@ -22,7 +22,7 @@ test('SIGTERM stops a job gracefully: it commits its offsets, leaves the group a
   const output = uniqueName('signal-out');
   const applicationId = uniqueName('signal-job');
   await createTopics([input, output], { partitions: 2 });
-  const producer = await client.producer();
+  const producer = await client.producer({ idempotent: true });
   await producer.send(
     Array.from({ length: 500 }, (_, i) => ({
       topic: input,

@@ -33,7 +33,7 @@ test('a second instance started mid-stream takes over half the partitions and no
     });
 
   // Input keeps arriving while the second instance joins.
-  const producer = await client.producer();
+  const producer = await client.producer({ idempotent: true });
   const produceAll = (async () => {
     for (let start = 0; start < total; start += 2_000) {
       const batch: OutgoingRecord[] = [];

@@ -23,7 +23,7 @@ export async function produceAll<TKey, TValue>(options: {
   }
   await serdes.key.prepareSerialize?.({ topic, isKey: true });
   await serdes.value.prepareSerialize?.({ topic, isKey: false });
-  const producer = await client.producer();
+  const producer = await client.producer({ idempotent: true });
   let batch = [];
   let count = 0;
   try {

@@ -21,6 +21,7 @@ import type {
   ConsumerSession,
   GroupMember,
   PartitionOffsets,
+  ProducerOptions,
   RecordProducer,
   RoundMark,
   SendReceipt,
@@ -145,10 +146,14 @@ export class KafkajsStreamClient implements StreamClient {
     await this.withAdmin((admin) => admin.deleteTopics({ topics: [...topics] }));
   }
 
-  async producer(): Promise<RecordProducer> {
-    const producer = this.kafka.producer({ allowAutoTopicCreation: false });
+  async producer(options: ProducerOptions = {}): Promise<RecordProducer> {
+    const producer = this.kafka.producer({
+      allowAutoTopicCreation: false,
+      ...(options.idempotent === true ? { idempotent: true, maxInFlightRequests: 1 } : {}),
+    });
     await producer.connect();
-    return new KafkajsRecordProducer(producer);
+    const records = new KafkajsRecordProducer(producer);
+    return options.idempotent === true ? new OneSendAtATime(records) : records;
   }
 
   async transactionalProducer(transactionalId: string): Promise<TransactionalProducer> {
@@ -278,6 +283,30 @@ class KafkajsRecordProducer implements RecordProducer {
 
   close(): Promise<void> {
     return this.producer.disconnect();
+  }
+}
+
+/**
+ * Sends one after another. kafkajs advances an idempotent producer's sequence number per
+ * partition when it builds a request and steps it back when the request fails; a send built
+ * while another was in flight would then carry numbers the broker refuses as out of order.
+ */
+class OneSendAtATime implements RecordProducer {
+  private readonly producer: RecordProducer;
+  private last: Promise<unknown> = Promise.resolve();
+
+  constructor(producer: RecordProducer) {
+    this.producer = producer;
+  }
+
+  send(records: readonly OutgoingRecord[]): Promise<SendReceipt> {
+    const sent = this.last.then(() => this.producer.send(records));
+    this.last = sent.catch(() => undefined);
+    return sent;
+  }
+
+  close(): Promise<void> {
+    return this.last.then(() => this.producer.close());
   }
 }
 

@@ -1,5 +1,11 @@
 import type { OutgoingRecord, RawRecord } from '../../runtime/rawRecord.js';
 
+/** How {@link StreamClient.producer} writes. */
+export interface ProducerOptions {
+  /** Retried produce requests are not written twice; sends go one after another. */
+  readonly idempotent?: boolean;
+}
+
 /**
  * The small Kafka client interface the runtime is written against. kafkajs implements it today
  * (`kafkajsStreamClient.ts`); another client (node-rdkafka, confluent-kafka-javascript) can be
@@ -24,7 +30,12 @@ export interface StreamClient {
    */
   partitionOffsets(topic: string): Promise<PartitionOffsets[]>;
   deleteTopics(topics: readonly string[]): Promise<void>;
-  producer(): Promise<RecordProducer>;
+  /**
+   * A producer of plain (non-transactional) writes. With `idempotent`, a produce request that is
+   * retried after a timeout or a leader change is not written twice (acks=all, one request in
+   * flight, sends one after another): what loads input that a check counts exactly wants it.
+   */
+  producer(options?: ProducerOptions): Promise<RecordProducer>;
   /**
    * A producer whose writes are transactions under `transactionalId`. Connecting fences every
    * older producer with the same id and aborts (or finishes) its open transaction.
