@@ -185,6 +185,7 @@ export class KafkajsStreamClient implements StreamClient {
         maxBytesPerPartition: fetchBytesPerPartition,
         maxBytes: fetchBytesPerPartition * 128,
         maxWaitTimeInMs: 100,
+        minBytes: options.fetchMinBytes ?? 1,
         readUncommitted: false,
         ...(options.queryEndpoint === undefined
           ? {}

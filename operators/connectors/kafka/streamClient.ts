@@ -144,6 +144,13 @@ export interface ConsumerOptions {
   readonly sessionTimeoutMs?: number;
   /** `host:port` where this member answers interactive queries, advertised to the group. */
   readonly queryEndpoint?: string;
+  /**
+   * The bytes a fetch waits for, up to 100 ms (Kafka's `fetch.min.bytes`; default 1, answer as
+   * soon as anything is there). A consumer that follows a busy topic with no hurry (a global
+   * table) sets it high: it then fetches ten times a second instead of in a loop of tiny
+   * fetches, each one a request the broker and this process pay for.
+   */
+  readonly fetchMinBytes?: number;
 }
 
 /** One fetch's worth of records of one partition, in offset order. @category Connectors */
