@@ -11,6 +11,7 @@ interface DemoFlags {
   readonly seconds: number;
   readonly rate: number;
   readonly requestRate: number;
+  readonly featureInstances: number;
   readonly seed: number;
   readonly sample?: number;
   readonly external?: boolean;
@@ -30,6 +31,12 @@ export function demoCommand(): Command {
     .option('--seconds <n>', 'seconds of generated traffic', positiveInt, 60)
     .option('--rate <n>', 'generated events per second', positiveInt, 300)
     .option('--request-rate <n>', 'recommendation requests per second', positiveInt, 20)
+    .option(
+      '--feature-instances <n>',
+      'processes the feature job runs as (its tasks split among them; one core each)',
+      positiveInt,
+      1,
+    )
     .option('--seed <n>', 'random seed of the traffic', positiveInt, 42)
     .option(
       '--sample <seconds>',
@@ -67,6 +74,7 @@ export function demoCommand(): Command {
           seconds: flags.seconds,
           rate: flags.rate,
           requestRate: flags.requestRate,
+          featureInstances: flags.featureInstances,
           seed: flags.seed,
           // Starting empty is safe only on the stack the demo runs itself.
           reset: flags.external !== true && flags.keepState !== true,

@@ -18,12 +18,16 @@ test('the demo runs the whole recommender and tells its story', { timeout: 180_0
     seconds: 20,
     rate: 300,
     requestRate: 10,
+    // Two instances: the tasks split between them, and a user's features are found through
+    // either (the load run's set-up; one instance is the simpler case of the same code).
+    featureInstances: 2,
     seed: 42,
     reset: true,
     log: (line) => lines.push(line),
   });
   const output = lines.join('\n');
   assert.match(output, /reset: deleted \d+ topics/);
+  assert.match(output, /reelstream-features \(2 instances, queries on [\d.:]+, [\d.:]+\)/);
   // Freshness: a watch and a dislike change the next reply.
   assert.match(output, /freshness: \d+ ms after the events, the reply excludes both/);
   // Requests flowed, none failed, and some were personalised.

@@ -23,7 +23,7 @@ import { userFeaturesStateSerde } from '../../pipelines/userFeatures.js';
 import type { UserFeatures } from '../../schemas/generated/userFeatures.js';
 import { topicCatalog, topics } from '../../schemas/topics.js';
 import { featuresApplicationId, userFeaturesStore } from '../features/featuresJob.js';
-import { FeaturesProcess } from '../features/featuresProcess.js';
+import { FeatureInstances } from '../features/featureInstances.js';
 import { provisionTopics } from '../generator/provisionTopics.js';
 import { TrafficGenerator } from '../generator/trafficGenerator.js';
 import { produceTraffic } from '../generator/trafficJob.js';
@@ -46,6 +46,8 @@ export interface RecommenderDemoOptions {
   readonly rate: number;
   /** Recommendation requests per second. */
   readonly requestRate: number;
+  /** Processes the feature job runs as (instances of one application). Default 1. */
+  readonly featureInstances?: number;
   readonly seed: number;
   /** Empty the demo's topics, groups and state first (what `resetDemo` does); default false. */
   readonly reset?: boolean;
@@ -70,13 +72,15 @@ export async function runRecommenderDemo(options: RecommenderDemoOptions): Promi
   }
   // The jobs log to files: the terminal is for the demo's own story.
   const logFile = join(options.stateDir, 'jobs.log');
-  const featuresLogFile = join(options.stateDir, 'features.log');
+  const featureInstances = options.featureInstances ?? 1;
+  const featuresLogFile = (instance: number): string =>
+    join(options.stateDir, featureInstances === 1 ? 'features.log' : `features-${instance}.log`);
   mkdirSync(options.stateDir, { recursive: true });
   const logger = pino(
     { level: process.env['REELSTREAM_LOG'] ?? 'info' },
     pino.destination({ dest: logFile, sync: false }),
   );
-  log(`job logs: ${featuresLogFile} (features), ${logFile} (serving)`);
+  log(`job logs: ${featuresLogFile(0)} (features), ${logFile} (serving)`);
   const client = new KafkajsStreamClient(
     createKafkaJs(connection, { clientId: 'reelstream-demo' }),
   );
@@ -86,19 +90,22 @@ export async function runRecommenderDemo(options: RecommenderDemoOptions): Promi
 
   // The feature job runs in a process of its own, as deployed: a burst of events it works
   // through never holds back the serving job's replies, which run here.
-  const features = await FeaturesProcess.start({
+  const features = await FeatureInstances.start({
+    count: featureInstances,
     stateDir: join(options.stateDir, 'features'),
     logFile: featuresLogFile,
   });
-  const endpoint = features.queryEndpoint;
+  const endpoints = features.queryEndpoints;
   const serving = servingJob({
     connection,
     stateDir: join(options.stateDir, 'serving'),
-    featureEndpoints: [endpoint],
+    featureEndpoints: endpoints,
     logger,
   });
   await serving.start();
-  log(`jobs running: ${featuresApplicationId} (queries on ${endpoint}), ${servingApplicationId}`);
+  log(
+    `jobs running: ${featuresApplicationId} (${featureInstances === 1 ? 'queries' : `${featureInstances} instances, queries`} on ${endpoints.join(', ')}), ${servingApplicationId}`,
+  );
 
   const traffic = new TrafficGenerator({
     seed: options.seed,
@@ -127,7 +134,7 @@ export async function runRecommenderDemo(options: RecommenderDemoOptions): Promi
     },
   });
   const userStore = new RemoteStore({
-    endpoints: [endpoint],
+    endpoints,
     store: { name: userFeaturesStore, key: stringSerde, value: userFeaturesStateSerde },
     timeoutMs: 1_000,
   });
@@ -162,7 +169,10 @@ export async function runRecommenderDemo(options: RecommenderDemoOptions): Promi
     stateDir: options.stateDir,
     groups: demoGroups,
     processes: [
-      { name: 'features', usage: () => features.stats() },
+      ...features.processes.map((instance, i) => ({
+        name: featureInstances === 1 ? 'features' : `features-${i}`,
+        usage: () => instance.stats(),
+      })),
       thisProcess('serving+generator'),
     ],
     intervalMs: (options.sampleSeconds ?? 0) * 1_000,
@@ -197,7 +207,7 @@ export async function runRecommenderDemo(options: RecommenderDemoOptions): Promi
     log('');
     log('summary');
     log(`  events produced          ${summary.produced} in ${summary.seconds.toFixed(0)} s`);
-    const processed = (await features.stats())?.processed ?? 0;
+    const processed = await features.processed();
     log(`  feature job processed    ${processed} records (inputs and repartitions)`);
     log(`  serving job answered     ${serving.stats().processed} requests`);
     log(`  ${latency.describe()}`);

@@ -42,6 +42,9 @@ export function featuresJob(options: {
     connection: options.connection,
     guarantee: 'exactly-once',
     commitIntervalMs: 1_000,
+    // Up to 100 ms for 256 KiB of input: caught up, the job otherwise fetched a few records at
+    // a time in a loop, each fetch a request and a round of batches through the tasks.
+    fetchMinBytes: 256 * 1024,
     stateDir: options.stateDir,
     queryEndpoint: options.queryEndpoint,
     logger: options.logger,
