@@ -43,7 +43,7 @@ async function produce(
   topic: string,
   messages: { partition?: number; key?: string; value: string }[],
 ): Promise<void> {
-  const producer = kafka.producer();
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   await producer.send({ topic, messages });
   await producer.disconnect();

@@ -67,7 +67,7 @@ function alert(
 }
 
 async function producer(): Promise<Producer> {
-  const p = kafka.producer();
+  const p = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   producers.push(p);
   await p.connect();
   return p;

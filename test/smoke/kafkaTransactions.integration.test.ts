@@ -68,7 +68,7 @@ test('Kafka transactions: offsets sent inside a transaction commit with it, and 
   const input = uniqueName('txn-in');
   await createTopics([input]);
   const kafka = testKafka('txn-offsets');
-  const plain = kafka.producer();
+  const plain = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await plain.connect();
   await plain.send({ topic: input, messages: [{ value: 'a' }, { value: 'b' }, { value: 'c' }] });
   await plain.disconnect();
