@@ -84,8 +84,19 @@ async function handle(service: QueryService, request: IncomingMessage): Promise<
     if (value === undefined) {
       return { status: 404, body: { error: notFound, message: 'no such key' } };
     }
-    const { partition: at } = await service.locate({ store, key, ...partition });
-    return { status: 200, body: { key: keyText, value: encodeBytes(value), partition: at } };
+    // Where the key lives, so that a client can ask its owner directly next time.
+    const location = await service.locate({ store, key, ...partition });
+    const owner = location.local ? service.endpoint : location.owner?.queryEndpoint;
+    return {
+      status: 200,
+      body: {
+        key: keyText,
+        value: encodeBytes(value),
+        partition: location.partition,
+        partitions: location.partitions,
+        ...(owner === undefined ? {} : { owner }),
+      },
+    };
   }
   if (kind === 'owners' && keyText !== undefined && rest.length === 0) {
     return {

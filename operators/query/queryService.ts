@@ -51,6 +51,8 @@ export interface PartitionEntries {
 export interface KeyLocation {
   readonly store: string;
   readonly partition: number;
+  /** The partition count of the store's source topics: how a client computes a key's partition. */
+  readonly partitions: number;
   readonly taskId: string;
   /** This instance owns it. */
   readonly local: boolean;
@@ -126,10 +128,11 @@ export class QueryService {
   async locate(lookup: KeyLookup): Promise<KeyLocation> {
     const { sub } = this.storeInfo(lookup.store);
     const partition = await this.partitionOf(sub, lookup);
+    const partitions = await this.partitionCount(sub);
     const taskId = `${sub.id}_${partition}`;
     const local = this.host.localStore(taskId, lookup.store) !== undefined;
     const owner = local ? undefined : await this.ownerOf(sub, partition);
-    return { store: lookup.store, partition, taskId, local, owner };
+    return { store: lookup.store, partition, partitions, taskId, local, owner };
   }
 
   /**

@@ -1,3 +1,4 @@
+import { partitionForKey } from '../runtime/partitioner.js';
 import { StoreUnavailableError } from './errors.js';
 import type { QueryableStore } from './storeQuery.js';
 import { decodeBytes, encodeBytes, errorOf, notFound, type ErrorBody } from './wireFormat.js';
@@ -10,7 +11,10 @@ import { decodeBytes, encodeBytes, errorOf, notFound, type ErrorBody } from './w
  *
  * Built for the hot path of a request: one attempt per endpoint within `timeoutMs` in all, and
  * every failure is a {@link StoreUnavailableError}, so the caller has one thing to catch and
- * fall back on.
+ * fall back on. Each answer says which instance holds the key and how many partitions there
+ * are, so the next lookup of a key in the same partition goes to its owner first, without the
+ * forwarding hop (and the second busy event loop it waits on); a route that fails is
+ * forgotten, and the given endpoints are tried as before.
  *
  * @example
  * ```ts
@@ -28,6 +32,9 @@ export class RemoteStore<TKey, TValue> {
   private readonly endpoints: readonly string[];
   private readonly store: QueryableStore<TKey, TValue>;
   private readonly timeoutMs: number;
+  /** The owner's endpoint per partition, as the last answers said. */
+  private readonly owners = new Map<number, string>();
+  private partitions: number | undefined;
 
   constructor(options: {
     endpoints: readonly string[];
@@ -52,8 +59,13 @@ export class RemoteStore<TKey, TValue> {
     }
     const path = `/stores/${encodeURIComponent(this.name)}/keys/${encodeBytes(bytes)}`;
     const deadline = performance.now() + this.timeoutMs;
+    const partition =
+      this.partitions === undefined ? undefined : partitionForKey(bytes, this.partitions);
+    const owner = partition === undefined ? undefined : this.owners.get(partition);
+    const endpoints =
+      owner === undefined ? this.endpoints : [owner, ...this.endpoints.filter((e) => e !== owner)];
     let lastError: unknown;
-    for (const endpoint of this.endpoints) {
+    for (const endpoint of endpoints) {
       const left = deadline - performance.now();
       if (left <= 0) {
         break;
@@ -65,6 +77,9 @@ export class RemoteStore<TKey, TValue> {
           : this.store.value.deserialize(value, { topic: this.name, isKey: false });
       } catch (error) {
         lastError = error;
+        if (endpoint === owner && partition !== undefined) {
+          this.owners.delete(partition);
+        }
       }
     }
     throw new StoreUnavailableError({
@@ -76,8 +91,9 @@ export class RemoteStore<TKey, TValue> {
 
   private async fetchValue(url: string, timeoutMs: number): Promise<Buffer | undefined> {
     const response = await fetch(url, { signal: AbortSignal.timeout(Math.ceil(timeoutMs)) });
-    const body = (await response.json()) as ErrorBody & { value?: string };
+    const body = (await response.json()) as ErrorBody & KeyAnswer;
     if (response.status === 200 && typeof body.value === 'string') {
+      this.learnRoute(body);
       return decodeBytes(body.value);
     }
     if (response.status === 404 && body.error === notFound) {
@@ -85,4 +101,26 @@ export class RemoteStore<TKey, TValue> {
     }
     throw errorOf(body, this.name);
   }
+
+  private learnRoute(answer: KeyAnswer): void {
+    const { partition, partitions, owner } = answer;
+    if (typeof partitions !== 'number' || typeof partition !== 'number') {
+      return;
+    }
+    if (partitions !== this.partitions) {
+      this.owners.clear(); // partitions were added: every route is new
+      this.partitions = partitions;
+    }
+    if (typeof owner === 'string') {
+      this.owners.set(partition, owner);
+    }
+  }
+}
+
+/** A key lookup's answer, as far as routing goes (older servers leave the routing out). */
+interface KeyAnswer {
+  readonly value?: string;
+  readonly partition?: number;
+  readonly partitions?: number;
+  readonly owner?: string;
 }

@@ -7,12 +7,16 @@ import type { PartitionEntries } from './queryService.js';
  * are the store's serialized bytes, base64url-encoded, so the API serves any serde and an
  * instance needs no serdes to answer for another:
  *
- * - `GET /stores/<store>/keys/<key>[?partition=<n>]` → 200 `{ key, value, partition }`, or
- *   404 `{ error: "NOT_FOUND" }` when the owner has no such key;
+ * - `GET /stores/<store>/keys/<key>[?partition=<n>]` → 200 `{ key, value, partition,
+ *   partitions, owner }` (`owner`: the query endpoint of the instance holding the key, absent
+ *   while the group rebalances; `partitions`: the source topics' partition count, so a client
+ *   can map its next keys to owners itself), or 404 `{ error: "NOT_FOUND" }` when the owner
+ *   has no such key;
  * - `GET /stores/<store>/range[?from=<key>][&to=<key>][&limit=<n>][&scope=local]` → 200
  *   `{ entries: [[key, value], …] }` over every partition in key order; with `scope=local`,
  *   `{ partitions: [{ partition, entries }] }` of the answering instance only;
- * - `GET /stores/<store>/owners/<key>[?partition=<n>]` → 200 `{ partition, taskId, local, owner }`.
+ * - `GET /stores/<store>/owners/<key>[?partition=<n>]` → 200 `{ partition, partitions, taskId, local,
+ *   owner }`.
  *
  * `partition` overrides murmur2 of the key bytes (for keys whose store bytes differ from their
  * topic bytes). Errors are `{ error: <code>, message, … }`: 421 `KEY_NOT_OWNED` with the

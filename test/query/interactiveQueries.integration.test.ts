@@ -115,6 +115,27 @@ test('two instances each answer lookups for keys the other owns', async () => {
       assert.equal(await retrying(() => remote.get(key)), count, `${key} through RemoteStore`);
     }
     assert.equal(await remote.get('video-999'), undefined);
+    // Each answer named the key's owner: the remote store now asks the owner first. With the
+    // first instance stopped, the keys the second holds are still found, though the only
+    // endpoint the remote store was given is the first's.
+    const heldBySecond: [string, number][] = [];
+    for (let i = 0; i < videos; i++) {
+      const [key, count] = expected(i);
+      if ((await retrying(() => second.query(store).locate(key))).local) {
+        heldBySecond.push([key, count]);
+        assert.equal(await retrying(() => remote.get(key)), count, `${key} through RemoteStore`);
+      }
+    }
+    assert.ok(heldBySecond.length > 0);
+    await first.stop();
+    await waitFor(
+      () => second.stats().tasks.length === partitions && second.state === 'running',
+      'the second instance to take every partition',
+      60_000,
+    );
+    for (const [key, count] of heldBySecond) {
+      assert.equal(await retrying(() => remote.get(key)), count, `${key} from its owner`);
+    }
     await Promise.all([first.stop(), second.stop()]);
     // Stopped: the lookup fails within its budget with the one error a caller falls back on.
     const started = performance.now();
