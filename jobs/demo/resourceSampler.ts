@@ -2,6 +2,7 @@ import { readdirSync, statSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
 
 import { jobLag, lagSampleFile, type GroupLag } from './jobLag.js';
+import { lagTrendPerMinute } from './lagTrend.js';
 
 /** A process whose CPU and memory the demo reports. */
 export interface MeasuredProcess {
@@ -58,7 +59,8 @@ interface Sample {
  * (the feature job runs in its own; serving, the generator and the client in the demo's), the
  * jobs' state on disk, and each job's consumer lag from `reelstream lag`. Each sample is
  * printed; the summary says whether lag stayed bounded: its highest value in the second half
- * of the run is no higher than in the first.
+ * of the run is no higher than in the first. Beside it, the least-squares trend over all
+ * samples, which a single high sample does not decide.
  */
 export class ResourceSampler {
   private readonly samples: Sample[] = [];
@@ -169,8 +171,15 @@ export class ResourceSampler {
       const first = Math.max(0, ...this.samples.slice(0, half).map(lagOf));
       const second = Math.max(0, ...this.samples.slice(half).map(lagOf));
       const bounded = half === 0 || second <= Math.max(first, 1_000);
+      const trend = lagTrendPerMinute(
+        this.samples.map((s) => ({ seconds: s.seconds, lag: lagOf(s) })),
+      );
+      const trendText =
+        trend === undefined
+          ? ''
+          : `; trend ${trend >= 0 ? '+' : ''}${trend.toFixed(0)} records/min`;
       lines.push(
-        `  lag ${group.padEnd(20)} highest ${Math.max(first, second)} records; first half ${first}, second half ${second}: ${bounded ? 'bounded' : 'GROWING'}`,
+        `  lag ${group.padEnd(20)} highest ${Math.max(first, second)} records; first half ${first}, second half ${second}: ${bounded ? 'bounded' : 'GROWING'}${trendText}`,
       );
     }
     return lines;
