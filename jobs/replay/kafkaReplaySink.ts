@@ -1,12 +1,12 @@
 import { createKafkaJs } from '../../operators/connectors/kafka/kafkajsClient.js';
 import { KafkajsStreamClient } from '../../operators/connectors/kafka/kafkajsStreamClient.js';
+import type { RecordProducer } from '../../operators/connectors/kafka/streamClient.js';
 import { avroSerde, type ConnectionConfig, type Serde } from '../../operators/index.js';
 import type { OutgoingRecord } from '../../operators/runtime/rawRecord.js';
 import { RegistrySchemaCatalog } from '../../operators/serdes/avro/registrySchemaCatalog.js';
 import { createRegistryClient } from '../../operators/serdes/registryClient.js';
 import type { SchemaCatalog } from '../../operators/serdes/serde.js';
 import type { TopicSpec } from '../../schemas/topics.js';
-import { IdempotentProducer } from './idempotentProducer.js';
 import {
   replayEventKinds,
   replayKey,
@@ -49,10 +49,12 @@ class TopicWriter<TValue> {
 /**
  * Writes replayed records to the event topics of schemas/topics.ts: creates the topics that are
  * missing (with the catalogue's partitions and cleanup policy), registers each value schema,
- * and produces idempotently (idempotentProducer.ts), in order.
+ * and produces idempotently, in order: a replay is a data load, and the feature pipelines'
+ * checks compare against the data set itself, so a retried produce request must not write
+ * its records twice.
  */
 export class KafkaReplaySink implements ReplaySink {
-  private readonly producer: IdempotentProducer;
+  private readonly producer: RecordProducer;
   private readonly writers: {
     readonly [TKind in ReplayEventKind]: TopicWriter<
       Extract<ReplayEvent, { kind: TKind }>['value']
@@ -60,7 +62,7 @@ export class KafkaReplaySink implements ReplaySink {
   };
 
   private constructor(
-    producer: IdempotentProducer,
+    producer: RecordProducer,
     context: { schemas: SchemaCatalog; topicPrefix: string },
   ) {
     this.producer = producer;
@@ -114,7 +116,7 @@ export class KafkaReplaySink implements ReplaySink {
       }
     }
     const schemas = new RegistrySchemaCatalog(createRegistryClient(connection.registry));
-    const sink = new KafkaReplaySink(await IdempotentProducer.connect(kafka), {
+    const sink = new KafkaReplaySink(await client.producer({ idempotent: true }), {
       schemas,
       topicPrefix,
     });
