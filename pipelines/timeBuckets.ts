@@ -77,15 +77,18 @@ export function sumFrom(rows: readonly BucketRow[], firstIndex: number, width: n
 
 /** Appends non-negative integers as unsigned LEB128 varints (exact up to 2^53). */
 export class VarintWriter {
-  private readonly bytes: number[] = [];
+  // Bytes go straight into a typed array that doubles when full: a number[] copied out with
+  // `Uint8Array.from` cost more than the encoding itself once a video's windows filled up.
+  private bytes = new Uint8Array(256);
+  private length = 0;
 
   write(value: number): void {
     let rest = Math.max(0, Math.round(value));
     while (rest >= 0x80) {
-      this.bytes.push((rest % 0x80) + 0x80);
+      this.push((rest % 0x80) + 0x80);
       rest = Math.floor(rest / 0x80);
     }
-    this.bytes.push(rest);
+    this.push(rest);
   }
 
   /** Writes `rows` (each `width` counters wide): their count, then delta-encoded indices. */
@@ -103,7 +106,17 @@ export class VarintWriter {
   }
 
   finish(): Uint8Array {
-    return Uint8Array.from(this.bytes);
+    return this.bytes.slice(0, this.length);
+  }
+
+  private push(byte: number): void {
+    if (this.length === this.bytes.length) {
+      const grown = new Uint8Array(this.bytes.length * 2);
+      grown.set(this.bytes);
+      this.bytes = grown;
+    }
+    this.bytes[this.length] = byte;
+    this.length += 1;
   }
 }
 

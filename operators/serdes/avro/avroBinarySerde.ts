@@ -16,9 +16,23 @@ import { avscOptions } from './avroSerde.js';
  */
 export function avroBinarySerde<T>(schema: AvroSchema<T>): Serde<T> {
   const type = avro.Type.forSchema(schema.definition as avro.Schema, { ...avscOptions });
+  // avsc's `toBuffer` encodes into a shared 1 KiB buffer and, when the value does not fit,
+  // encodes it a second time into one of its own: every write of a full user's features or
+  // of a video's hundred co-visitation candidates was encoded twice. This buffer grows to the
+  // largest value instead, and each value is encoded once.
+  let scratch = Buffer.allocUnsafe(16 * 1024);
   return {
     name: `avro-binary(${schema.name})`,
-    serialize: (value) => type.toBuffer(value),
+    serialize: (value) => {
+      for (;;) {
+        const end = type.encode(value, scratch, 0);
+        if (end >= 0) {
+          return Buffer.from(scratch.subarray(0, end));
+        }
+        // avsc returns minus the missing size when the buffer is too small.
+        scratch = Buffer.allocUnsafe(Math.max(scratch.length * 2, scratch.length - end));
+      }
+    },
     deserialize: (bytes) => {
       if (bytes === null) {
         throw new DeserializationError(`avro-binary(${schema.name}) cannot read a null payload`);

@@ -122,3 +122,14 @@ test('bytes that are not the schema, and null, are DeserializationErrors naming 
   );
   assert.throws(() => serde.deserialize(null, storeContext), DeserializationError);
 });
+
+test('plain Avro binary encodes values larger than its buffer, and small ones after them', () => {
+  const serde = avroBinarySerde(watchHeartbeatSchema);
+  // 100 KiB of id: past the 16 KiB the serde starts with, so the buffer has to grow.
+  const large = { ...heartbeat, sessionId: 's'.repeat(100 * 1024) };
+  for (const value of [heartbeat, large, heartbeat, large]) {
+    const bytes = serde.serialize(value, storeContext);
+    assert.ok(bytes !== null);
+    assert.deepEqual({ ...serde.deserialize(bytes, storeContext) }, value);
+  }
+});
