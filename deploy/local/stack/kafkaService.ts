@@ -101,7 +101,7 @@ export class KafkaService extends ProcessService {
     if (existsSync(join(this.dataDir, 'meta.properties'))) {
       return;
     }
-    const clusterId = randomBytes(16).toString('base64url').slice(0, 22);
+    const clusterId = kraftClusterId();
     const result = spawnSync(
       'java',
       [
@@ -122,6 +122,20 @@ export class KafkaService extends ProcessService {
         'formatting the KRaft storage failed',
         `${result.stdout}\n${result.stderr}`,
       );
+    }
+  }
+}
+
+/**
+ * A new KRaft cluster id: 16 random bytes in base64url, as Kafka's own. One in 64 of those
+ * begins with '-', which `kafka-storage format` reads as an option ("--cluster-id: expected one
+ * argument"), so such ids are drawn again, as Kafka's `Uuid.randomUuid` does.
+ */
+export function kraftClusterId(random: (size: number) => Buffer = randomBytes): string {
+  for (;;) {
+    const id = random(16).toString('base64url');
+    if (!id.startsWith('-')) {
+      return id;
     }
   }
 }
