@@ -31,11 +31,14 @@ import { servingApplicationId, servingJob } from '../serving/servingJob.js';
 import { resetDemo } from './demoReset.js';
 import { freshnessProbe } from './freshnessProbe.js';
 import { formatLag, jobLag, lagSampleFile } from './jobLag.js';
+import { LagTracker } from './lagTracker.js';
 import { LatencyRecorder } from './latencyRecorder.js';
 import { ResourceSampler, thisProcess } from './resourceSampler.js';
 
 /** The demo's two consumer groups, as a `reelstream lag --group` pattern. */
 const demoGroups = 'reelstream-(features|serving)';
+/** How often the demo looks at its groups' lag to judge whether they keep up. */
+const lagLookIntervalMs = 5_000;
 
 export interface RecommenderDemoOptions {
   readonly connection: ConnectionConfig;
@@ -114,6 +117,11 @@ export async function runRecommenderDemo(options: RecommenderDemoOptions): Promi
     startTime: Date.now(),
   });
   const stopTraffic = new AbortController();
+  const lagTracker = new LagTracker(connection, {
+    groups: new RegExp(demoGroups),
+    intervalMs: lagLookIntervalMs,
+  });
+  lagTracker.start();
   const producing = produceTraffic({
     connection,
     traffic,
@@ -194,6 +202,8 @@ export async function runRecommenderDemo(options: RecommenderDemoOptions): Promi
       log,
     });
     const summary = await producing;
+    // Judged while traffic flowed: once the generator stops, every job catches up.
+    await lagTracker.stop();
     await asking;
     await sampler.stop();
     log(`generator: produced ${summary.produced} events (${summary.byKind})`);
@@ -212,10 +222,12 @@ export async function runRecommenderDemo(options: RecommenderDemoOptions): Promi
     log(`  serving job answered     ${serving.stats().processed} requests`);
     log(`  ${latency.describe()}`);
     sampler.summary().forEach((line) => log(line));
+    lagTracker.summary().forEach((line) => log(line));
     log(await lagLines(options.stateDir));
     log('');
     await fallbackProbe({ stopFeatures: () => features.stop(), users, ask, log });
   } finally {
+    await lagTracker.stop();
     await sampler.stop();
     stopTraffic.abort();
     await producing.catch(() => undefined);

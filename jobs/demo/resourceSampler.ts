@@ -2,7 +2,6 @@ import { readdirSync, statSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
 
 import { jobLag, lagSampleFile, type GroupLag } from './jobLag.js';
-import { lagTrendPerMinute } from './lagTrend.js';
 
 /** A process whose CPU and memory the demo reports. */
 export interface MeasuredProcess {
@@ -58,9 +57,8 @@ interface Sample {
  * Samples, every `intervalMs` while the demo runs: CPU and RSS of each of the demo's processes
  * (the feature job runs in its own; serving, the generator and the client in the demo's), the
  * jobs' state on disk, and each job's consumer lag from `reelstream lag`. Each sample is
- * printed; the summary says whether lag stayed bounded: its highest value in the second half
- * of the run is no higher than in the first. Beside it, the least-squares trend over all
- * samples, which a single high sample does not decide.
+ * printed; the summary gives peak and mean figures. Whether lag stayed bounded is judged from
+ * far more frequent looks ({@link LagTracker}).
  */
 export class ResourceSampler {
   private readonly samples: Sample[] = [];
@@ -148,7 +146,7 @@ export class ResourceSampler {
     );
   }
 
-  /** Peak and mean figures, and whether each group's lag stayed bounded. */
+  /** Peak and mean figures of each process, and the state on disk at the end. */
   summary(): string[] {
     if (this.samples.length === 0) {
       return ['  load: no samples (run longer than one sampling interval)'];
@@ -164,24 +162,6 @@ export class ResourceSampler {
     }
     const state = this.samples[this.samples.length - 1]?.stateMb ?? 0;
     lines.push(`  state on disk            ${state.toFixed(1)} MB (both jobs)`);
-    const half = Math.floor(this.samples.length / 2);
-    const groups = new Set(this.samples.flatMap((s) => s.lag.map((g) => g.group)));
-    for (const group of groups) {
-      const lagOf = (s: Sample): number => s.lag.find((g) => g.group === group)?.totalLag ?? 0;
-      const first = Math.max(0, ...this.samples.slice(0, half).map(lagOf));
-      const second = Math.max(0, ...this.samples.slice(half).map(lagOf));
-      const bounded = half === 0 || second <= Math.max(first, 1_000);
-      const trend = lagTrendPerMinute(
-        this.samples.map((s) => ({ seconds: s.seconds, lag: lagOf(s) })),
-      );
-      const trendText =
-        trend === undefined
-          ? ''
-          : `; trend ${trend >= 0 ? '+' : ''}${trend.toFixed(0)} records/min`;
-      lines.push(
-        `  lag ${group.padEnd(20)} highest ${Math.max(first, second)} records; first half ${first}, second half ${second}: ${bounded ? 'bounded' : 'GROWING'}${trendText}`,
-      );
-    }
     return lines;
   }
 }
