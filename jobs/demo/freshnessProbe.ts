@@ -13,7 +13,7 @@ const deadlineMs = 10_000;
 
 /**
  * The freshness check: a user with personalised recommendations watches the top one to the end
- * and dislikes the second; the probe then asks again every 100 ms and prints how long until a
+ * and dislikes another (of a different category where the reply has one); the probe then asks again every 100 ms and prints how long until a
  * reply excludes both and the watched video's category has gained affinity.
  */
 export async function freshnessProbe(options: {
@@ -31,9 +31,14 @@ export async function freshnessProbe(options: {
   let probe: { user: SimUser; watched: SimVideo; disliked: SimVideo } | undefined;
   for (const user of options.users.slice(0, 500)) {
     const reply = await ask(user.id, user.region).catch(() => undefined);
-    const [first, second] = reply?.degraded === false ? reply.items : [];
-    const watched = first === undefined ? undefined : options.video(first.videoId);
-    const disliked = second === undefined ? undefined : options.video(second.videoId);
+    const items = reply?.degraded === false ? reply.items : [];
+    const shown = items.flatMap((item) => options.video(item.videoId) ?? []);
+    const [watched] = shown;
+    // The disliked video is of another category where the reply has one, so the watch's
+    // gain in its category's affinity is not cancelled by the dislike's loss.
+    const otherCategory = (v: SimVideo): boolean =>
+      watched !== undefined && options.categoryOf(v) !== options.categoryOf(watched);
+    const disliked = shown.find(otherCategory) ?? shown[1];
     if (watched !== undefined && disliked !== undefined) {
       probe = { user, watched, disliked };
       break;
@@ -50,7 +55,8 @@ export async function freshnessProbe(options: {
     features?.categoryAffinity[watchedCategory]?.score ?? 0;
   log('');
   log(
-    `freshness: ${user.id} watches ${watched.id} (recommended first) and dislikes ${disliked.id} (second)`,
+    `freshness: ${user.id} watches ${watched.id} (recommended first, ${watchedCategory}) and ` +
+      `dislikes ${disliked.id} (recommended, ${options.categoryOf(disliked)})`,
   );
   const client = new KafkajsStreamClient(
     createKafkaJs(options.connection, { clientId: 'reelstream-demo-probe' }),
