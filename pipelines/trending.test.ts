@@ -6,6 +6,7 @@ import type { TrendingList } from '../schemas/generated/trendingList.js';
 import type { VideoUpload } from '../schemas/generated/videoUpload.js';
 import type { WatchSession } from '../schemas/generated/watchSession.js';
 import { topicCatalog } from '../schemas/topics.js';
+import { log2AddExp } from './popularInRegion.js';
 import { trending } from './trending.js';
 import { videoPopularity } from './videoPopularity.js';
 import { watchSessions } from './watchSessions.js';
@@ -115,7 +116,7 @@ function plain(list: TrendingList): TrendingList {
 
 test('trending lists equal the batch computation at chosen times, out of order and late included', async () => {
   const pipeline = new Pipeline();
-  trending(pipeline, { topK, emitIntervalMs: 5000 });
+  trending(pipeline, { topK, emitIntervalMs: 5000, popular: false });
   const driver = await TestDriver.start(pipeline); // one task: one stream time for every scope
   await driver
     .input(topicCatalog.videoCatalog.name, serdes.catalog)
@@ -193,6 +194,117 @@ test('trending lists equal the batch computation at chosen times, out of order a
   assert.deepEqual(published.get('region:us')?.items, [], 'an idle scope empties out');
   assert.equal(published.get('region:us')?.updatedTime, at(200) + 3_000);
   await driver.close();
+});
+
+/**
+ * The batch computation of popular in region: for every video of the region, its playbacks
+ * with watch time, each weighted 2 when completed and 1 otherwise, decayed from its start to
+ * `end` with half-life `halfLifeMs`, summed; best first, ties by views then id.
+ */
+function batchPopular(
+  sessions: readonly WatchSession[],
+  region: string,
+  at: { end: number; halfLifeMs: number },
+): { videoId: string; score: number; views: number }[] {
+  const perVideo = new Map<string, { score: number; views: number }>();
+  for (const session of sessions) {
+    const meta = catalog.find((v) => v.videoId === session.videoId);
+    if (meta === undefined || session.totalWatchMs <= 0 || meta.region !== region) {
+      continue;
+    }
+    const duration = session.videoDurationMs ?? meta.durationMs;
+    const weight = session.totalWatchMs / duration >= 0.95 ? 2 : 1;
+    const totals = perVideo.get(session.videoId) ?? { score: 0, views: 0 };
+    totals.score += weight * Math.pow(2, -(at.end - session.startTime) / at.halfLifeMs);
+    totals.views += 1;
+    perVideo.set(session.videoId, totals);
+  }
+  return [...perVideo]
+    .map(([videoId, t]) => ({ videoId, ...t }))
+    .sort((a, b) => b.score - a.score || b.views - a.views || a.videoId.localeCompare(b.videoId))
+    .slice(0, topK);
+}
+
+test('popular in region equals the batch computation: decayed, out of order, top-K entered from below', async () => {
+  const halfLifeMs = 10 * minute;
+  const pipeline = new Pipeline();
+  trending(pipeline, { topK, emitIntervalMs: 5000, popular: { halfLifeMs, topK } });
+  const driver = await TestDriver.start(pipeline, { partitions: 2 });
+  await driver
+    .input(topicCatalog.videoCatalog.name, serdes.catalog)
+    .pipeMany(catalog.map((value) => ({ key: value.videoId, value, timestamp: 0 })));
+  const input = driver.input(topicCatalog.watchSessions.name, serdes.sessions);
+  const output = driver.output(topicCatalog.trending.name, serdes.trending);
+  const arrived: WatchSession[] = [];
+  const published = new Map<string, TrendingList>();
+  const step = async (sessions: readonly WatchSession[], label: string): Promise<void> => {
+    for (const session of sessions) {
+      await input.pipe(session.userId, session, { timestamp: session.endTime });
+      arrived.push(session);
+    }
+    await driver.advanceWallClock(5000);
+    for (const [key, value] of await output.readKeyValues()) {
+      if (key.startsWith('popular:')) {
+        published.set(key, plain(value));
+      }
+    }
+    for (const [key, list] of published) {
+      const region = key.slice('popular:'.length);
+      const expected = batchPopular(arrived, region, { end: list.updatedTime, halfLifeMs });
+      const context = `${label}: ${key} at minute ${(list.updatedTime - t0) / minute}`;
+      assert.equal(list.scope, 'POPULAR');
+      assert.equal(list.scopeValue, region);
+      assert.equal(list.windowMs, halfLifeMs);
+      assert.deepEqual(
+        list.items.map((i) => [i.videoId, i.views]),
+        expected.map((i) => [i.videoId, i.views]),
+        context,
+      );
+      list.items.forEach((item, i) => {
+        const score = expected[i]?.score ?? Number.NaN;
+        assert.ok(Math.abs(item.score - score) <= 1e-9 * score, `${context}: ${item.videoId}`);
+      });
+    }
+  };
+
+  await step(
+    [
+      playback('v1', at(0), { ms: 5_000 }),
+      playback('v1', at(1), { ms: 19_000 }), // completed: weighs 2
+      playback('v2', at(1), { ms: 20_000 }),
+      playback('v3', at(2), { ms: 1_000 }),
+      playback('v4', at(3), { ms: 20_000 }), // region us
+      playback('v5', at(3), { ms: 0 }), // no watch time: not a view
+      playback('v9', at(3), { ms: 10_000 }), // not in the catalogue
+    ],
+    'first minutes',
+  );
+  assert.deepEqual([...published.keys()].sort(), ['popular:eu', 'popular:us']);
+  await step(
+    [
+      // v5 is not listed (eu has v1, v2, v3) until its playbacks beat v3's decayed one.
+      playback('v5', at(30), { ms: 1_000 }),
+      playback('v5', at(31), { ms: 1_000 }),
+      playback('v2', at(5), { ms: 3_000 }), // out of order
+    ],
+    'a video enters from below',
+  );
+  assert.ok(published.get('popular:eu')?.items.some((i) => i.videoId === 'v5'));
+  await step(
+    [
+      playback('v3', at(2), { ms: 20_000 }), // far out of order: no window, it counts
+      playback('v1', at(200), { ms: 20_000 }),
+    ],
+    'hours later',
+  );
+  await driver.close();
+});
+
+test('log2AddExp adds in log space without overflow', () => {
+  assert.equal(log2AddExp(3, 3), 4);
+  assert.ok(Math.abs(log2AddExp(Math.log2(3), Math.log2(5)) - 3) < 1e-12);
+  assert.equal(log2AddExp(5_000, 4_000), 5_000, '2^5000 + 2^4000 is 2^5000 to double precision');
+  assert.ok(Number.isFinite(log2AddExp(3_000, 3_000.5)));
 });
 
 test('in one job: heartbeats → watch sessions → trending and popularity, one catalogue table', async () => {
@@ -278,12 +390,21 @@ test('describe() shows the DAG (snapshot): stateful steps, internal topics, glob
       '    <-- trending-scopes',
       'Sub-topology 1',
       '  Source: trending-by-scope-repartition-source (topics: [features-trending-by-scope-repartition]; key: string, value: json)',
-      '    --> trending',
+      '    --> trending, popular-in-region-playbacks',
       '  Processor: trending (process; stores: [trending, trending-timers])',
-      '    --> trending-out',
+      '    --> trending-lists',
       '    <-- trending-by-scope-repartition-source',
+      '  Processor: popular-in-region-playbacks (filter)',
+      '    --> popular-in-region',
+      '    <-- trending-by-scope-repartition-source',
+      '  Processor: popular-in-region (process; stores: [popular-in-region-videos, popular-in-region, popular-in-region-timers])',
+      '    --> trending-lists',
+      '    <-- popular-in-region-playbacks',
+      '  Processor: trending-lists (merge)',
+      '    --> trending-out',
+      '    <-- trending, popular-in-region',
       '  Sink: trending-out (topic: features.trending; key: string, value: avro(reelstream.features.TrendingList))',
-      '    <-- trending',
+      '    <-- trending-lists',
       'Internal topics',
       '  features-trending-by-scope-repartition (partitions: as upstream)',
       'Global tables',

@@ -59,6 +59,7 @@ import type {
 import type { VideoUpload } from '../schemas/generated/videoUpload.js';
 import type { WatchSession } from '../schemas/generated/watchSession.js';
 import { topicCatalog, trendingKey } from '../schemas/topics.js';
+import { popularInRegion, type PopularInRegionOptions } from './popularInRegion.js';
 import {
   addToBucket,
   bucketIndex,
@@ -108,6 +109,11 @@ export interface TrendingOptions {
   readonly topK?: number;
   /** A changed scope is published at most once per this many wall-clock ms. Default 5000. */
   readonly emitIntervalMs?: number;
+  /**
+   * Popular in region, from the same playbacks (`popularInRegion.ts`), published beside the
+   * hourly lists; `false` leaves it out. On by default.
+   */
+  readonly popular?: PopularInRegionOptions | false;
 }
 
 /** One playback on its way to a scope's list (the record key is the scope key). */
@@ -120,7 +126,8 @@ export interface ScopedPlayback {
 
 /**
  * Adds the trending pipeline: watch sessions (keyed by user) + `catalog.videos` →
- * `features.trending` (keyed by scope). Returns the published lists.
+ * `features.trending` (keyed by scope): the hourly lists of each region and category and, from
+ * the same repartitioned playbacks, each region's popular list. Returns the published lists.
  */
 export function trending(
   pipeline: Pipeline,
@@ -142,7 +149,7 @@ export function trending(
     key: stringSerde,
     value: videoBucketsSerde,
   });
-  const lists = sessions
+  const playbacks = sessions
     .filter((session) => session.totalWatchMs > 0, { name: 'trending-views' })
     .joinGlobal(catalog, (session, video) => ({ session, video }), {
       name: 'trending-catalog-join',
@@ -162,20 +169,24 @@ export function trending(
     .repartition({
       name: trendingNames.byScope,
       serdes: { key: stringSerde, value: jsonSerde<ScopedPlayback>() },
-    })
-    .process(
-      () =>
-        new TrendingOperator(store, {
-          topK: options.topK ?? 50,
-          emitIntervalMs: options.emitIntervalMs ?? 5000,
-        }),
-      {
-        name: trendingNames.lists,
-        changesKey: false, // published under the scope key it was grouped by
-        stores: [store],
-        timers: { key: stringSerde },
-      },
-    );
+    });
+  const hourly = playbacks.process(
+    () =>
+      new TrendingOperator(store, {
+        topK: options.topK ?? 50,
+        emitIntervalMs: options.emitIntervalMs ?? 5000,
+      }),
+    {
+      name: trendingNames.lists,
+      changesKey: false, // published under the scope key it was grouped by
+      stores: [store],
+      timers: { key: stringSerde },
+    },
+  );
+  const lists =
+    options.popular === false
+      ? hourly
+      : hourly.merge(popularInRegion(playbacks, options.popular), { name: 'trending-lists' });
   lists.to(topicCatalog.trending.name, trendingSerdes.trending, { name: 'trending-out' });
   return lists;
 }

@@ -159,6 +159,11 @@ export const allTopics: readonly TopicSpec<unknown>[] = Object.values(topicCatal
  * @category Schemas
  */
 export function trendingKey(scope: TrendingList['scope'], scopeValue: string): string {
-  const prefixes = { REGION: 'region', CATEGORY: 'category', FRESH: 'fresh' } as const;
+  const prefixes = {
+    REGION: 'region',
+    CATEGORY: 'category',
+    FRESH: 'fresh',
+    POPULAR: 'popular',
+  } as const;
   return `${prefixes[scope]}:${scopeValue}`;
 }

@@ -49,12 +49,13 @@ export const defaultLimits: RecommenderLimits = {
 };
 
 /** The recommender's version, in replies and the impressions logged for them. */
-export const modelVersion = 'blend-v1';
+export const modelVersion = 'blend-v2';
 
 /**
  * The first recommender, answering one request:
- * 1. candidates: co-visitation neighbours of the user's recent watches, trending in the
- *    user's region, trending in the user's strongest categories, fresh uploads in the region;
+ * 1. candidates: co-visitation neighbours of the user's recent watches, trending and popular
+ *    in the user's region, trending in the user's strongest categories, fresh uploads in the
+ *    region;
  * 2. filter: what the user watched recently, disliked or dismissed;
  * 3. score: the weighted blend of `scoring.ts`;
  * 4. diversity: at most `perCreator` videos of one creator, best first.
@@ -135,6 +136,7 @@ async function personalised(
     .slice(0, limits.topCategories);
   const lists: [TrendingList | undefined, CandidateSource][] = [
     [await features.trending(trendingKey('REGION', request.region)), 'TRENDING_REGION'],
+    [await features.trending(trendingKey('POPULAR', request.region)), 'POPULAR_REGION'],
     [await features.trending(trendingKey('FRESH', request.region)), 'FRESH_UPLOAD'],
     ...(await Promise.all(
       categories.map(async (c): Promise<[TrendingList | undefined, CandidateSource]> => [
@@ -234,8 +236,9 @@ function diversified(
 }
 
 /**
- * Popular in the request's region: its trending list as it stands, scores as published. Reads
- * only the global tables, so it answers when the user's features cannot be read.
+ * Popular in the request's region: its popular list (playbacks decayed over days) as it
+ * stands, scores as published, or its trending list of the last hour while the popular one is
+ * empty. Reads only the global tables, so it answers when the user's features cannot be read.
  */
 async function fallback(
   request: RecommendationRequest,
@@ -243,7 +246,10 @@ async function fallback(
 ): Promise<RecommendationReply> {
   let list: TrendingList | undefined;
   try {
-    list = await context.features.trending(trendingKey('REGION', request.region));
+    list = await context.features.trending(trendingKey('POPULAR', request.region));
+    if ((list?.items.length ?? 0) === 0) {
+      list = await context.features.trending(trendingKey('REGION', request.region));
+    }
   } catch {
     list = undefined; // nothing to offer: an empty degraded reply still answers in time
   }

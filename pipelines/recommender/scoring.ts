@@ -11,8 +11,9 @@ import type { CandidateSource } from '../../schemas/generated/recommendationRepl
  *   recency = 1 / (1 + rank of w in the recent list), divided by the best candidate's sum;
  * - categoryAffinity, creatorAffinity: the user's affinity to the video's category / creator,
  *   decayed to request time with the features' half-life, divided by the user's strongest;
- * - trending: the video's trending score in the lists that proposed it, divided by the list's
- *   top score (the higher of region and category);
+ * - trending: the video's score in the lists that proposed it (trending in region and in
+ *   category over the last hour, popular in region over days), divided by the list's top
+ *   score, the highest of them;
  * - freshness: exp(−age / 6 h) of the upload;
  * - popularity: log1p(views in the last hour) / log1p(the most viewed candidate's).
  *

@@ -264,6 +264,47 @@ test('unknown users and unreadable features get popular-in-region, marked degrad
   }
 });
 
+test("popular in region: a candidate source, and the fallback's list when the region has one", async () => {
+  const popular: [string, TrendingList] = [
+    'popular:eu',
+    trendingList('POPULAR', 'eu', [
+      ['v2', 6],
+      ['v6', 3],
+    ]),
+  ];
+  const withPopular = { ...features, trending: [...features.trending, popular] };
+  const known = await servingDriver(() => Promise.resolve(user({})), withPopular);
+  const unknown = await servingDriver(() => Promise.resolve(undefined), withPopular);
+  try {
+    const reply = await known.ask({});
+    // A user with no history: lists only, each normalised by its top. v2: popular 6/6 → 0.15,
+    // freshness 0.1 = 0.25; v5: trending in eu 10/10 → 0.15 + 0.1 = 0.25 (ties by id); v1:
+    // 8/10 → 0.12 + 0.1; v4: 5/10 → 0.075 + 0.1; v6: popular 3/6 → 0.075 + 0.1.
+    assert.deepEqual(
+      reply.items.map((i) => [i.videoId, Number(i.score.toFixed(6)), i.sources]),
+      [
+        ['v2', 0.25, ['POPULAR_REGION']],
+        ['v5', 0.25, ['TRENDING_REGION']],
+        ['v1', 0.22, ['TRENDING_REGION']],
+        ['v4', 0.175, ['TRENDING_REGION']],
+        ['v6', 0.175, ['POPULAR_REGION']],
+      ],
+    );
+    const fallback = await unknown.ask({});
+    assert.equal(fallback.degraded, true);
+    assert.deepEqual(
+      fallback.items.map((i) => [i.videoId, i.score, i.sources]),
+      [
+        ['v2', 6, ['POPULAR_FALLBACK']],
+        ['v6', 3, ['POPULAR_FALLBACK']],
+      ],
+    );
+  } finally {
+    await known.driver.close();
+    await unknown.driver.close();
+  }
+});
+
 test('each reply is logged as impressions with positions and the request surface', async () => {
   const { driver, ask } = await servingDriver(() => Promise.resolve(watcher), features);
   try {

@@ -11,7 +11,8 @@ export type CandidateSource =
   | 'CREATOR_AFFINITY'
   | 'FRESH_UPLOAD'
   | 'POPULAR_FALLBACK'
-  | 'OTHER';
+  | 'OTHER'
+  | 'POPULAR_REGION';
 
 /** One recommended video with its score and where it came from. */
 export interface RecommendedItem {
@@ -84,6 +85,7 @@ export const recommendationReplySchema: AvroSchema<RecommendationReply> = {
                       'FRESH_UPLOAD',
                       'POPULAR_FALLBACK',
                       'OTHER',
+                      'POPULAR_REGION',
                     ],
                     default: 'OTHER',
                   },

@@ -2,26 +2,26 @@
 // change the .avsc file and regenerate.
 import type { AvroSchema } from '../../operators/index.js';
 
-/** What a list is computed over: a region's or a category's views, or a region's newest uploads (FRESH). */
-export type TrendingScope = 'REGION' | 'CATEGORY' | 'FRESH';
+/** What a list is computed over: a region's or a category's views in the last hour, a region's views decayed with a half-life of days (POPULAR), or a region's newest uploads (FRESH). */
+export type TrendingScope = 'REGION' | 'CATEGORY' | 'FRESH' | 'POPULAR';
 
 /** One video of a trending list. */
 export interface TrendingItem {
   /** Id of the video. */
   readonly videoId: string;
-  /** Trending score the list is ordered by (higher first), e.g. views in the window. */
+  /** Trending score the list is ordered by (higher first), e.g. views in the window; for POPULAR, views and completions decayed to updatedTime. */
   readonly score: number;
-  /** Playbacks started in the window. */
+  /** Playbacks started in the window (for POPULAR: all playbacks counted, undecayed). */
   readonly views: number;
 }
 
-/** The top-K videos of one region or one category over the last hour, or a region's newest uploads. Keyed by `region:<region>`, `category:<category>` or `fresh:<region>` on a compacted one-partition topic (few keys; every serving task reads it whole as a global table). */
+/** The top-K videos of one region or one category over the last hour, a region's most popular videos with exponentially decayed counts (weeks, not an hour), or a region's newest uploads. Keyed by `region:<region>`, `category:<category>`, `popular:<region>` or `fresh:<region>` on a compacted one-partition topic (few keys; every serving task reads it whole as a global table). */
 export interface TrendingList {
-  /** Whether the list is trending in a region, trending in a category, or the newest uploads of a region. */
+  /** Whether the list is trending in a region, trending in a category, the newest uploads of a region, or popular in a region over weeks. */
   readonly scope: TrendingScope;
   /** The region (e.g. eu-west) or category (e.g. cat-07) the list is for. */
   readonly scopeValue: string;
-  /** Length of the window the scores are counted over, in milliseconds (3,600,000 for the last hour). */
+  /** Length of the window the scores are counted over, in milliseconds (3,600,000 for the last hour); for POPULAR, the half-life of the decay. */
   readonly windowMs: number;
   /** The top-K videos, best first. */
   readonly items: readonly TrendingItem[];
@@ -36,17 +36,17 @@ export const trendingListSchema: AvroSchema<TrendingList> = {
     type: 'record',
     name: 'TrendingList',
     namespace: 'reelstream.features',
-    doc: "The top-K videos of one region or one category over the last hour, or a region's newest uploads. Keyed by `region:<region>`, `category:<category>` or `fresh:<region>` on a compacted one-partition topic (few keys; every serving task reads it whole as a global table).",
+    doc: "The top-K videos of one region or one category over the last hour, a region's most popular videos with exponentially decayed counts (weeks, not an hour), or a region's newest uploads. Keyed by `region:<region>`, `category:<category>`, `popular:<region>` or `fresh:<region>` on a compacted one-partition topic (few keys; every serving task reads it whole as a global table).",
     fields: [
       {
         name: 'scope',
         type: {
           type: 'enum',
           name: 'TrendingScope',
-          doc: "What a list is computed over: a region's or a category's views, or a region's newest uploads (FRESH).",
-          symbols: ['REGION', 'CATEGORY', 'FRESH'],
+          doc: "What a list is computed over: a region's or a category's views in the last hour, a region's views decayed with a half-life of days (POPULAR), or a region's newest uploads (FRESH).",
+          symbols: ['REGION', 'CATEGORY', 'FRESH', 'POPULAR'],
         },
-        doc: 'Whether the list is trending in a region, trending in a category, or the newest uploads of a region.',
+        doc: 'Whether the list is trending in a region, trending in a category, the newest uploads of a region, or popular in a region over weeks.',
       },
       {
         name: 'scopeValue',
@@ -56,7 +56,7 @@ export const trendingListSchema: AvroSchema<TrendingList> = {
       {
         name: 'windowMs',
         type: 'long',
-        doc: 'Length of the window the scores are counted over, in milliseconds (3,600,000 for the last hour).',
+        doc: 'Length of the window the scores are counted over, in milliseconds (3,600,000 for the last hour); for POPULAR, the half-life of the decay.',
       },
       {
         name: 'items',
@@ -71,9 +71,13 @@ export const trendingListSchema: AvroSchema<TrendingList> = {
               {
                 name: 'score',
                 type: 'double',
-                doc: 'Trending score the list is ordered by (higher first), e.g. views in the window.',
+                doc: 'Trending score the list is ordered by (higher first), e.g. views in the window; for POPULAR, views and completions decayed to updatedTime.',
               },
-              { name: 'views', type: 'long', doc: 'Playbacks started in the window.' },
+              {
+                name: 'views',
+                type: 'long',
+                doc: 'Playbacks started in the window (for POPULAR: all playbacks counted, undecayed).',
+              },
             ],
           },
         },
