@@ -58,11 +58,15 @@ test('lag verdict: a rise near the tolerance, or too few bins, is not decided ei
   assert.equal(idle.verdict, 'too short to judge', 'nothing arrived: nothing to keep up with');
 });
 
-test('lag verdict: a short run gets six shorter bins', () => {
-  const points = run({ floor: 5_000, risePerMinute: 0, seed: 1 }).filter((p) => p.seconds <= 60);
-  const verdict = judgeLag(points);
-  assert.equal(verdict.bins, 6);
-  assert.ok(Math.abs(verdict.binSeconds - 55 / 6) < 1e-9);
+test('lag verdict: a run under five minutes is not judged; one of five gets six bins', () => {
+  const points = run({ floor: 5_000, risePerMinute: 0, seed: 1 });
+  const minute = judgeLag(points.filter((p) => p.seconds <= 60));
+  assert.equal(minute.verdict, 'too short to judge');
+  assert.equal(minute.bins, 6);
+  const five = judgeLag(points.filter((p) => p.seconds <= 305));
+  assert.equal(five.verdict, 'bounded');
+  assert.equal(five.bins, 6);
+  assert.ok(Math.abs(five.binSeconds - 50) < 1e-9);
 });
 
 test('least squares: exact on a line; Student t from its table', () => {

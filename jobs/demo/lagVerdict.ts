@@ -47,11 +47,16 @@ export interface LagVerdict {
 export interface LagVerdictOptions {
   /** Largest rise of lag, as a share of the arrival rate, that still counts as keeping up. */
   readonly toleranceShare?: number;
-  /** Longest bin; shorter runs get shorter bins, so that there are six. */
+  /** Longest bin; runs under six of them get six shorter bins. */
   readonly maxBinSeconds?: number;
 }
 
 const minimumBins = 4;
+/**
+ * Shorter runs are not judged: lag starts at zero and climbs to its sawtooth for the first
+ * seconds, a ramp that a minute-long run's slope cannot tell from growth.
+ */
+const minimumSpanSeconds = 300;
 
 export function judgeLag(points: readonly LagPoint[], options: LagVerdictOptions = {}): LagVerdict {
   const toleranceShare = options.toleranceShare ?? 0.01;
@@ -72,7 +77,12 @@ export function judgeLag(points: readonly LagPoint[], options: LagVerdictOptions
     maxLag: Math.max(0, ...sorted.map((p) => p.lag)),
     toleranceShare,
   };
-  if (lagFit === undefined || bins.length < minimumBins || arrivalPerMinute <= 0) {
+  if (
+    lagFit === undefined ||
+    bins.length < minimumBins ||
+    span < minimumSpanSeconds ||
+    arrivalPerMinute <= 0
+  ) {
     return {
       ...base,
       verdict: 'too short to judge',
