@@ -34,14 +34,19 @@ export async function freshnessProbe(options: {
     const items = reply?.degraded === false ? reply.items : [];
     const shown = items.flatMap((item) => options.video(item.videoId) ?? []);
     const [watched] = shown;
-    // The disliked video is of another category where the reply has one, so the watch's
-    // gain in its category's affinity is not cancelled by the dislike's loss.
+    // The disliked video is of another category, so the watch's gain in its category's
+    // affinity is not cancelled by the dislike's loss. A user whose reply is all of one
+    // category is taken only if no user of the first 500 has a reply of two.
     const otherCategory = (v: SimVideo): boolean =>
       watched !== undefined && options.categoryOf(v) !== options.categoryOf(watched);
-    const disliked = shown.find(otherCategory) ?? shown[1];
+    const disliked = shown.find(otherCategory);
     if (watched !== undefined && disliked !== undefined) {
       probe = { user, watched, disliked };
       break;
+    }
+    const second = shown[1];
+    if (probe === undefined && watched !== undefined && second !== undefined) {
+      probe = { user, watched, disliked: second }; // kept while a better one is looked for
     }
   }
   if (probe === undefined) {
