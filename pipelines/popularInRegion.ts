@@ -156,10 +156,11 @@ class PopularInRegionOperator implements Operator<string, ScopedPlayback, string
   private lists: KeyValueState<string, RegionTop> | undefined;
   /**
    * Lists changed since the last commit, decoded. A region's list changes with most of its
-   * playbacks (the popular videos are the ones played), and encoding fifty entries on each
-   * cost the feature job a few percent of a core on the load run; under exactly-once they are
-   * written once per commit instead ({@link takeHeld}). At-least-once stores record with each
-   * write which input it includes, so there they are also written as they change.
+   * playbacks (the popular videos are the ones played), and the commit needs only the last
+   * version: under exactly-once a list is encoded and written once per commit
+   * ({@link takeHeld}) instead of on every playback (on the load run the difference was within
+   * the spread between runs, docs/load.md). At-least-once stores record with each write which
+   * input it includes, so there lists are also written as they change.
    */
   private changed = new Map<string, RegionTop>();
   private writesAtCommitOnly = false;
