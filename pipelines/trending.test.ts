@@ -7,7 +7,7 @@ import type { VideoUpload } from '../schemas/generated/videoUpload.js';
 import type { WatchSession } from '../schemas/generated/watchSession.js';
 import { topicCatalog } from '../schemas/topics.js';
 import { log2AddExp } from './popularInRegion.js';
-import { trending } from './trending.js';
+import { trending, type TrendingOptions } from './trending.js';
 import { videoPopularity } from './videoPopularity.js';
 import { watchSessions } from './watchSessions.js';
 
@@ -114,10 +114,24 @@ function plain(list: TrendingList): TrendingList {
   return { ...list, items: list.items.map((item) => ({ ...item })) };
 }
 
-test('trending lists equal the batch computation at chosen times, out of order and late included', async () => {
+/**
+ * The trending pipeline on a test driver with the catalogue loaded. `play` pipes closed
+ * playbacks, moves the wall clock on by the emit interval, and keeps the latest list published
+ * under each key that starts with `prefix`.
+ */
+async function trendingDriver(options: {
+  trending: TrendingOptions;
+  partitions?: number;
+  prefix: string;
+}): Promise<{
+  driver: TestDriver;
+  arrived: WatchSession[];
+  published: Map<string, TrendingList>;
+  play: (sessions: readonly WatchSession[]) => Promise<void>;
+}> {
   const pipeline = new Pipeline();
-  trending(pipeline, { topK, emitIntervalMs: 5000, popular: false });
-  const driver = await TestDriver.start(pipeline); // one task: one stream time for every scope
+  trending(pipeline, options.trending);
+  const driver = await TestDriver.start(pipeline, { partitions: options.partitions ?? 1 });
   await driver
     .input(topicCatalog.videoCatalog.name, serdes.catalog)
     .pipeMany(catalog.map((value) => ({ key: value.videoId, value, timestamp: 0 })));
@@ -125,17 +139,33 @@ test('trending lists equal the batch computation at chosen times, out of order a
   const output = driver.output(topicCatalog.trending.name, serdes.trending);
   const arrived: WatchSession[] = [];
   const published = new Map<string, TrendingList>();
-  let streamTime = 0;
+  return {
+    driver,
+    arrived,
+    published,
+    play: async (sessions) => {
+      for (const session of sessions) {
+        await input.pipe(session.userId, session, { timestamp: session.endTime });
+        arrived.push(session);
+      }
+      await driver.advanceWallClock(5000);
+      for (const [key, value] of await output.readKeyValues()) {
+        if (key.startsWith(options.prefix)) {
+          published.set(key, plain(value));
+        }
+      }
+    },
+  };
+}
+
+test('trending lists equal the batch computation at chosen times, out of order and late included', async () => {
+  // One task: one stream time for every scope.
+  const { driver, arrived, published, play } = await trendingDriver({
+    trending: { topK, emitIntervalMs: 5000, popular: false },
+    prefix: '',
+  });
   const step = async (sessions: readonly WatchSession[], label: string): Promise<void> => {
-    for (const session of sessions) {
-      await input.pipe(session.userId, session, { timestamp: session.endTime });
-      arrived.push(session);
-      streamTime = Math.max(streamTime, session.endTime);
-    }
-    await driver.advanceWallClock(5000);
-    for (const [key, value] of await output.readKeyValues()) {
-      published.set(key, plain(value));
-    }
+    await play(sessions);
     for (const [key, list] of published) {
       assert.deepEqual(
         list,
@@ -227,27 +257,13 @@ function batchPopular(
 
 test('popular in region equals the batch computation: decayed, out of order, top-K entered from below', async () => {
   const halfLifeMs = 10 * minute;
-  const pipeline = new Pipeline();
-  trending(pipeline, { topK, emitIntervalMs: 5000, popular: { halfLifeMs, topK } });
-  const driver = await TestDriver.start(pipeline, { partitions: 2 });
-  await driver
-    .input(topicCatalog.videoCatalog.name, serdes.catalog)
-    .pipeMany(catalog.map((value) => ({ key: value.videoId, value, timestamp: 0 })));
-  const input = driver.input(topicCatalog.watchSessions.name, serdes.sessions);
-  const output = driver.output(topicCatalog.trending.name, serdes.trending);
-  const arrived: WatchSession[] = [];
-  const published = new Map<string, TrendingList>();
+  const { driver, arrived, published, play } = await trendingDriver({
+    trending: { topK, emitIntervalMs: 5000, popular: { halfLifeMs, topK } },
+    partitions: 2,
+    prefix: 'popular:',
+  });
   const step = async (sessions: readonly WatchSession[], label: string): Promise<void> => {
-    for (const session of sessions) {
-      await input.pipe(session.userId, session, { timestamp: session.endTime });
-      arrived.push(session);
-    }
-    await driver.advanceWallClock(5000);
-    for (const [key, value] of await output.readKeyValues()) {
-      if (key.startsWith('popular:')) {
-        published.set(key, plain(value));
-      }
-    }
+    await play(sessions);
     for (const [key, list] of published) {
       const region = key.slice('popular:'.length);
       const expected = batchPopular(arrived, region, { end: list.updatedTime, halfLifeMs });
