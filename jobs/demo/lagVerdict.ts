@@ -113,7 +113,7 @@ export function describeLagVerdict(group: string, v: LagVerdict): string {
     `highest ${v.maxLag.toLocaleString('en')}${ofInput(v.maxLag)} records; ` +
     `${v.looks} looks in ${v.bins} bins of ${v.binSeconds.toFixed(0)} s`;
   if (Number.isNaN(v.slopeLow)) {
-    return `${head}: ${levels}`;
+    return `${head} (a verdict needs ${minimumSpanSeconds / 60} minutes of traffic): ${levels}`;
   }
   return (
     `${head}: trend ${signed(v.slopePerMinute)} records/min ` +

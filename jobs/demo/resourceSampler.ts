@@ -149,7 +149,11 @@ export class ResourceSampler {
   /** Peak and mean figures of each process, and the state on disk at the end. */
   summary(): string[] {
     if (this.samples.length === 0) {
-      return ['  load: no samples (run longer than one sampling interval)'];
+      return [
+        this.options.intervalMs > 0
+          ? '  load: no samples (run longer than one sampling interval)'
+          : '  load: not sampled (--sample <seconds> prints CPU, RSS and state size as it runs)',
+      ];
     }
     const lines: string[] = [];
     for (const { name } of this.options.processes) {
