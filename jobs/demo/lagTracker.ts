@@ -17,6 +17,7 @@ export class LagTracker {
   private timer: NodeJS.Timeout | undefined;
   private looking: Promise<void> = Promise.resolve();
   private failedLooks = 0;
+  private stopping: Promise<void> | undefined;
 
   constructor(
     connection: ConnectionConfig,
@@ -39,12 +40,14 @@ export class LagTracker {
     }, this.options.intervalMs);
   }
 
-  /** Stops looking; the verdict covers the looks taken until now. */
+  /** Stops looking; the verdict covers the looks taken until now. A second call does nothing. */
   async stop(): Promise<void> {
-    clearInterval(this.timer);
-    this.timer = undefined;
-    await this.looking;
-    await this.monitor.close();
+    this.stopping ??= (async () => {
+      clearInterval(this.timer);
+      await this.looking;
+      await this.monitor.close();
+    })();
+    await this.stopping;
   }
 
   /** One summary line per group: the verdict, the trend against the arrival rate, the levels. */
