@@ -138,15 +138,22 @@ async function runLag(flags: LagFlags): Promise<number> {
   } catch (error) {
     if (error instanceof LagError) {
       process.stderr.write(`error: ${error.message}\n`);
-      // kafkajs may still be retrying in the background; do not wait for it to give up.
-      setTimeout(() => process.exit(), 500).unref();
-      return exitCodeForError(error.code);
+      const code = exitCodeForError(error.code);
+      // kafkajs may still be waiting on a broker that never answers (hung, SIGSTOPped), and
+      // closing waits with it. The code is set now and the exit forced with it: a bare
+      // process.exit() here once ended a hung-broker run with 0, which cron reads as OK.
+      process.exitCode = code;
+      setTimeout(() => process.exit(code), closeGraceMs).unref();
+      return code;
     }
     throw error;
   } finally {
-    await monitor.close();
+    await Promise.race([monitor.close(), sleep(closeGraceMs)]);
   }
 }
+
+/** How long closing the Kafka connections may take before the process exits anyway. */
+const closeGraceMs = 1_000;
 
 async function watch(
   monitor: LagMonitor,

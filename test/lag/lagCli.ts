@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +19,29 @@ export function reelstreamLag(args: readonly string[]): {
     env: { ...process.env, REELSTREAM_BROKERS: connection.brokers.join(',') },
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/**
+ * `reelstream lag ...args` without blocking this process, so a server in the test (a silent
+ * listener, a metrics port) keeps answering while the CLI runs. `env` is added to the test's.
+ */
+export function reelstreamLagAsync(
+  args: readonly string[],
+  env: Record<string, string> = {},
+): Promise<{ status: number | null; stdout: string; stderr: string; elapsedMs: number }> {
+  const started = performance.now();
+  const child = spawn(process.execPath, [cli, 'lag', ...args], {
+    env: { ...process.env, REELSTREAM_BROKERS: connection.brokers.join(','), ...env },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve) =>
+    child.on('close', (status) =>
+      resolve({ status, stdout, stderr, elapsedMs: performance.now() - started }),
+    ),
+  );
 }
 
 /** The subset of `reelstream lag --json` these tests read. */
