@@ -60,3 +60,23 @@ export class StoreUnavailableError extends ReelstreamError {
     this.partition = fields.partition;
   }
 }
+
+/**
+ * A query endpoint refused the lookup: no token, or not the one it accepts
+ * (`REELSTREAM_QUERY_TOKEN` differs between the caller and the job). Not retriable: the same
+ * token is refused again.
+ *
+ * @category Queries
+ */
+export class QueryNotAuthorizedError extends ReelstreamError {
+  override readonly name = 'QueryNotAuthorizedError';
+  readonly store: string;
+
+  constructor(fields: { store: string; endpoint: string; message: string }) {
+    super(
+      errorCodes.notAuthorized,
+      `store ${fields.store}: the query endpoint ${fields.endpoint} refused the lookup: ${fields.message}`,
+    );
+    this.store = fields.store;
+  }
+}

@@ -1,14 +1,16 @@
 import { StoreUnavailableError } from './errors.js';
 import type { KeyLookup, RangeAnswer, RangeLookup } from './queryService.js';
+import type { QueryAccess } from './querySecurity.js';
+import { QueryTransport, type TransportAnswer } from './queryTransport.js';
 import {
   decodeBytes,
   decodePartitions,
   encodeBytes,
+  errorBodyOf,
   errorOf,
   forwardedHeader,
   notFound,
-  type EntriesBody,
-  type ErrorBody,
+  type LocalRangeBody,
 } from './wireFormat.js';
 
 /** How long one instance waits for another's answer before calling it unavailable. */
@@ -16,61 +18,71 @@ const requestTimeoutMs = 5_000;
 
 /**
  * Asks another instance's query server (see `wireFormat.ts`), marking each lookup as forwarded
- * so the owner answers it itself or refuses it. Connections are kept alive by fetch's pool.
+ * so the owner answers it itself or refuses it. It sends this job's token, over https when the
+ * job serves https.
  */
 export class QueryClient {
+  private readonly transport: QueryTransport;
+
+  constructor(access: QueryAccess = {}) {
+    this.transport = new QueryTransport(access);
+  }
+
   async get(
     endpoint: string,
     lookup: KeyLookup & { partition: number },
   ): Promise<Buffer | undefined> {
     const path = `/stores/${encodeURIComponent(lookup.store)}/keys/${encodeBytes(lookup.key)}`;
-    const response = await this.request(endpoint, {
+    const answer = await this.request(endpoint, {
       store: lookup.store,
       path: `${path}?partition=${lookup.partition}`,
     });
-    if (response.status === 404) {
-      const body = (await response.json()) as ErrorBody;
+    if (answer.status === 404) {
+      const body = errorBodyOf(answer);
       if (body.error === notFound) {
         return undefined;
       }
-      throw errorOf(body, lookup.store);
+      throw errorOf(body, lookup.store, endpoint);
     }
-    const body = (await response.json()) as { value: string };
-    return decodeBytes(body.value);
+    return decodeBytes((answer.body as { value: string }).value);
   }
 
-  /** The entries in range of the partitions the instance at `endpoint` runs. */
-  async range(endpoint: string, lookup: RangeLookup): Promise<RangeAnswer> {
-    const query = new URLSearchParams({ scope: 'local' });
+  /** A page of the entries in range of each partition the instance at `endpoint` runs. */
+  async range(endpoint: string, lookup: RangeLookup & { limit: number }): Promise<RangeAnswer> {
+    const query = new URLSearchParams({ scope: 'local', limit: String(lookup.limit) });
     if (lookup.gte !== undefined) {
       query.set('from', encodeBytes(lookup.gte));
     }
     if (lookup.lt !== undefined) {
       query.set('to', encodeBytes(lookup.lt));
     }
-    if (lookup.limit !== undefined) {
-      query.set('limit', String(lookup.limit));
+    if (lookup.after !== undefined) {
+      query.set('after', encodeBytes(lookup.after));
     }
-    const response = await this.request(endpoint, {
+    const answer = await this.request(endpoint, {
       store: lookup.store,
       path: `/stores/${encodeURIComponent(lookup.store)}/range?${query.toString()}`,
     });
-    const body = (await response.json()) as {
-      partitions: { partition: number; entries: EntriesBody }[];
-    };
-    return { partitions: decodePartitions(body.partitions) };
+    if (answer.status !== 200) {
+      throw errorOf(errorBodyOf(answer), lookup.store, endpoint);
+    }
+    return { partitions: decodePartitions(answer.body as LocalRangeBody, lookup.limit) };
   }
 
-  /** GETs `path`; resolves with a 200 or 404 response, throws the typed error of any other. */
+  close(): void {
+    this.transport.close();
+  }
+
+  /** GETs `path`; resolves with a 200 or 404 answer, throws the typed error of any other. */
   private async request(
     endpoint: string,
     request: { store: string; path: string },
-  ): Promise<Response> {
-    let response: Response;
+  ): Promise<TransportAnswer> {
+    let answer: TransportAnswer;
     try {
-      response = await fetch(`http://${endpoint}${request.path}`, {
+      answer = await this.transport.get(endpoint, request.path, {
+        timeoutMs: requestTimeoutMs,
         headers: { [forwardedHeader]: '1' },
-        signal: AbortSignal.timeout(requestTimeoutMs),
       });
     } catch (error) {
       throw new StoreUnavailableError({
@@ -79,16 +91,9 @@ export class QueryClient {
         cause: error,
       });
     }
-    if (response.status === 200 || response.status === 404) {
-      return response;
+    if (answer.status === 200 || answer.status === 404) {
+      return answer;
     }
-    const text = await response.text();
-    let body: ErrorBody;
-    try {
-      body = JSON.parse(text) as ErrorBody;
-    } catch {
-      body = { error: `HTTP ${response.status}`, message: text.slice(0, 200) };
-    }
-    throw errorOf(body, request.store);
+    throw errorOf(errorBodyOf(answer), request.store, endpoint);
   }
 }

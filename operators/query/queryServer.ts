@@ -1,11 +1,20 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  type RequestListener,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 import type { Logger } from 'pino';
 
 import { ConfigError, errorCodes, ReelstreamError } from '../errors.js';
+import { BearerAuth, refusal } from './bearerAuth.js';
 import { KeyNotOwnedError, StoreUnavailableError } from './errors.js';
 import type { QueryService } from './queryService.js';
+import { isLoopback, validTokens, type QuerySecurity } from './querySecurity.js';
 import {
   decodeBytes,
   encodeBytes,
@@ -13,37 +22,82 @@ import {
   forwardedHeader,
   notFound,
   type ErrorBody,
+  type LocalRangeBody,
+  type RangePageBody,
 } from './wireFormat.js';
+
+/** At most one log line per this many ms about refused requests: a scan must not flood it. */
+const refusalLogIntervalMs = 60_000;
 
 /**
  * The HTTP face of a job's interactive queries (the API is in `wireFormat.ts`): a few GET
- * routes on node:http, answered by the {@link QueryService}. Lookups for keys another instance
- * owns are forwarded to it, so a client may ask any instance.
+ * routes on node:http (node:https with a certificate), answered by the {@link QueryService}.
+ * Lookups for keys another instance owns are forwarded to it, so a client may ask any
+ * instance. With tokens configured, every request needs one of them (`bearerAuth.ts`).
  */
 export class QueryServer {
   readonly endpoint: string;
   private readonly server: Server;
+  private readonly counts: { refused: number };
 
-  private constructor(server: Server, endpoint: string) {
+  private constructor(server: Server, endpoint: string, counts: { refused: number }) {
     this.server = server;
     this.endpoint = endpoint;
+    this.counts = counts;
   }
 
-  /** Listens on `host:port` (port 0: any free port, and the endpoint names the one chosen). */
+  /** Requests refused for want of an accepted token. */
+  get refused(): number {
+    return this.counts.refused;
+  }
+
+  /**
+   * Listens on `host:port` (port 0: any free port, and the endpoint names the one chosen).
+   * Refuses to listen on a routable address without a token unless `allowUnauthenticated`:
+   * anyone who can reach it could read every store.
+   */
   static async listen(options: {
     endpoint: string;
     service: QueryService;
     logger: Logger | undefined;
+    security?: QuerySecurity;
   }): Promise<QueryServer> {
     const { host, port } = parseEndpoint(options.endpoint);
-    const server = createServer((request, response) => {
+    const security = options.security ?? {};
+    const auth = new BearerAuth(validTokens('querySecurity.tokens', security.tokens ?? []));
+    if (!auth.enabled && !isLoopback(host) && security.allowUnauthenticated !== true) {
+      throw new ConfigError(
+        'queryEndpoint',
+        `${options.endpoint} is reachable from other machines and no query token is set: set REELSTREAM_QUERY_TOKEN (or querySecurity.tokens), or allowUnauthenticated / REELSTREAM_QUERY_ALLOW_UNAUTHENTICATED=true if something in front authenticates`,
+      );
+    }
+    const counts = { refused: 0 };
+    let lastRefusalLog = -Infinity;
+    const listener: RequestListener = (request, response) => {
+      const verdict = auth.check(request.headers.authorization);
+      if (verdict !== 'accepted') {
+        counts.refused += 1;
+        if (performance.now() - lastRefusalLog >= refusalLogIntervalMs) {
+          lastRefusalLog = performance.now();
+          options.logger?.warn(
+            { verdict, from: request.socket.remoteAddress, refused: counts.refused },
+            'query refused: no accepted bearer token',
+          );
+        }
+        send(response, refusal(verdict));
+        return;
+      }
       handle(options.service, request)
         .then((answer) => send(response, answer))
         .catch((error: unknown) => {
           options.logger?.warn({ err: error, url: request.url }, 'query failed');
           send(response, errorAnswer(error));
         });
-    });
+    };
+    const server =
+      security.tls === undefined
+        ? createServer(listener)
+        : createHttpsServer({ cert: security.tls.cert, key: security.tls.key }, listener);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, host, () => {
@@ -52,7 +106,7 @@ export class QueryServer {
       });
     });
     const actual = (server.address() as AddressInfo).port;
-    return new QueryServer(server, `${host}:${actual}`);
+    return new QueryServer(server, `${host}:${actual}`, counts);
   }
 
   async close(): Promise<void> {
@@ -66,6 +120,7 @@ export class QueryServer {
 interface Answer {
   readonly status: number;
   readonly body: unknown;
+  readonly headers?: Record<string, string>;
 }
 
 async function handle(service: QueryService, request: IncomingMessage): Promise<Answer> {
@@ -107,22 +162,34 @@ async function handle(service: QueryService, request: IncomingMessage): Promise<
   if (kind === 'range' && keyText === undefined) {
     const from = url.searchParams.get('from');
     const to = url.searchParams.get('to');
+    const after = url.searchParams.get('after');
     const limit = url.searchParams.get('limit');
+    // The service checks the limit against the cap, whoever asks.
     const lookup = {
       store,
       ...(from === null ? {} : { gte: decodeBytes(from) }),
       ...(to === null ? {} : { lt: decodeBytes(to) }),
+      ...(after === null ? {} : { after: decodeBytes(after) }),
       ...(limit === null ? {} : { limit: integer(limit) }),
     };
     if (forwarded || url.searchParams.get('scope') === 'local') {
       const answer = await service.localRange(lookup);
-      const partitions = answer.partitions.map((part) => ({
-        partition: part.partition,
-        entries: encodeEntries(part.entries),
-      }));
-      return { status: 200, body: { partitions } };
+      const body: LocalRangeBody = {
+        partitions: answer.partitions.map((part) => ({
+          partition: part.partition,
+          entries: encodeEntries(part.entries),
+          more: part.more,
+        })),
+      };
+      return { status: 200, body };
     }
-    return { status: 200, body: { entries: encodeEntries(await service.range(lookup)) } };
+    const page = await service.range(lookup);
+    const body: RangePageBody = {
+      entries: encodeEntries(page.entries),
+      more: page.next !== undefined,
+      ...(page.next === undefined ? {} : { next: encodeBytes(page.next) }),
+    };
+    return { status: 200, body };
   }
   return { status: 404, body: { error: 'NO_ROUTE', message: `no route ${url.pathname}` } };
 }
@@ -156,6 +223,7 @@ function errorAnswer(error: unknown): Answer {
 function send(response: ServerResponse, answer: Answer): void {
   const text = JSON.stringify(answer.body);
   response.writeHead(answer.status, {
+    ...answer.headers,
     'content-type': 'application/json',
     'content-length': Buffer.byteLength(text),
   });

@@ -7,7 +7,9 @@ import type { SubTopology, Topology } from '../runtime/topology.js';
 import type { TaskStore } from '../state/taskStore.js';
 import { KeyNotOwnedError, StoreUnavailableError, type KeyOwner } from './errors.js';
 import { QueryClient } from './queryClient.js';
+import { forwardingAccess, type QuerySecurity } from './querySecurity.js';
 import { QueryServer } from './queryServer.js';
+import { defaultRangeLimit, maxRangeLimit } from './wireFormat.js';
 
 /** What the query service needs from the job it serves. */
 export interface QueryHost {
@@ -29,11 +31,17 @@ export interface KeyLookup {
   readonly partition?: number;
 }
 
-/** Bounds of a range lookup over the store's serialized keys: [gte, lt), at most `limit`. */
+/**
+ * A page of a range lookup over the store's serialized keys: the first `limit` keys of
+ * [gte, lt) that sort after `after` (the previous page's last key).
+ */
 export interface RangeLookup {
   readonly store: string;
   readonly gte?: Buffer;
   readonly lt?: Buffer;
+  /** Exclusive: where the previous page ended. */
+  readonly after?: Buffer;
+  /** Default 1,000; more than 10,000 is refused (`ConfigError`). */
   readonly limit?: number;
 }
 
@@ -45,6 +53,15 @@ export interface RangeAnswer {
 export interface PartitionEntries {
   readonly partition: number;
   readonly entries: readonly (readonly [Buffer, Buffer])[];
+  /** The partition has more entries in range after these. */
+  readonly more: boolean;
+}
+
+/** A page of a range over every partition, in key order. */
+export interface RangePage {
+  readonly entries: readonly (readonly [Buffer, Buffer])[];
+  /** The last key of the page when entries remain: the next page's `after`. */
+  readonly next: Buffer | undefined;
 }
 
 /** Where a key lives: its partition and task, and who owns that task now. */
@@ -76,14 +93,18 @@ const membershipTtlMs = 10_000;
 export class QueryService {
   private readonly host: QueryHost;
   private readonly logger: Logger | undefined;
-  private readonly remote = new QueryClient();
+  private readonly security: QuerySecurity;
+  private readonly remote: QueryClient;
   private readonly partitions = new Map<number, Promise<number>>();
   private membership: { readonly at: number; readonly members: Promise<GroupMember[]> } | undefined;
   private server: QueryServer | undefined;
 
-  constructor(host: QueryHost, logger?: Logger) {
+  /** `security`: the token and TLS of this instance's server, and of its forwarded lookups. */
+  constructor(host: QueryHost, logger?: Logger, security: QuerySecurity = {}) {
     this.host = host;
     this.logger = logger;
+    this.security = security;
+    this.remote = new QueryClient(forwardingAccess(security));
   }
 
   /** Where this instance answers queries (its actual port when asked for port 0). */
@@ -91,15 +112,29 @@ export class QueryService {
     return this.server?.endpoint;
   }
 
-  /** Serves the HTTP API on `endpoint` (`host:port`); resolves with the endpoint to advertise. */
+  /**
+   * Serves the HTTP API on `endpoint` (`host:port`); resolves with the endpoint to advertise.
+   * A routable address without a token is a `ConfigError` unless `allowUnauthenticated`.
+   */
   async listen(endpoint: string): Promise<string> {
-    this.server = await QueryServer.listen({ endpoint, service: this, logger: this.logger });
+    this.server = await QueryServer.listen({
+      endpoint,
+      service: this,
+      logger: this.logger,
+      security: this.security,
+    });
     return this.server.endpoint;
+  }
+
+  /** Requests the server refused for want of an accepted token, since it started. */
+  get refusedRequests(): number {
+    return this.server?.refused ?? 0;
   }
 
   async close(): Promise<void> {
     await this.server?.close();
     this.server = undefined;
+    this.remote.close();
   }
 
   /** Ownership may have changed (a rebalance): describe the group again on the next lookup. */
@@ -183,10 +218,12 @@ export class QueryService {
     }
   }
 
-  /** The entries in range of the partitions this instance runs. */
+  /** Up to `limit` entries in range of each partition this instance runs. */
   async localRange(lookup: RangeLookup): Promise<RangeAnswer> {
     const { sub } = this.storeInfo(lookup.store);
+    const limit = rangeLimit(lookup.limit);
     const count = await this.partitionCount(sub);
+    const start = startOf(lookup);
     const answers: PartitionEntries[] = [];
     for (let partition = 0; partition < count; partition++) {
       const store = this.host.localStore(`${sub.id}_${partition}`, lookup.store);
@@ -197,10 +234,11 @@ export class QueryService {
       await readLocal(
         lookup,
         async () => {
+          // One more than the page: whether it is there says if the partition has more.
           const bounds = {
-            ...(lookup.gte === undefined ? {} : { gte: lookup.gte }),
+            ...(start === undefined ? {} : { gte: start }),
             ...(lookup.lt === undefined ? {} : { lt: lookup.lt }),
-            ...(lookup.limit === undefined ? {} : { limit: lookup.limit }),
+            limit: limit + 1,
           };
           for await (const entry of store.range(bounds)) {
             entries.push(entry);
@@ -208,17 +246,21 @@ export class QueryService {
         },
         partition,
       );
-      answers.push({ partition, entries });
+      const more = entries.length > limit;
+      answers.push({ partition, entries: more ? entries.slice(0, limit) : entries, more });
     }
     return { partitions: answers };
   }
 
   /**
-   * The entries in range over every partition: this instance's, and each other owner's over
-   * HTTP, merged in key order. Fails (retriable) when a partition has no owner that answers.
+   * A page of the entries in range over every partition: this instance's, and each other
+   * owner's over HTTP, merged in key order. Each partition answers its first `limit` keys, so
+   * the page's `limit` smallest are among them. Fails (retriable) when a partition has no
+   * owner that answers.
    */
-  async range(lookup: RangeLookup): Promise<(readonly [Buffer, Buffer])[]> {
+  async range(lookup: RangeLookup): Promise<RangePage> {
     const { sub } = this.storeInfo(lookup.store);
+    const limit = rangeLimit(lookup.limit);
     const count = await this.partitionCount(sub);
     const answered = new Map<number, PartitionEntries>();
     for (const part of (await this.localRange(lookup)).partitions) {
@@ -238,7 +280,7 @@ export class QueryService {
         endpoints.add(owner.queryEndpoint);
       }
       const answers = await Promise.all(
-        [...endpoints].map((endpoint) => this.remote.range(endpoint, lookup)),
+        [...endpoints].map((endpoint) => this.remote.range(endpoint, { ...lookup, limit })),
       );
       for (const part of answers.flatMap((answer) => answer.partitions)) {
         if (!answered.has(part.partition)) {
@@ -254,10 +296,12 @@ export class QueryService {
         reason: `partitions ${unanswered.join(', ')} have no instance that answered (rebalancing or restoring)`,
       });
     }
-    const merged = [...answered.values()]
-      .flatMap((part) => part.entries)
-      .sort((a, b) => Buffer.compare(a[0], b[0]));
-    return lookup.limit === undefined ? merged : merged.slice(0, lookup.limit);
+    const parts = [...answered.values()];
+    const merged = parts.flatMap((part) => part.entries).sort((a, b) => Buffer.compare(a[0], b[0]));
+    const entries = merged.slice(0, limit);
+    // A partition that had more returned `limit` entries, so the merge is full whenever it did.
+    const more = merged.length > limit || parts.some((part) => part.more);
+    return { entries, next: more ? entries.at(-1)?.[0] : undefined };
   }
 
   /** The partition of a key whose bytes as written to the store's source topic are `routingKey`. */
@@ -338,6 +382,33 @@ async function readLocal<TResult>(
       cause: error,
     });
   }
+}
+
+/** The page size asked for, checked against the cap. */
+export function rangeLimit(limit: number | undefined): number {
+  if (limit === undefined) {
+    return defaultRangeLimit;
+  }
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > maxRangeLimit) {
+    throw new ConfigError(
+      'query',
+      `a range limit is 1..${maxRangeLimit} entries a page (${limit} asked); page on with after=<next>`,
+    );
+  }
+  return limit;
+}
+
+/**
+ * Where a page starts: `gte`, or the first key after `after` if that is later. The first key
+ * after k in byte order is k followed by a zero byte, so the bound is exact.
+ */
+function startOf(lookup: RangeLookup): Buffer | undefined {
+  const after =
+    lookup.after === undefined ? undefined : Buffer.concat([lookup.after, Buffer.alloc(1)]);
+  if (after === undefined || lookup.gte === undefined) {
+    return after ?? lookup.gte;
+  }
+  return Buffer.compare(after, lookup.gte) > 0 ? after : lookup.gte;
 }
 
 function range(count: number): number[] {

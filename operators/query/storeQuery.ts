@@ -1,5 +1,6 @@
 import type { Serde, SerdeContext } from '../serdes/serde.js';
 import type { KeyLocation, QueryService } from './queryService.js';
+import { decodeBytes, encodeBytes, maxRangeLimit } from './wireFormat.js';
 
 /**
  * A store to query: its name and serdes, the same ones the pipeline's operator uses. A
@@ -25,6 +26,7 @@ export interface QueryableStore<TKey, TValue> {
  * const counts = job.query({ name: 'views-per-video', key: stringSerde, value: float64Serde });
  * const views = await counts.get('video-42');
  * const firstTen = await counts.range({ from: 'video-', to: 'video.', limit: 10 });
+ * for await (const [video, views] of counts.entries()) { … } // the whole store, page by page
  * ```
  * @category Queries
  */
@@ -56,20 +58,69 @@ export class StoreQuery<TKey, TValue> {
 
   /**
    * Entries with keys in [from, to) in byte order of the serialized keys, from every partition
-   * (this instance's and the other owners'), at most `limit`.
+   * (this instance's and the other owners'): at most `limit`, or all of them, read a page at a
+   * time ({@link entries}).
    */
   async range(bounds: { from?: TKey; to?: TKey; limit?: number } = {}): Promise<[TKey, TValue][]> {
+    const found: [TKey, TValue][] = [];
+    const limit = bounds.limit ?? Infinity;
+    if (limit <= 0) {
+      return found;
+    }
+    const pageSize = Math.min(limit, maxRangeLimit);
+    for await (const entry of this.entries({ ...bounds, pageSize })) {
+      found.push(entry);
+      if (found.length >= limit) {
+        break;
+      }
+    }
+    return found;
+  }
+
+  /**
+   * One page of a range: the first `limit` entries (default 1,000, at most 10,000) of
+   * [from, to) after the cursor `after`; `next`, when entries remain, is the cursor of the
+   * next page (the HTTP API's `next`, base64url of the last key's bytes).
+   */
+  async rangePage(
+    bounds: { from?: TKey; to?: TKey; after?: string; limit?: number } = {},
+  ): Promise<{ entries: [TKey, TValue][]; next: string | undefined }> {
     await this.prepare();
-    const entries = await this.service.range({
+    const page = await this.service.range({
       store: this.name,
       ...(bounds.from === undefined ? {} : { gte: this.bytesOf(bounds.from, this.storeKey) }),
       ...(bounds.to === undefined ? {} : { lt: this.bytesOf(bounds.to, this.storeKey) }),
+      ...(bounds.after === undefined ? {} : { after: decodeBytes(bounds.after) }),
       ...(bounds.limit === undefined ? {} : { limit: bounds.limit }),
     });
-    return entries.map(([key, value]) => [
-      this.store.key.deserialize(key, this.storeKey),
-      this.store.value.deserialize(value, this.storeValue),
-    ]);
+    return {
+      entries: page.entries.map(([key, value]) => [
+        this.store.key.deserialize(key, this.storeKey),
+        this.store.value.deserialize(value, this.storeValue),
+      ]),
+      next: page.next === undefined ? undefined : encodeBytes(page.next),
+    };
+  }
+
+  /**
+   * Every entry of [from, to), in key order, a page of `pageSize` (default 1,000) at a time.
+   * Not a snapshot: a key written between two pages shows up if it sorts after the page
+   * already read; none shows up twice.
+   */
+  async *entries(
+    bounds: { from?: TKey; to?: TKey; pageSize?: number } = {},
+  ): AsyncGenerator<[TKey, TValue]> {
+    const { pageSize, ...range } = bounds;
+    let after: string | undefined;
+    do {
+      const page = await this.rangePage({
+        ...range,
+        ...(after === undefined ? {} : { after }),
+        ...(pageSize === undefined ? {} : { limit: pageSize }),
+      });
+      yield* page.entries;
+      after = page.next;
+    } while (after !== undefined);
   }
 
   /** Which partition and task hold the key, and which instance owns them now. */

@@ -5,7 +5,7 @@ import { float64Serde, Pipeline, stringSerde, TestDriver } from '../../operators
 
 const text = { key: stringSerde, value: stringSerde };
 
-test('the test driver answers point and range lookups over every task, as a job does', async () => {
+test('the test driver answers point lookups and range pages over every task, as a job does', async () => {
   const pipeline = new Pipeline();
   const counts = pipeline
     .source('views', text)
@@ -28,6 +28,25 @@ test('the test driver answers point and range lookups over every task, as a job 
     ['b', 2],
     ['c', 1],
   ]);
+  // Pages of two, followed by their cursor, visit each key once.
+  const first = await query.rangePage({ limit: 2 });
+  assert.deepEqual(first.entries, [
+    ['a', 3],
+    ['b', 2],
+  ]);
+  const second = await query.rangePage({ limit: 2, after: first.next ?? '' });
+  assert.deepEqual(second, {
+    entries: [
+      ['c', 1],
+      ['d', 1],
+    ],
+    next: undefined,
+  });
+  const paged: string[] = [];
+  for await (const [key] of query.entries({ pageSize: 1 })) {
+    paged.push(key);
+  }
+  assert.deepEqual(paged, ['a', 'b', 'c', 'd']);
   const tasks = new Set(
     await Promise.all(['a', 'b', 'c', 'd'].map(async (k) => (await query.locate(k)).taskId)),
   );

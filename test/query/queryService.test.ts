@@ -1,104 +1,25 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
-import type { GroupMember } from '../../operators/connectors/kafka/streamClient.js';
 import {
   ConfigError,
   keyValueStore,
   KeyNotOwnedError,
-  Pipeline,
   StoreQuery,
   StoreUnavailableError,
   stringSerde,
 } from '../../operators/index.js';
-import { QueryService } from '../../operators/query/queryService.js';
-import { partitionForKey } from '../../operators/runtime/partitioner.js';
-import { Topology } from '../../operators/runtime/topology.js';
-import { CacheBudget } from '../../operators/state/caching/cacheBudget.js';
-import { InMemoryStore } from '../../operators/state/memory/inMemoryStore.js';
-import { TaskStore } from '../../operators/state/taskStore.js';
+import { agree, fill, instance, memberOf, partitionOf, store } from './queryInstances.js';
 
-/**
- * Two query services on real HTTP servers over in-memory stores, with a scripted consumer
- * group: routing, forwarding and the errors, without a broker.
- */
-const partitions = 4;
-const store = keyValueStore({ name: 'greetings', key: stringSerde, value: stringSerde });
-const pipeline = new Pipeline();
-pipeline
-  .source('people', { key: stringSerde, value: stringSerde })
-  .process<string, string>(() => ({ process: () => undefined }), {
-    name: 'greet',
-    stores: [store],
-  });
-const topology = new Topology(pipeline.graph, 'query-test');
-const budget = new CacheBudget(1 << 20);
+/** Two query services over HTTP: routing, forwarding and the errors, without a broker. */
 const keys = Array.from({ length: 40 }, (_, i) => `person-${String(i).padStart(2, '0')}`);
-const partitionOf = (key: string): number => partitionForKey(Buffer.from(key), partitions);
-
-interface Instance {
-  readonly name: string;
-  readonly owns: Set<number>;
-  readonly stores: Map<string, TaskStore>;
-  /** Tasks assigned but not yet created (restoring). */
-  readonly restoring: Set<string>;
-  readonly service: QueryService;
-  advertise: boolean;
-  /** What the consumer group looks like to this instance. */
-  view: () => GroupMember[];
-}
-
-function instance(name: string, owns: number[]): Instance {
-  const stores = new Map<string, TaskStore>();
-  for (const partition of owns) {
-    stores.set(
-      `0_${partition}`,
-      new TaskStore({ name: store.name, inner: new InMemoryStore(), budget }),
-    );
-  }
-  const restoring = new Set<string>();
-  const service = new QueryService({
-    topology,
-    groupId: 'query-test',
-    client: {
-      partitionCounts: (topics) => Promise.resolve(new Map(topics.map((t) => [t, partitions]))),
-      groupMembers: () => Promise.resolve(self.view()),
-    },
-    localStore: (taskId) => stores.get(taskId),
-    isAssigned: (taskId) => stores.has(taskId) || restoring.has(taskId),
-  });
-  const self: Instance = {
-    name,
-    owns: new Set(owns),
-    stores,
-    restoring,
-    service,
-    advertise: true,
-    view: () => [],
-  };
-  return self;
-}
-
 const first = instance('first', [0, 1]);
 const second = instance('second', [2, 3]);
-
-function memberOf(member: Instance): GroupMember {
-  return {
-    memberId: `${member.name}-member`,
-    clientId: 'query-test',
-    clientHost: `/10.0.0.${member.name === 'first' ? 1 : 2}`,
-    queryEndpoint: member.advertise ? member.service.endpoint : undefined,
-    assignment: new Map([['people', [...member.owns]]]),
-  };
-}
 
 before(async () => {
   await first.service.listen('127.0.0.1:0');
   await second.service.listen('127.0.0.1:0');
-  for (const key of keys) {
-    const owner = first.owns.has(partitionOf(key)) ? first : second;
-    owner.stores.get(`0_${partitionOf(key)}`)?.put(Buffer.from(key), Buffer.from(`hello ${key}`));
-  }
+  fill([first, second], keys);
   assert.ok(
     keys.some((k) => first.owns.has(partitionOf(k))) &&
       keys.some((k) => second.owns.has(partitionOf(k))),
@@ -112,12 +33,7 @@ after(async () => {
 });
 
 function reset(): void {
-  first.advertise = true;
-  second.advertise = true;
-  for (const member of [first, second]) {
-    member.view = () => [memberOf(first), memberOf(second)];
-    member.service.invalidate();
-  }
+  agree([first, second]);
 }
 
 test('each instance answers point lookups for every key, forwarding those the other owns', async () => {

@@ -1,0 +1,103 @@
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+
+import type { QueryAccess } from './querySecurity.js';
+
+/** An answer of a query server: its status and its JSON body (undefined when not JSON). */
+export interface TransportAnswer {
+  readonly status: number;
+  readonly body: unknown;
+  /** The raw body, for an error message when it was not JSON. */
+  readonly text: string;
+}
+
+/**
+ * GETs on query servers with the caller's token and, when `access.tls` says so, https with its
+ * CA. node:http and node:https rather than fetch: Node's fetch takes no CA without the undici
+ * package, and one code path for both schemes is one to test. Connections are kept alive per
+ * transport (a keep-alive agent's idle sockets do not hold the process open).
+ */
+export class QueryTransport {
+  private readonly scheme: 'http' | 'https';
+  private readonly agent: HttpAgent;
+  private readonly headers: Record<string, string>;
+
+  constructor(access: QueryAccess = {}) {
+    this.scheme = access.tls === undefined ? 'http' : 'https';
+    this.agent =
+      access.tls === undefined
+        ? new HttpAgent({ keepAlive: true })
+        : new HttpsAgent({
+            keepAlive: true,
+            ...(access.tls.ca === undefined ? {} : { ca: access.tls.ca }),
+            rejectUnauthorized: access.tls.rejectUnauthorized ?? true,
+          });
+    this.headers = {
+      accept: 'application/json',
+      ...(access.token === undefined ? {} : { authorization: `Bearer ${access.token}` }),
+    };
+  }
+
+  /** GETs `path` of `endpoint` (`host:port`); rejects when no whole answer came in `timeoutMs`. */
+  get(
+    endpoint: string,
+    path: string,
+    options: { timeoutMs: number; headers?: Record<string, string> },
+  ): Promise<TransportAnswer> {
+    const url = `${this.scheme}://${endpoint}${path}`;
+    const request = this.scheme === 'https' ? httpsRequest : httpRequest;
+    return new Promise((resolve, reject) => {
+      const outgoing = request(url, {
+        method: 'GET',
+        agent: this.agent,
+        headers: { ...this.headers, ...options.headers },
+      });
+      // One deadline for connecting, the TLS handshake and the whole body.
+      const timer = setTimeout(() => {
+        outgoing.destroy(new Error(`no answer from ${url} within ${options.timeoutMs} ms`));
+      }, options.timeoutMs);
+      const settle = (): void => clearTimeout(timer);
+      outgoing.once('error', (error) => {
+        settle();
+        reject(error);
+      });
+      outgoing.once('response', (response) => {
+        readAll(response).then(
+          (text) => {
+            settle();
+            resolve({ status: response.statusCode ?? 0, body: parse(text), text });
+          },
+          (error: unknown) => {
+            settle();
+            reject(error instanceof Error ? error : new Error(String(error)));
+          },
+        );
+      });
+      outgoing.end();
+    });
+  }
+
+  /** Closes the idle connections (the transport still works after). */
+  close(): void {
+    this.agent.destroy();
+  }
+}
+
+async function readAll(response: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of response) {
+    chunks.push(chunk as Buffer);
+  }
+  if (!response.complete) {
+    throw new Error('the connection closed before the whole answer came');
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function parse(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
