@@ -28,6 +28,7 @@ import {
 } from './committer.js';
 import { deadLetterPolicy, decide, errorMessage, type FailurePolicy } from './failurePolicy.js';
 import { QueryService } from '../query/queryService.js';
+import { querySecurityFromEnv, type QuerySecurity } from '../query/querySecurity.js';
 import { StoreQuery, type QueryableStore } from '../query/storeQuery.js';
 import { GlobalStateManager } from './globalStateManager.js';
 import { JobLifecycle, type JobState } from './jobLifecycle.js';
@@ -84,6 +85,13 @@ export interface StreamJobOptions {
    * the owner of the others.
    */
   readonly queryEndpoint?: string;
+  /**
+   * The query endpoint's bearer token(s) and https, also used for the lookups this instance
+   * forwards (operators/query/querySecurity.ts). Default: from the environment
+   * (`REELSTREAM_QUERY_TOKEN`, `REELSTREAM_QUERY_TLS_*`). A `queryEndpoint` on a routable
+   * address without a token does not start unless `allowUnauthenticated`.
+   */
+  readonly querySecurity?: QuerySecurity;
   /** How often due processing-time timers are looked for. Default 100 ms. */
   readonly timerTickMs?: number;
   /**
@@ -233,6 +241,7 @@ export class StreamJob {
         isAssigned: (taskId) => this.assigned.has(taskId),
       },
       this.logger,
+      options.querySecurity ?? querySecurityFromEnv(),
     );
   }
 
