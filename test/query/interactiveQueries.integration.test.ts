@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,14 +15,17 @@ import {
   StreamJob,
   stringSerde,
 } from '../../operators/index.js';
+import { QueryNotAuthorizedError } from '../../operators/query/errors.js';
 import { connection, createTopics, uniqueName, waitFor } from '../support/integration.js';
 import { produceAll } from '../support/records.js';
 
 const text = { key: stringSerde, value: stringSerde };
 const partitions = 6;
 const videos = 60;
+/** The instances' shared query token: every lookup between them and from outside carries it. */
+const token = randomBytes(32).toString('hex');
 
-test('two instances each answer lookups for keys the other owns', async () => {
+test('two instances each answer lookups for keys the other owns, to callers with the token', async () => {
   const input = uniqueName('iq-views');
   await createTopics([input], { partitions });
   const pipeline = new Pipeline();
@@ -40,6 +44,7 @@ test('two instances each answer lookups for keys the other owns', async () => {
       stateDir: join(stateDir, name),
       commitIntervalMs: 200,
       queryEndpoint: '127.0.0.1:0',
+      querySecurity: { tokens: [token] },
       logger: pino({ name, level: process.env['REELSTREAM_TEST_LOG'] ?? 'error' }),
     });
   // Video i is viewed i + 1 times.
@@ -100,6 +105,12 @@ test('two instances each answer lookups for keys the other owns', async () => {
         query.range({ from: 'video-010', to: 'video-020', limit: 3 }),
       );
       assert.deepEqual(page, [expected(10), expected(11), expected(12)]);
+      // Pages of 7 over both instances: every key once, in order.
+      const paged: [string, number][] = [];
+      for await (const entry of query.entries({ pageSize: 7 })) {
+        paged.push(entry);
+      }
+      assert.deepEqual(paged, all);
       assert.equal(await query.get('video-999'), undefined);
     }
     assert.ok(
@@ -109,12 +120,40 @@ test('two instances each answer lookups for keys the other owns', async () => {
     // Another job (a serving layer) asks one instance for any key, by address only.
     const endpoint = first.queryEndpoint;
     assert.ok(endpoint !== undefined);
-    const remote = new RemoteStore({ endpoints: [endpoint], store, timeoutMs: 2_000 });
+    const remote = new RemoteStore({
+      endpoints: [endpoint],
+      store,
+      timeoutMs: 2_000,
+      access: { token },
+    });
     for (let i = 0; i < videos; i += 7) {
       const [key, count] = expected(i);
       assert.equal(await retrying(() => remote.get(key)), count, `${key} through RemoteStore`);
     }
     assert.equal(await remote.get('video-999'), undefined);
+    const remotePages: string[] = [];
+    for await (const [key] of remote.entries({ pageSize: 11 })) {
+      remotePages.push(key);
+    }
+    assert.deepEqual(
+      remotePages,
+      Array.from({ length: videos }, (_, i) => expected(i)[0]),
+    );
+    // Without the token, or with another, the job answers nothing.
+    const anonymous = await fetch(`http://${endpoint}/stores/${store.name}/range`);
+    assert.equal(anonymous.status, 401);
+    assert.match(anonymous.headers.get('www-authenticate') ?? '', /^Bearer /);
+    const stranger = new RemoteStore({
+      endpoints: [endpoint],
+      store,
+      timeoutMs: 2_000,
+      access: { token: randomBytes(32).toString('hex') },
+    });
+    await assert.rejects(
+      stranger.get('video-001'),
+      (error: unknown) =>
+        error instanceof StoreUnavailableError && error.cause instanceof QueryNotAuthorizedError,
+    );
     // Each answer named the key's owner: the remote store now asks the owner first. With the
     // first instance stopped, the keys the second holds are still found, though the only
     // endpoint the remote store was given is the first's.
