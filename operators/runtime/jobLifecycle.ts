@@ -3,22 +3,35 @@
  *
  * ```
  * created ─▶ starting ─▶ running ⇄ rebalancing
- *                │           │          │
- *                ▼           ▼          ▼
- *              failed ◀── stopping ◀────┘ ─▶ stopped
+ *                │        ▲  │          │
+ *                │        │  ▼          │
+ *                └───▶ recovering ◀─────┘
+ *                           │
+ *              failed ◀── stopping ──▶ stopped
  * ```
- * Any state but `stopped` may go to `failed`; `stopping` is reachable from every live state.
+ * `recovering`: the broker or the registry could not be reached; the job gave up its member
+ * and waits to start again from what it committed (Kafka Streams has no such state: its
+ * threads retry inside `running`). Any state but `stopped` may go to `failed`; `stopping` is
+ * reachable from every live state.
  *
  * @category Runtime
  */
 export type JobState =
-  'created' | 'starting' | 'running' | 'rebalancing' | 'stopping' | 'stopped' | 'failed';
+  | 'created'
+  | 'starting'
+  | 'running'
+  | 'rebalancing'
+  | 'recovering'
+  | 'stopping'
+  | 'stopped'
+  | 'failed';
 
 const allowed: Readonly<Record<JobState, readonly JobState[]>> = {
   created: ['starting', 'stopping', 'failed'],
-  starting: ['running', 'rebalancing', 'stopping', 'failed'],
-  running: ['rebalancing', 'stopping', 'failed'],
-  rebalancing: ['running', 'stopping', 'failed'],
+  starting: ['running', 'rebalancing', 'recovering', 'stopping', 'failed'],
+  running: ['rebalancing', 'recovering', 'stopping', 'failed'],
+  rebalancing: ['running', 'recovering', 'stopping', 'failed'],
+  recovering: ['running', 'rebalancing', 'stopping', 'failed'],
   stopping: ['stopped', 'failed'],
   stopped: [],
   failed: ['stopping', 'stopped'],

@@ -19,6 +19,7 @@ import {
 import type { OutgoingRecord, RawRecord } from './rawRecord.js';
 import type { TaskState } from './taskState.js';
 import type { SubTopology, Topology } from './topology.js';
+import { isTransient } from './transientErrors.js';
 
 /** A record a sink received, not yet serialized: serialization happens per batch at flush. */
 export interface PendingOutput {
@@ -372,6 +373,11 @@ export class Task {
 
   /** Applies the failure policy to a record that failed at `stage`; throws when it says `fail`. */
   failed(failure: { raw: RawRecord; stage: FailureStage; error: unknown }): void {
+    // The registry or broker did not answer (a schema lookup, say): the record is not at
+    // fault, so it is not dead-lettered; the job starts again from its last commit.
+    if (isTransient(failure.error)) {
+      throw failure.error;
+    }
     const context = {
       stage: failure.stage,
       error: failure.error,
