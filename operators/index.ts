@@ -106,10 +106,21 @@ export type { KeyLocation } from './query/queryService.js';
 export { JobLifecycle, InvalidTransitionError, type JobState } from './runtime/jobLifecycle.js';
 export {
   RequestClient,
+  RequestClientClosedError,
   RequestFailedError,
   RequestTimeoutError,
   type RequestClientOptions,
 } from './requestReply/requestClient.js';
+export {
+  defaultReplyTopicRules,
+  replyTopicPrefix,
+  type ReplyTopicRules,
+} from './requestReply/replyTopicRules.js';
+export {
+  undeliverableReasons,
+  UndeliverableReplyError,
+  type UndeliverableReason,
+} from './requestReply/undeliverableReply.js';
 export {
   requestErrorCodes,
   requestHeaders,

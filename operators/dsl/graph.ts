@@ -1,5 +1,6 @@
 import type { Operator } from '../api/operator.js';
 import type { StreamRecord } from '../api/record.js';
+import type { ReplyTopicRules } from '../requestReply/replyTopicRules.js';
 import type { Serde } from '../serdes/serde.js';
 import type { StoreSpec } from '../state/storeDefinition.js';
 import type { Stream } from './stream.js';
@@ -20,8 +21,11 @@ export interface SourceNode {
   readonly topics: readonly TopicRef[];
   readonly keySerde: AnySerde;
   readonly valueSerde: AnySerde;
-  /** A request topic: a request that cannot be deserialized also gets an error reply. */
-  readonly answersBadRequests?: boolean;
+  /**
+   * A request topic: a request that cannot be deserialized also gets an error reply, when its
+   * reply-to is one of these topics.
+   */
+  readonly answersBadRequests?: { readonly replyTopics: ReplyTopicRules };
 }
 
 export interface ProcessorNode {
@@ -60,6 +64,11 @@ export interface SinkNode {
   readonly valueSerde: AnySerde;
   /** Of the records one commit sends, only the last per key (see `SinkOptions`). */
   readonly latestPerKey?: boolean;
+  /**
+   * A reply sink (request/reply): its records may go only to these topics; a record for any
+   * other is dead-lettered as its request, never written.
+   */
+  readonly replyTopics?: ReplyTopicRules;
 }
 
 export type GraphNode = SourceNode | ProcessorNode | SinkNode;

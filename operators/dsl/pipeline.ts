@@ -1,4 +1,5 @@
 import { headerText, requestHeaders } from '../requestReply/protocol.js';
+import { defaultReplyTopicRules, type ReplyTopicRules } from '../requestReply/replyTopicRules.js';
 import {
   servedOutput,
   serveOperator,
@@ -108,6 +109,12 @@ export class Pipeline {
    * the job's global tables through their third argument. Returns the stream of each request
    * with its reply (null for an error reply), to log what was served.
    *
+   * A reply goes only to a topic `replyTopics` allows (default: the `RequestClient` topics,
+   * `<topic>.replies.*`) that exists and takes the reply schema. Any other request (a reply-to
+   * that is missing, deleted, invalid, not allowed or of another schema) is dead-lettered with
+   * the reason in `reelstream.dlq.reply.reason`, counted in the job's `undeliverableReplies`,
+   * and never fails the job.
+   *
    * @example
    * ```ts
    * pipeline.serve({
@@ -128,17 +135,20 @@ export class Pipeline {
     };
     /** Requests may come without a key (`null`). */
     readonly handle: RequestHandler<TKey | null, TRequest, TReply>;
+    /** The topics a request may name as its reply-to. Default: `<topic>.replies.` + anything. */
+    readonly replyTopics?: ReplyTopicRules;
   }): Stream<TKey | null, Served<TRequest, TReply>> {
     const source = `${options.name}-requests`;
+    const replyTopics = options.replyTopics ?? defaultReplyTopicRules(options.topic);
     this.graph.add({
       kind: 'source',
       name: source,
       topics: [{ kind: 'external', name: options.topic }],
       keySerde: nullable(options.serdes.key) as AnySerde,
       valueSerde: options.serdes.request as AnySerde,
-      answersBadRequests: true,
+      answersBadRequests: { replyTopics },
     });
-    const handler = serveOperator(options.handle);
+    const handler = serveOperator(options.handle, replyTopics);
     this.graph.add({
       kind: 'processor',
       name: options.name,
@@ -157,6 +167,7 @@ export class Pipeline {
       },
       keySerde: nullable(options.serdes.key) as AnySerde,
       valueSerde: nullable(options.serdes.reply) as AnySerde,
+      replyTopics,
     });
     const served = `${options.name}-served`;
     this.graph.add({

@@ -14,6 +14,7 @@ import { RegistrySchemaCatalog } from '../serdes/avro/registrySchemaCatalog.js';
 import { createRegistryClient } from '../serdes/registryClient.js';
 import type { SchemaCatalog, Serde } from '../serdes/serde.js';
 import { headerText, requestHeaders } from './protocol.js';
+import { replyTopicPrefix } from './replyTopicRules.js';
 
 /**
  * The server answered with an error reply (bad request, handler failure, deadline exceeded).
@@ -35,6 +36,17 @@ export class RequestTimeoutError extends Error {
   override readonly name = 'RequestTimeoutError';
 }
 
+/**
+ * The client was closed before the reply arrived (or before the request was made): the reply,
+ * if the server still sends one, goes to a topic that no longer exists, and the server
+ * dead-letters it.
+ *
+ * @category Request/reply
+ */
+export class RequestClientClosedError extends Error {
+  override readonly name = 'RequestClientClosedError';
+}
+
 /** @category Request/reply */
 export interface RequestClientOptions<TKey, TRequest, TReply> {
   readonly connection: ConnectionConfig;
@@ -46,7 +58,9 @@ export interface RequestClientOptions<TKey, TRequest, TReply> {
   };
   /**
    * Where replies come back. Default: a topic of its own, `<requestTopic>.replies.<random>`,
-   * created at start and deleted at close, so replies never go to another client.
+   * created at start and deleted at close, so replies never go to another client. A serving
+   * pipeline answers only on the topics its `replyTopics` allow (by default those of the
+   * default form): a topic given here must be one of them.
    */
   readonly replyTopic?: string;
   readonly client?: StreamClient;
@@ -84,6 +98,7 @@ export class RequestClient<TKey, TRequest, TReply> {
   private flushScheduled = false;
   private producer: RecordProducer | undefined;
   private consumer: ConsumerSession | undefined;
+  private closing: Promise<void> | undefined;
   private readonly counters = { sent: 0, answered: 0, timedOut: 0, unmatchedReplies: 0 };
 
   private constructor(options: RequestClientOptions<TKey, TRequest, TReply>) {
@@ -95,15 +110,27 @@ export class RequestClient<TKey, TRequest, TReply> {
       );
     this.ownsReplyTopic = options.replyTopic === undefined;
     this.replyTopic =
-      options.replyTopic ?? `${options.requestTopic}.replies.${randomBytes(6).toString('hex')}`;
+      options.replyTopic ??
+      `${replyTopicPrefix(options.requestTopic)}${randomBytes(6).toString('hex')}`;
   }
 
   static async start<TKey, TRequest, TReply>(
     options: RequestClientOptions<TKey, TRequest, TReply>,
   ): Promise<RequestClient<TKey, TRequest, TReply>> {
     const client = new RequestClient(options);
-    await client.open();
+    try {
+      await client.open();
+    } catch (error) {
+      // Nothing is left behind: the consumer, the producer and an own reply topic go.
+      await client.close().catch(() => undefined);
+      throw error;
+    }
     return client;
+  }
+
+  /** The topic this client's replies come back on. */
+  get replyTo(): string {
+    return this.replyTopic;
   }
 
   /** Requests in flight, and what happened to the others so far. */
@@ -117,8 +144,14 @@ export class RequestClient<TKey, TRequest, TReply> {
     return { inFlight: this.waiting.size, ...this.counters };
   }
 
-  /** Sends one request; resolves with the reply, rejects on an error reply or after `timeoutMs`. */
+  /**
+   * Sends one request; resolves with the reply, rejects on an error reply, after `timeoutMs`,
+   * or with {@link RequestClientClosedError} when the client closes first.
+   */
   request(payload: TRequest, options: { timeoutMs: number; key?: TKey }): Promise<TReply> {
+    if (this.closing !== undefined) {
+      return Promise.reject(new RequestClientClosedError('the request client is closed'));
+    }
     const { serdes, requestTopic } = this.options;
     const correlationId = randomUUID();
     const record: OutgoingRecord = {
@@ -150,17 +183,34 @@ export class RequestClient<TKey, TRequest, TReply> {
     });
   }
 
-  /** Stops consuming replies, fails requests still waiting, deletes an own reply topic. */
-  async close(): Promise<void> {
+  /**
+   * Rejects every request still waiting (those not sent yet are not sent), stops consuming
+   * replies and deletes an own reply topic, even when stopping fails. Calling it again waits
+   * for the first close.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.shutDown();
+    return this.closing;
+  }
+
+  private async shutDown(): Promise<void> {
+    this.queue = [];
+    this.queued = [];
     for (const [id, entry] of this.waiting) {
       clearTimeout(entry.timer);
-      entry.reject(new RequestTimeoutError('the client was closed'));
-      this.waiting.delete(id);
+      entry.reject(
+        new RequestClientClosedError(`the request client closed before request ${id} was answered`),
+      );
     }
-    await this.consumer?.stop();
-    await this.producer?.close();
-    if (this.ownsReplyTopic) {
-      await this.client.deleteTopics([this.replyTopic]).catch(() => undefined);
+    this.waiting.clear();
+    try {
+      await this.consumer?.stop();
+      await this.producer?.close();
+    } finally {
+      if (this.ownsReplyTopic) {
+        // A server may still answer on it: it dead-letters replies to a topic that is gone.
+        await this.client.deleteTopics([this.replyTopic]).catch(() => undefined);
+      }
     }
   }
 
@@ -213,8 +263,8 @@ export class RequestClient<TKey, TRequest, TReply> {
       this.queue = [];
       this.queued = [];
       const producer = this.producer;
-      if (producer === undefined) {
-        return;
+      if (producer === undefined || records.length === 0) {
+        return; // closed in between: its close rejected them
       }
       producer.send(records).then(
         () => {

@@ -9,6 +9,8 @@ import {
   requestHeaders,
   type RequestErrorCode,
 } from './protocol.js';
+import { refusalDetail, refusalOf, type ReplyTopicRules } from './replyTopicRules.js';
+import { UndeliverableReplyError } from './undeliverableReply.js';
 
 /**
  * What a handler may read besides its request: any key of the job's global tables (the
@@ -45,10 +47,13 @@ export type RequestHandler<TKey, TRequest, TReply> = (
  * Answers each request record with a reply record (value `null` for an error reply) whose
  * headers carry the correlation id and the reply topic; the reply sink routes it there.
  * Requests without a reply topic or correlation id cannot be answered: they throw, so the
- * failure policy sends them to the dead-letter topic.
+ * failure policy sends them to the dead-letter topic. A request whose reply topic `replyTopics`
+ * does not allow is not handled at all: it is dead-lettered as undeliverable, and nothing is
+ * served (no impressions are logged for a reply nobody gets).
  */
 export function serveOperator<TKey, TRequest, TReply>(
   handle: RequestHandler<TKey, TRequest, TReply>,
+  replyTopics: ReplyTopicRules,
 ): Operator<TKey, TRequest, TKey, TReply | null | Served<TRequest, TReply>> {
   return {
     process(record, ctx) {
@@ -56,6 +61,14 @@ export function serveOperator<TKey, TRequest, TReply>(
       const replyTo = headerText(record.headers[requestHeaders.replyTo]);
       if (correlationId === undefined || replyTo === undefined) {
         throw new Error('request has no reelstream.correlation-id or reelstream.reply-to header');
+      }
+      const refusal = refusalOf(replyTo, replyTopics);
+      if (refusal !== undefined) {
+        throw new UndeliverableReplyError({
+          reason: refusal,
+          replyTo,
+          detail: refusalDetail(refusal),
+        });
       }
       const answer = (
         value: TReply | null,

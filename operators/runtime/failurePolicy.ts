@@ -78,6 +78,8 @@ export const deadLetterHeaders = {
   errorClass: 'reelstream.dlq.error.class',
   errorMessage: 'reelstream.dlq.error.message',
   task: 'reelstream.dlq.task',
+  /** On a request whose reply could not be delivered: why (`UndeliverableReason`). */
+  replyReason: 'reelstream.dlq.reply.reason',
 } as const;
 
 /** The job stopped because a record's failure policy said `fail`. @category Runtime */

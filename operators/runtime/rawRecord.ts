@@ -19,4 +19,12 @@ export interface OutgoingRecord {
   readonly timestamp: number;
   readonly headers: Headers;
   readonly partition?: number;
+  /** A reply: its request, to dead-letter in its place when its topic cannot take it. */
+  readonly reply?: ReplyOrigin;
+}
+
+/** The request a reply answers, and the task that answered it (for the dead letter). */
+export interface ReplyOrigin {
+  readonly request: RawRecord;
+  readonly taskId: string;
 }

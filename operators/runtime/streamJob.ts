@@ -9,6 +9,8 @@ import type { StreamClient } from '../connectors/kafka/streamClient.js';
 import { QueryService } from '../query/queryService.js';
 import { querySecurityFromEnv } from '../query/querySecurity.js';
 import { StoreQuery, type QueryableStore } from '../query/storeQuery.js';
+import type { ReplyGuard } from '../requestReply/replyGuard.js';
+import { guardReplies, replyGuardFor } from '../requestReply/replyGuardedClient.js';
 import { RegistrySchemaCatalog } from '../serdes/avro/registrySchemaCatalog.js';
 import { createRegistryClient } from '../serdes/registryClient.js';
 import type { SchemaCatalog } from '../serdes/serde.js';
@@ -61,6 +63,8 @@ export class StreamJob {
   private readonly stateDir: string;
   private readonly restores: RestoreReport[] = [];
   private readonly counters = { processed: 0, produced: 0, deadLettered: 0 };
+  /** A serving job's last check on replies (requestReply/replyGuard.ts); else undefined. */
+  private readonly replies: ReplyGuard | undefined;
   private readonly closing = new Map<string, Promise<void>>();
   private readonly queries: QueryService;
   private readonly healthTracker: JobHealth;
@@ -83,6 +87,15 @@ export class StreamJob {
         createKafkaJs(options.connection, { clientId: options.applicationId }),
       );
     this.logger = options.logger ?? pino({ name: options.applicationId, level: 'info' });
+    this.replies = replyGuardFor(options.pipeline.graph, {
+      client: this.client,
+      deadLetterTopic: this.deadLetterTopic,
+      logger: this.logger,
+      onDeadLettered: (count) => (this.counters.deadLettered += count),
+    });
+    if (this.replies !== undefined) {
+      this.client = guardReplies(this.client, this.replies);
+    }
     this.policy = options.policy ?? deadLetterPolicy;
     this.budget = new CacheBudget(options.cacheMaxBytes ?? 64 * 1024 * 1024);
     this.stateDir =
@@ -131,6 +144,11 @@ export class StreamJob {
     operatorCounters: Record<string, number>;
     /** Runs started after an outage. */
     recoveries: number;
+    /**
+     * Requests whose reply could not be delivered (reply-to missing, deleted, invalid, not
+     * allowed, of another schema): dead-lettered instead, and in `deadLettered` too.
+     */
+    undeliverableReplies: number;
   } {
     const { tasks, operatorCounters } = this.run?.taskStats() ?? {
       tasks: [],
@@ -143,6 +161,7 @@ export class StreamJob {
       restores: [...this.restores],
       cacheBytes: this.budget.usedBytes,
       recoveries: this.healthTracker.report().recoveries,
+      undeliverableReplies: this.replies?.counts().total ?? 0,
     };
   }
 

@@ -2,6 +2,8 @@ import type { OperatorContext } from '../api/operator.js';
 import { StreamRecord } from '../api/record.js';
 import type { AnyOperator, AnyRecord, GraphNode, SinkNode, SourceNode } from '../dsl/graph.js';
 import { headerText, requestErrorCodes, requestHeaders } from '../requestReply/protocol.js';
+import { refusalDetail, refusalOf, type ReplyTopicRules } from '../requestReply/replyTopicRules.js';
+import { UndeliverableReplyError } from '../requestReply/undeliverableReply.js';
 import type { SerdeContext } from '../serdes/serde.js';
 import { inputPositionOf, originHeader, originOf } from '../state/appliedPositions.js';
 import { KeyValueState } from '../state/keyValueState.js';
@@ -16,7 +18,8 @@ import {
   type FailurePolicy,
   type FailureStage,
 } from './failurePolicy.js';
-import type { OutgoingRecord, RawRecord } from './rawRecord.js';
+import { deadLetterRecord } from './outputSerializer.js';
+import type { OutgoingRecord, RawRecord, ReplyOrigin } from './rawRecord.js';
 import type { TaskState } from './taskState.js';
 import type { SubTopology, Topology } from './topology.js';
 import { isTransient } from './transientErrors.js';
@@ -28,6 +31,8 @@ export interface PendingOutput {
   readonly record: AnyRecord;
   /** The input record it came from, for failure reporting. */
   readonly source: RawRecord;
+  /** From a reply sink: the request it answers (dead-lettered if the reply cannot go out). */
+  readonly reply?: ReplyOrigin;
 }
 
 /** A record to send to the dead-letter topic. */
@@ -230,8 +235,8 @@ export class Task {
           origin: { topic: raw.topic, partition: raw.partition, offset: raw.offset },
         });
       } catch (error) {
-        if (source.answersBadRequests === true) {
-          this.replyToBadRequest(raw, error);
+        if (source.answersBadRequests !== undefined) {
+          this.replyToBadRequest(raw, error, source.answersBadRequests.replyTopics);
         }
         this.failed({ raw, stage: 'deserialization', error });
         continue;
@@ -378,6 +383,19 @@ export class Task {
     if (isTransient(failure.error)) {
       throw failure.error;
     }
+    // A reply that cannot be delivered is never the job's failure, whatever the policy: its
+    // request goes to the dead-letter topic in the reply's place, counted and logged (rate-
+    // limited) where the job sends it (requestReply/replyGuard.ts).
+    if (failure.error instanceof UndeliverableReplyError) {
+      const letter: DeadLetter = {
+        raw: failure.raw,
+        stage: 'production',
+        error: failure.error,
+        taskId: this.id,
+      };
+      this.rawOutputs.push(deadLetterRecord(letter, `${this.topology.applicationId}.dlq`));
+      return;
+    }
     const context = {
       stage: failure.stage,
       error: failure.error,
@@ -425,14 +443,28 @@ export class Task {
     return undefined;
   }
 
-  /** An error reply for a request whose bytes cannot be read, when it says where to reply. */
-  private replyToBadRequest(raw: RawRecord, error: unknown): void {
+  /**
+   * An error reply for a request whose bytes cannot be read, when it says where to reply and
+   * that topic is one `rules` allow.
+   */
+  private replyToBadRequest(raw: RawRecord, error: unknown, rules: ReplyTopicRules): void {
     const correlationId = headerText(raw.headers[requestHeaders.correlationId]);
     const replyTo = headerText(raw.headers[requestHeaders.replyTo]);
     if (correlationId === undefined || replyTo === undefined) {
       return;
     }
+    const refusal = refusalOf(replyTo, rules);
+    if (refusal !== undefined) {
+      const undeliverable = new UndeliverableReplyError({
+        reason: refusal,
+        replyTo,
+        detail: refusalDetail(refusal),
+      });
+      this.failed({ raw, stage: 'production', error: undeliverable });
+      return;
+    }
     this.rawOutputs.push({
+      reply: { request: raw, taskId: this.id },
       topic: replyTo,
       key: raw.key,
       value: null,
@@ -619,6 +651,16 @@ export class Task {
           sink.topic.kind === 'dynamic'
             ? sink.topic.choose(record)
             : this.topology.topic(sink.topic);
+        if (sink.replyTopics !== undefined) {
+          this.outputs.push({
+            sink,
+            topic,
+            record,
+            source,
+            reply: { request: source, taskId: this.id },
+          });
+          return;
+        }
         if (this.tracksReplays && sink.topic.kind === 'internal' && source.offset !== '-1') {
           const origin = originOf(source, this.originIndex++);
           const stamped = record.withHeaders({ ...record.headers, [originHeader]: origin });

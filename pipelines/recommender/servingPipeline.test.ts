@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import {
   avroSerde,
   Pipeline,
+  replyTopicPrefix,
   requestHeaders,
   stringSerde,
   TestDriver,
@@ -106,7 +107,9 @@ async function servingDriver(
     key: stringSerde,
     value: avroSerde(topicCatalog.recommendationRequests.value),
   });
-  const replies = driver.output('replies', {
+  // A request client's topic: the pipeline answers only on those (replyTopicPrefix).
+  const replyTopic = `${replyTopicPrefix(topics.recommendationRequests)}test`;
+  const replies = driver.output(replyTopic, {
     key: stringSerde,
     value: avroSerde(recommendationReplySchema),
   });
@@ -128,7 +131,7 @@ async function servingDriver(
         timestamp: now,
         headers: {
           [requestHeaders.correlationId]: request.requestId,
-          [requestHeaders.replyTo]: 'replies',
+          [requestHeaders.replyTo]: replyTopic,
         },
       });
       const answered = await replies.readValues();

@@ -9,6 +9,7 @@ import {
   RequestClient,
   RequestFailedError,
   requestErrorCodes,
+  replyTopicPrefix,
   requestHeaders,
   StreamJob,
   stringSerde,
@@ -99,8 +100,9 @@ test(`${concurrent} concurrent requests are each answered once; a throwing handl
         /cannot square 7/.test(error.message),
     );
 
-    // A request whose bytes are not JSON: an error reply, and the request in the DLQ.
-    const replyTopic = uniqueName('manual-replies');
+    // A request whose bytes are not JSON: an error reply, and the request in the DLQ. Its
+    // reply topic is one the pipeline answers on (the request clients' prefix).
+    const replyTopic = `${replyTopicPrefix(requestTopic)}manual`;
     await createTopics([replyTopic]);
     const producer = await streamClient.producer();
     await producer.send([
