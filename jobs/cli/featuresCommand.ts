@@ -1,13 +1,13 @@
-import { once } from 'node:events';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join } from 'node:path';
 
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import pino from 'pino';
 
 import { stackSettingsFromEnv } from '../../deploy/local/stack/stackSettings.js';
 import { connectionConfigFromEnv } from '../../operators/index.js';
 import { featuresJob } from '../features/featuresJob.js';
+import { runJobProcess } from './jobProcess.js';
 import type {
   FromFeaturesProcess,
   ToFeaturesProcess,
@@ -17,6 +17,8 @@ interface FeaturesFlags {
   readonly stateDir: string;
   readonly queryEndpoint: string;
   readonly logFile?: string;
+  readonly metricsEndpoint: string;
+  readonly grace: number;
 }
 
 /**
@@ -24,7 +26,8 @@ interface FeaturesFlags {
  * its own, until SIGINT or SIGTERM. Each job is one process, as it would be deployed: the job
  * that computes features never shares an event loop with the job that answers requests, so a
  * burst of events cannot hold a reply back. Started by the demo, it also speaks the
- * featuresProcessMessages protocol over the IPC channel, and stops when its parent goes.
+ * featuresProcessMessages protocol over the IPC channel, and stops when its parent goes. It
+ * rides through broker outages and exits 1 when the job fails (jobProcess.ts).
  */
 export function featuresCommand(): Command {
   return new Command('features')
@@ -42,6 +45,17 @@ export function featuresCommand(): Command {
       '127.0.0.1:0',
     )
     .option('--log-file <file>', 'write the job’s log here instead of standard output')
+    .option(
+      '--metrics-endpoint <host:port>',
+      'where /health and /metrics are answered (port 0: any free port)',
+      '127.0.0.1:0',
+    )
+    .option(
+      '--grace <seconds>',
+      'how long a stop (SIGTERM) may take before the process exits anyway',
+      positiveSeconds,
+      30,
+    )
     .action(async (flags: FeaturesFlags) => {
       const logger = pino(
         { level: process.env['REELSTREAM_LOG'] ?? 'info' },
@@ -53,12 +67,9 @@ export function featuresCommand(): Command {
         queryEndpoint: flags.queryEndpoint,
         logger,
       });
-      await job.start();
-      const queryEndpoint = job.queryEndpoint ?? flags.queryEndpoint;
       const stopRequested = new AbortController();
       const loopDelay = monitorEventLoopDelay({ resolution: 10 });
       loopDelay.enable();
-      const stop = (): void => stopRequested.abort();
       const send = (message: FromFeaturesProcess): void => {
         if (process.connected) {
           process.send?.(message);
@@ -66,7 +77,7 @@ export function featuresCommand(): Command {
       };
       process.on('message', (message: ToFeaturesProcess) => {
         if (message.kind === 'stop') {
-          stop();
+          stopRequested.abort();
         } else {
           const cpu = process.cpuUsage();
           const memory = process.memoryUsage();
@@ -82,18 +93,33 @@ export function featuresCommand(): Command {
         }
       });
       // A parent that dies must not leave a job behind holding its partitions.
-      process.once('disconnect', stop);
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-      if (process.send === undefined) {
-        process.stdout.write(`features: running, queries on ${queryEndpoint}\n`);
-      }
-      send({ kind: 'ready', queryEndpoint });
-      await once(stopRequested.signal, 'abort');
-      await job.stop();
-      logger.flush();
+      process.once('disconnect', () => stopRequested.abort());
+      process.exitCode = await runJobProcess({
+        job,
+        logger,
+        metricsEndpoint: flags.metricsEndpoint,
+        graceMs: flags.grace * 1000,
+        stopSignal: stopRequested.signal,
+        onStarted: ({ metricsEndpoint }) => {
+          const queryEndpoint = job.queryEndpoint ?? flags.queryEndpoint;
+          if (process.send === undefined) {
+            process.stdout.write(
+              `features: running, queries on ${queryEndpoint}, health and metrics on ${metricsEndpoint ?? '-'}\n`,
+            );
+          }
+          send({ kind: 'ready', queryEndpoint });
+        },
+      });
       if (process.connected) {
         process.disconnect?.();
       }
     });
+}
+
+function positiveSeconds(text: string): number {
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new InvalidArgumentError(`"${text}" is not a positive number of seconds`);
+  }
+  return value;
 }

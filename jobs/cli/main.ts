@@ -6,10 +6,12 @@ import { lagCommand } from '../lag/lagCommand.js';
 import { checkReplayCommand } from './checkReplayCommand.js';
 import { demoCommand } from './demoCommand.js';
 import { evaluateCommand } from './evaluateCommand.js';
+import { faultsCommand } from './faultsCommand.js';
 import { featuresCommand } from './featuresCommand.js';
 import { generateCommand } from './generateCommand.js';
 import { replayCommand } from './replayCommand.js';
 import { schemasCommand } from './schemasCommand.js';
+import { serveCommand } from './serveCommand.js';
 import { stackCommand } from './stackCommand.js';
 
 const program = new Command('reelstream')
@@ -18,12 +20,14 @@ const program = new Command('reelstream')
   .addCommand(stackCommand())
   .addCommand(demoCommand())
   .addCommand(featuresCommand())
+  .addCommand(serveCommand())
   .addCommand(schemasCommand())
   .addCommand(lagCommand())
   .addCommand(generateCommand())
   .addCommand(replayCommand())
   .addCommand(evaluateCommand())
-  .addCommand(checkReplayCommand());
+  .addCommand(checkReplayCommand())
+  .addCommand(faultsCommand());
 
 try {
   await program.parseAsync(process.argv);

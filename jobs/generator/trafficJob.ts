@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import { createKafkaJs } from '../../operators/connectors/kafka/kafkajsClient.js';
 import { KafkajsStreamClient } from '../../operators/connectors/kafka/kafkajsStreamClient.js';
-import type { ConnectionConfig } from '../../operators/index.js';
+import { untilReachable, type ConnectionConfig } from '../../operators/index.js';
 import type { OutgoingRecord } from '../../operators/runtime/rawRecord.js';
 import { RegistrySchemaCatalog } from '../../operators/serdes/avro/registrySchemaCatalog.js';
 import { createRegistryClient } from '../../operators/serdes/registryClient.js';
@@ -85,10 +85,28 @@ export async function produceTraffic(options: {
     if (batch.length > 0) {
       const sending = batch;
       batch = [];
-      await producer.send(sending);
+      // A broker that is down or restarting holds the traffic back, never ends it: the batch
+      // is sent again until it is taken (the idempotent producer keeps its sequence numbers,
+      // so a send that did land is not written twice). Traffic made meanwhile waits behind it.
+      await untilReachable(() => producer.send(sending), {
+        maxBackoffMs: 5_000,
+        onRetry: ({ attempt, outageMs, retryInMs, cause }) => {
+          if (attempt === 1 || outageMs - lastOutageLog >= 10_000) {
+            lastOutageLog = outageMs;
+            log(
+              `broker unreachable for ${(outageMs / 1000).toFixed(0)} s (${cause}): ${sending.length} events held, retrying every ${retryInMs / 1000} s`,
+            );
+          }
+        },
+      });
+      if (lastOutageLog >= 0) {
+        log('broker reachable again: traffic resumes');
+        lastOutageLog = -1;
+      }
     }
     progress.maybeReport();
   };
+  let lastOutageLog = -1;
   try {
     for (const event of limited(options)) {
       if (options.signal?.aborted === true) {

@@ -1,0 +1,149 @@
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+
+import type { JobHealthReport } from '../runtime/jobHealth.js';
+import type { JobState } from '../runtime/jobLifecycle.js';
+
+/** What the metrics read from a job at each scrape (a `StreamJob` has all of it). */
+export interface MonitoredJob {
+  readonly name: string;
+  health(): JobHealthReport;
+  stats(): {
+    readonly processed: number;
+    readonly produced: number;
+    readonly deadLettered: number;
+    readonly tasks: readonly string[];
+    readonly cacheBytes: number;
+  };
+}
+
+const states: readonly JobState[] = [
+  'created',
+  'starting',
+  'running',
+  'rebalancing',
+  'recovering',
+  'stopping',
+  'stopped',
+  'failed',
+];
+
+/**
+ * A process's jobs as Prometheus metrics, read from the jobs at each scrape (nothing to keep
+ * in step): `reelstream_job_state` (1 for the job's current state, as kube-state-metrics
+ * shows a pod's phase), its outage and recovery counts, its record counters, and Node's
+ * process metrics (`process_resident_memory_bytes`, event-loop lag).
+ *
+ * @category Monitoring
+ */
+export class JobMetrics {
+  readonly registry = new Registry();
+  private readonly jobs: MonitoredJob[] = [];
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+    const jobs = this.jobs;
+    new Gauge({
+      name: 'reelstream_job_state',
+      help: 'The job state: 1 for the current one (recovering: the broker or registry is unreachable)',
+      labelNames: ['job', 'state'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const job of jobs) {
+          const current = job.health().state;
+          for (const state of states) {
+            this.set({ job: job.name, state }, state === current ? 1 : 0);
+          }
+        }
+      },
+    });
+    new Gauge({
+      name: 'reelstream_job_up',
+      help: '1 while the job is running or rebalancing; 0 while starting, recovering, stopped or failed',
+      labelNames: ['job'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const job of jobs) {
+          this.set({ job: job.name }, job.health().ok ? 1 : 0);
+        }
+      },
+    });
+    new Gauge({
+      name: 'reelstream_job_outage_seconds',
+      help: 'How long the broker or registry has been unreachable for the job (0 when it is not)',
+      labelNames: ['job'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const job of jobs) {
+          const since = job.health().outageSince;
+          this.set({ job: job.name }, since === undefined ? 0 : (Date.now() - since) / 1000);
+        }
+      },
+    });
+    this.counter(
+      'reelstream_job_recoveries_total',
+      'Runs started again after an outage',
+      (job) => job.health().recoveries,
+    );
+    this.counter(
+      'reelstream_job_records_processed_total',
+      'Input records processed and committed',
+      (job) => job.stats().processed,
+    );
+    this.counter(
+      'reelstream_job_records_produced_total',
+      'Output records committed',
+      (job) => job.stats().produced,
+    );
+    this.counter(
+      'reelstream_job_dead_letters_total',
+      'Records sent to the dead-letter topic',
+      (job) => job.stats().deadLettered,
+    );
+    new Gauge({
+      name: 'reelstream_job_tasks',
+      help: 'Tasks this instance runs',
+      labelNames: ['job'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const job of jobs) {
+          this.set({ job: job.name }, job.stats().tasks.length);
+        }
+      },
+    });
+  }
+
+  /** Exports the job's metrics from now on. */
+  add(job: MonitoredJob): void {
+    this.jobs.push(job);
+  }
+
+  /** The health of every job: healthy when all are. */
+  health(): { ok: boolean; jobs: Record<string, JobHealthReport> } {
+    const jobs: Record<string, JobHealthReport> = {};
+    for (const job of this.jobs) {
+      jobs[job.name] = job.health();
+    }
+    return { ok: Object.values(jobs).every((report) => report.ok), jobs };
+  }
+
+  /** A counter whose value is read from each job at scrape time. */
+  private counter(name: string, help: string, read: (job: MonitoredJob) => number): void {
+    const jobs = this.jobs;
+    new Counter({
+      name,
+      help,
+      labelNames: ['job'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const job of jobs) {
+          this.inc({ job: job.name }, read(job));
+        }
+      },
+    });
+  }
+}
