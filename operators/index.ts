@@ -98,10 +98,28 @@ export {
   TestOutputTopic,
   type TestDriverOptions,
 } from './testing/testDriver.js';
-export { StreamJob, type StreamJobOptions } from './runtime/streamJob.js';
+export { StreamJob, type RecoveryOptions, type StreamJobOptions } from './runtime/streamJob.js';
+export type { JobHealthReport } from './runtime/jobHealth.js';
+export { isTransient } from './runtime/transientErrors.js';
+export { untilReachable } from './runtime/untilReachable.js';
+export { JobMetrics, type MonitoredJob } from './monitoring/jobMetrics.js';
+export { MonitoringServer } from './monitoring/monitoringServer.js';
 export { StoreQuery, type QueryableStore } from './query/storeQuery.js';
 export { RemoteStore } from './query/remoteStore.js';
-export { KeyNotOwnedError, StoreUnavailableError, type KeyOwner } from './query/errors.js';
+export {
+  KeyNotOwnedError,
+  QueryNotAuthorizedError,
+  StoreUnavailableError,
+  type KeyOwner,
+} from './query/errors.js';
+export {
+  queryAccessFromEnv,
+  querySecurityFromEnv,
+  type QueryAccess,
+  type QueryClientTls,
+  type QuerySecurity,
+  type QueryServerTls,
+} from './query/querySecurity.js';
 export type { KeyLocation } from './query/queryService.js';
 export { JobLifecycle, InvalidTransitionError, type JobState } from './runtime/jobLifecycle.js';
 export {

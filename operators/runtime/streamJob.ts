@@ -119,6 +119,11 @@ export class StreamJob {
     );
   }
 
+  /** The job's application id. */
+  get name(): string {
+    return this.options.applicationId;
+  }
+
   get state(): JobState {
     return this.lifecycle.state;
   }
