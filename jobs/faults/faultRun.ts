@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -6,7 +6,7 @@ import {
   avroSerde,
   connectionConfigFromEnv,
   RequestClient,
-  RequestTimeoutError,
+  RequestClientClosedError,
   stringSerde,
 } from '../../operators/index.js';
 import { TrafficGenerator } from '../generator/trafficGenerator.js';
@@ -214,10 +214,7 @@ export async function runFaults(options: FaultRunOptions): Promise<FaultReport> 
                         : 'personalised',
                 }),
               (error: unknown) => {
-                if (
-                  !(error instanceof RequestTimeoutError) ||
-                  error.message !== 'the client was closed'
-                ) {
+                if (!(error instanceof RequestClientClosedError)) {
                   answers.push({ sentAt, outcome: 'unanswered' });
                 }
               },
@@ -265,6 +262,10 @@ export async function runFaults(options: FaultRunOptions): Promise<FaultReport> 
     }
     stopAsking.abort();
     await asking;
+    writeFileSync(
+      join(options.dir, 'answers.csv'),
+      ['sentAt,outcome', ...answers.map((a) => `${a.sentAt},${a.outcome}`)].join('\n'),
+    );
     const finalExits: Record<string, number | null | undefined> = {};
     for (const process of processes) {
       finalExits[process.name] = await process.stop(60_000);

@@ -228,27 +228,64 @@ export class RequestClient<TKey, TRequest, TReply> {
       await this.client.ensureTopics([{ name: this.replyTopic, partitions: 1 }]);
     }
     this.producer = await this.client.producer();
-    this.consumer = this.client.consumer({
+    await this.openReplyConsumer();
+  }
+
+  /**
+   * Starts consuming the reply topic; resolves once the consumer owns its partition, so requests
+   * go out only when their replies can be read. The group is this client's alone, with the
+   * broker's shortest session (6 s by default): after a broker restart the coordinator holds
+   * the group's old member until its session expires, and a new member waits that long before
+   * it reads a reply. A consumer that crashes for good later (kafkajs restarts it itself on
+   * retriable errors) is replaced, so the client never goes deaf.
+   */
+  private async openReplyConsumer(): Promise<void> {
+    const consumer = this.client.consumer({
       groupId: `reelstream-replies-${randomUUID()}`,
       topics: [this.replyTopic],
       fromBeginning: this.ownsReplyTopic,
       commitIntervalMs: 5_000,
       concurrency: 1,
+      sessionTimeoutMs: 6_000,
     });
-    // Requests may only go out once the reply consumer owns its partition.
+    this.consumer = consumer;
+    let opened = false;
     await new Promise<void>((resolve, reject) => {
-      this.consumer
-        ?.start({
+      consumer
+        .start({
           onBatch: (batch) => this.onReplies(batch),
           onRebalancing: () => undefined,
           onAssigned: () => {
+            opened = true;
             resolve();
             return Promise.resolve();
           },
-          onCrash: (error) => reject(error instanceof Error ? error : new Error(String(error))),
+          onCrash: (error) => {
+            if (!opened) {
+              reject(error instanceof Error ? error : new Error(String(error)));
+            } else if (this.closing === undefined && this.consumer === consumer) {
+              void this.replaceReplyConsumer(consumer);
+            }
+          },
         })
         .catch(reject);
     });
+  }
+
+  private async replaceReplyConsumer(crashed: ConsumerSession): Promise<void> {
+    await crashed.stop().catch(() => undefined);
+    for (
+      let backoffMs = 500;
+      this.closing === undefined;
+      backoffMs = Math.min(backoffMs * 2, 5_000)
+    ) {
+      try {
+        await this.openReplyConsumer();
+        return;
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, backoffMs));
+      }
+    }
   }
 
   private scheduleFlush(): void {

@@ -268,7 +268,7 @@ export class StreamJob {
   private async startRun(): Promise<void> {
     const recovery = this.options.recovery ?? {};
     const maxOutageMs = recovery.maxOutageMs ?? Infinity;
-    const maxBackoffMs = recovery.maxBackoffMs ?? 30_000;
+    const maxBackoffMs = recovery.maxBackoffMs ?? 5_000;
     let backoffMs = recovery.initialBackoffMs ?? 1_000;
     const outageStarted = this.healthTracker.outageStartedAt ?? Date.now();
     for (let attempt = 1; ; attempt++) {

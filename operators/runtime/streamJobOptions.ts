@@ -87,7 +87,8 @@ export interface StreamJobOptions {
    * What the job does when the broker or the schema registry cannot be reached (down,
    * restarting, paused): it gives up its member and uncommitted work, waits, and starts again
    * from what it committed, logging one line per attempt. Defaults: retry forever, backoff from
-   * 1 s doubling to 30 s.
+   * 1 s doubling to 5 s (an attempt costs a refused connection; a longer wait would be added to
+   * every outage's end).
    */
   readonly recovery?: RecoveryOptions;
   /**
@@ -114,6 +115,6 @@ export interface RecoveryOptions {
   readonly maxOutageMs?: number;
   /** The first wait between attempts. Default 1,000 ms. */
   readonly initialBackoffMs?: number;
-  /** The longest wait between attempts. Default 30,000 ms. */
+  /** The longest wait between attempts. Default 5,000 ms. */
   readonly maxBackoffMs?: number;
 }
