@@ -3,6 +3,7 @@ import { KafkajsStreamClient } from '../../operators/connectors/kafka/kafkajsStr
 import type { RecordProducer } from '../../operators/connectors/kafka/streamClient.js';
 import { avroSerde, type ConnectionConfig, type Serde } from '../../operators/index.js';
 import type { OutgoingRecord } from '../../operators/runtime/rawRecord.js';
+import { untilReachable } from '../../operators/index.js';
 import { RegistrySchemaCatalog } from '../../operators/serdes/avro/registrySchemaCatalog.js';
 import { createRegistryClient } from '../../operators/serdes/registryClient.js';
 import type { SchemaCatalog } from '../../operators/serdes/serde.js';
@@ -55,6 +56,7 @@ class TopicWriter<TValue> {
  */
 export class KafkaReplaySink implements ReplaySink {
   private readonly producer: RecordProducer;
+  private readonly log: ((line: string) => void) | undefined;
   private readonly writers: {
     readonly [TKind in ReplayEventKind]: TopicWriter<
       Extract<ReplayEvent, { kind: TKind }>['value']
@@ -63,9 +65,10 @@ export class KafkaReplaySink implements ReplaySink {
 
   private constructor(
     producer: RecordProducer,
-    context: { schemas: SchemaCatalog; topicPrefix: string },
+    context: { schemas: SchemaCatalog; topicPrefix: string; log?: (line: string) => void },
   ) {
     this.producer = producer;
+    this.log = context.log;
     this.writers = {
       videoUpload: new TopicWriter(replayTopics.videoUpload, context),
       impression: new TopicWriter(replayTopics.impression, context),
@@ -119,6 +122,7 @@ export class KafkaReplaySink implements ReplaySink {
     const sink = new KafkaReplaySink(await client.producer({ idempotent: true }), {
       schemas,
       topicPrefix,
+      ...(options.log === undefined ? {} : { log: options.log }),
     });
     for (const kind of replayEventKinds) {
       await sink.writers[kind].prepare();
@@ -126,9 +130,21 @@ export class KafkaReplaySink implements ReplaySink {
     return sink;
   }
 
+  /**
+   * Sends the events; while the broker is down or restarting the same records are sent again
+   * until taken (the idempotent producer keeps their sequence numbers, so none is written
+   * twice), with one log line per attempt: a replay pauses through an outage, never ends.
+   */
   async send(events: readonly ReplayEvent[]): Promise<void> {
     if (events.length > 0) {
-      await this.producer.send(events.map((event) => this.record(event)));
+      const records = events.map((event) => this.record(event));
+      await untilReachable(() => this.producer.send(records), {
+        maxBackoffMs: 5_000,
+        onRetry: ({ outageMs, retryInMs, cause }) =>
+          this.log?.(
+            `broker unreachable for ${Math.round(outageMs / 1000)} s (${cause}): retrying in ${retryInMs} ms`,
+          ),
+      });
     }
   }
 
