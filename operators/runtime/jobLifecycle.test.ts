@@ -52,3 +52,23 @@ test('a failed job can only be stopped', () => {
   lifecycle.moveTo('stopping');
   lifecycle.moveTo('stopped');
 });
+
+test('an outage moves a job to recovering and back, from any live state', () => {
+  for (const from of ['starting', 'running', 'rebalancing'] as const) {
+    const lifecycle = new JobLifecycle();
+    lifecycle.moveTo('starting');
+    if (from !== 'starting') {
+      lifecycle.moveTo('running');
+      if (from === 'rebalancing') {
+        lifecycle.moveTo('rebalancing');
+      }
+    }
+    lifecycle.moveTo('recovering');
+    assert.equal(lifecycle.canMoveTo('running'), true);
+    assert.equal(lifecycle.canMoveTo('stopping'), true);
+    assert.equal(lifecycle.canMoveTo('failed'), true);
+    assert.equal(lifecycle.canMoveTo('starting'), false);
+    lifecycle.moveTo('rebalancing');
+    lifecycle.moveTo('running');
+  }
+});

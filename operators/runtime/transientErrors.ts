@@ -23,6 +23,14 @@ export function isTransient(error: unknown): boolean {
     if (typeof link.status === 'number' && link.status >= 500 && link.status <= 599) {
       return true;
     }
+    // kafkajs's retrier wraps an error it will not retry as `KafkaJSNonRetriableError(e)`,
+    // which keeps e's message and drops e itself: the socket error's code survives only there.
+    if (
+      link.name?.startsWith('KafkaJS') === true &&
+      socketErrorInMessage.test(link.message ?? '')
+    ) {
+      return true;
+    }
   }
   return false;
 }
@@ -69,6 +77,10 @@ const transientNames = new Set([
   'KafkaJSLockTimeout',
   'KafkaJSStaleTopicMetadataAssignment',
 ]);
+
+/** A socket error code in a message, for errors that lost their cause (see above). */
+const socketErrorInMessage =
+  /\b(ECONNREFUSED|ECONNRESET|ECONNABORTED|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENETUNREACH)\b/;
 
 /** Socket errors of a peer that is down, restarting or unreachable. */
 const transientCodes = new Set([

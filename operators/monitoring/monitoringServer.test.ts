@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+
+import type { JobHealthReport } from '../runtime/jobHealth.js';
+import { JobMetrics } from './jobMetrics.js';
+import { MonitoringServer } from './monitoringServer.js';
+
+/** A job whose health the test sets. */
+function fakeJob(name: string): {
+  job: Parameters<JobMetrics['add']>[0];
+  set(h: JobHealthReport): void;
+} {
+  let health: JobHealthReport = {
+    ok: true,
+    status: 'running',
+    state: 'running',
+    since: 0,
+    recoveries: 0,
+  };
+  return {
+    job: {
+      name,
+      health: () => health,
+      stats: () => ({
+        processed: 42,
+        produced: 7,
+        deadLettered: 1,
+        tasks: ['0_0', '0_1'],
+        cacheBytes: 0,
+      }),
+    },
+    set: (h) => {
+      health = h;
+    },
+  };
+}
+
+const metrics = new JobMetrics();
+const features = fakeJob('features');
+metrics.add(features.job);
+const server = await MonitoringServer.listen('127.0.0.1:0', metrics);
+after(() => server.close());
+
+test('/health answers 200 while the job runs and 503 with the reason while it recovers', async () => {
+  let response = await fetch(`http://${server.endpoint}/health`);
+  assert.equal(response.status, 200);
+  features.set({
+    ok: false,
+    status: 'recovering',
+    state: 'recovering',
+    since: Date.now(),
+    recoveries: 2,
+    outageSince: Date.now() - 5_000,
+    reason: 'connect ECONNREFUSED 127.0.0.1:9092',
+  });
+  response = await fetch(`http://${server.endpoint}/health`);
+  assert.equal(response.status, 503);
+  const body = (await response.json()) as { ok: boolean; jobs: Record<string, JobHealthReport> };
+  assert.equal(body.ok, false);
+  assert.equal(body.jobs['features']?.status, 'recovering');
+  assert.match(body.jobs['features']?.reason ?? '', /ECONNREFUSED/);
+});
+
+test('/metrics has the job state, the outage, recoveries and the record counters', async () => {
+  const text = await (await fetch(`http://${server.endpoint}/metrics`)).text();
+  assert.match(text, /reelstream_job_state\{job="features",state="recovering"\} 1/);
+  assert.match(text, /reelstream_job_state\{job="features",state="running"\} 0/);
+  assert.match(text, /reelstream_job_up\{job="features"\} 0/);
+  assert.match(text, /reelstream_job_recoveries_total\{job="features"\} 2/);
+  assert.match(text, /reelstream_job_records_processed_total\{job="features"\} 42/);
+  assert.match(text, /reelstream_job_tasks\{job="features"\} 2/);
+  const outage = /reelstream_job_outage_seconds\{job="features"\} ([\d.]+)/.exec(text);
+  assert.ok(outage !== null && Number(outage[1]) >= 5, text);
+  assert.match(text, /process_resident_memory_bytes/);
+});
+
+test('a busy port is a clear configuration error', async () => {
+  await assert.rejects(MonitoringServer.listen(server.endpoint, metrics), /already in use/);
+  await assert.rejects(MonitoringServer.listen('nowhere', metrics), /not host:port/);
+});
