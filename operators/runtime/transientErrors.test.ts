@@ -51,5 +51,5 @@ test('faults of the job or its input are not outages', () => {
     false,
   );
   assert.equal(isTransient('a string'), false);
-  assert.equal(isTransient(new KafkaJSProtocolError('x', { retriable: false })), false);
+  assert.equal(isTransient(new KafkaJSProtocolError('x')), false);
 });
