@@ -421,6 +421,9 @@ export class JobRun {
     if (sub === undefined || sub.stores.length === 0 || this.runners.has(id)) {
       return;
     }
+    if (this.failure !== undefined || this.stopping !== undefined) {
+      return; // a run that is being given up creates nothing (its successor will)
+    }
     // No batch to heartbeat with: the group hears from the fetch loop of the other partitions.
     const source = { partition: Number(partitionText), heartbeat: () => Promise.resolve() };
     void this.ensureRunner(sub, source)
