@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { judgeLag, leastSquares, studentT975, type LagPoint } from './lagVerdict.js';
+import { judgeLag, type LagPoint } from './lagVerdict.js';
+import { leastSquares, studentT975 } from './trend.js';
 
 /** Deterministic noise in [0, 1): the tests must not depend on the run. */
 function noise(seed: number): () => number {
@@ -77,6 +78,7 @@ test('least squares: exact on a line; Student t from its table', () => {
   assert.equal(fit.slopeStandardError, 0);
   assert.equal(leastSquares([{ x: 1, y: 1 }]), undefined);
   assert.equal(studentT975(8), 2.306);
-  assert.equal(studentT975(1_000), 1.96);
+  assert.equal(studentT975(1_000), 1.962);
+  assert.equal(studentT975(60), 2);
   assert.equal(studentT975(0), Number.POSITIVE_INFINITY);
 });

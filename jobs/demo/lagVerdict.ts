@@ -16,6 +16,8 @@
  * has. The arrival rate is the slope of the group's log-end offsets, looked at the same times.
  */
 
+import { binMeans, leastSquares, slopeWithInterval } from './trend.js';
+
 /** One look at a group while the load ran. */
 export interface LagPoint {
   /** Seconds since the load started. */
@@ -64,8 +66,12 @@ export function judgeLag(points: readonly LagPoint[], options: LagVerdictOptions
   const first = sorted[0]?.seconds ?? 0;
   const span = (sorted[sorted.length - 1]?.seconds ?? 0) - first;
   const binSeconds = Math.max(1, Math.min(options.maxBinSeconds ?? 60, span / 6));
-  const bins = binMeans(sorted, first, binSeconds);
-  const lagFit = leastSquares(bins);
+  const bins = binMeans(
+    sorted.map((p) => ({ x: p.seconds, y: p.lag })),
+    first,
+    binSeconds,
+  );
+  const lagTrend = slopeWithInterval(bins, { perX: 60 });
   const arrival = leastSquares(sorted.map((p) => ({ x: p.seconds, y: p.logEnd })));
   const arrivalPerMinute = (arrival?.slope ?? 0) * 60;
   const base = {
@@ -78,7 +84,7 @@ export function judgeLag(points: readonly LagPoint[], options: LagVerdictOptions
     toleranceShare,
   };
   if (
-    lagFit === undefined ||
+    lagTrend === undefined ||
     bins.length < minimumBins ||
     span < minimumSpanSeconds ||
     arrivalPerMinute <= 0
@@ -86,15 +92,12 @@ export function judgeLag(points: readonly LagPoint[], options: LagVerdictOptions
     return {
       ...base,
       verdict: 'too short to judge',
-      slopePerMinute: (lagFit?.slope ?? 0) * 60,
+      slopePerMinute: lagTrend?.slope ?? 0,
       slopeLow: Number.NaN,
       slopeHigh: Number.NaN,
     };
   }
-  const halfWidth = studentT975(bins.length - 2) * lagFit.slopeStandardError * 60;
-  const slopePerMinute = lagFit.slope * 60;
-  const slopeLow = slopePerMinute - halfWidth;
-  const slopeHigh = slopePerMinute + halfWidth;
+  const { slope: slopePerMinute, low: slopeLow, high: slopeHigh } = lagTrend;
   const tolerance = toleranceShare * arrivalPerMinute;
   const verdict: LagVerdictKind =
     slopeHigh < tolerance ? 'bounded' : slopeLow > tolerance ? 'GROWING' : 'undecided';
@@ -122,96 +125,4 @@ export function describeLagVerdict(group: string, v: LagVerdict): string {
     `(tolerance ${(v.toleranceShare * 100).toFixed(0)}%: ` +
     `${Math.round(v.toleranceShare * v.arrivalPerMinute).toLocaleString('en')}); ${levels}`
   );
-}
-
-interface XY {
-  readonly x: number;
-  readonly y: number;
-}
-
-/** Mean lag of the looks in each bin of `width` seconds from `start`; empty bins are left out. */
-function binMeans(points: readonly LagPoint[], start: number, width: number): XY[] {
-  const span = (points[points.length - 1]?.seconds ?? start) - start;
-  // The last look of a run falls on the far edge of the last bin; it belongs in that bin.
-  const lastBin = Math.max(0, Math.round(span / width) - 1);
-  const sums = new Map<number, { seconds: number; lag: number; n: number }>();
-  for (const p of points) {
-    const bin = Math.min(lastBin, Math.floor((p.seconds - start) / width));
-    const sum = sums.get(bin) ?? { seconds: 0, lag: 0, n: 0 };
-    sum.seconds += p.seconds;
-    sum.lag += p.lag;
-    sum.n += 1;
-    sums.set(bin, sum);
-  }
-  return [...sums.entries()]
-    .sort(([a], [b]) => a - b)
-    .map(([, s]) => ({ x: s.seconds / s.n, y: s.lag / s.n }));
-}
-
-/** Ordinary least squares of y on x, with the slope's standard error (undefined below 2 points). */
-export function leastSquares(
-  points: readonly XY[],
-): { slope: number; intercept: number; slopeStandardError: number } | undefined {
-  const n = points.length;
-  if (n < 2) {
-    return undefined;
-  }
-  const meanX = points.reduce((sum, p) => sum + p.x, 0) / n;
-  const meanY = points.reduce((sum, p) => sum + p.y, 0) / n;
-  let sxx = 0;
-  let sxy = 0;
-  for (const p of points) {
-    sxx += (p.x - meanX) ** 2;
-    sxy += (p.x - meanX) * (p.y - meanY);
-  }
-  if (sxx === 0) {
-    return undefined;
-  }
-  const slope = sxy / sxx;
-  const intercept = meanY - slope * meanX;
-  const residuals = points.reduce((sum, p) => sum + (p.y - intercept - slope * p.x) ** 2, 0);
-  const slopeStandardError =
-    n > 2 ? Math.sqrt(residuals / (n - 2) / sxx) : Number.POSITIVE_INFINITY;
-  return { slope, intercept, slopeStandardError };
-}
-
-/** Student's t, 97.5th percentile, for `df` degrees of freedom (1.96 beyond the table). */
-export function studentT975(df: number): number {
-  const table = [
-    Number.POSITIVE_INFINITY,
-    12.706,
-    4.303,
-    3.182,
-    2.776,
-    2.571,
-    2.447,
-    2.365,
-    2.306,
-    2.262,
-    2.228,
-    2.201,
-    2.179,
-    2.16,
-    2.145,
-    2.131,
-    2.12,
-    2.11,
-    2.101,
-    2.093,
-    2.086,
-    2.08,
-    2.074,
-    2.069,
-    2.064,
-    2.06,
-    2.056,
-    2.052,
-    2.048,
-    2.045,
-    2.042,
-  ];
-  if (df < 1) {
-    return Number.POSITIVE_INFINITY;
-  }
-  return table[df] ?? (df <= 60 ? 2.0 : 1.96);
 }

@@ -2,6 +2,7 @@ import { readdirSync, statSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
 
 import { jobLag, lagSampleFile, type GroupLag } from './jobLag.js';
+import { describeMemoryTrend, judgeMemory, type MemoryLook } from './memoryTrend.js';
 
 /** A process whose CPU and memory the demo reports. */
 export interface MeasuredProcess {
@@ -146,7 +147,10 @@ export class ResourceSampler {
     );
   }
 
-  /** Peak and mean figures of each process, and the state on disk at the end. */
+  /**
+   * Peak and mean figures of each process, its memory trend after the warm-up, and the state
+   * on disk at the end.
+   */
   summary(): string[] {
     if (this.samples.length === 0) {
       return [
@@ -163,6 +167,14 @@ export class ResourceSampler {
       lines.push(
         `  process ${name.padEnd(16)} CPU ${cpu.toFixed(0)}% mean of one core, peak RSS ${rss.toFixed(0)} MB`,
       );
+    }
+    for (const { name } of this.options.processes) {
+      const looks: MemoryLook[] = this.samples.flatMap((s) =>
+        s.processes
+          .filter((p) => p.name === name)
+          .map((p) => ({ seconds: s.seconds, rssMb: p.rssMb, heapMb: p.heapMb })),
+      );
+      lines.push(describeMemoryTrend(name, judgeMemory(looks)));
     }
     const state = this.samples[this.samples.length - 1]?.stateMb ?? 0;
     lines.push(`  state on disk            ${state.toFixed(1)} MB (both jobs)`);

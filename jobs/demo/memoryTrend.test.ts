@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { describeMemoryTrend, judgeMemory, type MemoryLook } from './memoryTrend.js';
+import { slopeWithInterval } from './trend.js';
+
+/** Deterministic noise in [0, 1) (mulberry32): the tests must not depend on the run. */
+function noise(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
+}
+
+/**
+ * Thirty minutes of looks every 30 s at a process: RSS climbs 150 MB over the first 3 minutes
+ * (caches and heap filling), then holds at 400 MB plus `risePerMinute`, with a garbage
+ * collector's sawtooth of up to 20 MB and a slow wander that neighbouring looks share (each
+ * keeps 80% of the last one's and adds up to ±3 MB, as compactions and collections leave it).
+ */
+function run(options: { risePerMinute: number; seed: number }): MemoryLook[] {
+  const random = noise(options.seed);
+  const looks: MemoryLook[] = [];
+  let wander = 0;
+  for (let seconds = 30; seconds <= 1_800; seconds += 30) {
+    wander = 0.8 * wander + (random() * 2 - 1) * 3;
+    const warmUp = Math.min(1, seconds / 180) * 150;
+    const rise = (options.risePerMinute * seconds) / 60;
+    const sawtooth = random() * 20;
+    looks.push({
+      seconds,
+      rssMb: 250 + warmUp + rise + sawtooth + wander,
+      heapMb: 60 + sawtooth,
+    });
+  }
+  return looks;
+}
+
+const seeds = Array.from({ length: 40 }, (_, i) => i + 1);
+
+test('memory trend: RSS that levels off after the warm-up is flat, its interval around 0', () => {
+  let covered = 0;
+  let flat = 0;
+  for (const seed of seeds) {
+    const v = judgeMemory(run({ risePerMinute: 0, seed }));
+    const rss = v.rss;
+    assert.ok(rss !== undefined);
+    assert.notEqual(v.verdict, 'RISING', `seed ${seed}: ${describeMemoryTrend('features', v)}`);
+    flat += v.verdict === 'flat' ? 1 : 0;
+    assert.equal(v.warmUpSeconds, 300);
+    assert.equal(v.looks, 51);
+    assert.equal(rss.points, 13);
+    covered += rss.low < 0 && rss.high > 0 ? 1 : 0;
+  }
+  // A 95% interval, about 91% on series that wander like these: 0 in about 36 of 40.
+  assert.ok(covered >= 34, `0 in ${covered} of ${seeds.length} intervals`);
+  assert.ok(flat >= 34, `flat in ${flat} of ${seeds.length}`);
+});
+
+test('memory trend: a rise of 2 MB a minute is found', () => {
+  let covered = 0;
+  let rising = 0;
+  for (const seed of seeds) {
+    const v = judgeMemory(run({ risePerMinute: 2, seed }));
+    assert.notEqual(v.verdict, 'flat', `seed ${seed}: ${describeMemoryTrend('features', v)}`);
+    rising += v.verdict === 'RISING' ? 1 : 0;
+    covered += v.rss !== undefined && v.rss.low < 2 && v.rss.high > 2 ? 1 : 0;
+  }
+  assert.ok(covered >= 34, `2 in ${covered} of ${seeds.length} intervals`);
+  assert.ok(rising >= 34, `rising in ${rising} of ${seeds.length}`);
+});
+
+test('memory trend: the warm-up, were it counted, would look like a leak', () => {
+  const v = judgeMemory(run({ risePerMinute: 0, seed: 1 }), { warmUpSeconds: 0 });
+  assert.notEqual(v.verdict, 'flat');
+  assert.ok(v.rss !== undefined && v.rss.slope > 1);
+});
+
+test('memory trend: a short run leaves out a third of it and says when it cannot judge', () => {
+  const short = run({ risePerMinute: 0, seed: 1 }).filter((l) => l.seconds <= 150);
+  const v = judgeMemory(short);
+  assert.equal(v.warmUpSeconds, 50);
+  assert.equal(v.verdict, 'too short to judge');
+  assert.match(
+    describeMemoryTrend('features', v),
+    /a trend needs 4 bins of 2 min after the warm-up/,
+  );
+});
+
+test('memory trend: the summary line gives the trend, its interval and the warm-up', () => {
+  const line = describeMemoryTrend('features', judgeMemory(run({ risePerMinute: 2, seed: 3 })));
+  assert.match(
+    line,
+    /^ {2}memory features +RISING: RSS \+\d\.\d\d MB\/min \[95%: \+\d\.\d\d, \+\d\.\d\d\] against 1 MB\/min, \d+ → \d+ MB over 25\.0 min \(51 samples in 13 bins of 2 min, autocorrelation 0\.\d\d\); heap [-+]\d\.\d\d MB\/min \[95%: [-+]\d\.\d\d, [-+]\d\.\d\d\]; first 5\.0 min left out as warm-up$/,
+  );
+});
+
+test('slope with interval: autocorrelated residuals widen the interval', () => {
+  // A slow wave around a straight line: neighbours share their error.
+  const points = Array.from({ length: 60 }, (_, i) => ({ x: i, y: i + 5 * Math.sin(i / 6) }));
+  const plain = slopeWithInterval(points);
+  const corrected = slopeWithInterval(points, { correctAutocorrelation: true });
+  assert.ok(plain !== undefined && corrected !== undefined);
+  assert.equal(plain.autocorrelation, 0);
+  assert.ok(corrected.autocorrelation > 0.8);
+  assert.ok(corrected.high - corrected.low > 3 * (plain.high - plain.low));
+  assert.equal(corrected.slope, plain.slope);
+  assert.equal(slopeWithInterval(points.slice(0, 2)), undefined);
+});
