@@ -46,6 +46,8 @@ export interface FaultOutcome {
   readonly wrongReplies: number;
   /** Requests sent meanwhile that got no reply in time, or an error. */
   readonly unanswered: number;
+  /** Requests sent from the fault's start to the end of its settling, by what they got. */
+  readonly replies: string;
   /** Job processes that exited by themselves during the fault and its settling. */
   readonly processExits: readonly string[];
   /** Every job process healthy again and making progress, without help. */
@@ -66,6 +68,8 @@ export const personalisedTargetSeconds = 30;
 interface Answer {
   readonly sentAt: number;
   readonly outcome: 'personalised' | 'degraded' | 'unanswered' | 'wrong';
+  /** Why a degraded reply was degraded. */
+  readonly reason?: string;
 }
 
 /**
@@ -179,12 +183,22 @@ export async function runFaults(options: FaultRunOptions): Promise<FaultReport> 
     const users = new TrafficGenerator({ seed, rate: 1, scale: 0.001, startTime: Date.now() })
       .population.users;
     const answers: Answer[] = [];
+    // Users the recommender knows (a personalised reply before the faults): after the warm-up
+    // only they are asked, so a degraded reply means a fault's trace, not a user without
+    // history (who gets the popular list, degraded, by design).
+    const known = new Set<number>();
+    let askKnownOnly = false;
     const stopAsking = new AbortController();
     let sequence = 0;
     const client = requests;
     const asking = (async () => {
       while (!stopAsking.signal.aborted) {
-        const user = users[sequence % users.length];
+        const knownUsers = [...known];
+        const index =
+          askKnownOnly && knownUsers.length > 0
+            ? (knownUsers[sequence % knownUsers.length] ?? 0)
+            : sequence % users.length;
+        const user = users[index];
         sequence += 1;
         if (user !== undefined) {
           const requestId = `fault-${sequence}`;
@@ -203,16 +217,22 @@ export async function runFaults(options: FaultRunOptions): Promise<FaultReport> 
               { key: user.id, timeoutMs: 2_000 },
             )
             .then(
-              (reply) =>
+              (reply) => {
+                const outcome =
+                  reply.requestId !== requestId || reply.userId !== user.id
+                    ? 'wrong'
+                    : reply.degraded
+                      ? 'degraded'
+                      : 'personalised';
+                if (outcome === 'personalised' && !askKnownOnly) {
+                  known.add(index);
+                }
                 answers.push({
                   sentAt,
-                  outcome:
-                    reply.requestId !== requestId || reply.userId !== user.id
-                      ? 'wrong'
-                      : reply.degraded
-                        ? 'degraded'
-                        : 'personalised',
-                }),
+                  outcome,
+                  ...(reply.degradedReason === null ? {} : { reason: reply.degradedReason }),
+                });
+              },
               (error: unknown) => {
                 if (!(error instanceof RequestClientClosedError)) {
                   answers.push({ sentAt, outcome: 'unanswered' });
@@ -226,6 +246,11 @@ export async function runFaults(options: FaultRunOptions): Promise<FaultReport> 
 
     log(`warming up for ${options.warmUpSeconds} s`);
     await sleep(options.warmUpSeconds * 1_000);
+    askKnownOnly = true;
+    log(`asking for the ${known.size} users with a personalised reply in the warm-up from now on`);
+    if (known.size === 0) {
+      throw new Error('no reply was personalised in the warm-up: the system never worked');
+    }
     const outcomes: FaultOutcome[] = [];
     for (const fault of options.faults) {
       const startedAt = Date.now();
@@ -253,6 +278,7 @@ export async function runFaults(options: FaultRunOptions): Promise<FaultReport> 
           personalisedAt === undefined ? undefined : (personalisedAt - endedAt) / 1000,
         wrongReplies: during.filter((a) => a.outcome === 'wrong').length,
         unanswered: during.filter((a) => a.outcome === 'unanswered').length,
+        replies: tally(during),
         processExits: processes.flatMap((p) => p.unexpectedExit ?? []),
         resumed: resumed.ok,
         resumeNote: resumed.note,
@@ -399,6 +425,21 @@ export function describeOutcome(outcome: FaultOutcome): string {
     `personalised again after ${after}; wrong replies ${outcome.wrongReplies}; ` +
     `unanswered meanwhile ${outcome.unanswered}; process exits ${outcome.processExits.length}` +
     `${outcome.processExits.length > 0 ? ` (${outcome.processExits.join(', ')})` : ''}; ` +
-    `resumed by itself: ${outcome.resumed ? 'yes' : 'NO'} (${outcome.resumeNote})`
+    `resumed by itself: ${outcome.resumed ? 'yes' : 'NO'} (${outcome.resumeNote}); ` +
+    `replies from the fault's start: ${outcome.replies}`
   );
+}
+
+/** `120 personalised, 30 degraded (user features: timeout), 12 unanswered`. */
+function tally(answers: readonly Answer[]): string {
+  const counts = new Map<string, number>();
+  for (const answer of answers) {
+    const key =
+      answer.reason === undefined ? answer.outcome : `${answer.outcome} (${answer.reason})`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return [...counts]
+    .sort(([, a], [, b]) => b - a)
+    .map(([key, count]) => `${count} ${key}`)
+    .join(', ');
 }

@@ -7,7 +7,6 @@ import type {
   StreamClient,
   TopicPartition,
 } from '../connectors/kafka/streamClient.js';
-import { ConfigError } from '../errors.js';
 import type { SchemaCatalog } from '../serdes/serde.js';
 import type { CacheBudget } from '../state/caching/cacheBudget.js';
 import type { TaskStore } from '../state/taskStore.js';
@@ -23,6 +22,7 @@ import { decide, errorMessage, type FailurePolicy } from './failurePolicy.js';
 import { GlobalStateManager } from './globalStateManager.js';
 import { deadLetterRecord, OutputSerializer } from './outputSerializer.js';
 import type { OutgoingRecord } from './rawRecord.js';
+import { prepareTopics } from './jobTopics.js';
 import { PartitionGroup, type FetchedUpTo } from './partitionGroup.js';
 import type { StreamJobOptions } from './streamJobOptions.js';
 import { Task, type DeadLetter } from './task.js';
@@ -212,7 +212,11 @@ export class JobRun {
   }
 
   private async startMember(): Promise<void> {
-    await this.prepareTopics();
+    await prepareTopics({
+      client: this.client,
+      topology: this.topology,
+      deadLetterTopic: this.deadLetterTopic,
+    });
     // Global tables are loaded before joining the group: no task ever sees a partial one. A
     // previous run may still be closing them.
     await this.host.closing.get(globalTablesKey);
@@ -322,64 +326,6 @@ export class JobRun {
     }
     this.failure = error instanceof Error ? error : new Error(String(error));
     this.host.onFailure(this.failure);
-  }
-
-  /**
-   * Checks that input topics exist and co-partitioned inputs have equal partition counts, and
-   * creates the internal topics (repartition, DLQ) with the right partition counts.
-   */
-  private async prepareTopics(): Promise<void> {
-    const internalNames = new Set(this.topology.internalTopics.map((t) => t.name));
-    const external = this.topology.sourceTopics().filter((t) => !internalNames.has(t));
-    const counts = await this.client.partitionCounts([...external, ...internalNames]);
-    const missing = external.filter((t) => !counts.has(t));
-    if (missing.length > 0) {
-      throw new ConfigError('pipeline', `input topics do not exist: ${missing.join(', ')}`);
-    }
-    // Internal topics take their upstream's partition count unless the pipeline fixes one;
-    // sub-topologies are in dependency order, so upstream counts are known first.
-    for (const internal of this.topology.internalTopics) {
-      const upstream = this.topology.subTopologies[internal.producedBy];
-      const upstreamCounts = [...(upstream?.sources.keys() ?? [])].map((t) => counts.get(t) ?? 0);
-      const wanted = internal.partitions ?? Math.max(1, ...upstreamCounts);
-      const existing = counts.get(internal.name);
-      if (existing !== undefined && existing !== wanted) {
-        throw new ConfigError(
-          'pipeline',
-          `internal topic ${internal.name} has ${existing} partitions, the pipeline needs ${wanted}`,
-        );
-      }
-      counts.set(internal.name, wanted);
-    }
-    await this.client.ensureTopics([
-      ...this.topology.internalTopics.map((t) => ({
-        name: t.name,
-        partitions: counts.get(t.name) ?? 1,
-      })),
-      ...this.changelogSpecs(counts),
-      { name: this.deadLetterTopic, partitions: 1 },
-    ]);
-    for (const sub of this.topology.subTopologies) {
-      const perTopic = [...sub.sources.keys()].map((t) => `${t} (${counts.get(t) ?? '?'})`);
-      if (new Set([...sub.sources.keys()].map((t) => counts.get(t))).size > 1) {
-        throw new ConfigError(
-          'pipeline',
-          `sub-topology ${sub.id} reads topics that are not co-partitioned: ${perTopic.join(', ')}; ` +
-            'records with equal keys would meet in different tasks. Give them equal partition counts or repartition one.',
-        );
-      }
-    }
-  }
-
-  /** Compacted changelog topics, one partition per task of the sub-topology that owns the store. */
-  private changelogSpecs(
-    counts: ReadonlyMap<string, number>,
-  ): { name: string; partitions: number; config: Record<string, string> }[] {
-    return this.topology.changelogTopics().map(({ name, subTopology }) => ({
-      name,
-      partitions: Math.max(1, ...[...subTopology.sources.keys()].map((t) => counts.get(t) ?? 1)),
-      config: { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': '0' },
-    }));
   }
 
   private async onAssigned(assignment: ReadonlyMap<string, readonly number[]>): Promise<void> {
