@@ -326,3 +326,45 @@ test('a group is as bad as its worst partition', () => {
   );
   assert.deepEqual(evaluateGroup([]), { status: 'OK', reason: 'CAUGHT_UP' });
 });
+
+test("an all-OK group takes the reason of its partition that is behind, not its first one's", () => {
+  // One partition caught up, one 8 records behind with too few samples to judge: the group is
+  // not caught up, and its summary must not say so.
+  assert.deepEqual(
+    evaluateGroup([
+      { status: 'OK', reason: 'CAUGHT_UP' },
+      { status: 'OK', reason: 'INSUFFICIENT_DATA' },
+    ]),
+    { status: 'OK', reason: 'INSUFFICIENT_DATA' },
+  );
+  assert.deepEqual(
+    evaluateGroup([
+      { status: 'OK', reason: 'CAUGHT_UP' },
+      { status: 'OK', reason: 'CATCHING_UP' },
+      { status: 'OK', reason: 'NO_OFFSET' },
+    ]),
+    { status: 'OK', reason: 'CATCHING_UP' },
+  );
+  // A partition that never committed says nothing about a group that is caught up elsewhere.
+  assert.deepEqual(
+    evaluateGroup([
+      { status: 'OK', reason: 'NO_OFFSET' },
+      { status: 'OK', reason: 'CAUGHT_UP' },
+    ]),
+    { status: 'OK', reason: 'CAUGHT_UP' },
+  );
+});
+
+test('a negative lag in the window is not "caught up"', () => {
+  // Committed beyond the log end earlier in the window, now 20 behind and not moving: STALL,
+  // not CAUGHT_UP because of the negative samples.
+  assert.deepEqual(
+    evaluate([
+      [150, -50],
+      [150, -50],
+      [150, 20],
+      [150, 20],
+    ]),
+    { status: 'ERR', reason: 'STALL' },
+  );
+});

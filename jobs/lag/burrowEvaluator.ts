@@ -9,7 +9,9 @@ export type LagStatus = 'OK' | 'WARN' | 'ERR';
 /**
  * Why a status was given. OK: CAUGHT_UP (lag within the allowance now or at some point in the
  * window), CATCHING_UP (lag shrinks), NO_OFFSET (nothing committed yet), INSUFFICIENT_DATA (too
- * few samples in the window to judge). WARN: SLOW. ERR: STOP, STALL, REWIND.
+ * few samples in the window to judge). WARN: SLOW. ERR: STOP, STALL, REWIND; and, judged from the
+ * current offsets alone (offsetChecks.ts), BEYOND_LOG_END (committed offset past the log end) and
+ * RECORDS_LOST (records the group never read were deleted).
  */
 export type StatusReason =
   | 'CAUGHT_UP'
@@ -19,7 +21,9 @@ export type StatusReason =
   | 'SLOW'
   | 'STOP'
   | 'STALL'
-  | 'REWIND';
+  | 'REWIND'
+  | 'BEYOND_LOG_END'
+  | 'RECORDS_LOST';
 
 export interface Evaluation {
   readonly status: LagStatus;
@@ -72,8 +76,7 @@ export function evaluatePartition(
   if (current?.offset === null || current?.offset === undefined || current.lag === null) {
     return { status: 'OK', reason: 'NO_OFFSET' };
   }
-  const withinAllowance = (s: PartitionSample): boolean =>
-    s.lag !== null && s.lag <= settings.allowedLag;
+  const withinAllowance = (s: PartitionSample): boolean => caughtUp(s, settings);
   if (withinAllowance(current)) {
     return { status: 'OK', reason: 'CAUGHT_UP' };
   }
@@ -111,7 +114,7 @@ export function evaluatePartition(
 function lastActivityMs(samples: readonly PartitionSample[], settings: EvaluatorSettings): number {
   let caughtUpAt = Number.NEGATIVE_INFINITY;
   for (const s of samples) {
-    if (s.lag !== null && s.lag <= settings.allowedLag) {
+    if (caughtUp(s, settings)) {
       caughtUpAt = Math.max(caughtUpAt, s.atMs);
     }
   }
@@ -146,13 +149,45 @@ function hasUnrecoveredRewind(offsets: readonly number[]): boolean {
   return rewound && last < peak;
 }
 
-/** A group's status is its worst partition's; its reason is that partition's reason. */
+/**
+ * Lag within the allowance. A negative lag (committed beyond the log end) is not: that consumer
+ * is not caught up, its position is invalid.
+ */
+function caughtUp(s: PartitionSample, settings: EvaluatorSettings): boolean {
+  return s.lag !== null && s.lag >= 0 && s.lag <= settings.allowedLag;
+}
+
+/**
+ * Which reason speaks for the group when several partitions share its worst status: the one that
+ * says most about what is wrong or unknown. Among OK partitions a group that is behind somewhere
+ * must not read CAUGHT_UP (it once took its first partition's reason, so a group 8 records
+ * behind was summarised CAUGHT_UP); a partition that never committed says the least.
+ */
+const reasonWeight: Record<StatusReason, number> = {
+  NO_OFFSET: 0,
+  CAUGHT_UP: 1,
+  CATCHING_UP: 2,
+  INSUFFICIENT_DATA: 3,
+  SLOW: 4,
+  STOP: 5,
+  STALL: 6,
+  REWIND: 7,
+  RECORDS_LOST: 8,
+  BEYOND_LOG_END: 9,
+};
+
+/** A group's status is its worst partition's; its reason the weightiest among those partitions. */
 export function evaluateGroup(partitions: readonly Evaluation[]): Evaluation {
-  let worst: Evaluation = partitions[0] ?? { status: 'OK', reason: 'CAUGHT_UP' };
+  let worst: Evaluation | undefined;
   for (const evaluation of partitions) {
-    if (severity[evaluation.status] > severity[worst.status]) {
+    if (
+      worst === undefined ||
+      severity[evaluation.status] > severity[worst.status] ||
+      (evaluation.status === worst.status &&
+        reasonWeight[evaluation.reason] > reasonWeight[worst.reason])
+    ) {
       worst = evaluation;
     }
   }
-  return worst;
+  return worst ?? { status: 'OK', reason: 'CAUGHT_UP' };
 }

@@ -1,12 +1,10 @@
-import { AssignerProtocol } from 'kafkajs';
-
 import { createKafkaJs } from '../../operators/connectors/kafka/kafkajsClient.js';
 import type { ConnectionConfig } from '../../operators/index.js';
 import { unreachableReason } from './brokerProbe.js';
+import { describeConsumerGroups, listConsumerGroups } from './consumerGroups.js';
 import { classifyKafkaError, LagError, lagErrorCodes } from './lagErrors.js';
 import type {
   GroupOffsets,
-  GroupState,
   LagSnapshot,
   NextRecord,
   PartitionOffsets,
@@ -14,7 +12,8 @@ import type {
 } from './lagModel.js';
 import type { LagQuery, LagSource } from './lagSource.js';
 import { findNextRecord, type FetchedRecord } from './nextRecord.js';
-import { rawCluster, type RawBroker, type RawCluster, type RawGroup } from './kafkajsInternals.js';
+import { rawCluster, type RawCluster } from './kafkajsInternals.js';
+import { splitKey, tpKey } from './topicPartitionKey.js';
 
 const latest = -1;
 const earliest = -2;
@@ -33,7 +32,8 @@ interface LogOffsets {
 /**
  * Reads consumer-group offsets with DESCRIBE-only requests, batched so a snapshot costs a fixed
  * number of round trips however many groups and partitions there are: ListGroups per broker,
- * FindCoordinator + OffsetFetch per group (in parallel), DescribeGroups per coordinator, one
+ * FindCoordinator + OffsetFetch per group (in parallel), DescribeGroups (classic groups) and
+ * ConsumerGroupDescribe (KIP-848 groups) per coordinator, one
  * Metadata, three ListOffsets per leader (log start, high watermark, last stable offset) and one
  * Fetch per leader for the records at the committed offsets.
  */
@@ -62,7 +62,8 @@ export class KafkaLagSource implements LagSource {
   private async read(query: LagQuery): Promise<LagSnapshot> {
     this.connecting ??= this.connect();
     await this.connecting;
-    const groupIds = await this.matchingGroups(query.groupPattern);
+    const listed = await listConsumerGroups(this.cluster, query.groupPattern);
+    const groupIds = listed.map((g) => g.groupId);
     if (groupIds.length === 0) {
       throw new LagError(
         lagErrorCodes.groupNotFound,
@@ -72,7 +73,7 @@ export class KafkaLagSource implements LagSource {
       );
     }
     const [described, committed] = await Promise.all([
-      this.describeGroups(groupIds),
+      describeConsumerGroups(this.cluster, listed),
       Promise.all(groupIds.map((groupId) => this.committedOffsets(groupId))),
     ]);
     const metadata = await this.cluster.metadata({ topics: [] });
@@ -83,14 +84,14 @@ export class KafkaLagSource implements LagSource {
       }
     }
 
-    const groups = groupIds.map((groupId, i) => ({
-      groupId,
-      description: described.get(groupId),
+    const groups = listed.map((group, i) => ({
+      ...group,
+      description: described.get(group.groupId),
       committed: committed[i] ?? new Map<string, number | null>(),
     }));
     const wanted = new Set<string>();
     for (const g of groups) {
-      for (const key of [...g.committed.keys(), ...assignedOwners(g.description).keys()]) {
+      for (const key of [...g.committed.keys(), ...(g.description?.owners.keys() ?? [])]) {
         if (query.topic === undefined || splitKey(key).topic === query.topic) {
           wanted.add(key);
         }
@@ -101,7 +102,7 @@ export class KafkaLagSource implements LagSource {
     const nextRecords = await this.nextRecords(groups, logOffsets, leaders);
 
     const result: GroupOffsets[] = groups.map((g) => {
-      const owners = assignedOwners(g.description);
+      const owners = g.description?.owners ?? new Map<string, PartitionOwner>();
       const keys = new Set([...owners.keys(), ...g.committed.keys()]);
       const partitions: PartitionOffsets[] = [...keys]
         .filter((key) => wanted.has(key))
@@ -124,8 +125,10 @@ export class KafkaLagSource implements LagSource {
         .sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
       return {
         groupId: g.groupId,
-        state: toGroupState(g.description?.state),
-        memberCount: g.description?.members.length ?? 0,
+        type: g.type,
+        simple: g.simple,
+        state: g.description?.state ?? 'Unknown',
+        memberCount: g.description?.memberCount ?? 0,
         partitions,
       };
     });
@@ -139,42 +142,6 @@ export class KafkaLagSource implements LagSource {
     }
     await this.cluster.connect();
     await this.cluster.refreshMetadata();
-  }
-
-  /** Consumer groups (classic protocol type `consumer`, or none) whose id fully matches. */
-  private async matchingGroups(pattern: RegExp | undefined): Promise<string[]> {
-    const nodeIds = Object.keys(this.cluster.brokerPool.brokers);
-    const listed = await Promise.all(
-      nodeIds.map(async (nodeId) => (await this.cluster.findBroker({ nodeId })).listGroups()),
-    );
-    const ids = listed
-      .flatMap((r) => r.groups)
-      .filter((g) => g.protocolType === 'consumer' || g.protocolType === '')
-      .map((g) => g.groupId)
-      .filter((id) => pattern === undefined || fullMatch(pattern, id));
-    return [...new Set(ids)].sort();
-  }
-
-  /** DescribeGroups, one request per coordinator for all of its groups. */
-  private async describeGroups(groupIds: readonly string[]): Promise<Map<string, RawGroup>> {
-    const coordinators = await Promise.all(
-      groupIds.map(async (groupId) => ({
-        groupId,
-        coordinator: await this.cluster.findGroupCoordinator({ groupId }),
-      })),
-    );
-    const byNode = new Map<number, { broker: RawBroker; groupIds: string[] }>();
-    for (const { groupId, coordinator } of coordinators) {
-      const entry = byNode.get(coordinator.nodeId) ?? { broker: coordinator, groupIds: [] };
-      entry.groupIds.push(groupId);
-      byNode.set(coordinator.nodeId, entry);
-    }
-    const responses = await Promise.all(
-      [...byNode.values()].map(({ broker, groupIds: ids }) =>
-        broker.describeGroups({ groupIds: ids }),
-      ),
-    );
-    return new Map(responses.flatMap((r) => r.groups).map((g) => [g.groupId, g]));
   }
 
   /** Every committed offset of the group (OffsetFetch with no topic list means all topics). */
@@ -248,14 +215,11 @@ export class KafkaLagSource implements LagSource {
       for (const [key, committed] of g.committed) {
         const logEnd = logOffsets.get(key)?.logEnd ?? null;
         const logStart = logOffsets.get(key)?.logStart ?? null;
-        // Below the log start the fetch would fail with OFFSET_OUT_OF_RANGE (and kafkajs fails
-        // the whole request); there time lag is interpolated instead.
         if (
           committed !== null &&
           logEnd !== null &&
           logStart !== null &&
-          committed < logEnd &&
-          committed >= logStart
+          Math.max(committed, logStart) < logEnd
         ) {
           offsetsByKey.set(key, (offsetsByKey.get(key) ?? new Set()).add(committed));
         }
@@ -269,6 +233,11 @@ export class KafkaLagSource implements LagSource {
       });
     }
     const found = new Map<string, NextRecord | 'nothing-to-read'>();
+    // Below the log start the fetch would fail with OFFSET_OUT_OF_RANGE (and kafkajs fails the
+    // whole request). The records there are deleted (RECORDS_LOST); the first one left, at the
+    // log start, is what the consumer will get, and its age a lower bound of the time lag.
+    const fetchOffset = (key: string, committed: number): number =>
+      Math.max(committed, logOffsets.get(key)?.logStart ?? committed);
     for (const round of rounds) {
       const requests = [...byLeader([...round.keys()], leaders)].map(async ([nodeId, byTopic]) => {
         try {
@@ -282,7 +251,9 @@ export class KafkaLagSource implements LagSource {
               topic,
               partitions: partitions.map((partition) => ({
                 partition,
-                fetchOffset: String(round.get(tpKey(topic, partition))),
+                fetchOffset: String(
+                  fetchOffset(tpKey(topic, partition), round.get(tpKey(topic, partition)) ?? 0),
+                ),
                 maxBytes: fetchBytesPerPartition,
               })),
             })),
@@ -290,10 +261,11 @@ export class KafkaLagSource implements LagSource {
           for (const t of response.responses) {
             for (const p of t.partitions) {
               const key = tpKey(t.topicName, p.partition);
-              const from = round.get(key);
-              if (from === undefined || p.errorCode !== 0) {
+              const committed = round.get(key);
+              if (committed === undefined || p.errorCode !== 0) {
                 continue;
               }
+              const from = fetchOffset(key, committed);
               const next = findNextRecord(
                 {
                   records: p.messages.map(toFetchedRecord),
@@ -306,7 +278,7 @@ export class KafkaLagSource implements LagSource {
                 from,
               );
               if (next !== undefined) {
-                found.set(`${key}@${from}`, next);
+                found.set(`${key}@${committed}`, next);
               }
             }
           }
@@ -338,58 +310,6 @@ function toFetchedRecord(m: {
     inTransaction: m.batchContext?.inTransaction ?? false,
     producerId: m.batchContext?.producerId ?? '-1',
   };
-}
-
-/** Which member owns which partition, from the consumer-protocol assignments. */
-function assignedOwners(group: RawGroup | undefined): Map<string, PartitionOwner> {
-  const owners = new Map<string, PartitionOwner>();
-  if (group === undefined || group.protocolType !== 'consumer') {
-    return owners;
-  }
-  for (const member of group.members) {
-    let assignment: Record<string, number[]> = {};
-    try {
-      assignment =
-        AssignerProtocol.MemberAssignment.decode(member.memberAssignment)?.assignment ?? {};
-    } catch {
-      // Not a consumer-protocol assignment (or empty during a rebalance): owns nothing.
-    }
-    for (const [topic, partitions] of Object.entries(assignment)) {
-      for (const partition of partitions) {
-        owners.set(tpKey(topic, partition), {
-          consumerId: member.memberId,
-          clientId: member.clientId,
-          host: member.clientHost,
-        });
-      }
-    }
-  }
-  return owners;
-}
-
-const groupStates: readonly GroupState[] = [
-  'Stable',
-  'PreparingRebalance',
-  'CompletingRebalance',
-  'Empty',
-  'Dead',
-];
-
-function toGroupState(state: string | undefined): GroupState {
-  return groupStates.find((s) => s === state) ?? 'Unknown';
-}
-
-function fullMatch(pattern: RegExp, value: string): boolean {
-  return new RegExp(`^(?:${pattern.source})$`, pattern.flags.replace(/[gy]/g, '')).test(value);
-}
-
-function tpKey(topic: string, partition: number): string {
-  return `${topic}\u0000${partition}`;
-}
-
-function splitKey(key: string): { topic: string; partition: number } {
-  const at = key.lastIndexOf('\u0000');
-  return { topic: key.slice(0, at), partition: Number(key.slice(at + 1)) };
 }
 
 /** Partition keys grouped by leader node, then by topic. Keys without a leader are left out. */

@@ -4,9 +4,23 @@
  * types, so the evaluator, renderers and tests never depend on the client library.
  */
 
-/** Classic group states as DescribeGroups reports them (`Dead` means "does not exist"). */
+/**
+ * Group states as Kafka names them: classic groups' from DescribeGroups (`Dead` means "does not
+ * exist"), KIP-848 consumer groups' (Empty, Assigning, Reconciling, Stable, Dead) from
+ * ConsumerGroupDescribe.
+ */
 export type GroupState =
-  'Stable' | 'PreparingRebalance' | 'CompletingRebalance' | 'Empty' | 'Dead' | 'Unknown';
+  | 'Stable'
+  | 'PreparingRebalance'
+  | 'CompletingRebalance'
+  | 'Empty'
+  | 'Dead'
+  | 'Assigning'
+  | 'Reconciling'
+  | 'Unknown';
+
+/** Kafka's group types: the classic protocol, or KIP-848's `consumer` protocol. */
+export type GroupType = 'classic' | 'consumer';
 
 /** The record a consumer of the group will read next, when it could be fetched. */
 export interface NextRecord {
@@ -45,6 +59,9 @@ export interface PartitionOwner {
 
 export interface GroupOffsets {
   readonly groupId: string;
+  readonly type: GroupType;
+  /** A classic group without a protocol type: offsets committed by assign() consumers or tools. */
+  readonly simple: boolean;
   readonly state: GroupState;
   readonly memberCount: number;
   readonly partitions: readonly PartitionOffsets[];

@@ -24,10 +24,15 @@ function partition(overrides: Partial<PartitionOffsets>): PartitionOffsets {
 }
 
 function snapshot(partitions: PartitionOffsets[], takenAtMs = 100_000): LagSnapshot {
-  return { takenAtMs, groups: [{ groupId: 'g', state: 'Stable', memberCount: 1, partitions }] };
+  return {
+    takenAtMs,
+    groups: [
+      { groupId: 'g', type: 'classic', simple: false, state: 'Stable', memberCount: 1, partitions },
+    ],
+  };
 }
 
-test('lag like kafka-consumer-groups: "-" without a commit, negative clamped to 0', () => {
+test('lag like kafka-consumer-groups: "-" without a commit, negative as Kafka prints it', () => {
   const snap = snapshot([
     partition({ partition: 0, committedOffset: null }),
     partition({ partition: 1, committedOffset: 15, logEndOffset: 10 }),
@@ -39,7 +44,7 @@ test('lag like kafka-consumer-groups: "-" without a commit, negative clamped to 
     buildReport(snap, history, defaultEvaluatorSettings).groups[0]?.partitions ?? [];
   assert.equal(p0?.lag, null);
   assert.equal(p0?.timeLagSeconds, null);
-  assert.equal(p1?.lag, 0);
+  assert.equal(p1?.lag, -5);
   assert.equal(p2?.lag, 6);
   assert.equal(p2?.timeLagSeconds, 10);
   const table = renderTable(buildReport(snap, history, defaultEvaluatorSettings), {
@@ -77,7 +82,7 @@ test('the JSON document carries the schema version, window and rows', () => {
     window: { seconds: number };
     groups: { partitions: object[] }[];
   };
-  assert.equal(json.schemaVersion, 1);
+  assert.equal(json.schemaVersion, 2);
   assert.equal(json.status, 'OK');
   assert.equal(json.window.seconds, 600);
   assert.deepEqual(Object.keys(json.groups[0]?.partitions[0] ?? {}), [
@@ -86,8 +91,10 @@ test('the JSON document carries the schema version, window and rows', () => {
     'committedOffset',
     'logEndOffset',
     'lastStableOffset',
+    'logStartOffset',
     'lag',
     'effectiveLag',
+    'lostRecords',
     'timeLagSeconds',
     'timeLagSource',
     'consumerId',
@@ -119,4 +126,65 @@ test('status over a window of samples: a stalled partition is ERR, --problems ke
   );
   const frame = renderWatchFrame(report, { colour: false, intervalMs: 1000, windowMs: 600_000 });
   assert.match(frame, /orders-0 .* ERR STALL +████ →/);
+});
+
+test('a committed offset beyond the log end: lag -50 as Kafka prints it, ERR BEYOND_LOG_END', () => {
+  // Committed 150 on a partition whose log ends at 100 (topic recreated, unclean leader
+  // election, offsets set by hand): the consumer's next fetch is out of range.
+  const snap = snapshot([
+    partition({ committedOffset: 150, logEndOffset: 100, lastStableOffset: 100 }),
+  ]);
+  const history = new SampleHistory();
+  recordSnapshot(history, snap);
+  const report = buildReport(snap, history, defaultEvaluatorSettings);
+  const row = report.groups[0]?.partitions[0];
+  assert.deepEqual(
+    [row?.lag, row?.status, row?.reason, row?.timeLagSeconds],
+    [-50, 'ERR', 'BEYOND_LOG_END', null],
+  );
+  assert.deepEqual([report.status, report.groups[0]?.reason], ['ERR', 'BEYOND_LOG_END']);
+  assert.equal(report.groups[0]?.totalLag, 0, 'a negative lag is no backlog');
+  assert.match(
+    renderTable(report, { colour: false }),
+    /^g +orders +0 +150 +100 +-50 +- +ERR BEYOND_LOG_END/m,
+  );
+});
+
+test('records deleted below the committed offset: RECORDS_LOST, how many, and the age of what is left', () => {
+  // Retention moved the log start to 25 while the group sat at 10: 15 records it never read are
+  // gone. The first record it can still get (25) was written 60 s ago: a lower bound of its lag.
+  const snap = snapshot([
+    partition({
+      committedOffset: 10,
+      logStartOffset: 25,
+      logEndOffset: 40,
+      lastStableOffset: 40,
+      nextRecord: { offset: 25, timestampMs: 40_000 },
+    }),
+  ]);
+  const history = new SampleHistory();
+  recordSnapshot(history, snap);
+  const report = buildReport(snap, history, defaultEvaluatorSettings);
+  const row = report.groups[0]?.partitions[0];
+  assert.deepEqual(
+    [row?.lag, row?.lostRecords, row?.status, row?.reason, row?.timeLagSeconds, row?.timeLagSource],
+    [30, 15, 'ERR', 'RECORDS_LOST', 60, 'record'],
+  );
+  assert.equal(report.groups[0]?.reason, 'RECORDS_LOST');
+  assert.match(renderTable(report, { colour: false }), / 30 +1m00s +ERR RECORDS_LOST /);
+  const json = JSON.parse(
+    renderJson(report, { brokers: ['k:9092'], settings: defaultEvaluatorSettings }),
+  ) as { groups: { partitions: { lostRecords: number }[] }[] };
+  assert.equal(json.groups[0]?.partitions[0]?.lostRecords, 15);
+});
+
+test('a group 8 records behind is not summarised CAUGHT_UP', () => {
+  const snap = snapshot([
+    partition({ partition: 0 }),
+    partition({ partition: 1, committedOffset: 2, logEndOffset: 10 }),
+  ]);
+  const history = new SampleHistory();
+  recordSnapshot(history, snap);
+  const group = buildReport(snap, history, defaultEvaluatorSettings).groups[0];
+  assert.deepEqual([group?.totalLag, group?.status, group?.reason], [8, 'OK', 'INSUFFICIENT_DATA']);
 });

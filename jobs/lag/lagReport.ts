@@ -6,7 +6,8 @@ import {
   type LagStatus,
   type StatusReason,
 } from './burrowEvaluator.js';
-import type { GroupState, LagSnapshot, PartitionOffsets } from './lagModel.js';
+import type { GroupState, GroupType, LagSnapshot, PartitionOffsets } from './lagModel.js';
+import { lostRecords, offsetCheck } from './offsetChecks.js';
 import type { PartitionSample } from './partitionSample.js';
 import { SampleHistory } from './sampleHistory.js';
 import { estimateTimeLag, type TimeLagSource } from './timeLag.js';
@@ -21,10 +22,17 @@ export interface PartitionReport {
   readonly committedOffset: number | null;
   readonly logEndOffset: number | null;
   readonly lastStableOffset: number | null;
-  /** logEndOffset - committedOffset, clamped to >= 0: kafka-consumer-groups' LAG. */
+  /** First offset still in the log (retention moves it). */
+  readonly logStartOffset: number | null;
+  /**
+   * logEndOffset - committedOffset: kafka-consumer-groups' LAG, negative when the committed
+   * offset is beyond the log end (Kafka prints it so too; status says BEYOND_LOG_END).
+   */
   readonly lag: number | null;
   /** Lag that counts for status and time lag: 0 when only transaction markers remain. */
   readonly effectiveLag: number | null;
+  /** Records deleted below the committed offset before the group read them (RECORDS_LOST). */
+  readonly lostRecords: number | null;
   readonly timeLagSeconds: number | null;
   readonly timeLagSource: TimeLagSource | null;
   readonly consumerId: string | null;
@@ -39,10 +47,15 @@ export interface PartitionReport {
 
 export interface GroupReport {
   readonly group: string;
+  /** classic, or consumer (KIP-848). */
+  readonly type: GroupType;
+  /** A group without a protocol (offsets committed by assign() consumers or tools). */
+  readonly simple: boolean;
   readonly state: GroupState;
   readonly members: number;
   readonly status: LagStatus;
   readonly reason: StatusReason;
+  /** Sum of the partitions' positive lags (a negative lag is an error, not a backlog). */
   readonly totalLag: number;
   readonly maxTimeLagSeconds: number;
   readonly partitions: readonly PartitionReport[];
@@ -58,7 +71,7 @@ export function offsetLag(p: PartitionOffsets): number | null {
   if (p.committedOffset === null || p.logEndOffset === null) {
     return null;
   }
-  return Math.max(0, p.logEndOffset - p.committedOffset);
+  return p.logEndOffset - p.committedOffset;
 }
 
 export function effectiveLag(p: PartitionOffsets): number | null {
@@ -99,11 +112,13 @@ export function buildReport(
     overall = worseStatus(overall, evaluation.status);
     return {
       group: group.groupId,
+      type: group.type,
+      simple: group.simple,
       state: group.state,
       members: group.memberCount,
       status: evaluation.status,
       reason: evaluation.reason,
-      totalLag: partitions.reduce((sum, p) => sum + (p.lag ?? 0), 0),
+      totalLag: partitions.reduce((sum, p) => sum + Math.max(0, p.lag ?? 0), 0),
       maxTimeLagSeconds: partitions.reduce((max, p) => Math.max(max, p.timeLagSeconds ?? 0), 0),
       partitions,
     };
@@ -119,9 +134,10 @@ function partitionReport(
   const { now, settings } = context;
   const lag = offsetLag(p);
   const counted = effectiveLag(p);
-  const evaluation = evaluatePartition(samples, now, settings);
+  const evaluation = offsetCheck(p) ?? evaluatePartition(samples, now, settings);
+  // Beyond the log end no record waits for the group: there is no age to give.
   const timeLag =
-    p.committedOffset === null || counted === null
+    p.committedOffset === null || counted === null || counted < 0
       ? null
       : estimateTimeLag({
           committedOffset: p.committedOffset,
@@ -141,8 +157,10 @@ function partitionReport(
     committedOffset: p.committedOffset,
     logEndOffset: p.logEndOffset,
     lastStableOffset: p.lastStableOffset,
+    logStartOffset: p.logStartOffset,
     lag,
     effectiveLag: counted,
+    lostRecords: lostRecords(p),
     timeLagSeconds: timeLag?.seconds ?? null,
     timeLagSource: timeLag?.source ?? null,
     consumerId: p.owner?.consumerId ?? null,

@@ -12,9 +12,13 @@ import { reelstreamLagAsync } from './lagCli.js';
 let server: Server;
 let address: string;
 const sockets: Socket[] = [];
+let firstConnectionAt: number | undefined;
 
 before(async () => {
-  server = createServer((socket) => sockets.push(socket));
+  server = createServer((socket) => {
+    firstConnectionAt ??= performance.now();
+    sockets.push(socket);
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const bound = server.address();
   assert.ok(bound !== null && typeof bound === 'object');
@@ -28,6 +32,8 @@ after(async () => {
 
 for (const mode of [['--alert'], ['--alert', '--json'], []]) {
   test(`a broker that never answers: exit 4 within --timeout (${mode.join(' ') || 'table'})`, async () => {
+    firstConnectionAt = undefined;
+    const spawned = performance.now();
     const run = await reelstreamLagAsync([
       ...mode,
       '--no-state',
@@ -39,8 +45,10 @@ for (const mode of [['--alert'], ['--alert', '--json'], []]) {
     assert.equal(run.status, 4, `exit ${run.status}, stderr: ${run.stderr}`);
     assert.equal(run.stdout, '');
     assert.match(run.stderr, new RegExp(`no answer from Kafka at ${address} within 2 s`));
-    // --timeout plus the process's start and a bounded close, never kafkajs's 30 s request timeout.
-    assert.ok(run.elapsedMs < 6_000, `took ${Math.round(run.elapsedMs)} ms`);
-    assert.ok(sockets.length > 0, 'the CLI never connected to the silent listener');
+    assert.ok(firstConnectionAt !== undefined, 'the CLI never connected to the silent listener');
+    // From its first connection: --timeout plus a bounded close, never kafkajs's 30 s request
+    // timeout. (Measured from there because the process's start-up is slow on a loaded machine.)
+    const sinceConnect = spawned + run.elapsedMs - firstConnectionAt;
+    assert.ok(sinceConnect < 4_500, `exited ${Math.round(sinceConnect)} ms after connecting`);
   });
 }

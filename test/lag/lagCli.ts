@@ -52,6 +52,7 @@ export interface LagJson {
     state: string;
     status: string;
     reason: string;
+    members: number;
     partitions: {
       topic: string;
       partition: number;
@@ -59,9 +60,12 @@ export interface LagJson {
       logEndOffset: number | null;
       lag: number | null;
       effectiveLag: number | null;
+      lostRecords: number | null;
       timeLagSeconds: number | null;
       timeLagSource: string | null;
       consumerId: string | null;
+      host: string | null;
+      clientId: string | null;
       status: string;
       reason: string;
     }[];
@@ -97,13 +101,16 @@ export interface KafkaToolRow {
   logEndOffset: string;
   lag: string;
   consumerId: string;
+  host: string;
+  clientId: string;
 }
 
-/** Runs Kafka's ConsumerGroupCommand --describe for the groups and parses its rows. */
-export function kafkaConsumerGroupsDescribe(
+/** Kafka's ConsumerGroupCommand --describe (plus `extra` options): the lines of its groups, split. */
+function consumerGroupCommand(
   libs: string,
   groups: readonly string[],
-): KafkaToolRow[] {
+  extra: readonly string[] = [],
+): string[][] {
   const output = execFileSync(
     'java',
     [
@@ -113,6 +120,7 @@ export function kafkaConsumerGroupsDescribe(
       '--bootstrap-server',
       connection.brokers.join(','),
       '--describe',
+      ...extra,
       ...groups.flatMap((g) => ['--group', g]),
     ],
     { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
@@ -121,7 +129,29 @@ export function kafkaConsumerGroupsDescribe(
   return output
     .split('\n')
     .map((line) => line.trim().split(/\s+/))
-    .filter((cells) => cells.length >= 9 && wanted.has(cells[0] ?? ''))
+    .filter((cells) => wanted.has(cells[0] ?? ''));
+}
+
+/** `--describe --state`: each group's STATE and #MEMBERS (the last two columns). */
+export function kafkaConsumerGroupsStates(
+  libs: string,
+  groups: readonly string[],
+): Map<string, { state: string; members: number }> {
+  return new Map(
+    consumerGroupCommand(libs, groups, ['--state']).map((cells) => [
+      cells[0] ?? '',
+      { state: cells[cells.length - 2] ?? '', members: Number(cells[cells.length - 1]) },
+    ]),
+  );
+}
+
+/** Runs Kafka's ConsumerGroupCommand --describe for the groups and parses its rows. */
+export function kafkaConsumerGroupsDescribe(
+  libs: string,
+  groups: readonly string[],
+): KafkaToolRow[] {
+  return consumerGroupCommand(libs, groups)
+    .filter((cells) => cells.length >= 9)
     .map((cells) => ({
       group: cells[0] ?? '',
       topic: cells[1] ?? '',
@@ -130,5 +160,7 @@ export function kafkaConsumerGroupsDescribe(
       logEndOffset: cells[4] ?? '',
       lag: cells[5] ?? '',
       consumerId: cells[6] ?? '',
+      host: cells[7] ?? '',
+      clientId: cells[8] ?? '',
     }));
 }

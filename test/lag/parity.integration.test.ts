@@ -5,28 +5,36 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Consumer } from 'kafkajs';
 
 import { createTopics, testKafka, uniqueName, waitFor } from '../support/integration.js';
+import { JavaConsumer } from './javaConsumer.js';
 import {
   kafkaConsumerGroupsDescribe,
+  kafkaConsumerGroupsStates,
   kafkaLibs,
   prefixPattern,
   reelstreamLag,
+  reelstreamLagAsync,
+  type KafkaToolRow,
   type LagJson,
 } from './lagCli.js';
 
 /**
- * Parity with Apache Kafka's `kafka-consumer-groups.sh --describe`: ten scenarios are set up
- * against the real broker, left to quiesce, then both tools describe the same groups. For every
- * row, committed offset, log-end offset, lag and owner must print the same (`-` included).
+ * Parity with Apache Kafka's `kafka-consumer-groups.sh --describe`: twelve classic-group scenarios
+ * are set up against the real broker, left to quiesce, then both tools describe the same groups.
+ * For every row, committed offset, log-end offset, lag and owner must print the same (`-`
+ * included). A second test does the same for KIP-848 groups of Java consumers, state, member
+ * count, host and client id included.
  */
 const libs = kafkaLibs();
 const prefix = uniqueName('lagparity');
 const kafka = testKafka('lag-parity');
 const admin = kafka.admin();
 const consumers: Consumer[] = [];
+const javaConsumers: JavaConsumer[] = [];
 const releases: (() => void)[] = [];
 
 after(async () => {
   releases.forEach((release) => release());
+  await Promise.all(javaConsumers.map((c) => c.stop()));
   // A consumer disconnected while its JoinGroup is still parked on the broker leaves its socket
   // open (kafkajs), and the test process would never exit: let the rebalance finish first.
   const deadline = Date.now() + 20_000;
@@ -251,6 +259,29 @@ const scenarios: Record<string, () => Promise<void>> = {
       partitions: [{ partition: 0, offset: '6' }],
     });
   },
+  /** Committed beyond the log end (150 on a log of 100): kafka-consumer-groups prints LAG -50. */
+  async beyondEnd() {
+    const topic = name('beyond');
+    await createTopics([topic]);
+    await produce(topic, values(100));
+    await admin.setOffsets({
+      groupId: name('beyond'),
+      topic,
+      partitions: [{ partition: 0, offset: '150' }],
+    });
+  },
+  /** Records deleted below the committed offset: log start 25, committed 10, log end 40. */
+  async deletedRecords() {
+    const topic = name('purged');
+    await createTopics([topic]);
+    await produce(topic, values(40));
+    await admin.setOffsets({
+      groupId: name('purged'),
+      topic,
+      partitions: [{ partition: 0, offset: '10' }],
+    });
+    await admin.deleteTopicRecords({ topic, partitions: [{ partition: 0, offset: '25' }] });
+  },
   /** Offsets committed for a topic that was deleted afterwards (and for one that still exists). */
   async deletedTopic() {
     const [kept, gone] = [name('deleted-kept'), name('deleted-gone')];
@@ -335,7 +366,21 @@ test(
       }
     }
     assert.equal(differing, 0);
-    assert.ok(theirRows.size >= 15, `only ${theirRows.size} rows compared`);
+    assert.ok(theirRows.size >= 17, `only ${theirRows.size} rows compared`);
+    // Beyond the log end: Kafka's -50 (compared above), and a status that says it is wrong.
+    const beyond = report.groups.find((g) => g.group === name('beyond'));
+    assert.deepEqual(
+      [beyond?.status, beyond?.reason, beyond?.partitions[0]?.lag],
+      ['ERR', 'BEYOND_LOG_END', -50],
+    );
+    // Deleted below the committed offset: 15 records lost, and the time lag is the age of the
+    // first record left (read at the log start), not 0.
+    const purged = report.groups.find((g) => g.group === name('purged'))?.partitions[0];
+    assert.deepEqual(
+      [purged?.status, purged?.reason, purged?.lostRecords, purged?.timeLagSource],
+      ['ERR', 'RECORDS_LOST', 15, 'record'],
+    );
+    assert.ok((purged?.timeLagSeconds ?? 0) > 0, `time lag ${purged?.timeLagSeconds}`);
     // The transactional group is caught up although its lag is 1.
     const txn = report.groups.find((g) => g.group === name('txn'));
     assert.deepEqual(
@@ -355,10 +400,171 @@ function scenarioGroup(scenario: string): string {
     transactional: 'txn',
     severalTopics: 'multi',
     deletedTopic: 'deleted',
+    beyondEnd: 'beyond',
+    deletedRecords: 'purged',
   };
   return names[scenario] ?? scenario;
 }
 
 function cell(value: number | null): string {
   return value === null ? '-' : String(value);
+}
+
+test(
+  'KIP-848 groups of Java consumers: state, members, owners and rows as kafka-consumer-groups prints them',
+  {
+    skip: libs === undefined ? 'Apache Kafka jars not found (run deploy/local/setup.sh)' : false,
+    timeout: 240_000,
+  },
+  async (t) => {
+    const jars = libs ?? '';
+    await admin.connect();
+    // steady: two members share four partitions and commit everything they read.
+    // held: one member owns both partitions and never commits; partition 0 had offset 2
+    // committed before it joined (so lag 8 that never moves: STALL), partition 1 has none ("-").
+    const [steady, held] = [name('k848-steady'), name('k848-held')];
+    await createTopics([steady], { partitions: 4 });
+    await createTopics([held], { partitions: 2 });
+    await produce(
+      steady,
+      [0, 1, 2, 3].flatMap((p) => values(5 + p, p)),
+    );
+    await produce(held, [...values(10, 0), ...values(10, 1)]);
+    await admin.setOffsets({
+      groupId: held,
+      topic: held,
+      partitions: [{ partition: 0, offset: '2' }],
+    });
+    const java = (group: string, clientId: string, commit: boolean): JavaConsumer => {
+      const consumer = new JavaConsumer(jars, {
+        group,
+        topic: group,
+        clientId,
+        protocol: 'consumer',
+        commit,
+      });
+      javaConsumers.push(consumer);
+      return consumer;
+    };
+    java(steady, 'k848-a', true);
+    java(steady, 'k848-b', true);
+    java(held, 'k848-held', false);
+
+    const groups = [steady, held];
+    const settled = (rows: KafkaToolRow[]): boolean => {
+      const of = (g: string): KafkaToolRow[] => rows.filter((r) => r.group === g);
+      const steadyRows = of(steady);
+      return (
+        steadyRows.length === 4 &&
+        steadyRows.every((r) => r.currentOffset === r.logEndOffset && r.consumerId !== '-') &&
+        new Set(steadyRows.map((r) => r.consumerId)).size === 2 &&
+        of(held).length === 2 &&
+        of(held).every((r) => r.consumerId !== '-')
+      );
+    };
+    const deadline = Date.now() + 120_000;
+    while (!settled(kafkaConsumerGroupsDescribe(jars, groups))) {
+      assert.ok(
+        Date.now() < deadline,
+        `the Java consumers never settled:\n${javaConsumers.map((c) => c.log).join('\n')}`,
+      );
+      await sleep(1_000);
+    }
+
+    // Kafka, then ours, then Kafka again: compared only when Kafka saw the same both times.
+    let compared = false;
+    for (let attempt = 0; attempt < 3 && !compared; attempt++) {
+      const before = describeAll(jars, groups);
+      const ours = await reelstreamLagAsync([
+        '--json',
+        '--no-state',
+        '--group',
+        `${steady}|${held}`,
+      ]);
+      const afterwards = describeAll(jars, groups);
+      if (JSON.stringify(before) !== JSON.stringify(afterwards)) {
+        continue;
+      }
+      compared = true;
+      assert.equal(ours.status, 0, ours.stderr);
+      const report = JSON.parse(ours.stdout) as LagJson;
+      const oursDescribed = {
+        states: groups.map((g) => {
+          const group = report.groups.find((r) => r.group === g);
+          return [g, group?.state, group?.members];
+        }),
+        rows: report.groups
+          .flatMap((g) =>
+            g.partitions.map((p) =>
+              [
+                g.group,
+                p.topic,
+                p.partition,
+                cell(p.committedOffset),
+                cell(p.logEndOffset),
+                cell(p.lag),
+                p.consumerId ?? '-',
+                p.host ?? '-',
+                p.clientId ?? '-',
+              ].join(' '),
+            ),
+          )
+          .sort(),
+      };
+      for (const line of before.rows) {
+        t.diagnostic(`kafka: ${line.slice(prefix.length + 1)}`);
+      }
+      t.diagnostic(`kafka states: ${JSON.stringify(before.states)}`);
+      assert.deepEqual(oursDescribed, before);
+      assert.deepEqual(
+        before.states.map(([, state, members]) => [state, members]),
+        [
+          ['Stable', 2],
+          ['Stable', 1],
+        ],
+      );
+    }
+    assert.ok(compared, 'kafka-consumer-groups never saw the same twice in a row');
+
+    // The held group's member is alive and owns its partitions: STALL, not STOP.
+    const stall = await reelstreamLagAsync([
+      '--alert',
+      '--json',
+      '--no-state',
+      '--group',
+      prefixPattern(held),
+      ...['--samples', '6', '--interval', '1', '--window', '4', '--min-samples', '3'],
+    ]);
+    const group = (JSON.parse(stall.stdout) as LagJson).groups[0];
+    assert.deepEqual(
+      [stall.status, group?.status, group?.reason, group?.partitions.map((p) => p.reason)],
+      [2, 'ERR', 'STALL', ['STALL', 'NO_OFFSET']],
+      stall.stderr,
+    );
+  },
+);
+
+/** kafka-consumer-groups' view of the groups: [group, state, #members], and rows as text. */
+function describeAll(
+  jars: string,
+  groups: readonly string[],
+): { states: (string | number | undefined)[][]; rows: string[] } {
+  const states = kafkaConsumerGroupsStates(jars, groups);
+  const rows = kafkaConsumerGroupsDescribe(jars, groups).map((r) =>
+    [
+      r.group,
+      r.topic,
+      r.partition,
+      r.currentOffset,
+      r.logEndOffset,
+      r.lag,
+      r.consumerId,
+      r.host,
+      r.clientId,
+    ].join(' '),
+  );
+  return {
+    states: groups.map((g) => [g, states.get(g)?.state, states.get(g)?.members]),
+    rows: rows.sort(),
+  };
 }
