@@ -1,6 +1,8 @@
 /**
  * The chaos itself: starts the job, kills it with SIGKILL on a seeded schedule, restarts it
- * (once without its state directory), and waits until the last run has consumed everything.
+ * (once without its state directory), kills or pauses the broker at seeded places in between
+ * (the job is not restarted then: it must recover by itself), and waits until the last run has
+ * consumed everything.
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,6 +12,13 @@ import type { Admin } from 'kafkajs';
 
 import { repoRoot } from '../../deploy/local/stack/stackSettings.js';
 import { seededRandom } from '../../operators/support/seededRandom.js';
+import {
+  applyBrokerFault,
+  describeFault,
+  faultSchedule,
+  type BrokerFaultOutcome,
+  type ChaosFault,
+} from './brokerFaults.js';
 import type { ChaosRunOptions } from './chaosRun.js';
 import { JobProcess, type JobExit, type RestoreEvent } from './jobProcess.js';
 import {
@@ -19,6 +28,7 @@ import {
   groupProgress,
   type GroupProgress,
 } from './progress.js';
+import { reachable, type Reach } from './reachable.js';
 
 /** The job the harness runs unless told otherwise. */
 export const defaultJobFile = join(import.meta.dirname, 'chaosJob.ts');
@@ -59,6 +69,12 @@ const referenceTimeoutMs = 120_000;
 /** A run that has joined and committed nothing for this long is taken to have nothing to do. */
 const idleAfterJoinMs = 15_000;
 
+/** How long the job may take to resume by itself after the broker answers again. */
+const resumeTimeoutMs = 300_000;
+
+/** What the job logs each time it enters the recovering state (StreamJob's lifecycle line). */
+const recoveringLine = '"msg":"job recovering"';
+
 /** What a kill's random delay counts from. */
 type KillReference = 'start' | 'join' | 'progress';
 
@@ -81,10 +97,16 @@ export class ChaosDriver {
   readonly unexpectedExits: string[] = [];
   /** Restore events per run (index 0 = run 1). */
   readonly restores: RestoreEvent[][] = [];
+  /** The broker faults, in order. */
+  readonly brokerFaults: BrokerFaultOutcome[] = [];
   private readonly options: ChaosRunOptions;
   private readonly admin: Admin;
   private readonly log: (line: string) => void;
+  /** The harness's admin calls ride through broker outages. */
+  private readonly reach: Reach;
   private job: JobProcess | undefined;
+  /** `job recovering` lines the job processes have printed so far. */
+  private recoveringLines = 0;
   /** Group members of killed runs: the coordinator keeps them until their session times out. */
   private readonly deadMembers = new Set<string>();
 
@@ -92,6 +114,7 @@ export class ChaosDriver {
     this.options = options;
     this.admin = admin;
     this.log = options.log ?? ((line: string) => console.log(line));
+    this.reach = reachable(this.log);
   }
 
   /** @returns seconds from the last restart until the group had consumed everything */
@@ -102,11 +125,26 @@ export class ChaosDriver {
     const maxUptimeMs = Math.max(minUptimeMs, options.maxUptimeMs ?? 20_000);
     // The wipe comes before one of the restarts, never the first start (there is nothing to wipe).
     const wipeAfterKill = options.kills === 0 ? 0 : 1 + Math.floor(random() * options.kills);
+    const schedule = faultSchedule({
+      kills: options.kills,
+      brokerKills: options.brokerKills ?? 0,
+      brokerPauses: options.brokerPauses ?? 0,
+      seed: options.seed,
+      minOutageMs: options.minOutageMs ?? 5_000,
+      maxOutageMs: options.maxOutageMs ?? 15_000,
+    });
+    if (schedule.some((fault) => fault.kind !== 'job-kill') && options.broker === undefined) {
+      throw new Error('broker faults need a broker the harness owns (ChaosRunOptions.broker)');
+    }
+    if (schedule.length > options.kills) {
+      this.log(`chaos: schedule ${schedule.map(describeFault).join('; ')}`);
+    }
     mkdirSync(options.workDir, { recursive: true });
     rmSync(stateDirOf(options), { recursive: true, force: true });
     this.start();
     try {
-      while (this.kills < options.kills) {
+      for (let next = 0; next < schedule.length;) {
+        const fault = schedule[next] as ChaosFault;
         // Where each kill's delay counts from: a quarter from the process start, so some land in
         // start-up and state restore; a quarter from the moment the run joined its group; half
         // from the run's first committed progress, so they land mid-processing however long
@@ -121,8 +159,16 @@ export class ChaosDriver {
         if (!(await this.stayUp(uptimeMs))) {
           continue;
         }
+        next++;
+        if (fault.kind !== 'job-kill') {
+          await this.brokerFault(
+            fault,
+            `${(uptimeMs / 1000).toFixed(1)} s after ${referenceText[reference]}`,
+          );
+          continue;
+        }
         const progress = await this.progress();
-        const { members } = await groupMembers(this.admin, options.applicationId);
+        const { members } = await groupMembers(this.admin, options.applicationId, this.reach);
         await this.currentJob().kill();
         members.forEach((member) => this.deadMembers.add(member));
         this.kills++;
@@ -195,15 +241,16 @@ export class ChaosDriver {
         '--state-dir',
         stateDirOf(options),
       ],
-      env: {
-        ...process.env,
-        REELSTREAM_BROKERS: options.connection.brokers.join(','),
-        REELSTREAM_REGISTRY_URL: options.connection.registry.url,
-      },
+      env: this.clusterEnv(),
       cwd: repoRoot,
       logFile: join(options.workDir, 'job.log'),
       run,
       onRestore: (event) => restores.push(event),
+      onLine: (line) => {
+        if (line.includes(recoveringLine)) {
+          this.recoveringLines++;
+        }
+      },
     });
     void this.job.exited.then(() => {
       if (restores.length > 0) {
@@ -216,11 +263,95 @@ export class ChaosDriver {
     });
   }
 
+  /** The environment of the job and of `reelstream lag`: the cluster the harness runs on. */
+  private clusterEnv(): NodeJS.ProcessEnv {
+    return {
+      ...process.env,
+      REELSTREAM_BROKERS: this.options.connection.brokers.join(','),
+      REELSTREAM_REGISTRY_URL: this.options.connection.registry.url,
+    };
+  }
+
+  /**
+   * Kills (and restarts) or pauses (and thaws) the broker; the job process stays as it is. Then
+   * waits until the job has resumed by itself: the group commits progress beyond what it had when
+   * the broker answered again. A job that dies meanwhile is a crash (recorded, restarted).
+   */
+  private async brokerFault(
+    fault: Extract<ChaosFault, { kind: 'broker-kill' | 'broker-pause' }>,
+    when: string,
+  ): Promise<void> {
+    const broker = this.options.broker;
+    if (broker === undefined) {
+      throw new Error('broker faults need a broker the harness owns');
+    }
+    const number = this.brokerFaults.length + 1;
+    const run = this.runs;
+    const recoveringBefore = this.recoveringLines;
+    this.log(`chaos: broker fault #${number} during run ${run}, ${when}: ${describeFault(fault)}`);
+    const outageMs = await applyBrokerFault(broker, fault, (ms) => sleep(ms));
+    const back = performance.now();
+    this.log(
+      `chaos: broker fault #${number}: the broker answers again after ${(outageMs / 1000).toFixed(1)} s; ` +
+        'waiting for the job to resume by itself',
+    );
+    const resumedAfterMs = await this.resumed(back);
+    const outcome: BrokerFaultOutcome = {
+      kind: fault.kind,
+      run,
+      outageMs,
+      resumedAfterMs,
+      recoveries: this.recoveringLines - recoveringBefore,
+    };
+    this.brokerFaults.push(outcome);
+    this.log(
+      `chaos: broker fault #${number}: ` +
+        (resumedAfterMs === undefined
+          ? `the job did not resume within ${resumeTimeoutMs / 1000} s`
+          : `the job resumed by itself ${(resumedAfterMs / 1000).toFixed(1)} s after the broker answered`) +
+        ` (${outcome.recoveries} × recovering in its log)`,
+    );
+  }
+
+  /**
+   * Waits until the group commits progress beyond what it had committed at `since` (or has
+   * consumed everything, or has been joined and idle with the whole input committed: nothing
+   * left to commit but transaction markers). A crash meanwhile is recorded and restarted.
+   * @returns milliseconds from `since`, or undefined after {@link resumeTimeoutMs}
+   */
+  private async resumed(since: number): Promise<number | undefined> {
+    const atReturn = await this.progress();
+    let joinedAt: number | undefined;
+    while (performance.now() - since < resumeTimeoutMs) {
+      const job = this.currentJob();
+      if (!job.running) {
+        this.crashed(await job.exited);
+        return undefined;
+      }
+      const now = await this.progress();
+      if (now.committed > atReturn.committed || now.committed >= now.end) {
+        return performance.now() - since;
+      }
+      if ((await this.hasJoined()).joined) {
+        joinedAt ??= performance.now();
+        const input = await this.inputProgress();
+        if (input.committed >= input.end && performance.now() - joinedAt > idleAfterJoinMs) {
+          return performance.now() - since;
+        }
+      } else {
+        joinedAt = undefined;
+      }
+      await sleep(500);
+    }
+    return undefined;
+  }
+
   /** Committed progress on the input only: what the catch-up wait polls. */
   private inputProgress(): Promise<GroupProgress> {
     return groupProgress(this.admin, {
       groupId: this.options.applicationId,
       topics: [this.options.topics.input],
+      reach: this.reach,
     });
   }
 
@@ -232,10 +363,12 @@ export class ChaosDriver {
     const topics = await consumedTopics(this.admin, {
       applicationId: this.options.applicationId,
       input: this.options.topics.input,
+      reach: this.reach,
     });
     return groupProgress(this.admin, {
       groupId: this.options.applicationId,
       topics: topics.map((t) => t.topic),
+      reach: this.reach,
     });
   }
 
@@ -244,7 +377,7 @@ export class ChaosDriver {
    * to a killed run (the coordinator keeps those until their session times out).
    */
   private async hasJoined(): Promise<{ joined: boolean; state: string; members: number }> {
-    const group = await groupMembers(this.admin, this.options.applicationId);
+    const group = await groupMembers(this.admin, this.options.applicationId, this.reach);
     return {
       joined:
         group.state === 'Stable' &&
@@ -350,7 +483,9 @@ export class ChaosDriver {
           await consumedTopics(this.admin, {
             applicationId: options.applicationId,
             input: options.topics.input,
+            reach: this.reach,
           }),
+          this.clusterEnv(),
         );
         if (behind === undefined) {
           return;

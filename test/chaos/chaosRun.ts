@@ -1,6 +1,6 @@
 /**
- * One kill -9 run: input, the job under SIGKILL, the wait for it to catch up, a graceful stop,
- * and the verifier. `run.ts` (the long form) and `exactlyOnce.integration.test.ts` (the short
+ * One kill -9 run: input, the job under SIGKILL (and the broker under SIGKILL or SIGSTOP when
+ * asked), the wait for it to catch up, a graceful stop, and the verifier. `run.ts` (the long form) and `exactlyOnce.integration.test.ts` (the short
  * form) both call {@link runChaos}.
  */
 import { rmSync } from 'node:fs';
@@ -12,6 +12,7 @@ import type { ConnectionConfig } from '../../operators/index.js';
 import { RegistrySchemaCatalog } from '../../operators/serdes/avro/registrySchemaCatalog.js';
 import { createRegistryClient } from '../../operators/serdes/registryClient.js';
 import { waitForTopicLeaders } from '../support/topicLeaders.js';
+import type { BrokerFaultOutcome, FaultableBroker } from './brokerFaults.js';
 import {
   ChaosDriver,
   formatMb,
@@ -20,6 +21,7 @@ import {
   type RestoreSummary,
 } from './chaosDriver.js';
 import { defaultBaseTimeMs, produceChaosInput } from './generator.js';
+import { reachable } from './reachable.js';
 import {
   formatVerifyReport,
   verifyChaos,
@@ -37,6 +39,18 @@ export interface ChaosRunOptions {
   readonly guarantee: ChaosGuarantee;
   readonly events: number;
   readonly kills: number;
+  /** Broker kills (SIGKILL, restart after an outage) mixed into the kills (default 0). */
+  readonly brokerKills?: number;
+  /** Broker pauses (SIGSTOP, SIGCONT after an outage) mixed into the kills (default 0). */
+  readonly brokerPauses?: number;
+  /** Each broker fault's outage is a seeded random time in [min, max] (default 5 s, 15 s). */
+  readonly minOutageMs?: number;
+  readonly maxOutageMs?: number;
+  /**
+   * The broker the faults hit: a stack the harness owns (FaultyStack), the one `connection`
+   * points at. Needed only with broker faults.
+   */
+  readonly broker?: FaultableBroker;
   readonly seed: number;
   /** Where the job's state directory and the job log go. */
   readonly workDir: string;
@@ -67,6 +81,8 @@ export interface ChaosRunReport {
    */
   readonly killsMidProcessing: number;
   readonly restarts: number;
+  /** Broker kills and pauses, in order; the job was not restarted after any of them. */
+  readonly brokerFaults: readonly BrokerFaultOutcome[];
   /** The run (1 = first start) whose state directory was deleted before it started. */
   readonly wipedRun: number | undefined;
   /** Exits nobody asked for (crashes), with their exit code or signal. */
@@ -86,11 +102,12 @@ export interface ChaosRunReport {
 export async function runChaos(options: ChaosRunOptions): Promise<ChaosRunReport> {
   const log = options.log ?? ((line: string) => console.log(line));
   const kafka = createKafkaJs(options.connection, { clientId: 'chaos-harness' });
+  const reach = reachable(log);
   const admin = kafka.admin();
-  await admin.connect();
+  await reach('connect', () => admin.connect());
   let passed = false;
   try {
-    await createTopics(admin, options);
+    await reach('create topics', () => createTopics(admin, options));
     const baseTimeMs = options.baseTimeMs ?? defaultBaseTimeMs();
     log(
       `generator: ${options.events} events, seed ${options.seed}, event time from ` +
@@ -123,10 +140,16 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosRunReport
     if (!chaos.gracefulStop) {
       failures.push('the job did not stop with exit code 0 after SIGTERM');
     }
+    chaos.brokerFaults.forEach((fault, index) => {
+      if (fault.resumedAfterMs === undefined) {
+        failures.push(`the job did not resume by itself after broker fault #${index + 1}`);
+      }
+    });
     const report: ChaosRunReport = {
       kills: chaos.kills,
       killsMidProcessing: chaos.killsMidProcessing,
       restarts: chaos.runs - 1,
+      brokerFaults: chaos.brokerFaults,
       wipedRun: chaos.wipedRun,
       unexpectedExits: chaos.unexpectedExits,
       restores: summarize(chaos.restores.flat()),
@@ -146,7 +169,9 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosRunReport
     if (options.keepTopics === true || (options.keepTopicsOnFailure === true && !passed)) {
       log(`chaos: kept topics ${options.applicationId}*, the group and ${options.workDir}`);
     } else {
-      await cleanUp(admin, options);
+      await reach('clean up', () => cleanUp(admin, options)).catch((error: unknown) =>
+        log(`chaos: clean-up failed: ${String(error)}`),
+      );
     }
     await admin.disconnect();
   }
@@ -169,6 +194,7 @@ async function createTopics(admin: Admin, options: ChaosRunOptions): Promise<voi
 /** Deletes the run's topics (its own and the job's internal ones), its group and its state. */
 async function cleanUp(admin: Admin, options: ChaosRunOptions): Promise<void> {
   const { topics, applicationId } = options;
+  rmSync(stateDirOf(options), { recursive: true, force: true });
   const internal = (await admin.listTopics()).filter(
     (topic) => topic.startsWith(`${applicationId}-`) || topic.startsWith(`${applicationId}.`),
   );
@@ -178,7 +204,6 @@ async function cleanUp(admin: Admin, options: ChaosRunOptions): Promise<void> {
     })
     .catch(() => undefined);
   await admin.deleteGroups([applicationId]).catch(() => undefined);
-  rmSync(stateDirOf(options), { recursive: true, force: true });
 }
 
 /** MB/s with three significant digits: restores of small stores run well below 1 MB/s. */
@@ -186,6 +211,28 @@ function rate(summary: RestoreSummary): string {
   return summary.ms > 0
     ? `${(summary.bytes / 1_048_576 / (summary.ms / 1000)).toPrecision(3)} MB/s`
     : 'n/a';
+}
+
+/**
+ * `2 × kill -9 + restart, 1 × SIGSTOP + SIGCONT, 0 job restarts; outage 17.2 s, resumed by
+ * itself 9.1 s after (1 × recovering) | …`
+ */
+function brokerFaultsLine(faults: readonly BrokerFaultOutcome[]): string {
+  const kills = faults.filter((f) => f.kind === 'broker-kill').length;
+  const pauses = faults.length - kills;
+  const each = faults.map(
+    (f) =>
+      `${f.kind === 'broker-kill' ? 'kill' : 'pause'} in run ${f.run}: outage ` +
+      `${(f.outageMs / 1000).toFixed(1)} s, ` +
+      (f.resumedAfterMs === undefined
+        ? 'did NOT resume'
+        : `resumed ${(f.resumedAfterMs / 1000).toFixed(1)} s after`) +
+      ` (${f.recoveries} × recovering)`,
+  );
+  return (
+    `${kills} × broker kill -9 + restart, ${pauses} × broker SIGSTOP + SIGCONT, ` +
+    `no restart by the harness: ${each.join('; ')}`
+  );
 }
 
 /** The summary `run.ts` prints at the end. */
@@ -198,6 +245,9 @@ export function formatChaosReport(report: ChaosRunReport, options: ChaosRunOptio
     `kills          ${report.kills} × SIGKILL (${report.killsMidProcessing} mid-processing), ` +
       `${report.restarts} restarts, state directory deleted before run ` +
       `${report.wipedRun ?? '-'}, ${report.unexpectedExits.length} crashes`,
+    ...(report.brokerFaults.length === 0
+      ? []
+      : [`broker faults  ${brokerFaultsLine(report.brokerFaults)}`]),
     `restores       ${restore(report.restores)}`,
     `full restore   ${report.fullRestore === undefined ? '-' : restore(report.fullRestore)}`,
     `timing         produced in ${report.produceSeconds.toFixed(1)} s, last run caught up in ` +

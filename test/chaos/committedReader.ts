@@ -3,6 +3,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import type { Kafka } from 'kafkajs';
 
+import { reachable } from './reachable.js';
+
 /** One record as the reader hands it over. */
 export interface ReadRecord {
   readonly partition: number;
@@ -59,14 +61,18 @@ export async function readCommitted(options: CommittedReadOptions): Promise<Comm
   const { kafka, topic } = options;
   const idleTimeoutMs = options.idleTimeoutMs ?? 20_000;
   const started = performance.now();
+  // Its admin calls and the consumer's start ride through a broker that is away.
+  const reach = reachable(options.log);
   const admin = kafka.admin();
-  await admin.connect();
+  await reach('connect the reader', () => admin.connect());
   const groupId = `chaos-verifier-${randomBytes(6).toString('hex')}`;
   try {
     const lastStable = new Map<number, number>();
     const reached = new Map<number, number>();
     const highWatermarks = new Map<number, number>();
-    for (const { partition, high, low } of await admin.fetchTopicOffsets(topic)) {
+    for (const { partition, high, low } of await reach(`end offsets of ${topic}`, () =>
+      admin.fetchTopicOffsets(topic),
+    )) {
       if (Number(high) > Number(low)) {
         lastStable.set(partition, Number(high));
         reached.set(partition, Number(low));
@@ -101,9 +107,11 @@ export async function readCommitted(options: CommittedReadOptions): Promise<Comm
         lastProgress = performance.now();
       }
     });
-    await consumer.connect();
+    await reach('connect the reader', () => consumer.connect());
     try {
-      await consumer.subscribe({ topic, fromBeginning: true });
+      await reach(`subscribe to ${topic}`, () =>
+        consumer.subscribe({ topic, fromBeginning: true }),
+      );
       await consumer.run({
         autoCommit: false,
         eachBatch: async ({ batch }) => {

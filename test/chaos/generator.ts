@@ -12,6 +12,7 @@ import { avroSerde } from '../../operators/index.js';
 import type { SchemaCatalog } from '../../operators/serdes/serde.js';
 import { seededRandom } from '../../operators/support/seededRandom.js';
 import { chaosWatchEventSchema, type ChaosWatchEvent } from './generated/chaosWatchEvent.js';
+import { reachable } from './reachable.js';
 
 /** Shape of the generated traffic. Every field has a default; see {@link chaosEvents}. */
 export interface ChaosTrafficOptions {
@@ -144,9 +145,14 @@ export async function produceChaosInput(options: ProduceChaosInputOptions): Prom
   const { topic, events } = options;
   const log = options.log ?? ((line: string) => console.log(line));
   const batchRecords = options.batchRecords ?? 10_000;
+  // Rides through a broker or registry outage. A send retried after it gave up may write some
+  // partitions' records twice; the verifier reads the input back and expects what it finds.
+  const reach = reachable(log);
   const serde = avroSerde(chaosWatchEventSchema);
   serde.configure?.({ schemas: options.schemas });
-  await serde.prepareSerialize?.({ topic, isKey: false });
+  await reach('register the input schema', async () =>
+    serde.prepareSerialize?.({ topic, isKey: false }),
+  );
   // Idempotent: a produce request retried after a partial failure (a partition of a topic
   // created a moment ago not ready yet) would otherwise write its other partitions' records
   // twice, and the run's input would not be the one the verifier expects.
@@ -155,7 +161,7 @@ export async function produceChaosInput(options: ProduceChaosInputOptions): Prom
     idempotent: true,
     maxInFlightRequests: 1,
   });
-  await producer.connect();
+  await reach('connect the producer', () => producer.connect());
   const started = performance.now();
   let acked = 0;
   let lastReport = started;
@@ -169,7 +175,9 @@ export async function produceChaosInput(options: ProduceChaosInputOptions): Prom
   try {
     let messages: Message[] = [];
     const flush = async (): Promise<void> => {
-      await producer.send({ topic, messages, acks: -1, compression: CompressionTypes.None });
+      await reach('produce input', () =>
+        producer.send({ topic, messages, acks: -1, compression: CompressionTypes.None }),
+      );
       acked += messages.length;
       messages = [];
       if (acked < events && performance.now() - lastReport >= 2_000) {

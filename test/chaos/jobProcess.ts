@@ -25,6 +25,8 @@ export interface JobProcessOptions {
   readonly logFile: string;
   readonly run: number;
   readonly onRestore: (event: RestoreEvent) => void;
+  /** Every line of its standard output, as it comes (the harness counts `job recovering`). */
+  readonly onLine?: (line: string) => void;
 }
 
 const restoreMarker = 'CHAOS_RESTORE ';
@@ -82,6 +84,7 @@ export class JobProcess {
     };
     lines(this.child.stdout, (line) => {
       keep(line);
+      options.onLine?.(line);
       const restore = line.startsWith(restoreMarker)
         ? parseRestore(line.slice(restoreMarker.length))
         : undefined;

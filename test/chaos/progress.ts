@@ -4,6 +4,10 @@ import { join } from 'node:path';
 import type { Admin } from 'kafkajs';
 
 import { repoRoot } from '../../deploy/local/stack/stackSettings.js';
+import { reachable, type Reach } from './reachable.js';
+
+/** Without a `reach` of the caller's, calls are retried through outages without a log line. */
+const quietly = reachable();
 
 /** How far the job's consumer group has committed on some topics. */
 export interface GroupProgress {
@@ -20,12 +24,15 @@ export interface GroupProgress {
  */
 export async function groupProgress(
   admin: Admin,
-  options: { groupId: string; topics: readonly string[] },
+  options: { groupId: string; topics: readonly string[]; reach?: Reach },
 ): Promise<GroupProgress> {
-  const [committed, ends] = await Promise.all([
-    admin.fetchOffsets({ groupId: options.groupId, topics: [...options.topics] }),
-    Promise.all(options.topics.map((topic) => admin.fetchTopicOffsets(topic))),
-  ]);
+  const reach = options.reach ?? quietly;
+  const [committed, ends] = await reach('committed offsets', () =>
+    Promise.all([
+      admin.fetchOffsets({ groupId: options.groupId, topics: [...options.topics] }),
+      Promise.all(options.topics.map((topic) => admin.fetchTopicOffsets(topic))),
+    ]),
+  );
   return {
     committed: committed
       .flatMap((t) => t.partitions)
@@ -40,12 +47,15 @@ export async function groupProgress(
  */
 export async function consumedTopics(
   admin: Admin,
-  options: { applicationId: string; input: string },
+  options: { applicationId: string; input: string; reach?: Reach },
 ): Promise<{ topic: string; partitions: number }[]> {
-  const repartition = (await admin.listTopics()).filter(
+  const reach = options.reach ?? quietly;
+  const repartition = (await reach('list topics', () => admin.listTopics())).filter(
     (topic) => topic.startsWith(`${options.applicationId}-`) && topic.endsWith('-repartition'),
   );
-  const metadata = await admin.fetchTopicMetadata({ topics: [options.input, ...repartition] });
+  const metadata = await reach('topic metadata', () =>
+    admin.fetchTopicMetadata({ topics: [options.input, ...repartition] }),
+  );
   return metadata.topics.map((t) => ({ topic: t.name, partitions: t.partitions.length }));
 }
 
@@ -53,8 +63,9 @@ export async function consumedTopics(
 export async function groupMembers(
   admin: Admin,
   groupId: string,
+  reach: Reach = quietly,
 ): Promise<{ state: string; members: string[] }> {
-  const described = await admin.describeGroups([groupId]);
+  const described = await reach('describe group', () => admin.describeGroups([groupId]));
   const group = described.groups.find((g) => g.groupId === groupId);
   return {
     state: group?.state ?? 'Dead',
@@ -79,16 +90,22 @@ interface LagDocument {
  * job's repartition topics), as `reelstream lag` (jobs/lag) sees it: the effective lag, which
  * does not count the transaction markers and aborted records a read_committed consumer never
  * gets, must be 0. A partition the lag report does not list at all (never committed, and not
- * assigned at the moment) is behind too. Run as the CLI, because nothing may import from jobs/.
+ * assigned at the moment) is behind too. Run as the CLI, because nothing may import from jobs/;
+ * `env` says which cluster (REELSTREAM_BROKERS, …). While the broker is away the CLI fails, and
+ * that counts as behind: the caller polls again.
  *
  * @returns undefined when caught up, otherwise what is still behind
  */
 export async function groupBehind(
   groupId: string,
   topics: readonly { topic: string; partitions: number }[],
+  env: NodeJS.ProcessEnv = process.env,
 ): Promise<string | undefined> {
   const pattern = groupId.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const output = await runLagCli(['lag', '-g', pattern, '--json', '--no-state', '--timeout', '15']);
+  const output = await runLagCli(
+    ['lag', '-g', pattern, '--json', '--no-state', '--timeout', '15'],
+    env,
+  );
   if (output.code !== 0) {
     return `reelstream lag exited ${String(output.code)}: ${output.stderr.trim()}`;
   }
@@ -113,12 +130,13 @@ export async function groupBehind(
 
 function runLagCli(
   args: readonly string[],
+  env: NodeJS.ProcessEnv,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(
       process.execPath,
       ['--import', 'tsx', join(repoRoot, 'jobs', 'cli', 'main.ts'), ...args],
-      { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
+      { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let stdout = '';
     let stderr = '';
