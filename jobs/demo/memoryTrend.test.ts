@@ -48,14 +48,18 @@ test('memory trend: RSS that levels off after the warm-up is flat, its interval 
     const v = judgeMemory(run({ risePerMinute: 0, seed }));
     const rss = v.rss;
     assert.ok(rss !== undefined);
-    assert.notEqual(v.verdict, 'RISING', `seed ${seed}: ${describeMemoryTrend('features', v)}`);
+    assert.notEqual(
+      v.verdict,
+      'RISING',
+      `seed ${seed}: ${describeMemoryTrend('features', v).join(' ')}`,
+    );
     flat += v.verdict === 'flat' ? 1 : 0;
     assert.equal(v.warmUpSeconds, 300);
     assert.equal(v.looks, 51);
     assert.equal(rss.points, 13);
     covered += rss.low < 0 && rss.high > 0 ? 1 : 0;
   }
-  // A 95% interval, about 91% on series that wander like these: 0 in about 36 of 40.
+  // A 95% interval, about 90% on series that wander like these: 0 in about 36 of 40.
   assert.ok(covered >= 34, `0 in ${covered} of ${seeds.length} intervals`);
   assert.ok(flat >= 34, `flat in ${flat} of ${seeds.length}`);
 });
@@ -65,7 +69,11 @@ test('memory trend: a rise of 2 MB a minute is found', () => {
   let rising = 0;
   for (const seed of seeds) {
     const v = judgeMemory(run({ risePerMinute: 2, seed }));
-    assert.notEqual(v.verdict, 'flat', `seed ${seed}: ${describeMemoryTrend('features', v)}`);
+    assert.notEqual(
+      v.verdict,
+      'flat',
+      `seed ${seed}: ${describeMemoryTrend('features', v).join(' ')}`,
+    );
     rising += v.verdict === 'RISING' ? 1 : 0;
     covered += v.rss !== undefined && v.rss.low < 2 && v.rss.high > 2 ? 1 : 0;
   }
@@ -85,15 +93,23 @@ test('memory trend: a short run leaves out a third of it and says when it cannot
   assert.equal(v.warmUpSeconds, 50);
   assert.equal(v.verdict, 'too short to judge');
   assert.match(
-    describeMemoryTrend('features', v),
+    describeMemoryTrend('features', v).join('\n'),
     /a trend needs 4 bins of 2 min after the warm-up/,
   );
 });
 
-test('memory trend: the summary line gives the trend, its interval and the warm-up', () => {
-  const line = describeMemoryTrend('features', judgeMemory(run({ risePerMinute: 2, seed: 3 })));
+test('memory trend: the summary lines give the trend, its interval, the warm-up and the last half', () => {
+  const [line, lastHalf, ...rest] = describeMemoryTrend(
+    'features',
+    judgeMemory(run({ risePerMinute: 2, seed: 3 })),
+  );
+  assert.deepEqual(rest, []);
   assert.match(
-    line,
+    lastHalf ?? '',
+    /^ {2}memory features +last half \(from 17\.5 min\): RSS \+\d\.\d\d MB\/min \[95%: [-+]\d\.\d\d, \+\d\.\d\d\]$/,
+  );
+  assert.match(
+    line ?? '',
     /^ {2}memory features +RISING: RSS \+\d\.\d\d MB\/min \[95%: \+\d\.\d\d, \+\d\.\d\d\] against 1 MB\/min, \d+ → \d+ MB over 25\.0 min \(51 samples in 13 bins of 2 min, autocorrelation 0\.\d\d\); heap [-+]\d\.\d\d MB\/min \[95%: [-+]\d\.\d\d, [-+]\d\.\d\d\]; first 5\.0 min left out as warm-up$/,
   );
 });
@@ -109,4 +125,23 @@ test('slope with interval: autocorrelated residuals widen the interval', () => {
   assert.ok(corrected.high - corrected.low > 3 * (plain.high - plain.low));
   assert.equal(corrected.slope, plain.slope);
   assert.equal(slopeWithInterval(points.slice(0, 2)), undefined);
+});
+
+test('memory trend: a cache that fills past the warm-up levels off in the last half; a leak does not', () => {
+  let levelled = 0;
+  for (const seed of seeds) {
+    // 150 MB more over minutes 5 to 10, then flat: the whole trend rises, the last half not.
+    const filling = run({ risePerMinute: 0, seed }).map((l) => ({
+      ...l,
+      rssMb: l.rssMb + Math.min(150, Math.max(0, l.seconds - 300) / 2),
+    }));
+    const v = judgeMemory(filling);
+    assert.notEqual(v.verdict, 'flat', `seed ${seed}: ${JSON.stringify(v.rss)}`);
+    assert.ok(v.lastHalf !== undefined);
+    assert.ok(v.lastHalf.low < 1, `seed ${seed}: ${JSON.stringify(v.lastHalf)}`);
+    levelled += v.lastHalf.low < 0 && v.lastHalf.high > 0 ? 1 : 0;
+    const leak = judgeMemory(run({ risePerMinute: 2, seed }));
+    assert.ok(leak.lastHalf !== undefined && leak.lastHalf.high > 1);
+  }
+  assert.ok(levelled >= 34, `0 in ${levelled} of ${seeds.length} last halves`);
 });

@@ -5,14 +5,16 @@
  * leak). The verdict holds the trend against a tolerance (1 MB a minute by default): **flat**
  * when the interval's upper end is below it, **RISING** when its lower end is above it,
  * otherwise **undecided**. The heap's trend is given beside it: a rise of RSS that the heap
- * does not share is native memory (RocksDB, buffers).
+ * does not share is native memory (RocksDB, buffers). So is the trend over the last half of
+ * those looks alone: memory that fills a bounded cache or heap for longer than the warm-up
+ * rises over the whole and levels off in the later half; a leak rises in both.
  *
  * Successive looks at memory are not independent (it drifts between collections and
  * compactions rather than scattering), so the looks are averaged in bins of two minutes and
  * the slope is fitted to the bin means, its interval widened for what autocorrelation is left
  * between them ({@link slopeWithInterval}). On synthetic series (a collector's sawtooth plus a
  * wander that keeps 80% of itself from one 30 s look to the next) the interval holds the true
- * slope about 91% of the time (96% for the sawtooth alone); memory that wanders more slowly
+ * slope about 90% of the time (96% for the sawtooth alone); memory that wanders more slowly
  * than that gets a narrower interval than it should.
  */
 
@@ -44,6 +46,9 @@ export interface MemoryVerdict {
   readonly rss: Trend | undefined;
   readonly heap: Trend | undefined;
   readonly spanSeconds: number;
+  /** The RSS trend over the last half of the looks after the warm-up, from `lastHalfFrom`. */
+  readonly lastHalf: Trend | undefined;
+  readonly lastHalfFromSeconds: number;
 }
 
 export interface MemoryTrendOptions {
@@ -66,10 +71,10 @@ export function judgeMemory(
   const warmUpSeconds = options.warmUpSeconds ?? Math.min(defaultWarmUpSeconds, last / 3);
   const kept = sorted.filter((l) => l.seconds >= warmUpSeconds);
   const toleranceMbPerMinute = options.toleranceMbPerMinute ?? 1;
-  const binned = (y: (l: MemoryLook) => number): XY[] =>
+  const binned = (y: (l: MemoryLook) => number, from = kept): XY[] =>
     binMeans(
-      kept.map((l) => ({ x: l.seconds, y: y(l) })),
-      kept[0]?.seconds ?? 0,
+      from.map((l) => ({ x: l.seconds, y: y(l) })),
+      from[0]?.seconds ?? 0,
       binSeconds,
     );
   const fit = (bins: XY[]): Trend | undefined =>
@@ -79,6 +84,13 @@ export function judgeMemory(
   const rssBins = binned((l) => l.rssMb);
   const rss = fit(rssBins);
   const heap = fit(binned((l) => l.heapMb));
+  const lastHalfFromSeconds = ((kept[0]?.seconds ?? 0) + last) / 2;
+  const lastHalf = fit(
+    binned(
+      (l) => l.rssMb,
+      kept.filter((l) => l.seconds >= lastHalfFromSeconds),
+    ),
+  );
   const verdict: MemoryVerdictKind =
     rss === undefined
       ? 'too short to judge'
@@ -99,28 +111,37 @@ export function judgeMemory(
     rss,
     heap,
     spanSeconds: (kept[kept.length - 1]?.seconds ?? 0) - (kept[0]?.seconds ?? 0),
+    lastHalf,
+    lastHalfFromSeconds,
   };
 }
 
-/** The verdict as one line of the demo's summary. */
-export function describeMemoryTrend(name: string, v: MemoryVerdict): string {
+/** The verdict as lines of the demo's summary: the trend, then that of the last half. */
+export function describeMemoryTrend(name: string, v: MemoryVerdict): string[] {
   const head = `  memory ${name.padEnd(17)} ${v.verdict}`;
   const warmUp = `first ${(v.warmUpSeconds / 60).toFixed(1)} min left out as warm-up`;
   if (v.rss === undefined) {
-    return (
+    return [
       `${head} (a trend needs ${minimumBins} bins of ${binSeconds / 60} min after the warm-up; ` +
-      `${warmUp})`
-    );
+        `${warmUp})`,
+    ];
   }
   const signed = (n: number): string => `${n >= 0 ? '+' : ''}${n.toFixed(2)}`;
   const trend = (t: Trend): string =>
     `${signed(t.slope)} MB/min [95%: ${signed(t.low)}, ${signed(t.high)}]`;
-  return (
+  const lines = [
     `${head}: RSS ${trend(v.rss)} against ${v.toleranceMbPerMinute} MB/min, ` +
-    `${v.firstRssMb.toFixed(0)} → ${v.lastRssMb.toFixed(0)} MB over ` +
-    `${(v.spanSeconds / 60).toFixed(1)} min (${v.looks} samples in ${v.bins} bins of ` +
-    `${v.binSeconds / 60} min, autocorrelation ${v.rss.autocorrelation.toFixed(2)}); ` +
-    (v.heap === undefined ? '' : `heap ${trend(v.heap)}; `) +
-    warmUp
-  );
+      `${v.firstRssMb.toFixed(0)} → ${v.lastRssMb.toFixed(0)} MB over ` +
+      `${(v.spanSeconds / 60).toFixed(1)} min (${v.looks} samples in ${v.bins} bins of ` +
+      `${v.binSeconds / 60} min, autocorrelation ${v.rss.autocorrelation.toFixed(2)}); ` +
+      (v.heap === undefined ? '' : `heap ${trend(v.heap)}; `) +
+      warmUp,
+  ];
+  if (v.lastHalf !== undefined) {
+    lines.push(
+      `  memory ${name.padEnd(17)} last half (from ${(v.lastHalfFromSeconds / 60).toFixed(1)} ` +
+        `min): RSS ${trend(v.lastHalf)}`,
+    );
+  }
+  return lines;
 }

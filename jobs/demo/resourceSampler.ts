@@ -174,7 +174,7 @@ export class ResourceSampler {
           .filter((p) => p.name === name)
           .map((p) => ({ seconds: s.seconds, rssMb: p.rssMb, heapMb: p.heapMb })),
       );
-      lines.push(describeMemoryTrend(name, judgeMemory(looks)));
+      lines.push(...describeMemoryTrend(name, judgeMemory(looks)));
     }
     const state = this.samples[this.samples.length - 1]?.stateMb ?? 0;
     lines.push(`  state on disk            ${state.toFixed(1)} MB (both jobs)`);

@@ -75,10 +75,12 @@ export interface Trend {
 /**
  * The least-squares slope of `points` with its 95% interval, `perX` times (60 for a slope per
  * minute from seconds). With `correctAutocorrelation`, the residuals are taken as AR(1): the
- * slope's variance grows by (1 + r) / (1 − r) and the degrees of freedom shrink by the inverse
- * (r the residuals' lag-1 autocorrelation, if positive), so that a series that wanders rather
- * than scatters (memory, which drifts between collections) does not get a falsely narrow
- * interval. Undefined below 3 points.
+ * slope's standard error grows by √((1 + r) / (1 − r)), r the residuals' lag-1
+ * autocorrelation (if positive), so that a series that wanders rather than scatters (memory,
+ * which drifts between collections) does not get a falsely narrow interval. Student's t keeps
+ * n − 2 degrees of freedom: shrinking them too (to the effective sample size) widened the
+ * interval by half again on a dozen points for a point or two of coverage. Undefined below 3
+ * points.
  */
 export function slopeWithInterval(
   points: readonly XY[],
@@ -95,8 +97,7 @@ export function slopeWithInterval(
       ? Math.max(0, residualAutocorrelation(sorted, fit.slope, fit.intercept))
       : 0;
   const inflation = Math.sqrt((1 + r) / (1 - r));
-  const df = Math.max(1, Math.floor((points.length * (1 - r)) / (1 + r)) - 2);
-  const halfWidth = studentT975(df) * fit.slopeStandardError * inflation * perX;
+  const halfWidth = studentT975(points.length - 2) * fit.slopeStandardError * inflation * perX;
   const slope = fit.slope * perX;
   return {
     points: points.length,
