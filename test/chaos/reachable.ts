@@ -1,9 +1,17 @@
 /**
  * The harness's own clients (admin polls, the input producer, the verifier's reads) ride through
- * a broker that is down or paused: every call is retried while it fails for want of a reachable
- * broker or registry (`isTransient`), with one log line when an outage starts and one every
- * 10 s while it lasts, instead of ending the run on `KafkaJSNumberOfRetriesExceeded`.
+ * a broker that is down, restarting or paused: every call is retried while it fails for want of
+ * a reachable broker or registry (`untilReachable`, `isTransient`), with one log line when an
+ * outage starts and one every 10 s while it lasts, instead of ending the run on
+ * `KafkaJSNumberOfRetriesExceeded`.
+ *
+ * A broker that has just restarted also answers for a while with retriable protocol errors
+ * (`NOT_LEADER_FOR_PARTITION`: a single broker has not taken its partitions' leadership back
+ * yet) that `isTransient` does not list under kafkajs's names; those are retried here too, for
+ * at most {@link retriableForMs}.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
+
 import { untilReachable } from '../../operators/index.js';
 
 /** Runs `work` until it gets through; `what` names it in the log. Other errors are thrown. */
@@ -12,20 +20,54 @@ export type Reach = <T>(what: string, work: () => Promise<T>) => Promise<T>;
 /** How often an outage that goes on is logged again. */
 const logEveryMs = 10_000;
 
+/** How long retriable protocol errors (leadership not back yet) are retried. */
+const retriableForMs = 120_000;
+
 export function reachable(log: (line: string) => void = () => undefined): Reach {
-  return <T>(what: string, work: () => Promise<T>): Promise<T> => {
+  return async <T>(what: string, work: () => Promise<T>): Promise<T> => {
     let lastLog = -Infinity;
-    return untilReachable(work, {
-      maxBackoffMs: 2_000,
-      onRetry: ({ attempt, outageMs, cause }) => {
-        if (attempt === 1 || performance.now() - lastLog >= logEveryMs) {
-          lastLog = performance.now();
-          log(
-            `harness: ${what}: cluster unreachable for ${(outageMs / 1000).toFixed(0)} s ` +
-              `(${cause}); retrying`,
-          );
+    const started = performance.now();
+    const say = (seconds: number, cause: string): void => {
+      if (performance.now() - lastLog >= logEveryMs) {
+        lastLog = performance.now();
+        log(
+          `harness: ${what}: cluster unavailable for ${seconds.toFixed(0)} s (${cause}); retrying`,
+        );
+      }
+    };
+    for (;;) {
+      try {
+        return await untilReachable(work, {
+          maxBackoffMs: 2_000,
+          onRetry: ({ outageMs, cause }) => say(outageMs / 1000, cause),
+        });
+      } catch (error) {
+        const seconds = (performance.now() - started) / 1000;
+        const protocol = retriableProtocolError(error);
+        if (protocol === undefined || seconds * 1000 > retriableForMs) {
+          throw error;
         }
-      },
-    });
+        say(seconds, protocol);
+        await sleep(500);
+      }
+    }
   };
+}
+
+/** The type of a kafkajs protocol error it marks retriable, in the error or its causes. */
+function retriableProtocolError(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 8 && typeof current === 'object' && current !== null; depth++) {
+    const link = current as {
+      retriable?: unknown;
+      type?: unknown;
+      cause?: unknown;
+      originalError?: unknown;
+    };
+    if (link.retriable === true && typeof link.type === 'string') {
+      return link.type;
+    }
+    current = link.cause ?? link.originalError;
+  }
+  return undefined;
 }
