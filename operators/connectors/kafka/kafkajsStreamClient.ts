@@ -150,6 +150,7 @@ export class KafkajsStreamClient implements StreamClient {
     const producer = this.kafka.producer({
       allowAutoTopicCreation: false,
       ...(options.idempotent === true ? { idempotent: true, maxInFlightRequests: 1 } : {}),
+      ...(options.retries === undefined ? {} : { retry: { retries: options.retries } }),
     });
     await producer.connect();
     const records = new KafkajsRecordProducer(producer);
@@ -171,9 +172,15 @@ export class KafkajsStreamClient implements StreamClient {
   }
 
   consumer(options: ConsumerOptions): ConsumerSession {
+    const lifetime = { stopped: false };
     return new KafkajsConsumerSession(
       this.kafka.consumer({
         groupId: options.groupId,
+        // kafkajs restarts a consumer that crashed on a retriable error, even when the crash
+        // came from (or after) its own disconnect: the stopped consumer then joined its group
+        // again, a member that took partitions and processed nothing (seen after a broker
+        // outage: half the feature job's tasks idle). A stopped session is never restarted.
+        retry: { retries: 5, restartOnFailure: () => Promise.resolve(!lifetime.stopped) },
         allowAutoTopicCreation: false,
         // Every partition with a backlog gets data in every fetch. The broker fills a fetch
         // response in request order until maxBytes, and kafkajs asks in a fixed order, so with
@@ -198,6 +205,7 @@ export class KafkajsStreamClient implements StreamClient {
             }),
       }),
       options,
+      lifetime,
     );
   }
 
@@ -555,17 +563,28 @@ class KafkajsConsumerSession implements ConsumerSession {
   private readonly options: ConsumerOptions;
   /** Fetches started so far, per broker (kafkajs runs one fetch loop per broker). */
   private readonly fetchesStarted = new Map<number, number>();
-  private stopped = false;
+  /** Shared with the consumer's restartOnFailure: once stopped, kafkajs may not restart it. */
+  private readonly lifetime: { stopped: boolean };
 
-  constructor(consumer: Consumer, options: ConsumerOptions) {
+  constructor(consumer: Consumer, options: ConsumerOptions, lifetime: { stopped: boolean }) {
     this.consumer = consumer;
     this.options = options;
+    this.lifetime = lifetime;
+  }
+
+  private get stopped(): boolean {
+    return this.lifetime.stopped;
   }
 
   async start(handlers: ConsumerHandlers): Promise<void> {
     const { consumer } = this;
     consumer.on(consumer.events.REBALANCING, () => handlers.onRebalancing());
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
+      if (this.stopped) {
+        // Joined after its stop (a restart kafkajs had already scheduled): leave at once.
+        void consumer.disconnect().catch(() => undefined);
+        return;
+      }
       const assignment = new Map(Object.entries(event.payload.memberAssignment));
       handlers.onAssigned(assignment).catch((error: unknown) => handlers.onCrash(error));
     });
@@ -666,7 +685,7 @@ class KafkajsConsumerSession implements ConsumerSession {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
+    this.lifetime.stopped = true;
     // disconnect() stops the runner (waiting for the batch in flight), commits resolved offsets
     // and sends LeaveGroup, so the partitions move to another member at once.
     await this.consumer.disconnect();

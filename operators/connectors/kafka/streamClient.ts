@@ -4,6 +4,12 @@ import type { OutgoingRecord, RawRecord } from '../../runtime/rawRecord.js';
 export interface ProducerOptions {
   /** Retried produce requests are not written twice; sends go one after another. */
   readonly idempotent?: boolean;
+  /**
+   * How often a failed send is retried (with backoff) before it fails. Default kafkajs's 5,
+   * about 9 s: what rides through a leader moving. 0 fails at the first error, for writes that
+   * are worth less than the wait (replies, whose client may be gone).
+   */
+  readonly retries?: number;
 }
 
 /**
