@@ -21,7 +21,13 @@ test('an unreachable broker is transient, however kafkajs wraps it', () => {
 });
 
 test('a cluster electing leaders or loading coordinators is transient; a fenced producer too', () => {
-  for (const type of ['NOT_COORDINATOR', 'LEADER_NOT_AVAILABLE', 'PRODUCER_FENCED']) {
+  for (const type of [
+    'NOT_COORDINATOR',
+    'NOT_COORDINATOR_FOR_GROUP',
+    'LEADER_NOT_AVAILABLE',
+    'NOT_LEADER_FOR_PARTITION',
+    'PRODUCER_FENCED',
+  ]) {
     const error = Object.assign(new Error(type), { type });
     assert.equal(isTransient(error), true, type);
   }

@@ -102,11 +102,17 @@ const transientCodes = new Set([
  * (kafkajs retries it itself; past that, the topic is gone, which no restart mends).
  */
 const transientProtocolErrors = new Set([
+  // kafkajs names some codes as Kafka did before KIP-848 renamed them: both spellings are here.
   'COORDINATOR_LOAD_IN_PROGRESS',
+  'GROUP_LOAD_IN_PROGRESS',
   'COORDINATOR_NOT_AVAILABLE',
+  'GROUP_COORDINATOR_NOT_AVAILABLE',
   'NOT_COORDINATOR',
+  'NOT_COORDINATOR_FOR_GROUP',
   'LEADER_NOT_AVAILABLE',
   'NOT_LEADER_OR_FOLLOWER',
+  'NOT_LEADER_FOR_PARTITION',
+  'REPLICA_NOT_AVAILABLE',
   'REQUEST_TIMED_OUT',
   'NETWORK_EXCEPTION',
   'NOT_ENOUGH_REPLICAS',
