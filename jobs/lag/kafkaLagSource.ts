@@ -1,3 +1,5 @@
+import type { Kafka } from 'kafkajs';
+
 import { createKafkaJs } from '../../operators/connectors/kafka/kafkajsClient.js';
 import type { ConnectionConfig } from '../../operators/index.js';
 import { unreachableReason } from './brokerProbe.js';
@@ -39,18 +41,31 @@ interface LogOffsets {
  */
 export class KafkaLagSource implements LagSource {
   private readonly brokers: readonly string[];
-  private readonly cluster: RawCluster;
+  private readonly kafka: Kafka;
+  private cluster: RawCluster;
   private connecting: Promise<void> | undefined;
 
   constructor(config: ConnectionConfig) {
     this.brokers = config.brokers;
-    this.cluster = rawCluster(createKafkaJs(config, { clientId: `${config.clientId}-lag` }));
+    this.kafka = createKafkaJs(config, { clientId: `${config.clientId}-lag` });
+    this.cluster = rawCluster(this.kafka);
   }
 
   async snapshot(query: LagQuery): Promise<LagSnapshot> {
+    const cluster = this.cluster;
     try {
       return await this.read(query);
     } catch (error) {
+      // After a failure the next look starts over on a new connection: kafkajs's cluster keeps
+      // a failed connect and connections to a broker that has since restarted, and the
+      // exporter and --watch must resume by themselves when the broker answers again. (Only
+      // the look that used this cluster resets it; a late one from before does not.)
+      const noGroup = error instanceof LagError && error.code === lagErrorCodes.groupNotFound;
+      if (!noGroup && this.cluster === cluster) {
+        this.connecting = undefined;
+        this.cluster = rawCluster(this.kafka);
+        void cluster.disconnect().catch(() => undefined);
+      }
       throw classifyKafkaError(error, this.brokers);
     }
   }

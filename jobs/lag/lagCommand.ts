@@ -10,15 +10,15 @@ import {
   type ConnectionFlags,
 } from './connectionFlags.js';
 import { exitCodeForError, exitCodeForStatus, exitCodes } from './exitCodes.js';
+import { runExporter } from './exporterLoop.js';
 import { renderJson } from './jsonReport.js';
 import { KafkaLagSource } from './kafkaLagSource.js';
 import { LagError } from './lagErrors.js';
 import { LagMonitor } from './lagMonitor.js';
 import type { LagQuery } from './lagSource.js';
-import { LagMetrics, serveMetrics } from './prometheusExporter.js';
 import { defaultSampleFile } from './sampleFile.js';
 import { renderTable } from './tableView.js';
-import { clearScreen, renderWatchFrame } from './watchView.js';
+import { runWatch } from './watchLoop.js';
 
 interface LagFlags extends ConnectionFlags {
   group?: string;
@@ -27,6 +27,7 @@ interface LagFlags extends ConnectionFlags {
   json?: boolean;
   watch?: boolean;
   prometheus?: number;
+  clusterName?: string;
   alert?: boolean;
   interval: number;
   samples: number;
@@ -54,6 +55,10 @@ export function lagCommand(): Command {
     .option('--json', 'print the JSON document described in docs/lag.md')
     .option('--watch', 'refresh a terminal view every --interval seconds, with trends')
     .option('--prometheus <port>', 'serve /metrics on this port, refreshed every --interval', port)
+    .option(
+      '--cluster-name <name>',
+      'cluster_name label of the --prometheus metrics (default: the brokers list)',
+    )
     .option('--alert', 'exit 0 OK, 1 WARN, 2 ERR (worst group), 3 no group, 4 unreachable')
     .option(
       '--interval <seconds>',
@@ -118,10 +123,20 @@ async function runLag(flags: LagFlags): Promise<number> {
   const colour = flags.color ?? (process.stdout.isTTY && process.env['NO_COLOR'] === undefined);
   try {
     if (flags.watch === true) {
-      return await watch(monitor, { colour, intervalMs: flags.interval * 1000, settings });
+      return await runWatch(monitor, {
+        colour,
+        intervalMs: flags.interval * 1000,
+        settings,
+        stop: stopSignal(),
+      });
     }
     if (flags.prometheus !== undefined) {
-      return await exporter(monitor, { port: flags.prometheus, intervalMs: flags.interval * 1000 });
+      return await runExporter(monitor, {
+        port: flags.prometheus,
+        intervalMs: flags.interval * 1000,
+        clusterName: flags.clusterName ?? monitor.brokers.join(','),
+        stop: stopSignal(),
+      });
     }
     let report = await monitor.look();
     for (let i = 1; i < flags.samples; i++) {
@@ -154,53 +169,6 @@ async function runLag(flags: LagFlags): Promise<number> {
 
 /** How long closing the Kafka connections may take before the process exits anyway. */
 const closeGraceMs = 1_000;
-
-async function watch(
-  monitor: LagMonitor,
-  options: { colour: boolean; intervalMs: number; settings: EvaluatorSettings },
-): Promise<number> {
-  const stop = stopSignal();
-  while (!stop.aborted) {
-    let frame: string;
-    try {
-      const report = await monitor.look();
-      frame = renderWatchFrame(report, { ...options, windowMs: options.settings.windowMs });
-    } catch (error) {
-      if (!(error instanceof LagError)) {
-        throw error;
-      }
-      frame = `reelstream lag — ${new Date().toISOString()}\n\nerror: ${error.message}\n(retrying every ${options.intervalMs / 1000}s; Ctrl-C to quit)\n`;
-    }
-    await write(clearScreen + frame);
-    await sleep(options.intervalMs, undefined, { signal: stop }).catch(() => undefined);
-  }
-  return exitCodes.ok;
-}
-
-async function exporter(
-  monitor: LagMonitor,
-  options: { port: number; intervalMs: number },
-): Promise<number> {
-  const metrics = new LagMetrics();
-  const server = await serveMetrics(metrics, options.port);
-  process.stderr.write(`serving http://0.0.0.0:${options.port}/metrics\n`);
-  const stop = stopSignal();
-  while (!stop.aborted) {
-    const started = performance.now();
-    try {
-      metrics.update(await monitor.look(), (performance.now() - started) / 1000);
-    } catch (error) {
-      if (!(error instanceof LagError)) {
-        throw error;
-      }
-      metrics.pollFailed();
-      process.stderr.write(`error: ${error.message}\n`);
-    }
-    await sleep(options.intervalMs, undefined, { signal: stop }).catch(() => undefined);
-  }
-  await new Promise((resolve) => server.close(resolve));
-  return exitCodes.ok;
-}
 
 /** Aborted on Ctrl-C or SIGTERM, so the loops end cleanly and the sample file is written. */
 function stopSignal(): AbortSignal {

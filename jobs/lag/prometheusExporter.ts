@@ -3,85 +3,187 @@ import { createServer, type Server } from 'node:http';
 import { Gauge, Registry } from 'prom-client';
 
 import type { LagStatus } from './burrowEvaluator.js';
-import type { LagReport } from './lagReport.js';
+import type { GroupReport, LagReport, PartitionReport } from './lagReport.js';
 
 const statusValue: Record<LagStatus, number> = { OK: 0, WARN: 1, ERR: 2 };
 
+const partitionLabels = [
+  'cluster_name',
+  'group',
+  'topic',
+  'partition',
+  'member_host',
+  'consumer_id',
+  'client_id',
+] as const;
+type PartitionLabel = (typeof partitionLabels)[number];
+
 /**
- * The `--prometheus` exporter's metrics. Gauges are reset before each update, so a partition that
- * disappears (group deleted, topic deleted) stops being exported instead of freezing at its last
- * value. Names follow kafka-lag-exporter's where one exists.
+ * The `--prometheus` exporter's metrics. Lag series carry kafka-lag-exporter's names and labels
+ * (its README's `kafka_consumergroup_*` and `kafka_partition_*`), so its dashboards and alert
+ * rules work unchanged; what it has no metric for is `reelstream_lag_*`. Every update replaces all
+ * series, so a partition or group that disappears stops being exported instead of freezing at its
+ * last value; while the cluster cannot be read there are no lag series at all, only
+ * `reelstream_lag_up 0` (a frozen lag would look healthy).
  */
 export class LagMetrics {
   readonly registry = new Registry();
-  private readonly partitionLabels = ['group', 'topic', 'partition'] as const;
-  private readonly offsetLag = this.gauge(
-    'reelstream_lag_offset',
-    'Offset lag (log-end offset minus committed offset, >= 0), as kafka-consumer-groups shows it',
+  private readonly groupOffset = this.partitionGauge(
+    'kafka_consumergroup_group_offset',
+    'Committed offset of the group on this partition',
   );
-  private readonly timeLag = this.gauge(
-    'reelstream_lag_seconds',
+  private readonly groupLag = this.partitionGauge(
+    'kafka_consumergroup_group_lag',
+    'Log-end offset minus committed offset, as kafka-consumer-groups prints it (negative: committed beyond the log end)',
+  );
+  private readonly groupLagSeconds = this.partitionGauge(
+    'kafka_consumergroup_group_lag_seconds',
     'Age in seconds of the oldest record the group has not consumed',
   );
-  private readonly committed = this.gauge(
-    'reelstream_lag_committed_offset',
-    'Committed offset of the group',
+  private readonly maxLag = this.gauge(
+    'kafka_consumergroup_group_max_lag',
+    'Highest offset lag of any partition of the group',
+    ['cluster_name', 'group', 'is_simple_consumer'],
   );
-  private readonly logEnd = this.gauge('reelstream_lag_log_end_offset', 'High watermark');
+  private readonly maxLagSeconds = this.gauge(
+    'kafka_consumergroup_group_max_lag_seconds',
+    'Highest time lag of any partition of the group, in seconds',
+    ['cluster_name', 'group', 'is_simple_consumer'],
+  );
+  private readonly sumLag = this.gauge(
+    'kafka_consumergroup_group_sum_lag',
+    'Sum of the offset lags of the group (partitions with a positive lag)',
+    ['cluster_name', 'group'],
+  );
+  private readonly latestOffset = this.gauge(
+    'kafka_partition_latest_offset',
+    'Log-end offset (high watermark) of the partition',
+    ['cluster_name', 'topic', 'partition'],
+  );
+  private readonly earliestOffset = this.gauge(
+    'kafka_partition_earliest_offset',
+    'Log-start offset of the partition (moved by retention)',
+    ['cluster_name', 'topic', 'partition'],
+  );
   private readonly partitionStatus = this.gauge(
     'reelstream_lag_partition_status',
     'Burrow status of the partition: 0 OK, 1 WARN, 2 ERR',
+    ['cluster_name', 'group', 'topic', 'partition', 'reason'],
   );
-  private readonly groupStatus = new Gauge({
-    name: 'reelstream_lag_group_status',
-    help: 'Burrow status of the group (its worst partition): 0 OK, 1 WARN, 2 ERR',
-    labelNames: ['group', 'reason'],
-    registers: [this.registry],
-  });
-  private readonly pollSeconds = new Gauge({
-    name: 'reelstream_lag_poll_duration_seconds',
-    help: 'How long the last look at the cluster took',
-    registers: [this.registry],
-  });
-  private readonly pollErrors = new Gauge({
-    name: 'reelstream_lag_poll_up',
-    help: '1 when the last look at the cluster succeeded, 0 when it failed',
-    registers: [this.registry],
-  });
+  private readonly groupStatus = this.gauge(
+    'reelstream_lag_group_status',
+    'Burrow status of the group (its worst partition): 0 OK, 1 WARN, 2 ERR',
+    ['cluster_name', 'group', 'reason'],
+  );
+  private readonly lostRecords = this.gauge(
+    'reelstream_lag_lost_records',
+    'Records deleted (retention) below the committed offset before the group read them',
+    ['cluster_name', 'group', 'topic', 'partition'],
+  );
+  private readonly pollSeconds = this.gauge(
+    'reelstream_lag_poll_duration_seconds',
+    'How long the last successful look at the cluster took',
+    ['cluster_name'],
+  );
+  private readonly up = this.gauge(
+    'reelstream_lag_up',
+    '1 when the last look at the cluster succeeded, 0 while it cannot be read (unreachable, not authorized)',
+    ['cluster_name'],
+  );
+
+  constructor(private readonly clusterName: string) {
+    this.up.set({ cluster_name: clusterName }, 0);
+  }
 
   update(report: LagReport, pollSeconds: number): void {
-    for (const g of [this.offsetLag, this.timeLag, this.committed, this.logEnd]) {
-      g.reset();
-    }
-    this.partitionStatus.reset();
-    this.groupStatus.reset();
+    this.dropSeries();
+    const cluster = { cluster_name: this.clusterName };
     for (const group of report.groups) {
-      this.groupStatus.set({ group: group.group, reason: group.reason }, statusValue[group.status]);
+      this.updateGroup(group);
       for (const p of group.partitions) {
-        const labels = { group: group.group, topic: p.topic, partition: String(p.partition) };
-        this.partitionStatus.set(labels, statusValue[p.status]);
-        setIfKnown(this.offsetLag, labels, p.lag);
-        setIfKnown(this.timeLag, labels, p.timeLagSeconds);
-        setIfKnown(this.committed, labels, p.committedOffset);
-        setIfKnown(this.logEnd, labels, p.logEndOffset);
+        this.updatePartition(group.group, p);
       }
     }
-    this.pollSeconds.set(pollSeconds);
-    this.pollErrors.set(1);
+    this.pollSeconds.set(cluster, pollSeconds);
+    this.up.set(cluster, 1);
   }
 
-  pollFailed(): void {
-    this.pollErrors.set(0);
+  /** The cluster could not be read: no lag series (none would be current), and up 0. */
+  unreachable(): void {
+    this.dropSeries();
+    this.up.set({ cluster_name: this.clusterName }, 0);
   }
 
-  private gauge(name: string, help: string): Gauge<'group' | 'topic' | 'partition'> {
-    return new Gauge({ name, help, labelNames: this.partitionLabels, registers: [this.registry] });
+  private updateGroup(group: GroupReport): void {
+    const labels = { cluster_name: this.clusterName, group: group.group };
+    const simple = { ...labels, is_simple_consumer: String(group.simple) };
+    const lags = group.partitions.map((p) => p.lag ?? 0);
+    this.maxLag.set(simple, Math.max(0, ...lags));
+    this.maxLagSeconds.set(simple, group.maxTimeLagSeconds);
+    this.sumLag.set(labels, group.totalLag);
+    this.groupStatus.set({ ...labels, reason: group.reason }, statusValue[group.status]);
+  }
+
+  private updatePartition(group: string, p: PartitionReport): void {
+    const where = {
+      cluster_name: this.clusterName,
+      topic: p.topic,
+      partition: String(p.partition),
+    };
+    // kafka-lag-exporter leaves the member labels empty for a partition no member owns.
+    const labels: Record<PartitionLabel, string> = {
+      cluster_name: this.clusterName,
+      group,
+      topic: p.topic,
+      partition: String(p.partition),
+      member_host: p.host ?? '',
+      consumer_id: p.consumerId ?? '',
+      client_id: p.clientId ?? '',
+    };
+    setIfKnown(this.groupOffset, labels, p.committedOffset);
+    setIfKnown(this.groupLag, labels, p.lag);
+    setIfKnown(this.groupLagSeconds, labels, p.timeLagSeconds);
+    setIfKnown(this.latestOffset, where, p.logEndOffset);
+    setIfKnown(this.earliestOffset, where, p.logStartOffset);
+    setIfKnown(this.lostRecords, { ...where, group }, p.lostRecords);
+    this.partitionStatus.set({ ...where, group, reason: p.reason }, statusValue[p.status]);
+  }
+
+  private dropSeries(): void {
+    for (const gauge of [
+      this.groupOffset,
+      this.groupLag,
+      this.groupLagSeconds,
+      this.maxLag,
+      this.maxLagSeconds,
+      this.sumLag,
+      this.latestOffset,
+      this.earliestOffset,
+      this.partitionStatus,
+      this.groupStatus,
+      this.lostRecords,
+      this.pollSeconds,
+    ] as Gauge<string>[]) {
+      gauge.reset();
+    }
+  }
+
+  private partitionGauge(name: string, help: string): Gauge<PartitionLabel> {
+    return this.gauge(name, help, partitionLabels);
+  }
+
+  private gauge<TLabel extends string>(
+    name: string,
+    help: string,
+    labelNames: readonly TLabel[],
+  ): Gauge<TLabel> {
+    return new Gauge({ name, help, labelNames, registers: [this.registry] });
   }
 }
 
-function setIfKnown(
-  gauge: Gauge<'group' | 'topic' | 'partition'>,
-  labels: Record<'group' | 'topic' | 'partition', string>,
+function setIfKnown<TLabel extends string>(
+  gauge: Gauge<TLabel>,
+  labels: Record<TLabel, string>,
   value: number | null,
 ): void {
   if (value !== null) {
@@ -89,7 +191,10 @@ function setIfKnown(
   }
 }
 
-/** Serves `/metrics` on `port` (all interfaces); anything else is a 404. */
+/**
+ * Serves `/metrics` on `port` (all interfaces); anything else is a 404. Rejects when the port
+ * cannot be bound (in use, not permitted) with the listen error.
+ */
 export function serveMetrics(metrics: LagMetrics, port: number): Promise<Server> {
   const server = createServer((request, response) => {
     if (request.url !== '/metrics') {

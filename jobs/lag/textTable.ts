@@ -19,6 +19,11 @@ export function formatTable(
 // eslint-disable-next-line no-control-regex -- ANSI escape sequences are control characters.
 const ansi = /\u001b\[[0-9;]*m/g;
 
-function visibleWidth(text: string): number {
+export function visibleWidth(text: string): number {
   return [...text.replace(ansi, '')].length;
+}
+
+/** Whether the text carries ANSI colour. */
+export function hasColour(text: string): boolean {
+  return text.replace(ansi, '') !== text;
 }
