@@ -5,10 +5,10 @@
  * outage starts and one every 10 s while it lasts, instead of ending the run on
  * `KafkaJSNumberOfRetriesExceeded`.
  *
- * A broker that has just restarted also answers for a while with retriable protocol errors
- * (`NOT_LEADER_FOR_PARTITION`: a single broker has not taken its partitions' leadership back
- * yet) that `isTransient` does not list under kafkajs's names; those are retried here too, for
- * at most {@link retriableForMs}.
+ * Any other protocol error kafkajs marks retriable (e.g. `UNKNOWN_TOPIC_OR_PARTITION`, which
+ * `isTransient` leaves out on purpose, from a broker that has just restarted or a topic the job
+ * created a moment ago) is retried here too, for at most {@link retriableForMs}: the harness
+ * polls the job's repartition topics as soon as they appear.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 
