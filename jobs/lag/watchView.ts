@@ -140,7 +140,7 @@ function fitTable(
   const render = (limits: ReadonlyMap<string, number>): string[] =>
     formatTable(
       kept.map((c) => c.header),
-      rows.map((row) => kept.map((c) => cut(c.cell(row, colour), limits.get(c.header)))),
+      rows.map((row) => kept.map((c) => cutMiddle(c.cell(row, colour), limits.get(c.header)))),
     ).split('\n');
   const widest = (lines: readonly string[]): number => Math.max(0, ...lines.map(visibleWidth));
   let lines = render(new Map());
@@ -157,25 +157,22 @@ function fitTable(
     kept = kept.filter((c) => c !== column);
     lines = render(new Map());
   }
-  // Still too wide: shorten the name columns, the longer one first, down to their minimum.
-  const limits = new Map<string, number>();
-  const shrinkable = kept.filter((c) => c.minWidth !== undefined);
-  for (let excess = widest(lines) - width; excess > 0; excess = widest(lines) - width) {
-    const current = shrinkable
-      .map((c) => ({ c, w: columnWidth(lines, kept, c) }))
-      .filter(({ c, w }) => w > (c.minWidth ?? w))
-      .sort((a, b) => b.w - a.w)[0];
-    if (current === undefined) {
-      break;
-    }
-    limits.set(current.c.header, Math.max(current.c.minWidth ?? 0, current.w - excess));
-    const narrower = render(limits);
-    if (widest(narrower) >= widest(lines)) {
-      break; // the header is as wide as the cut cells: nothing more to gain
-    }
-    lines = narrower;
+  // Still too wide: shorten the name columns to a common cap, the longest first (never below
+  // their minimum), so neither loses everything while the other keeps its full width.
+  const excess = widest(lines) - width;
+  const shrinkable = kept
+    .filter((c) => c.minWidth !== undefined)
+    .map((c) => ({ c, w: columnWidth(lines, kept, c), min: c.minWidth ?? 0 }));
+  const capped = (cap: number): number[] =>
+    shrinkable.map(({ w, min }) => Math.min(w, Math.max(min, cap)));
+  let cap = Math.max(0, ...shrinkable.map(({ w }) => w));
+  const saved = (): number =>
+    shrinkable.reduce((sum, { w }, i) => sum + w - (capped(cap)[i] ?? w), 0);
+  while (cap > 0 && saved() < excess) {
+    cap -= 1;
   }
-  return lines.map((line) => cut(line, width));
+  const limits = new Map(shrinkable.map(({ c }, i) => [c.header, capped(cap)[i] ?? 0]));
+  return render(limits).map((line) => cut(line, width));
 }
 
 /** Width of a column as laid out: the longest of its header and cells. */
@@ -196,6 +193,19 @@ function cut(text: string, width: number | undefined): string {
     return text; // coloured cells (statuses) are short and never the ones shortened
   }
   return `${[...text].slice(0, Math.max(0, width - 1)).join('')}…`;
+}
+
+/**
+ * A name cut in the middle: group and topic names share prefixes (`orders.`, a team's namespace)
+ * and differ at the end, where the partition number is too.
+ */
+function cutMiddle(text: string, width: number | undefined): string {
+  const chars = [...text];
+  if (width === undefined || chars.length <= width) {
+    return text;
+  }
+  const tail = Math.floor((width - 1) / 2);
+  return `${chars.slice(0, width - 1 - tail).join('')}…${tail > 0 ? chars.slice(-tail).join('') : ''}`;
 }
 
 function wrap(text: string, width: number | undefined): string {
