@@ -35,10 +35,27 @@ export function replyGuardFor(
     return undefined;
   }
   const { client, ...rest } = options;
-  return new ReplyGuard({
-    ...rest,
-    existing: async (topics) => new Set((await client.partitionCounts(topics)).keys()),
-  });
+  return new ReplyGuard({ ...rest, existing: (topics) => existingTopics(client, topics) });
+}
+
+/**
+ * Of `topics`, those that exist. `partitionCounts` lists the topics and then describes those
+ * listed, so a topic deleted in between (a client closing) fails the description; listed
+ * again, it is no longer there.
+ */
+async function existingTopics(
+  client: StreamClient,
+  topics: readonly string[],
+): Promise<Set<string>> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return new Set((await client.partitionCounts(topics)).keys());
+    } catch (error) {
+      if (attempt === 3) {
+        throw error;
+      }
+    }
+  }
 }
 
 /**
@@ -60,7 +77,7 @@ class ReplyGuardedClient implements StreamClient {
   }
 
   async producer(options?: ProducerOptions): Promise<RecordProducer> {
-    return new GuardedProducer(await this.client.producer(options), this.guard);
+    return new GuardedProducer(await this.client.producer(options), this.client, this.guard);
   }
 
   async transactionalProducer(transactionalId: string): Promise<TransactionalProducer> {
@@ -109,40 +126,98 @@ class ReplyGuardedClient implements StreamClient {
 }
 
 /**
- * At-least-once: a send that fails because a reply topic was deleted after the check is sent
- * again without those replies. Records of the failed send may have been written already (kafkajs
- * does not say which), so the others may be written twice, which at-least-once allows.
+ * At-least-once: replies go out through a producer of their own that fails at the first error,
+ * beside the other records (through the job's producer), and the send resolves once both are
+ * acknowledged. A reply topic deleted after the check then costs milliseconds instead of the
+ * seconds kafkajs retries a send for (a stalled partition, and every request behind it timing
+ * out), and never fails the other records. After a failed send of replies, those whose topic
+ * is gone are replaced by their dead letters and the rest sent again through the job's
+ * producer, which retries as long as any send does (the failure may have been a leader moving).
+ * kafkajs does not say which records of a failed send were written, so a reply may be written
+ * twice, which at-least-once allows (the client ignores the second).
  */
 class GuardedProducer implements RecordProducer {
   private readonly producer: RecordProducer;
+  private readonly client: StreamClient;
   private readonly guard: ReplyGuard;
+  private replyProducer: Promise<RecordProducer> | undefined;
 
-  constructor(producer: RecordProducer, guard: ReplyGuard) {
+  constructor(producer: RecordProducer, client: StreamClient, guard: ReplyGuard) {
     this.producer = producer;
+    this.client = client;
     this.guard = guard;
   }
 
   async send(records: readonly OutgoingRecord[]): Promise<SendReceipt> {
     const screened = await this.guard.screen(records);
-    let sent = screened;
-    let receipt: SendReceipt;
-    try {
-      receipt = await this.producer.send(screened);
-    } catch (error) {
-      const instead = await this.guard.withoutDeleted(screened).catch(() => undefined);
-      if (instead === undefined) {
-        throw error;
-      }
-      sent = instead;
-      receipt = await this.producer.send(instead);
+    const replies = screened.filter((record) => record.reply !== undefined);
+    if (replies.length === 0) {
+      return this.sendOthers(screened);
     }
-    this.guard.acknowledged(sent);
+    const others = screened.filter((record) => record.reply === undefined);
+    const receipts = await Promise.all([
+      others.length === 0 ? Promise.resolve(new Map()) : this.sendOthers(others),
+      this.sendReplies(replies),
+    ]);
+    return new Map(receipts.flatMap((receipt) => [...receipt]));
+  }
+
+  async close(): Promise<void> {
+    const replyProducer = this.replyProducer;
+    this.replyProducer = undefined;
+    await Promise.all([
+      this.producer.close(),
+      replyProducer?.then((producer) => producer.close()).catch(() => undefined),
+    ]);
+  }
+
+  private async sendOthers(records: readonly OutgoingRecord[]): Promise<SendReceipt> {
+    const receipt = await this.producer.send(records);
+    this.guard.acknowledged(records);
     return receipt;
   }
 
-  close(): Promise<void> {
-    return this.producer.close();
+  /**
+   * Sends replies through the reply producer; after each failure, the replies whose topic is
+   * gone now are dead-lettered (through the job's producer) and the others tried again. A
+   * failure with every topic there is not the replies' (a leader moving, say): after
+   * {@link fastAttempts} of those the job's producer takes them, retrying as any send does.
+   */
+  private async sendReplies(replies: readonly OutgoingRecord[]): Promise<SendReceipt> {
+    let pending = replies;
+    for (let attempt = 0; attempt < fastAttempts; attempt++) {
+      const replyProducer = (this.replyProducer ??= this.client.producer({ retries: 0 }));
+      try {
+        return await (await replyProducer).send(pending);
+      } catch {
+        if (this.replyProducer === replyProducer && (await isBroken(replyProducer))) {
+          this.replyProducer = undefined; // it never connected: the next attempt makes another
+        }
+        const instead =
+          (await this.guard.withoutDeleted(pending).catch(() => undefined)) ?? pending;
+        const letters = instead.filter((record) => record.reply === undefined);
+        if (letters.length > 0) {
+          await this.sendOthers(letters);
+        }
+        pending = instead.filter((record) => record.reply !== undefined);
+        if (pending.length === 0) {
+          return new Map();
+        }
+      }
+    }
+    return this.sendOthers(pending);
   }
+}
+
+/** Fast (unretried) sends of replies before the job's producer takes the rest. */
+const fastAttempts = 3;
+
+/** Whether a producer promise failed (its connect), rather than one of its sends. */
+async function isBroken(producer: Promise<RecordProducer>): Promise<boolean> {
+  return producer.then(
+    () => false,
+    () => true,
+  );
 }
 
 /**
