@@ -51,7 +51,11 @@ export interface SquareService {
 
 /** Starts the service on a topic of its own, and a client that got one answer from it. */
 export async function startSquareService(
-  options: { replyTopics?: ReplyTopicRules; partitions?: number } = {},
+  options: {
+    replyTopics?: ReplyTopicRules;
+    partitions?: number;
+    guarantee?: 'at-least-once' | 'exactly-once';
+  } = {},
 ): Promise<SquareService> {
   const requestTopic = uniqueName('squares');
   await createTopics([requestTopic], { partitions: options.partitions ?? 2 });
@@ -73,6 +77,7 @@ export async function startSquareService(
     applicationId: uniqueName('squares-job'),
     connection,
     commitIntervalMs: 200,
+    guarantee: options.guarantee ?? 'at-least-once',
     // SQUARES_LOG=info shows the job's log on stderr (what a failed run was doing).
     logger: pino({ level: process.env['SQUARES_LOG'] ?? 'error' }, pino.destination(2)),
   });

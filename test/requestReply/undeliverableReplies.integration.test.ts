@@ -93,49 +93,51 @@ const cases: readonly ReplyToCase[] = [
   },
 ];
 
-test('every undeliverable reply-to is counted and dead-lettered with its reason, and the job answers the next request', async () => {
-  const service = await startSquareService();
-  const { job, requestTopic } = service;
-  try {
-    const sent = new Map<string, ReplyToCase>();
-    for (const [index, replyToCase] of cases.entries()) {
-      const replyTo = await replyToCase.replyTo(requestTopic);
-      const counted = job.stats().undeliverableReplies;
-      const id = await sendRawRequest(requestTopic, {
-        replyTo,
-        key: 'v-0',
-        value: JSON.stringify({ n: index }),
-      });
-      sent.set(id, replyToCase);
-      await waitFor(
-        () => job.stats().undeliverableReplies === counted + 1,
-        `the reply to ${replyToCase.name} counted as undeliverable`,
-        60_000,
-      );
-      const next = await service.client.request({ n: 10 + index }, { timeoutMs: 30_000 });
-      assert.equal(next.square, (10 + index) ** 2, `answered after ${replyToCase.name}`);
-    }
+for (const guarantee of ['at-least-once', 'exactly-once'] as const) {
+  test(`${guarantee}: every undeliverable reply-to is counted and dead-lettered with its reason, and the job answers the next request`, async () => {
+    const service = await startSquareService({ guarantee });
+    const { job, requestTopic } = service;
+    try {
+      const sent = new Map<string, ReplyToCase>();
+      for (const [index, replyToCase] of cases.entries()) {
+        const replyTo = await replyToCase.replyTo(requestTopic);
+        const counted = job.stats().undeliverableReplies;
+        const id = await sendRawRequest(requestTopic, {
+          replyTo,
+          key: 'v-0',
+          value: JSON.stringify({ n: index }),
+        });
+        sent.set(id, replyToCase);
+        await waitFor(
+          () => job.stats().undeliverableReplies === counted + 1,
+          `the reply to ${replyToCase.name} counted as undeliverable`,
+          60_000,
+        );
+        const next = await service.client.request({ n: 10 + index }, { timeoutMs: 30_000 });
+        assert.equal(next.square, (10 + index) ** 2, `answered after ${replyToCase.name}`);
+      }
 
-    const letters = await deadLettersById(job, cases.length);
-    for (const [id, replyToCase] of sent) {
-      const [letter, ...more] = letters.get(id) ?? [];
-      assert.ok(letter !== undefined, `a dead letter for ${replyToCase.name}`);
-      assert.equal(more.length, 0, `one dead letter for ${replyToCase.name}`);
-      assert.equal(replyReasonOf(letter), replyToCase.reason, replyToCase.name);
-      assert.equal(headerString(letter, deadLetterHeaders.topic), requestTopic);
-      assert.equal(headerString(letter, deadLetterHeaders.stage), 'production');
-      assert.equal(headerString(letter, deadLetterHeaders.errorClass), 'UndeliverableReplyError');
-      assert.equal(
-        Buffer.from(letter.value ?? []).toString(),
-        JSON.stringify({ n: [...sent.keys()].indexOf(id) }),
-      );
+      const letters = await deadLettersById(job, cases.length);
+      for (const [id, replyToCase] of sent) {
+        const [letter, ...more] = letters.get(id) ?? [];
+        assert.ok(letter !== undefined, `a dead letter for ${replyToCase.name}`);
+        assert.equal(more.length, 0, `one dead letter for ${replyToCase.name}`);
+        assert.equal(replyReasonOf(letter), replyToCase.reason, replyToCase.name);
+        assert.equal(headerString(letter, deadLetterHeaders.topic), requestTopic);
+        assert.equal(headerString(letter, deadLetterHeaders.stage), 'production');
+        assert.equal(headerString(letter, deadLetterHeaders.errorClass), 'UndeliverableReplyError');
+        assert.equal(
+          Buffer.from(letter.value ?? []).toString(),
+          JSON.stringify({ n: [...sent.keys()].indexOf(id) }),
+        );
+      }
+      const stats = job.stats();
+      assert.equal(stats.undeliverableReplies, cases.length);
+      assert.equal(stats.deadLettered, cases.length);
+      assert.equal(stats.recoveries, 0, 'the job never had to start again');
+      assert.equal(job.state, 'running');
+    } finally {
+      await service.stop();
     }
-    const stats = job.stats();
-    assert.equal(stats.undeliverableReplies, cases.length);
-    assert.equal(stats.deadLettered, cases.length);
-    assert.equal(stats.recoveries, 0, 'the job never had to start again');
-    assert.equal(job.state, 'running');
-  } finally {
-    await service.stop();
-  }
-});
+  });
+}
