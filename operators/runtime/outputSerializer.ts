@@ -7,7 +7,6 @@ import type { SerdeContext } from '../serdes/serde.js';
 import { deadLetterHeaders, errorClass, errorMessage } from './failurePolicy.js';
 import type { OutgoingRecord } from './rawRecord.js';
 import type { DeadLetter, PendingOutput } from './task.js';
-import { isTransient } from './transientErrors.js';
 
 /**
  * Serializes what sinks collected, one batch at a time: awaits each sink serde's preparation
@@ -40,8 +39,7 @@ export class OutputSerializer {
         await output.sink.keySerde.prepareSerialize?.({ topic: output.topic, isKey: true });
         await output.sink.valueSerde.prepareSerialize?.({ topic: output.topic, isKey: false });
       } catch (error) {
-        const incompatible = output.sink.replyTopics !== undefined && !isTransient(error);
-        if (!incompatible) {
+        if (output.sink.replyTopics === undefined || !registryRefused(error)) {
           throw error;
         }
         refused.set(
@@ -95,6 +93,16 @@ export class OutputSerializer {
           detail: refusalDetail(reason),
         });
   }
+}
+
+/**
+ * Whether the registry refused a schema (409: incompatible with the subject's, 422: invalid),
+ * as opposed to not answering or refusing the job itself (401, 5xx): only the first is the
+ * reply topic's fault.
+ */
+function registryRefused(error: unknown): boolean {
+  const status = (error as { status?: unknown } | null)?.status;
+  return status === 409 || status === 422;
 }
 
 /** The dead-letter record for a failed input: its original bytes, its origin in headers. */
