@@ -125,6 +125,11 @@ test("kafka-lag-exporter's metric names and labels, with per-group max and sum l
   );
   assert.equal(value(text, 'reelstream_lag_up', { cluster_name: 'local' }), 1);
   assert.doesNotMatch(text, /reelstream_lag_offset/, 'the old name that held a lag');
+  // Every per-partition series names cluster, group, topic, partition in that order.
+  assert.match(
+    text,
+    /^reelstream_lag_lost_records\{cluster_name="local",group="billing",topic="orders",partition="0"\} 0$/m,
+  );
 });
 
 test('while the cluster is unreachable no lag series is exported, and up says so', async () => {

@@ -145,8 +145,14 @@ export class LagMetrics {
     setIfKnown(this.groupLagSeconds, labels, p.timeLagSeconds);
     setIfKnown(this.latestOffset, where, p.logEndOffset);
     setIfKnown(this.earliestOffset, where, p.logStartOffset);
-    setIfKnown(this.lostRecords, { ...where, group }, p.lostRecords);
-    this.partitionStatus.set({ ...where, group, reason: p.reason }, statusValue[p.status]);
+    const inGroup = {
+      cluster_name: this.clusterName,
+      group,
+      topic: p.topic,
+      partition: where.partition,
+    };
+    setIfKnown(this.lostRecords, inGroup, p.lostRecords);
+    this.partitionStatus.set({ ...inGroup, reason: p.reason }, statusValue[p.status]);
   }
 
   private dropSeries(): void {
