@@ -11,6 +11,8 @@ export interface MonitoredJob {
     readonly processed: number;
     readonly produced: number;
     readonly deadLettered: number;
+    /** Replies that could not be delivered (serving jobs; dead-lettered with their reason). */
+    readonly undeliverableReplies?: number;
     readonly tasks: readonly string[];
     readonly cacheBytes: number;
   };
@@ -101,6 +103,11 @@ export class JobMetrics {
       'reelstream_job_dead_letters_total',
       'Records sent to the dead-letter topic',
       (job) => job.stats().deadLettered,
+    );
+    this.counter(
+      'reelstream_job_undeliverable_replies_total',
+      'Replies whose reply-to topic was missing, invalid, not allowed or schema-incompatible (dead-lettered)',
+      (job) => job.stats().undeliverableReplies ?? 0,
     );
     new Gauge({
       name: 'reelstream_job_tasks',

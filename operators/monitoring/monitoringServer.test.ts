@@ -25,6 +25,7 @@ function fakeJob(name: string): {
         processed: 42,
         produced: 7,
         deadLettered: 1,
+        undeliverableReplies: 3,
         tasks: ['0_0', '0_1'],
         cacheBytes: 0,
       }),
@@ -69,6 +70,7 @@ test('/metrics has the job state, the outage, recoveries and the record counters
   assert.match(text, /reelstream_job_recoveries_total\{job="features"\} 2/);
   assert.match(text, /reelstream_job_records_processed_total\{job="features"\} 42/);
   assert.match(text, /reelstream_job_tasks\{job="features"\} 2/);
+  assert.match(text, /reelstream_job_undeliverable_replies_total\{job="features"\} 3/);
   const outage = /reelstream_job_outage_seconds\{job="features"\} ([\d.]+)/.exec(text);
   assert.ok(outage !== null && Number(outage[1]) >= 5, text);
   assert.match(text, /process_resident_memory_bytes/);

@@ -281,6 +281,10 @@ export class RequestClient<TKey, TRequest, TReply> {
     ) {
       try {
         await this.openReplyConsumer();
+        if (this.closing !== undefined) {
+          // close() began while this consumer was opening, and stopped the crashed one.
+          await this.consumer?.stop().catch(() => undefined);
+        }
         return;
       } catch {
         await new Promise((resolve) => setTimeout(resolve, backoffMs));
