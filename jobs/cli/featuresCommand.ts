@@ -1,24 +1,21 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join } from 'node:path';
 
-import { Command, InvalidArgumentError } from 'commander';
-import pino from 'pino';
+import { Command } from 'commander';
 
 import { stackSettingsFromEnv } from '../../deploy/local/stack/stackSettings.js';
 import { connectionConfigFromEnv } from '../../operators/index.js';
 import { featuresJob } from '../features/featuresJob.js';
 import { runJobProcess } from './jobProcess.js';
+import { jobLogger, withJobProcessOptions, type JobProcessFlags } from './jobProcessOptions.js';
 import type {
   FromFeaturesProcess,
   ToFeaturesProcess,
 } from '../features/featuresProcessMessages.js';
 
-interface FeaturesFlags {
+interface FeaturesFlags extends JobProcessFlags {
   readonly stateDir: string;
   readonly queryEndpoint: string;
-  readonly logFile?: string;
-  readonly metricsEndpoint: string;
-  readonly grace: number;
 }
 
 /**
@@ -30,7 +27,7 @@ interface FeaturesFlags {
  * rides through broker outages and exits 1 when the job fails (jobProcess.ts).
  */
 export function featuresCommand(): Command {
-  return new Command('features')
+  return withJobProcessOptions(new Command('features'))
     .description(
       'run the feature job (every feature pipeline, exactly-once, interactive queries) until SIGINT or SIGTERM',
     )
@@ -44,23 +41,8 @@ export function featuresCommand(): Command {
       'where interactive queries are answered (port 0: any free port)',
       '127.0.0.1:0',
     )
-    .option('--log-file <file>', 'write the job’s log here instead of standard output')
-    .option(
-      '--metrics-endpoint <host:port>',
-      'where /health and /metrics are answered (port 0: any free port)',
-      '127.0.0.1:0',
-    )
-    .option(
-      '--grace <seconds>',
-      'how long a stop (SIGTERM) may take before the process exits anyway',
-      positiveSeconds,
-      30,
-    )
     .action(async (flags: FeaturesFlags) => {
-      const logger = pino(
-        { level: process.env['REELSTREAM_LOG'] ?? 'info' },
-        pino.destination({ dest: flags.logFile ?? 1, sync: false }),
-      );
+      const logger = jobLogger(flags);
       const job = featuresJob({
         connection: connectionConfigFromEnv(),
         stateDir: flags.stateDir,
@@ -114,12 +96,4 @@ export function featuresCommand(): Command {
         process.disconnect?.();
       }
     });
-}
-
-function positiveSeconds(text: string): number {
-  const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0) {
-    throw new InvalidArgumentError(`"${text}" is not a positive number of seconds`);
-  }
-  return value;
 }

@@ -1,19 +1,16 @@
 import { join } from 'node:path';
 
 import { Command, InvalidArgumentError } from 'commander';
-import pino from 'pino';
 
 import { stackSettingsFromEnv } from '../../deploy/local/stack/stackSettings.js';
 import { connectionConfigFromEnv } from '../../operators/index.js';
 import { servingJob } from '../serving/servingJob.js';
 import { runJobProcess } from './jobProcess.js';
+import { jobLogger, withJobProcessOptions, type JobProcessFlags } from './jobProcessOptions.js';
 
-interface ServeFlags {
+interface ServeFlags extends JobProcessFlags {
   readonly stateDir: string;
   readonly featureEndpoints: readonly string[];
-  readonly metricsEndpoint: string;
-  readonly logFile?: string;
-  readonly grace: number;
 }
 
 /**
@@ -22,7 +19,7 @@ interface ServeFlags {
  * endpoints. It rides through broker outages and exits 1 when the job fails (jobProcess.ts).
  */
 export function serveCommand(): Command {
-  return new Command('serve')
+  return withJobProcessOptions(new Command('serve'))
     .description('run the serving job (recommendations over rec.requests) until SIGINT or SIGTERM')
     .requiredOption(
       '--feature-endpoints <host:port,...>',
@@ -34,29 +31,8 @@ export function serveCommand(): Command {
       'directory of the job’s local state',
       join(stackSettingsFromEnv().stateDir, 'serving-state'),
     )
-    .option(
-      '--metrics-endpoint <host:port>',
-      'where /health and /metrics are answered (port 0: any free port)',
-      '127.0.0.1:0',
-    )
-    .option('--log-file <file>', 'write the job’s log here instead of standard output')
-    .option(
-      '--grace <seconds>',
-      'how long a stop (SIGTERM) may take before the process exits anyway',
-      (text: string) => {
-        const value = Number(text);
-        if (!Number.isFinite(value) || value <= 0) {
-          throw new InvalidArgumentError(`"${text}" is not a positive number of seconds`);
-        }
-        return value;
-      },
-      30,
-    )
     .action(async (flags: ServeFlags) => {
-      const logger = pino(
-        { level: process.env['REELSTREAM_LOG'] ?? 'info' },
-        pino.destination({ dest: flags.logFile ?? 1, sync: false }),
-      );
+      const logger = jobLogger(flags);
       const job = servingJob({
         connection: connectionConfigFromEnv(),
         stateDir: flags.stateDir,
