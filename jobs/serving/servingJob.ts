@@ -41,6 +41,10 @@ export function servingJob(options: {
     connection: options.connection,
     guarantee: 'at-least-once',
     commitIntervalMs: 200,
+    // The broker's shortest session (group.min.session.timeout.ms): after a broker restart the
+    // coordinator holds the job's old member this long before a new one is given the request
+    // partitions, and every request waits for that. The job's work per heartbeat is small.
+    sessionTimeoutMs: 6_000,
     stateDir: options.stateDir,
     logger: options.logger,
   });
