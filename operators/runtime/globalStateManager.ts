@@ -21,7 +21,8 @@ import { keyId } from '../state/keyId.js';
 const cacheMaxBytes = 16 * 1024 * 1024;
 /** A follower's fetch waits for this much data, or 100 ms. */
 const globalFetchMinBytes = 1024 * 1024;
-const entryOverheadBytes = 64;
+/** Per entry beyond key and value bytes, as the task stores count it (taskStore.ts). */
+const entryOverheadBytes = 560;
 
 /**
  * A global table's store as operators see it: read-only, with a cache of recently read keys so

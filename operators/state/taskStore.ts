@@ -48,8 +48,14 @@ export interface StoreMetrics {
   changesCommitted: number;
 }
 
-/** Bookkeeping overhead per cached entry, so many tiny entries still count against the budget. */
-const entryOverheadBytes = 64;
+/**
+ * What a cached entry costs beyond its key and value bytes: the Map entry, the entry object and
+ * its Buffer objects with their backing stores. Measured by bench/state/cacheEntryCost.ts: 634
+ * bytes for an entry of 73 (473 heap, 161 external). Counted as 64 bytes, the 64 MiB budget
+ * held five times that in heap, and the feature job's RSS rose for half an hour as it filled
+ * (docs/load.md, memory over 30 minutes).
+ */
+const entryOverheadBytes = 560;
 
 /**
  * The state store one task's operators write to: the write cache, metrics and change capture
