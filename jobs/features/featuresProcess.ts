@@ -45,7 +45,11 @@ export class FeaturesProcess {
       // A young generation of 64 MiB instead of 16: the job allocates a few short-lived objects
       // per record, and fewer, larger scavenges cost less (5,343 against 4,958 records/s on
       // bench/features/catchUp.ts, one run each).
-      ['--max-semi-space-size=64'],
+      // An old generation capped at 512 MiB: V8 sizes its next full collection from the heap's
+      // limit (a quarter of the machine's memory by default), so the job's garbage piled up and
+      // its RSS rose ~18 MB/min for half an hour while its live heap stayed at 115 MB (measured
+      // after forced full collections 2 min apart: +0.2 MB/min; docs/load.md).
+      ['--max-semi-space-size=64', '--max-old-space-size=512'],
     );
     const child = spawn(cli.command, cli.args, {
       // RocksDB reads, writes and iterators all run on libuv's thread pool (4 threads by
