@@ -642,20 +642,24 @@ class KafkajsConsumerSession implements ConsumerSession {
   }
 
   seek(partition: TopicPartition & { readonly offset: string }): void {
-    this.consumer.seek(partition);
+    whileGrouped(() => this.consumer.seek(partition));
   }
 
   // Once stopped, kafkajs throws on pause and resume (it has no group any more); nothing is
   // fetched then anyway, and a task closing after the stop resumes what it had paused.
   pause(partition: TopicPartition): void {
     if (!this.stopped) {
-      this.consumer.pause([{ topic: partition.topic, partitions: [partition.partition] }]);
+      whileGrouped(() =>
+        this.consumer.pause([{ topic: partition.topic, partitions: [partition.partition] }]),
+      );
     }
   }
 
   resume(partition: TopicPartition): void {
     if (!this.stopped) {
-      this.consumer.resume([{ topic: partition.topic, partitions: [partition.partition] }]);
+      whileGrouped(() =>
+        this.consumer.resume([{ topic: partition.topic, partitions: [partition.partition] }]),
+      );
     }
   }
 
@@ -689,6 +693,23 @@ class KafkajsConsumerSession implements ConsumerSession {
     // disconnect() stops the runner (waiting for the batch in flight), commits resolved offsets
     // and sends LeaveGroup, so the partitions move to another member at once.
     await this.consumer.disconnect();
+  }
+}
+
+/**
+ * Runs a seek, pause or resume, unless kafkajs is between a crash and its restart: it then has
+ * no consumer group and throws "Consumer group was not initialized" (a failed commit's task
+ * re-creation met it during a broker outage and failed the job). Nothing is lost by skipping:
+ * the restarted consumer joins again, starts every partition at its committed offset (where a
+ * seek after a failed commit points) and unpaused (a task's buffer pauses it again when full).
+ */
+function whileGrouped(action: () => void): void {
+  try {
+    action();
+  } catch (error) {
+    if (!(error instanceof Error && error.message.includes('Consumer group was not initialized'))) {
+      throw error;
+    }
   }
 }
 
