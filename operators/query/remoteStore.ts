@@ -12,6 +12,7 @@ import {
   notFound,
   type RangePageBody,
 } from './wireFormat.js';
+import { pagedEntries } from './pagedEntries.js';
 
 /**
  * Point lookups on a store of another job, through its query endpoints: what a serving layer
@@ -138,20 +139,10 @@ export class RemoteStore<TKey, TValue> {
   }
 
   /** Every entry of [from, to) in key order, a page at a time (see {@link rangePage}). */
-  async *entries(
+  entries(
     bounds: { from?: TKey; to?: TKey; pageSize?: number; timeoutMs?: number } = {},
   ): AsyncGenerator<[TKey, TValue]> {
-    const { pageSize, ...range } = bounds;
-    let after: string | undefined;
-    do {
-      const page = await this.rangePage({
-        ...range,
-        ...(after === undefined ? {} : { after }),
-        ...(pageSize === undefined ? {} : { limit: pageSize }),
-      });
-      yield* page.entries;
-      after = page.next;
-    } while (after !== undefined);
+    return pagedEntries((page) => this.rangePage(page), bounds);
   }
 
   /** Closes the kept-alive connections. */

@@ -1,6 +1,7 @@
 import type { Serde, SerdeContext } from '../serdes/serde.js';
 import type { KeyLocation, QueryService } from './queryService.js';
 import { decodeBytes, encodeBytes, maxRangeLimit } from './wireFormat.js';
+import { pagedEntries } from './pagedEntries.js';
 
 /**
  * A store to query: its name and serdes, the same ones the pipeline's operator uses. A
@@ -107,20 +108,10 @@ export class StoreQuery<TKey, TValue> {
    * Not a snapshot: a key written between two pages shows up if it sorts after the page
    * already read; none shows up twice.
    */
-  async *entries(
+  entries(
     bounds: { from?: TKey; to?: TKey; pageSize?: number } = {},
   ): AsyncGenerator<[TKey, TValue]> {
-    const { pageSize, ...range } = bounds;
-    let after: string | undefined;
-    do {
-      const page = await this.rangePage({
-        ...range,
-        ...(after === undefined ? {} : { after }),
-        ...(pageSize === undefined ? {} : { limit: pageSize }),
-      });
-      yield* page.entries;
-      after = page.next;
-    } while (after !== undefined);
+    return pagedEntries((page) => this.rangePage(page), bounds);
   }
 
   /** Which partition and task hold the key, and which instance owns them now. */
