@@ -79,6 +79,7 @@ export type { EmitMode } from './windowing/windowedAggregateOperator.js';
 export { keyValueStore, type StoreBackend, type StoreDefinition } from './state/storeDefinition.js';
 export { KeyValueState } from './state/keyValueState.js';
 export type { TaskStore } from './state/taskStore.js';
+export { rocksDbMemoryDefaults, type RocksDbMemory } from './state/rocksdb/rocksDbStore.js';
 export type { ProcessingGuarantee } from './runtime/committer.js';
 export type { RestoreReport } from './runtime/taskState.js';
 export {
@@ -99,6 +100,7 @@ export {
   type TestDriverOptions,
 } from './testing/testDriver.js';
 export { StreamJob, type RecoveryOptions, type StreamJobOptions } from './runtime/streamJob.js';
+export { defineJob, jobDefinitionProblem, type JobDefinition } from './runtime/jobDefinition.js';
 export type { JobHealthReport } from './runtime/jobHealth.js';
 export { isTransient } from './runtime/transientErrors.js';
 export { untilReachable } from './runtime/untilReachable.js';

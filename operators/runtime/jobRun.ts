@@ -447,6 +447,7 @@ export class JobRun {
           specs: sub.stores,
           stateDir: this.stateDir,
           budget: this.budget,
+          ...(this.options.rocksDb === undefined ? {} : { rocksDb: this.options.rocksDb }),
           client: this.client,
           logger: this.logger,
           // A long restore must not look like a dead member to the group.

@@ -6,6 +6,7 @@ import type { Pipeline } from '../dsl/pipeline.js';
 import type { QuerySecurity } from '../query/querySecurity.js';
 import type { SchemaCatalog } from '../serdes/serde.js';
 import type { ProcessingGuarantee } from './committer.js';
+import type { RocksDbMemory } from '../state/rocksdb/rocksDbStore.js';
 import type { FailurePolicy } from './failurePolicy.js';
 import type { RestoreReport } from './taskState.js';
 
@@ -43,6 +44,12 @@ export interface StreamJobOptions {
   readonly stateDir?: string;
   /** One memory budget for the write caches of all stores of this instance. Default 64 MiB. */
   readonly cacheMaxBytes?: number;
+  /**
+   * Native memory of each task's RocksDB database (block cache, memtables); defaults in
+   * `rocksDbMemoryDefaults` (1 MiB block cache, 2 MiB memtable). Raise the block cache when a job reads far more than its
+   * store cache holds.
+   */
+  readonly rocksDb?: RocksDbMemory;
   /** How long the group waits for a silent (killed) instance before moving its tasks. Default 10 s. */
   readonly sessionTimeoutMs?: number;
   /** Called after each task's state restore (before it processes anything). */

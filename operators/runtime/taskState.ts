@@ -9,7 +9,7 @@ import type { CacheBudget } from '../state/caching/cacheBudget.js';
 import type { BytesKeyValueStore } from '../state/keyValueStore.js';
 import { InMemoryStore } from '../state/memory/inMemoryStore.js';
 import { PrefixedStore } from '../state/prefixedStore.js';
-import { RocksDbStore } from '../state/rocksdb/rocksDbStore.js';
+import { RocksDbStore, type RocksDbMemory } from '../state/rocksdb/rocksDbStore.js';
 import { positionedChangelogHeader, type PositionSource } from '../state/appliedPositions.js';
 import { changelogTopic, type StoreSpec } from '../state/storeDefinition.js';
 import { TaskStore, type StoreChange } from '../state/taskStore.js';
@@ -42,6 +42,8 @@ export interface TaskStateOptions {
   /** Where RocksDB stores live: `<stateDir>/<taskId>/db`, with `checkpoint.json` beside. */
   readonly stateDir: string;
   readonly budget: CacheBudget;
+  /** Native memory of the task's RocksDB database; defaults when undefined. */
+  readonly rocksDb?: RocksDbMemory;
   /** Reads the changelogs; undefined in the test driver, which starts empty. */
   readonly client?: StreamClient;
   readonly logger?: Logger;
@@ -208,7 +210,7 @@ export class TaskState {
         this.offsets = { ...checkpoint.offsets };
       }
       mkdirSync(this.taskDir, { recursive: true });
-      this.database = await RocksDbStore.open(dbDir);
+      this.database = await RocksDbStore.open(dbDir, this.options.rocksDb);
     }
     for (const spec of this.options.specs) {
       const inner: BytesKeyValueStore =

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 
 import { describeKeyValueStoreContract } from '../keyValueStoreContract.js';
-import { RocksDbStore } from './rocksDbStore.js';
+import { RocksDbStore, rocksDbMemoryDefaults } from './rocksDbStore.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'reelstream-rocksdbstore-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -53,4 +53,21 @@ test('RocksDbStore: a reopened database keeps puts, batches and deletes', async 
   } finally {
     await reopened.close();
   }
+});
+
+test('RocksDbStore: the memtable size asked for is the one RocksDB runs with, the default otherwise', async () => {
+  const optionsOf = (path: string): string => {
+    const file = readdirSync(path).find((name) => name.startsWith('OPTIONS-'));
+    assert.ok(file !== undefined, `RocksDB wrote no OPTIONS file in ${path}`);
+    return readFileSync(join(path, file), 'utf8');
+  };
+  const tuned = await RocksDbStore.open(join(dir, 'tuned'), { writeBufferBytes: 3 * 1024 * 1024 });
+  await tuned.close();
+  assert.match(optionsOf(join(dir, 'tuned')), /^\s*write_buffer_size=3145728$/m);
+  const plain = await RocksDbStore.open(join(dir, 'plain'));
+  await plain.close();
+  assert.match(
+    optionsOf(join(dir, 'plain')),
+    new RegExp(`^\\s*write_buffer_size=${rocksDbMemoryDefaults.writeBufferBytes}$`, 'm'),
+  );
 });

@@ -5,6 +5,32 @@ import rocksdb, { type RocksDb } from 'rocksdb';
 import type { BatchOperation, BytesKeyValueStore, RangeBounds } from '../keyValueStore.js';
 
 /**
+ * The native memory of one RocksDB database: its block cache, and its memtable (RocksDB keeps
+ * up to two of `writeBufferBytes` while one flushes). Each task with persistent stores opens one
+ * database, so a process holds about tasks × (blockCacheBytes + 2 × writeBufferBytes) beside
+ * the index and filter blocks of its files.
+ * @category State
+ */
+export interface RocksDbMemory {
+  /** LRU cache of uncompressed data blocks. Default 1 MiB (the package's default is 8 MiB). */
+  readonly blockCacheBytes?: number;
+  /** Size of a memtable before it is flushed to a file. Default 2 MiB (package default 4 MiB). */
+  readonly writeBufferBytes?: number;
+}
+
+/**
+ * Small on purpose: reads are served first by the store's own cache (one budget per process,
+ * `cacheMaxBytes`), so RocksDB's block cache only sees what that cache missed, and the
+ * memtable only takes the batched writes of a commit. With the package's defaults (8 MiB + 2 ×
+ * 4 MiB per database) the demo's feature job, 16 databases, grew its resident memory for 30
+ * minutes while the caches filled (docs/load.md, "Memory over 30 minutes").
+ */
+export const rocksDbMemoryDefaults = {
+  blockCacheBytes: 1024 * 1024,
+  writeBufferBytes: 2 * 1024 * 1024,
+} as const satisfies Required<RocksDbMemory>;
+
+/**
  * A {@link BytesKeyValueStore} on one on-disk RocksDB database, through the `rocksdb` npm
  * package (the user's choice; it bundles RocksDB 6.17 and is no longer maintained, which is why
  * nothing outside this folder imports it).
@@ -29,11 +55,17 @@ export class RocksDbStore implements BytesKeyValueStore {
   }
 
   /** Opens (creating when missing) the database in `path`. */
-  static async open(path: string): Promise<RocksDbStore> {
+  static async open(path: string, memory: RocksDbMemory = {}): Promise<RocksDbStore> {
     mkdirSync(path, { recursive: true });
     const db = rocksdb(path);
+    const options = {
+      createIfMissing: true,
+      compression: true,
+      cacheSize: memory.blockCacheBytes ?? rocksDbMemoryDefaults.blockCacheBytes,
+      writeBufferSize: memory.writeBufferBytes ?? rocksDbMemoryDefaults.writeBufferBytes,
+    };
     await new Promise<void>((resolve, reject) => {
-      db.open({ createIfMissing: true, compression: true }, (error) =>
+      db.open(options, (error) =>
         error === undefined || error === null ? resolve() : reject(error),
       );
     });
