@@ -88,6 +88,9 @@ export function faultsCommand(): Command {
         )
         .join(', ');
       process.stdout.write(`final stop (SIGTERM): ${exits}\n`);
+      for (const line of report.lingered) {
+        process.stdout.write(`outlived its job: ${line}\n`);
+      }
       process.stdout.write(`verdict ${report.pass ? 'PASS' : 'FAIL'}; logs in ${dir}\n`);
       process.exitCode = report.pass ? 0 : 1;
     });

@@ -9,6 +9,7 @@ import { evaluateCommand } from './evaluateCommand.js';
 import { faultsCommand } from './faultsCommand.js';
 import { featuresCommand } from './featuresCommand.js';
 import { generateCommand } from './generateCommand.js';
+import { exitIfLingering } from './lingering.js';
 import { replayCommand } from './replayCommand.js';
 import { schemasCommand } from './schemasCommand.js';
 import { serveCommand } from './serveCommand.js';
@@ -41,21 +42,3 @@ try {
   }
 }
 exitIfLingering();
-
-/**
- * A command whose work is done should end. If something it opened is still open a few seconds
- * later (a socket, a timer of a client that was abandoned in an outage), the process would
- * otherwise live on with nothing to do, and a supervisor's SIGTERM would meet a process that
- * has already stopped: name what is left, so it can be fixed, and exit with the command's code.
- */
-function exitIfLingering(): void {
-  const lingerMs = 5_000;
-  setTimeout(() => {
-    // This check's own timer is among them.
-    const left = process.getActiveResourcesInfo().join(', ');
-    process.stderr.write(
-      `reelstream: done, but still open after ${lingerMs} ms: ${left}; exiting\n`,
-    );
-    process.exit();
-  }, lingerMs).unref();
-}

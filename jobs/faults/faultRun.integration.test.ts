@@ -47,6 +47,7 @@ test(
       `personalised again after ${String(outcome.personalisedAfterSeconds)} s\n${story}`,
     );
     assert.deepEqual(report.finalExits, { features: 0, serving: 0, generator: 0 }, story);
+    assert.deepEqual(report.lingered, [], story);
     process.stdout.write(`# ${story.split('\n').slice(-1)[0] ?? ''}\n`);
   },
 );

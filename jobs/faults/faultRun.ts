@@ -15,6 +15,7 @@ import type { RecommendationReply } from '../../schemas/generated/recommendation
 import type { RecommendationRequest } from '../../schemas/generated/recommendationRequest.js';
 import { topicCatalog, topics } from '../../schemas/topics.js';
 import { FaultyStack, type FaultyStackPorts } from '../../deploy/local/stack/faultyStack.js';
+import { lingeringMark } from '../cli/lingering.js';
 import { CliProcess, jobCounter, jobHealth } from './jobProcesses.js';
 
 /** A fault the run applies, and how long it lasts. */
@@ -59,6 +60,11 @@ export interface FaultReport {
   readonly outcomes: readonly FaultOutcome[];
   /** Exit codes of the processes at the final SIGTERM (0 each when they stopped cleanly). */
   readonly finalExits: Readonly<Record<string, number | null | undefined>>;
+  /**
+   * Processes that outlived their stopped job (cli/lingering.ts exits them 5 s later, naming
+   * what was still open): each a leak of the faults, a connection or timer nothing closed.
+   */
+  readonly lingered: readonly string[];
   readonly pass: boolean;
 }
 
@@ -296,6 +302,12 @@ export async function runFaults(options: FaultRunOptions): Promise<FaultReport> 
     for (const process of processes) {
       finalExits[process.name] = await process.stop(60_000);
     }
+    const lingered = processes.flatMap((process) => {
+      const line = readFileSync(join(options.dir, `${process.name}.log`), 'utf8')
+        .split('\n')
+        .find((text) => text.includes(lingeringMark));
+      return line === undefined ? [] : [`${process.name}: ${line}`];
+    });
     const pass =
       outcomes.every(
         (o) =>
@@ -304,8 +316,10 @@ export async function runFaults(options: FaultRunOptions): Promise<FaultReport> 
           o.resumed &&
           o.personalisedAfterSeconds !== undefined &&
           o.personalisedAfterSeconds <= personalisedTargetSeconds,
-      ) && Object.values(finalExits).every((code) => code === 0);
-    return { outcomes, finalExits, pass };
+      ) &&
+      Object.values(finalExits).every((code) => code === 0) &&
+      lingered.length === 0;
+    return { outcomes, finalExits, lingered, pass };
   } finally {
     await requests?.close().catch(() => undefined);
     for (const process of processes) {

@@ -141,6 +141,12 @@ class GuardedProducer implements RecordProducer {
   private readonly client: StreamClient;
   private readonly guard: ReplyGuard;
   private replyProducer: Promise<RecordProducer> | undefined;
+  /**
+   * Set by close(): a send still in flight (an abandoned run's, retrying through an outage)
+   * must not open a reply producer after it, which nothing would close: its connection and
+   * timers kept the serving process alive after its job had stopped.
+   */
+  private closed = false;
 
   constructor(producer: RecordProducer, client: StreamClient, guard: ReplyGuard) {
     this.producer = producer;
@@ -163,6 +169,7 @@ class GuardedProducer implements RecordProducer {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     const replyProducer = this.replyProducer;
     this.replyProducer = undefined;
     await Promise.all([
@@ -186,6 +193,9 @@ class GuardedProducer implements RecordProducer {
   private async sendReplies(replies: readonly OutgoingRecord[]): Promise<SendReceipt> {
     let pending = replies;
     for (let attempt = 0; attempt < fastAttempts; attempt++) {
+      if (this.closed) {
+        throw new Error('the producer was closed while replies were being sent');
+      }
       const replyProducer = (this.replyProducer ??= this.client.producer({ retries: 0 }));
       try {
         return await (await replyProducer).send(pending);

@@ -255,11 +255,12 @@ export class KafkajsStreamClient implements StreamClient {
 
   private async withAdmin<TResult>(work: (admin: Admin) => Promise<TResult>): Promise<TResult> {
     const admin = this.kafka.admin();
-    await admin.connect();
     try {
+      await admin.connect();
       return await work(admin);
     } finally {
-      await admin.disconnect();
+      // Also after a failed connect: kafkajs keeps the connections it did open until told.
+      await admin.disconnect().catch(() => undefined);
     }
   }
 }
