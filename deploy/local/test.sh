@@ -19,6 +19,10 @@ node dist/jobs/cli/main.js schemas generate --check --dir bench/stateless
 node dist/jobs/cli/main.js schemas generate --check --dir test/chaos
 step "format check (prettier)"
 npx --no-install prettier --check . --log-level warn
+step "API reference builds without warnings (typedoc)"
+typedoc_out="$(mktemp -d)"
+npx --no-install typedoc --treatWarningsAsErrors --logLevel Warn --out "$typedoc_out"
+rm -rf "$typedoc_out"
 step "import cycles (dpdm)"
 cycles="$(npx --no-install dpdm --no-warning --no-tree --exit-code circular:1 -T \
   'jobs/**/*.ts' 'operators/**/*.ts' 'pipelines/**/*.ts' 'deploy/**/*.ts' 2>&1)" || {

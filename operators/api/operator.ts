@@ -12,11 +12,18 @@ import type { StreamRecord } from './record.js';
  *
  * @example
  * ```ts
+ * import { float64Serde, Pipeline, stringSerde, type Operator } from 'reelstream';
+ *
  * const doubler: Operator<string, number, string, number> = {
  *   process(record, ctx) {
  *     ctx.forward(record.withValue(record.value * 2));
  *   },
  * };
+ * const pipeline = new Pipeline();
+ * pipeline
+ *   .source('numbers', { key: stringSerde, value: float64Serde })
+ *   .process(() => doubler, { name: 'double' })
+ *   .to('doubled', { key: stringSerde, value: float64Serde });
  * ```
  * @category API
  */

@@ -24,6 +24,8 @@ export interface RecordOrigin {
  *
  * @example
  * ```ts
+ * import { StreamRecord } from 'reelstream';
+ *
  * const r = StreamRecord.of({ key: 'user-1', value: 42, timestamp: 0 });
  * const s: StreamRecord<string, string> = r.withValue(String(r.value));
  * ```

@@ -55,8 +55,10 @@ const saslMechanisms = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
  *
  * @example
  * ```ts
+ * import { connectionConfigFromEnv } from 'reelstream';
+ *
  * const config = connectionConfigFromEnv({ REELSTREAM_BROKERS: 'k1:9092,k2:9092' });
- * config.brokers; // ['k1:9092', 'k2:9092']
+ * console.log(config.brokers); // ['k1:9092', 'k2:9092']
  * ```
  * @category Configuration
  */

@@ -23,7 +23,17 @@ export interface GlobalTableSpec {
  *
  * @example
  * ```ts
- * const videos = pipeline.globalTable('videos', { key: stringSerde, value: avroSerde(videoSchema) }, { name: 'videos' });
+ * import { jsonSerde, Pipeline, stringSerde } from 'reelstream';
+ *
+ * interface Heartbeat { readonly videoId: string; readonly watchedMs: number }
+ * interface Video { readonly title: string }
+ * const pipeline = new Pipeline();
+ * const videos = pipeline.globalTable(
+ *   'videos',
+ *   { key: stringSerde, value: jsonSerde<Video>() },
+ *   { name: 'videos' },
+ * );
+ * const heartbeats = pipeline.source('watch-heartbeats', { key: stringSerde, value: jsonSerde<Heartbeat>() });
  * heartbeats.joinGlobal(videos, (hb, video) => ({ ...hb, title: video.title }), {
  *   name: 'with-title',
  *   key: (record) => record.value.videoId,

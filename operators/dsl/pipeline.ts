@@ -24,6 +24,8 @@ import { Table } from './table.js';
  *
  * @example
  * ```ts
+ * import { Pipeline, stringSerde } from 'reelstream';
+ *
  * const pipeline = new Pipeline();
  * pipeline
  *   .source('words', { key: stringSerde, value: stringSerde })
@@ -67,7 +69,19 @@ export class Pipeline {
    *
    * @example
    * ```ts
-   * const profiles = pipeline.table('user-profiles', { key: stringSerde, value: avroSerde(profileSchema) }, { name: 'profiles' });
+   * import { jsonSerde, Pipeline, stringSerde } from 'reelstream';
+   *
+   * interface Profile { readonly country: string }
+   * const pipeline = new Pipeline();
+   * const profiles = pipeline.table(
+   *   'user-profiles',
+   *   { key: stringSerde, value: jsonSerde<Profile>() },
+   *   { name: 'profiles' },
+   * );
+   * pipeline
+   *   .source('clicks', { key: stringSerde, value: stringSerde })
+   *   .join(profiles, (video, profile) => `${video} in ${profile.country}`, { name: 'with-profile' })
+   *   .to('clicks-by-country', { key: stringSerde, value: stringSerde });
    * ```
    */
   table<TKey, TValue>(
@@ -117,11 +131,18 @@ export class Pipeline {
    *
    * @example
    * ```ts
+   * import { jsonSerde, Pipeline, stringSerde } from 'reelstream';
+   *
+   * interface RecRequest { readonly userId: string; readonly count: number }
+   * interface RecReply { readonly videoIds: readonly string[] }
+   * const pipeline = new Pipeline();
    * pipeline.serve({
    *   name: 'recommendations',
    *   topic: 'rec.requests',
-   *   serdes: { key: stringSerde, request: avroSerde(recRequestSchema), reply: avroSerde(recReplySchema) },
-   *   handle: (request) => recommend(request),
+   *   serdes: { key: stringSerde, request: jsonSerde<RecRequest>(), reply: jsonSerde<RecReply>() },
+   *   handle: (request): RecReply => ({
+   *     videoIds: Array.from({ length: request.count }, (_, i) => `video-${i}`),
+   *   }),
    * });
    * ```
    */

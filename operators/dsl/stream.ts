@@ -64,11 +64,16 @@ export interface RepartitionOptions<TKey, TValue> {
  *
  * @example
  * ```ts
+ * import { jsonSerde, Pipeline, stringSerde } from 'reelstream';
+ *
+ * interface Heartbeat { readonly videoId: string; readonly watchedMs: number }
+ * const heartbeats = { key: stringSerde, value: jsonSerde<Heartbeat>() };
+ * const pipeline = new Pipeline();
  * pipeline
- *   .source('watch-heartbeats', { key: stringSerde, value: avroSerde(watchHeartbeatSchema) })
+ *   .source('watch-heartbeats', heartbeats)
  *   .filter((hb) => hb.watchedMs > 0)
  *   .selectKey((r) => r.value.videoId)
- *   .to('heartbeats-by-video', { key: stringSerde, value: avroSerde(watchHeartbeatSchema) });
+ *   .to('heartbeats-by-video', heartbeats);
  * ```
  * @category DSL
  */

@@ -29,13 +29,16 @@ import { pagedEntries } from './pagedEntries.js';
  * forgotten, and the given endpoints are tried as before.
  *
  * @example
- * ```ts
+ * ```ts no-run
+ * import { float64Serde, RemoteStore, stringSerde } from 'reelstream';
+ *
+ * // Not run by the tests: it needs a job serving queries on 127.0.0.1:7071.
  * const features = new RemoteStore({
  *   endpoints: ['127.0.0.1:7071'],
- *   store: { name: 'user-features', key: stringSerde, value: userFeaturesSerde },
+ *   store: { name: 'user-features', key: stringSerde, value: float64Serde },
  *   timeoutMs: 50,
  *   // Default: REELSTREAM_QUERY_TOKEN and REELSTREAM_QUERY_TLS_* (queryAccessFromEnv).
- *   access: { token: process.env.FEATURES_QUERY_TOKEN },
+ *   access: { token: process.env['FEATURES_QUERY_TOKEN'] ?? 'local-dev-token' },
  * });
  * const mine = await features.get('user-7'); // undefined: no such key
  * ```

@@ -24,10 +24,25 @@ export interface QueryableStore<TKey, TValue> {
  *
  * @example
  * ```ts
+ * import { float64Serde, Pipeline, stringSerde, TestDriver } from 'reelstream';
+ *
+ * const text = { key: stringSerde, value: stringSerde };
+ * const pipeline = new Pipeline();
+ * pipeline
+ *   .source('views', text)
+ *   .groupByKey({ name: 'by-video', serdes: text })
+ *   .count({ name: 'views-per-video' });
+ * // A StreamJob's job.query(...) is the same query, on Kafka and across instances.
+ * const job = await TestDriver.start(pipeline);
+ * await job.input('views', text).pipeMany([{ key: 'video-42', value: 'view' }]);
+ *
  * const counts = job.query({ name: 'views-per-video', key: stringSerde, value: float64Serde });
- * const views = await counts.get('video-42');
+ * const views = await counts.get('video-42'); // 1
  * const firstTen = await counts.range({ from: 'video-', to: 'video.', limit: 10 });
- * for await (const [video, views] of counts.entries()) { … } // the whole store, page by page
+ * for await (const [video, count] of counts.entries()) {
+ *   console.log(video, count); // the whole store, page by page
+ * }
+ * await job.close();
  * ```
  * @category Queries
  */

@@ -63,6 +63,7 @@ export interface RequestClientOptions<TKey, TRequest, TReply> {
    * default form): a topic given here must be one of them.
    */
   readonly replyTopic?: string;
+  /** A client to use instead of one made from `connection` (tests inject one). @internal */
   readonly client?: StreamClient;
   readonly schemas?: SchemaCatalog;
 }
@@ -80,8 +81,18 @@ interface Waiting<TReply> {
  * a late or unmatched reply costs nothing but a counter.
  *
  * @example
- * ```ts
- * const client = await RequestClient.start({ connection, requestTopic: 'rec.requests', serdes });
+ * ```ts no-run
+ * import { connectionConfigFromEnv, jsonSerde, RequestClient, stringSerde } from 'reelstream';
+ *
+ * // Not run by the tests: it needs a job serving rec.requests (see Pipeline.serve).
+ * interface RecRequest { readonly userId: string; readonly count: number }
+ * interface RecReply { readonly videoIds: readonly string[] }
+ * const client = await RequestClient.start({
+ *   connection: connectionConfigFromEnv(),
+ *   requestTopic: 'rec.requests',
+ *   serdes: { key: stringSerde, request: jsonSerde<RecRequest>(), reply: jsonSerde<RecReply>() },
+ * });
+ * const request: RecRequest = { userId: 'user-7', count: 10 };
  * const reply = await client.request(request, { key: request.userId, timeoutMs: 200 });
  * await client.close();
  * ```

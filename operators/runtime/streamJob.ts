@@ -33,7 +33,7 @@ const stableRunMs = 60_000;
 /**
  * A pipeline running on Kafka. Its instances (processes started with the same applicationId)
  * form one consumer group; each partition of the input is a task owned by one instance; tasks
- * move between instances on rebalance. The work itself is done by a {@link JobRun}: one group
+ * move between instances on rebalance. The work itself is done by a job run (internal): one group
  * member with its producers and tasks (`jobRun.ts` says how records are taken and committed).
  *
  * This class keeps what outlives a run: the lifecycle, the query endpoint, the counters, and
@@ -46,13 +46,29 @@ const stableRunMs = 60_000;
  *
  * @example
  * ```ts
- * const job = new StreamJob({ pipeline, applicationId: 'features', connection: connectionConfigFromEnv() });
- * await job.start();
- * process.on('SIGTERM', () => void job.stop());
+ * import { connectionConfigFromEnv, Pipeline, StreamJob, stringSerde, TopicClient } from 'reelstream';
+ *
+ * const text = { key: stringSerde, value: stringSerde };
+ * const pipeline = new Pipeline();
+ * pipeline
+ *   .source('words', text)
+ *   .mapValues((word) => word.toUpperCase())
+ *   .to('shouted', text);
+ *
+ * // The job's input and output topics must exist (its internal topics it creates itself).
+ * const topics = await TopicClient.connect();
+ * await topics.createTopics([{ name: 'words', partitions: 1 }, { name: 'shouted', partitions: 1 }]);
+ * await topics.close();
+ *
+ * const job = new StreamJob({ pipeline, applicationId: 'shouter', connection: connectionConfigFromEnv() });
+ * await job.start(); // resolves once the job runs
+ * // A service stops on its supervisor's signal: process.once('SIGTERM', () => void job.stop());
+ * await job.stop();
  * ```
  * @category Runtime
  */
 export class StreamJob {
+  /** The graph of tasks compiled from the pipeline. @internal */
   readonly topology: Topology;
   readonly lifecycle = new JobLifecycle();
   private readonly options: StreamJobOptions;

@@ -11,9 +11,22 @@ import { causeMessages, isTransient } from './transientErrors.js';
  *
  * @example
  * ```ts
- * await untilReachable(() => producer.send(records), {
- *   onRetry: ({ attempt, outageMs, cause }) => log(`broker unreachable for ${outageMs} ms: ${cause}`),
- * });
+ * import { connectionConfigFromEnv, untilReachable } from 'reelstream';
+ *
+ * // Any step that talks to the registry or the broker; here the registry's subject list.
+ * const { url } = connectionConfigFromEnv().registry;
+ * const subjects = await untilReachable(
+ *   async () => {
+ *     const response = await fetch(`${url}/subjects`);
+ *     return (await response.json()) as string[];
+ *   },
+ *   {
+ *     maxOutageMs: 60_000,
+ *     onRetry: ({ attempt, outageMs, cause }) =>
+ *       console.warn(`registry unreachable for ${outageMs} ms (attempt ${attempt}): ${cause}`),
+ *   },
+ * );
+ * console.log(subjects.length);
  * ```
  * @category Runtime
  */

@@ -9,10 +9,19 @@ import type { TaskStore } from './taskStore.js';
  *
  * @example
  * ```ts
- * const views = ctx.keyValueStore(viewsStore);
- * const seen = views.peek(videoId);
- * const count = (seen === undefined ? await views.get(videoId) : seen.value) ?? 0;
- * views.put(videoId, count + 1);
+ * import { float64Serde, keyValueStore, stringSerde, type Operator } from 'reelstream';
+ *
+ * const viewsStore = keyValueStore({ name: 'views', key: stringSerde, value: float64Serde });
+ * const countViews: Operator<string, string, string, number> = {
+ *   async process(record, ctx) {
+ *     const videoId = record.key;
+ *     const views = ctx.keyValueStore(viewsStore);
+ *     const seen = views.peek(videoId); // synchronous when cached
+ *     const count = (seen === undefined ? await views.get(videoId) : seen.value) ?? 0;
+ *     views.put(videoId, count + 1);
+ *     ctx.forward(record.withValue(count + 1));
+ *   },
+ * };
  * ```
  * @category State
  */

@@ -30,8 +30,18 @@ export type StoreSpec = Pick<StoreDefinition<unknown, unknown>, 'name' | 'backen
  *
  * @example
  * ```ts
+ * import { float64Serde, keyValueStore, Pipeline, stringSerde } from 'reelstream';
+ *
  * const lastSeen = keyValueStore({ name: 'last-seen', key: stringSerde, value: float64Serde });
- * stream.process(() => new LastSeenOperator(lastSeen), { name: 'last-seen', stores: [lastSeen] });
+ * const pipeline = new Pipeline();
+ * pipeline.source('visits', { key: stringSerde, value: stringSerde }).process(
+ *   () => ({
+ *     process(record, ctx) {
+ *       ctx.keyValueStore(lastSeen).put(record.key, record.timestamp);
+ *     },
+ *   }),
+ *   { name: 'last-seen', stores: [lastSeen] },
+ * );
  * ```
  * @category State
  */

@@ -350,7 +350,7 @@ export class TaskStore {
   }
 
   /**
-   * The commit that made {@link changes} durable succeeded: write them to the store underneath
+   * The commit that made `changes` durable succeeded: write them to the store underneath
    * in one batch and mark them clean. Nothing may write to the store between the two calls (the
    * task runs one batch or commit at a time).
    */

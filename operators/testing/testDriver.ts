@@ -32,13 +32,25 @@ export interface TestDriverOptions {
  *
  * @example
  * ```ts
+ * import assert from 'node:assert/strict';
+ * import { Pipeline, stringSerde, TestDriver } from 'reelstream';
+ *
+ * const text = { key: stringSerde, value: stringSerde };
+ * const pipeline = new Pipeline();
+ * pipeline
+ *   .source('words', text)
+ *   .mapValues((word) => word.toUpperCase())
+ *   .to('shouted', text);
+ *
  * const driver = await TestDriver.start(pipeline);
- * await driver.input('words', { key: stringSerde, value: stringSerde }).pipe('k', 'hello');
- * driver.output('shouted', { key: stringSerde, value: stringSerde }).readValues(); // ['HELLO']
+ * await driver.input('words', text).pipe('k', 'hello');
+ * assert.deepEqual(await driver.output('shouted', text).readValues(), ['HELLO']);
+ * await driver.close();
  * ```
  * @category Testing
  */
 export class TestDriver {
+  /** The graph of tasks compiled from the pipeline. @internal */
   readonly topology: Topology;
   readonly schemas = new InMemorySchemaCatalog();
   private readonly partitions: number;
@@ -179,7 +191,10 @@ export class TestDriver {
     return records;
   }
 
-  /** Feeds raw records into the topology and runs until no internal topic has pending records. */
+  /**
+   * Feeds raw records into the topology and runs until no internal topic has pending records.
+   * @internal
+   */
   async write(records: readonly OutgoingRecord[]): Promise<void> {
     let queue = [...records];
     while (queue.length > 0) {

@@ -29,10 +29,24 @@ export interface Timer<TKey> {
  *
  * @example
  * ```ts
- * process(record, ctx) {
- *   // close the session 30 minutes of event time after its last heartbeat
- *   ctx.timers.scheduleEventTime(record.key, record.timestamp + 30 * 60_000);
- * }
+ * import { Pipeline, StreamRecord, stringSerde, type Operator } from 'reelstream';
+ *
+ * // Forwards 'idle' for a user 30 minutes of event time after a heartbeat (a real one would
+ * // cancel the previous heartbeat's timer, its timestamp kept in a store).
+ * const idleAfter: Operator<string, string, string, string> = {
+ *   process(record, ctx) {
+ *     ctx.timers.scheduleEventTime(record.key, record.timestamp + 30 * 60_000);
+ *   },
+ *   onTimer(timer, ctx) {
+ *     ctx.forward(StreamRecord.of({ key: timer.key, value: 'idle', timestamp: timer.timestamp }));
+ *   },
+ * };
+ * const text = { key: stringSerde, value: stringSerde };
+ * const pipeline = new Pipeline();
+ * pipeline
+ *   .source('heartbeats', text)
+ *   .process(() => idleAfter, { name: 'idle-after', timers: { key: stringSerde } })
+ *   .to('idle-users', text);
  * ```
  * @category Timers
  */

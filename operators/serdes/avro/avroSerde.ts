@@ -38,6 +38,22 @@ export const avscOptions = { wrapUnions: 'never' } as const;
  *
  * @example
  * ```ts
+ * import { avroSerde, type AvroSchema } from 'reelstream';
+ *
+ * // `reelstream schemas generate` writes these two from an .avsc file.
+ * interface WatchHeartbeat { readonly videoId: string; readonly watchedMs: number }
+ * const watchHeartbeatSchema: AvroSchema<WatchHeartbeat> = {
+ *   name: 'example.WatchHeartbeat',
+ *   definition: {
+ *     type: 'record',
+ *     name: 'WatchHeartbeat',
+ *     namespace: 'example',
+ *     fields: [
+ *       { name: 'videoId', type: 'string' },
+ *       { name: 'watchedMs', type: 'long' },
+ *     ],
+ *   },
+ * };
  * const values = avroSerde(watchHeartbeatSchema); // Serde<WatchHeartbeat>
  * ```
  * @category Serdes
