@@ -101,6 +101,21 @@ export {
 } from './testing/testDriver.js';
 export { StreamJob, type RecoveryOptions, type StreamJobOptions } from './runtime/streamJob.js';
 export { defineJob, jobDefinitionProblem, type JobDefinition } from './runtime/jobDefinition.js';
+export {
+  describeFormats,
+  describeJob,
+  pipelineDiagram,
+  renderMermaid,
+  renderSvg,
+  type DescribeFormat,
+  type DiagramEdge,
+  type DiagramEdgeKind,
+  type DiagramGroup,
+  type DiagramNode,
+  type DiagramNodeKind,
+  type JobDiagram,
+} from './describe/index.js';
+export { TopicClient, type TopicRecordInput, type TopicRecordRead } from './topics/topicClient.js';
 export type { JobHealthReport } from './runtime/jobHealth.js';
 export { isTransient } from './runtime/transientErrors.js';
 export { untilReachable } from './runtime/untilReachable.js';

@@ -5,12 +5,15 @@ import { ReelstreamError } from '../../operators/index.js';
 import { lagCommand } from '../lag/lagCommand.js';
 import { checkReplayCommand } from './checkReplayCommand.js';
 import { demoCommand } from './demoCommand.js';
+import { describeCommand } from './describeCommand.js';
 import { evaluateCommand } from './evaluateCommand.js';
 import { faultsCommand } from './faultsCommand.js';
 import { featuresCommand } from './featuresCommand.js';
 import { generateCommand } from './generateCommand.js';
+import { initCommand } from './initCommand.js';
 import { exitIfLingering } from './lingering.js';
 import { replayCommand } from './replayCommand.js';
+import { runCommand } from './runCommand.js';
 import { schemasCommand } from './schemasCommand.js';
 import { serveCommand } from './serveCommand.js';
 import { stackCommand } from './stackCommand.js';
@@ -18,6 +21,9 @@ import { stackCommand } from './stackCommand.js';
 const program = new Command('reelstream')
   .description('typed, stateful stream processing on Kafka, and the recommender built on it')
   .showHelpAfterError()
+  .addCommand(initCommand())
+  .addCommand(runCommand())
+  .addCommand(describeCommand())
   .addCommand(stackCommand())
   .addCommand(demoCommand())
   .addCommand(featuresCommand())

@@ -1,7 +1,7 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { extname, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { dirname, extname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 import {
   ReelstreamError,
@@ -55,20 +55,34 @@ export async function loadJobModule(path: string): Promise<UserJobModule> {
 const typeScriptExtensions = new Set(['.ts', '.mts', '.cts']);
 
 async function registerTypeScript(file: string): Promise<void> {
-  let api: string;
-  try {
-    // The user's tsx first (their project's version), ours when they have none.
-    api = createRequire(file).resolve('tsx/esm/api');
-  } catch {
-    try {
-      api = createRequire(import.meta.url).resolve('tsx/esm/api');
-    } catch {
-      throw invalid(
-        `${file} is TypeScript: install tsx in its project (npm install --save-dev tsx) or compile it and run the .js`,
-      );
-    }
+  // The user's tsx first (their project's version), ours when they have none.
+  const manifest = [file, fileURLToPath(import.meta.url)]
+    .map((from) => {
+      try {
+        return createRequire(from).resolve('tsx/package.json');
+      } catch {
+        return undefined;
+      }
+    })
+    .find((found) => found !== undefined);
+  if (manifest === undefined) {
+    throw invalid(
+      `${file} is TypeScript: install tsx in its project (npm install --save-dev tsx) or compile it and run the .js`,
+    );
   }
-  const { register } = (await import(pathToFileURL(api).href)) as { register: () => unknown };
+  // require.resolve would give the CommonJS build of tsx/esm/api, whose register() cannot load
+  // the ESM hooks: take the "import" entry of its exports map.
+  const { exports } = JSON.parse(readFileSync(manifest, 'utf8')) as {
+    exports?: Record<string, { import?: string | { default?: string } } | undefined>;
+  };
+  const entry = exports?.['./esm/api']?.import;
+  const path = typeof entry === 'string' ? entry : entry?.default;
+  if (path === undefined) {
+    throw invalid(`the tsx at ${dirname(manifest)} has no ESM API (tsx 4 or later is needed)`);
+  }
+  const { register } = (await import(pathToFileURL(join(dirname(manifest), path)).href)) as {
+    register: () => unknown;
+  };
   register();
 }
 

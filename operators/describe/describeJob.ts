@@ -20,6 +20,13 @@ export const describeFormats: readonly DescribeFormat[] = ['text', 'mermaid', 's
  *
  * @example
  * ```ts
+ * import { describeJob, Pipeline, stringSerde } from 'reelstream';
+ *
+ * const pipeline = new Pipeline();
+ * pipeline
+ *   .source('words', { key: stringSerde, value: stringSerde })
+ *   .mapValues((word) => word.toUpperCase())
+ *   .to('shouted', { key: stringSerde, value: stringSerde });
  * process.stdout.write(describeJob(pipeline, 'shouter', 'mermaid'));
  * ```
  * @category Runtime

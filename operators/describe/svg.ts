@@ -15,7 +15,19 @@ import type { Point } from './layeredLayout.js';
  *
  * @example
  * ```ts
- * writeFileSync('job.svg', renderSvg(pipelineDiagram(pipeline, 'my-job')));
+ * import { mkdtempSync, writeFileSync } from 'node:fs';
+ * import { tmpdir } from 'node:os';
+ * import { join } from 'node:path';
+ *
+ * import { Pipeline, pipelineDiagram, renderSvg, stringSerde } from 'reelstream';
+ *
+ * const pipeline = new Pipeline();
+ * pipeline
+ *   .source('words', { key: stringSerde, value: stringSerde })
+ *   .groupByKey({ name: 'by-word', serdes: { key: stringSerde, value: stringSerde } })
+ *   .count({ name: 'word-counts' });
+ * const file = join(mkdtempSync(join(tmpdir(), 'describe-')), 'job.svg');
+ * writeFileSync(file, renderSvg(pipelineDiagram(pipeline, 'word-counter')));
  * ```
  * @category Runtime
  */

@@ -358,19 +358,24 @@ export class JobRun {
     this.assignedAndRunning = true;
     this.host.onAssigned();
     for (const id of owned) {
-      this.createStatefulTask(id);
+      this.createTaskAtAssignment(id);
     }
   }
 
   /**
    * Creates (and restores) a task with state as soon as it is assigned, not at its partition's
    * next record: its processing-time timers must fire and its stores answer queries even when
-   * no input arrives. Tasks without state are still created by their first batch.
+   * no input arrives. Under exactly-once every assigned task is created at once: its producer's
+   * connect fences the previous owner and aborts the transaction it left open, which would
+   * otherwise hold back every read-committed reader of the topics it wrote (a repartition
+   * topic's downstream task) for the transaction timeout, when the partition gets no new input.
+   * Other tasks without state are created by their first batch.
    */
-  private createStatefulTask(id: string): void {
+  private createTaskAtAssignment(id: string): void {
     const [subId, partitionText] = id.split('_');
     const sub = this.topology.subTopologies[Number(subId)];
-    if (sub === undefined || sub.stores.length === 0 || this.runners.has(id)) {
+    const eager = sub !== undefined && (sub.stores.length > 0 || this.guarantee === 'exactly-once');
+    if (sub === undefined || !eager || this.runners.has(id)) {
       return;
     }
     if (this.failure !== undefined || this.stopping !== undefined) {
@@ -410,6 +415,12 @@ export class JobRun {
     try {
       const runner = await creating;
       this.runners.set(id, runner);
+      if (this.stopping !== undefined) {
+        // Created while the run stopped (a producer connecting through an outage): the stop
+        // closed the tasks it knew, not this one, whose producer would stay connected.
+        await this.closeRunner(id, true);
+        throw new Error(`task ${id} was created after its run began to stop`);
+      }
       return runner;
     } finally {
       this.creating.delete(id);
@@ -891,8 +902,9 @@ export class JobRun {
         this.consumer?.seek({ ...partition, offset });
       }
     }
-    // A task with state also runs without input (timers, queries): create it again now.
-    this.createStatefulTask(task.id);
+    // A task with state also runs without input (timers, queries), and an exactly-once task
+    // fences its previous producer: create it again now.
+    this.createTaskAtAssignment(task.id);
   }
 
   /**

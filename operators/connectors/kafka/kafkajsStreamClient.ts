@@ -152,7 +152,7 @@ export class KafkajsStreamClient implements StreamClient {
       ...(options.idempotent === true ? { idempotent: true, maxInFlightRequests: 1 } : {}),
       ...(options.retries === undefined ? {} : { retry: { retries: options.retries } }),
     });
-    await producer.connect();
+    await connectOrDisconnect(producer);
     const records = new KafkajsRecordProducer(producer);
     return options.idempotent === true ? new OneSendAtATime(records) : records;
   }
@@ -167,7 +167,7 @@ export class KafkajsStreamClient implements StreamClient {
     });
     // connect() sends InitProducerId: the broker fences older producers with this id and
     // finishes their open transaction before it answers.
-    await producer.connect();
+    await connectOrDisconnect(producer);
     return new KafkajsTransactionalProducer(producer);
   }
 
@@ -262,6 +262,21 @@ export class KafkajsStreamClient implements StreamClient {
       // Also after a failed connect: kafkajs keeps the connections it did open until told.
       await admin.disconnect().catch(() => undefined);
     }
+  }
+}
+
+/**
+ * Connects; when that fails, disconnects before rethrowing. A producer's connect opens the
+ * broker connections first and then (idempotent or transactional) asks for its producer id:
+ * when the second step failed in an outage, the connections stayed open and nothing held the
+ * producer to close them (a stopped feature job's process lived on with three of them).
+ */
+async function connectOrDisconnect(producer: Producer): Promise<void> {
+  try {
+    await producer.connect();
+  } catch (error) {
+    await producer.disconnect().catch(() => undefined);
+    throw error;
   }
 }
 

@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { join, relative } from 'node:path';
 
 import { generateAvroTypeScript } from './avroTypeScript.js';
 
@@ -11,18 +11,25 @@ export interface SchemaModule {
 }
 
 /**
- * The TypeScript module for every `.avsc` file in `schemaDir`, to be written to
- * `<schemaDir>/generated/<name>.ts`. `operatorsIndex` is the path of `operators/index.ts`, which
- * the generated modules import the `AvroSchema` type from.
+ * The TypeScript module for every `.avsc` file in `schemaDir`, to be written to `outputDir`
+ * (default `<schemaDir>/generated`) as `<name>.ts`. The generated modules import the
+ * `AvroSchema` type from `importFrom`: the `reelstream` package in a user's project, or, inside
+ * this repository, `operators/index.ts` by a relative path. Their header names the `.avsc` file
+ * relative to `root`.
  *
  * @category Serdes
  */
 export function schemaModules(options: {
   schemaDir: string;
-  operatorsIndex: string;
+  outputDir?: string;
+  importFrom: { readonly package: string } | { readonly operatorsIndex: string };
+  root: string;
 }): SchemaModule[] {
-  const outputDir = join(options.schemaDir, 'generated');
-  const importFrom = relative(outputDir, options.operatorsIndex).replace(/\.ts$/, '.js');
+  const outputDir = options.outputDir ?? join(options.schemaDir, 'generated');
+  const importFrom =
+    'package' in options.importFrom
+      ? options.importFrom.package
+      : relativeImport(outputDir, options.importFrom.operatorsIndex);
   return readdirSync(options.schemaDir)
     .filter((file) => file.endsWith('.avsc'))
     .sort()
@@ -41,9 +48,15 @@ export function schemaModules(options: {
         outputFile: join(outputDir, file.replace(/\.avsc$/, '.ts')),
         source: generateAvroTypeScript({
           schema: schema as never,
-          file: relative(dirname(dirname(options.operatorsIndex)), avscFile),
-          importFrom: importFrom.startsWith('.') ? importFrom : `./${importFrom}`,
+          file: relative(options.root, avscFile),
+          importFrom,
         }),
       };
     });
+}
+
+/** The specifier of `target` (a .ts file) as imported from a module in `fromDir`. */
+function relativeImport(fromDir: string, target: string): string {
+  const path = relative(fromDir, target).replace(/\.ts$/, '.js');
+  return path.startsWith('.') ? path : `./${path}`;
 }
