@@ -47,10 +47,29 @@ export function jobDefinitionProblem(value: unknown): string | undefined {
   if (typeof applicationId !== 'string' || !applicationIdPattern.test(applicationId)) {
     return `applicationId must be 1 to 200 of [a-zA-Z0-9._-] (it names the consumer group and the internal topics), not ${describeValue(applicationId)}`;
   }
-  if (!(pipeline instanceof Pipeline)) {
-    return `pipeline must be a Pipeline (new Pipeline() from 'reelstream'), not ${describeValue(pipeline)}; a second copy of reelstream in node_modules also causes this`;
+  if (!isPipeline(pipeline)) {
+    return `pipeline must be a Pipeline (new Pipeline() from 'reelstream'), not ${describeValue(pipeline)}`;
   }
   return undefined;
+}
+
+/**
+ * A Pipeline by its shape, not by `instanceof`: the module may have been loaded through a
+ * second copy of reelstream (its TypeScript sources under tsx beside the built CLI, or a
+ * project's own install beside a global one), whose class is another object with the same
+ * graph inside.
+ */
+function isPipeline(value: unknown): value is Pipeline {
+  if (value instanceof Pipeline) {
+    return true;
+  }
+  const candidate = value as Partial<Pipeline> | null | undefined;
+  return (
+    typeof candidate === 'object' &&
+    candidate !== null &&
+    typeof candidate.graph?.all === 'function' &&
+    Array.isArray(candidate.globalTables)
+  );
 }
 
 /** Internal topics are `<applicationId>-…`, so the id obeys Kafka's topic name rules, shorter. */
