@@ -114,6 +114,7 @@ export {
   type DiagramNode,
   type DiagramNodeKind,
   type JobDiagram,
+  type LayoutDirection,
 } from './describe/index.js';
 export { TopicClient, type TopicRecordInput, type TopicRecordRead } from './topics/topicClient.js';
 export type { JobHealthReport } from './runtime/jobHealth.js';
