@@ -1,28 +1,50 @@
 import { join } from 'node:path';
 
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 
 import { stackSettingsFromEnv } from '../../deploy/local/stack/stackSettings.js';
 import { runOfflineEvaluation } from '../evaluation/offlineEvaluation.js';
-import { defaultCutoffMs } from '../evaluation/timeSplit.js';
+import { defaultCutoffMs, defaultValidationDays } from '../evaluation/timeSplit.js';
 import { defaultMovieLensDir } from '../replay/movieLensLoader.js';
 
 /**
- * `reelstream evaluate`: the offline table, co-visitation recommender (through the real
- * pipelines and serving path) against most-popular on the MovieLens-100K time split.
+ * `reelstream evaluate`: the offline table on the MovieLens-100K time split: the served
+ * recommender (through the real pipelines and serving path) and four baselines tuned on a
+ * validation window at the end of the training part (docs/evaluation.md).
  */
 export function evaluateCommand(): Command {
   return new Command('evaluate')
     .description(
-      'offline evaluation on MovieLens-100K: replay the training part through the feature pipelines on a throwaway local stack, ask the serving path for every test user, print Recall@10/50 and NDCG@10 with bootstrap intervals beside most-popular',
+      'offline evaluation on MovieLens-100K: tune most-popular, recency-decayed popularity, EASE and ItemKNN on a validation window at the end of the training part, replay the training part through the feature pipelines on a throwaway local stack, ask the serving path for every test user, and print Recall@10/50, NDCG@10 and coverage@10 (any rating and 4★+ relevant) with bootstrap intervals and paired differences against the best baseline',
     )
     .option(
       '--data <dir>',
       'MovieLens-100K folder (u.data, u.item, u.user, u.genre)',
       defaultMovieLensDir,
     )
-    .option('--cutoff <date>', 'train before this UTC date, test after', isoDate, defaultCutoffMs)
+    .addOption(
+      new Option(
+        '--cutoff <time>',
+        'train before this time, test after: an ISO 8601 date or time (UTC unless it says otherwise) or Unix epoch milliseconds',
+      )
+        .argParser(cutoffTime)
+        .default(
+          defaultCutoffMs,
+          `${new Date(defaultCutoffMs).toISOString().slice(0, 10)}, ${defaultCutoffMs} ms`,
+        ),
+    )
     .option('--test-days <n>', 'days after the cut-off to test on (default: all)', positiveInt)
+    .option(
+      '--validation-days <n>',
+      'days at the end of the training part to tune the baselines on',
+      positiveInt,
+      defaultValidationDays,
+    )
+    .option('--baselines-only', 'the in-process baselines only: no stack, no serving path')
+    .option(
+      '--lists <file>',
+      'where every recommender’s lists are kept and the previous run’s are compared with (default: under the evaluation state)',
+    )
     .option('--kafka-port <port>', 'port of the evaluation stack’s broker', positiveInt, 9192)
     .option('--registry-port <port>', 'port of the evaluation stack’s registry', positiveInt, 8181)
     .action(
@@ -30,6 +52,9 @@ export function evaluateCommand(): Command {
         data: string;
         cutoff: number;
         testDays?: number;
+        validationDays: number;
+        baselinesOnly?: boolean;
+        lists?: string;
         kafkaPort: number;
         registryPort: number;
       }) => {
@@ -42,6 +67,15 @@ export function evaluateCommand(): Command {
           dataDir: flags.data,
           cutoffMs: flags.cutoff,
           ...(flags.testDays === undefined ? {} : { testDays: flags.testDays }),
+          validationDays: flags.validationDays,
+          serving: flags.baselinesOnly !== true,
+          listsFile:
+            flags.lists ??
+            join(
+              home,
+              'evaluation-lists',
+              `${flags.cutoff}-${flags.testDays ?? 'all'}-${flags.validationDays}.json`,
+            ),
           stack: {
             ...settings,
             stateDir: join(home, 'evaluation-stack'),
@@ -58,10 +92,30 @@ export function evaluateCommand(): Command {
     );
 }
 
-function isoDate(raw: string): number {
-  const value = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(raw) ? `${raw}T00:00:00Z` : raw);
+/**
+ * A cut-off as Unix epoch milliseconds: digits alone are milliseconds (what `--help` prints as
+ * the default), `YYYY-MM-DD` is midnight UTC, and any other ISO 8601 time is parsed as written
+ * (UTC when it names no zone).
+ */
+export function cutoffTime(raw: string): number {
+  const text = raw.trim();
+  if (/^\d+$/.test(text)) {
+    const ms = Number(text);
+    if (!Number.isSafeInteger(ms)) {
+      throw new InvalidArgumentError(`"${raw}" is too large for epoch milliseconds`);
+    }
+    return ms;
+  }
+  const isoDay = /^\d{4}-\d{2}-\d{2}$/.test(text);
+  const zoned = /(Z|[+-]\d{2}:?\d{2})$/i.test(text);
+  const value =
+    /^\d{4}-\d{2}-\d{2}T/.test(text) || isoDay
+      ? Date.parse(isoDay ? `${text}T00:00:00Z` : zoned ? text : `${text}Z`)
+      : NaN;
   if (Number.isNaN(value)) {
-    throw new InvalidArgumentError(`"${raw}" is not an ISO 8601 date (e.g. 1998-03-08)`);
+    throw new InvalidArgumentError(
+      `"${raw}" is neither an ISO 8601 date or time (e.g. 1998-03-08, 1998-03-08T12:00:00Z) nor epoch milliseconds (e.g. ${defaultCutoffMs})`,
+    );
   }
   return value;
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { formatEvaluationTable, summarize } from './evaluationTable.js';
+import { coverageAtK, formatEvaluationTable, summarize } from './evaluationTable.js';
 import type { MetricSpec, UserMetrics } from './userMetrics.js';
 
 const metrics: readonly MetricSpec[] = [{ name: 'recall@10', kind: 'recall', k: 10 }];
@@ -12,6 +12,8 @@ function users(values: readonly number[], offset = 0): UserMetrics[] {
     relevant: 1,
     returned: 10,
     values: new Map([['recall@10', v]]),
+    items: [i + 1, 100],
+    seenReturned: 0,
   }));
 }
 
@@ -40,4 +42,24 @@ test('recommenders evaluated on different users cannot be compared', () => {
       ),
     /not evaluated on the same users/,
   );
+});
+
+test('differences against a named reference, and coverage@10 over all users', () => {
+  const a = { name: 'most-popular', perUser: users([0, 0.5, 1, 0.5]) };
+  const b = { name: 'EASE', perUser: users([0.5, 0.5, 1, 1]) };
+  const c = { name: 'served', perUser: users([0, 0, 0, 0]) };
+  const table = formatEvaluationTable([a, b, c], {
+    metrics,
+    reference: 'EASE',
+    catalogueSize: 10,
+  });
+  const lines = table.split('\n');
+  assert.match(lines[0] ?? '', /^recommender\s+users\s+recall@10\s+coverage@10$/);
+  // Items 1..4 and 100: 5 distinct of a catalogue of 10.
+  assert.match(lines[1] ?? '', /^most-popular\s+4\s+0\.5000 \[.*\]\s+0\.5000$/);
+  assert.match(lines[4] ?? '', /^most-popular − EASE\s+4\s+-0\.2500 \[.*\]\s+0\.0000$/);
+  assert.match(lines[5] ?? '', /^served − EASE\s+4\s+-0\.7500 \[-1\.0000, -0\.5000\]/);
+  assert.equal(lines.length, 6);
+  assert.equal(coverageAtK(a.perUser, { k: 1, catalogueSize: 10 }), 0.4);
+  assert.throws(() => formatEvaluationTable([a], { metrics, reference: 'x' }), /no recommender/);
 });

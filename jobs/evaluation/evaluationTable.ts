@@ -15,7 +15,7 @@ export interface RecommenderResult {
 /** Mean and bootstrap CI of every metric for one recommender. */
 export function summarize(
   result: RecommenderResult,
-  options: { metrics: readonly MetricSpec[]; bootstrap?: BootstrapOptions },
+  options: { metrics: readonly MetricSpec[]; bootstrap?: BootstrapOptions | undefined },
 ): Map<string, ConfidenceInterval> {
   return new Map(
     options.metrics.map((m) => [
@@ -26,10 +26,39 @@ export function summarize(
 }
 
 /**
+ * Catalogue coverage at K: the share of the catalogue's `catalogueSize` items that appear in at
+ * least one user's first `k` items. One number over all users (no interval).
+ */
+export function coverageAtK(
+  perUser: readonly UserMetrics[],
+  options: { k: number; catalogueSize: number },
+): number {
+  const shown = new Set<number>();
+  for (const user of perUser) {
+    for (const item of user.items.slice(0, options.k)) {
+      shown.add(item);
+    }
+  }
+  return shown.size / options.catalogueSize;
+}
+
+/** Options of {@link formatEvaluationTable}. */
+export interface EvaluationTableOptions {
+  readonly metrics: readonly MetricSpec[];
+  readonly bootstrap?: BootstrapOptions;
+  /** Name of the recommender the paired differences are taken against; default the first. */
+  readonly reference?: string;
+  /** With it, a coverage@10 column (share of this many catalogue items shown in a top 10). */
+  readonly catalogueSize?: number;
+}
+
+/**
  * The offline table: one row per recommender, `mean [lower, upper]` per metric (95 %
  * percentile bootstrap over users), and, when there are two or more recommenders, one row per
- * further recommender with its paired difference to the first. Every recommender must have been
- * evaluated on the same users in the same order.
+ * other recommender with its paired difference to the reference (`options.reference`, by
+ * default the first). Every recommender must have been evaluated on the same users in the same
+ * order. With `catalogueSize`, a last column gives coverage@10 (coverageAtK; a difference row
+ * gives the difference of coverages, without an interval).
  *
  * @example
  * ```text
@@ -39,21 +68,40 @@ export function summarize(
  */
 export function formatEvaluationTable(
   results: readonly RecommenderResult[],
-  options: { metrics: readonly MetricSpec[]; bootstrap?: BootstrapOptions },
+  options: EvaluationTableOptions,
 ): string {
-  const [baseline] = results;
-  const rows: string[][] = [['recommender', 'users', ...options.metrics.map((m) => m.name)]];
+  const baseline =
+    options.reference === undefined
+      ? results[0]
+      : results.find((r) => r.name === options.reference);
+  if (options.reference !== undefined && baseline === undefined) {
+    throw new RangeError(`no recommender named ${options.reference} to compare with`);
+  }
+  const { catalogueSize } = options;
+  const coverage = (result: RecommenderResult): number =>
+    catalogueSize === undefined ? NaN : coverageAtK(result.perUser, { k: 10, catalogueSize });
+  const coverageCell = (value: number): string[] =>
+    catalogueSize === undefined ? [] : [(value < 0 ? '' : ' ') + value.toFixed(4)];
+  const rows: string[][] = [
+    [
+      'recommender',
+      'users',
+      ...options.metrics.map((m) => m.name),
+      ...(catalogueSize === undefined ? [] : ['coverage@10']),
+    ],
+  ];
   for (const result of results) {
     const summary = summarize(result, options);
     rows.push([
       result.name,
       String(result.perUser.length),
       ...options.metrics.map((m) => formatCi(summary.get(m.name))),
+      ...coverageCell(coverage(result)),
     ]);
   }
-  for (const result of results.slice(1)) {
-    if (baseline === undefined) {
-      break;
+  for (const result of results) {
+    if (baseline === undefined || result === baseline) {
+      continue;
     }
     requireSameUsers(baseline, result);
     rows.push([
@@ -68,6 +116,7 @@ export function formatEvaluationTable(
           ),
         ),
       ),
+      ...coverageCell(coverage(result) - coverage(baseline)),
     ]);
   }
   const widths = rows[0]?.map((_, column) =>

@@ -31,32 +31,67 @@ import { planReplay } from '../replay/replayPlan.js';
 import { silentProgress } from '../replay/replayProgress.js';
 import { movieLensRegion } from '../replay/userProfile.js';
 import { servingJob } from '../serving/servingJob.js';
-import { withThrowawayStack } from './throwawayStack.js';
+import { tuneBaselines } from './baselines.js';
 import { formatEvaluationTable, type RecommenderResult } from './evaluationTable.js';
-import { mostPopular } from './mostPopular.js';
+import { weekAlignedNow } from './evaluationClock.js';
+import { compareRuns, listsDigest, loadRunLists, saveRunLists } from './listRecord.js';
 import type { Recommender } from './recommender.js';
-import { evaluationUsers, splitByTime } from './timeSplit.js';
-import { defaultMetrics, evaluateRecommender } from './userMetrics.js';
+import { withThrowawayStack } from './throwawayStack.js';
+import { evaluationUsers, splitByTime, type EvaluationUser } from './timeSplit.js';
+import {
+  collectLists,
+  defaultMetrics,
+  listLength,
+  scoreLists,
+  type UserList,
+} from './userMetrics.js';
 
 export interface OfflineEvaluationOptions {
   readonly dataDir: string;
   readonly cutoffMs: number;
   /** Days after the cut-off whose ratings are the test set; undefined: all of them. */
   readonly testDays?: number;
+  /** Days at the end of the training part that the baselines are tuned on (default 14). */
+  readonly validationDays?: number;
   /** The throwaway stack's ports and directories (kept apart from the default stack). */
   readonly stack: StackSettings;
   /** Where the jobs keep their RocksDB state and logs for the run. */
   readonly workDir: string;
+  /**
+   * Where every recommender's lists are kept; the previous run's file there is compared with
+   * this run's lists before it is replaced (determinism, run to run).
+   */
+  readonly listsFile?: string;
+  /** False: the in-process baselines only, no stack and no serving path. Default true. */
+  readonly serving?: boolean;
   readonly log: (line: string) => void;
 }
 
+/** The serving path's row in the table. */
+export const servedName = 'served recommender';
+
+const weekMs = 7 * 86_400_000;
+
 /**
- * The offline evaluation, through the real system: on a throwaway local stack of its own (so
- * nothing else feeds the pipelines), the training ratings are replayed into the event topics,
- * the feature job (every feature pipeline) and the serving job consume them, and each test user
- * is asked for through `rec.requests` like any client would. Most-popular is the plain batch
- * reference function (mostPopular.ts): the serving path has no all-time popularity, only
- * trending over the last hour of event time, which is what its fallback serves.
+ * The offline evaluation. The same protocol for every recommender: each is asked for the 50 best
+ * movies for every test user, with the user's training movies to leave out **before** ranking;
+ * the lists are masked afterwards only as a safety net, and what that catches is reported.
+ *
+ * - Baselines, in-process from the training part (baselines.ts): most-popular,
+ *   recency-decayed popularity, EASE and ItemKNN, their hyperparameters and the best of them
+ *   chosen on a validation window at the end of the training part; the test window chooses
+ *   nothing.
+ * - The served recommender, through the real system (unless `serving` is false): on a throwaway
+ *   local stack of its own (so nothing else feeds the pipelines), the training ratings are
+ *   replayed into the event topics, the feature job (every feature pipeline) and the serving job
+ *   consume them, and each test user is asked for through `rec.requests` like any client would,
+ *   at request time = the cut-off (on the replay's timeline).
+ *
+ * Every list is judged twice, with any test rating relevant and with only 4★ or more, over all
+ * test users and over those with training history; differences are paired, against the best
+ * baseline. Deterministic: the baselines break ties by popularity then id, the bootstrap has a
+ * fixed seed (42), and the replay is shifted by whole weeks with requests at a fixed time; the
+ * lists' digests are printed and compared with the previous run's.
  */
 export async function runOfflineEvaluation(options: OfflineEvaluationOptions): Promise<string> {
   const { log } = options;
@@ -66,27 +101,133 @@ export async function runOfflineEvaluation(options: OfflineEvaluationOptions): P
     ...(options.testDays === undefined ? {} : { testDays: options.testDays }),
   });
   const users = evaluationUsers(split);
+  const liked = evaluationUsers(split, { minRating: 4 });
   const cold = users.filter((u) => u.seen.size === 0).length;
   log(
-    `MovieLens-100K: train ${split.train.length} ratings before ${new Date(options.cutoffMs).toISOString().slice(0, 10)}, ` +
-      `test ${split.test.length}; ${users.length} users with test items (${cold} without training history)`,
+    `MovieLens-100K: train ${split.train.length} ratings before ${day(options.cutoffMs)}, ` +
+      `test ${split.test.length}${options.testDays === undefined ? '' : ` in ${options.testDays} days`}; ` +
+      `${users.length} users with test items (${cold} without training history), ` +
+      `${liked.length} with a test rating of 4★ or more`,
   );
 
-  rmSync(options.workDir, { recursive: true, force: true });
-  return withThrowawayStack(options.stack, { name: 'evaluation', log }, (connection) =>
-    evaluateThroughServing({ ...options, connection, split, users, data }),
+  const tuningStarted = performance.now();
+  const tuning = await tuneBaselines({
+    train: split.train,
+    catalogue: data.movies.keys(),
+    cutoffMs: options.cutoffMs,
+    ...(options.validationDays === undefined ? {} : { validationDays: options.validationDays }),
+  });
+  tuning.report.forEach(log);
+  const count = listLength(defaultMetrics);
+  const lists = new Map<string, UserList[]>();
+  for (const baseline of tuning.baselines) {
+    lists.set(baseline.name, await collectLists(baseline.recommender, { users, count }));
+  }
+  log(
+    `baselines tuned, fitted on the training part and asked for ${users.length} users in ` +
+      `${((performance.now() - tuningStarted) / 1000).toFixed(1)} s`,
+  );
+
+  if (options.serving !== false) {
+    rmSync(options.workDir, { recursive: true, force: true });
+    const served = await withThrowawayStack(
+      options.stack,
+      { name: 'evaluation', log },
+      (connection) => servedLists({ ...options, connection, split, users, data }),
+    );
+    lists.set(servedName, served);
+    reportSeenReturned(served, { users, count, log });
+  }
+
+  log("lists digests (SHA-256 of every user's list; equal digests, equal lists):");
+  for (const [name, userLists] of lists) {
+    log(`  ${name}: ${listsDigest(userLists)}`);
+  }
+  if (options.listsFile !== undefined) {
+    const previous = loadRunLists(options.listsFile);
+    if (previous === undefined) {
+      log(`no previous run's lists in ${options.listsFile} to compare with`);
+    } else {
+      log(`against the previous run's lists (${options.listsFile}):`);
+      compareRuns(lists, previous).forEach(log);
+    }
+    saveRunLists(options.listsFile, lists);
+  }
+  return formatTables(lists, {
+    users,
+    liked,
+    reference: tuning.best,
+    catalogueSize: data.movies.size,
+  });
+}
+
+/** The four tables: relevance any / 4★+, users all / with history. */
+function formatTables(
+  lists: ReadonlyMap<string, readonly UserList[]>,
+  context: {
+    users: readonly EvaluationUser[];
+    liked: readonly EvaluationUser[];
+    reference: string;
+    catalogueSize: number;
+  },
+): string {
+  const withHistory = (group: readonly EvaluationUser[]): EvaluationUser[] =>
+    group.filter((u) => u.seen.size > 0);
+  const sections: [string, readonly EvaluationUser[]][] = [
+    ['relevant: any test rating; all users with test items', context.users],
+    ['relevant: any test rating; users with training history', withHistory(context.users)],
+    ['relevant: test ratings of 4★ or more; all users with one', context.liked],
+    [
+      'relevant: test ratings of 4★ or more; users with training history',
+      withHistory(context.liked),
+    ],
+  ];
+  const out: string[] = [
+    `95% bootstrap intervals over users (1,000 resamples, seed 42); differences are paired, against ${context.reference}, the best baseline on the validation window; coverage@10: share of the ${context.catalogueSize} movies in some user's top 10`,
+  ];
+  for (const [title, group] of sections) {
+    const results: RecommenderResult[] = [...lists].map(([name, userLists]) => ({
+      name,
+      perUser: scoreLists(userLists, { users: group, metrics: defaultMetrics }),
+    }));
+    out.push(
+      '',
+      `${title} (${group.length}):`,
+      formatEvaluationTable(results, {
+        metrics: defaultMetrics,
+        reference: context.reference,
+        catalogueSize: context.catalogueSize,
+      }),
+    );
+  }
+  return out.join('\n');
+}
+
+/** The finding the safety-net mask makes: seen items the serving path returned. */
+function reportSeenReturned(
+  served: readonly UserList[],
+  context: { users: readonly EvaluationUser[]; count: number; log: (line: string) => void },
+): void {
+  const warm = new Set(context.users.filter((u) => u.seen.size > 0).map((u) => u.userId));
+  const warmLists = served.filter((l) => warm.has(l.userId));
+  const withSeen = warmLists.filter((l) => l.seenReturned > 0);
+  const total = warmLists.reduce((sum, l) => sum + l.seenReturned, 0);
+  context.log(
+    `seen (training) movies in the served lists: ${withSeen.length} of ${warmLists.length} users with history got some back, ` +
+      `${total} in all (${(total / Math.max(1, warmLists.length)).toFixed(1)} of ${context.count} slots on average); ` +
+      'masked afterwards, so those users’ lists are shorter (every baseline filters them before ranking)',
   );
 }
 
-async function evaluateThroughServing(
+async function servedLists(
   options: OfflineEvaluationOptions & {
     connection: ConnectionConfig;
     split: ReturnType<typeof splitByTime>;
-    users: ReturnType<typeof evaluationUsers>;
+    users: readonly EvaluationUser[];
     data: Awaited<ReturnType<typeof loadMovieLens>>;
   },
-): Promise<string> {
-  const { connection, log, split, users, data } = options;
+): Promise<UserList[]> {
+  const { connection, log, users, data } = options;
   const client = new KafkajsStreamClient(
     createKafkaJs(connection, { clientId: 'reelstream-evaluation' }),
   );
@@ -123,7 +264,7 @@ async function evaluateThroughServing(
   try {
     const plan = planReplay(data, {
       mode: 'shifted',
-      nowMs: Date.now(),
+      nowMs: weekAlignedNow(data.ratings),
       untilMs: options.cutoffMs,
     });
     const sink = await KafkaReplaySink.open(connection, {
@@ -138,7 +279,8 @@ async function evaluateThroughServing(
       progress: silentProgress,
     }).finally(() => sink.close());
     log(
-      `replayed the training part: ${replayed.records} records for ${replayed.ratings} ratings in ${(replayed.elapsedMs / 1000).toFixed(1)} s`,
+      `replayed the training part: ${replayed.records} records for ${replayed.ratings} ratings in ${(replayed.elapsedMs / 1000).toFixed(1)} s ` +
+        `(shifted by ${plan.offsetMs / weekMs} weeks)`,
     );
     const started = performance.now();
     await waitUntilConsumed({ connection, log });
@@ -148,6 +290,9 @@ async function evaluateThroughServing(
     // The serving job's global tables follow the feature topics; give them a moment to catch up.
     await sleep(3_000);
 
+    // Requests are made at the cut-off on the replay's timeline, not at the wall clock: the
+    // serving path decays affinities and freshness to the request time.
+    const requestTime = options.cutoffMs + plan.offsetMs;
     let sequence = 0;
     const degraded = new Map<string, number>();
     const unknownWithHistory: number[] = [];
@@ -159,7 +304,7 @@ async function evaluateThroughServing(
           region: movieLensRegion,
           surface: 'HOME_FEED',
           count: request.count,
-          requestTime: Date.now(),
+          requestTime,
           context: null,
         },
         { key: movieLensIds.user(request.userId), timeoutMs: 5_000 },
@@ -177,19 +322,7 @@ async function evaluateThroughServing(
       });
     };
     const asked = performance.now();
-    const results: RecommenderResult[] = [
-      {
-        name: 'most-popular (batch reference)',
-        perUser: await evaluateRecommender(
-          mostPopular({ train: split.train, catalogue: data.movies.keys() }),
-          { users },
-        ),
-      },
-      {
-        name: 'first recommender (serving path)',
-        perUser: await evaluateRecommender(served, { users }),
-      },
-    ];
+    const lists = await collectLists(served, { users, count: listLength(defaultMetrics) });
     log(
       `asked the serving path for ${users.length} users in ${((performance.now() - asked) / 1000).toFixed(1)} s; ` +
         `degraded replies: ${[...degraded].map(([reason, n]) => `${n} ${reason}`).join(', ') || 'none'}`,
@@ -206,22 +339,15 @@ async function evaluateThroughServing(
             .join(', '),
       );
     }
-    const warm = new Set(users.filter((u) => u.seen.size > 0).map((u) => u.userId));
-    const warmOnly = results.map((r) => ({
-      name: r.name,
-      perUser: r.perUser.filter((u) => warm.has(u.userId)),
-    }));
-    return [
-      'all users with test items (95% bootstrap intervals over users):',
-      formatEvaluationTable(results, { metrics: defaultMetrics }),
-      '',
-      `users with training history only (${warm.size}):`,
-      formatEvaluationTable(warmOnly, { metrics: defaultMetrics }),
-    ].join('\n');
+    return lists;
   } finally {
     await requests.close();
     await Promise.all([serving.stop(), features.stop()]);
   }
+}
+
+function day(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
 }
 
 function sleep(ms: number): Promise<void> {

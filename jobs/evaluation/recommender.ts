@@ -4,8 +4,10 @@ export interface RecommendRequest {
   /** How many movies to return (the largest K of the metrics). */
   readonly count: number;
   /**
-   * The user's training movies. A recommender should leave them out (the serving path filters
-   * watched videos itself); the evaluation masks them again either way (rankingMetrics.ts).
+   * The user's training movies: the history a baseline scores from, and what every recommender
+   * must leave out **before** ranking, so that it returns `count` unseen movies (the protocol is
+   * the same for all). The evaluation masks them again afterwards only as a safety net, and
+   * reports how many it masked (userMetrics.ts, collectLists).
    */
   readonly seen: ReadonlySet<number>;
 }

@@ -50,12 +50,46 @@ export function splitByTime(
   return { train, test, cutoffMs, endMs };
 }
 
+/** The validation window's default length: the last 14 days of the training part. */
+export const defaultValidationDays = 14;
+
+/**
+ * The validation split inside a training part: ratings in the last `validationDays` days before
+ * `cutoffMs` are the validation window (what hyperparameters and the best baseline are chosen
+ * on), those before it are validation-training. The test window (at or after `cutoffMs`) is not
+ * in `train` and so is never looked at: pass only the training part.
+ *
+ * @example
+ * ```ts
+ * const validation = validationSplit(split.train, { cutoffMs: split.cutoffMs, validationDays: 14 });
+ * ```
+ */
+export function validationSplit(
+  train: readonly MovieLensRating[],
+  options: { cutoffMs: number; validationDays?: number },
+): TimeSplit {
+  const days = options.validationDays ?? defaultValidationDays;
+  if (!(days > 0)) {
+    throw new RangeError(`a validation window must be at least a day, not ${days}`);
+  }
+  const late = train.find((r) => r.timestamp * 1000 >= options.cutoffMs);
+  if (late !== undefined) {
+    throw new RangeError(
+      `the training part has a rating at or after the cut-off (user ${late.userId}, movie ${late.movieId})`,
+    );
+  }
+  return splitByTime(train, { cutoffMs: options.cutoffMs - days * dayMs, testDays: days });
+}
+
 /** One user to evaluate: what they saw before the cut-off, and what they watched after. */
 export interface EvaluationUser {
   readonly userId: number;
   /** Movies rated in train: masked out of every ranking for this user. */
   readonly seen: ReadonlySet<number>;
-  /** Movies rated in test and not in `seen`: the relevant items (binary relevance). */
+  /**
+   * Movies rated in test (with at least `minRating` stars, see evaluationUsers) and not in
+   * `seen`: the relevant items (binary relevance).
+   */
   readonly relevant: ReadonlySet<number>;
 }
 
@@ -65,19 +99,24 @@ export interface EvaluationUser {
  * fewer than `minSeen` training ratings are left out too; by default (0) cold-start users, with
  * an empty `seen`, are kept. On the shared data with the default cut-off most test users are
  * new (171 of 259), so report both: all users, and `minSeen: 1`.
+ *
+ * `minRating` (default 1: any rating) is the relevance threshold: with 4, a test rating of 1 to 3
+ * stars is not a hit (the replay turns 1–2★ into dislikes), and users with no test rating of 4
+ * or more are left out. `seen` is every training rating whatever its stars.
  */
 export function evaluationUsers(
   split: TimeSplit,
-  options: { minSeen?: number } = {},
+  options: { minSeen?: number; minRating?: number } = {},
 ): EvaluationUser[] {
   const minSeen = options.minSeen ?? 0;
+  const minRating = options.minRating ?? 1;
   const seen = new Map<number, Set<number>>();
   for (const r of split.train) {
     setIn(seen, r.userId).add(r.movieId);
   }
   const relevant = new Map<number, Set<number>>();
   for (const r of split.test) {
-    if (seen.get(r.userId)?.has(r.movieId) !== true) {
+    if (r.rating >= minRating && seen.get(r.userId)?.has(r.movieId) !== true) {
       setIn(relevant, r.userId).add(r.movieId);
     }
   }

@@ -9,7 +9,8 @@ export interface MetricSpec {
   readonly k: number;
 }
 
-/** Recall@10, Recall@50 and NDCG@10: the offline table of issue 6. */
+/** Recall@10, Recall@50 and NDCG@10: the offline table of issue 6 (coverage@10 is a column of
+ * the table, evaluationTable.ts, since it is over all users, not per user). */
 export const defaultMetrics: readonly MetricSpec[] = [
   { name: 'recall@10', kind: 'recall', k: 10 },
   { name: 'recall@50', kind: 'recall', k: 50 },
@@ -25,6 +26,74 @@ export interface UserMetrics {
   readonly returned: number;
   /** Value per metric name. */
   readonly values: ReadonlyMap<string, number>;
+  /** The masked list itself, best first (what coverage and the run-to-run comparison read). */
+  readonly items: readonly number[];
+  /**
+   * Seen (training) items the recommender returned, masked afterwards. Every baseline filters
+   * them before ranking, so 0 for those; for the serving path it is a finding.
+   */
+  readonly seenReturned: number;
+}
+
+/** One user's list as the recommender returned it, seen items masked afterwards. */
+export interface UserList {
+  readonly userId: number;
+  /** The list without seen items and repeats (maskSeen), best first. */
+  readonly items: readonly number[];
+  /** How many of the returned items were seen (training) items of the user. */
+  readonly seenReturned: number;
+}
+
+/** The largest K of the metrics: how many items to ask every recommender for. */
+export function listLength(metrics: readonly MetricSpec[]): number {
+  return Math.max(...metrics.map((m) => m.k));
+}
+
+/**
+ * Asks the recommender for every user (one at a time, in the given order) for `count` movies,
+ * and masks the user's seen movies afterwards, counting them: the masking is a safety net (every
+ * recommender is asked to leave seen items out before ranking, recommender.ts), and what it
+ * catches is reported, not hidden.
+ */
+export async function collectLists(
+  recommend: Recommender,
+  options: { users: readonly Pick<EvaluationUser, 'userId' | 'seen'>[]; count: number },
+): Promise<UserList[]> {
+  const lists: UserList[] = [];
+  for (const user of options.users) {
+    const returned = await recommend({
+      userId: user.userId,
+      count: options.count,
+      seen: user.seen,
+    });
+    const items = maskSeen(returned, user.seen);
+    lists.push({
+      userId: user.userId,
+      items,
+      seenReturned: returned.filter((item) => user.seen.has(item)).length,
+    });
+  }
+  return lists;
+}
+
+/**
+ * The metrics of every user from lists collected once (collectLists), so the same lists can be
+ * judged under several relevance rules (any rating, 4 stars or more) and user groups. Throws
+ * when a user has no list.
+ */
+export function scoreLists(
+  lists: readonly UserList[],
+  options: { users: readonly EvaluationUser[]; metrics?: readonly MetricSpec[] },
+): UserMetrics[] {
+  const metrics = options.metrics ?? defaultMetrics;
+  const byUser = new Map(lists.map((list) => [list.userId, list]));
+  return options.users.map((user) => {
+    const list = byUser.get(user.userId);
+    if (list === undefined) {
+      throw new RangeError(`no list for user ${user.userId}`);
+    }
+    return { ...metricsOf(list.items, { user, metrics }), seenReturned: list.seenReturned };
+  });
 }
 
 /**
@@ -37,19 +106,11 @@ export async function evaluateRecommender(
   options: { users: readonly EvaluationUser[]; metrics?: readonly MetricSpec[] },
 ): Promise<UserMetrics[]> {
   const metrics = options.metrics ?? defaultMetrics;
-  const count = Math.max(...metrics.map((m) => m.k));
-  const results: UserMetrics[] = [];
-  for (const user of options.users) {
-    const ranked = maskSeen(
-      await recommend({ userId: user.userId, count, seen: user.seen }),
-      user.seen,
-    );
-    results.push(metricsOf(ranked, { user, metrics }));
-  }
-  return results;
+  const lists = await collectLists(recommend, { users: options.users, count: listLength(metrics) });
+  return scoreLists(lists, { users: options.users, metrics });
 }
 
-/** The metrics of one user's masked ranking. */
+/** The metrics of one user's masked ranking (no seen items returned: see scoreLists). */
 export function metricsOf(
   ranked: readonly number[],
   context: { user: EvaluationUser; metrics: readonly MetricSpec[] },
@@ -63,7 +124,14 @@ export function metricsOf(
         : ndcgAtK(ranked, user.relevant, metric.k);
     values.set(metric.name, value);
   }
-  return { userId: user.userId, relevant: user.relevant.size, returned: ranked.length, values };
+  return {
+    userId: user.userId,
+    relevant: user.relevant.size,
+    returned: ranked.length,
+    values,
+    items: ranked,
+    seenReturned: 0,
+  };
 }
 
 /** One metric's per-user values, in the users' order (what the bootstrap resamples). */

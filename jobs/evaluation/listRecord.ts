@@ -1,0 +1,86 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+import type { UserList } from './userMetrics.js';
+
+/** Every recommender's lists of one run, by recommender name. */
+export type RunLists = ReadonlyMap<string, readonly UserList[]>;
+
+/**
+ * A short digest (SHA-256, first 16 hex digits) of one recommender's lists, users in order:
+ * two runs that print the same digest returned the same lists to every user.
+ */
+export function listsDigest(lists: readonly UserList[]): string {
+  const hash = createHash('sha256');
+  for (const list of lists) {
+    hash.update(`${list.userId}:${list.items.join(',')}\n`);
+  }
+  return hash.digest('hex').slice(0, 16);
+}
+
+/**
+ * How a run's lists compare with another run's, per recommender present in both: users with the
+ * same whole list, and with the same top 10. Users are matched by id.
+ */
+export function compareRuns(current: RunLists, previous: RunLists): string[] {
+  const lines: string[] = [];
+  for (const [name, lists] of current) {
+    const before = previous.get(name);
+    if (before === undefined) {
+      lines.push(`  ${name}: not in the previous run`);
+      continue;
+    }
+    const byUser = new Map(before.map((list) => [list.userId, list.items]));
+    let same = 0;
+    let sameTop10 = 0;
+    for (const list of lists) {
+      const old = byUser.get(list.userId);
+      if (old === undefined) {
+        continue;
+      }
+      if (sameItems(old, list.items)) {
+        same++;
+      }
+      if (sameItems(old.slice(0, 10), list.items.slice(0, 10))) {
+        sameTop10++;
+      }
+    }
+    lines.push(
+      `  ${name}: same list for ${same} of ${lists.length} users, same top 10 for ${sameTop10}`,
+    );
+  }
+  return lines;
+}
+
+/** Writes a run's lists as JSON (`{ name: [[userId, ...items], ...] }`), creating the folder. */
+export function saveRunLists(file: string, lists: RunLists): void {
+  mkdirSync(dirname(file), { recursive: true });
+  const json: Record<string, number[][]> = {};
+  for (const [name, userLists] of lists) {
+    json[name] = userLists.map((list) => [list.userId, ...list.items]);
+  }
+  writeFileSync(file, `${JSON.stringify(json)}\n`);
+}
+
+/** A run's lists written by saveRunLists; undefined when the file is missing or unreadable. */
+export function loadRunLists(file: string): RunLists | undefined {
+  if (!existsSync(file)) {
+    return undefined;
+  }
+  try {
+    const json = JSON.parse(readFileSync(file, 'utf8')) as Record<string, number[][]>;
+    return new Map(
+      Object.entries(json).map(([name, rows]) => [
+        name,
+        rows.map(([userId, ...items]) => ({ userId: userId ?? -1, items, seenReturned: 0 })),
+      ]),
+    );
+  } catch {
+    return undefined;
+  }
+}
+
+function sameItems(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((item, index) => item === b[index]);
+}
