@@ -1,14 +1,24 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
+import {
+  defaultMovieLensDir,
+  loadMovieLens,
+  movieLensAvailable,
+} from '../replay/movieLensLoader.js';
 import type { MovieLensRating } from '../replay/movieLensTypes.js';
 import { tuneBaselines } from './baselines.js';
 import { ease, easeWeights } from './ease.js';
 import { itemKnn } from './itemKnn.js';
 import { catalogueOf, interactionsOf, rankUnseen, recommenderOf } from './itemScores.js';
 import { recencyPopularity } from './recencyPopularity.js';
+import { defaultCutoffMs, splitByTime, validationSplit } from './timeSplit.js';
 
 const day = 86_400;
+
+const skipShared = (await movieLensAvailable())
+  ? false
+  : `MovieLens-100K not found in ${defaultMovieLensDir}: the shared-data test is skipped`;
 
 function rating(userId: number, movieId: number, timestamp = 0): MovieLensRating {
   return { userId, movieId, rating: 4, timestamp };
@@ -164,3 +174,32 @@ test('tuning: chosen on the validation window only, the same choice twice, a lat
     /at or after the cut-off/,
   );
 });
+
+test(
+  'on the shared data: the validation window, and one value per baseline fitted at full size',
+  { skip: skipShared },
+  async (t) => {
+    const data = await loadMovieLens(defaultMovieLensDir);
+    const split = splitByTime(data.ratings, { cutoffMs: defaultCutoffMs });
+    const validation = validationSplit(split.train, { cutoffMs: defaultCutoffMs });
+    assert.equal(validation.cutoffMs, Date.UTC(1998, 1, 22));
+    assert.ok(validation.test.length > 1000, `${validation.test.length} validation ratings`);
+    assert.equal(validation.train.length + validation.test.length, split.train.length);
+    const started = performance.now();
+    const tuning = await tuneBaselines({
+      train: split.train,
+      catalogue: data.movies.keys(),
+      cutoffMs: defaultCutoffMs,
+      grids: { halfLifeDays: [7], easeLambda: [400], knnNeighbours: [100] },
+    });
+    t.diagnostic(`${((performance.now() - started) / 1000).toFixed(1)} s`);
+    tuning.report.forEach((line) => t.diagnostic(line));
+    assert.equal(tuning.baselines.length, 4);
+    for (const baseline of tuning.baselines) {
+      assert.ok(baseline.validationScore > 0.01, `${baseline.name} ${baseline.validationScore}`);
+      const list = await baseline.recommender({ userId: 1, count: 50, seen: new Set([50, 181]) });
+      assert.equal(new Set(list).size, 50, baseline.name);
+      assert.ok(!list.includes(50) && !list.includes(181), baseline.name);
+    }
+  },
+);

@@ -46,11 +46,19 @@ test('waits until every table is at the end and stable, or gives up saying which
     );
     const lines: string[] = [];
     const topicEnds = () => Promise.resolve(ends(11));
-    const options = { stateDir: dir, topicEnds, pollMs: 5, log: (l: string) => lines.push(l) };
+    const options = {
+      stateDir: dir,
+      topicEnds,
+      pollMs: 5,
+      quietMs: 20,
+      log: (l: string) => lines.push(l),
+    };
     assert.equal(await waitForGlobalTables({ ...options, timeoutMs: 30 }), false);
     assert.match(lines[0] ?? '', /behind: b 7\)/);
     checkpoint(dir, 'b', { '0': '11' });
+    const started = performance.now();
     assert.equal(await waitForGlobalTables({ ...options, timeoutMs: 1_000 }), true);
+    assert.ok(performance.now() - started >= 20, 'waited for the quiet period');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

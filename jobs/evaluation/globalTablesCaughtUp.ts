@@ -68,38 +68,53 @@ export function recordsBehind(checkpoint: GlobalTableCheckpoint, ends: TopicEnds
 
 /**
  * Waits until every global table of the job whose state is in `stateDir` has applied its topic
- * up to the end (recordsBehind is 0) and its checkpoints did not move between two polls
- * `pollMs` apart; gives up after `timeoutMs`, saying which tables were behind. The serving job's
- * lists depend on its global tables (co-visitation, trending and popular lists, video
- * features), so asking before they have caught up makes two runs differ.
+ * up to the end (recordsBehind is 0), and neither the tables' checkpoints nor their topics' ends
+ * have moved for `quietMs`; gives up after `timeoutMs`, saying which tables were behind.
+ *
+ * The serving job's lists depend on its global tables (co-visitation, the trending and popular
+ * lists, video features), so asking before they have caught up makes two runs differ. The quiet
+ * period matters as much: the feature job publishes its trending and popular lists on a
+ * wall-clock timer (every 5 s, pipelines/trending.ts and popularInRegion.ts), so the last list
+ * can be written a few seconds after the job has committed its last input.
  */
 export async function waitForGlobalTables(options: {
   stateDir: string;
   topicEnds: (topic: string) => Promise<TopicEnds>;
   pollMs?: number;
+  quietMs?: number;
   timeoutMs?: number;
   log: (line: string) => void;
 }): Promise<boolean> {
   const pollMs = options.pollMs ?? 500;
-  const deadline = performance.now() + (options.timeoutMs ?? 60_000);
+  const quietMs = options.quietMs ?? 7_000;
+  const deadline = performance.now() + (options.timeoutMs ?? 90_000);
   let previous = '';
+  let unchangedSince = performance.now();
   for (;;) {
     const checkpoints = readGlobalCheckpoints(options.stateDir);
     const lagging: string[] = [];
+    const seen: string[] = [];
     for (const checkpoint of checkpoints) {
-      const behind = recordsBehind(checkpoint, await options.topicEnds(checkpoint.topic));
+      const ends = await options.topicEnds(checkpoint.topic);
+      const behind = recordsBehind(checkpoint, ends);
       if (behind > 0) {
         lagging.push(`${checkpoint.table} ${behind}`);
       }
+      seen.push(
+        `${checkpoint.table}@${[...checkpoint.offsets].map(([p, o]) => `${p}:${o}`).join(',')}` +
+          `/${[...ends].map(([p, e]) => `${p}:${e.high}`).join(',')}`,
+      );
     }
-    const state = JSON.stringify(
-      checkpoints.map((c) => [c.table, [...c.offsets].map(([p, o]) => `${p}:${o}`)]),
-    );
-    if (checkpoints.length > 0 && lagging.length === 0 && state === previous) {
+    const state = seen.join(' ');
+    const now = performance.now();
+    if (state !== previous) {
+      previous = state;
+      unchangedSince = now;
+    }
+    if (checkpoints.length > 0 && lagging.length === 0 && now - unchangedSince >= quietMs) {
       return true;
     }
-    previous = state;
-    if (performance.now() > deadline) {
+    if (now > deadline) {
       options.log(
         `the serving job's global tables had not caught up in time (${checkpoints.length} tables; behind: ${lagging.join(', ') || 'none, but still moving'}); asking anyway`,
       );
