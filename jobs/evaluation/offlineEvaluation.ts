@@ -32,20 +32,14 @@ import { silentProgress } from '../replay/replayProgress.js';
 import { movieLensRegion } from '../replay/userProfile.js';
 import { servingJob } from '../serving/servingJob.js';
 import { tuneBaselines } from './baselines.js';
-import { formatEvaluationTable, type RecommenderResult } from './evaluationTable.js';
 import { weekAlignedNow } from './evaluationClock.js';
 import { waitForGlobalTables } from './globalTablesCaughtUp.js';
+import { formatTables } from './offlineTables.js';
 import { compareRuns, listsDigest, loadRunLists, saveRunLists } from './listRecord.js';
 import type { RecommendRequest, Recommender } from './recommender.js';
 import { withThrowawayStack } from './throwawayStack.js';
 import { evaluationUsers, splitByTime, type EvaluationUser } from './timeSplit.js';
-import {
-  collectLists,
-  defaultMetrics,
-  listLength,
-  scoreLists,
-  type UserList,
-} from './userMetrics.js';
+import { collectLists, defaultMetrics, listLength, type UserList } from './userMetrics.js';
 
 export interface OfflineEvaluationOptions {
   readonly dataDir: string;
@@ -178,48 +172,6 @@ export async function runOfflineEvaluation(options: OfflineEvaluationOptions): P
     reference: tuning.best,
     catalogueSize: data.movies.size,
   });
-}
-
-/** The four tables: relevance any / 4★+, users all / with history. */
-function formatTables(
-  lists: ReadonlyMap<string, readonly UserList[]>,
-  context: {
-    users: readonly EvaluationUser[];
-    liked: readonly EvaluationUser[];
-    reference: string;
-    catalogueSize: number;
-  },
-): string {
-  const withHistory = (group: readonly EvaluationUser[]): EvaluationUser[] =>
-    group.filter((u) => u.seen.size > 0);
-  const sections: [string, readonly EvaluationUser[]][] = [
-    ['relevant: any test rating; all users with test items', context.users],
-    ['relevant: any test rating; users with training history', withHistory(context.users)],
-    ['relevant: test ratings of 4★ or more; all users with one', context.liked],
-    [
-      'relevant: test ratings of 4★ or more; users with training history',
-      withHistory(context.liked),
-    ],
-  ];
-  const out: string[] = [
-    `95% bootstrap intervals over users (1,000 resamples, seed 42); differences are paired, against ${context.reference}, the best baseline on the validation window; coverage@10: share of the ${context.catalogueSize} movies in some user's top 10`,
-  ];
-  for (const [title, group] of sections) {
-    const results: RecommenderResult[] = [...lists].map(([name, userLists]) => ({
-      name,
-      perUser: scoreLists(userLists, { users: group, metrics: defaultMetrics }),
-    }));
-    out.push(
-      '',
-      `${title} (${group.length}):`,
-      formatEvaluationTable(results, {
-        metrics: defaultMetrics,
-        reference: context.reference,
-        catalogueSize: context.catalogueSize,
-      }),
-    );
-  }
-  return out.join('\n');
 }
 
 /** The finding the safety-net mask makes: seen items the serving path returned. */
