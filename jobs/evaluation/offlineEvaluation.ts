@@ -8,6 +8,7 @@ import { createKafkaJs } from '../../operators/connectors/kafka/kafkajsClient.js
 import { KafkajsStreamClient } from '../../operators/connectors/kafka/kafkajsStreamClient.js';
 import {
   avroSerde,
+  ConfigError,
   RequestClient,
   stringSerde,
   type ConnectionConfig,
@@ -115,6 +116,14 @@ export async function runOfflineEvaluation(options: OfflineEvaluationOptions): P
   });
   const users = evaluationUsers(split);
   const liked = evaluationUsers(split, { minRating: 4 });
+  if (users.length === 0 || liked.length === 0) {
+    const lastMs = data.ratings.reduce((max, r) => Math.max(max, r.timestamp * 1000), 0);
+    throw new ConfigError(
+      '--cutoff',
+      `nothing to evaluate: no user has a test rating of an unseen movie from ${day(options.cutoffMs)} on ` +
+        `(the data in ${options.dataDir} ends on ${day(lastMs)})`,
+    );
+  }
   const cold = users.filter((u) => u.seen.size === 0).length;
   log(
     `MovieLens-100K: train ${split.train.length} ratings before ${day(options.cutoffMs)}, ` +
