@@ -8,6 +8,8 @@ import {
   userFeaturesStream,
   type UserFeaturesOptions,
 } from './userFeatures.js';
+import type { SeenBounds } from './seenSet.js';
+import { userSeenTable } from './userSeen.js';
 import { videoPopularity } from './videoPopularity.js';
 import { watchSessions } from './watchSessions.js';
 
@@ -18,13 +20,14 @@ function serdesOf<TValue>(spec: TopicSpec<TValue>): { key: Serde<string>; value:
 
 /**
  * Every feature pipeline of the recommender in one job: watch sessions, video popularity,
- * trending, fresh uploads, user features and co-visitation. Each input topic is read once and
+ * trending, fresh uploads, user features, the users' seen sets (a store for the serving path's
+ * queries, no topic) and co-visitation. Each input topic is read once and
  * the catalogue held once (a topic may feed only one source of a job), and the pipelines share
  * the streams: the watch sessions feed popularity, trending and user features.
  */
 export function featurePipelines(
   pipeline: Pipeline,
-  options: { userFeatures?: UserFeaturesOptions } = {},
+  options: { userFeatures?: UserFeaturesOptions; userSeen?: SeenBounds } = {},
 ): void {
   const c = topicCatalog;
   const catalog = pipeline.globalTable(c.videoCatalog.name, serdesOf(c.videoCatalog), {
@@ -50,6 +53,7 @@ export function featurePipelines(
     userFeaturesSerdes.output,
     { name: 'user-features-out', latestPerKey: true },
   );
+  userSeenTable({ watchSessions: sessions, engagements }, options.userSeen);
   coVisitationStream(pipeline, watchEnds).to(c.coVisitation.name, coVisitationSerdes.output, {
     name: 'co-visitation-out',
     latestPerKey: true,

@@ -2,13 +2,18 @@ import type { Logger } from 'pino';
 
 import { Pipeline, StreamJob, type ConnectionConfig } from '../../operators/index.js';
 import { featurePipelines } from '../../pipelines/featurePipelines.js';
+import type { SeenBounds } from '../../pipelines/seenSet.js';
 import type { UserFeaturesOptions } from '../../pipelines/userFeatures.js';
+import { userSeenNames } from '../../pipelines/userSeen.js';
 
 /** The feature job's application id: its consumer group, transactional ids and topic prefix. */
 export const featuresApplicationId = 'reelstream-features';
 
 /** The store the serving job reads a user's features from (interactive queries). */
 export const userFeaturesStore = 'user-features';
+
+/** The store the serving job reads a user's seen set from (interactive queries). */
+export const userSeenStore = userSeenNames.store;
 
 /**
  * Every feature pipeline as one exactly-once job, answering interactive queries on
@@ -33,9 +38,14 @@ export function featuresJob(options: {
   replay?: boolean;
   /** Bounds of the user features; the pipeline's defaults when absent. */
   userFeatures?: UserFeaturesOptions;
+  /** Bounds of the users' seen sets; the pipeline's defaults when absent. */
+  userSeen?: SeenBounds;
 }): StreamJob {
   const pipeline = new Pipeline();
-  featurePipelines(pipeline, { userFeatures: options.userFeatures ?? {} });
+  featurePipelines(pipeline, {
+    userFeatures: options.userFeatures ?? {},
+    userSeen: options.userSeen ?? {},
+  });
   return new StreamJob({
     pipeline,
     applicationId: featuresApplicationId,

@@ -9,11 +9,15 @@ import {
 } from '../../operators/index.js';
 import { servingPipeline } from '../../pipelines/recommender/servingPipeline.js';
 import { userFeaturesStateSerde } from '../../pipelines/userFeatures.js';
-import { userFeaturesStore } from '../features/featuresJob.js';
+import { userSeenStateSerde } from '../../pipelines/userSeen.js';
+import { userFeaturesStore, userSeenStore } from '../features/featuresJob.js';
 
 export const servingApplicationId = 'reelstream-serving';
 
-/** How long a request waits for the user's features before it falls back (degraded). */
+/**
+ * How long a request waits for the user's features before it falls back (degraded), and for
+ * the user's seen set (read beside them, at the same time).
+ */
 export const userFeaturesDeadlineMs = 50;
 
 /**
@@ -33,8 +37,16 @@ export function servingJob(options: {
     store: { name: userFeaturesStore, key: stringSerde, value: userFeaturesStateSerde },
     timeoutMs: userFeaturesDeadlineMs,
   });
+  const userSeen = new RemoteStore({
+    endpoints: options.featureEndpoints,
+    store: { name: userSeenStore, key: stringSerde, value: userSeenStateSerde },
+    timeoutMs: userFeaturesDeadlineMs,
+  });
   const pipeline = new Pipeline();
-  servingPipeline(pipeline, { userFeatures: (userId) => userFeatures.get(userId) });
+  servingPipeline(pipeline, {
+    userFeatures: (userId) => userFeatures.get(userId),
+    userSeen: (userId) => userSeen.get(userId),
+  });
   return new StreamJob({
     pipeline,
     applicationId: servingApplicationId,

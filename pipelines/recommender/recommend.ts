@@ -7,9 +7,11 @@ import type {
 import type { RecommendationRequest } from '../../schemas/generated/recommendationRequest.js';
 import type { TrendingList } from '../../schemas/generated/trendingList.js';
 import type { UserFeatures } from '../../schemas/generated/userFeatures.js';
+import type { UserSeen } from '../../schemas/generated/userSeen.js';
 import type { VideoPopularity } from '../../schemas/generated/videoPopularity.js';
 import type { VideoUpload } from '../../schemas/generated/videoUpload.js';
 import { trendingKey } from '../../schemas/topics.js';
+import { seenTest } from '../seenSet.js';
 import {
   addSignal,
   blendScores,
@@ -23,6 +25,8 @@ import {
 export interface FeatureReader {
   /** The user's features; undefined for an unknown user. Throws when they cannot be read. */
   user(userId: string): Promise<UserFeatures | undefined>;
+  /** The user's seen set; undefined when the user has none. Throws when it cannot be read. */
+  seen(userId: string): Promise<UserSeen | undefined>;
   coVisitation(videoId: string): Promise<CoVisitation | undefined>;
   trending(key: string): Promise<TrendingList | undefined>;
   video(videoId: string): Promise<VideoUpload | undefined>;
@@ -56,11 +60,12 @@ export const modelVersion = 'blend-v2';
  * 1. candidates: co-visitation neighbours of the user's recent watches, trending and popular
  *    in the user's region, trending in the user's strongest categories, fresh uploads in the
  *    region;
- * 2. filter: what the user watched recently, disliked or dismissed;
+ * 2. filter: everything the user has seen (see {@link exclusionOf}), before anything is cut;
  * 3. score: the weighted blend of `scoring.ts`;
  * 4. diversity: at most `perCreator` videos of one creator, best first.
  * An unknown user, features that cannot be read, or a personalised path that fails or finds
- * nothing gets popular-in-region instead, marked `degraded` with the reason.
+ * nothing gets popular-in-region instead, marked `degraded` with the reason, and filtered by
+ * the same seen set when it could be read.
  */
 export async function recommend(
   request: RecommendationRequest,
@@ -68,41 +73,63 @@ export async function recommend(
   limits: RecommenderLimits = defaultLimits,
 ): Promise<RecommendationReply> {
   const count = Math.min(Math.max(request.count, 1), limits.maxCount);
-  let user: UserFeatures | undefined;
-  try {
-    user = await features.user(request.userId);
-  } catch (error) {
-    return fallback(request, {
-      features,
-      count,
-      reason: `user features unavailable: ${text(error)}`,
-    });
+  // Side by side: one deadline for both reads, not two in a row.
+  const [userRead, seenRead] = await Promise.allSettled([
+    features.user(request.userId),
+    features.seen(request.userId),
+  ]);
+  const user = userRead.status === 'fulfilled' ? userRead.value : undefined;
+  const seen = seenRead.status === 'fulfilled' ? seenRead.value : undefined;
+  const excluded = exclusionOf({ user, seen });
+  const degraded = (reason: string) => fallback(request, { features, count, excluded, reason });
+  if (userRead.status === 'rejected') {
+    return degraded(`user features unavailable: ${text(userRead.reason)}`);
   }
   if (user === undefined) {
-    return fallback(request, { features, count, reason: 'unknown user: no features yet' });
+    return degraded('unknown user: no features yet');
   }
   let items: RecommendedItem[];
   try {
-    items = await personalised(request, { user, features, limits, count });
+    items = await personalised(request, { user, excluded, features, limits, count });
   } catch (error) {
-    return fallback(request, { features, count, reason: `personalisation failed: ${text(error)}` });
+    return degraded(`personalisation failed: ${text(error)}`);
   }
   if (items.length === 0) {
-    return fallback(request, { features, count, reason: 'no personalised candidates' });
+    return degraded('no personalised candidates');
   }
   return reply(request, { items, degraded: null });
+}
+
+/**
+ * What no reply may contain: the user's seen set (every video played or acted on, bounded as
+ * `seenSet.ts` says), and the features' last watches and recent dislikes and dismisses, which
+ * are current to the event while the seen set is current to the feature job's last commit
+ * (about a second). Either may be missing (unknown user, a read that failed or missed its
+ * deadline): what remains still filters; with neither, nothing is filtered.
+ */
+export function exclusionOf(read: {
+  readonly user: UserFeatures | undefined;
+  readonly seen: UserSeen | undefined;
+}): (videoId: string) => boolean {
+  const inSeenSet = seenTest(read.seen);
+  const recent = new Set([
+    ...(read.user?.lastWatched.map((w) => w.videoId) ?? []),
+    ...(read.user?.recentNegatives.map((n) => n.videoId) ?? []),
+  ]);
+  return (videoId) => recent.has(videoId) || inSeenSet(videoId);
 }
 
 async function personalised(
   request: RecommendationRequest,
   context: {
     user: UserFeatures;
+    excluded: (videoId: string) => boolean;
     features: FeatureReader;
     limits: RecommenderLimits;
     count: number;
   },
 ): Promise<RecommendedItem[]> {
-  const { user, features, limits } = context;
+  const { user, features, limits, excluded } = context;
   const candidates = new Map<string, Candidate>();
   const propose = (videoId: string, source: CandidateSource): Candidate => {
     let candidate = candidates.get(videoId);
@@ -154,11 +181,9 @@ async function personalised(
       }
     }
   }
-  const excluded = new Set([
-    ...user.lastWatched.map((w) => w.videoId),
-    ...user.recentNegatives.map((n) => n.videoId),
-  ]);
-  const kept = [...candidates.values()].filter((c) => !excluded.has(c.videoId));
+  // Filtered before scoring, diversity and the cut: the list is full whenever enough unseen
+  // candidates exist.
+  const kept = [...candidates.values()].filter((c) => !excluded(c.videoId));
   await describe(kept, { user, features, now });
   const scores = blendScores(kept);
   const ranked = kept
@@ -236,28 +261,51 @@ function diversified(
 }
 
 /**
- * Popular in the request's region: its popular list (playbacks decayed over days) as it
- * stands, scores as published, or its trending list of the last hour while the popular one is
- * empty. Reads only the global tables, so it answers when the user's features cannot be read.
+ * Popular in the request's region: its popular list (playbacks decayed over days), scores as
+ * published, then, when that has fewer than `count` videos the user has not seen, its trending
+ * list of the last hour after it, scaled so its top scores at most as the last popular video
+ * (the reply stays in score order). Seen videos are dropped before the cut. Reads only the
+ * global tables, so it answers when the user's features cannot be read.
  */
 async function fallback(
   request: RecommendationRequest,
-  context: { features: FeatureReader; count: number; reason: string },
+  context: {
+    features: FeatureReader;
+    count: number;
+    excluded: (videoId: string) => boolean;
+    reason: string;
+  },
 ): Promise<RecommendationReply> {
-  let list: TrendingList | undefined;
+  const { features, count, excluded } = context;
+  const items: RecommendedItem[] = [];
+  const taken = new Set<string>();
   try {
-    list = await context.features.trending(trendingKey('POPULAR', request.region));
-    if ((list?.items.length ?? 0) === 0) {
-      list = await context.features.trending(trendingKey('REGION', request.region));
+    for (const scope of ['POPULAR', 'REGION'] as const) {
+      if (items.length >= count) {
+        break;
+      }
+      const list = await features.trending(trendingKey(scope, request.region));
+      const top = list?.items[0]?.score ?? 0;
+      const last = items[items.length - 1]?.score;
+      const scale = last === undefined || top <= 0 ? 1 : Math.min(1, last / top);
+      for (const item of list?.items ?? []) {
+        if (items.length >= count) {
+          break;
+        }
+        if (taken.has(item.videoId) || excluded(item.videoId)) {
+          continue;
+        }
+        taken.add(item.videoId);
+        items.push({
+          videoId: item.videoId,
+          score: item.score * scale,
+          sources: ['POPULAR_FALLBACK'],
+        });
+      }
     }
   } catch {
-    list = undefined; // nothing to offer: an empty degraded reply still answers in time
+    // nothing more to offer: a short (or empty) degraded reply still answers in time
   }
-  const items = (list?.items ?? []).slice(0, context.count).map((item): RecommendedItem => ({
-    videoId: item.videoId,
-    score: item.score,
-    sources: ['POPULAR_FALLBACK'],
-  }));
   return reply(request, { items, degraded: context.reason });
 }
 

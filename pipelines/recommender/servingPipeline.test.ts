@@ -267,7 +267,7 @@ test('unknown users and unreadable features get popular-in-region, marked degrad
   }
 });
 
-test("popular in region: a candidate source, and the fallback's list when the region has one", async () => {
+test("popular in region: a candidate source, and the fallback's list, topped up by trending", async () => {
   const popular: [string, TrendingList] = [
     'popular:eu',
     trendingList('POPULAR', 'eu', [
@@ -295,12 +295,23 @@ test("popular in region: a candidate source, and the fallback's list when the re
     );
     const fallback = await unknown.ask({});
     assert.equal(fallback.degraded, true);
+    // The popular list as published, then trending in the region for the rest of the count,
+    // scaled so its top (v5, 10) scores as the last popular video (v6, 3).
     assert.deepEqual(
-      fallback.items.map((i) => [i.videoId, i.score, i.sources]),
+      fallback.items.map((i) => [i.videoId, Number(i.score.toFixed(6)), i.sources]),
       [
         ['v2', 6, ['POPULAR_FALLBACK']],
         ['v6', 3, ['POPULAR_FALLBACK']],
+        ['v5', 3, ['POPULAR_FALLBACK']],
+        ['v1', 2.4, ['POPULAR_FALLBACK']],
+        ['v4', 1.5, ['POPULAR_FALLBACK']],
       ],
+    );
+    const short = await unknown.ask({ count: 2 });
+    assert.deepEqual(
+      short.items.map((i) => i.videoId),
+      ['v2', 'v6'],
+      'the popular list alone when it fills the count',
     );
   } finally {
     await known.driver.close();

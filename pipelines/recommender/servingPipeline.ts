@@ -11,6 +11,7 @@ import type { Impression } from '../../schemas/generated/impression.js';
 import type { RecommendationReply } from '../../schemas/generated/recommendationReply.js';
 import type { RecommendationRequest } from '../../schemas/generated/recommendationRequest.js';
 import type { UserFeatures } from '../../schemas/generated/userFeatures.js';
+import type { UserSeen } from '../../schemas/generated/userSeen.js';
 import { recommendationReplySchema } from '../../schemas/generated/recommendationReply.js';
 import { topicCatalog, topics, type TopicSpec } from '../../schemas/topics.js';
 import {
@@ -22,6 +23,9 @@ import {
 
 /** How the serving job reads the requesting user's features (the feature job's store). */
 export type UserFeaturesLookup = (userId: string) => Promise<UserFeatures | undefined>;
+
+/** How the serving job reads the requesting user's seen set (the feature job's `user-seen`). */
+export type UserSeenLookup = (userId: string) => Promise<UserSeen | undefined>;
 
 /** A global table over a feature topic: every serving instance holds all of it. */
 function tableOf<TValue>(
@@ -39,13 +43,19 @@ function tableOf<TValue>(
 /**
  * The recommender, served over Kafka request/reply on `rec.requests` (keyed by user): per-video
  * features come from global tables over the compacted feature topics (local reads, no network;
- * see docs/framework.md on why), the requesting user's features from `userFeatures` (an
- * interactive query of the feature job, with a short deadline). Each reply is also logged to
- * `events.impressions`, one record per item with its position, in the same commit as the reply.
+ * see docs/framework.md on why), the requesting user's features from `userFeatures` and their
+ * seen set from `userSeen` (interactive queries of the feature job, side by side, with a short
+ * deadline; without `userSeen` only the features' last watches and dislikes are filtered out).
+ * Each reply is also logged to `events.impressions`, one record per item with its position, in
+ * the same commit as the reply.
  */
 export function servingPipeline(
   pipeline: Pipeline,
-  options: { userFeatures: UserFeaturesLookup; limits?: RecommenderLimits },
+  options: {
+    userFeatures: UserFeaturesLookup;
+    userSeen?: UserSeenLookup;
+    limits?: RecommenderLimits;
+  },
 ): void {
   const coVisitation = tableOf(pipeline, topicCatalog.coVisitation, 'co-visitation');
   const trending = tableOf(pipeline, topicCatalog.trending, 'trending');
@@ -53,6 +63,7 @@ export function servingPipeline(
   const popularity = tableOf(pipeline, topicCatalog.videoPopularity, 'video-popularity');
   const readerOf = (lookups: ServeLookups): FeatureReader => ({
     user: options.userFeatures,
+    seen: options.userSeen ?? (() => Promise.resolve(undefined)),
     coVisitation: (videoId) => lookups.global(coVisitation, videoId),
     trending: (key) => lookups.global(trending, key),
     video: (videoId) => lookups.global(videos, videoId),
