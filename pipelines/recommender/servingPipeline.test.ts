@@ -19,7 +19,12 @@ import type { TrendingList } from '../../schemas/generated/trendingList.js';
 import type { UserFeatures } from '../../schemas/generated/userFeatures.js';
 import type { VideoUpload } from '../../schemas/generated/videoUpload.js';
 import { topicCatalog, topics } from '../../schemas/topics.js';
-import { servingPipeline, type UserFeaturesLookup } from './servingPipeline.js';
+import { emptySeen, withSeen } from '../seenSet.js';
+import {
+  servingPipeline,
+  type UserFeaturesLookup,
+  type UserSeenLookup,
+} from './servingPipeline.js';
 
 const now = Date.UTC(2026, 10, 24, 12);
 const hour = 3_600_000;
@@ -75,12 +80,13 @@ async function servingDriver(
     coVisitation?: CoVisitation[];
     trending?: [string, TrendingList][];
   },
+  userSeen?: UserSeenLookup,
 ): Promise<{
   driver: TestDriver;
   ask: (request: Partial<RecommendationRequest>) => Promise<RecommendationReply>;
 }> {
   const pipeline = new Pipeline();
-  servingPipeline(pipeline, { userFeatures });
+  servingPipeline(pipeline, userSeen === undefined ? { userFeatures } : { userFeatures, userSeen });
   const driver = await TestDriver.start(pipeline);
   const catalog = driver.input(topics.videoCatalog, {
     key: stringSerde,
@@ -208,6 +214,41 @@ test('a known user gets the weighted blend, without what they watched or dislike
     );
   } finally {
     await driver.close();
+  }
+});
+
+test('the seen set is filtered before the cut; a failed read leaves the last watches filtered', async () => {
+  // v2, the best candidate, was watched long ago: no longer in lastWatched, still in the set.
+  const seen = withSeen(emptySeen('u1'), { videoId: 'v2', time: now - 30 * 24 * hour });
+  const filtered = await servingDriver(
+    () => Promise.resolve(watcher),
+    features,
+    () => Promise.resolve(seen),
+  );
+  const unreadable = await servingDriver(
+    () => Promise.resolve(watcher),
+    features,
+    () => Promise.reject(new Error('no query endpoint answered within 50 ms')),
+  );
+  try {
+    const reply = await filtered.ask({ count: 2 });
+    assert.equal(reply.degraded, false);
+    assert.deepEqual(
+      reply.items.map((i) => i.videoId),
+      // Normalised among what is left, v4's co-visitation is now the top one: 0.675 > 0.45.
+      ['v4', 'v6'],
+      'still two items: the seen one is dropped before the list is cut to its count',
+    );
+    const without = await unreadable.ask({ count: 2 });
+    assert.equal(without.degraded, false, 'personalised all the same');
+    assert.deepEqual(
+      without.items.map((i) => i.videoId),
+      ['v2', 'v6'],
+      'only lastWatched (v1) and the dislike (v3) filtered',
+    );
+  } finally {
+    await filtered.driver.close();
+    await unreadable.driver.close();
   }
 });
 
