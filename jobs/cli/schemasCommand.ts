@@ -81,6 +81,7 @@ export async function formattedSchemaModules(
       : { package: 'reelstream' },
     // A project's schema folder sits in its root: headers name `schemas/<file>.avsc`.
     root: inRepository ? repoRoot : dirname(resolve(schemaDir)),
+    indentDefinitions: !inRepository,
   });
   // In a user's project the modules are written as generated: whether this package finds
   // prettier (one of its development tools) must not change what `--check` compares against.

@@ -17,6 +17,11 @@ export function generateAvroTypeScript(options: {
   schema: AvroSchemaJson;
   file: string;
   importFrom: string;
+  /**
+   * Writes the schema's JSON indented, for output that no formatter will touch (a user's
+   * project); on one line otherwise, for prettier to lay out.
+   */
+  indentDefinition?: boolean;
 }): string {
   const generator = new Generator();
   const root = options.schema;
@@ -35,7 +40,11 @@ export function generateAvroTypeScript(options: {
     `/** The Avro schema of {@link ${rootType}}, as registered in the schema registry. */`,
     `export const ${constName}: AvroSchema<${rootType}> = {`,
     `  name: '${fullName}',`,
-    `  definition: ${JSON.stringify(root)},`,
+    `  definition: ${
+      options.indentDefinition === true
+        ? JSON.stringify(root, null, 2).replace(/\n/g, '\n  ')
+        : JSON.stringify(root)
+    },`,
     '};',
     '',
   ].join('\n');

@@ -24,6 +24,8 @@ export function schemaModules(options: {
   outputDir?: string;
   importFrom: { readonly package: string } | { readonly operatorsIndex: string };
   root: string;
+  /** Indent the schemas' JSON: the modules are written as generated, not formatted after. */
+  indentDefinitions?: boolean;
 }): SchemaModule[] {
   const outputDir = options.outputDir ?? join(options.schemaDir, 'generated');
   const importFrom =
@@ -50,6 +52,7 @@ export function schemaModules(options: {
           schema: schema as never,
           file: relative(options.root, avscFile),
           importFrom,
+          indentDefinition: options.indentDefinitions ?? false,
         }),
       };
     });
