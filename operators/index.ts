@@ -120,6 +120,7 @@ export { TopicClient, type TopicRecordInput, type TopicRecordRead } from './topi
 export type { JobHealthReport } from './runtime/jobHealth.js';
 export { isTransient } from './runtime/transientErrors.js';
 export { untilReachable } from './runtime/untilReachable.js';
+export { seededRandom } from './support/seededRandom.js';
 export { JobMetrics, type MonitoredJob } from './monitoring/jobMetrics.js';
 export { MonitoringServer } from './monitoring/monitoringServer.js';
 export { StoreQuery, type QueryableStore } from './query/storeQuery.js';

@@ -20,7 +20,7 @@ export function seededUint32(seed: number): () => number {
   };
 }
 
-/** Uniform in [0, 1), from {@link seededUint32}. @category Support */
+/** Uniform in [0, 1), from the same mulberry32 sequence as `seededUint32`. @category Support */
 export function seededRandom(seed: number): () => number {
   const next = seededUint32(seed);
   return () => next() / 4294967296;

@@ -6,6 +6,7 @@ import {
   Pipeline,
   replyTopicPrefix,
   requestHeaders,
+  seededRandom,
   stringSerde,
   TestDriver,
 } from '../../operators/index.js';
@@ -43,18 +44,6 @@ function serdes<TValue>(spec: TopicSpec<TValue>) {
   return { key: stringSerde, value: avroSerde(spec.value) };
 }
 
-/** mulberry32: a seeded generator, so every run builds the same histories. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 function upload(i: number): VideoUpload {
   return {
     videoId: `v-${i}`,
@@ -76,7 +65,7 @@ interface History {
 
 /** Distinct videos, the popular (low) ids far more often, as real histories are. */
 function histories(): History[] {
-  const random = seeded(19);
+  const random = seededRandom(19); // every run builds the same histories
   return Array.from({ length: userCount }, (_, u) => {
     const length = 60 + Math.floor(random() * 101);
     const watched = new Set<string>();
