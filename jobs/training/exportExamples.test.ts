@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
-import { seededRandom } from '../../operators/support/seededRandom.js';
+import { seededRandom } from '../../operators/index.js';
 import {
   defaultReferenceParams,
   userFeaturesBatch,
