@@ -47,6 +47,12 @@ npx --no-install patch-package --error-on-fail >/dev/null
 # 4. Native addons: rocksdb and onnxruntime-node ship prebuilt binaries; faiss-node is built here.
 bash deploy/local/setup/faissNode.sh
 
+# pyarrow in a cached venv: the tests read the training examples' Arrow files as a Python
+# trainer would. Without PyPI they skip, saying so; set-up goes on.
+step "pyarrow for the Arrow checks (cache: ~/.cache/reelstream/venv)"
+bash deploy/local/setup/pyarrowVenv.sh >/dev/null ||
+  echo "setup: pyarrow could not be installed; the checks that need it will skip" >&2
+
 # 5. The TypeScript build (the `reelstream` CLI runs from dist/).
 step "building TypeScript (tsc)"
 npx --no-install tsc -p tsconfig.build.json

@@ -12,6 +12,7 @@ import { featuresCommand } from './featuresCommand.js';
 import { generateCommand } from './generateCommand.js';
 import { initCommand } from './initCommand.js';
 import { exitIfLingering } from './lingering.js';
+import { exportExamplesCommand } from '../training/exportExamplesCommand.js';
 import { replayCommand } from './replayCommand.js';
 import { runCommand } from './runCommand.js';
 import { schemasCommand } from './schemasCommand.js';
@@ -33,6 +34,7 @@ const program = new Command('reelstream')
   .addCommand(generateCommand())
   .addCommand(replayCommand())
   .addCommand(evaluateCommand())
+  .addCommand(exportExamplesCommand())
   .addCommand(checkReplayCommand())
   .addCommand(faultsCommand());
 
