@@ -40,6 +40,9 @@ test('a run compared with the previous one, through the file', () => {
       '  served: same list for 0 of 2 users, same top 10 for 1',
       '  new: not in the previous run',
     ]);
+    saveRunLists(file, now);
+    assert.deepEqual(loadRunLists(`${file}.previous`), previous);
+    assert.equal(loadRunLists(file)?.get('new')?.length, 1);
     writeFileSync(file, 'not json');
     assert.equal(loadRunLists(file), undefined);
   } finally {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 import type { UserList } from './userMetrics.js';
@@ -53,14 +53,25 @@ export function compareRuns(current: RunLists, previous: RunLists): string[] {
   return lines;
 }
 
-/** Writes a run's lists as JSON (`{ name: [[userId, ...items], ...] }`), creating the folder. */
+/**
+ * Writes a run's lists as JSON (`{ name: [[userId, ...items], ...] }`), creating the folder;
+ * the file it replaces is kept as `<file>.previous`, so two runs can be diffed user by user.
+ */
 export function saveRunLists(file: string, lists: RunLists): void {
-  mkdirSync(dirname(file), { recursive: true });
   const json: Record<string, number[][]> = {};
   for (const [name, userLists] of lists) {
     json[name] = userLists.map((list) => [list.userId, ...list.items]);
   }
-  writeFileSync(file, `${JSON.stringify(json)}\n`);
+  writeKeepingPrevious(file, json);
+}
+
+/** Writes `value` as JSON to `file`, first renaming an existing one to `<file>.previous`. */
+export function writeKeepingPrevious(file: string, value: unknown): void {
+  mkdirSync(dirname(file), { recursive: true });
+  if (existsSync(file)) {
+    renameSync(file, `${file}.previous`);
+  }
+  writeFileSync(file, `${JSON.stringify(value)}\n`);
 }
 
 /** A run's lists written by saveRunLists; undefined when the file is missing or unreadable. */

@@ -36,7 +36,13 @@ import { tuneBaselines } from './baselines.js';
 import { weekAlignedNow } from './evaluationClock.js';
 import { waitForGlobalTables } from './globalTablesCaughtUp.js';
 import { formatTables } from './offlineTables.js';
-import { compareRuns, listsDigest, loadRunLists, saveRunLists } from './listRecord.js';
+import {
+  compareRuns,
+  listsDigest,
+  loadRunLists,
+  saveRunLists,
+  writeKeepingPrevious,
+} from './listRecord.js';
 import type { RecommendRequest, Recommender } from './recommender.js';
 import { withThrowawayStack } from './throwawayStack.js';
 import { evaluationUsers, splitByTime, type EvaluationUser } from './timeSplit.js';
@@ -298,6 +304,7 @@ async function servedLists(
     const requestTime = options.cutoffMs + plan.offsetMs;
     const degraded = new Map<string, number>();
     const retried = new Map<string, number>();
+    const replies: { userId: number; degraded: string | null; items: unknown[] }[] = [];
     const unknownWithHistory: number[] = [];
     const ask = (request: RecommendRequest, attempt: number): Promise<RecommendationReply> =>
       requests.request(
@@ -329,6 +336,11 @@ async function servedLists(
           unknownWithHistory.push(request.userId);
         }
       }
+      replies.push({
+        userId: request.userId,
+        degraded: reply.degradedReason ?? null,
+        items: reply.items.map((item) => [item.videoId, item.score, item.sources.join('+')]),
+      });
       return reply.items.flatMap((item) => {
         const movieId = movieIdOfVideo(item.videoId);
         return movieId === undefined ? [] : [movieId];
@@ -352,6 +364,11 @@ async function servedLists(
             )
             .join(', '),
       );
+    }
+    if (options.listsFile !== undefined) {
+      // Every reply with its items' scores and sources, beside the lists (the previous run's
+      // kept as .previous): what to diff when two runs' served lists differ.
+      writeKeepingPrevious(`${options.listsFile}.served-replies.json`, replies);
     }
     return lists;
   } finally {
