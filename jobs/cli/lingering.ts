@@ -1,5 +1,7 @@
 import { Socket } from 'node:net';
 
+import { kafkaSocketOrigin } from '../../operators/connectors/kafka/trackedSockets.js';
+
 /** The words of the message below: `reelstream faults` looks for them in its processes' logs. */
 export const lingeringMark = 'still open after';
 
@@ -28,5 +30,9 @@ function socketPeers(): string[] {
     .filter(
       (handle): handle is Socket => handle instanceof Socket && handle.remotePort !== undefined,
     )
-    .map((socket) => `socket to ${socket.remoteAddress ?? '?'}:${String(socket.remotePort)}`);
+    .map((socket) => {
+      const peer = `socket to ${socket.remoteAddress ?? '?'}:${String(socket.remotePort)}`;
+      const origin = kafkaSocketOrigin(socket);
+      return origin === undefined ? peer : `${peer} (opened by ${origin})`;
+    });
 }

@@ -1,5 +1,6 @@
 import { Kafka, logLevel, type KafkaConfig, type SASLOptions } from 'kafkajs';
 
+import { trackedSocketFactory } from './trackedSockets.js';
 import type { ConnectionConfig, SaslConfig } from '../../config/connectionConfig.js';
 
 /**
@@ -25,6 +26,7 @@ export function createKafkaJs(
     logLevel: options.quiet === false ? logLevel.WARN : logLevel.NOTHING,
     connectionTimeout: 3_000,
     requestTimeout: 30_000,
+    socketFactory: trackedSocketFactory(),
     ...(config.sasl === undefined ? {} : { sasl: toKafkaJsSasl(config.sasl) }),
     ...(config.tls === undefined
       ? {}

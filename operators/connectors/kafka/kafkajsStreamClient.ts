@@ -31,6 +31,7 @@ import type {
   TransactionalProducer,
 } from './streamClient.js';
 import { partitionId } from './streamClient.js';
+import { CallsInFlight } from './callsInFlight.js';
 import { endpointAdvertisingAssigner, groupMembersOf } from './groupMembership.js';
 
 // kafkajs is CommonJS and Node's ESM loader does not detect these enums as named exports.
@@ -285,12 +286,17 @@ const maxRequestBytes = 128 * 1024;
 
 class KafkajsRecordProducer implements RecordProducer {
   private readonly producer: Producer;
+  private readonly inFlight = new CallsInFlight();
 
   constructor(producer: Producer) {
     this.producer = producer;
   }
 
-  async send(records: readonly OutgoingRecord[]): Promise<SendReceipt> {
+  send(records: readonly OutgoingRecord[]): Promise<SendReceipt> {
+    return this.inFlight.track(() => this.sendSlices(records));
+  }
+
+  private async sendSlices(records: readonly OutgoingRecord[]): Promise<SendReceipt> {
     // The broker refuses a record batch over message.max.bytes (1 MB by default), and kafkajs
     // puts all of one partition's messages of a request into one batch; kafkajs also groups a
     // request's messages by partition in time quadratic in their number. So: small slices,
@@ -307,7 +313,7 @@ class KafkajsRecordProducer implements RecordProducer {
   }
 
   close(): Promise<void> {
-    return this.producer.disconnect();
+    return this.inFlight.closeWith(() => this.producer.disconnect());
   }
 }
 
@@ -393,16 +399,17 @@ function receiptOf(results: readonly RecordMetadata[]): SendReceipt {
 
 class KafkajsTransactionalProducer implements TransactionalProducer {
   private readonly producer: Producer;
+  private readonly inFlight = new CallsInFlight();
 
   constructor(producer: Producer) {
     this.producer = producer;
   }
 
-  async commit(transaction: {
-    readonly records: readonly OutgoingRecord[];
-    readonly groupId: string;
-    readonly offsets: readonly (TopicPartition & { readonly offset: string })[];
-  }): Promise<SendReceipt> {
+  commit(transaction: CommittedTransaction): Promise<SendReceipt> {
+    return this.inFlight.track(() => this.commitNow(transaction));
+  }
+
+  private async commitNow(transaction: CommittedTransaction): Promise<SendReceipt> {
     const txn: Transaction = await this.producer.transaction();
     try {
       // Slices go one after another: an idempotent producer's sequence numbers must reach
@@ -433,8 +440,14 @@ class KafkajsTransactionalProducer implements TransactionalProducer {
   }
 
   close(): Promise<void> {
-    return this.producer.disconnect();
+    return this.inFlight.closeWith(() => this.producer.disconnect());
   }
+}
+
+interface CommittedTransaction {
+  readonly records: readonly OutgoingRecord[];
+  readonly groupId: string;
+  readonly offsets: readonly (TopicPartition & { readonly offset: string })[];
 }
 
 /**
@@ -581,6 +594,7 @@ class KafkajsConsumerSession implements ConsumerSession {
   private readonly fetchesStarted = new Map<number, number>();
   /** Shared with the consumer's restartOnFailure: once stopped, kafkajs may not restart it. */
   private readonly lifetime: { stopped: boolean };
+  private readonly inFlight = new CallsInFlight();
 
   constructor(consumer: Consumer, options: ConsumerOptions, lifetime: { stopped: boolean }) {
     this.consumer = consumer;
@@ -682,8 +696,10 @@ class KafkajsConsumerSession implements ConsumerSession {
   async commitOffsets(
     offsets: readonly (TopicPartition & { readonly offset: string })[],
   ): Promise<void> {
-    await this.consumer.commitOffsets(
-      offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset })),
+    await this.inFlight.track(() =>
+      this.consumer.commitOffsets(
+        offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset })),
+      ),
     );
   }
 
@@ -708,7 +724,7 @@ class KafkajsConsumerSession implements ConsumerSession {
     this.lifetime.stopped = true;
     // disconnect() stops the runner (waiting for the batch in flight), commits resolved offsets
     // and sends LeaveGroup, so the partitions move to another member at once.
-    await this.consumer.disconnect();
+    await this.inFlight.closeWith(() => this.consumer.disconnect());
   }
 }
 
