@@ -154,6 +154,8 @@ class GlobalTableState {
   private readonly dir: string | undefined;
   private readonly offsets = new Map<number, bigint>();
   private session: ConsumerSession | undefined;
+  /** Once closed, the table follows nothing any more, also when a follow was under way. */
+  private closed = false;
 
   constructor(spec: GlobalTableSpec, store: { inner: BytesKeyValueStore; dir?: string }) {
     this.spec = spec;
@@ -230,6 +232,9 @@ class GlobalTableState {
    * checkpoint's business. It starts each partition where the bootstrap ended.
    */
   async follow(options: GlobalStateOptions): Promise<void> {
+    if (this.closed) {
+      throw new Error(`global table ${this.spec.name} is closed: it follows nothing`);
+    }
     const { topic } = this.spec;
     const session = options.client.consumer({
       groupId: `${options.applicationId}.global.${this.spec.name}.${randomUUID()}`,
@@ -257,6 +262,11 @@ class GlobalTableState {
       },
       onCrash: options.onError,
     });
+    if (this.closed) {
+      // Closed while the consumer was connecting: close() stopped the session, but a start
+      // that goes on after its stop would leave the consumer fetching for no one.
+      await session.stop().catch(() => undefined);
+    }
   }
 
   /** Applies records in offset order; ones already applied (before a seek took hold) are skipped. */
@@ -281,6 +291,7 @@ class GlobalTableState {
   }
 
   async close(logger?: Logger): Promise<void> {
+    this.closed = true;
     await this.session
       ?.stop()
       .catch((error: unknown) => logger?.warn({ err: error }, 'global table consumer stop'));
@@ -344,7 +355,11 @@ export class GlobalStateManager implements GlobalStores {
         opened.push(await GlobalTableState.open(spec, options.stateDir));
       }
       const manager = new GlobalStateManager(opened);
-      await Promise.all(
+      // Every table settles before a failure closes them all: a table still loading when
+      // another failed would otherwise go on to follow its topic after the close, a consumer
+      // fetching for a run that was abandoned (seen after a broker restart: the process
+      // outlived its job with that consumer's connections).
+      const loaded = await Promise.allSettled(
         opened.map(async (table) => {
           const started = performance.now();
           const { records, resumed } = await table.bootstrap(options);
@@ -356,6 +371,10 @@ export class GlobalStateManager implements GlobalStores {
           await table.follow(options);
         }),
       );
+      const failed = loaded.find((result) => result.status === 'rejected');
+      if (failed !== undefined) {
+        throw failed.reason;
+      }
       return manager;
     } catch (error) {
       await Promise.all(opened.map((table) => table.close().catch(() => undefined)));

@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+
+import type {
+  ConsumerOptions,
+  ConsumerSession,
+  PartitionOffsets,
+  StreamClient,
+} from '../connectors/kafka/streamClient.js';
+import type { AnySerde } from '../dsl/graph.js';
+import type { GlobalTableSpec } from '../dsl/globalTable.js';
+import { stringSerde } from '../serdes/basicSerdes.js';
+import { GlobalStateManager } from './globalStateManager.js';
+
+/** A consumer session that records whether it was started and stopped. */
+class RecordedSession {
+  started = false;
+  stopped = false;
+
+  asSession(): ConsumerSession {
+    return {
+      start: () => {
+        this.started = true;
+        return Promise.resolve();
+      },
+      stop: () => {
+        this.stopped = true;
+        return Promise.resolve();
+      },
+    } as unknown as ConsumerSession;
+  }
+}
+
+// A run abandoned while one of its global tables was still loading (a broker restart: one
+// table's load failed, the other's was slow) once went on to follow that table's topic after
+// it had closed every table: a consumer fetching for no one kept the process alive.
+test('a table that fails to load leaves no other table following its topic', async () => {
+  const stateDir = mkdtempSync(join(tmpdir(), 'reelstream-global-'));
+  const sessions: RecordedSession[] = [];
+  let releaseSlow: () => void = () => undefined;
+  const slowLoaded = new Promise<void>((resolve) => (releaseSlow = resolve));
+  const client = {
+    partitionOffsets: async (topic: string): Promise<PartitionOffsets[]> => {
+      if (topic === 'broken') {
+        throw Object.assign(new Error('broker unreachable'), { retriable: true });
+      }
+      await slowLoaded;
+      return [{ partition: 0, low: '0', high: '0' }];
+    },
+    readToEnd: () => Promise.resolve(),
+    consumer: (options: ConsumerOptions): ConsumerSession => {
+      assert.deepEqual(options.topics, ['slow']);
+      const session = new RecordedSession();
+      sessions.push(session);
+      return session.asSession();
+    },
+  } as unknown as StreamClient;
+  const table = (name: string): GlobalTableSpec => ({
+    name,
+    topic: name,
+    keySerde: stringSerde as AnySerde,
+    valueSerde: stringSerde as AnySerde,
+  });
+  try {
+    const starting = GlobalStateManager.start({
+      applicationId: 'global-test',
+      tables: [table('slow'), table('broken')],
+      stateDir,
+      client,
+      environment: {} as never,
+      onError: () => undefined,
+    });
+    setTimeout(releaseSlow, 50);
+    await assert.rejects(starting, /broker unreachable/);
+    releaseSlow();
+    await new Promise((resolve) => setTimeout(resolve, 100)); // what a slow load does next
+    const following = sessions.filter((session) => session.started && !session.stopped);
+    assert.deepEqual(following, [], 'no table still follows its topic');
+  } finally {
+    releaseSlow();
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+});
