@@ -53,6 +53,12 @@ step "pyarrow for the Arrow checks (cache: ~/.cache/reelstream/venv)"
 bash deploy/local/setup/pyarrowVenv.sh >/dev/null ||
   echo "setup: pyarrow could not be installed; the checks that need it will skip" >&2
 
+# The trainer's Python (`reelstream train`): Debian's python3-torch and a cached venv that sees it,
+# with pyarrow. Without apt or PyPI the trainer's test skips, saying so; set-up goes on.
+step "PyTorch and pyarrow for the trainer (cache: ~/.cache/reelstream/trainer-venv)"
+bash deploy/local/setup/trainerDeps.sh >/dev/null ||
+  echo "setup: the trainer's Python could not be set up; reelstream train and its test will say so" >&2
+
 # 5. The TypeScript build (the `reelstream` CLI runs from dist/).
 step "building TypeScript (tsc)"
 npx --no-install tsc -p tsconfig.build.json

@@ -18,6 +18,7 @@ import { runCommand } from './runCommand.js';
 import { schemasCommand } from './schemasCommand.js';
 import { serveCommand } from './serveCommand.js';
 import { stackCommand } from './stackCommand.js';
+import { trainCommand } from './trainCommand.js';
 
 const program = new Command('reelstream')
   .description('typed, stateful stream processing on Kafka, and the recommender built on it')
@@ -35,6 +36,7 @@ const program = new Command('reelstream')
   .addCommand(replayCommand())
   .addCommand(evaluateCommand())
   .addCommand(exportExamplesCommand())
+  .addCommand(trainCommand())
   .addCommand(checkReplayCommand())
   .addCommand(faultsCommand());
 

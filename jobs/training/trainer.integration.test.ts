@@ -1,0 +1,178 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+
+import * as ort from 'onnxruntime-node';
+
+import type { TrainingExample } from '../../pipelines/trainingExamples.js';
+import type { UserFeatures } from '../../schemas/generated/userFeatures.js';
+import { train, trainerPython } from '../cli/trainCommand.js';
+import { dayMs, PartitionedExampleWriter } from './exampleFiles.js';
+
+const day0 = Date.UTC(1997, 8, 20);
+const categories = ['action', 'comedy', 'drama'];
+
+/** A small, varied data set: 12 users rating 30 videos over 4 days, with their history. */
+function tinyExamples(): TrainingExample[] {
+  const examples: TrainingExample[] = [];
+  const watched = new Map<string, string[]>();
+  for (let i = 0; i < 240; i++) {
+    const user = `u${String(i % 12)}`;
+    const video = `v${String((i * 7 + (i % 5)) % 30)}`;
+    const at = day0 + Math.floor((i * 4 * dayMs) / 240) + (i % 12) * 1_000;
+    const rating = 1 + ((i * 3 + (i % 7)) % 5);
+    const history = watched.get(user) ?? [];
+    const features: UserFeatures | null =
+      history.length === 0
+        ? null
+        : {
+            userId: user,
+            lastWatched: history.slice(0, 50).map((videoId, k) => ({
+              videoId,
+              watchedMs: 10_000,
+              watchRatio: 0.5,
+              eventTime: at - (k + 1) * 1_000,
+            })),
+            categoryAffinity: Object.fromEntries(
+              categories.map((c, k) => [c, { score: ((i + k) % 4) / 4, updatedTime: at - 1_000 }]),
+            ),
+            creatorAffinity: {},
+            affinityHalfLifeMs: 3 * dayMs,
+            averageWatchRatio: 0.5,
+            watchCount: history.length,
+            recentNegatives: [],
+            updatedTime: at - 1_000,
+          };
+    const durationMs = 20_000 + ((i * 13) % 5) * 20_000;
+    examples.push({
+      userId: user,
+      videoId: video,
+      requestId: `r${String(i)}`,
+      position: 0,
+      exampleTime: at,
+      labelTime: at + 30_000,
+      watchedMs: Math.round((durationMs * rating) / 5),
+      videoDurationMs: durationMs,
+      rating,
+      positive: rating >= 4,
+      disliked: rating <= 2,
+      features,
+    });
+    watched.set(user, [video, ...history]);
+  }
+  return examples;
+}
+
+interface TensorJson {
+  readonly dtype: 'int64' | 'float32';
+  readonly shape: number[];
+  readonly data: number[];
+}
+
+interface Reference {
+  readonly models: {
+    readonly file: string;
+    readonly inputs: Record<string, TensorJson>;
+    readonly outputs: Record<string, TensorJson>;
+  }[];
+}
+
+function toTensor(t: TensorJson): ort.Tensor {
+  return t.dtype === 'int64'
+    ? new ort.Tensor('int64', BigInt64Array.from(t.data.map((x) => BigInt(x))), t.shape)
+    : new ort.Tensor('float32', Float32Array.from(t.data), t.shape);
+}
+
+function firstRowOf(t: TensorJson): TensorJson {
+  const width = t.shape.slice(1).reduce((a, b) => a * b, 1);
+  return { dtype: t.dtype, shape: [1, ...t.shape.slice(1)], data: t.data.slice(0, width) };
+}
+
+test('reelstream train: both models train from Arrow examples, and their ONNX files give PyTorch’s outputs in onnxruntime-node', async (t) => {
+  const found = trainerPython();
+  if ('missing' in found) {
+    t.skip(found.missing);
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'trainer-'));
+  try {
+    const writer = new PartitionedExampleWriter(join(dir, 'examples'));
+    writer.add(tinyExamples());
+    assert.equal(writer.close().length, 4);
+    const lines: string[] = [];
+    const result = await train(
+      {
+        examples: join(dir, 'examples'),
+        out: join(dir, 'models'),
+        epochs: 1,
+        model: 'both',
+        extraArgs: ['--dim', '8', '--hidden', '16', '--experts', '2', '--batch-size', '32'],
+      },
+      (line) => lines.push(line),
+    );
+    assert.ok(result.ok, result.ok ? '' : `${result.reason}\n${lines.join('\n')}`);
+    assert.ok(
+      lines.some((l) => l.startsWith('two-tower epoch 1/1')),
+      lines.join('\n'),
+    );
+    assert.ok(lines.some((l) => l.startsWith('mmoe epoch 1/1')));
+    const twoTower = result.summary.models['two-tower'];
+    assert.equal(typeof twoTower?.metrics['validationRecall@10'], 'number');
+    assert.ok(result.summary.trainingSeconds > 0);
+
+    for (const name of ['two-tower', 'mmoe']) {
+      const modelDir = join(dir, 'models', name);
+      const manifest = JSON.parse(readFileSync(join(modelDir, 'manifest.json'), 'utf8')) as {
+        version: string;
+        embeddingDimension: number;
+        dataWindow: { from: string; to: string };
+        metrics: Record<string, unknown>;
+      };
+      assert.equal(manifest.version, result.summary.version);
+      assert.equal(manifest.embeddingDimension, 8);
+      assert.equal(manifest.dataWindow.from, '1997-09-20T00:00:00+00:00');
+      assert.ok('trainLoss' in manifest.metrics);
+      const reference = JSON.parse(
+        readFileSync(join(modelDir, 'reference.json'), 'utf8'),
+      ) as Reference;
+      for (const model of reference.models) {
+        const session = await ort.InferenceSession.create(join(modelDir, model.file));
+        const feeds = Object.fromEntries(
+          Object.entries(model.inputs).map(([input, tensor]) => [input, toTensor(tensor)]),
+        );
+        const outputs = await session.run(feeds);
+        for (const [output, expected] of Object.entries(model.outputs)) {
+          const got = outputs[output];
+          assert.ok(got !== undefined, `${model.file} has no output ${output}`);
+          assert.deepEqual([...got.dims], expected.shape, `${model.file} ${output} shape`);
+          const values = got.data as Float32Array;
+          const worst = Math.max(...expected.data.map((x, i) => Math.abs((values[i] ?? NaN) - x)));
+          assert.ok(worst <= 1e-5, `${model.file} ${output}: differs from PyTorch by ${worst}`);
+          t.diagnostic(`${name}/${model.file} ${output}: max |ONNX − PyTorch| = ${worst}`);
+        }
+        // The batch axis is dynamic: the first row alone gives the first row's outputs.
+        const firstRow = await session.run(
+          Object.fromEntries(
+            Object.entries(model.inputs).map(([input, tensor]) => [
+              input,
+              toTensor(firstRowOf(tensor)),
+            ]),
+          ),
+        );
+        for (const [output, expected] of Object.entries(model.outputs)) {
+          const one = firstRowOf(expected).data;
+          const values = firstRow[output]?.data as Float32Array;
+          assert.ok(
+            one.every((x, i) => Math.abs((values[i] ?? NaN) - x) <= 1e-5),
+            `${output} batch 1`,
+          );
+        }
+        await session.release();
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

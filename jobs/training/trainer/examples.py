@@ -1,0 +1,207 @@
+"""Reads the exported training examples (Arrow IPC files, docs/training.md) into arrays.
+
+Everything the models see is encoded here, once, so the two models, the validation metrics and
+the ONNX reference inputs all use the same encoding, and the manifest can describe it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
+
+# Columns read; the rest of the export (negatives, creator affinity...) is not used yet.
+COLUMNS = [
+    "userId",
+    "videoId",
+    "exampleTime",
+    "watchedMs",
+    "videoDurationMs",
+    "rating",
+    "positive",
+    "hasFeatures",
+    "watchCount",
+    "averageWatchRatio",
+    "lastWatchedVideoIds",
+    "categoryIds",
+    "categoryScores",
+]
+
+# Dense user/context features before the category affinities, in column order.
+BASE_USER_DENSE = [
+    "log1p_watch_count",
+    "average_watch_ratio",
+    "has_features",
+    "hour_sin",
+    "hour_cos",
+    "weekday_sin",
+    "weekday_cos",
+]
+ITEM_DENSE = ["log1p_duration_s"]
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """Ids to indices. Index 0 is "unknown" (and padding for history): ids first seen after the
+    training window, or in serving, map there."""
+
+    users: list[str]
+    items: list[str]
+    categories: list[str]
+
+    def user_index(self) -> dict[str, int]:
+        return {u: i + 1 for i, u in enumerate(self.users)}
+
+    def item_index(self) -> dict[str, int]:
+        return {v: i + 1 for i, v in enumerate(self.items)}
+
+    def to_json(self) -> dict[str, list[str]]:
+        # Position i holds the id of index i + 1.
+        return {"users": self.users, "items": self.items, "categories": self.categories}
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """One row per example, every array aligned and in example-time order."""
+
+    time_ms: np.ndarray  # int64
+    user: np.ndarray  # int64 user index
+    item: np.ndarray  # int64 item index
+    history: np.ndarray  # int64 [n, history_length], most recent first, 0 = none
+    seen: np.ndarray  # int64 [n, seen_length]: every watched item the features list
+    user_dense: np.ndarray  # float32 [n, len(user_dense_names)]
+    item_dense: np.ndarray  # float32 [n, len(ITEM_DENSE)]
+    positive: np.ndarray  # float32, NaN when unknown
+    rating: np.ndarray  # float32, NaN when unknown
+    completion: np.ndarray  # float32, NaN when unknown
+
+    def __len__(self) -> int:
+        return int(self.time_ms.shape[0])
+
+    def take(self, rows: np.ndarray) -> "Encoded":
+        return Encoded(**{k: v[rows] for k, v in self.__dict__.items()})
+
+
+def read_table(examples_dir: Path) -> pa.Table:
+    files = sorted(examples_dir.glob("*.arrow"))
+    if not files:
+        raise SystemExit(f"no .arrow files in {examples_dir} (run reelstream export-examples)")
+    table = ds.dataset([str(f) for f in files], format="arrow").to_table(columns=COLUMNS)
+    # A fixed row order whatever order the files are listed in: the same data gives the same model.
+    order = pc.sort_indices(
+        table,
+        sort_keys=[("exampleTime", "ascending"), ("userId", "ascending"), ("videoId", "ascending")],
+    )
+    return table.take(order)
+
+
+def data_files(examples_dir: Path) -> list[Path]:
+    return sorted(examples_dir.glob("*.arrow"))
+
+
+def build_vocabulary(table: pa.Table, max_categories: int) -> Vocabulary:
+    """From the training rows only, sorted, so the indices depend on the data alone."""
+    users = sorted(set(table.column("userId").to_pylist()))
+    items = set(table.column("videoId").to_pylist())
+    items.update(pc.list_flatten(table.column("lastWatchedVideoIds")).to_pylist())
+    categories = pc.list_flatten(table.column("categoryIds")).to_pylist()
+    counts: dict[str, int] = {}
+    for c in categories:
+        counts[c] = counts.get(c, 0) + 1
+    # The most frequent categories (ties by id); the affinity vector has one slot each.
+    top = sorted(counts, key=lambda c: (-counts[c], c))[:max_categories]
+    return Vocabulary(users=users, items=sorted(items), categories=sorted(top))
+
+
+def user_dense_names(vocab: Vocabulary) -> list[str]:
+    return BASE_USER_DENSE + [f"category_affinity:{c}" for c in vocab.categories]
+
+
+def _padded(lists: list[list[str] | None], index: dict[str, int], length: int) -> np.ndarray:
+    out = np.zeros((len(lists), length), dtype=np.int64)
+    for row, ids in enumerate(lists):
+        if not ids:
+            continue
+        # Unknown ids are dropped rather than kept as 0, so they do not take a slot.
+        known = [index[i] for i in ids if i in index][:length]
+        out[row, : len(known)] = known
+    return out
+
+
+def _float_or_nan(values: list[object]) -> np.ndarray:
+    return np.array([math.nan if v is None else float(v) for v in values], dtype=np.float32)
+
+
+def encode(table: pa.Table, vocab: Vocabulary, history_length: int, seen_length: int) -> Encoded:
+    users, items = vocab.user_index(), vocab.item_index()
+    n = table.num_rows
+    time_ms = pc.cast(table.column("exampleTime"), pa.int64()).to_numpy()
+    # Context: the hour and weekday of the example (UTC), as points on a circle.
+    hours = (time_ms // 3_600_000) % 24
+    weekdays = (time_ms // 86_400_000 + 4) % 7  # 1970-01-01 was a Thursday (4)
+    has = np.array(table.column("hasFeatures").to_pylist(), dtype=np.float32)
+    watch_count = _float_or_nan(table.column("watchCount").to_pylist())
+    average_ratio = _float_or_nan(table.column("averageWatchRatio").to_pylist())
+    base = np.stack(
+        [
+            np.log1p(np.nan_to_num(watch_count)),
+            np.nan_to_num(average_ratio),
+            has,
+            np.sin(2 * np.pi * hours / 24),
+            np.cos(2 * np.pi * hours / 24),
+            np.sin(2 * np.pi * weekdays / 7),
+            np.cos(2 * np.pi * weekdays / 7),
+        ],
+        axis=1,
+    ).astype(np.float32)
+    slot = {c: i for i, c in enumerate(vocab.categories)}
+    affinity = np.zeros((n, len(vocab.categories)), dtype=np.float32)
+    for row, (ids, scores) in enumerate(
+        zip(table.column("categoryIds").to_pylist(), table.column("categoryScores").to_pylist())
+    ):
+        for c, s in zip(ids or [], scores or []):
+            if c in slot:
+                affinity[row, slot[c]] = s
+    watched = table.column("lastWatchedVideoIds").to_pylist()
+    duration = pc.cast(table.column("videoDurationMs"), pa.float64()).to_numpy(zero_copy_only=False)
+    watched_ms = pc.cast(table.column("watchedMs"), pa.float64()).to_numpy(zero_copy_only=False)
+    rating = _float_or_nan(table.column("rating").to_pylist())
+    positive = _float_or_nan(table.column("positive").to_pylist())
+    # Completion: watched at least 90 % of a video of known length.
+    completion = np.where(duration > 0, (watched_ms >= 0.9 * duration).astype(np.float32), np.nan)
+    return Encoded(
+        time_ms=time_ms.astype(np.int64),
+        user=np.array([users.get(u, 0) for u in table.column("userId").to_pylist()], dtype=np.int64),
+        item=np.array([items.get(v, 0) for v in table.column("videoId").to_pylist()], dtype=np.int64),
+        history=_padded(watched, items, history_length),
+        seen=_padded(watched, items, seen_length),
+        user_dense=np.concatenate([base, affinity], axis=1),
+        item_dense=(np.log1p(np.maximum(duration, 0) / 1000.0) / 5.0).astype(np.float32)[:, None],
+        positive=positive,
+        rating=rating,
+        completion=completion.astype(np.float32),
+    )
+
+
+def item_features(data: Encoded, n_items: int) -> np.ndarray:
+    """Each item's dense features for scoring the whole catalogue: the last example's (its
+    duration); zeros for items only ever seen in histories."""
+    out = np.zeros((n_items + 1, len(ITEM_DENSE)), dtype=np.float32)
+    out[data.item] = data.item_dense
+    return out
+
+
+def time_split(table: pa.Table, validation_fraction: float) -> tuple[pa.Table, pa.Table, int]:
+    """Training rows before the cut-off, validation rows at or after it: the last
+    `validation_fraction` of the examples by time, so the model is checked on the future."""
+    times = pc.cast(table.column("exampleTime"), pa.int64()).to_numpy()
+    if validation_fraction <= 0 or table.num_rows < 2:
+        return table, table.slice(0, 0), int(times[-1]) + 1 if len(times) else 0
+    cutoff = int(times[min(len(times) - 1, int(len(times) * (1 - validation_fraction)))])
+    train_rows = int(np.searchsorted(times, cutoff, side="left"))
+    return table.slice(0, train_rows), table.slice(train_rows), cutoff
