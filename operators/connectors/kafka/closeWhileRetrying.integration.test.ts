@@ -7,7 +7,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { connectionConfigFromEnv } from '../../index.js';
 import { createKafkaJs } from './kafkajsClient.js';
 import { KafkajsStreamClient } from './kafkajsStreamClient.js';
-import { kafkaSocketOrigin } from './trackedSockets.js';
+import { kafkaSocketOrigin, SocketOwner } from './trackedSockets.js';
 
 // Runs against the stack the test command starts (or REELSTREAM_BROKERS / _REGISTRY_URL).
 const connection = connectionConfigFromEnv();
@@ -47,3 +47,36 @@ test('a producer closed while its send is retrying leaves no connection to the b
   await delay(200);
   assert.deepEqual(openBrokerSockets(), []);
 });
+
+// Whatever kafkajs does after a client's close (a crashed consumer's batch in flight ends with
+// a heartbeat; a retried send reconnects), the closed client's connections end, and it opens
+// no new one.
+test("a closed client's connections end, and kafkajs gets a refused connection after it", async () => {
+  const kafka = createKafkaJs(connection, { clientId: 'close-test' });
+  const owner = new SocketOwner('test admin');
+  const admin = kafka.admin();
+  await owner.run(() => admin.connect());
+  assert.ok(owner.openSockets > 0);
+  owner.close(); // kafkajs still holds the admin as connected
+  await delay(50);
+  assert.deepEqual(openBrokerSockets(), []);
+  await assert.rejects(
+    owner.run(() => kafka.admin().connect()),
+    (error: Error) => /test admin is closed: no new connection to/.test(causeChain(error)),
+  );
+  assert.deepEqual(openBrokerSockets(), []);
+  await admin.disconnect();
+});
+
+/** An error's message with those of its causes (kafkajs wraps the connection error). */
+function causeChain(error: unknown): string {
+  const parts: string[] = [];
+  for (let e = error; e instanceof Error; e = e.cause) {
+    parts.push(e.message);
+    const original = (e as { originalError?: unknown }).originalError;
+    if (original instanceof Error) {
+      parts.push(original.message);
+    }
+  }
+  return parts.join(' <- ');
+}

@@ -32,6 +32,7 @@ import type {
 } from './streamClient.js';
 import { partitionId } from './streamClient.js';
 import { CallsInFlight } from './callsInFlight.js';
+import { SocketOwner } from './trackedSockets.js';
 import { endpointAdvertisingAssigner, groupMembersOf } from './groupMembership.js';
 
 // kafkajs is CommonJS and Node's ESM loader does not detect these enums as named exports.
@@ -153,8 +154,9 @@ export class KafkajsStreamClient implements StreamClient {
       ...(options.idempotent === true ? { idempotent: true, maxInFlightRequests: 1 } : {}),
       ...(options.retries === undefined ? {} : { retry: { retries: options.retries } }),
     });
-    await connectOrDisconnect(producer);
-    const records = new KafkajsRecordProducer(producer);
+    const owner = new SocketOwner(options.idempotent === true ? 'idempotent producer' : 'producer');
+    await connectOrDisconnect(producer, owner);
+    const records = new KafkajsRecordProducer(producer, owner);
     return options.idempotent === true ? new OneSendAtATime(records) : records;
   }
 
@@ -168,8 +170,9 @@ export class KafkajsStreamClient implements StreamClient {
     });
     // connect() sends InitProducerId: the broker fences older producers with this id and
     // finishes their open transaction before it answers.
-    await connectOrDisconnect(producer);
-    return new KafkajsTransactionalProducer(producer);
+    const owner = new SocketOwner(`transactional producer ${transactionalId}`);
+    await connectOrDisconnect(producer, owner);
+    return new KafkajsTransactionalProducer(producer, owner);
   }
 
   consumer(options: ConsumerOptions): ConsumerSession {
@@ -206,7 +209,7 @@ export class KafkajsStreamClient implements StreamClient {
             }),
       }),
       options,
-      lifetime,
+      { owner: new SocketOwner(`consumer of group ${options.groupId}`), lifetime },
     );
   }
 
@@ -239,7 +242,12 @@ export class KafkajsStreamClient implements StreamClient {
     if (remaining.size === 0) {
       return;
     }
-    await new PartitionReader(this.kafka, remaining, ends).read(onRecords);
+    const owner = new SocketOwner('partition reader');
+    try {
+      await owner.run(() => new PartitionReader(this.kafka, remaining, ends).read(onRecords));
+    } finally {
+      owner.close();
+    }
   }
 
   private async endOffsets(partitions: readonly TopicPartition[]): Promise<Map<string, bigint>> {
@@ -256,12 +264,19 @@ export class KafkajsStreamClient implements StreamClient {
 
   private async withAdmin<TResult>(work: (admin: Admin) => Promise<TResult>): Promise<TResult> {
     const admin = this.kafka.admin();
+    const owner = new SocketOwner('admin');
     try {
-      await admin.connect();
-      return await work(admin);
+      return await owner.run(async () => {
+        try {
+          await admin.connect();
+          return await work(admin);
+        } finally {
+          // Also after a failed connect: kafkajs keeps the connections it did open until told.
+          await admin.disconnect().catch(() => undefined);
+        }
+      });
     } finally {
-      // Also after a failed connect: kafkajs keeps the connections it did open until told.
-      await admin.disconnect().catch(() => undefined);
+      owner.close();
     }
   }
 }
@@ -272,12 +287,29 @@ export class KafkajsStreamClient implements StreamClient {
  * when the second step failed in an outage, the connections stayed open and nothing held the
  * producer to close them (a stopped feature job's process lived on with three of them).
  */
-async function connectOrDisconnect(producer: Producer): Promise<void> {
+async function connectOrDisconnect(producer: Producer, owner: SocketOwner): Promise<void> {
   try {
-    await producer.connect();
+    await owner.run(() => producer.connect());
   } catch (error) {
-    await producer.disconnect().catch(() => undefined);
+    await owner.run(() => producer.disconnect()).catch(() => undefined);
+    owner.close();
     throw error;
+  }
+}
+
+/**
+ * Closes a client: disconnects it, waits for its calls under way and disconnects again (see
+ * {@link CallsInFlight}), then ends whatever connection it still has and refuses new ones.
+ */
+async function closeClient(
+  owner: SocketOwner,
+  inFlight: CallsInFlight,
+  disconnect: () => Promise<void>,
+): Promise<void> {
+  try {
+    await inFlight.closeWith(() => owner.run(disconnect));
+  } finally {
+    owner.close();
   }
 }
 
@@ -286,14 +318,16 @@ const maxRequestBytes = 128 * 1024;
 
 class KafkajsRecordProducer implements RecordProducer {
   private readonly producer: Producer;
+  private readonly owner: SocketOwner;
   private readonly inFlight = new CallsInFlight();
 
-  constructor(producer: Producer) {
+  constructor(producer: Producer, owner: SocketOwner) {
     this.producer = producer;
+    this.owner = owner;
   }
 
   send(records: readonly OutgoingRecord[]): Promise<SendReceipt> {
-    return this.inFlight.track(() => this.sendSlices(records));
+    return this.inFlight.track(() => this.owner.run(() => this.sendSlices(records)));
   }
 
   private async sendSlices(records: readonly OutgoingRecord[]): Promise<SendReceipt> {
@@ -313,7 +347,7 @@ class KafkajsRecordProducer implements RecordProducer {
   }
 
   close(): Promise<void> {
-    return this.inFlight.closeWith(() => this.producer.disconnect());
+    return closeClient(this.owner, this.inFlight, () => this.producer.disconnect());
   }
 }
 
@@ -399,14 +433,16 @@ function receiptOf(results: readonly RecordMetadata[]): SendReceipt {
 
 class KafkajsTransactionalProducer implements TransactionalProducer {
   private readonly producer: Producer;
+  private readonly owner: SocketOwner;
   private readonly inFlight = new CallsInFlight();
 
-  constructor(producer: Producer) {
+  constructor(producer: Producer, owner: SocketOwner) {
     this.producer = producer;
+    this.owner = owner;
   }
 
   commit(transaction: CommittedTransaction): Promise<SendReceipt> {
-    return this.inFlight.track(() => this.commitNow(transaction));
+    return this.inFlight.track(() => this.owner.run(() => this.commitNow(transaction)));
   }
 
   private async commitNow(transaction: CommittedTransaction): Promise<SendReceipt> {
@@ -440,7 +476,7 @@ class KafkajsTransactionalProducer implements TransactionalProducer {
   }
 
   close(): Promise<void> {
-    return this.inFlight.closeWith(() => this.producer.disconnect());
+    return closeClient(this.owner, this.inFlight, () => this.producer.disconnect());
   }
 }
 
@@ -588,6 +624,7 @@ function toError(error: unknown): Error {
 }
 
 class KafkajsConsumerSession implements ConsumerSession {
+  private readonly owner: SocketOwner;
   private readonly consumer: Consumer;
   private readonly options: ConsumerOptions;
   /** Fetches started so far, per broker (kafkajs runs one fetch loop per broker). */
@@ -596,17 +633,27 @@ class KafkajsConsumerSession implements ConsumerSession {
   private readonly lifetime: { stopped: boolean };
   private readonly inFlight = new CallsInFlight();
 
-  constructor(consumer: Consumer, options: ConsumerOptions, lifetime: { stopped: boolean }) {
+  constructor(
+    consumer: Consumer,
+    options: ConsumerOptions,
+    parts: { readonly owner: SocketOwner; readonly lifetime: { stopped: boolean } },
+  ) {
+    this.owner = parts.owner;
     this.consumer = consumer;
     this.options = options;
-    this.lifetime = lifetime;
+    this.lifetime = parts.lifetime;
   }
 
   private get stopped(): boolean {
     return this.lifetime.stopped;
   }
 
-  async start(handlers: ConsumerHandlers): Promise<void> {
+  start(handlers: ConsumerHandlers): Promise<void> {
+    // The fetch loops, heartbeats and restarts kafkajs starts from here are the session's own.
+    return this.owner.run(() => this.startAsOwner(handlers));
+  }
+
+  private async startAsOwner(handlers: ConsumerHandlers): Promise<void> {
     const { consumer } = this;
     consumer.on(consumer.events.REBALANCING, () => handlers.onRebalancing());
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
@@ -697,8 +744,10 @@ class KafkajsConsumerSession implements ConsumerSession {
     offsets: readonly (TopicPartition & { readonly offset: string })[],
   ): Promise<void> {
     await this.inFlight.track(() =>
-      this.consumer.commitOffsets(
-        offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset })),
+      this.owner.run(() =>
+        this.consumer.commitOffsets(
+          offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset })),
+        ),
       ),
     );
   }
@@ -724,7 +773,9 @@ class KafkajsConsumerSession implements ConsumerSession {
     this.lifetime.stopped = true;
     // disconnect() stops the runner (waiting for the batch in flight), commits resolved offsets
     // and sends LeaveGroup, so the partitions move to another member at once.
-    await this.inFlight.closeWith(() => this.consumer.disconnect());
+    // A consumer that crashed was disconnected by kafkajs without waiting for the batch in
+    // flight; that batch's end still heartbeats (SocketOwner says more).
+    await closeClient(this.owner, this.inFlight, () => this.consumer.disconnect());
   }
 }
 

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import net, { type Socket } from 'node:net';
 import tls from 'node:tls';
 
@@ -9,24 +10,95 @@ const keepAliveDelayMs = 60_000;
 /** Where each broker socket still alive was opened: the frames that say which client and why. */
 const origins = new WeakMap<Socket, string>();
 
+/** The client on whose behalf the code running now talks to the broker. */
+const currentOwner = new AsyncLocalStorage<SocketOwner>();
+
 /**
- * kafkajs' socket factory, plus a note of where each socket was opened. A kafkajs client that
- * is retrying when it is disconnected may open a connection afterwards, and nothing closes it:
- * the process then outlives its job. Node can say that a socket is open and to where, but not
- * which client opened it; this note does (read by {@link kafkaSocketOrigin}).
+ * The broker connections of one kafkajs client (a producer, a consumer, an admin), and the
+ * guarantee that a closed client opens none.
+ *
+ * kafkajs goes on talking to the broker after a client's disconnect in more ways than one can
+ * list: a send that was retrying reconnects the cluster it finds disconnected; a consumer that
+ * crashed disconnects without waiting for the batch in flight, whose end then heartbeats the
+ * coordinator on a fresh connection. Each such connection stays open with nothing to close it,
+ * and the process outlives its job. Everything a client does runs inside {@link run}; the code
+ * it starts there (kafkajs' fetch loops, heartbeats, retries, restarts) stays its own, as
+ * Node's async context follows timers and promises. {@link close} ends whatever is still open
+ * and refuses every later connection with an error kafkajs treats as a failed connect.
+ */
+export class SocketOwner {
+  readonly name: string;
+  private closed = false;
+  private readonly open = new Set<Socket>();
+
+  constructor(name: string) {
+    this.name = name;
+  }
+
+  /** Runs the work, and everything it starts, as this client. */
+  run<TResult>(work: () => TResult): TResult {
+    return currentOwner.run(this, work);
+  }
+
+  /** Destroys the client's open connections; any later one is refused. */
+  close(): void {
+    this.closed = true;
+    for (const socket of this.open) {
+      socket.destroy();
+    }
+    this.open.clear();
+  }
+
+  /** The connections this client has open now. */
+  get openSockets(): number {
+    return this.open.size;
+  }
+
+  /** @internal The socket factory's: a new connection of this client, or a refused one. */
+  adopt(host: string, port: number, connect: () => Socket): Socket {
+    if (this.closed) {
+      return refusedSocket(`${this.name} is closed: no new connection to ${host}:${String(port)}`);
+    }
+    const socket = connect();
+    this.open.add(socket);
+    socket.once('close', () => this.open.delete(socket));
+    return socket;
+  }
+}
+
+/**
+ * kafkajs' socket factory, plus a note of where each socket was opened and by which
+ * {@link SocketOwner}. Node can say that a socket is open and to where, but not which client
+ * opened it; the note does (read by {@link kafkaSocketOrigin}).
  */
 export function trackedSocketFactory(): ISocketFactory {
   return ({ host, port, ssl, onConnect }) => {
-    const socket = ssl
-      ? tls.connect(
-          { host, port, ...(net.isIP(host) === 0 ? { servername: host } : {}), ...ssl },
-          onConnect,
-        )
-      : net.connect({ host, port }, onConnect);
-    socket.setKeepAlive(true, keepAliveDelayMs);
-    origins.set(socket, originOf(stackHere()));
+    const connect = (): Socket => {
+      const socket = ssl
+        ? tls.connect(
+            { host, port, ...(net.isIP(host) === 0 ? { servername: host } : {}), ...ssl },
+            onConnect,
+          )
+        : net.connect({ host, port }, onConnect);
+      socket.setKeepAlive(true, keepAliveDelayMs);
+      return socket;
+    };
+    const owner = currentOwner.getStore();
+    const socket = owner === undefined ? connect() : owner.adopt(host, port, connect);
+    const origin = originOf(stackHere());
+    origins.set(socket, owner === undefined ? origin : `${owner.name}: ${origin}`);
     return socket;
   };
+}
+
+/**
+ * A socket that fails as a refused connection does: kafkajs has attached its listeners by the
+ * time the error is emitted, and fails the connect (retriable) without writing anything.
+ */
+function refusedSocket(reason: string): Socket {
+  const socket = new net.Socket();
+  process.nextTick(() => socket.destroy(new Error(reason)));
+  return socket;
 }
 
 /** The frames of kafkajs and of reelstream that opened this broker socket, or undefined. */
