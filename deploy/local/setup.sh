@@ -46,6 +46,7 @@ npx --no-install patch-package --error-on-fail >/dev/null
 
 # 4. Native addons: rocksdb and onnxruntime-node ship prebuilt binaries; faiss-node is built here.
 bash deploy/local/setup/faissNode.sh
+bash deploy/local/setup/faissBinding.sh
 
 # pyarrow in a cached venv: the tests read the training examples' Arrow files as a Python
 # trainer would. Without PyPI they skip, saying so; set-up goes on.
