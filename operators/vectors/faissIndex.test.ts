@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 
 import { seededRandom } from '../support/seededRandom.js';
@@ -459,3 +460,25 @@ test(
     }
   },
 );
+
+test('without the addon, the first use says it is not built and what to run', () => {
+  const script = [
+    "import { FaissIndex } from './operators/vectors/faissIndex.ts';",
+    "try { FaissIndex.create({ dimension: 2, description: 'Flat' }); } catch (e) {",
+    '  console.log(JSON.stringify({ name: e.name, code: e.code, message: e.message })); }',
+  ].join('\n');
+  const child = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', '--input-type=module', '-e', script],
+    {
+      cwd: new URL('../..', import.meta.url),
+      env: { ...process.env, REELSTREAM_FAISS_BINDING: '/nonexistent/reelstream_faiss.node' },
+      encoding: 'utf8',
+    },
+  );
+  assert.equal(child.status, 0, child.stderr);
+  const error = JSON.parse(child.stdout) as { name: string; code: string; message: string };
+  assert.equal(error.name, 'FaissIndexError');
+  assert.equal(error.code, faissErrorCodes.notBuilt);
+  assert.match(error.message, /not built .*run `bash deploy\/local\/setup\/faissBinding.sh`/);
+});

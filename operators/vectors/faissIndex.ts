@@ -19,8 +19,8 @@ export interface FaissIndexOptions {
   readonly dimension: number;
   /**
    * A FAISS `index_factory` string: `Flat` (exact), `IVF1024,Flat` (inverted lists; needs
-   * `train`), `HNSW32,Flat` (graph; cannot remove). Without `IDMap`: the index is always wrapped
-   * in an `IndexIDMap2`.
+   * `train`), `HNSW32,Flat` (graph; cannot remove). Without `IDMap`: the binding keeps ids
+   * itself. An IVF inside a transform or refinement (`PCA32,IVF64,Flat`) is not supported.
    */
   readonly description: string;
   /** Defaults to `l2`. */
@@ -52,8 +52,10 @@ export interface FaissSearchResult {
 }
 
 /**
- * A FAISS index (Debian's libfaiss, through reelstream's own N-API addon) with 64-bit ids: any
- * `index_factory` index wrapped in an `IndexIDMap2`. Vectors go in and come out as
+ * A FAISS index (Debian's libfaiss, through reelstream's own N-API addon) with 64-bit ids: an
+ * `index_factory` index wrapped in an `IndexIDMap2`, except IVF indexes, which keep ids in their
+ * inverted lists themselves (an id map around IVF shifts ids after a removal; see
+ * docs/vectors.md). Vectors go in and come out as
  * `Float32Array`s, `dimension` floats per vector, one after the other; ids are `BigInt64Array`s
  * (every int64 id from 0 to 2^63 - 1; `-1n` marks a missing result), so no id ever loses
  * precision. An id may be in the index once: remove it before adding its new vector.

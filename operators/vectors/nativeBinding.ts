@@ -54,16 +54,17 @@ export interface NativeBinding {
 const addonName = 'reelstream_faiss.node';
 
 /**
- * Where the addon may be: `REELSTREAM_FAISS_BINDING`, then beside this module (running from
- * source), then the source tree's build from dist/operators/vectors/ (running the build).
+ * Where the addon may be: only `REELSTREAM_FAISS_BINDING` when it is set; otherwise beside this
+ * module (running from source), then the source tree's build seen from dist/operators/vectors/
+ * (running the compiled package from the repository).
  */
 function candidates(): string[] {
   const fromEnv = process.env['REELSTREAM_FAISS_BINDING'];
-  const paths = [
+  if (fromEnv !== undefined && fromEnv !== '') return [fromEnv];
+  return [
     new URL(`./native/build/Release/${addonName}`, import.meta.url),
     new URL(`../../../operators/vectors/native/build/Release/${addonName}`, import.meta.url),
   ].map((url) => fileURLToPath(url));
-  return fromEnv === undefined || fromEnv === '' ? paths : [fromEnv, ...paths];
 }
 
 let loaded: NativeBinding | undefined;
