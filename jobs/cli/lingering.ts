@@ -1,6 +1,10 @@
 import { Socket } from 'node:net';
 
-import { kafkaSocketOrigin } from '../../operators/connectors/kafka/trackedSockets.js';
+import {
+  kafkaSocketOrigin,
+  refusedConnections,
+} from '../../operators/connectors/kafka/trackedSockets.js';
+import { liveTimerOrigins } from './timerOrigins.js';
 
 /** The words of the message below: `reelstream faults` looks for them in its processes' logs. */
 export const lingeringMark = 'still open after';
@@ -14,7 +18,12 @@ export const lingeringMark = 'still open after';
 export function exitIfLingering(): void {
   const lingerMs = 5_000;
   setTimeout(() => {
-    const left = [process.getActiveResourcesInfo().join(', '), ...socketPeers()].join('; ');
+    const left = [
+      process.getActiveResourcesInfo().join(', '),
+      ...socketPeers(),
+      ...liveTimerOrigins().map((origin) => `timer set by ${origin}`),
+      ...refusedConnections().map((refused) => `refused after close: ${refused}`),
+    ].join('; ');
     process.stderr.write(
       `reelstream: done, but ${lingeringMark} ${lingerMs} ms: ${left}; exiting\n`,
     );

@@ -12,6 +12,7 @@ import { featuresCommand } from './featuresCommand.js';
 import { generateCommand } from './generateCommand.js';
 import { initCommand } from './initCommand.js';
 import { exitIfLingering } from './lingering.js';
+import { traceTimersIfAsked } from './timerOrigins.js';
 import { exportExamplesCommand } from '../training/exportExamplesCommand.js';
 import { replayCommand } from './replayCommand.js';
 import { runCommand } from './runCommand.js';
@@ -19,6 +20,8 @@ import { schemasCommand } from './schemasCommand.js';
 import { serveCommand } from './serveCommand.js';
 import { stackCommand } from './stackCommand.js';
 import { trainCommand } from './trainCommand.js';
+
+traceTimersIfAsked();
 
 const program = new Command('reelstream')
   .description('typed, stateful stream processing on Kafka, and the recommender built on it')

@@ -16,6 +16,7 @@ import type { RecommendationRequest } from '../../schemas/generated/recommendati
 import { topicCatalog, topics } from '../../schemas/topics.js';
 import { FaultyStack, type FaultyStackPorts } from '../../deploy/local/stack/faultyStack.js';
 import { lingeringMark } from '../cli/lingering.js';
+import { traceTimersVariable } from '../cli/timerOrigins.js';
 import { CliProcess, jobCounter, jobHealth } from './jobProcesses.js';
 
 /** A fault the run applies, and how long it lasts. */
@@ -91,7 +92,8 @@ export async function runFaults(options: FaultRunOptions): Promise<FaultReport> 
     `stack: broker 127.0.0.1:${options.ports.kafka}, registry :${options.ports.registry}, in ${options.dir}`,
   );
   const stack = await FaultyStack.start(join(options.dir, 'stack-root'), options.ports);
-  const env = { ...stack.env, REELSTREAM_LOG: 'info' };
+  // Timers noted where they are made: a process that outlives its job names what holds it.
+  const env = { ...stack.env, REELSTREAM_LOG: 'info', [traceTimersVariable]: '1' };
   const processes: CliProcess[] = [];
   let requests: RequestClient<string, RecommendationRequest, RecommendationReply> | undefined;
   try {

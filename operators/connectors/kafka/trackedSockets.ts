@@ -10,6 +10,14 @@ const keepAliveDelayMs = 60_000;
 /** Where each broker socket still alive was opened: the frames that say which client and why. */
 const origins = new WeakMap<Socket, string>();
 
+/** Per client name, the connections refused after its close: what kafkajs still tried. */
+const refused = new Map<string, number>();
+
+/** The clients that tried to connect after their close, with how often (for diagnosis). */
+export function refusedConnections(): string[] {
+  return [...refused].map(([name, count]) => `${name} ×${String(count)}`);
+}
+
 /** The client on whose behalf the code running now talks to the broker. */
 const currentOwner = new AsyncLocalStorage<SocketOwner>();
 
@@ -57,6 +65,7 @@ export class SocketOwner {
   /** @internal The socket factory's: a new connection of this client, or a refused one. */
   adopt(host: string, port: number, connect: () => Socket): Socket {
     if (this.closed) {
+      refused.set(this.name, (refused.get(this.name) ?? 0) + 1);
       return refusedSocket(`${this.name} is closed: no new connection to ${host}:${String(port)}`);
     }
     const socket = connect();
