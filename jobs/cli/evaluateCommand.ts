@@ -40,7 +40,14 @@ export function evaluateCommand(): Command {
       positiveInt,
       defaultValidationDays,
     )
-    .option('--baselines-only', 'the in-process baselines only: no stack, no serving path')
+    .option(
+      '--baselines-only',
+      'the in-process rows only (baselines and two-tower): no stack, no serving path',
+    )
+    .option(
+      '--no-two-tower',
+      'leave out the two-tower row (trained on the training part; needs the trainer environment)',
+    )
     .option(
       '--lists <file>',
       'where every recommender’s lists are kept and the previous run’s are compared with (default: under the evaluation state)',
@@ -54,6 +61,7 @@ export function evaluateCommand(): Command {
         testDays?: number;
         validationDays: number;
         baselinesOnly?: boolean;
+        twoTower: boolean;
         lists?: string;
         kafkaPort: number;
         registryPort: number;
@@ -69,6 +77,7 @@ export function evaluateCommand(): Command {
           ...(flags.testDays === undefined ? {} : { testDays: flags.testDays }),
           validationDays: flags.validationDays,
           serving: flags.baselinesOnly !== true,
+          twoTower: flags.twoTower,
           listsFile:
             flags.lists ??
             join(

@@ -35,6 +35,7 @@ import { servingJob } from '../serving/servingJob.js';
 import { tuneBaselines } from './baselines.js';
 import { weekAlignedNow } from './evaluationClock.js';
 import { waitForGlobalTables } from './globalTablesCaughtUp.js';
+import { catalogueOf, interactionsOf } from './itemScores.js';
 import { formatTables } from './offlineTables.js';
 import {
   compareRuns,
@@ -46,6 +47,7 @@ import {
 import type { RecommendRequest, Recommender } from './recommender.js';
 import { withThrowawayStack } from './throwawayStack.js';
 import { evaluationUsers, splitByTime, type EvaluationUser } from './timeSplit.js';
+import { twoTowerName, twoTowerRow, type TwoTowerRow } from './twoTower.js';
 import { collectLists, defaultMetrics, listLength, type UserList } from './userMetrics.js';
 
 export interface OfflineEvaluationOptions {
@@ -66,6 +68,11 @@ export interface OfflineEvaluationOptions {
   readonly listsFile?: string;
   /** False: the in-process baselines only, no stack and no serving path. Default true. */
   readonly serving?: boolean;
+  /**
+   * False: no two-tower row. Default true: the trainer's two-tower model, trained on the
+   * training part (twoTower.ts); left out, saying why, when the trainer's environment is missing.
+   */
+  readonly twoTower?: boolean;
   readonly log: (line: string) => void;
 }
 
@@ -106,6 +113,10 @@ export function isTransient(
  *   replayed into the event topics, the feature job (every feature pipeline) and the serving job
  *   consume them, and each test user is asked for through `rec.requests` like any client would,
  *   at request time = the cut-off (on the replay's timeline).
+ *
+ * - Two-tower retrieval alone (twoTower.ts, unless `twoTower` is false): the trainer's model
+ *   trained on the training part's exported examples, each user scored from their features at
+ *   the cut-off; left out with a printed reason when the trainer's environment is missing.
  *
  * Every list is judged twice, with any test rating relevant and with only 4★ or more, over all
  * test users and over those with training history; differences are paired, against the best
@@ -155,6 +166,31 @@ export async function runOfflineEvaluation(options: OfflineEvaluationOptions): P
     `baselines tuned, fitted on the training part and asked for ${users.length} users in ` +
       `${((performance.now() - tuningStarted) / 1000).toFixed(1)} s`,
   );
+
+  if (options.twoTower !== false) {
+    const started = performance.now();
+    const interactions = interactionsOf(split.train, catalogueOf(data.movies.keys()));
+    // Never fails the evaluation: without the trainer (or if it fails) the row is left out.
+    const row: TwoTowerRow = await twoTowerRow({
+      data,
+      train: split.train,
+      cutoffMs: options.cutoffMs,
+      catalogue: interactions.catalogue,
+      tieRank: interactions.tieRank,
+      log,
+    }).catch((error: unknown) => ({
+      ok: false as const,
+      reason: error instanceof Error ? error.message : String(error),
+    }));
+    if (row.ok) {
+      lists.set(twoTowerName, await collectLists(row.recommender, { users, count }));
+      log(
+        `two-tower: asked for ${users.length} users; ${((performance.now() - started) / 1000).toFixed(1)} s in all`,
+      );
+    } else {
+      log(`two-tower: row left out: ${row.reason}`);
+    }
+  }
 
   if (options.serving !== false) {
     rmSync(options.workDir, { recursive: true, force: true });

@@ -53,7 +53,8 @@ export interface ExportSummary {
  * times, its examples written as Arrow files partitioned by `partitionMs` into `outDir`.
  *
  * `fromMs`/`untilMs` bound the ratings replayed (original Unix ms). `onExamples` sees every
- * example as it is emitted (the tests' point checks). Clicks are not replayed: nothing in the
+ * example as it is emitted (the tests' point checks); `writes` chooses which are written
+ * (the evaluation keeps its virtual examples at the cut-off out of the files). Clicks are not replayed: nothing in the
  * chain reads them.
  */
 export async function exportMovieLensExamples(options: {
@@ -64,6 +65,8 @@ export async function exportMovieLensExamples(options: {
   readonly partitionMs?: number;
   readonly userFeatures?: UserFeaturesOptions;
   readonly onExamples?: (examples: readonly TrainingExample[]) => void;
+  /** Which examples go to the files (default: all); `onExamples` sees every one. */
+  readonly writes?: (example: TrainingExample) => boolean;
   readonly onEvent?: (event: ReplayEvent) => void;
   readonly log?: (line: string) => void;
 }): Promise<ExportSummary> {
@@ -145,7 +148,7 @@ export async function exportMovieLensExamples(options: {
     const emitted = await output.readValues();
     examples += emitted.length;
     options.onExamples?.(emitted);
-    writer.add(emitted);
+    writer.add(options.writes === undefined ? emitted : emitted.filter(options.writes));
     for (const file of writer.flushBefore(eventTime - movieLensLabelWindowMs)) {
       log(`${file.path}: ${file.examples} examples`);
     }
