@@ -46,6 +46,8 @@ export function reelstreamLagAsync(
 
 /** The subset of `reelstream lag --json` these tests read. */
 export interface LagJson {
+  /** When the report's snapshot was taken (ISO 8601): the "now" of its time lags. */
+  generatedAt?: string;
   status: string;
   groups: {
     group: string;
