@@ -7,12 +7,19 @@ Run by bench/ann/run.ts in the venv of bench/ann/requirements.txt.
 """
 
 import json
+import os
 import re
 import sys
 import time
 
-import faiss
-import numpy as np
+if os.environ.get("BENCH_ANN_FAISS_GENERIC") == "1":
+    # Investigation only: make faiss-cpu's loader fall back from its AVX2/AVX512 module to the
+    # generic one (wheels that ship separate modules, such as 1.7.3), like Debian's build.
+    for variant in ("avx2", "avx512", "avx512_spr", "sve"):
+        sys.modules[f"faiss.swigfaiss_{variant}"] = None
+
+import faiss  # noqa: E402
+import numpy as np  # noqa: E402
 
 
 def status_kb(field):
@@ -35,9 +42,9 @@ def recall_of(found, truth, k):
 
 
 def search_params(param, value):
-    if param == "nprobe":
-        return faiss.SearchParametersIVF(nprobe=value)
-    return faiss.SearchParametersHNSW(efSearch=value)
+    params = faiss.SearchParametersIVF() if param == "nprobe" else faiss.SearchParametersHNSW()
+    setattr(params, param, value)
+    return params
 
 
 def sweep(job, index, index_job, queries, truth):

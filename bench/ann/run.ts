@@ -58,7 +58,11 @@ const command = new Command('bench-ann')
   )
   .option('--warmup <n>', 'untimed batch-1 queries before each latency run', positiveInt, 100)
   .option('--batch-repeats <n>', 'repeats of the batched run (median reported)', positiveInt, 3)
-  .option('--timeout-s <n>', 'give up on a side after this long', positiveInt, 3600);
+  .option('--timeout-s <n>', 'give up on a side after this long', positiveInt, 3600)
+  .option(
+    '--peer-python <path>',
+    "python of the FAISS side, with faiss and numpy (default: bench/ann's venv, installed on first use)",
+  );
 
 interface Flags {
   readonly size: number;
@@ -73,11 +77,12 @@ interface Flags {
   readonly warmup: number;
   readonly batchRepeats: number;
   readonly timeoutS: number;
+  readonly peerPython?: string;
 }
 
 const log = (line: string): void => console.log(line);
 
-async function runSide(side: Side, job: AnnJob, timeoutS: number): Promise<AnnSideReport> {
+async function runSide(side: Side, job: AnnJob, flags: Flags): Promise<AnnSideReport> {
   const argument = JSON.stringify(job);
   let executable: string;
   let args: string[];
@@ -85,11 +90,11 @@ async function runSide(side: Side, job: AnnJob, timeoutS: number): Promise<AnnSi
     executable = process.execPath;
     args = ['--import', 'tsx', join(import.meta.dirname, 'oursMain.ts'), argument];
   } else {
-    executable = ensureAnnVenv(log);
+    executable = flags.peerPython ?? ensureAnnVenv(log);
     args = [join(import.meta.dirname, 'faissPeer.py'), argument];
   }
   log(`${side}: running (${loadLine()})…`);
-  const run = await runMeasured(executable, args, { timeoutSeconds: timeoutS });
+  const run = await runMeasured(executable, args, { timeoutSeconds: flags.timeoutS });
   const report = run.result as AnnSideReport | undefined;
   if (run.exitCode !== 0 || report === undefined) {
     throw new Error(
@@ -274,7 +279,7 @@ async function main(): Promise<void> {
   let failedSide = false;
   for (const side of flags.sides) {
     try {
-      reports[side] = await runSide(side, job, flags.timeoutS);
+      reports[side] = await runSide(side, job, flags);
     } catch (error) {
       if (error instanceof EngineUnavailableError) {
         log(`${side}: SKIPPED: ${error.message}`);
