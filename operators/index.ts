@@ -78,6 +78,24 @@ export { windowedSerde, type Windowed } from './windowing/windowed.js';
 export type { EmitMode } from './windowing/windowedAggregateOperator.js';
 export { keyValueStore, type StoreBackend, type StoreDefinition } from './state/storeDefinition.js';
 export { KeyValueState } from './state/keyValueState.js';
+export {
+  vectorStore,
+  type StoredVector,
+  type VectorIndexOptions,
+  type VectorMetric,
+  type VectorStoreDefinition,
+} from './vectors/vectorStoreSpec.js';
+export {
+  VectorStore,
+  type VectorHit,
+  type VectorSearchOptions,
+  type VectorStoreStats,
+} from './vectors/vectorStore.js';
+export {
+  VectorStoreError,
+  vectorStoreErrorCodes,
+  type VectorStoreErrorCode,
+} from './vectors/vectorStoreErrors.js';
 export type { TaskStore } from './state/taskStore.js';
 export { rocksDbMemoryDefaults, type RocksDbMemory } from './state/rocksdb/rocksDbStore.js';
 export type { ProcessingGuarantee } from './runtime/committer.js';

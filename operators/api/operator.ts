@@ -3,6 +3,8 @@ import type { ReadOnlyStore } from '../state/readOnlyStore.js';
 import type { StoreDefinition } from '../state/storeDefinition.js';
 import type { TaskStore } from '../state/taskStore.js';
 import type { Timer, TimerService } from '../timers/timers.js';
+import type { VectorStore } from '../vectors/vectorStore.js';
+import type { VectorStoreDefinition } from '../vectors/vectorStoreSpec.js';
 import type { StreamRecord } from './record.js';
 
 /**
@@ -81,6 +83,11 @@ export interface OperatorContext<TKeyOut, TValueOut, TTimerKey = never> {
   keyValueStore<TKey, TValue>(
     definition: StoreDefinition<TKey, TValue>,
   ): KeyValueState<TKey, TValue>;
+  /**
+   * The task's instance of a vector store the operator declared (`stores` of its node): its
+   * vectors, and their FAISS index kept in memory.
+   */
+  vectorStore(definition: VectorStoreDefinition): VectorStore;
   /** The byte-level store itself, for operators that lay out their own keys (windows). */
   stateStore(name: string): TaskStore;
   /** A global table of the job, by name: read-only, and the same in every task. */

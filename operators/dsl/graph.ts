@@ -3,6 +3,7 @@ import type { StreamRecord } from '../api/record.js';
 import type { ReplyTopicRules } from '../requestReply/replyTopicRules.js';
 import type { Serde } from '../serdes/serde.js';
 import type { StoreSpec } from '../state/storeDefinition.js';
+import type { VectorStoreDefinition } from '../vectors/vectorStoreSpec.js';
 import type { Stream } from './stream.js';
 
 /** Operators inside the graph are type-erased; the typed DSL guarantees their types line up. */
@@ -45,6 +46,8 @@ export interface ProcessorNode {
   readonly stores?: readonly StoreSpec[];
   /** Its operator's timers: the store that keeps them (also in `stores`) and their key serde. */
   readonly timers?: { readonly store: string; readonly keySerde: AnySerde };
+  /** The vector stores among its `stores`: each task keeps an index of each in memory. */
+  readonly vectorStores?: readonly VectorStoreDefinition[];
   /**
    * Which output of its (single) parent it receives: an operator forwards to a named output
    * (`ctx.forward(record, 'late')`) to reach only the children listening on it. Default: the

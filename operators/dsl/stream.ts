@@ -20,6 +20,7 @@ import { passThroughOperator } from '../stateless/passThrough.js';
 import { peekOperator } from '../stateless/peek.js';
 import { selectKeyOperator } from '../stateless/selectKey.js';
 import { timerStoreSpec, type TimerOptions } from '../timers/timers.js';
+import { isVectorStoreDefinition } from '../vectors/vectorStoreSpec.js';
 import type { GlobalTable } from './globalTable.js';
 import type { AnyOperator, AnySerde, PipelineGraph } from './graph.js';
 import { GroupedStream } from './groupedStream.js';
@@ -175,7 +176,10 @@ export class Stream<TKey, TValue> {
     options: {
       readonly name: string;
       readonly changesKey?: boolean;
-      /** The stores the operator reads and writes (`ctx.keyValueStore(definition)`). */
+      /**
+       * The stores the operator reads and writes (`ctx.keyValueStore(definition)`, and
+       * `ctx.vectorStore(definition)` for those declared with `vectorStore`).
+       */
       readonly stores?: readonly StoreSpec[];
       /**
        * Gives the operator `ctx.timers` and `onTimer`: its timers, keyed by the stream's key,
@@ -185,6 +189,7 @@ export class Stream<TKey, TValue> {
     },
   ): Stream<TNewKey, TNewValue> {
     const timers = options.timers === undefined ? undefined : timerStoreSpec(options.name);
+    const vectorStores = (options.stores ?? []).filter(isVectorStoreDefinition);
     this.graph.add({
       kind: 'processor',
       name: options.name,
@@ -203,6 +208,7 @@ export class Stream<TKey, TValue> {
       ...(timers === undefined || options.timers === undefined
         ? {}
         : { timers: { store: timers.name, keySerde: options.timers.key as AnySerde } }),
+      ...(vectorStores.length === 0 ? {} : { vectorStores }),
     });
     return new Stream(this.graph, options.name, options.changesKey ?? true);
   }

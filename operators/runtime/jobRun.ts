@@ -742,7 +742,7 @@ export class JobRun {
         await this.recreate(runner, error);
         return false;
       }
-      await task.reloadTimers();
+      await task.reloadDerivedState();
       this.handleProductionFailure(task, error);
       this.positionsCommitted(runner, offsets);
       return true;

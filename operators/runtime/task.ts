@@ -11,6 +11,7 @@ import type { GlobalStores } from '../state/readOnlyStore.js';
 import type { TaskStore } from '../state/taskStore.js';
 import { TimerStore, undeclaredTimers, type DueTimer } from '../timers/timerStore.js';
 import type { TimerKind } from '../timers/timers.js';
+import { VectorStore } from '../vectors/vectorStore.js';
 import {
   decide,
   errorMessage,
@@ -82,6 +83,8 @@ export class Task {
   private readonly receivers = new Map<string, Receiver>();
   private readonly sourceChildren = new Map<string, Receiver[]>();
   private readonly timerStores = new Map<string, TimerStore<unknown>>();
+  /** The task's vector stores by name: each keeps a FAISS index of its store in memory. */
+  private readonly vectorStores = new Map<string, VectorStore>();
   /** Nodes with timers, upstream first: timers of one time fire node by node in this order. */
   private readonly timerNodes: TimerNode[] = [];
   /** Nodes whose operators hold updates until the commit, upstream first: see {@link flush}. */
@@ -145,6 +148,14 @@ export class Task {
         const store = this.state.store(node.timers.store);
         this.timerStores.set(node.name, new TimerStore({ store, key: node.timers.keySerde }));
       }
+      if (node.kind === 'processor' && this.state !== undefined) {
+        for (const definition of node.vectorStores ?? []) {
+          if (!this.vectorStores.has(definition.name)) {
+            const store = this.state.store(definition.name);
+            this.vectorStores.set(definition.name, new VectorStore({ store, definition }));
+          }
+        }
+      }
     }
     // Build receivers from the sinks upwards so each node's children exist before it does.
     for (const node of [...this.subTopology.nodes].reverse()) {
@@ -165,6 +176,7 @@ export class Task {
 
   async init(): Promise<void> {
     await this.reloadTimers();
+    await this.openVectorStores();
     for (const [name, operator] of this.operators) {
       await operator.init?.(this.contextFor(name));
     }
@@ -177,6 +189,46 @@ export class Task {
     for (const timers of this.timerStores.values()) {
       await timers.init();
     }
+  }
+
+  /**
+   * After the stores dropped their uncommitted writes: what the task keeps in memory beside
+   * them (timer queues, vector indexes) is made equal to them again.
+   */
+  async reloadDerivedState(): Promise<void> {
+    await this.reloadTimers();
+    for (const vectors of this.vectorStores.values()) {
+      await vectors.resync();
+    }
+  }
+
+  /** Each vector store's index: from its snapshot when it fits the checkpoint, else rebuilt. */
+  private async openVectorStores(): Promise<void> {
+    for (const [name, vectors] of this.vectorStores) {
+      const file = this.state?.derivedFile(name, 'faiss');
+      const tag = this.state?.checkpointTag(name, 'opened') ?? 'none';
+      await vectors.open(file === undefined ? undefined : { file, tag });
+    }
+  }
+
+  /**
+   * After the stores closed: each vector store's index is written beside the checkpoint the
+   * close wrote, for the next open (a failed write only costs that open a rebuild), and freed.
+   */
+  private closeVectorStores(): void {
+    for (const [name, vectors] of this.vectorStores) {
+      const file = this.state?.derivedFile(name, 'faiss');
+      try {
+        if (file !== undefined && this.state !== undefined) {
+          vectors.writeSnapshot(file, this.state.checkpointTag(name, 'latest'));
+        }
+      } catch {
+        // No snapshot: the next open rebuilds the index from the store.
+      } finally {
+        vectors.dispose();
+      }
+    }
+    this.vectorStores.clear();
   }
 
   /** Runs the records (all from `topic`, in offset order) through the operators. */
@@ -308,6 +360,7 @@ export class Task {
    * applied and forwarded downstream, node by node upstream first, so a holding node below
    * another receives its updates before it is flushed itself. Each update's failure is
    * attributed to a stand-in input whose header names the node and the update's last input.
+   * Then each vector store's index is maintained (trained, or rebuilt of its tombstones).
    */
   async flush(): Promise<void> {
     for (const node of this.holdingNodes) {
@@ -351,6 +404,9 @@ export class Task {
           this.currentInput = undefined;
         }
       }
+    }
+    for (const vectors of this.vectorStores.values()) {
+      await vectors.maintain();
     }
   }
 
@@ -425,6 +481,7 @@ export class Task {
       await operator.close?.();
     }
     await this.state?.close();
+    this.closeVectorStores();
   }
 
   /** Starts the operator on the record without making the next record wait for it. */
@@ -627,6 +684,15 @@ export class Task {
         this.counters.set(metric, (this.counters.get(metric) ?? 0) + by);
       },
       keyValueStore: (definition) => new KeyValueState(stateStore(definition.name), definition),
+      vectorStore: (definition) => {
+        const vectors = this.vectorStores.get(definition.name);
+        if (vectors === undefined) {
+          throw new Error(
+            `operator ${name} uses vector store "${definition.name}" but does not declare it; pass it in \`stores\` of process()`,
+          );
+        }
+        return vectors;
+      },
       streamTime: () => this.maxTimestamp,
       wallClockTime: () => this.clock(),
       timers: this.timerStores.get(name) ?? undeclaredTimers(name),

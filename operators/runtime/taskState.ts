@@ -78,6 +78,8 @@ export class TaskState {
   private readonly specs = new Map<string, StoreSpec>();
   private database: RocksDbStore | undefined;
   private offsets: Record<string, string> = {};
+  /** The offsets of the checkpoint the task opened with, before its restore moved them. */
+  private openedOffsets: Readonly<Record<string, string>> = {};
   private pending = new Map<string, StoreChange[]>();
   /** When the checkpoint was last written; whether commits completed since. */
   private checkpointedAt = 0;
@@ -116,6 +118,25 @@ export class TaskState {
       );
     }
     return store;
+  }
+
+  /**
+   * Where a file derived from a store on RocksDB may be kept beside the task's checkpoint (a
+   * vector store's index snapshot); undefined for a store kept in memory. The directory goes
+   * with the database: it is wiped with it when the checkpoint is missing.
+   */
+  derivedFile(name: string, extension: string): string | undefined {
+    return this.database === undefined || this.specs.get(name)?.backend !== 'rocksdb'
+      ? undefined
+      : join(this.taskDir, 'derived', `${name}.${extension}`);
+  }
+
+  /**
+   * What ties a derived file to the checkpoint: the store's changelog offset in the checkpoint
+   * the task opened with (`opened`), or in the one written last (`latest`, after the close).
+   */
+  checkpointTag(name: string, which: 'opened' | 'latest'): string {
+    return (which === 'opened' ? this.openedOffsets : this.offsets)[name] ?? 'none';
   }
 
   /** Whether a store's uncommitted writes fill the cache budget. */
@@ -208,6 +229,7 @@ export class TaskState {
       } else {
         this.assertSameLayout(checkpoint.positions === true, 'the local checkpoint');
         this.offsets = { ...checkpoint.offsets };
+        this.openedOffsets = { ...checkpoint.offsets };
       }
       mkdirSync(this.taskDir, { recursive: true });
       this.database = await RocksDbStore.open(dbDir, this.options.rocksDb);
