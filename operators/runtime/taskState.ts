@@ -126,7 +126,7 @@ export class TaskState {
    * with the database: it is wiped with it when the checkpoint is missing.
    */
   derivedFile(name: string, extension: string): string | undefined {
-    return this.database === undefined || this.specs.get(name)?.backend !== 'rocksdb'
+    return this.specs.get(name)?.backend !== 'rocksdb'
       ? undefined
       : join(this.taskDir, 'derived', `${name}.${extension}`);
   }
