@@ -28,6 +28,12 @@ def status_kb(field):
     return int(match.group(1)) if match else float("nan")
 
 
+def loaded_blas():
+    with open("/proc/self/maps", encoding="utf8") as maps:
+        paths = {line[line.find("/") :].strip() for line in maps if "blas" in line.lower()}
+    return ", ".join(sorted(p.rsplit("/", 1)[-1] for p in paths)) or "none mapped"
+
+
 def percentile(sorted_values, p):
     """Nearest rank, as job.ts's percentile."""
     rank = min(len(sorted_values) - 1, max(0, -(-p * len(sorted_values) // 100) - 1))
@@ -136,8 +142,8 @@ def main():
         "faissVersion": faiss.__version__,
         "build": (
             f"faiss-cpu {faiss.__version__} wheel (PyPI), compile options "
-            f"'{faiss.get_compile_options().strip()}' (SIMD picked at run time), its bundled "
-            "OpenBLAS (OpenMP build) and libgomp; "
+            f"'{faiss.get_compile_options().strip()}' (the module it loaded), its bundled "
+            f"libgomp; BLAS loaded: {loaded_blas()}; "
             f"numpy {np.__version__}"
         ),
         "peakRssMiB": peak_rss_mib,

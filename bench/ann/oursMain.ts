@@ -19,6 +19,15 @@ function statusKb(field: 'VmRSS' | 'VmHWM'): number {
   return Number(match?.[1] ?? Number.NaN);
 }
 
+/** The BLAS library this process has mapped (the loader may have been given another one). */
+function loadedBlas(): string {
+  const maps = readFileSync('/proc/self/maps', 'utf8').split('\n');
+  const paths = new Set(
+    maps.map((line) => line.slice(line.indexOf('/'))).filter((path) => /blas/i.test(path)),
+  );
+  return [...paths].join(', ') || 'none mapped';
+}
+
 const seconds = (from: number): number => Math.round(performance.now() - from) / 1000;
 const round3 = (value: number): number => Math.round(value * 1000) / 1000;
 
@@ -156,7 +165,7 @@ async function main(): Promise<void> {
     faissVersion: faissVersion(),
     build:
       'reelstream N-API addon on Debian libfaiss-dev (static, generic x86-64 build), ' +
-      'reference BLAS (libblas3), libgomp',
+      `libgomp; BLAS loaded: ${loadedBlas()}`,
     peakRssMiB,
     indexes,
   };
