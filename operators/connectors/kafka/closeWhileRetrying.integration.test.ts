@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { Socket } from 'node:net';
+import { createServer, Socket, type AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 
@@ -80,3 +80,35 @@ function causeChain(error: unknown): string {
   }
   return parts.join(' <- ');
 }
+
+// A connection ended by the owner's close must be one kafkajs hears of: destroyed in silence,
+// kafkajs waited for its own timeout (a timer that kept a stopped process alive). A broker that
+// accepts connections and never answers holds kafkajs' first request open until then.
+test('closing a client fails its request in flight at once, not at kafkajs’ timeout', async () => {
+  const silent = createServer(() => undefined); // accepts, never answers
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const { port } = silent.address() as AddressInfo;
+  try {
+    const kafka = createKafkaJs(
+      { ...connection, brokers: [`127.0.0.1:${String(port)}`] },
+      { clientId: 'close-test' },
+    );
+    const owner = new SocketOwner('silent admin');
+    const admin = kafka.admin({ retry: { retries: 0 } });
+    const connecting = owner
+      .run(() => admin.connect())
+      .then(
+        () => 'connected',
+        (error: unknown) => causeChain(error),
+      );
+    await delay(300); // connected, its ApiVersions request waiting for an answer
+    owner.close();
+    // kafkajs' seed-broker retries (refused now: about 11 s of backoff) end well before its
+    // 30 s request timeout, which a connection ended in silence waited for.
+    const outcome = await Promise.race([connecting, delay(25_000, 'still waiting after 25 s')]);
+    assert.match(outcome, /silent admin is closed/);
+    await admin.disconnect();
+  } finally {
+    silent.close();
+  }
+});

@@ -52,7 +52,15 @@ export class SocketOwner {
   close(): void {
     this.closed = true;
     for (const socket of this.open) {
-      socket.destroy();
+      // With an error, so that kafkajs hears of it: a socket destroyed in silence emits only
+      // 'close', which kafkajs does not listen to, and its connect (or request) waited for its
+      // own timeout with a timer that kept the stopped process alive (seen in a fault run).
+      // Without a listener an 'error' would be thrown: then in silence.
+      socket.destroy(
+        socket.listenerCount('error') > 0
+          ? new Error(`${this.name} is closed: its connection is ended`)
+          : undefined,
+      );
     }
     this.open.clear();
   }
