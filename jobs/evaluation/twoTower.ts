@@ -5,7 +5,7 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import * as ort from 'onnxruntime-node';
+import type * as Ort from 'onnxruntime-node';
 
 import type { TrainingExample } from '../../pipelines/trainingExamples.js';
 import { train, trainerPython } from '../cli/trainCommand.js';
@@ -262,6 +262,11 @@ export async function towerVectors(
   readonly itemMovieIds: readonly number[];
   readonly items: Float32Array;
 }> {
+  // Loaded here, not at import: onnxruntime-node is a development dependency, and the CLI that
+  // imports this module also runs where it is not installed (an npm-installed reelstream).
+  const ort = await import('onnxruntime-node');
+  const int64Tensor = (values: readonly number[], dims: number[]): Ort.Tensor =>
+    new ort.Tensor('int64', BigInt64Array.from(values.map((v) => BigInt(v))), dims);
   const userSession = await ort.InferenceSession.create(join(modelDir, 'user_tower.onnx'));
   const itemSession = await ort.InferenceSession.create(join(modelDir, 'item_tower.onnx'));
   try {
@@ -320,10 +325,6 @@ export async function towerVectors(
     await userSession.release();
     await itemSession.release();
   }
-}
-
-function int64Tensor(values: readonly number[], dims: number[]): ort.Tensor {
-  return new ort.Tensor('int64', BigInt64Array.from(values.map((v) => BigInt(v))), dims);
 }
 
 /**
