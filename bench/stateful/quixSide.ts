@@ -1,12 +1,10 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { stackSettingsFromEnv } from '../../deploy/local/stack/stackSettings.js';
 import type { EngineResult } from '../support/engine.js';
-import { EngineUnavailableError } from '../support/engine.js';
 import type { BenchReport } from '../support/measuredProcess.js';
 import { benchReportOf, roundSeconds, runMeasured } from '../support/measuredProcess.js';
+import { ensurePythonVenv } from '../support/pythonVenv.js';
 import type { StatefulBenchJob } from './engine.js';
 import { jobArgs } from './engine.js';
 
@@ -32,31 +30,13 @@ export function ensureQuixVenv(log: (line: string) => void): Promise<string> {
 }
 
 function install(log: (line: string) => void): string {
-  const venv = quixVenvDir();
-  const python = join(venv, 'bin', 'python');
-  const marker = join(venv, 'requirements.installed.txt');
-  const requirements = readFileSync(requirementsFile, 'utf8');
-  if (existsSync(python) && existsSync(marker) && readFileSync(marker, 'utf8') === requirements) {
-    return python;
-  }
-  log(`quix: installing bench/quix/requirements.txt into ${venv}…`);
-  const started = performance.now();
-  try {
-    execFileSync('python3', ['-m', 'venv', venv], { stdio: 'pipe' });
-    execFileSync(python, ['-m', 'pip', 'install', '-q', '-r', requirementsFile], {
-      stdio: 'pipe',
-      timeout: 900_000,
-    });
-  } catch (error) {
-    const stderr =
-      typeof error === 'object' && error !== null && 'stderr' in error
-        ? String(error.stderr).trim().split('\n').slice(-3).join(' / ')
-        : String(error);
-    throw new EngineUnavailableError(`cannot install Quix Streams into ${venv}: ${stderr}`);
-  }
-  writeFileSync(marker, requirements);
-  log(`quix: installed in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-  return python;
+  return ensurePythonVenv({
+    venv: quixVenvDir(),
+    requirementsFile,
+    label: 'quix',
+    what: 'Quix Streams',
+    log,
+  });
 }
 
 /** The line statefulBench.py prints when done. */
