@@ -256,6 +256,11 @@ export class JobRun {
       },
       onAssigned: (assignment) => this.onAssigned(assignment),
       onCrash: (error) => this.fail(error),
+      onRestarting: (error) =>
+        this.logger.warn(
+          { err: error },
+          'consumer lost the broker or its group: it rejoins and resumes from the committed offsets',
+        ),
       onSkipped: (position) => this.onSkipped(position),
       onFetchDelivered: () => this.onFetchDelivered(),
     });

@@ -668,6 +668,8 @@ class KafkajsConsumerSession implements ConsumerSession {
     consumer.on(consumer.events.CRASH, (event) => {
       if (!event.payload.restart) {
         handlers.onCrash(event.payload.error);
+      } else if (!this.stopped) {
+        handlers.onRestarting?.(event.payload.error);
       }
     });
     // A broker's fetch loop fetches, hands every batch of the fetch to eachBatch, waits for

@@ -187,6 +187,12 @@ export interface ConsumerHandlers {
   /** The session stopped on an error it cannot recover from. */
   onCrash(error: unknown): void;
   /**
+   * The session lost its broker (or group) on a retriable error and restarts by itself: it
+   * rejoins the group and resumes from the committed offsets. For the log and metrics: without
+   * it a job that had no records in flight lived through an outage without a word.
+   */
+  onRestarting?(error: unknown): void;
+  /**
    * A fetch held only transaction markers or aborted records: nothing to process, but the
    * position moved to `nextOffset` (exactly-once commits it, or the group lags forever).
    */
