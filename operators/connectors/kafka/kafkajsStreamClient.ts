@@ -666,9 +666,12 @@ class KafkajsConsumerSession implements ConsumerSession {
       handlers.onAssigned(assignment).catch((error: unknown) => handlers.onCrash(error));
     });
     consumer.on(consumer.events.CRASH, (event) => {
+      if (this.stopped) {
+        return; // a closed session's connections fail by design (SocketOwner)
+      }
       if (!event.payload.restart) {
         handlers.onCrash(event.payload.error);
-      } else if (!this.stopped) {
+      } else {
         handlers.onRestarting?.(event.payload.error);
       }
     });

@@ -58,7 +58,7 @@ export class SocketOwner {
       // Without a listener an 'error' would be thrown: then in silence.
       socket.destroy(
         socket.listenerCount('error') > 0
-          ? new Error(`${this.name} is closed: its connection is ended`)
+          ? closedClientError(`${this.name} is closed: its connection is ended`)
           : undefined,
       );
     }
@@ -109,12 +109,21 @@ export function trackedSocketFactory(): ISocketFactory {
 }
 
 /**
+ * The error a closed client's connections fail with. Its code makes kafkajs treat it as not
+ * retriable (patches/: kafkajs' connection), so a closed client stops trying at once rather than
+ * retrying on timers that keep a stopped process alive.
+ */
+function closedClientError(message: string): Error {
+  return Object.assign(new Error(message), { code: 'ERR_KAFKA_CLIENT_CLOSED' });
+}
+
+/**
  * A socket that fails as a refused connection does: kafkajs has attached its listeners by the
  * time the error is emitted, and fails the connect (retriable) without writing anything.
  */
 function refusedSocket(reason: string): Socket {
   const socket = new net.Socket();
-  process.nextTick(() => socket.destroy(new Error(reason)));
+  process.nextTick(() => socket.destroy(closedClientError(reason)));
   return socket;
 }
 
