@@ -50,6 +50,7 @@ export {
   type SinkOptions,
   type StepOptions,
   type TopicSerdes,
+  WindowedJoinStream,
 } from './dsl/stream.js';
 export { GroupedStream, type AggregateStepOptions } from './dsl/groupedStream.js';
 export type { AggregateEmit } from './aggregation/keyValueAggregateOperator.js';
@@ -75,6 +76,7 @@ export {
   type Windows,
 } from './windowing/windows.js';
 export { windowedSerde, type Windowed } from './windowing/windowed.js';
+export { InvalidTimestampError } from './windowing/invalidTimestamp.js';
 export type { EmitMode } from './windowing/windowedAggregateOperator.js';
 export { keyValueStore, type StoreBackend, type StoreDefinition } from './state/storeDefinition.js';
 export { KeyValueState } from './state/keyValueState.js';

@@ -95,7 +95,9 @@ export class KeyValueAggregateOperator<TKey, TValue, TAggregate> implements Oper
     ctx: OperatorContext<TKey, TAggregate>,
   ): void | Promise<void> {
     if (record.key === null || record.value === null) {
-      return; // Kafka Streams skips null keys and values in aggregations too
+      // Kafka Streams skips null keys and values in aggregations too (and counts them).
+      ctx.count('skippedRecords');
+      return;
     }
     const store = this.requireStore();
     const key = this.keySerde.serialize(record.key, { topic: this.storeName, isKey: true });

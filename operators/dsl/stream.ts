@@ -21,6 +21,7 @@ import { peekOperator } from '../stateless/peek.js';
 import { selectKeyOperator } from '../stateless/selectKey.js';
 import { timerStoreSpec, type TimerOptions } from '../timers/timers.js';
 import { isVectorStoreDefinition } from '../vectors/vectorStoreSpec.js';
+import { lateOutput } from '../windowing/windowedAggregateOperator.js';
 import type { GlobalTable } from './globalTable.js';
 import type { AnyOperator, AnySerde, PipelineGraph } from './graph.js';
 import { GroupedStream } from './groupedStream.js';
@@ -340,7 +341,7 @@ export class Stream<TKey, TValue> {
     other: Stream<TKey, TOther>,
     joiner: ValueJoiner<TKey, TValue, TOther, TResult>,
     options: WindowedJoinOptions<TKey, TValue, TOther>,
-  ): Stream<TKey, TResult> {
+  ): WindowedJoinStream<TKey, TResult, TValue, TOther> {
     this.assertKeyed(`joinWindowed ${options.name}`, other);
     if (other.keyChanged) {
       throw new Error(
@@ -348,7 +349,7 @@ export class Stream<TKey, TValue> {
       );
     }
     addWindowedJoin(this.graph, { this: this.node, other: other.node }, { ...options, joiner });
-    return new Stream(this.graph, options.name, false);
+    return new WindowedJoinStream(this.graph, options.name);
   }
 
   private addGlobalJoin<TGlobalKey, TGlobalValue, TResult>(
@@ -393,5 +394,49 @@ export class Stream<TKey, TValue> {
       description,
     });
     return new Stream(this.graph, name, this.keyChanged || options.keyChanged);
+  }
+}
+
+/**
+ * The result of {@link Stream.joinWindowed}: the joined records, and each side's records that
+ * came too late to join anything (their window ended more than `graceMs` before the join's
+ * stream time), so none is dropped unseen. Late records are also counted (`lateRecords`).
+ *
+ * @category DSL
+ */
+export class WindowedJoinStream<TKey, TResult, TValue, TOther> extends Stream<TKey, TResult> {
+  private readonly late = new Map<string, Stream<TKey, unknown>>();
+
+  /** @internal */
+  constructor(graph: PipelineGraph, node: string) {
+    super(graph, node, false);
+  }
+
+  /** This stream's records that were late for the join: `<name>-this-late`. */
+  lateRecords(): Stream<TKey, TValue> {
+    return this.lateOf('this') as Stream<TKey, TValue>;
+  }
+
+  /** The other stream's records that were late for the join: `<name>-other-late`. */
+  lateOtherRecords(): Stream<TKey, TOther> {
+    return this.lateOf('other') as Stream<TKey, TOther>;
+  }
+
+  private lateOf(side: 'this' | 'other'): Stream<TKey, unknown> {
+    let stream = this.late.get(side);
+    if (stream === undefined) {
+      const name = `${this.node}-${side}-late`;
+      this.graph.add({
+        kind: 'processor',
+        name,
+        parents: [`${this.node}-${side}`],
+        createOperator: () => passThroughOperator<unknown, unknown>(),
+        description: 'late records',
+        fromOutput: lateOutput,
+      });
+      stream = this.graph.streamAt<TKey, unknown>(name);
+      this.late.set(side, stream);
+    }
+    return stream;
   }
 }

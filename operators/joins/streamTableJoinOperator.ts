@@ -20,7 +20,9 @@ export type TableJoinKind = 'inner' | 'left';
  * the lookup is local: synchronous when the store's cache knows the key, one RocksDB read when
  * it does not. Only stream records trigger output; a table update changes what later records
  * see, never what earlier ones got. Inner: a key the table lacks produces nothing. Left: it
- * produces the joiner's result with `undefined`.
+ * produces the joiner's result with `undefined`. A record with a null value is dropped and a
+ * null key joins nothing (left: the joiner gets `undefined`), as in Kafka Streams 4.4; both
+ * drops are counted in `skippedRecords`.
  */
 export class StreamTableJoinOperator<TKey, TValue, TTableValue, TResult> implements Operator<
   TKey,
@@ -58,8 +60,20 @@ export class StreamTableJoinOperator<TKey, TValue, TTableValue, TResult> impleme
     record: StreamRecord<TKey, TValue>,
     ctx: OperatorContext<TKey, TResult>,
   ): void | Promise<void> {
+    if (record.value === null || record.value === undefined) {
+      // As Kafka Streams 4.4: a stream record without a value cannot be joined (its joiner
+      // would be called with null), so it is dropped, and counted.
+      ctx.count('skippedRecords');
+      return;
+    }
     if (record.key === null || record.key === undefined) {
-      ctx.count('skippedRecords'); // no table row has a null key
+      if (this.kind === 'left') {
+        // As Kafka Streams 4.4 (KIP-962): no table row has a null key, so a left join joins
+        // the record with no table value rather than dropping it.
+        ctx.forward(record.withValue(this.joiner(record.value, undefined, record.key)));
+        return;
+      }
+      ctx.count('skippedRecords'); // an inner join can never match a null key
       return;
     }
     const table = this.requireTable();

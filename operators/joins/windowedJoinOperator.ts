@@ -13,6 +13,8 @@ import {
   keyOfJoinIndex,
   packEntries,
 } from './joinBufferLayout.js';
+import { refuseInvalidTimestamp } from '../windowing/invalidTimestamp.js';
+import { lateOutput } from '../windowing/windowedAggregateOperator.js';
 import { prepareStateSerdes } from './stateSerdes.js';
 
 /**
@@ -61,9 +63,9 @@ const indexMarker = Buffer.from([1]);
  * (read or written recently), a record costs no promise.
  *
  * Time: the join's stream time is the highest timestamp either side has seen. A record whose
- * window ended more than `graceMs` before stream time is late: counted and dropped (it could
- * still have matched older records, but Kafka Streams drops it too, so results do not depend on
- * how late data happens to be). A buffered record older than stream time - (before + after +
+ * window ended more than `graceMs` before stream time is late: counted and sent to the late
+ * output, not joined (it could still have matched older records, but Kafka Streams drops it,
+ * so results do not depend on how late data happens to be). A buffered record older than stream time - (before + after +
  * grace) can match no record that is not late, so it is expired: dropped from its key's list
  * when the key is next written, and by a scan of the time index every half retention of stream
  * time for keys that are not.
@@ -127,18 +129,18 @@ export class WindowedJoinOperator<TKey, TOwn, TFound, TResult> implements Operat
     record: StreamRecord<TKey, TOwn>,
     ctx: OperatorContext<TKey, TResult>,
   ): void | Promise<void> {
-    if (
-      record.key === null ||
-      record.key === undefined ||
-      record.value === null ||
-      record.timestamp < 0
-    ) {
+    if (record.key === null || record.key === undefined || record.value === null) {
       ctx.count('skippedRecords'); // as in Kafka Streams: no null keys or values in a join
       return;
     }
+    // No window holds it: dead-lettered with the reason (invalidTimestamp.ts), not skipped.
+    refuseInvalidTimestamp(`join ${this.side.name}`, record, ctx);
     const clock = this.clock;
     if (record.timestamp + this.side.afterMs + this.side.graceMs < clock.streamTime) {
+      // It can never join: every record it could match is expired or will be. It goes to the
+      // side's late output (`lateRecords()` of the joined stream), and is counted.
       ctx.count('lateRecords');
+      ctx.forward(record as unknown as StreamRecord<TKey, TResult>, lateOutput);
       return;
     }
     const { own, found, clock: clockStore } = this.requireStores();

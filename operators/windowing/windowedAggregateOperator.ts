@@ -4,6 +4,7 @@ import type { Aggregation } from '../aggregation/aggregation.js';
 import type { Serde, SerdeContext } from '../serdes/serde.js';
 import type { TaskStore } from '../state/taskStore.js';
 import type { Windowed } from './windowed.js';
+import { refuseInvalidTimestamp } from './invalidTimestamp.js';
 import { decodeTime, encodeTime, streamTimeKey } from './windowStoreLayout.js';
 
 /**
@@ -13,6 +14,9 @@ import { decodeTime, encodeTime, streamTimeKey } from './windowStoreLayout.js';
  * @category Windowing
  */
 export type EmitMode = 'update' | 'close';
+
+/** The counter of records an aggregation or join skipped for a null key or value. */
+export const skippedMetric = 'skippedRecords';
 
 /** The name of the side output that late records go to. */
 export const lateOutput = 'late';
@@ -62,8 +66,12 @@ export abstract class WindowedAggregateOperator<TKey, TValue, TAggregate> implem
     ctx: OperatorContext<Windowed<TKey>, TAggregate | null>,
   ): void | Promise<void> {
     if (record.key === null || record.value === null) {
-      return; // as in Kafka Streams, aggregations skip null keys and values
+      // As in Kafka Streams, aggregations skip null keys and values; counted, not silent.
+      ctx.count(skippedMetric);
+      return;
     }
+    // Before stream time moves: a timestamp no window can hold must not close windows either.
+    refuseInvalidTimestamp(`windowed aggregation ${this.options.storeName}`, record, ctx);
     if (record.timestamp > this.streamTime) {
       this.streamTime = record.timestamp;
       this.store.put(streamTimeKey, encodeTime(record.timestamp));
