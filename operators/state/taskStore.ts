@@ -246,13 +246,17 @@ export class TaskStore {
     // since the last commit, and the entry becomes a clean "known missing". A timer scheduled
     // and fired (or cancelled) between two commits then costs no changelog record and no
     // RocksDB write at all. (Not under at-least-once, whose stored values carry positions.)
-    const absent = this.positions === undefined && this.absentUnderneath(key, this.entries.get(id));
+    const absentBelow = this.absentUnderneath(key, this.entries.get(id));
+    const absent = this.positions === undefined && absentBelow;
     this.remember(id, key, {
       value: null,
       stored: null,
       applied: undefined,
       dirty: !absent,
-      absentUnderneath: true,
+      // What is committed underneath, not what this uncommitted tombstone says: claiming the
+      // key absent here made a second delete (or a delete after put) of a committed key before
+      // the next commit drop this tombstone, and the committed value stayed.
+      absentUnderneath: absentBelow,
     });
     this.evictIfNeeded();
   }
@@ -420,7 +424,7 @@ export class TaskStore {
     for (const [id, entry] of this.entries) {
       if (entry.dirty) {
         this.entries.delete(id);
-        this.account(-entry.bytes);
+        this.untrack(entry);
         // The write is gone, but an older committed value may be underneath.
         this.filter?.add(entry.key);
       }
@@ -435,7 +439,9 @@ export class TaskStore {
       return;
     }
     this.closed = true;
-    this.account(-this.cachedBytes);
+    for (const entry of this.entries.values()) {
+      this.untrack(entry);
+    }
     this.entries.clear();
     this.dirtyCount = 0;
     this.dirtyKeys = [];
@@ -446,7 +452,7 @@ export class TaskStore {
     const previous = this.entries.get(id);
     if (previous !== undefined) {
       this.entries.delete(id);
-      this.account(-previous.bytes);
+      this.untrack(previous);
       if (previous.dirty) {
         this.dirtyCount -= 1;
       }
@@ -456,6 +462,7 @@ export class TaskStore {
     const bytes = ownKey.length + (entry.stored?.length ?? 0) + entryOverheadBytes;
     this.entries.set(id, cacheEntry(ownKey, entry, bytes));
     this.account(bytes);
+    this.budget.countEntry(this.name, 1, entry.value === null);
     if (entry.dirty) {
       this.dirtyCount += 1;
       if (previous?.dirty !== true) {
@@ -492,6 +499,12 @@ export class TaskStore {
     return { value, stored, applied };
   }
 
+  /** An entry left the cache: its bytes and its count go back to the budget. */
+  private untrack(entry: CacheEntry): void {
+    this.account(-entry.bytes);
+    this.budget.countEntry(this.name, -1, entry.value === null);
+  }
+
   private account(bytes: number): void {
     this.cachedBytes += bytes;
     if (bytes >= 0) {
@@ -513,7 +526,7 @@ export class TaskStore {
       }
       if (!entry.dirty && !this.pinned.has(id)) {
         this.entries.delete(id);
-        this.account(-entry.bytes);
+        this.untrack(entry);
         this.forgetCached(entry);
       }
     }
