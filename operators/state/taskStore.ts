@@ -424,7 +424,7 @@ export class TaskStore {
     for (const [id, entry] of this.entries) {
       if (entry.dirty) {
         this.entries.delete(id);
-        this.untrack(entry);
+        this.account(-entry.bytes);
         // The write is gone, but an older committed value may be underneath.
         this.filter?.add(entry.key);
       }
@@ -439,9 +439,7 @@ export class TaskStore {
       return;
     }
     this.closed = true;
-    for (const entry of this.entries.values()) {
-      this.untrack(entry);
-    }
+    this.account(-this.cachedBytes);
     this.entries.clear();
     this.dirtyCount = 0;
     this.dirtyKeys = [];
@@ -452,7 +450,7 @@ export class TaskStore {
     const previous = this.entries.get(id);
     if (previous !== undefined) {
       this.entries.delete(id);
-      this.untrack(previous);
+      this.account(-previous.bytes);
       if (previous.dirty) {
         this.dirtyCount -= 1;
       }
@@ -462,7 +460,6 @@ export class TaskStore {
     const bytes = ownKey.length + (entry.stored?.length ?? 0) + entryOverheadBytes;
     this.entries.set(id, cacheEntry(ownKey, entry, bytes));
     this.account(bytes);
-    this.budget.countEntry(this.name, 1, entry.value === null);
     if (entry.dirty) {
       this.dirtyCount += 1;
       if (previous?.dirty !== true) {
@@ -499,12 +496,6 @@ export class TaskStore {
     return { value, stored, applied };
   }
 
-  /** An entry left the cache: its bytes and its count go back to the budget. */
-  private untrack(entry: CacheEntry): void {
-    this.account(-entry.bytes);
-    this.budget.countEntry(this.name, -1, entry.value === null);
-  }
-
   private account(bytes: number): void {
     this.cachedBytes += bytes;
     if (bytes >= 0) {
@@ -526,7 +517,7 @@ export class TaskStore {
       }
       if (!entry.dirty && !this.pinned.has(id)) {
         this.entries.delete(id);
-        this.untrack(entry);
+        this.account(-entry.bytes);
         this.forgetCached(entry);
       }
     }
