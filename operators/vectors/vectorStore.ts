@@ -58,6 +58,8 @@ export interface VectorStoreStats {
   readonly rebuilds: number;
   /** Vectors re-indexed because the store differed from the snapshot or index. */
   readonly repaired: number;
+  /** How long making the index took when the task opened (snapshot read or rebuild, resync). */
+  readonly openMs: number;
 }
 
 interface Entry {
@@ -104,6 +106,7 @@ export class VectorStore {
   #openedFrom: 'snapshot' | 'rebuild' = 'rebuild';
   #rebuilds = 0;
   #repaired = 0;
+  #openMs = 0;
 
   /** @internal */
   constructor(options: { store: TaskStore; definition: VectorStoreDefinition }) {
@@ -125,6 +128,17 @@ export class VectorStore {
   /** The model version of the stored vectors; undefined while the store is empty. */
   get version(): string | undefined {
     return this.#version;
+  }
+
+  /**
+   * Every stored vector (committed and uncommitted), in id order: what the shard holds, for
+   * checks and dumps. Reads the key-value store, not the index.
+   */
+  async *entries(): AsyncGenerator<{ id: bigint } & StoredVector> {
+    for await (const [key, value] of this.#store.range()) {
+      const { vector, version } = this.#definition.value.deserialize(value, this.#valueContext);
+      yield { id: vectorIdSerde.deserialize(key, this.#valueContext), vector, version };
+    }
   }
 
   /** Whether a vector is stored under `id`. */
@@ -224,6 +238,7 @@ export class VectorStore {
       openedFrom: this.#openedFrom,
       rebuilds: this.#rebuilds,
       repaired: this.#repaired,
+      openMs: this.#openMs,
     };
   }
 
@@ -233,12 +248,14 @@ export class VectorStore {
    * store; either way then made equal to the store (`resync`). @internal
    */
   async open(snapshot?: { readonly file: string; readonly tag: string }): Promise<void> {
+    const started = performance.now();
     const read = snapshot === undefined ? undefined : readSnapshotFile(snapshot.file);
     if (read !== undefined && snapshot !== undefined && this.#fits(read, snapshot.tag)) {
       this.#load(read);
       this.#openedFrom = 'snapshot';
     }
     await this.resync();
+    this.#openMs = performance.now() - started;
   }
 
   /**
