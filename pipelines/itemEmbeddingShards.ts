@@ -35,6 +35,8 @@ export interface ItemShardsOptions {
   readonly dimension: number;
   /** FAISS factory string; default `Flat`. */
   readonly index?: string;
+  /** How often the shards' indexes are snapshotted at commits (vectorStore's default: 30 s). */
+  readonly snapshotIntervalMs?: number;
   /** Default {@link itemEmbeddingsTopic}. */
   readonly topic?: string;
   /** Default `item-vectors`; `<name>-video-ids` for the id map. */
@@ -75,6 +77,9 @@ export function itemVectorShards(pipeline: Pipeline, options: ItemShardsOptions)
       name,
       dimension: options.dimension,
       ...(options.index === undefined ? {} : { index: options.index }),
+      ...(options.snapshotIntervalMs === undefined
+        ? {}
+        : { snapshotIntervalMs: options.snapshotIntervalMs }),
     }),
     videoIds: keyValueStore({
       name: `${name}-video-ids`,

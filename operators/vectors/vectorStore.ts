@@ -60,6 +60,8 @@ export interface VectorStoreStats {
   readonly repaired: number;
   /** How long making the index took when the task opened (snapshot read or rebuild, resync). */
   readonly openMs: number;
+  /** Snapshots written at commits since the task opened. */
+  readonly snapshots: number;
 }
 
 interface Entry {
@@ -107,6 +109,10 @@ export class VectorStore {
   #rebuilds = 0;
   #repaired = 0;
   #openMs = 0;
+  /** Where the index's snapshot goes (undefined: a store kept in memory, no snapshots). */
+  #snapshotFile: string | undefined;
+  #snapshotAt = 0;
+  #snapshots = 0;
 
   /** @internal */
   constructor(options: { store: TaskStore; definition: VectorStoreDefinition }) {
@@ -239,23 +245,29 @@ export class VectorStore {
       rebuilds: this.#rebuilds,
       repaired: this.#repaired,
       openMs: this.#openMs,
+      snapshots: this.#snapshots,
     };
   }
 
   /**
    * Makes the index when the task opens: from the snapshot in `snapshot.file` if it was
-   * written for the checkpoint `snapshot.tag` and this store's index options, else from the
-   * store; either way then made equal to the store (`resync`). @internal
+   * written for this store's index options, else from the store; either way then made equal
+   * to the store (`resync`). The snapshot may be of any moment: the one a close wrote for
+   * its checkpoint, or one a commit wrote before a crash, with writes the restored store does
+   * not have yet or no longer has (uncommitted ones); the resync repairs what differs, so it
+   * only decides how much work the open does, never what the index holds. @internal
    */
   async open(snapshot?: { readonly file: string; readonly tag: string }): Promise<void> {
     const started = performance.now();
+    this.#snapshotFile = snapshot?.file;
     const read = snapshot === undefined ? undefined : readSnapshotFile(snapshot.file);
-    if (read !== undefined && snapshot !== undefined && this.#fits(read, snapshot.tag)) {
+    if (read !== undefined && this.#fits(read)) {
       this.#load(read);
       this.#openedFrom = 'snapshot';
     }
     await this.resync();
-    this.#openMs = performance.now() - started;
+    this.#snapshotAt = performance.now();
+    this.#openMs = this.#snapshotAt - started;
   }
 
   /**
@@ -298,7 +310,11 @@ export class VectorStore {
 
   /**
    * Before each commit of the task: trains an IVF index once enough vectors are stored, and
-   * rebuilds an index that cannot remove once its tombstones exceed their fraction. @internal
+   * rebuilds an index that cannot remove once its tombstones exceed their fraction. Every
+   * `snapshotIntervalMs` it also writes the index's snapshot, so that a task that crashes
+   * (kill -9: no close, no snapshot of the close) reopens from it instead of rebuilding the
+   * index (an HNSW graph of 100k vectors: 133 s of one core against under a second).
+   * @internal
    */
   async maintain(): Promise<void> {
     const indexed = this.#index.ntotal;
@@ -308,6 +324,20 @@ export class VectorStore {
       (tombstones > 0 && tombstones > this.#options.rebuildAtTombstoneFraction * indexed)
     ) {
       await this.#rebuild();
+    }
+    const now = performance.now();
+    if (
+      this.#snapshotFile !== undefined &&
+      this.#snapshotAt > 0 &&
+      now - this.#snapshotAt >= this.#options.snapshotIntervalMs
+    ) {
+      this.#snapshotAt = now;
+      try {
+        this.writeSnapshot(this.#snapshotFile, 'commit');
+        this.#snapshots += 1;
+      } catch {
+        // No snapshot this time (a full disk, say): a crash now costs the next open a rebuild.
+      }
     }
   }
 
@@ -460,10 +490,9 @@ export class VectorStore {
     return version;
   }
 
-  /** Whether a snapshot was written for this checkpoint and this store's index. */
-  #fits(snapshot: VectorSnapshot, tag: string): boolean {
+  /** Whether a snapshot was written for this store's index (its tag names the moment). */
+  #fits(snapshot: VectorSnapshot): boolean {
     return (
-      snapshot.tag === tag &&
       snapshot.index === this.#options.index &&
       snapshot.dimension === this.dimension &&
       snapshot.metric === this.#options.metric &&

@@ -115,6 +115,8 @@ test(
       await final.ready();
       await caughtUp(admin, { groupId: app, topic }, committed.lastOffsets);
       verdicts.push(await verify(final, expected, 'after a kill when caught up'));
+      // Snapshots at commits: the crashed shards' indexes open from one, not rebuilt.
+      const rebuilt = [...final.opened].filter(([, open]) => open.openedFrom !== 'snapshot');
       await final.process.terminate(15_000);
       for (const line of runs.restoreLines()) {
         console.log(line);
@@ -126,6 +128,11 @@ test(
           `every shard exact after restart: ${exact ? 'yes' : 'no'}`,
       );
       assert.ok(exact, 'a shard differs from the committed embeddings (lines above)');
+      assert.deepEqual(
+        rebuilt.map(([task]) => task),
+        [],
+        'after a kill when caught up, every index opens from a commit snapshot',
+      );
       failed = false;
     } finally {
       await runs.stopAll();
@@ -249,12 +256,18 @@ async function verify(
   return exact;
 }
 
+/** A `SHARD_OPEN` line of the job (itemShardsProcess.ts). */
+interface ShardOpen {
+  readonly sinceStartMs: number;
+  readonly openedFrom: string;
+  readonly openMs: number;
+  readonly repaired: number;
+  readonly size: number;
+}
+
 /** One run of the job process: its shard lines, its dump. */
 class Run {
-  readonly opened = new Map<
-    string,
-    { sinceStartMs: number; openedFrom: string; openMs: number; size: number }
-  >();
+  readonly opened = new Map<string, ShardOpen>();
   readonly restored = new Map<string, { records: number; ms: number }>();
   readonly process: JobProcess;
   private readonly dumpFile: string;
@@ -288,6 +301,8 @@ class Run {
         '4',
         '--dump-file',
         dumpFile,
+        '--snapshot-interval-ms',
+        '500',
       ],
       env: process.env,
       cwd: process.cwd(),
@@ -328,13 +343,7 @@ class Run {
   private line(line: string): void {
     const [marker, json] = [line.slice(0, line.indexOf(' ')), line.slice(line.indexOf(' ') + 1)];
     if (marker === 'SHARD_OPEN') {
-      const open = JSON.parse(json) as {
-        task: string;
-        sinceStartMs: number;
-        openedFrom: string;
-        openMs: number;
-        size: number;
-      };
+      const open = JSON.parse(json) as ShardOpen & { task: string };
       this.opened.set(open.task, open);
     } else if (marker === 'SHARD_RESTORE') {
       const restore = JSON.parse(json) as { task: string; records: number; ms: number };
@@ -378,7 +387,8 @@ class Runs {
           const restore = run.restored.get(task);
           return (
             `${task}: ${open.size} vectors, changelog restore ${restore?.records ?? 0} records in ` +
-            `${restore?.ms ?? 0} ms, index from ${open.openedFrom} in ${open.openMs} ms`
+            `${restore?.ms ?? 0} ms, index from ${open.openedFrom} in ${open.openMs} ms` +
+            (open.openedFrom === 'snapshot' ? ` (${open.repaired} repaired)` : '')
           );
         });
       const ready = Math.max(...[...run.opened.values()].map((o) => o.sinceStartMs));

@@ -7,7 +7,7 @@
  *
  * Lines it prints for the test (JSON after the marker):
  * - `SHARD_RESTORE {task, records, ms}`: a task's stores restored from their changelogs;
- * - `SHARD_OPEN {task, sinceStartMs, openedFrom, openMs, size, indexed, indexType}`: a task's
+ * - `SHARD_OPEN {task, sinceStartMs, openedFrom, openMs, repaired, size, indexed, indexType}`: a task's
  *   shard is ready (its index made), `sinceStartMs` after the process started;
  * - `SHARD_DUMPED {file}`: on SIGUSR2, every shard was written to `--dump-file` (see
  *   {@link ShardDump}): what its key-value store holds and what its FAISS index answers.
@@ -49,6 +49,7 @@ interface Flags {
   readonly index: string;
   readonly nprobe: string;
   readonly dumpFile: string;
+  readonly snapshotIntervalMs: string;
 }
 
 const started = performance.now();
@@ -61,6 +62,7 @@ const flags = new Command('item-shards-process')
   .option('--index <factory>', 'FAISS factory string', 'Flat')
   .option('--nprobe <n>', 'IVF lists searched by the dump (nlist: exact)', '1')
   .requiredOption('--dump-file <file>')
+  .option('--snapshot-interval-ms <ms>', 'index snapshots at commits, at most this often', '30000')
   .parse()
   .opts<Flags>();
 
@@ -71,6 +73,7 @@ itemVectorShards(pipeline, {
   modelVersion: flags.modelVersion,
   dimension: Number(flags.dimension),
   index: flags.index,
+  snapshotIntervalMs: Number(flags.snapshotIntervalMs),
   onShardOpen: ({ taskId, vectors }) => {
     shards.set(taskId, vectors);
     const stats = vectors.stats();
@@ -79,6 +82,7 @@ itemVectorShards(pipeline, {
       sinceStartMs: Math.round(performance.now() - started),
       openedFrom: stats.openedFrom,
       openMs: Math.round(stats.openMs),
+      repaired: stats.repaired,
       size: stats.size,
       indexed: stats.indexed,
       indexType: stats.indexType,
