@@ -59,7 +59,8 @@ export {
   type WindowedAggregateStepOptions,
   type WindowedValue,
 } from './dsl/windowedGroupedStream.js';
-export { Table } from './dsl/table.js';
+export { GroupedTable, Table, type TableAggregateOptions } from './dsl/table.js';
+export type { KeyValue } from './aggregation/tableGroupByOperator.js';
 export { GlobalTable } from './dsl/globalTable.js';
 export type { GlobalJoinOptions, JoinOptions, WindowedJoinOptions } from './joins/joinNodes.js';
 export type { ValueJoiner } from './joins/streamTableJoinOperator.js';

@@ -3,6 +3,7 @@ import type { StreamRecord } from '../api/record.js';
 import type { Serde } from '../serdes/serde.js';
 import type { TaskStore } from '../state/taskStore.js';
 import type { Aggregation } from './aggregation.js';
+import { changesOutput, type Change, type ChangeFeed } from './change.js';
 import { keyId } from '../state/keyId.js';
 
 /**
@@ -62,6 +63,7 @@ export class KeyValueAggregateOperator<TKey, TValue, TAggregate> implements Oper
   private readonly keySerde: Serde<TKey>;
   private readonly aggregation: Aggregation<TKey, TValue, TAggregate>;
   private readonly emit: AggregateEmit;
+  private readonly changes: ChangeFeed | undefined;
   private store: TaskStore | undefined;
   /** `onCommit`: the aggregates updated since the last commit, by key bytes (latin1). */
   private held = new Map<string, Held<TKey, TAggregate>>();
@@ -78,7 +80,10 @@ export class KeyValueAggregateOperator<TKey, TValue, TAggregate> implements Oper
     keySerde: Serde<TKey>;
     aggregation: Aggregation<TKey, TValue, TAggregate>;
     emit?: AggregateEmit;
+    /** Set when the table is grouped again (`everyUpdate` only): changes go to `changes`. */
+    changes?: ChangeFeed;
   }) {
+    this.changes = options.changes;
     this.storeName = options.storeName;
     this.keySerde = options.keySerde;
     this.aggregation = options.aggregation;
@@ -150,6 +155,14 @@ export class KeyValueAggregateOperator<TKey, TValue, TAggregate> implements Oper
     this.write(change.key, { value: next, recent });
     if (this.emit === 'everyUpdate') {
       ctx.forward(change.record.withValue(next));
+      if (this.changes?.wanted === true) {
+        const update: Change<TAggregate> = { oldValue: previous ?? null, newValue: next };
+        // The changes output carries Change values; its children are typed for them.
+        ctx.forward(
+          change.record.withValue(update) as unknown as StreamRecord<TKey, TAggregate>,
+          changesOutput,
+        );
+      }
     } else {
       const id = keyId(change.key);
       this.held.delete(id);

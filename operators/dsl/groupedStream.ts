@@ -92,6 +92,8 @@ export class GroupedStream<TKey, TValue> {
     options: AggregateStepOptions,
   ): Table<TKey, TAggregate> {
     const keySerde = this.options.serdes.key;
+    // Only a table that forwards every update can be grouped again (Table.groupBy).
+    const changes = options.emit === 'onCommit' ? undefined : { wanted: false };
     const store = {
       name: options.name,
       key: keySerde,
@@ -109,10 +111,15 @@ export class GroupedStream<TKey, TValue> {
           keySerde,
           aggregation,
           ...(options.emit === undefined ? {} : { emit: options.emit }),
+          ...(changes === undefined ? {} : { changes }),
         }),
       description: aggregation.description,
       stores: [{ name: store.name, backend: store.backend, changelog: store.changelog }],
     });
-    return new Table(this.grouped.graph, options.name, store);
+    return new Table(
+      this.grouped.graph,
+      options.name,
+      changes === undefined ? { store } : { store, changes },
+    );
   }
 }

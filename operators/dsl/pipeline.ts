@@ -89,8 +89,9 @@ export class Pipeline {
     serdes: TopicSerdes<TKey, TValue>,
     options: { readonly name: string; readonly backend?: StoreBackend },
   ): Table<TKey, TValue> {
-    const store = addTableSource(this.graph, topic, { ...options, serdes });
-    return new Table(this.graph, options.name, store);
+    const changes = { wanted: false };
+    const store = addTableSource(this.graph, topic, { ...options, serdes, changes });
+    return new Table(this.graph, options.name, { store, changes });
   }
 
   /**

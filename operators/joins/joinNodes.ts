@@ -1,3 +1,4 @@
+import type { ChangeFeed } from '../aggregation/change.js';
 import type { StreamRecord } from '../api/record.js';
 import type { GlobalTable } from '../dsl/globalTable.js';
 import type { AnySerde, PipelineGraph } from '../dsl/graph.js';
@@ -33,7 +34,13 @@ function specOf(store: StoreSpec): StoreSpec {
 export function addTableSource<TKey, TValue>(
   graph: PipelineGraph,
   topic: string,
-  options: { name: string; serdes: TopicSerdes<TKey, TValue>; backend?: StoreBackend },
+  options: {
+    name: string;
+    serdes: TopicSerdes<TKey, TValue>;
+    backend?: StoreBackend;
+    /** Set when the table is grouped again: its operator then sends its changes. */
+    changes?: ChangeFeed;
+  },
 ): StoreDefinition<TKey, TValue> {
   const store = keyValueStore({
     name: options.name,
@@ -54,7 +61,7 @@ export function addTableSource<TKey, TValue>(
     kind: 'processor',
     name: options.name,
     parents: [source],
-    createOperator: () => new TableSourceOperator(store),
+    createOperator: () => new TableSourceOperator(store, options.changes),
     description: `table ${topic}`,
     stores: [specOf(store)],
   });
