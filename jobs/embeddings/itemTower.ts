@@ -1,0 +1,141 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import {
+  TowerPool,
+  type TowerInput,
+  type TowerPoolOptions,
+} from '../../operators/vectors/towerPool.js';
+import type { ItemTower } from '../../pipelines/itemEmbeddings.js';
+import type { VideoUpload } from '../../schemas/generated/videoUpload.js';
+
+/** The parts of the trainer's two-tower `manifest.json` the item tower needs. */
+interface TwoTowerManifest {
+  readonly model: string;
+  readonly version: string;
+  readonly embeddingDimension: number;
+  readonly itemDenseFeatures: readonly string[];
+  readonly towers: readonly {
+    readonly file: string;
+    readonly inputs: readonly {
+      readonly name: string;
+      readonly dtype: string;
+      readonly shape: readonly (string | number)[];
+    }[];
+    readonly outputs: readonly { readonly name: string }[];
+  }[];
+}
+
+/**
+ * The item tower's dense features, by the names the trainer writes in `itemDenseFeatures`, computed
+ * as `jobs/training/trainer/examples.py` computes them (its `ITEM_DENSE`); a model asking for
+ * a feature not listed here is refused when it is loaded, not embedded with a wrong value.
+ */
+const itemDenseFeatures: Readonly<Record<string, (video: VideoUpload) => number>> = {
+  log1p_duration_s: (video) => Math.log1p(Math.max(video.durationMs, 0) / 1000) / 5,
+};
+
+export interface ItemTowerOptions extends Pick<
+  TowerPoolOptions,
+  'workers' | 'threadsPerWorker' | 'windowMs' | 'maxBatch'
+> {
+  /** The trainer's `two-tower` output folder: manifest.json, vocabulary.json, item_tower.onnx. */
+  readonly modelDir: string;
+}
+
+/**
+ * A trained two-tower model's item tower, as the embedding operator runs it: onnxruntime-node
+ * in a {@link TowerPool} (worker threads, micro-batched), inputs encoded as the trainer
+ * encoded them (the vocabulary's index of the video id, 0 when unknown; the dense features).
+ */
+export class OnnxItemTower implements ItemTower {
+  readonly version: string;
+  readonly dimension: number;
+  readonly #pool: TowerPool;
+  readonly #index: ReadonlyMap<string, number>;
+  readonly #dense: readonly ((video: VideoUpload) => number)[];
+
+  private constructor(
+    manifest: TwoTowerManifest,
+    index: ReadonlyMap<string, number>,
+    pool: TowerPool,
+  ) {
+    this.version = manifest.version;
+    this.dimension = manifest.embeddingDimension;
+    this.#index = index;
+    this.#pool = pool;
+    this.#dense = manifest.itemDenseFeatures.map((name) => {
+      const feature = itemDenseFeatures[name];
+      if (feature === undefined) {
+        throw new Error(`the item tower needs the dense feature ${name}, which is not known here`);
+      }
+      return feature;
+    });
+  }
+
+  static async load(options: ItemTowerOptions): Promise<OnnxItemTower> {
+    const manifest = JSON.parse(
+      readFileSync(join(options.modelDir, 'manifest.json'), 'utf8'),
+    ) as TwoTowerManifest;
+    if (manifest.model !== 'two-tower') {
+      throw new Error(`${options.modelDir} holds a ${manifest.model} model, not a two-tower one`);
+    }
+    const tower = manifest.towers.find((t) => t.outputs.some((o) => o.name === 'item_vector'));
+    if (tower === undefined) {
+      throw new Error(`${options.modelDir}/manifest.json names no tower with output item_vector`);
+    }
+    const vocabulary = JSON.parse(
+      readFileSync(join(options.modelDir, 'vocabulary.json'), 'utf8'),
+    ) as { items: readonly string[] };
+    // Position i holds the id of index i + 1; index 0 is unknown.
+    const index = new Map(vocabulary.items.map((id, i) => [id, i + 1]));
+    const inputs: TowerInput[] = tower.inputs.map((input) => ({
+      name: input.name,
+      dtype: input.dtype === 'int64' ? 'int64' : 'float32',
+      width: input.shape.length > 1 ? Number(input.shape[1]) : 1,
+      rank: input.shape.length > 1 ? 2 : 1,
+    }));
+    const pool = await TowerPool.open({
+      modelFile: join(options.modelDir, tower.file),
+      inputs,
+      output: 'item_vector',
+      ...(options.workers === undefined ? {} : { workers: options.workers }),
+      ...(options.threadsPerWorker === undefined
+        ? {}
+        : { threadsPerWorker: options.threadsPerWorker }),
+      ...(options.windowMs === undefined ? {} : { windowMs: options.windowMs }),
+      ...(options.maxBatch === undefined ? {} : { maxBatch: options.maxBatch }),
+    });
+    try {
+      return new OnnxItemTower(manifest, index, pool);
+    } catch (error) {
+      await pool.close();
+      throw error;
+    }
+  }
+
+  /** The tower's inputs for `video`: `item` (vocabulary index) and `item_dense`. */
+  row(video: VideoUpload): { item: bigint[]; item_dense: number[] } {
+    return {
+      item: [BigInt(this.#index.get(video.videoId) ?? 0)],
+      item_dense: this.#dense.map((feature) => feature(video)),
+    };
+  }
+
+  inputsOf(video: VideoUpload): string {
+    const { item, item_dense } = this.row(video);
+    return `${String(item[0])} ${item_dense.join(' ')}`;
+  }
+
+  embed(video: VideoUpload): Promise<Float32Array> {
+    return this.#pool.run(this.row(video));
+  }
+
+  stats(): ReturnType<TowerPool['stats']> {
+    return this.#pool.stats();
+  }
+
+  close(): Promise<void> {
+    return this.#pool.close();
+  }
+}
