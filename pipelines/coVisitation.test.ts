@@ -113,32 +113,36 @@ function expectedNeighbours(
   const now = t0; // any common time: the score is a ratio of counts decaying alike
   const decayed = (times: readonly number[]): number =>
     times.reduce((sum, t) => sum + 2 ** (-(now - t) / p.halfLifeMs), 0);
-  const viewsOf = (video: string, upTo: number): number =>
-    decayed(views.filter((v) => v.video === video && v.arrival <= upTo).map((v) => v.time));
-  const anchorViews = viewsOf(anchor, Infinity);
+  const anchorViews = decayed(views.filter((v) => v.video === anchor).map((v) => v.time));
   const byNeighbour = new Map<string, Pair[]>();
   for (const pair of mine) {
     byNeighbour.set(pair.neighbour, [...(byNeighbour.get(pair.neighbour) ?? []), pair]);
   }
-  const candidates = [...byNeighbour.entries()]
+  const neighbours = [...byNeighbour.entries()]
     .map(([neighbour, together]) => ({
       neighbour,
-      together,
+      count: together.length,
       covisits: decayed(together.map((pair) => pair.time)),
     }))
-    // The strongest `candidates` by decayed co-visits (tests keep evicted ones from returning).
-    .sort((a, b) => b.covisits - a.covisits || (a.neighbour < b.neighbour ? -1 : 1))
-    .slice(0, p.candidates);
-  const neighbours = candidates
-    .filter((c) => c.together.length >= p.minCount)
-    .map((c) => {
-      // The neighbour's views as of the last co-visit of the pair.
-      const lastCovisit = Math.max(...c.together.map((pair) => pair.arrival));
-      const score = c.covisits / Math.sqrt(anchorViews * viewsOf(c.neighbour, lastCovisit));
-      return { videoId: c.neighbour, score: Math.min(1, score), count: c.together.length };
-    })
-    .sort((a, b) => b.score - a.score || b.count - a.count || (a.videoId < b.videoId ? -1 : 1))
-    .slice(0, p.topK);
+    // The strongest `candidates` by decayed co-visits (equal: more co-visits, then the smaller
+    // id), whatever order they came in: an evicted one that returns comes with its whole count.
+    .sort(
+      (a, b) =>
+        (Math.abs(a.covisits - b.covisits) > 1e-9 * Math.max(a.covisits, b.covisits)
+          ? b.covisits - a.covisits
+          : 0) ||
+        b.count - a.count ||
+        (a.neighbour < b.neighbour ? -1 : 1),
+    )
+    .slice(0, p.candidates)
+    .filter((c) => c.count >= p.minCount)
+    .slice(0, p.topK)
+    // The share of the anchor's (decayed) views the neighbour co-visited.
+    .map((c) => ({
+      videoId: c.neighbour,
+      score: Math.min(1, c.covisits / anchorViews),
+      count: c.count,
+    }));
   return {
     videoId: anchor,
     neighbours,
@@ -220,7 +224,7 @@ const defaults: Params = {
   minCount: 1,
 };
 
-test('describe() shows the DAG (snapshot): by user, then by video, then by anchor', () => {
+test('describe() shows the DAG (snapshot): by user, then by video, by pair, then by anchor', () => {
   const pipeline = new Pipeline();
   coVisitation(pipeline);
   assert.equal(
@@ -244,7 +248,7 @@ test('describe() shows the DAG (snapshot): by user, then by video, then by ancho
       '  Source: co-visitation-by-video-repartition-source (topics: [features-co-visitation-by-video-repartition]; key: string, value: json)',
       '    --> co-visitation-views',
       '  Processor: co-visitation-views (aggregate; stores: [co-visitation-views])',
-      '    --> co-visitation-viewed, co-visitation-to-anchors',
+      '    --> co-visitation-viewed, co-visitation-to-pairs',
       '    <-- co-visitation-by-video-repartition-source',
       '  Processor: co-visitation-viewed (filter)',
       '    --> co-visitation-views-records',
@@ -254,23 +258,28 @@ test('describe() shows the DAG (snapshot): by user, then by video, then by ancho
       '    <-- co-visitation-viewed',
       '  Sink: co-visitation-views-out (topic: features.co-visitation-views; key: string, value: avro(reelstream.features.VideoViews))',
       '    <-- co-visitation-views-records',
+      '  Processor: co-visitation-to-pairs (flatMap)',
+      '    --> co-visitation-by-pair-repartition-sink',
+      '    <-- co-visitation-views',
+      '  Sink: co-visitation-by-pair-repartition-sink (topic: features-co-visitation-by-pair-repartition; key: string, value: json)',
+      '    <-- co-visitation-to-pairs',
+      'Sub-topology 2',
+      '  Source: co-visitation-by-pair-repartition-source (topics: [features-co-visitation-by-pair-repartition]; key: string, value: json)',
+      '    --> co-visitation-pairs',
+      '  Processor: co-visitation-pairs (aggregate; stores: [co-visitation-pairs])',
+      '    --> co-visitation-to-anchors',
+      '    <-- co-visitation-by-pair-repartition-source',
       '  Processor: co-visitation-to-anchors (flatMap)',
       '    --> co-visitation-by-anchor-repartition-sink',
-      '    <-- co-visitation-views',
+      '    <-- co-visitation-pairs',
       '  Sink: co-visitation-by-anchor-repartition-sink (topic: features-co-visitation-by-anchor-repartition; key: string, value: json)',
       '    <-- co-visitation-to-anchors',
-      'Sub-topology 2',
+      'Sub-topology 3',
       '  Source: co-visitation-by-anchor-repartition-source (topics: [features-co-visitation-by-anchor-repartition]; key: string, value: json)',
-      '    --> co-visitation-anchor-updates',
-      '  Processor: co-visitation-anchor-updates (process)',
-      '    --> co-visitation-neighbour-views',
-      '    <-- co-visitation-by-anchor-repartition-source',
-      '  Processor: co-visitation-neighbour-views (leftJoin global table co-visitation-views)',
       '    --> co-visitation',
-      '    <-- co-visitation-anchor-updates',
       '  Processor: co-visitation (aggregate; stores: [co-visitation])',
       '    --> co-visitation-has-candidates',
-      '    <-- co-visitation-neighbour-views',
+      '    <-- co-visitation-by-anchor-repartition-source',
       '  Processor: co-visitation-has-candidates (filter)',
       '    --> co-visitation-neighbours',
       '    <-- co-visitation',
@@ -281,9 +290,8 @@ test('describe() shows the DAG (snapshot): by user, then by video, then by ancho
       '    <-- co-visitation-neighbours',
       'Internal topics',
       '  features-co-visitation-by-video-repartition (partitions: as upstream)',
+      '  features-co-visitation-by-pair-repartition (partitions: as upstream)',
       '  features-co-visitation-by-anchor-repartition (partitions: as upstream)',
-      'Global tables',
-      '  co-visitation-views (topic: features.co-visitation-views; key: string, value: avro(reelstream.features.VideoViews))',
     ].join('\n'),
   );
 });
@@ -362,6 +370,79 @@ test('golden: bounded candidates: the weakest by decayed co-visits makes room', 
   ]);
   const checked = await expectGolden(events, { pipeline: params, params });
   assert.ok(checked >= 10, `checked ${checked}`);
+});
+
+/** The last record published per anchor after piping `events` in order: the final table. */
+async function finalTable(
+  events: readonly WatchEnd[],
+  options: CoVisitationOptions,
+): Promise<Map<string, CoVisitation>> {
+  const pipeline = new Pipeline();
+  coVisitation(pipeline, options);
+  const driver = await TestDriver.start(pipeline, { partitions: 3 });
+  try {
+    const input = driver.input(topics.watchEnds, serdes.watchEnds);
+    for (const event of events) {
+      await input.pipe(event.userId, event, { timestamp: event.eventTime });
+    }
+    const records = await driver.output(topics.output, serdes.output).readRecords();
+    return new Map(
+      records.map((r) => [r.key, JSON.parse(JSON.stringify(r.value)) as CoVisitation]),
+    );
+  } finally {
+    await driver.close();
+  }
+}
+
+test("the final neighbours do not depend on how users' watches interleave (views, evictions)", async () => {
+  // Kafka keeps each user's watches in order (one partition), but the steps keyed by video,
+  // pair and anchor read what several tasks wrote, interleaved as the tasks happened to run.
+  // Two interleavings of the same watches, each user's in order, must give the same table,
+  // equal to the batch computation, with candidates evicted along the way (bound 3) and
+  // neighbours viewed by other users after their co-visits.
+  const params: Params = { ...defaults, halfLifeMs: 2 * hour, candidates: 3, topK: 2 };
+  let seed = 19;
+  const next = (n: number): number => {
+    seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+    return seed % n;
+  };
+  const users = ['u1', 'u2', 'u3', 'u4', 'u5', 'u6'];
+  const perUser = users.map((user) => {
+    let time = t0 + next(60) * minute;
+    return Array.from({ length: 10 }, () => {
+      time += (1 + next(25)) * minute;
+      return watch(user, `v${1 + next(7)}`, { time });
+    });
+  });
+  const byUser = perUser.flat();
+  const roundRobin: WatchEnd[] = [];
+  for (let i = 0; i < 10; i++) {
+    for (const watches of [...perUser].reverse()) {
+      const w = watches[i];
+      if (w !== undefined) {
+        roundRobin.push(w);
+      }
+    }
+  }
+  const first = await finalTable(byUser, params);
+  const second = await finalTable(roundRobin, params);
+  assert.deepEqual([...second.keys()].sort(), [...first.keys()].sort());
+  assert.ok(first.size >= 5, `anchors: ${first.size}`);
+  let evicted = 0;
+  for (const [anchor, published] of first) {
+    const other = second.get(anchor);
+    assert.ok(other !== undefined, anchor);
+    // The two runs alike, first: what the test is about.
+    assertNeighbours(other, published, `round robin against one after another, anchor ${anchor}`);
+    const expected = expectedNeighbours(anchor, byUser, params);
+    assert.ok(expected !== undefined, anchor);
+    assertNeighbours(published, expected, `users one after another, anchor ${anchor}`);
+    assertNeighbours(other, expected, `users round robin, anchor ${anchor}`);
+    const { pairs } = coVisits(byUser, params);
+    evicted +=
+      new Set(pairs.filter((p) => p.anchor === anchor).map((p) => p.neighbour)).size > 3 ? 1 : 0;
+  }
+  assert.ok(evicted >= 2, `anchors with more neighbours than candidates: ${evicted}`);
 });
 
 test('one job can run it beside watch sessions and user features on one watch-ends source', async () => {

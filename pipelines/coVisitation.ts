@@ -3,11 +3,8 @@ import {
   avroSerde,
   jsonSerde,
   type AvroSchema,
-  type Operator,
-  type OperatorContext,
   type Pipeline,
   type Stream,
-  type StreamRecord,
   stringSerde,
 } from '../operators/index.js';
 import {
@@ -19,11 +16,11 @@ import type { VideoViews } from '../schemas/generated/videoViews.js';
 import { watchEndSchema, type WatchEnd } from '../schemas/generated/watchEnd.js';
 import { topicCatalog, topics } from '../schemas/topics.js';
 import { insertRecent } from './recentList.js';
-import { addDecayed, boundedListByStrength, decayTo, type DecayedValue } from './timeDecay.js';
+import { addDecayed, decayTo, type DecayedValue } from './timeDecay.js';
 
 /**
  * Co-visitation, item-to-item collaborative filtering: for each video (the anchor), the videos
- * most often watched by the same users close in time, scored against their popularity, published
+ * most often watched by the same users close in time, scored as a share of the anchor's views, published
  * to the compacted `features.co-visitation` topic keyed by video.
  *
  * **Co-visit.** Two watches of one user are a co-visit of their videos when their event times
@@ -32,42 +29,51 @@ import { addDecayed, boundedListByStrength, decayTo, type DecayedValue } from '.
  * `minWatchMs` (3 s): a swipe past a video is an impression, not a visit. A co-visit happens at
  * the later of the two watch times.
  *
- * **Score.** Cosine normalisation:
- * `score(a, b) = covisits(a, b) / sqrt(views(a) · views(b))`, clamped to [0, 1], where all three
- * are exponentially decayed counts (half-life `halfLifeMs`, 7 days by default) so the
- * neighbours follow recent behaviour and old co-visits fade rather than drop off a window edge.
- * Because the three decay at the same rate, the score does not depend on the time it is read
- * at. Dividing by the neighbour's popularity keeps a globally popular video from being everyone's
- * neighbour; by the anchor's, scores of different anchors are comparable. (A user who watches a,
- * b, then a again within the window co-visits the pair twice with one view of b, so a raw score
- * can exceed 1: hence the clamp.) The published `count` is the raw, undecayed number of
- * co-visits since the neighbour became a candidate of the anchor.
+ * **Score.** `score(a, b) = covisits(a, b) / views(a)`, clamped to [0, 1]: the share of the
+ * anchor's views that the neighbour was watched close to, where both are exponentially decayed
+ * counts (half-life `halfLifeMs`, 7 days by default) so the neighbours follow recent behaviour
+ * and old co-visits fade rather than drop off a window edge. Both decay at the same rate, so the
+ * score does not depend on the time it is read at. (A user who watches a, b, then a again within
+ * the window co-visits the pair twice with one view of b, so a raw score can exceed 1: hence
+ * the clamp.) The published `count` is the raw, undecayed number of co-visits of the pair.
+ * Until 2026-12-05 the score was cosine, `covisits / sqrt(views(a) · views(b))`, with the
+ * neighbour's views read from the global table `features.co-visitation-views` inside this job
+ * as its co-visits were counted: a value that depended on how far that table had got, so two
+ * runs over the same data published different neighbours (docs/evaluation.md, "Determinism").
  *
- * **Dataflow**, three stateful steps, each an aggregation (so state converges under
+ * **Deterministic.** Kafka keeps each user's watches in order, but the steps keyed by video,
+ * pair and anchor read what several tasks wrote, in whatever order those tasks ran. Every step
+ * is therefore a fold whose result does not depend on that order: decayed sums (exact up to
+ * floating-point rounding, see timeDecay.ts), counts and maxima; each message that crosses to
+ * the next step carries a running total from a single writer per key (so the last one read is
+ * the final one); and the bounded candidates keep the strongest by those totals (below). Two
+ * runs over the same watches publish the same table once every watch is processed. Sums that
+ * differ only in their last digits (added in another order) rank as equal, then by count, then
+ * by id. The test "the final neighbours do not depend on how users' watches interleave" holds
+ * this.
+ *
+ * **Dataflow**, four stateful steps, each an aggregation (so state converges under
  * at-least-once replays too):
  * 1. `co-visitation-recent`, by user (the input's partitioning, no repartition): the user's
  *    recent watches. Each new watch of a video b sends one message, to b, naming the recent
  *    videos within the window (b's co-visits, in both directions).
  * 2. `co-visitation-views`, by video, through the repartition topic `co-visitation-by-video`:
  *    views per video (decayed), also published to the compacted `features.co-visitation-views`.
- *    The watch of b sends on to b, as anchor, its views and its co-visits with the recent
- *    videos, and to each recent video a, as anchor, a co-visit with b stamped with b's views.
- * 3. `co-visitation`, by anchor, through `co-visitation-by-anchor`: the anchor's own views and
- *    its neighbour candidates, from which the top `topK` (20) by score are published. The
- *    co-visits b's watch names for anchor b take each neighbour's views from
- *    `features.co-visitation-views`, read as a global table.
+ *    The watch of b sends on its views (keyed by b) and one message per co-visit, keyed by the
+ *    unordered pair ({@link pairKey}).
+ * 3. `co-visitation-pairs`, by pair, through `co-visitation-by-pair`: each pair's decayed
+ *    co-visits and count, sent as they now stand to both of its videos as anchors; a video's
+ *    views pass through to it.
+ * 4. `co-visitation`, by anchor, through `co-visitation-by-anchor`: the anchor's own views and
+ *    its neighbour candidates (each the pair's latest total), from which the top `topK` (20) are
+ *    published.
  *
- * **Approximations and bounds.**
- * - The neighbour's views in a score are as of the pair's latest co-visit, not as of now: only
- *   the anchor's own views are current. A neighbour that became popular since scores a little
- *   too high until the pair co-occurs again. When the neighbour is the video just watched, its
- *   views are stamped in step 2 and include that watch; otherwise they are what
- *   `features.co-visitation-views` held when step 3 read it, which lags its task's last commit
- *   (a second) and may already count watches of that video that came after the co-visit.
- * - Each anchor keeps at most `candidates` (100) neighbours: when a new one would exceed that,
+ * **Bounds.**
+ * - Each anchor keeps at most `candidates` (100) neighbours: when one more would exceed that,
  *   the one with the fewest decayed co-visits goes (that ranking does not change as time passes,
- *   see `strongest`). Exact for the candidates kept unless an evicted one returns: it then
- *   starts again from its new co-visits (its count restarts too).
+ *   see `strongest` in timeDecay.ts). An evicted neighbour that is co-visited again comes back
+ *   with the pair's whole total from step 3, so the candidates kept are the strongest by their
+ *   final totals, whatever the order. Step 3 holds one small record per pair ever co-visited.
  * - A user's recent list holds at most `recentSize` videos and only those watched at most
  *   `windowMs + latenessMs` before the user's newest watch (`latenessMs` defaults to the
  *   window): a watch up to `latenessMs` late still meets every video it co-visits, a later one
@@ -75,10 +81,8 @@ import { addDecayed, boundedListByStrength, decayTo, type DecayedValue } from '.
  *
  * Emission: an anchor that has candidates publishes its neighbours once per commit of its task
  * in which it was updated (the step's `emit: 'onCommit'`). Per qualifying watch with k co-visits
- * that is one message through `co-visitation-by-video` and `k + 1` through
- * `co-visitation-by-anchor`. (The co-visits of anchor b used to visit each neighbour's task for
- * its views first: `k + 1` and `2k + 1` messages. On the 5,000 events/s load run those two
- * repartition topics carried four records in ten the feature job read.)
+ * that is one message through `co-visitation-by-video`, `k + 1` through `co-visitation-by-pair`
+ * and `2k + 1` through `co-visitation-by-anchor`.
  */
 
 /** Topics of the pipeline. */
@@ -156,36 +160,26 @@ interface ByVideoMessage {
 }
 
 /**
- * From step 2 to step 3, keyed by `anchor`: its own views with the co-visits its watch made
- * (neighbour views looked up in step 3), or a co-visit with the stamped views of its neighbour.
+ * From step 2 to step 3, keyed by {@link pairKey} for a co-visit (one message per co-visit, for
+ * both directions), or by the video for its views.
  */
-type ByAnchorMessage =
-  | {
-      readonly kind: 'views';
-      readonly anchor: string;
-      readonly views: DecayedValue;
-      readonly coVisits: readonly CoVisit[];
-    }
-  | {
-      readonly kind: 'covisit';
-      readonly anchor: string;
-      readonly neighbour: string;
-      readonly time: number;
-      readonly neighbourViews: DecayedValue | null;
-    };
+type ByPairMessage =
+  | { readonly kind: 'views'; readonly video: string; readonly views: DecayedValue }
+  | { readonly kind: 'covisit'; readonly time: number };
 
-/** What step 3 folds: its views, or one co-visit (`lookup`: neighbour views still to read). */
-type AnchorUpdate<TViews = DecayedValue | null | 'lookup'> =
+/**
+ * From step 3 to step 4, keyed by anchor: the anchor's views as they stand, or one neighbour's
+ * co-visits with it as they stand (the pair's whole decayed sum and count, not an increment).
+ */
+type AnchorUpdate =
   | { readonly kind: 'views'; readonly views: DecayedValue }
   | {
-      readonly kind: 'covisit';
+      readonly kind: 'pair';
       readonly neighbour: string;
-      readonly time: number;
-      readonly neighbourViews: TViews;
+      readonly covisits: DecayedValue;
+      readonly count: number;
+      readonly latest: number;
     };
-
-/** An update with its neighbour's views in place. */
-type StampedUpdate = AnchorUpdate<DecayedValue | null>;
 
 /** Step 1's state per user; `out` holds what the latest watch emits. */
 interface RecentWatches {
@@ -197,18 +191,24 @@ interface RecentWatches {
 /** Step 2's state per video; `out` holds what the latest message sends on. */
 interface VideoViewsState {
   readonly views: DecayedValue | null;
-  readonly out: readonly ByAnchorMessage[];
+  readonly out: readonly { readonly key: string; readonly message: ByPairMessage }[];
+}
+
+/** Step 3's state per pair (or video, for its views); `out` holds what the latest message sends. */
+interface PairState {
+  readonly covisits: DecayedValue | null;
+  readonly count: number;
+  readonly latest: number;
+  readonly out: readonly { readonly anchor: string; readonly update: AnchorUpdate }[];
 }
 
 interface Candidate {
   readonly videoId: string;
   readonly covisits: DecayedValue;
   readonly count: number;
-  /** The neighbour's views as of the pair's latest co-visit. */
-  readonly views: DecayedValue | null;
 }
 
-/** Step 3's state per anchor. */
+/** Step 4's state per anchor. */
 interface AnchorState {
   readonly views: DecayedValue | null;
   /**
@@ -232,7 +232,7 @@ const decayedValueSchema = {
 } as const;
 
 /**
- * Step 3's state in the store and its changelog, in Avro binary: it is the job's largest value
+ * Step 4's state in the store and its changelog, in Avro binary: it is the job's largest value
  * (up to `candidates` neighbours) and is written on every co-visit of its anchor, where JSON
  * took three times as long to encode, at three times the size.
  */
@@ -255,7 +255,6 @@ const anchorStateSchema: AvroSchema<AnchorState> = {
               { name: 'videoId', type: 'string' },
               { name: 'covisits', type: 'DecayedValue' },
               { name: 'count', type: 'double' },
-              { name: 'views', type: ['null', 'DecayedValue'] },
             ],
           },
         },
@@ -266,7 +265,8 @@ const anchorStateSchema: AvroSchema<AnchorState> = {
 };
 
 const byVideoSerdes = { key: stringSerde, value: jsonSerde<ByVideoMessage>() };
-const byAnchorSerdes = { key: stringSerde, value: jsonSerde<ByAnchorMessage>() };
+const byPairSerdes = { key: stringSerde, value: jsonSerde<ByPairMessage>() };
+const byAnchorSerdes = { key: stringSerde, value: jsonSerde<AnchorUpdate>() };
 
 /**
  * Adds the co-visitation pipeline to `pipeline`: reads `events.watch-ends` (keyed by user) and
@@ -287,18 +287,15 @@ export function coVisitation(pipeline: Pipeline, options: CoVisitationOptions = 
 /**
  * Co-visitation neighbours as a stream keyed by anchor video, one record per update of an
  * anchor that has candidates. `watchEnds` must be keyed by user id. Also writes the views of
- * step 2 to `features.co-visitation-views` and reads them back as the global table
- * `co-visitation-views`.
+ * step 2 to `features.co-visitation-views`.
  */
 export function coVisitationStream(
-  pipeline: Pipeline,
+  // Kept for the callers: the pipeline no longer reads a global table of its own.
+  _pipeline: Pipeline,
   watchEnds: Stream<string, WatchEnd>,
   options: CoVisitationOptions = {},
 ): Stream<string, CoVisitation> {
   const settings = settingsOf(options);
-  const viewsTable = pipeline.globalTable(coVisitationTopics.views, coVisitationSerdes.views, {
-    name: 'co-visitation-views',
-  });
   const byVideo = watchEnds
     .filter((end) => end.watchedMs >= settings.minWatchMs, { name: 'co-visitation-visits' })
     .groupByKey({
@@ -329,8 +326,7 @@ export function coVisitationStream(
     .aggregate({
       name: 'co-visitation-views',
       initializer: (): VideoViewsState => ({ views: null, out: [] }),
-      adder: (state, message, record) =>
-        stampViews(state, { message, video: record.key }, settings),
+      adder: (state, message, record) => countView(state, { message, video: record.key }, settings),
       serde: jsonSerde<VideoViewsState>(),
     })
     .toStream();
@@ -349,22 +345,27 @@ export function coVisitationStream(
       latestPerKey: true,
     });
   return views
-    .flatMap((record) => record.value.out.map((m) => record.withKey(m.anchor).withValue(m)), {
-      name: 'co-visitation-to-anchors',
+    .flatMap((record) => record.value.out.map((m) => record.withKey(m.key).withValue(m.message)), {
+      name: 'co-visitation-to-pairs',
     })
-    .repartition({ name: 'co-visitation-by-anchor', serdes: byAnchorSerdes })
-    .process(() => new AnchorUpdates(), {
-      name: 'co-visitation-anchor-updates',
-      changesKey: false, // every update is the anchor's, keyed as it came
+    .groupByKey({ name: 'co-visitation-by-pair', serdes: byPairSerdes })
+    .aggregate({
+      name: 'co-visitation-pairs',
+      initializer: (): PairState => ({
+        covisits: null,
+        count: 0,
+        latest: Number.MIN_SAFE_INTEGER,
+        out: [],
+      }),
+      adder: (state, message, record) => addToPair(state, { message, key: record.key }, settings),
+      serde: jsonSerde<PairState>(),
     })
-    .leftJoinGlobal(viewsTable, withNeighbourViews, {
-      name: 'co-visitation-neighbour-views',
-      key: (record) =>
-        record.value.kind === 'covisit' && record.value.neighbourViews === 'lookup'
-          ? record.value.neighbour
-          : null,
-    })
-    .groupByKey({ name: 'co-visitation-by-anchor-grouped', serdes: anchorUpdateSerdes })
+    .toStream()
+    .flatMap(
+      (record) => record.value.out.map((o) => record.withKey(o.anchor).withValue(o.update)),
+      { name: 'co-visitation-to-anchors' },
+    )
+    .groupByKey({ name: 'co-visitation-by-anchor', serdes: byAnchorSerdes })
     .aggregate({
       name: 'co-visitation',
       initializer: (): AnchorState => ({
@@ -387,41 +388,12 @@ export function coVisitationStream(
     });
 }
 
-const anchorUpdateSerdes = { key: stringSerde, value: jsonSerde<StampedUpdate>() };
-
-/** Step 3's input, one update at a time: a views message with its co-visits becomes several. */
-class AnchorUpdates implements Operator<string, ByAnchorMessage, string, AnchorUpdate> {
-  process(
-    record: StreamRecord<string, ByAnchorMessage>,
-    ctx: OperatorContext<string, AnchorUpdate>,
-  ): void {
-    const message = record.value;
-    if (message.kind === 'covisit') {
-      const { neighbour, time, neighbourViews } = message;
-      ctx.forward(record.withValue({ kind: 'covisit', neighbour, time, neighbourViews }));
-      return;
-    }
-    ctx.forward(record.withValue({ kind: 'views', views: message.views }));
-    for (const { video, time } of message.coVisits) {
-      ctx.forward(
-        record.withValue({ kind: 'covisit', neighbour: video, time, neighbourViews: 'lookup' }),
-      );
-    }
-  }
-}
-
-/** A co-visit that needed its neighbour's views gets them from `features.co-visitation-views`. */
-function withNeighbourViews(update: AnchorUpdate, views: VideoViews | undefined): StampedUpdate {
-  if (update.kind === 'views') {
-    return update;
-  }
-  const { neighbour, time, neighbourViews } = update;
-  if (neighbourViews !== 'lookup') {
-    return { kind: 'covisit', neighbour, time, neighbourViews };
-  }
-  const looked =
-    views === undefined ? null : { score: views.views, updatedTime: views.updatedTime };
-  return { kind: 'covisit', neighbour, time, neighbourViews: looked };
+/**
+ * The key of an unordered pair of videos in step 3: the smaller id, NUL, the larger. A video's
+ * own key (its views) has no NUL, so the two never meet.
+ */
+export function pairKey(a: string, b: string): string {
+  return a < b ? `${a}\u0000${b}` : `${b}\u0000${a}`;
 }
 
 /** Step 1: a user's qualifying watch; emits it with its co-visits of recent watches. */
@@ -450,10 +422,10 @@ function addWatch(
 }
 
 /**
- * Step 2: counts a video's views; sends them on to the video as anchor with its co-visits, and
- * to each co-visited video as anchor a co-visit stamped with them.
+ * Step 2: counts a video's views; sends them on (keyed by the video), and each co-visit of the
+ * watch to its pair. Nothing sent depends on what other videos' tasks have done.
  */
-function stampViews(
+function countView(
   state: VideoViewsState,
   input: { readonly message: ByVideoMessage; readonly video: string },
   settings: Settings,
@@ -464,33 +436,67 @@ function stampViews(
     { weight: 1, time: message.time },
     settings.halfLifeMs,
   );
-  const out: ByAnchorMessage[] = [
-    { kind: 'views', anchor: video, views, coVisits: message.coVisits },
+  const out: { key: string; message: ByPairMessage }[] = [
+    { key: video, message: { kind: 'views', video, views } },
   ];
-  for (const { video: anchor, time } of message.coVisits) {
-    out.push({ kind: 'covisit', anchor, neighbour: video, time, neighbourViews: views });
+  for (const { video: other, time } of message.coVisits) {
+    out.push({ key: pairKey(video, other), message: { kind: 'covisit', time } });
   }
   return { views, out };
 }
 
-/** Step 3: the anchor's views, or one more co-visit with a neighbour (bounded candidates). */
-function addToAnchor(state: AnchorState, message: StampedUpdate, settings: Settings): AnchorState {
-  switch (message.kind) {
+/**
+ * Step 3: a pair's co-visits, summed whatever order they come in, sent as they now stand to
+ * both of its videos as anchors; a video's views pass through to it as anchor.
+ */
+function addToPair(
+  state: PairState,
+  input: { readonly message: ByPairMessage; readonly key: string },
+  settings: Settings,
+): PairState {
+  const { message, key } = input;
+  if (message.kind === 'views') {
+    return { ...state, out: [{ anchor: message.video, update: message }] };
+  }
+  const nul = key.indexOf('\u0000');
+  const [a, b] = [key.slice(0, nul), key.slice(nul + 1)];
+  const covisits = addDecayed(
+    state.covisits ?? undefined,
+    { weight: 1, time: message.time },
+    settings.halfLifeMs,
+  );
+  const count = state.count + 1;
+  const latest = Math.max(state.latest, message.time);
+  const pair = { kind: 'pair', covisits, count, latest } as const;
+  return {
+    covisits,
+    count,
+    latest,
+    out: [
+      { anchor: a, update: { ...pair, neighbour: b } },
+      { anchor: b, update: { ...pair, neighbour: a } },
+    ],
+  };
+}
+
+/**
+ * Step 4: the anchor's views, or a neighbour's co-visits as they now stand (replacing what the
+ * anchor had of it), then the candidates bounded to the strongest (see {@link strongerThan}).
+ * Every message carries a running total that only grows, so the candidates kept at the end are
+ * the strongest `candidates` by their final co-visits whatever order the messages came in: one
+ * evicted earlier comes back with its whole total, not a restart, when it is updated again.
+ */
+function addToAnchor(state: AnchorState, update: AnchorUpdate, settings: Settings): AnchorState {
+  switch (update.kind) {
     case 'views':
-      return { ...state, views: message.views };
-    case 'covisit': {
+      return { ...state, views: update.views };
+    case 'pair': {
       const candidates = state.candidates.slice();
-      const at = candidates.findIndex((c) => c.videoId === message.neighbour);
-      const previous = at < 0 ? undefined : candidates[at];
+      const at = candidates.findIndex((c) => c.videoId === update.neighbour);
       const updated: Candidate = {
-        videoId: message.neighbour,
-        covisits: addDecayed(
-          previous?.covisits,
-          { weight: 1, time: message.time },
-          settings.halfLifeMs,
-        ),
-        count: (previous?.count ?? 0) + 1,
-        views: message.neighbourViews,
+        videoId: update.neighbour,
+        covisits: update.covisits,
+        count: update.count,
       };
       if (at < 0) {
         candidates.push(updated);
@@ -500,48 +506,104 @@ function addToAnchor(state: AnchorState, message: StampedUpdate, settings: Setti
       return {
         ...state,
         // The order kept does not matter: neighboursOf sorts.
-        candidates: boundedListByStrength(candidates, {
-          limit: settings.candidates,
-          halfLifeMs: settings.halfLifeMs,
-          key: (candidate) => candidate.videoId,
-          decayed: (candidate) => candidate.covisits,
-        }),
-        updatedTime: Math.max(state.updatedTime, message.time),
+        candidates: bounded(candidates, settings),
+        updatedTime: Math.max(state.updatedTime, update.latest),
       };
     }
   }
 }
 
-/** The published record: the top-K candidates by score. */
+/**
+ * Relative difference below which two decayed sums count as equal: a sum's value depends on the
+ * order its terms were added in, by a few units in the last place, and equal sums must rank
+ * alike in every run (by count, then id).
+ */
+const sameSum = 1e-9;
+
+/** Strength of each candidate at one common time (every sum decays at the same rate). */
+function strengths(candidates: readonly Candidate[], halfLifeMs: number): number[] {
+  let now = Number.NEGATIVE_INFINITY;
+  for (const c of candidates) {
+    now = Math.max(now, c.covisits.updatedTime);
+  }
+  return candidates.map((c) => decayTo(c.covisits, now, halfLifeMs));
+}
+
+/**
+ * Whether candidate `a` (strength `sa`) ranks before `b`: more decayed co-visits (equal within
+ * {@link sameSum}), then more co-visits, then the smaller id. A strict total order on what the
+ * state holds, the same in every run.
+ */
+function strongerThan(
+  [a, sa]: readonly [Candidate, number],
+  [b, sb]: readonly [Candidate, number],
+): boolean {
+  if (Math.abs(sa - sb) > sameSum * Math.max(Math.abs(sa), Math.abs(sb))) {
+    return sa > sb;
+  }
+  if (a.count !== b.count) {
+    return a.count > b.count;
+  }
+  return a.videoId < b.videoId;
+}
+
+/** The candidates in rank order ({@link strongerThan}). */
+function ranked(candidates: readonly Candidate[], halfLifeMs: number): Candidate[] {
+  const s = strengths(candidates, halfLifeMs);
+  return candidates
+    .map((c, i) => ({ c, s: s[i] ?? 0 }))
+    .sort((x, y) =>
+      strongerThan([x.c, x.s], [y.c, y.s]) ? -1 : strongerThan([y.c, y.s], [x.c, x.s]) ? 1 : 0,
+    )
+    .map((x) => x.c);
+}
+
+/** `candidates` bounded to `settings.candidates`: the weakest go. */
+function bounded(candidates: Candidate[], settings: Settings): readonly Candidate[] {
+  if (candidates.length <= settings.candidates) {
+    return candidates;
+  }
+  if (candidates.length > settings.candidates + 1) {
+    return ranked(candidates, settings.halfLifeMs).slice(0, settings.candidates);
+  }
+  // One over (the usual case): drop the weakest without ranking the rest.
+  const s = strengths(candidates, settings.halfLifeMs);
+  let weakest = 0;
+  for (let i = 1; i < candidates.length; i++) {
+    const c = candidates[i];
+    const w = candidates[weakest];
+    if (c !== undefined && w !== undefined && strongerThan([w, s[weakest] ?? 0], [c, s[i] ?? 0])) {
+      weakest = i;
+    }
+  }
+  return candidates.filter((_, index) => index !== weakest);
+}
+
+/**
+ * The published record: the top-K candidates, each scored by its co-visits over the anchor's
+ * views (the share of the anchor's decayed views that were followed or preceded by the
+ * neighbour within the window), clamped to [0, 1]. For one anchor this ranks as the co-visits
+ * do, so the list is the strongest candidates, best first.
+ */
 function neighboursOf(
   state: AnchorState,
   context: { readonly anchor: string; readonly settings: Settings },
 ): CoVisitation {
   const { halfLifeMs, minCount, topK } = context.settings;
-  const candidates = state.candidates;
+  const candidates = ranked(
+    state.candidates.filter((c) => c.count >= minCount),
+    halfLifeMs,
+  ).slice(0, topK);
   // Any common time gives the same scores; the newest reference time avoids growing values.
   const now = Math.max(
     state.views?.updatedTime ?? Number.MIN_SAFE_INTEGER,
-    ...candidates.map((c) =>
-      Math.max(c.covisits.updatedTime, c.views?.updatedTime ?? Number.MIN_SAFE_INTEGER),
-    ),
+    ...candidates.map((c) => c.covisits.updatedTime),
   );
   const anchorViews = state.views === null ? 0 : decayTo(state.views, now, halfLifeMs);
-  const neighbours: Neighbour[] = candidates
-    .filter((c) => c.count >= minCount)
-    .map((c) => {
-      const views = c.views === null ? 0 : decayTo(c.views, now, halfLifeMs);
-      const covisits = decayTo(c.covisits, now, halfLifeMs);
-      const norm = Math.sqrt(anchorViews * views);
-      const score = norm > 0 ? Math.min(1, covisits / norm) : 0;
-      return { videoId: c.videoId, score, count: c.count };
-    })
-    .sort(
-      (a, b) =>
-        b.score - a.score ||
-        b.count - a.count ||
-        (a.videoId < b.videoId ? -1 : a.videoId > b.videoId ? 1 : 0),
-    )
-    .slice(0, topK);
+  const neighbours: Neighbour[] = candidates.map((c) => {
+    const covisits = decayTo(c.covisits, now, halfLifeMs);
+    const score = anchorViews > 0 ? Math.min(1, covisits / anchorViews) : 0;
+    return { videoId: c.videoId, score, count: c.count };
+  });
   return { videoId: context.anchor, neighbours, updatedTime: state.updatedTime };
 }

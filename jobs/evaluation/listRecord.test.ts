@@ -6,7 +6,14 @@ import { test } from 'node:test';
 
 import { timeOffsetMs } from '../replay/replayClock.js';
 import { weekAlignedNow } from './evaluationClock.js';
-import { compareRuns, listsDigest, loadRunLists, saveRunLists } from './listRecord.js';
+import {
+  compareRuns,
+  compareServedReplies,
+  listsDigest,
+  loadRunLists,
+  saveRunLists,
+  type ServedReply,
+} from './listRecord.js';
 
 const list = (userId: number, items: number[]) => ({ userId, items, seenReturned: 0 });
 
@@ -67,4 +74,40 @@ test('the replay is shifted by whole weeks, the same for any wall clock in one w
     assert.ok(offset === first || offset === first + weekMs, `${offset}`);
     assert.ok(892_079_910_000 + offset <= Date.UTC(2026, 11, 5) + weekMs);
   }
+});
+
+test('served replies compared with the previous run: items, order, sources, scores to 1e-9', () => {
+  const reply = (userId: number, items: ServedReply['items']): ServedReply => ({
+    userId,
+    degraded: null,
+    items,
+  });
+  const before = [
+    reply(1, [
+      ['v1', 0.5, 'CO_VISITATION'],
+      ['v2', 0.25, 'TRENDING_REGION'],
+    ]),
+    reply(2, [['v1', 0.5, 'CO_VISITATION']]),
+    reply(3, [['v3', 0.5, 'CO_VISITATION']]),
+    reply(4, [['v4', 0.5, 'CO_VISITATION']]),
+  ];
+  const after = [
+    // the same but for the last digits of a score: identical
+    reply(1, [
+      ['v1', 0.5 + 1e-15, 'CO_VISITATION'],
+      ['v2', 0.25, 'TRENDING_REGION'],
+    ]),
+    reply(2, [['v1', 0.5, 'CO_VISITATION+POPULAR_REGION']]), // another source
+    reply(3, [['v3', 0.51, 'CO_VISITATION']]), // another score
+    { ...reply(4, [['v4', 0.5, 'CO_VISITATION']]), degraded: 'unknown user' },
+    reply(5, []), // not in the previous run
+  ];
+  assert.equal(
+    compareServedReplies(after, before),
+    '  served replies: identical for 1 of 5 users (items, order, sources, scores to 1e-9); users that differ, e.g. 2, 3, 4, 5',
+  );
+  assert.equal(
+    compareServedReplies(before, before),
+    '  served replies: identical for 4 of 4 users (items, order, sources, scores to 1e-9)',
+  );
 });

@@ -95,3 +95,64 @@ export function loadRunLists(file: string): RunLists | undefined {
 function sameItems(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((item, index) => item === b[index]);
 }
+
+/** One served reply as the evaluation keeps it: `[videoId, score, sources joined by +]` per item. */
+export interface ServedReply {
+  readonly userId: number;
+  readonly degraded: string | null;
+  readonly items: readonly (readonly [string, number, string])[];
+}
+
+/**
+ * How this run's served replies compare with another run's, user by user: identical when the
+ * same videos come in the same order with the same sources, the same degraded reason, and
+ * scores equal to 1e-9 (relative: a score summed from decayed counts may differ in its last
+ * digits with the order they were added in).
+ */
+export function compareServedReplies(
+  current: readonly ServedReply[],
+  previous: readonly ServedReply[],
+): string {
+  const before = new Map(previous.map((reply) => [reply.userId, reply]));
+  let same = 0;
+  const differing: number[] = [];
+  for (const reply of current) {
+    const old = before.get(reply.userId);
+    if (old !== undefined && sameReply(reply, old)) {
+      same++;
+    } else {
+      differing.push(reply.userId);
+    }
+  }
+  const examples =
+    differing.length === 0 ? '' : `; users that differ, e.g. ${differing.slice(0, 10).join(', ')}`;
+  return `  served replies: identical for ${same} of ${current.length} users (items, order, sources, scores to 1e-9)${examples}`;
+}
+
+function sameReply(a: ServedReply, b: ServedReply): boolean {
+  return (
+    a.degraded === b.degraded &&
+    a.items.length === b.items.length &&
+    a.items.every((item, index) => {
+      const other = b.items[index];
+      return (
+        other !== undefined &&
+        item[0] === other[0] &&
+        item[2] === other[2] &&
+        Math.abs(item[1] - other[1]) <= 1e-9 * Math.max(Math.abs(item[1]), Math.abs(other[1]))
+      );
+    })
+  );
+}
+
+/** Served replies written by the evaluation; undefined when the file is missing or unreadable. */
+export function loadServedReplies(file: string): ServedReply[] | undefined {
+  if (!existsSync(file)) {
+    return undefined;
+  }
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as ServedReply[];
+  } catch {
+    return undefined;
+  }
+}

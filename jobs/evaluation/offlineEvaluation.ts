@@ -39,6 +39,9 @@ import { catalogueOf, interactionsOf } from './itemScores.js';
 import { formatTables } from './offlineTables.js';
 import {
   compareRuns,
+  compareServedReplies,
+  loadServedReplies,
+  type ServedReply,
   listsDigest,
   loadRunLists,
   saveRunLists,
@@ -340,7 +343,7 @@ async function servedLists(
     const requestTime = options.cutoffMs + plan.offsetMs;
     const degraded = new Map<string, number>();
     const retried = new Map<string, number>();
-    const replies: { userId: number; degraded: string | null; items: unknown[] }[] = [];
+    const replies: ServedReply[] = [];
     const unknownWithHistory: number[] = [];
     const ask = (request: RecommendRequest, attempt: number): Promise<RecommendationReply> =>
       requests.request(
@@ -375,7 +378,9 @@ async function servedLists(
       replies.push({
         userId: request.userId,
         degraded: reply.degradedReason ?? null,
-        items: reply.items.map((item) => [item.videoId, item.score, item.sources.join('+')]),
+        items: reply.items.map(
+          (item) => [item.videoId, item.score, item.sources.join('+')] as const,
+        ),
       });
       return reply.items.flatMap((item) => {
         const movieId = movieIdOfVideo(item.videoId);
@@ -404,7 +409,14 @@ async function servedLists(
     if (options.listsFile !== undefined) {
       // Every reply with its items' scores and sources, beside the lists (the previous run's
       // kept as .previous): what to diff when two runs' served lists differ.
-      writeKeepingPrevious(`${options.listsFile}.served-replies.json`, replies);
+      const repliesFile = `${options.listsFile}.served-replies.json`;
+      const previous = loadServedReplies(repliesFile);
+      log(
+        previous === undefined
+          ? `no previous run's served replies in ${repliesFile} to compare with`
+          : `against the previous run's served replies (${repliesFile}):\n${compareServedReplies(replies, previous)}`,
+      );
+      writeKeepingPrevious(repliesFile, replies);
     }
     return lists;
   } finally {

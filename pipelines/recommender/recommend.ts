@@ -188,8 +188,25 @@ async function personalised(
   const scores = blendScores(kept);
   const ranked = kept
     .map((c) => ({ candidate: c, score: scores.get(c.videoId) ?? 0 }))
-    .sort((a, b) => b.score - a.score || a.candidate.videoId.localeCompare(b.candidate.videoId));
+    .sort((a, b) => byScore(a.score, b.score) || byId(a.candidate.videoId, b.candidate.videoId));
   return diversified(ranked, { perCreator: limits.perCreator, count: context.count });
+}
+
+/**
+ * Scores within this relative distance rank as equal (then by id): a score summed from decayed
+ * counts differs in its last digits with the order the feature job added them in, and equal
+ * scores must rank alike in every run.
+ */
+const sameScore = 1e-9;
+
+/** Higher score first; scores equal within {@link sameScore} give 0 (ties: see {@link byId}). */
+function byScore(a: number, b: number): number {
+  return Math.abs(a - b) > sameScore * Math.max(Math.abs(a), Math.abs(b)) ? b - a : 0;
+}
+
+/** Ids in code-unit order (not the locale's, which may differ from one machine to another). */
+function byId(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** Fills in each candidate's affinity, freshness and popularity signals from its features. */
