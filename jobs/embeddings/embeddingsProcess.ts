@@ -1,0 +1,63 @@
+/**
+ * The item embedding jobs of one trained model as a process: the item tower over
+ * `catalog.videos` into `embeddings.items`, and that topic into vector shards (one per
+ * partition), until SIGTERM or SIGINT; exits 1 when either job fails.
+ *
+ *   node dist/jobs/embeddings/embeddingsProcess.js --model-dir DIR [--state-dir DIR] [--index HNSW32,Flat]
+ */
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+import { Command } from 'commander';
+
+import { connectionConfigFromEnv } from '../../operators/index.js';
+import { embeddingJobs, ensureCompactedTopic } from './embeddingJobs.js';
+import { OnnxItemTower } from './itemTower.js';
+
+interface Flags {
+  readonly modelDir: string;
+  readonly stateDir: string;
+  readonly index: string;
+  readonly workers: string;
+}
+
+const flags = new Command('embeddings')
+  .requiredOption(
+    '--model-dir <dir>',
+    "the trainer's two-tower folder (manifest.json, item_tower.onnx)",
+  )
+  .option(
+    '--state-dir <dir>',
+    'state of both jobs',
+    join(
+      process.env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache'),
+      'reelstream',
+      'embeddings-state',
+    ),
+  )
+  .option('--index <factory>', 'FAISS index of the shards', 'HNSW32,Flat')
+  .option('--workers <n>', 'item tower worker threads', '1')
+  .parse()
+  .opts<Flags>();
+
+const connection = connectionConfigFromEnv();
+await ensureCompactedTopic(connection);
+const tower = await OnnxItemTower.load({
+  modelDir: flags.modelDir,
+  workers: Number(flags.workers),
+});
+const { embed, shards } = embeddingJobs({
+  connection,
+  tower,
+  stateDir: flags.stateDir,
+  index: flags.index,
+});
+for (const job of [embed, shards]) {
+  job.stopOnSignals();
+}
+await Promise.all([embed.start(), shards.start()]);
+console.log(`item embeddings of model ${tower.version} (dimension ${tower.dimension}) running`);
+const results = await Promise.allSettled([embed.whenStopped(), shards.whenStopped()]);
+await Promise.allSettled([embed.stop(), shards.stop()]);
+await tower.close();
+process.exitCode = results.some((r) => r.status === 'rejected') ? 1 : 0;
