@@ -15,6 +15,9 @@ export interface MonitoredJob {
     readonly undeliverableReplies?: number;
     readonly tasks: readonly string[];
     readonly cacheBytes: number;
+    readonly cacheEntries?: Readonly<
+      Record<string, { readonly values: number; readonly missing: number }>
+    >;
   };
 }
 
@@ -109,6 +112,33 @@ export class JobMetrics {
       'Replies whose reply-to topic was missing, invalid, not allowed or schema-incompatible (dead-lettered)',
       (job) => job.stats().undeliverableReplies ?? 0,
     );
+    new Gauge({
+      name: 'reelstream_state_cache_bytes',
+      help: "Bytes counted against the stores' write-cache budget (cacheMaxBytes)",
+      labelNames: ['job'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const job of jobs) {
+          this.set({ job: job.name }, job.stats().cacheBytes);
+        }
+      },
+    });
+    new Gauge({
+      name: 'reelstream_state_cache_entries',
+      help: 'Entries in a store\'s write cache (all its tasks): kind="value", or kind="missing" (a key known to be absent)',
+      labelNames: ['job', 'store', 'kind'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const job of jobs) {
+          for (const [store, count] of Object.entries(job.stats().cacheEntries ?? {})) {
+            this.set({ job: job.name, store, kind: 'value' }, count.values);
+            this.set({ job: job.name, store, kind: 'missing' }, count.missing);
+          }
+        }
+      },
+    });
     new Gauge({
       name: 'reelstream_job_tasks',
       help: 'Tasks this instance runs',

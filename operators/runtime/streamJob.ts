@@ -161,6 +161,8 @@ export class StreamJob {
     tasks: string[];
     restores: readonly RestoreReport[];
     cacheBytes: number;
+    /** Entries in the write cache per store: values, and keys known to be missing. */
+    cacheEntries: Record<string, { readonly values: number; readonly missing: number }>;
     /** Operators' counters (`lateRecords`, …) summed over this instance's current tasks. */
     operatorCounters: Record<string, number>;
     /** Runs started after an outage. */
@@ -181,6 +183,7 @@ export class StreamJob {
       tasks,
       restores: [...this.restores],
       cacheBytes: this.budget.usedBytes,
+      cacheEntries: this.budget.entries(),
       recoveries: this.healthTracker.report().recoveries,
       undeliverableReplies: this.replies?.counts().total ?? 0,
     };

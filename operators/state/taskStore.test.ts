@@ -157,3 +157,39 @@ test('TaskStore: cached keys and committed values own their memory, never a shar
     'a cached key owns its bytes',
   );
 });
+
+test('TaskStore: deleted keys leave the cache once the delete is committed or elided', async () => {
+  const inner = new InMemoryStore();
+  const budget = new CacheBudget(1 << 20);
+  const store = new TaskStore({ name: 'timers', inner, budget });
+  await store.trackKeys();
+  for (let i = 0; i < 100; i++) {
+    store.put(b(`due-${i}`), b('timer'));
+  }
+  await store.applyCommitted(store.changes());
+  assert.deepEqual(budget.entries(), { timers: { values: 100, missing: 0 } });
+  // Fired: committed deletes. Scheduled and fired between two commits: elided deletes.
+  for (let i = 0; i < 100; i++) {
+    store.delete(b(`due-${i}`));
+    store.put(b(`short-${i}`), b('timer'));
+    store.delete(b(`short-${i}`));
+  }
+  assert.equal(store.changes().length, 100, 'a tombstone for each committed key only');
+  await store.applyCommitted(store.changes());
+  assert.deepEqual(budget.entries(), { timers: { values: 0, missing: 0 } });
+  assert.equal(budget.usedBytes, 0, 'nothing left counted against the budget');
+  // Still read as deleted, and written again normally.
+  assert.equal(store.peek(b('short-7')), null, 'the filter knows it was never underneath');
+  assert.equal(await store.get(b('due-7')), undefined);
+  assert.deepEqual(await entries(store), []);
+  store.put(b('due-7'), b('again'));
+  await store.applyCommitted(store.changes());
+  assert.deepEqual(await entries(store), ['due-7=again']);
+  store.delete(b('due-7'));
+  store.delete(b('due-7'));
+  assert.deepEqual(
+    store.changes().map((c) => [c.key.toString(), c.value?.toString() ?? null]),
+    [['due-7', null]],
+    'a committed key deleted twice before the commit keeps its tombstone',
+  );
+});

@@ -7,6 +7,8 @@
 export class CacheBudget {
   readonly maxBytes: number;
   private used = 0;
+  /** Per store name (summed over tasks): entries cached, and of them known-missing keys. */
+  private readonly counts = new Map<string, { values: number; missing: number }>();
 
   constructor(maxBytes: number) {
     if (!Number.isInteger(maxBytes) || maxBytes < 0) {
@@ -17,6 +19,25 @@ export class CacheBudget {
 
   get usedBytes(): number {
     return this.used;
+  }
+
+  /** Entries cached per store name: values, and keys known to be missing. */
+  entries(): Record<string, { readonly values: number; readonly missing: number }> {
+    return Object.fromEntries([...this.counts].map(([store, count]) => [store, { ...count }]));
+  }
+
+  /** A store cached (`+1`) or dropped (`-1`) an entry; `missing`: a known-missing key. */
+  countEntry(store: string, delta: 1 | -1, missing: boolean): void {
+    let count = this.counts.get(store);
+    if (count === undefined) {
+      count = { values: 0, missing: 0 };
+      this.counts.set(store, count);
+    }
+    if (missing) {
+      count.missing += delta;
+    } else {
+      count.values += delta;
+    }
   }
 
   add(bytes: number): void {
