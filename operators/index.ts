@@ -146,6 +146,13 @@ export { JobMetrics, type MonitoredJob } from './monitoring/jobMetrics.js';
 export { MonitoringServer } from './monitoring/monitoringServer.js';
 export { StoreQuery, type QueryableStore } from './query/storeQuery.js';
 export { RemoteStore } from './query/remoteStore.js';
+export { RemoteVectorSearch } from './query/remoteVectorSearch.js';
+export type {
+  ShardHit,
+  UnavailableShard,
+  VectorSearchLookup,
+  VectorSearchResult,
+} from './query/vectorSearch.js';
 export {
   KeyNotOwnedError,
   QueryNotAuthorizedError,

@@ -3,6 +3,13 @@ import type { KeyLookup, RangeAnswer, RangeLookup } from './queryService.js';
 import type { QueryAccess } from './querySecurity.js';
 import { QueryTransport, type TransportAnswer } from './queryTransport.js';
 import {
+  localSearchOfBody,
+  searchRequestBody,
+  type LocalSearchAnswer,
+  type LocalSearchBody,
+  type VectorSearchLookup,
+} from './vectorSearch.js';
+import {
   decodeBytes,
   decodePartitions,
   encodeBytes,
@@ -67,6 +74,26 @@ export class QueryClient {
       throw errorOf(errorBodyOf(answer), lookup.store, endpoint);
     }
     return { partitions: decodePartitions(answer.body as LocalRangeBody, lookup.limit) };
+  }
+
+  /**
+   * The shards of a vector store the instance at `endpoint` runs, searched there; rejects when
+   * it does not answer within `timeoutMs` or answers with an error.
+   */
+  async search(
+    endpoint: string,
+    lookup: VectorSearchLookup,
+    timeoutMs: number,
+  ): Promise<LocalSearchAnswer> {
+    const answer = await this.transport.post(
+      endpoint,
+      `/stores/${encodeURIComponent(lookup.store)}/search`,
+      { body: searchRequestBody(lookup, 'local'), timeoutMs, headers: { [forwardedHeader]: '1' } },
+    );
+    if (answer.status !== 200) {
+      throw errorOf(errorBodyOf(answer), lookup.store, endpoint);
+    }
+    return localSearchOfBody(answer.body as LocalSearchBody);
   }
 
   close(): void {

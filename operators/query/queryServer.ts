@@ -16,6 +16,12 @@ import { KeyNotOwnedError, StoreUnavailableError } from './errors.js';
 import type { QueryService } from './queryService.js';
 import { isLoopback, validTokens, type QuerySecurity } from './querySecurity.js';
 import {
+  localSearchBody,
+  lookupOfBody,
+  maxSearchBodyBytes,
+  searchResultBody,
+} from './vectorSearch.js';
+import {
   decodeBytes,
   encodeBytes,
   encodeEntries,
@@ -126,6 +132,19 @@ interface Answer {
 async function handle(service: QueryService, request: IncomingMessage): Promise<Answer> {
   const url = new URL(request.url ?? '/', 'http://query');
   const [root, storeText, kind, keyText, ...rest] = url.pathname.split('/').slice(1);
+  if (
+    request.method === 'POST' &&
+    root === 'stores' &&
+    storeText !== undefined &&
+    kind === 'search' &&
+    keyText === undefined
+  ) {
+    const lookup = lookupOfBody(decodeURIComponent(storeText), await readJson(request));
+    if (lookup.local || request.headers[forwardedHeader] === '1') {
+      return { status: 200, body: localSearchBody(await service.localSearch(lookup)) };
+    }
+    return { status: 200, body: searchResultBody(await service.search(lookup)) };
+  }
   if (request.method !== 'GET' || root !== 'stores' || storeText === undefined) {
     return { status: 404, body: { error: 'NO_ROUTE', message: `no route ${url.pathname}` } };
   }
@@ -192,6 +211,24 @@ async function handle(service: QueryService, request: IncomingMessage): Promise<
     return { status: 200, body };
   }
   return { status: 404, body: { error: 'NO_ROUTE', message: `no route ${url.pathname}` } };
+}
+
+/** The request's JSON body, at most {@link maxSearchBodyBytes}; a `ConfigError` otherwise. */
+async function readJson(request: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > maxSearchBodyBytes) {
+      throw new ConfigError('query', `a request body is at most ${maxSearchBodyBytes} bytes`);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+  } catch {
+    throw new ConfigError('query', 'the request body is not JSON');
+  }
 }
 
 function errorAnswer(error: unknown): Answer {

@@ -5,10 +5,22 @@ import { ConfigError } from '../errors.js';
 import { partitionForKey } from '../runtime/partitioner.js';
 import type { SubTopology, Topology } from '../runtime/topology.js';
 import type { TaskStore } from '../state/taskStore.js';
+import type { VectorStore } from '../vectors/vectorStore.js';
+import { VectorStoreError, vectorStoreErrorCodes } from '../vectors/vectorStoreErrors.js';
 import { KeyNotOwnedError, StoreUnavailableError, type KeyOwner } from './errors.js';
 import { QueryClient } from './queryClient.js';
 import { forwardingAccess, type QuerySecurity } from './querySecurity.js';
 import { QueryServer } from './queryServer.js';
+import {
+  checkSearch,
+  defaultSearchTimeoutMs,
+  mergeHits,
+  type LocalSearchAnswer,
+  type ShardAnswer,
+  type UnavailableShard,
+  type VectorSearchLookup,
+  type VectorSearchResult,
+} from './vectorSearch.js';
 import { defaultRangeLimit, maxRangeLimit } from './wireFormat.js';
 
 /** What the query service needs from the job it serves. */
@@ -21,6 +33,8 @@ export interface QueryHost {
   localStore(taskId: string, store: string): TaskStore | undefined;
   /** Whether the group assigned the task to this instance (it may still be restoring). */
   isAssigned(taskId: string): boolean;
+  /** The task's vector store `store` when this instance runs the task and its index is open. */
+  localVectorStore?(taskId: string, store: string): VectorStore | undefined;
 }
 
 /** A key as bytes, with its partition when the caller knows it better than the key bytes do. */
@@ -304,6 +318,147 @@ export class QueryService {
     return { entries, next: more ? entries.at(-1)?.[0] : undefined };
   }
 
+  /**
+   * Searches the shards of vector store `lookup.store` this instance runs (each its `k` nearest
+   * not in `exclude`). A shard assigned here but still restoring, or holding another model
+   * version, is listed as unavailable; shards of other instances are not mentioned.
+   */
+  async localSearch(lookup: VectorSearchLookup): Promise<LocalSearchAnswer> {
+    checkSearch(lookup);
+    const { sub } = this.storeInfo(lookup.store);
+    const count = await this.partitionCount(sub);
+    const excluded = new Set(lookup.exclude ?? []);
+    const shards: ShardAnswer[] = [];
+    const unavailable: UnavailableShard[] = [];
+    let metric: LocalSearchAnswer['metric'];
+    for (let partition = 0; partition < count; partition++) {
+      const taskId = `${sub.id}_${partition}`;
+      const vectors = this.host.localVectorStore?.(taskId, lookup.store);
+      if (vectors === undefined) {
+        if (this.host.isAssigned(taskId)) {
+          unavailable.push({ partition, reason: 'assigned to this instance, still restoring' });
+        }
+        continue;
+      }
+      metric = vectors.metric;
+      try {
+        // Asks for k more than it returns per excluded id, so k remain after they are dropped.
+        const ask = lookup.k + excluded.size;
+        const found = vectors.search(lookup.vector, ask, {
+          version: lookup.version,
+          ...(lookup.nprobe === undefined ? {} : { nprobe: lookup.nprobe }),
+          ...(lookup.efSearch === undefined ? {} : { efSearch: lookup.efSearch }),
+        });
+        const hits = found
+          .filter((hit) => !excluded.has(hit.id))
+          .slice(0, lookup.k)
+          .map((hit) => ({ ...hit, partition }));
+        shards.push({ partition, size: vectors.size, hits });
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        if (vectorSearchRefused(error)) {
+          throw new ConfigError('query', `store ${lookup.store}: ${message}`);
+        }
+        unavailable.push({ partition, reason: message });
+      }
+    }
+    return { metric, shards, unavailable };
+  }
+
+  /**
+   * Searches every shard of vector store `lookup.store` — this instance's, and each other
+   * owner's over HTTP, in parallel — and merges the top `k`. Never fails for a shard: one that
+   * has no owner, is restoring, holds another model version or whose owner does not answer
+   * within the budget is listed in `unavailable`, and the result is `degraded`.
+   */
+  async search(lookup: VectorSearchLookup): Promise<VectorSearchResult> {
+    checkSearch(lookup);
+    const deadline = performance.now() + (lookup.timeoutMs ?? defaultSearchTimeoutMs);
+    const { sub } = this.storeInfo(lookup.store);
+    const count = await this.partitionCount(sub);
+    const local = await this.localSearch(lookup);
+    let metric = local.metric;
+    const answered = new Map<number, ShardAnswer>(local.shards.map((s) => [s.partition, s]));
+    const unavailable = new Map<number, string>(
+      local.unavailable.map((u) => [u.partition, u.reason]),
+    );
+    const byEndpoint = new Map<string, number[]>();
+    for (let partition = 0; partition < count; partition++) {
+      if (answered.has(partition) || unavailable.has(partition)) {
+        continue;
+      }
+      let owner: KeyOwner | undefined;
+      try {
+        owner = await this.ownerOf(sub, partition);
+      } catch (error) {
+        unavailable.set(partition, `the consumer group could not be described: ${String(error)}`);
+        continue;
+      }
+      if (owner === undefined) {
+        unavailable.set(partition, 'no instance owns it (the group is rebalancing)');
+      } else if (owner.queryEndpoint === undefined) {
+        unavailable.set(partition, `its owner ${owner.memberId} advertises no query endpoint`);
+      } else if (owner.queryEndpoint === this.endpoint) {
+        unavailable.set(partition, 'the group assigned it here, but no task runs it yet');
+      } else {
+        byEndpoint.set(owner.queryEndpoint, [
+          ...(byEndpoint.get(owner.queryEndpoint) ?? []),
+          partition,
+        ]);
+      }
+    }
+    const left = Math.max(1, Math.floor(deadline - performance.now()));
+    const remote = await Promise.all(
+      [...byEndpoint].map(async ([endpoint, partitions]) => {
+        try {
+          return { endpoint, partitions, answer: await this.remote.search(endpoint, lookup, left) };
+        } catch (error) {
+          return { endpoint, partitions, error };
+        }
+      }),
+    );
+    for (const reply of remote) {
+      if ('error' in reply) {
+        const reason = `its owner at ${reply.endpoint} did not answer: ${messageOf(reply.error)}`;
+        for (const partition of reply.partitions) {
+          unavailable.set(partition, reason);
+        }
+        continue;
+      }
+      metric ??= reply.answer.metric;
+      for (const shard of reply.answer.shards) {
+        if (!answered.has(shard.partition)) {
+          answered.set(shard.partition, shard);
+          unavailable.delete(shard.partition);
+        }
+      }
+      for (const shard of reply.answer.unavailable) {
+        if (!answered.has(shard.partition)) {
+          unavailable.set(shard.partition, `at ${reply.endpoint}: ${shard.reason}`);
+        }
+      }
+      for (const partition of reply.partitions) {
+        if (!answered.has(partition) && !unavailable.has(partition)) {
+          unavailable.set(partition, `its owner at ${reply.endpoint} does not run it (moved)`);
+        }
+      }
+    }
+    if (unavailable.size > 0) {
+      this.invalidate(); // ownership may have moved: describe the group again next time
+    }
+    const shards = [...answered.values()].sort((a, b) => a.partition - b.partition);
+    return {
+      hits: mergeHits(metric, shards, lookup.k),
+      partitions: count,
+      searched: shards.map((s) => s.partition),
+      unavailable: [...unavailable]
+        .sort(([a], [b]) => a - b)
+        .map(([partition, reason]) => ({ partition, reason })),
+      degraded: unavailable.size > 0,
+      metric,
+    };
+  }
+
   /** The partition of a key whose bytes as written to the store's source topic are `routingKey`. */
   async partitionFor(store: string, routingKey: Uint8Array): Promise<number> {
     return partitionForKey(routingKey, await this.partitionCount(this.storeInfo(store).sub));
@@ -409,6 +564,15 @@ function startOf(lookup: RangeLookup): Buffer | undefined {
     return after ?? lookup.gte;
   }
   return Buffer.compare(after, lookup.gte) > 0 ? after : lookup.gte;
+}
+
+/** A search the shard refuses for the request's own fault (a vector of the wrong length). */
+function vectorSearchRefused(error: unknown): boolean {
+  return error instanceof VectorStoreError && error.code === vectorStoreErrorCodes.invalidVector;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 function range(count: number): number[] {

@@ -44,13 +44,50 @@ export class QueryTransport {
     path: string,
     options: { timeoutMs: number; headers?: Record<string, string> },
   ): Promise<TransportAnswer> {
+    return this.send(endpoint, path, { ...options, method: 'GET' });
+  }
+
+  /** POSTs `options.body` as JSON to `path` of `endpoint`; the same deadline as {@link get}. */
+  post(
+    endpoint: string,
+    path: string,
+    options: { body: unknown; timeoutMs: number; headers?: Record<string, string> },
+  ): Promise<TransportAnswer> {
+    return this.send(endpoint, path, {
+      method: 'POST',
+      timeoutMs: options.timeoutMs,
+      json: JSON.stringify(options.body),
+      ...(options.headers === undefined ? {} : { headers: options.headers }),
+    });
+  }
+
+  private send(
+    endpoint: string,
+    path: string,
+    options: {
+      method: 'GET' | 'POST';
+      timeoutMs: number;
+      json?: string;
+      headers?: Record<string, string>;
+    },
+  ): Promise<TransportAnswer> {
+    const body = options.json;
     const url = `${this.scheme}://${endpoint}${path}`;
     const request = this.scheme === 'https' ? httpsRequest : httpRequest;
     return new Promise((resolve, reject) => {
       const outgoing = request(url, {
-        method: 'GET',
+        method: options.method,
         agent: this.agent,
-        headers: { ...this.headers, ...options.headers },
+        headers: {
+          ...this.headers,
+          ...(body === undefined
+            ? {}
+            : {
+                'content-type': 'application/json',
+                'content-length': String(Buffer.byteLength(body)),
+              }),
+          ...options.headers,
+        },
       });
       // One deadline for connecting, the TLS handshake and the whole body.
       const timer = setTimeout(() => {
@@ -73,7 +110,7 @@ export class QueryTransport {
           },
         );
       });
-      outgoing.end();
+      outgoing.end(body);
     });
   }
 

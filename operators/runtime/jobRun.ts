@@ -10,6 +10,7 @@ import type {
 import type { SchemaCatalog } from '../serdes/serde.js';
 import type { CacheBudget } from '../state/caching/cacheBudget.js';
 import type { TaskStore } from '../state/taskStore.js';
+import type { VectorStore } from '../vectors/vectorStore.js';
 import { SerialQueue } from '../support/serialQueue.js';
 import { withTimeout } from '../support/withTimeout.js';
 import {
@@ -180,6 +181,11 @@ export class JobRun {
   /** The task's instance of `store`, when this run has the task (created and restored). */
   localStore(taskId: string, store: string): TaskStore | undefined {
     return this.runners.get(taskId)?.task.state?.store(store);
+  }
+
+  /** The task's vector store, when this run has the task (created, restored, its index open). */
+  localVectorStore(taskId: string, store: string): VectorStore | undefined {
+    return this.runners.get(taskId)?.task.vectorStoreOf(store);
   }
 
   /** Whether the group assigned the task to this member. */

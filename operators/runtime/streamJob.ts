@@ -9,6 +9,7 @@ import type { StreamClient } from '../connectors/kafka/streamClient.js';
 import { QueryService } from '../query/queryService.js';
 import { querySecurityFromEnv } from '../query/querySecurity.js';
 import { StoreQuery, type QueryableStore } from '../query/storeQuery.js';
+import type { VectorSearchLookup, VectorSearchResult } from '../query/vectorSearch.js';
 import type { ReplyGuard } from '../requestReply/replyGuard.js';
 import { guardReplies, replyGuardFor } from '../requestReply/replyGuardedClient.js';
 import { RegistrySchemaCatalog } from '../serdes/avro/registrySchemaCatalog.js';
@@ -129,6 +130,7 @@ export class StreamJob {
         client: this.client,
         localStore: (taskId, store) => this.run?.localStore(taskId, store),
         isAssigned: (taskId) => this.run?.isAssigned(taskId) ?? false,
+        localVectorStore: (taskId, store) => this.run?.localVectorStore(taskId, store),
       },
       this.logger,
       options.querySecurity ?? querySecurityFromEnv(),
@@ -227,6 +229,15 @@ export class StreamJob {
    */
   query<TKey, TValue>(store: QueryableStore<TKey, TValue>): StoreQuery<TKey, TValue> {
     return new StoreQuery(this.queries, store);
+  }
+
+  /**
+   * A top-K search of one of the job's vector stores over every shard: this instance's, and
+   * the other instances' through their query endpoints. Shards that cannot answer make the
+   * result degraded (`unavailable` says which), never a failure.
+   */
+  searchVectors(lookup: VectorSearchLookup): Promise<VectorSearchResult> {
+    return this.queries.search(lookup);
   }
 
   /** Where this instance answers queries, once started with a `queryEndpoint`. */

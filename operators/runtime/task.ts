@@ -174,6 +174,11 @@ export class Task {
     }
   }
 
+  /** The task's vector store `name` (its FAISS index open once `init` resolved). */
+  vectorStoreOf(name: string): VectorStore | undefined {
+    return this.vectorStores.get(name);
+  }
+
   async init(): Promise<void> {
     await this.reloadTimers();
     await this.openVectorStores();

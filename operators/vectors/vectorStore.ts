@@ -131,6 +131,11 @@ export class VectorStore {
     return this.#entries.size;
   }
 
+  /** How the index compares vectors: `l2` (smaller is nearer) or `innerProduct` (larger is nearer). */
+  get metric(): VectorIndexOptions['metric'] {
+    return this.#options.metric;
+  }
+
   /** The model version of the stored vectors; undefined while the store is empty. */
   get version(): string | undefined {
     return this.#version;
