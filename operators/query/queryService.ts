@@ -326,6 +326,12 @@ export class QueryService {
   async localSearch(lookup: VectorSearchLookup): Promise<LocalSearchAnswer> {
     checkSearch(lookup);
     const { sub } = this.storeInfo(lookup.store);
+    if (lookup.attach !== undefined && this.storeInfo(lookup.attach).sub.id !== sub.id) {
+      throw new ConfigError(
+        'query',
+        `store ${lookup.attach} is not kept by the tasks of ${lookup.store}: it cannot be attached`,
+      );
+    }
     const count = await this.partitionCount(sub);
     const excluded = new Set(lookup.exclude ?? []);
     const shards: ShardAnswer[] = [];
@@ -349,13 +355,25 @@ export class QueryService {
           ...(lookup.nprobe === undefined ? {} : { nprobe: lookup.nprobe }),
           ...(lookup.efSearch === undefined ? {} : { efSearch: lookup.efSearch }),
         });
-        const hits = found
-          .filter((hit) => !excluded.has(hit.id))
-          .slice(0, lookup.k)
-          .map((hit) => ({ ...hit, partition }));
+        const kept = found.filter((hit) => !excluded.has(hit.id)).slice(0, lookup.k);
+        const attached =
+          lookup.attach === undefined ? undefined : this.host.localStore(taskId, lookup.attach);
+        if (lookup.attach !== undefined && attached === undefined) {
+          unavailable.push({ partition, reason: `store ${lookup.attach} is not open here` });
+          continue;
+        }
+        const hits = await Promise.all(
+          kept.map(async (hit) => {
+            const value = await attached?.get(Buffer.from(String(hit.id), 'utf8'));
+            return { ...hit, partition, ...(value === undefined ? {} : { value }) };
+          }),
+        );
         shards.push({ partition, size: vectors.size, hits });
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
+        if (error instanceof ConfigError) {
+          throw error;
+        }
         if (vectorSearchRefused(error)) {
           throw new ConfigError('query', `store ${lookup.store}: ${message}`);
         }

@@ -45,6 +45,13 @@ export interface VectorSearchLookup {
   readonly efSearch?: number;
   /** The whole search's budget (default 1,000 ms): owners that have not answered by then count as unavailable. */
   readonly timeoutMs?: number;
+  /**
+   * A key-value store of the same tasks, keyed by each id's decimal digits in UTF-8 (as
+   * `stringSerde` writes `String(id)`; the item shards' `<name>-video-ids` is one): each hit
+   * carries that store's value for its id (`value`, the store's bytes), read by the shard that
+   * found it, so a caller turns hits into its own ids without another round trip.
+   */
+  readonly attach?: string;
 }
 
 /**
@@ -56,6 +63,8 @@ export interface ShardHit {
   readonly id: bigint;
   readonly distance: number;
   readonly partition: number;
+  /** The `attach` store's value for the id (absent without `attach`, or when it has none). */
+  readonly value?: Buffer;
 }
 
 /**
@@ -113,11 +122,12 @@ export interface SearchRequestBody {
   readonly nprobe?: number;
   readonly efSearch?: number;
   readonly timeoutMs?: number;
+  readonly attach?: string;
   readonly scope?: 'local';
 }
 
-/** Hits on the wire: `[id (decimal), distance, partition]`. */
-type HitsBody = readonly (readonly [string, number, number])[];
+/** Hits on the wire: `[id (decimal), distance, partition, value (base64url)?]`. */
+type HitsBody = readonly (readonly [string, number, number, string?])[];
 
 export interface LocalSearchBody {
   readonly metric?: VectorMetric;
@@ -202,6 +212,7 @@ export function searchRequestBody(
     ...(lookup.nprobe === undefined ? {} : { nprobe: lookup.nprobe }),
     ...(lookup.efSearch === undefined ? {} : { efSearch: lookup.efSearch }),
     ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    ...(lookup.attach === undefined ? {} : { attach: lookup.attach }),
     ...(scope === undefined ? {} : { scope }),
   };
 }
@@ -245,15 +256,25 @@ export function lookupOfBody(
     ...optionalInteger('nprobe'),
     ...optionalInteger('efSearch'),
     ...(b.timeoutMs === undefined ? {} : { timeoutMs: Number(b.timeoutMs) }),
+    ...(typeof b.attach === 'string' ? { attach: b.attach } : {}),
     local: b.scope === 'local',
   };
 }
 
 const hitsBody = (hits: readonly ShardHit[]): HitsBody =>
-  hits.map((hit) => [String(hit.id), hit.distance, hit.partition] as const);
+  hits.map((hit) =>
+    hit.value === undefined
+      ? ([String(hit.id), hit.distance, hit.partition] as const)
+      : ([String(hit.id), hit.distance, hit.partition, hit.value.toString('base64url')] as const),
+  );
 
 const hitsOf = (body: HitsBody): ShardHit[] =>
-  body.map(([id, distance, partition]) => ({ id: BigInt(id), distance, partition }));
+  body.map(([id, distance, partition, value]) => ({
+    id: BigInt(id),
+    distance,
+    partition,
+    ...(value === undefined ? {} : { value: Buffer.from(value, 'base64url') }),
+  }));
 
 export function localSearchBody(answer: LocalSearchAnswer): LocalSearchBody {
   return {

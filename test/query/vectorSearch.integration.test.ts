@@ -47,6 +47,8 @@ const videos = 300;
 const k = 10;
 const version = 'm1';
 const token = randomBytes(32).toString('hex');
+/** The shards' id map: vector id (decimal) → video id. */
+const idMap = 'item-vectors-video-ids';
 
 interface Item {
   readonly videoId: string;
@@ -137,7 +139,13 @@ test(
       for (const query of queries) {
         const expected = exact(items, query);
         const viaFirst = await first.searchVectors(lookup(query));
-        const viaChild = await client.search({ vector: query, k, version });
+        const viaChild = await client.search({ vector: query, k, version, attach: idMap });
+        // Each hit carries its video id, read from the id map by the shard that found it.
+        assert.deepEqual(
+          viaChild.hits.map((h) => h.value?.toString('utf8')),
+          viaChild.hits.map((h) => items.find((item) => item.id === h.id)?.videoId),
+        );
+        assert.ok(viaChild.hits.every((h) => h.value !== undefined));
         for (const result of [viaFirst, viaChild]) {
           assert.equal(result.degraded, false, JSON.stringify(result.unavailable));
           assert.deepEqual(result.searched, [0, 1, 2, 3]);
@@ -184,6 +192,11 @@ test(
       assert.equal(refused.hits.length, 0);
       assert.match(refused.unavailable[0]?.reason ?? '', /NOT_AUTHORIZED|refused/i);
       stranger.close();
+      // An attach store the job does not have is the caller's error too.
+      await assert.rejects(
+        client.search({ vector: queryAt(queries, 0), k, version, attach: 'no-such-store' }),
+        /no-such-store/,
+      );
       // A malformed request is the caller's error: it throws.
       await assert.rejects(
         client.search({ vector: new Float32Array(3), k, version }),
