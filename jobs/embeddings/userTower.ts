@@ -1,0 +1,255 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import {
+  TowerPool,
+  type TowerInput,
+  type TowerPoolOptions,
+  type TowerPoolStats,
+} from '../../operators/vectors/towerPool.js';
+import type { UserFeatures } from '../../schemas/generated/userFeatures.js';
+
+/**
+ * The dense user and context features before the category affinities, in the trainer's column
+ * order (`BASE_USER_DENSE` in `jobs/training/trainer/examples.py`). The manifest's
+ * `userDenseFeatures` must be these followed by `category_affinity:<c>` for each category of
+ * the vocabulary, or the model is refused: a feature computed here in another order, or one
+ * not computed here at all, would give the tower wrong inputs without any error.
+ */
+export const baseUserDenseFeatures: readonly string[] = [
+  'log1p_watch_count',
+  'average_watch_ratio',
+  'has_features',
+  'hour_sin',
+  'hour_cos',
+  'weekday_sin',
+  'weekday_cos',
+];
+
+/** The trainer's `vocabulary.json`: index i + 1 is the i-th id; 0 is unknown (and padding). */
+export interface TwoTowerVocabulary {
+  readonly users: readonly string[];
+  readonly items: readonly string[];
+  readonly categories: readonly string[];
+}
+
+/** One row of the user tower's inputs: `user` (1), `history` (historyLength), `user_dense`. */
+export interface UserTowerRow {
+  readonly user: readonly bigint[];
+  readonly history: readonly bigint[];
+  readonly user_dense: readonly number[];
+  readonly [input: string]: readonly bigint[] | readonly number[];
+}
+
+/**
+ * A user's features → the user tower's inputs, exactly as the trainer encodes a training
+ * example (`encode` in `jobs/training/trainer/examples.py`), where the example's columns are
+ * those `jobs/training/arrowExamples.ts` writes from the same {@link UserFeatures}:
+ *
+ * - `user`: the user's vocabulary index, 0 when unknown;
+ * - `history`: the vocabulary indices of `lastWatched` (most recent first), ids not in the
+ *   vocabulary dropped (not kept as 0), the first `historyLength`, padded with 0;
+ * - `user_dense`: log1p(watchCount), averageWatchRatio, has-features (1 when the user has a
+ *   features record, else 0 with the two before it 0), the hour of day and weekday of the
+ *   request (UTC) as sin/cos on their circles, then per vocabulary category its affinity
+ *   score as stored (`score`, not decayed to the request's time: the trainer reads it so),
+ *   0 for categories the user has none of.
+ *
+ * `atMs` is the request's time: the example's `exampleTime` in training.
+ */
+export class UserTowerEncoder {
+  readonly historyLength: number;
+  readonly denseWidth: number;
+  readonly #users: ReadonlyMap<string, number>;
+  readonly #items: ReadonlyMap<string, number>;
+  readonly #slots: ReadonlyMap<string, number>;
+
+  constructor(options: {
+    readonly vocabulary: TwoTowerVocabulary;
+    readonly historyLength: number;
+    /** The manifest's `userDenseFeatures`, checked against what is computed here. */
+    readonly userDenseFeatures: readonly string[];
+  }) {
+    const { vocabulary } = options;
+    const expected = [
+      ...baseUserDenseFeatures,
+      ...vocabulary.categories.map((c) => `category_affinity:${c}`),
+    ];
+    if (JSON.stringify(expected) !== JSON.stringify(options.userDenseFeatures)) {
+      throw new Error(
+        `the user tower's dense features (${options.userDenseFeatures.join(', ')}) are not the ones computed here (${expected.join(', ')})`,
+      );
+    }
+    if (!Number.isInteger(options.historyLength) || options.historyLength < 1) {
+      throw new Error(`history length ${options.historyLength} is not a positive integer`);
+    }
+    this.historyLength = options.historyLength;
+    this.denseWidth = expected.length;
+    this.#users = new Map(vocabulary.users.map((id, i) => [id, i + 1]));
+    this.#items = new Map(vocabulary.items.map((id, i) => [id, i + 1]));
+    this.#slots = new Map(vocabulary.categories.map((c, i) => [c, i]));
+  }
+
+  /** The user's vocabulary index; 0 when the model has never seen the user. */
+  userIndex(userId: string): number {
+    return this.#users.get(userId) ?? 0;
+  }
+
+  row(userId: string, features: UserFeatures | null, atMs: number): UserTowerRow {
+    const history: bigint[] = [];
+    for (const watched of features?.lastWatched ?? []) {
+      const index = this.#items.get(watched.videoId);
+      if (index !== undefined) {
+        history.push(BigInt(index));
+        if (history.length === this.historyLength) {
+          break;
+        }
+      }
+    }
+    while (history.length < this.historyLength) {
+      history.push(0n);
+    }
+    // examples.py: time_ms // 3_600_000 % 24, and (time_ms // 86_400_000 + 4) % 7.
+    const hours = Math.floor(atMs / 3_600_000) % 24;
+    const weekdays = (Math.floor(atMs / 86_400_000) + 4) % 7;
+    const dense = [
+      Math.log1p(finiteOrZero(features?.watchCount)),
+      finiteOrZero(features?.averageWatchRatio),
+      features === null ? 0 : 1,
+      Math.sin((2 * Math.PI * hours) / 24),
+      Math.cos((2 * Math.PI * hours) / 24),
+      Math.sin((2 * Math.PI * weekdays) / 7),
+      Math.cos((2 * Math.PI * weekdays) / 7),
+      ...new Array<number>(this.#slots.size).fill(0),
+    ];
+    for (const [category, affinity] of Object.entries(features?.categoryAffinity ?? {})) {
+      const slot = this.#slots.get(category);
+      if (slot !== undefined) {
+        dense[baseUserDenseFeatures.length + slot] = affinity.score;
+      }
+    }
+    // The trainer's arrays are float32: each value rounded as a float32 tensor rounds it.
+    return {
+      user: [BigInt(this.userIndex(userId))],
+      history,
+      user_dense: [...Float32Array.from(dense)],
+    };
+  }
+}
+
+/** np.nan_to_num of the trainer: a missing or NaN value is 0. */
+function finiteOrZero(value: number | undefined): number {
+  return value === undefined || Number.isNaN(value) ? 0 : value;
+}
+
+/** The parts of the trainer's two-tower `manifest.json` the user tower needs. */
+interface TwoTowerManifest {
+  readonly model: string;
+  readonly version: string;
+  readonly embeddingDimension: number;
+  readonly config: { readonly history: number };
+  readonly userDenseFeatures: readonly string[];
+  readonly towers: readonly {
+    readonly file: string;
+    readonly inputs: readonly {
+      readonly name: string;
+      readonly dtype: string;
+      readonly shape: readonly (string | number)[];
+    }[];
+    readonly outputs: readonly { readonly name: string }[];
+  }[];
+}
+
+export interface UserTowerOptions extends Pick<
+  TowerPoolOptions,
+  'workers' | 'threadsPerWorker' | 'maxBatch'
+> {
+  /** The trainer's `two-tower` output folder: manifest.json, vocabulary.json, user_tower.onnx. */
+  readonly modelDir: string;
+  /** How long a request's row waits for others to share its batch (default 1 ms). */
+  readonly windowMs?: number;
+}
+
+/**
+ * A trained two-tower model's user tower, as serving runs it: onnxruntime-node in a
+ * {@link TowerPool} (worker threads, never the event loop), micro-batched over a 1 ms window
+ * by default (the rows of the requests that arrive within it run as one batch), inputs from
+ * {@link UserTowerEncoder}.
+ */
+export class OnnxUserTower {
+  readonly version: string;
+  readonly dimension: number;
+  readonly encoder: UserTowerEncoder;
+  readonly #pool: TowerPool;
+
+  private constructor(manifest: TwoTowerManifest, encoder: UserTowerEncoder, pool: TowerPool) {
+    this.version = manifest.version;
+    this.dimension = manifest.embeddingDimension;
+    this.encoder = encoder;
+    this.#pool = pool;
+  }
+
+  static async load(options: UserTowerOptions): Promise<OnnxUserTower> {
+    const manifest = JSON.parse(
+      readFileSync(join(options.modelDir, 'manifest.json'), 'utf8'),
+    ) as TwoTowerManifest;
+    if (manifest.model !== 'two-tower') {
+      throw new Error(`${options.modelDir} holds a ${manifest.model} model, not a two-tower one`);
+    }
+    const tower = manifest.towers.find((t) => t.outputs.some((o) => o.name === 'user_vector'));
+    if (tower === undefined) {
+      throw new Error(`${options.modelDir}/manifest.json names no tower with output user_vector`);
+    }
+    const vocabulary = JSON.parse(
+      readFileSync(join(options.modelDir, 'vocabulary.json'), 'utf8'),
+    ) as TwoTowerVocabulary;
+    const encoder = new UserTowerEncoder({
+      vocabulary,
+      historyLength: manifest.config.history,
+      userDenseFeatures: manifest.userDenseFeatures,
+    });
+    const inputs: TowerInput[] = tower.inputs.map((input) => ({
+      name: input.name,
+      dtype: input.dtype === 'int64' ? 'int64' : 'float32',
+      width: input.shape.length > 1 ? Number(input.shape[1]) : 1,
+      rank: input.shape.length > 1 ? 2 : 1,
+    }));
+    const widths: Record<string, number> = {
+      user: 1,
+      history: encoder.historyLength,
+      user_dense: encoder.denseWidth,
+    };
+    for (const input of inputs) {
+      if (widths[input.name] !== input.width) {
+        throw new Error(
+          `user tower input ${input.name} has width ${input.width}; the encoder gives ${String(widths[input.name])}`,
+        );
+      }
+    }
+    const pool = await TowerPool.open({
+      modelFile: join(options.modelDir, tower.file),
+      inputs,
+      output: 'user_vector',
+      windowMs: options.windowMs ?? 1,
+      ...(options.workers === undefined ? {} : { workers: options.workers }),
+      ...(options.threadsPerWorker === undefined
+        ? {}
+        : { threadsPerWorker: options.threadsPerWorker }),
+      ...(options.maxBatch === undefined ? {} : { maxBatch: options.maxBatch }),
+    });
+    return new OnnxUserTower(manifest, encoder, pool);
+  }
+
+  /** The user's vector at `atMs` (the request's time), computed in a batch with its neighbours. */
+  embed(userId: string, features: UserFeatures | null, atMs: number): Promise<Float32Array> {
+    return this.#pool.run(this.encoder.row(userId, features, atMs));
+  }
+
+  stats(): TowerPoolStats {
+    return this.#pool.stats();
+  }
+
+  close(): Promise<void> {
+    return this.#pool.close();
+  }
+}
