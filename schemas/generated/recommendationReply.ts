@@ -2,7 +2,7 @@
 // change the .avsc file and regenerate.
 import type { AvroSchema } from '../../operators/index.js';
 
-/** A candidate generator. OTHER is the reader default for sources added later (two-tower retrieval, ...). */
+/** A candidate generator. TWO_TOWER: the learned two-tower retrieval (the user tower, then the nearest videos in the item vector shards). OTHER is the reader default for sources added later, so readers of an older version of this schema read them as OTHER. */
 export type CandidateSource =
   | 'CO_VISITATION'
   | 'TRENDING_REGION'
@@ -12,7 +12,8 @@ export type CandidateSource =
   | 'FRESH_UPLOAD'
   | 'POPULAR_FALLBACK'
   | 'OTHER'
-  | 'POPULAR_REGION';
+  | 'POPULAR_REGION'
+  | 'TWO_TOWER';
 
 /** One recommended video with its score and where it came from. */
 export interface RecommendedItem {
@@ -75,7 +76,7 @@ export const recommendationReplySchema: AvroSchema<RecommendationReply> = {
                   items: {
                     type: 'enum',
                     name: 'CandidateSource',
-                    doc: 'A candidate generator. OTHER is the reader default for sources added later (two-tower retrieval, ...).',
+                    doc: 'A candidate generator. TWO_TOWER: the learned two-tower retrieval (the user tower, then the nearest videos in the item vector shards). OTHER is the reader default for sources added later, so readers of an older version of this schema read them as OTHER.',
                     symbols: [
                       'CO_VISITATION',
                       'TRENDING_REGION',
@@ -86,6 +87,7 @@ export const recommendationReplySchema: AvroSchema<RecommendationReply> = {
                       'POPULAR_FALLBACK',
                       'OTHER',
                       'POPULAR_REGION',
+                      'TWO_TOWER',
                     ],
                     default: 'OTHER',
                   },
