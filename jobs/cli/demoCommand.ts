@@ -14,6 +14,7 @@ interface DemoFlags {
   readonly featureInstances: number;
   readonly seed: number;
   readonly sample?: number;
+  readonly warmUp?: number;
   readonly external?: boolean;
   readonly keepRunning?: boolean;
   readonly keepState?: boolean;
@@ -41,6 +42,11 @@ export function demoCommand(): Command {
     .option(
       '--sample <seconds>',
       'print CPU, RSS, state size and consumer lag every this many seconds (load runs)',
+      positiveInt,
+    )
+    .option(
+      '--warm-up <seconds>',
+      'with --sample: seconds the memory trend leaves out at the start (default 300), e.g. while bounded caches fill',
       positiveInt,
     )
     .option(
@@ -79,6 +85,7 @@ export function demoCommand(): Command {
           // Starting empty is safe only on the stack the demo runs itself.
           reset: flags.external !== true && flags.keepState !== true,
           ...(flags.sample === undefined ? {} : { sampleSeconds: flags.sample }),
+          ...(flags.warmUp === undefined ? {} : { memoryWarmUpSeconds: flags.warmUp }),
           log,
         });
       } finally {

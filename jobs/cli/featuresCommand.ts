@@ -63,9 +63,12 @@ export function featuresCommand(): Command {
         } else {
           const cpu = process.cpuUsage();
           const memory = process.memoryUsage();
+          const stats = job.stats();
           send({
             kind: 'stats',
-            processed: job.stats().processed,
+            processed: stats.processed,
+            cacheBytes: stats.cacheBytes,
+            cacheMaxBytes: stats.cacheMaxBytes,
             cpuMicros: cpu.user + cpu.system,
             rssBytes: memory.rss,
             heapUsedBytes: memory.heapUsed,

@@ -56,6 +56,8 @@ export interface RecommenderDemoOptions {
   readonly reset?: boolean;
   /** Print CPU, RSS, state size and lag every this many seconds (0: never). */
   readonly sampleSeconds?: number;
+  /** Seconds the memory trend leaves out as warm-up (default: 5 minutes). */
+  readonly memoryWarmUpSeconds?: number;
   readonly log: (line: string) => void;
 }
 
@@ -184,6 +186,9 @@ export async function runRecommenderDemo(options: RecommenderDemoOptions): Promi
       thisProcess('serving+generator'),
     ],
     intervalMs: (options.sampleSeconds ?? 0) * 1_000,
+    ...(options.memoryWarmUpSeconds === undefined
+      ? {}
+      : { warmUpSeconds: options.memoryWarmUpSeconds }),
     log,
   });
   if ((options.sampleSeconds ?? 0) > 0) {

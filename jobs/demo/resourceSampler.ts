@@ -16,6 +16,9 @@ export interface MeasuredProcess {
         readonly heapUsedBytes: number;
         /** 99th percentile of its event loop's delay since the last call, when it measures it. */
         readonly eventLoopP99Ms?: number;
+        /** Its stores' write caches and their budget, when it runs a stream job. */
+        readonly cacheBytes?: number;
+        readonly cacheMaxBytes?: number;
       }
     | undefined
   >;
@@ -44,6 +47,8 @@ interface ProcessSample {
   readonly rssMb: number;
   readonly heapMb: number;
   readonly eventLoopP99Ms: number | undefined;
+  /** Its write caches' share of their budget (0–1), when it has one. */
+  readonly cacheFill: number | undefined;
 }
 
 /** One sample of the demo's processes and of the jobs' consumer lag. */
@@ -75,6 +80,8 @@ export class ResourceSampler {
       groups: string;
       processes: readonly MeasuredProcess[];
       intervalMs: number;
+      /** Seconds of samples the memory trend leaves out; default in `judgeMemory`. */
+      warmUpSeconds?: number;
       log: (line: string) => void;
     },
   ) {}
@@ -108,6 +115,10 @@ export class ResourceSampler {
         rssMb: usage.rssBytes / 2 ** 20,
         heapMb: usage.heapUsedBytes / 2 ** 20,
         eventLoopP99Ms: usage.eventLoopP99Ms,
+        cacheFill:
+          usage.cacheBytes === undefined || usage.cacheMaxBytes === undefined
+            ? undefined
+            : usage.cacheBytes / Math.max(1, usage.cacheMaxBytes),
       });
     }
     return samples;
@@ -133,7 +144,8 @@ export class ResourceSampler {
           `${p.name} CPU ${p.cpuPercent.toFixed(0)}% RSS ${p.rssMb.toFixed(0)} MB (heap ${p.heapMb.toFixed(0)})` +
           (p.eventLoopP99Ms === undefined
             ? ''
-            : ` loop delay p99 ${p.eventLoopP99Ms.toFixed(0)} ms`),
+            : ` loop delay p99 ${p.eventLoopP99Ms.toFixed(0)} ms`) +
+          (p.cacheFill === undefined ? '' : ` cache ${(p.cacheFill * 100).toFixed(0)}% full`),
       )
       .join(', ');
     this.options.log(
@@ -174,7 +186,27 @@ export class ResourceSampler {
           .filter((p) => p.name === name)
           .map((p) => ({ seconds: s.seconds, rssMb: p.rssMb, heapMb: p.heapMb })),
       );
-      lines.push(...describeMemoryTrend(name, judgeMemory(looks)));
+      const { warmUpSeconds } = this.options;
+      lines.push(
+        ...describeMemoryTrend(
+          name,
+          judgeMemory(looks, warmUpSeconds === undefined ? {} : { warmUpSeconds }),
+        ),
+      );
+      // A bounded cache filling looks like a leak until it is full: say when it was.
+      const full = this.samples.find((s) =>
+        s.processes.some((p) => p.name === name && (p.cacheFill ?? 0) >= 0.98),
+      );
+      const fills = this.samples
+        .flatMap((s) => s.processes.filter((p) => p.name === name).map((p) => p.cacheFill))
+        .filter((f) => f !== undefined);
+      if (fills.length > 0) {
+        lines.push(
+          full === undefined
+            ? `  cache ${name.padEnd(18)} write caches ${((fills[fills.length - 1] ?? 0) * 100).toFixed(0)}% of their budget at the end`
+            : `  cache ${name.padEnd(18)} write caches reached their budget at ${(full.seconds / 60).toFixed(1)} min`,
+        );
+      }
     }
     const state = this.samples[this.samples.length - 1]?.stateMb ?? 0;
     lines.push(`  state on disk            ${state.toFixed(1)} MB (both jobs)`);

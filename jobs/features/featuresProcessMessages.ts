@@ -20,6 +20,9 @@ export interface FeaturesProcessStats {
    * interactive query (or any callback) waited for the records being processed.
    */
   readonly eventLoopP99Ms: number;
+  /** Bytes in the stores' write caches, and the budget they are counted against. */
+  readonly cacheBytes: number;
+  readonly cacheMaxBytes: number;
 }
 
 /** Feature process → parent. */

@@ -163,6 +163,8 @@ export class StreamJob {
     tasks: string[];
     restores: readonly RestoreReport[];
     cacheBytes: number;
+    /** The budget `cacheBytes` is counted against (`cacheMaxBytes`). */
+    cacheMaxBytes: number;
     /** Entries in the write cache per store: values, and keys known to be missing. */
     cacheEntries: Record<string, { readonly values: number; readonly missing: number }>;
     /** Operators' counters (`lateRecords`, …) summed over this instance's current tasks. */
@@ -185,6 +187,7 @@ export class StreamJob {
       tasks,
       restores: [...this.restores],
       cacheBytes: this.budget.usedBytes,
+      cacheMaxBytes: this.budget.maxBytes,
       cacheEntries: this.budget.entries(),
       recoveries: this.healthTracker.report().recoveries,
       undeliverableReplies: this.replies?.counts().total ?? 0,
