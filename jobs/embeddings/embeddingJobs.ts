@@ -27,6 +27,11 @@ export interface EmbeddingJobsOptions {
   readonly onShardOpen?: (shard: { taskId: string; vectors: VectorStore }) => void;
   /** After each embedding record a shard applied: freshness is measured here. */
   readonly onApplied?: (event: { videoId: string; indexed: boolean; sourceTime?: number }) => void;
+  /**
+   * `host:port` where the shards job answers interactive queries, vector searches included
+   * (retrieval: `jobs/serving/twoTowerRetriever.ts`); none by default.
+   */
+  readonly shardsQueryEndpoint?: string;
 }
 
 /**
@@ -77,6 +82,9 @@ export function embeddingJobs(options: EmbeddingJobsOptions): {
       pipeline: shardPipeline,
       applicationId: `${prefix}-shards-${version}`,
       stateDir: `${options.stateDir}/shards`,
+      ...(options.shardsQueryEndpoint === undefined
+        ? {}
+        : { queryEndpoint: options.shardsQueryEndpoint }),
     }),
   };
 }

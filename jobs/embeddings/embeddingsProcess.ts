@@ -4,6 +4,10 @@
  * partition), until SIGTERM or SIGINT; exits 1 when either job fails.
  *
  *   node dist/jobs/embeddings/embeddingsProcess.js --model-dir DIR [--state-dir DIR] [--index HNSW32,Flat]
+ *     [--query-endpoint 127.0.0.1:7072]
+ *
+ * With `--query-endpoint`, the shards answer vector searches there (the serving job's two-tower
+ * retrieval), with the token and TLS of REELSTREAM_QUERY_TOKEN and REELSTREAM_QUERY_TLS_*.
  */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +23,7 @@ interface Flags {
   readonly stateDir: string;
   readonly index: string;
   readonly workers: string;
+  readonly queryEndpoint?: string;
 }
 
 const flags = new Command('embeddings')
@@ -37,6 +42,7 @@ const flags = new Command('embeddings')
   )
   .option('--index <factory>', 'FAISS index of the shards', 'HNSW32,Flat')
   .option('--workers <n>', 'item tower worker threads', '1')
+  .option('--query-endpoint <host:port>', 'where the shards answer vector searches (port 0: any)')
   .parse()
   .opts<Flags>();
 
@@ -51,12 +57,18 @@ const { embed, shards } = embeddingJobs({
   tower,
   stateDir: flags.stateDir,
   index: flags.index,
+  ...(flags.queryEndpoint === undefined ? {} : { shardsQueryEndpoint: flags.queryEndpoint }),
 });
 for (const job of [embed, shards]) {
   job.stopOnSignals();
 }
 await Promise.all([embed.start(), shards.start()]);
-console.log(`item embeddings of model ${tower.version} (dimension ${tower.dimension}) running`);
+console.log(
+  `item embeddings of model ${tower.version} (dimension ${tower.dimension}) running` +
+    (shards.queryEndpoint === undefined
+      ? ''
+      : `; shards answer searches on ${shards.queryEndpoint}`),
+);
 const results = await Promise.allSettled([embed.whenStopped(), shards.whenStopped()]);
 await Promise.allSettled([embed.stop(), shards.stop()]);
 await tower.close();
