@@ -359,6 +359,9 @@ export function coVisitationStream(
       }),
       adder: (state, message, record) => addToPair(state, { message, key: record.key }, settings),
       serde: jsonSerde<PairState>(),
+      // What it sends are running totals, of which the anchors keep the latest: once per commit
+      // is enough (a pair co-visited by many users in one commit sends its totals once).
+      emit: 'onCommit',
     })
     .toStream()
     .flatMap(

@@ -2,6 +2,7 @@ import { avroSerde, stringSerde, type Pipeline, type Serde } from '../operators/
 import { topicCatalog, type TopicSpec } from '../schemas/topics.js';
 import { coVisitationSerdes, coVisitationStream } from './coVisitation.js';
 import { freshUploads } from './freshUploads.js';
+import type { PopularInRegionOptions } from './popularInRegion.js';
 import { trending } from './trending.js';
 import {
   userFeaturesSerdes,
@@ -27,7 +28,12 @@ function serdesOf<TValue>(spec: TopicSpec<TValue>): { key: Serde<string>; value:
  */
 export function featurePipelines(
   pipeline: Pipeline,
-  options: { userFeatures?: UserFeaturesOptions; userSeen?: SeenBounds } = {},
+  options: {
+    userFeatures?: UserFeaturesOptions;
+    userSeen?: SeenBounds;
+    /** Popular in region's half-life and list length; the pipeline's defaults when absent. */
+    popular?: PopularInRegionOptions;
+  } = {},
 ): void {
   const c = topicCatalog;
   const catalog = pipeline.globalTable(c.videoCatalog.name, serdesOf(c.videoCatalog), {
@@ -44,7 +50,10 @@ export function featurePipelines(
 
   const sessions = watchSessions(pipeline, { inputs: { heartbeats, watchEnds, catalog } });
   videoPopularity(pipeline, { inputs: { impressions, clicks, watchSessions: sessions } });
-  trending(pipeline, { inputs: { watchSessions: sessions, catalog } });
+  trending(pipeline, {
+    inputs: { watchSessions: sessions, catalog },
+    ...(options.popular === undefined ? {} : { popular: options.popular }),
+  });
   freshUploads(uploads).to(c.trending.name, serdesOf(c.trending), { name: 'fresh-uploads-out' });
   // Both topics are tables (compacted, read as the latest value per entity): a commit sends
   // only the last update of each user and video it changed.

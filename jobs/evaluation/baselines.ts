@@ -51,6 +51,8 @@ export interface BaselineTuning {
   readonly baselines: readonly TunedBaseline[];
   /** Name of the baseline with the best validation score: the reference of the differences. */
   readonly best: string;
+  /** The recency-decayed popularity's half-life chosen on the validation window, in days. */
+  readonly popularityHalfLifeDays: number;
   readonly report: readonly string[];
 }
 
@@ -166,7 +168,7 @@ export async function tuneBaselines(options: {
     `best baseline on the validation window: ${best.name} (${best.validationScore.toFixed(4)}); ` +
       'the differences below are against it',
   );
-  return { baselines, best: best.name, report };
+  return { baselines, best: best.name, popularityHalfLifeDays: halfLife.value, report };
 }
 
 async function choose(

@@ -28,11 +28,12 @@ import { KafkaReplaySink } from '../replay/kafkaReplaySink.js';
 import { loadMovieLens } from '../replay/movieLensLoader.js';
 import { movieIdOfVideo, movieLensIds } from '../replay/movieLensIds.js';
 import { runReplay } from '../replay/movieLensReplay.js';
-import { planReplay } from '../replay/replayPlan.js';
+import { planReplay, type ReplayPlan } from '../replay/replayPlan.js';
 import { silentProgress } from '../replay/replayProgress.js';
 import { movieLensRegion } from '../replay/userProfile.js';
 import { servingJob } from '../serving/servingJob.js';
-import { tuneBaselines } from './baselines.js';
+import { defaultLimits, type RecommenderLimits } from '../../pipelines/recommender/recommend.js';
+import { selectionMetric, tuneBaselines } from './baselines.js';
 import { weekAlignedNow } from './evaluationClock.js';
 import { waitForGlobalTables } from './globalTablesCaughtUp.js';
 import { catalogueOf, interactionsOf } from './itemScores.js';
@@ -49,9 +50,23 @@ import {
 } from './listRecord.js';
 import type { RecommendRequest, Recommender } from './recommender.js';
 import { withThrowawayStack } from './throwawayStack.js';
-import { evaluationUsers, splitByTime, type EvaluationUser } from './timeSplit.js';
+import { chooseWeights, servedPopularTopK } from './servedTuning.js';
+import {
+  defaultValidationDays,
+  evaluationUsers,
+  splitByTime,
+  validationSplit,
+  type EvaluationUser,
+} from './timeSplit.js';
 import { twoTowerName, twoTowerRow, type TwoTowerRow } from './twoTower.js';
-import { collectLists, defaultMetrics, listLength, type UserList } from './userMetrics.js';
+import {
+  collectLists,
+  defaultMetrics,
+  evaluateRecommender,
+  listLength,
+  metricValues,
+  type UserList,
+} from './userMetrics.js';
 
 export interface OfflineEvaluationOptions {
   readonly dataDir: string;
@@ -82,7 +97,8 @@ export interface OfflineEvaluationOptions {
 /** The serving path's row in the table. */
 export const servedName = 'served recommender';
 
-const weekMs = 7 * 86_400_000;
+const dayMs = 86_400_000;
+const weekMs = 7 * dayMs;
 
 /** Attempts per user when the serving path's reply is degraded by a missed deadline. */
 const maxAttempts = 3;
@@ -200,7 +216,15 @@ export async function runOfflineEvaluation(options: OfflineEvaluationOptions): P
     const served = await withThrowawayStack(
       options.stack,
       { name: 'evaluation', log },
-      (connection) => servedLists({ ...options, connection, split, users, data }),
+      (connection) =>
+        servedLists({
+          ...options,
+          connection,
+          split,
+          users,
+          data,
+          popularHalfLifeDays: tuning.popularityHalfLifeDays,
+        }),
     );
     lists.set(servedName, served);
     reportSeenReturned(served, { users, count, log });
@@ -250,6 +274,8 @@ async function servedLists(
     split: ReturnType<typeof splitByTime>;
     users: readonly EvaluationUser[];
     data: Awaited<ReturnType<typeof loadMovieLens>>;
+    /** The popularity baseline's half-life, chosen on the validation window. */
+    popularHalfLifeDays: number;
   },
 ): Promise<UserList[]> {
   const { connection, log, users, data } = options;
@@ -268,13 +294,17 @@ async function servedLists(
     queryEndpoint: '127.0.0.1:0',
     replay: true,
     logger,
+    popular: { halfLifeMs: options.popularHalfLifeDays * dayMs, topK: servedPopularTopK },
   });
   await features.start();
+  // Asked on every request: the validation tuning below tries weights with this one job.
+  let limits: RecommenderLimits = defaultLimits;
   const serving = servingJob({
     connection,
     stateDir: join(options.workDir, 'serving'),
     featureEndpoints: [features.queryEndpoint ?? ''],
     logger,
+    limits: () => limits,
   });
   await serving.start();
   const requests = await RequestClient.start<string, RecommendationRequest, RecommendationReply>({
@@ -287,112 +317,82 @@ async function servedLists(
     },
   });
   try {
-    const plan = planReplay(data, {
-      mode: 'shifted',
-      nowMs: weekAlignedNow(data.ratings),
-      untilMs: options.cutoffMs,
-    });
+    // The training part in two segments, one timeline: up to the validation window (where the
+    // blend is chosen), then the window itself (the catalogue only once, with the first).
+    const validationDays = options.validationDays ?? defaultValidationDays;
+    const validationStartMs = options.cutoffMs - validationDays * dayMs;
+    const nowMs = weekAlignedNow(data.ratings);
+    const before = planReplay(data, { mode: 'shifted', nowMs, untilMs: validationStartMs });
+    const window = {
+      ...planReplay(data, {
+        mode: 'shifted',
+        nowMs,
+        fromMs: validationStartMs,
+        untilMs: options.cutoffMs,
+      }),
+      movies: new Map(),
+    };
     const sink = await KafkaReplaySink.open(connection, {
       topicPrefix: '',
-      oldestRecordMs: plan.catalogTimeMs,
+      oldestRecordMs: before.catalogTimeMs,
       log,
     });
-    const replayed = await runReplay({
-      plan,
-      sink,
-      speed: 'max',
-      progress: silentProgress,
-    }).finally(() => sink.close());
-    log(
-      `replayed the training part: ${replayed.records} records for ${replayed.ratings} ratings in ${(replayed.elapsedMs / 1000).toFixed(1)} s ` +
-        `(shifted by ${plan.offsetMs / weekMs} weeks)`,
-    );
-    const started = performance.now();
-    await waitUntilConsumed({ connection, log });
-    log(
-      `feature job caught up ${((performance.now() - started) / 1000).toFixed(1)} s after the replay`,
-    );
-    // The serving job's global tables follow the feature topics: wait until they have applied
-    // them to the end (a fixed pause left some behind, one source of run-to-run differences).
-    const tablesStarted = performance.now();
-    const admin = createKafkaJs(connection, { clientId: 'reelstream-evaluation-tables' }).admin();
-    await admin.connect();
+    const segment = { sink, connection, workDir: options.workDir, log };
     try {
-      const caughtUp = await waitForGlobalTables({
-        stateDir: join(options.workDir, 'serving'),
-        topicEnds: async (topic) =>
-          new Map(
-            (await admin.fetchTopicOffsets(topic)).map((p) => [
-              p.partition,
-              { low: BigInt(p.low), high: BigInt(p.high) },
-            ]),
-          ),
-        log,
+      await replaySegment(before, {
+        ...segment,
+        what: 'the training part before the validation window',
       });
-      if (caughtUp) {
-        log(
-          `the serving job's global tables were at the end of their topics ${((performance.now() - tablesStarted) / 1000).toFixed(1)} s later`,
-        );
-      }
+      const validation = validationSplit(options.split.train, {
+        cutoffMs: options.cutoffMs,
+        validationDays,
+      });
+      const validationUsers = evaluationUsers(validation, { minSeen: 1 });
+      let round = 0;
+      const chosen = await chooseWeights(async (weights) => {
+        limits = { ...defaultLimits, weights };
+        round++;
+        const asker = servingAsker(requests, {
+          requestTime: validationStartMs + before.offsetMs,
+          idPrefix: `val${round}`,
+        });
+        const perUser = await evaluateRecommender(asker.recommender, {
+          users: validationUsers,
+          metrics: [selectionMetric],
+        });
+        const values = metricValues(perUser, selectionMetric.name);
+        return values.reduce((sum, v) => sum + v, 0) / Math.max(1, values.length);
+      });
+      log(
+        `served recommender chosen on the validation window (${validationUsers.length} users with history, ${selectionMetric.name}, asked at its start; the test window is not read): ` +
+          `popular in region with the popularity baseline's half-life, ${options.popularHalfLifeDays} d, ${servedPopularTopK} videos`,
+      );
+      log(chosen.report);
+      limits = { ...defaultLimits, weights: chosen.weights };
+      await replaySegment(window, { ...segment, what: 'the validation window' });
     } finally {
-      await admin.disconnect();
+      await sink.close();
     }
 
     // Requests are made at the cut-off on the replay's timeline, not at the wall clock: the
     // serving path decays affinities and freshness to the request time.
-    const requestTime = options.cutoffMs + plan.offsetMs;
-    const degraded = new Map<string, number>();
-    const retried = new Map<string, number>();
-    const replies: ServedReply[] = [];
-    const unknownWithHistory: number[] = [];
-    const ask = (request: RecommendRequest, attempt: number): Promise<RecommendationReply> =>
-      requests.request(
-        {
-          // One id per user and attempt: the same ids in every run.
-          requestId: `eval-${request.userId}-${attempt}`,
-          userId: movieLensIds.user(request.userId),
-          region: movieLensRegion,
-          surface: 'HOME_FEED',
-          count: request.count,
-          requestTime,
-          context: null,
-        },
-        { key: movieLensIds.user(request.userId), timeoutMs: 5_000 },
-      );
-    const served: Recommender = async (request) => {
-      let reply = await ask(request, 1);
-      // A lookup that missed its deadline (a busy machine, not the recommender's answer) is
-      // asked again, up to twice more, and counted: otherwise the load decides the lists.
-      for (let attempt = 2; attempt <= maxAttempts && isTransient(reply); attempt++) {
-        const reason = reply.degradedReason ?? '';
-        retried.set(reason, (retried.get(reason) ?? 0) + 1);
-        reply = await ask(request, attempt);
-      }
-      if (reply.degraded) {
-        const reason = reply.degradedReason ?? '';
-        degraded.set(reason, (degraded.get(reason) ?? 0) + 1);
-        if (request.seen.size > 0 && reason.startsWith('unknown user')) {
-          unknownWithHistory.push(request.userId);
-        }
-      }
-      replies.push({
-        userId: request.userId,
-        degraded: reply.degradedReason ?? null,
-        items: reply.items.map(
-          (item) => [item.videoId, item.score, item.sources.join('+')] as const,
-        ),
-      });
-      return reply.items.flatMap((item) => {
-        const movieId = movieIdOfVideo(item.videoId);
-        return movieId === undefined ? [] : [movieId];
-      });
-    };
+    const asker = servingAsker(requests, {
+      requestTime: options.cutoffMs + before.offsetMs,
+      idPrefix: 'eval',
+    });
     const asked = performance.now();
-    const lists = await collectLists(served, { users, count: listLength(defaultMetrics) });
+    const lists = await collectLists(asker.recommender, {
+      users,
+      count: listLength(defaultMetrics),
+    });
+    const unknownWithHistory = asker.replies
+      .filter((r) => r.degraded?.startsWith('unknown user') === true)
+      .map((r) => r.userId)
+      .filter((id) => (users.find((u) => u.userId === id)?.seen.size ?? 0) > 0);
     log(
       `asked the serving path for ${users.length} users in ${((performance.now() - asked) / 1000).toFixed(1)} s; ` +
-        `degraded replies: ${[...degraded].map(([reason, n]) => `${n} ${reason}`).join(', ') || 'none'}; ` +
-        `asked again after a missed deadline: ${[...retried].map(([reason, n]) => `${n} ${reason}`).join(', ') || 'none'}`,
+        `degraded replies: ${[...asker.degraded].map(([reason, n]) => `${n} ${reason}`).join(', ') || 'none'}; ` +
+        `asked again after a missed deadline: ${[...asker.retried].map(([reason, n]) => `${n} ${reason}`).join(', ') || 'none'}`,
     );
     if (unknownWithHistory.length > 0) {
       log(
@@ -414,15 +414,128 @@ async function servedLists(
       log(
         previous === undefined
           ? `no previous run's served replies in ${repliesFile} to compare with`
-          : `against the previous run's served replies (${repliesFile}):\n${compareServedReplies(replies, previous)}`,
+          : `against the previous run's served replies (${repliesFile}):\n${compareServedReplies(asker.replies, previous)}`,
       );
-      writeKeepingPrevious(repliesFile, replies);
+      writeKeepingPrevious(repliesFile, asker.replies);
     }
     return lists;
   } finally {
     await requests.close();
     await Promise.all([serving.stop(), features.stop()]);
   }
+}
+
+/**
+ * Replays one segment of the training part at full speed, then waits until the feature job has
+ * committed everything and the serving job's global tables are at the end of their topics.
+ */
+async function replaySegment(
+  plan: ReplayPlan,
+  context: {
+    sink: KafkaReplaySink;
+    connection: ConnectionConfig;
+    workDir: string;
+    what: string;
+    log: (line: string) => void;
+  },
+): Promise<void> {
+  const { connection, log } = context;
+  const replayed = await runReplay({
+    plan,
+    sink: context.sink,
+    speed: 'max',
+    progress: silentProgress,
+  });
+  log(
+    `replayed ${context.what}: ${replayed.records} records for ${replayed.ratings} ratings in ${(replayed.elapsedMs / 1000).toFixed(1)} s ` +
+      `(shifted by ${plan.offsetMs / weekMs} weeks)`,
+  );
+  const started = performance.now();
+  await waitUntilConsumed({ connection, log });
+  log(
+    `feature job caught up ${((performance.now() - started) / 1000).toFixed(1)} s after the replay`,
+  );
+  // The serving job's global tables follow the feature topics: wait until they have applied
+  // them to the end (a fixed pause left some behind, one source of run-to-run differences).
+  const tablesStarted = performance.now();
+  const admin = createKafkaJs(connection, { clientId: 'reelstream-evaluation-tables' }).admin();
+  await admin.connect();
+  try {
+    const caughtUp = await waitForGlobalTables({
+      stateDir: join(context.workDir, 'serving'),
+      topicEnds: async (topic) =>
+        new Map(
+          (await admin.fetchTopicOffsets(topic)).map((p) => [
+            p.partition,
+            { low: BigInt(p.low), high: BigInt(p.high) },
+          ]),
+        ),
+      log,
+    });
+    if (caughtUp) {
+      log(
+        `the serving job's global tables were at the end of their topics ${((performance.now() - tablesStarted) / 1000).toFixed(1)} s later`,
+      );
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * The serving path as a {@link Recommender}: each user asked through `rec.requests` at
+ * `requestTime`, with request ids `<idPrefix>-<user>-<attempt>` (the same in every run); a reply
+ * degraded by a missed deadline is asked again (up to {@link maxAttempts}) and counted.
+ */
+function servingAsker(
+  requests: RequestClient<string, RecommendationRequest, RecommendationReply>,
+  options: { requestTime: number; idPrefix: string },
+): {
+  recommender: Recommender;
+  replies: ServedReply[];
+  degraded: Map<string, number>;
+  retried: Map<string, number>;
+} {
+  const degraded = new Map<string, number>();
+  const retried = new Map<string, number>();
+  const replies: ServedReply[] = [];
+  const ask = (request: RecommendRequest, attempt: number): Promise<RecommendationReply> =>
+    requests.request(
+      {
+        requestId: `${options.idPrefix}-${request.userId}-${attempt}`,
+        userId: movieLensIds.user(request.userId),
+        region: movieLensRegion,
+        surface: 'HOME_FEED',
+        count: request.count,
+        requestTime: options.requestTime,
+        context: null,
+      },
+      { key: movieLensIds.user(request.userId), timeoutMs: 5_000 },
+    );
+  const recommender: Recommender = async (request) => {
+    let reply = await ask(request, 1);
+    // A lookup that missed its deadline (a busy machine, not the recommender's answer) is
+    // asked again, up to twice more, and counted: otherwise the load decides the lists.
+    for (let attempt = 2; attempt <= maxAttempts && isTransient(reply); attempt++) {
+      const reason = reply.degradedReason ?? '';
+      retried.set(reason, (retried.get(reason) ?? 0) + 1);
+      reply = await ask(request, attempt);
+    }
+    if (reply.degraded) {
+      const reason = reply.degradedReason ?? '';
+      degraded.set(reason, (degraded.get(reason) ?? 0) + 1);
+    }
+    replies.push({
+      userId: request.userId,
+      degraded: reply.degradedReason ?? null,
+      items: reply.items.map((item) => [item.videoId, item.score, item.sources.join('+')] as const),
+    });
+    return reply.items.flatMap((item) => {
+      const movieId = movieIdOfVideo(item.videoId);
+      return movieId === undefined ? [] : [movieId];
+    });
+  };
+  return { recommender, replies, degraded, retried };
 }
 
 function day(ms: number): string {

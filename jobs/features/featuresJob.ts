@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 
 import { Pipeline, StreamJob, type ConnectionConfig } from '../../operators/index.js';
 import { featurePipelines } from '../../pipelines/featurePipelines.js';
+import type { PopularInRegionOptions } from '../../pipelines/popularInRegion.js';
 import type { SeenBounds } from '../../pipelines/seenSet.js';
 import type { UserFeaturesOptions } from '../../pipelines/userFeatures.js';
 import { userSeenNames } from '../../pipelines/userSeen.js';
@@ -40,11 +41,14 @@ export function featuresJob(options: {
   userFeatures?: UserFeaturesOptions;
   /** Bounds of the users' seen sets; the pipeline's defaults when absent. */
   userSeen?: SeenBounds;
+  /** Popular in region's half-life and list length; the pipeline's defaults when absent. */
+  popular?: PopularInRegionOptions;
 }): StreamJob {
   const pipeline = new Pipeline();
   featurePipelines(pipeline, {
     userFeatures: options.userFeatures ?? {},
     userSeen: options.userSeen ?? {},
+    ...(options.popular === undefined ? {} : { popular: options.popular }),
   });
   return new StreamJob({
     pipeline,

@@ -7,6 +7,7 @@ import {
   StreamJob,
   type ConnectionConfig,
 } from '../../operators/index.js';
+import type { RecommenderLimits } from '../../pipelines/recommender/recommend.js';
 import { servingPipeline } from '../../pipelines/recommender/servingPipeline.js';
 import { userFeaturesStateSerde } from '../../pipelines/userFeatures.js';
 import { userSeenStateSerde } from '../../pipelines/userSeen.js';
@@ -31,6 +32,8 @@ export function servingJob(options: {
   /** Query endpoints of the feature job (any instance answers any user). */
   featureEndpoints: readonly string[];
   logger: Logger;
+  /** The recommender's limits and blend weights, asked on every request; the defaults if absent. */
+  limits?: () => RecommenderLimits;
 }): StreamJob {
   const userFeatures = new RemoteStore({
     endpoints: options.featureEndpoints,
@@ -46,6 +49,7 @@ export function servingJob(options: {
   servingPipeline(pipeline, {
     userFeatures: (userId) => userFeatures.get(userId),
     userSeen: (userId) => userSeen.get(userId),
+    ...(options.limits === undefined ? {} : { limits: options.limits }),
   });
   return new StreamJob({
     pipeline,

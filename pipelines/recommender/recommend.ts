@@ -15,6 +15,7 @@ import { seenTest } from '../seenSet.js';
 import {
   addSignal,
   blendScores,
+  type BlendWeights,
   decayed,
   freshnessTimeMs,
   type Candidate,
@@ -43,6 +44,8 @@ export interface RecommenderLimits {
   readonly perCreator: number;
   /** Largest `count` a request may ask for. */
   readonly maxCount: number;
+  /** The blend's weights; `scoreWeights` (scoring.ts) when absent. */
+  readonly weights?: BlendWeights;
 }
 
 export const defaultLimits: RecommenderLimits = {
@@ -185,7 +188,7 @@ async function personalised(
   // candidates exist.
   const kept = [...candidates.values()].filter((c) => !excluded(c.videoId));
   await describe(kept, { user, features, now });
-  const scores = blendScores(kept);
+  const scores = blendScores(kept, limits.weights);
   const ranked = kept
     .map((c) => ({ candidate: c, score: scores.get(c.videoId) ?? 0 }))
     .sort((a, b) => byScore(a.score, b.score) || byId(a.candidate.videoId, b.candidate.videoId));

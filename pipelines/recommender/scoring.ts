@@ -34,6 +34,9 @@ export const scoreWeights = {
 /** @see scoreWeights */
 export type Signal = keyof typeof scoreWeights;
 
+/** A weight per signal: {@link scoreWeights} by default, or a set chosen on a validation window. */
+export type BlendWeights = Readonly<Record<Signal, number>>;
+
 /** Uploads lose half their freshness bonus in about 4 hours (e-folding time 6 h). */
 export const freshnessTimeMs = 6 * 3_600_000;
 
@@ -53,7 +56,10 @@ export function addSignal(candidate: Candidate, signal: Signal, value: number): 
 }
 
 /** The blended score of each candidate, signals normalised by their maximum over all of them. */
-export function blendScores(candidates: readonly Candidate[]): Map<string, number> {
+export function blendScores(
+  candidates: readonly Candidate[],
+  weights: BlendWeights = scoreWeights,
+): Map<string, number> {
   const maxima = new Map<Signal, number>();
   for (const candidate of candidates) {
     for (const [signal, value] of Object.entries(candidate.raw) as [Signal, number][]) {
@@ -66,7 +72,7 @@ export function blendScores(candidates: readonly Candidate[]): Map<string, numbe
     for (const [signal, value] of Object.entries(candidate.raw) as [Signal, number][]) {
       const max = maxima.get(signal) ?? 0;
       if (max > 0) {
-        score += scoreWeights[signal] * (value / max);
+        score += weights[signal] * (value / max);
       }
     }
     scores.set(candidate.videoId, score);

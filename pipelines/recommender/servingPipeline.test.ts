@@ -17,6 +17,7 @@ import {
 import type { RecommendationRequest } from '../../schemas/generated/recommendationRequest.js';
 import type { TrendingList } from '../../schemas/generated/trendingList.js';
 import type { UserFeatures } from '../../schemas/generated/userFeatures.js';
+import type { Impression } from '../../schemas/generated/impression.js';
 import type { VideoUpload } from '../../schemas/generated/videoUpload.js';
 import { topicCatalog, topics } from '../../schemas/topics.js';
 import { emptySeen, withSeen } from '../seenSet.js';
@@ -364,12 +365,13 @@ test('each reply is logged as impressions with positions and the request surface
   const { driver, ask } = await servingDriver(() => Promise.resolve(watcher), features);
   try {
     const reply = await ask({ surface: 'UP_NEXT', requestId: 'req-42' });
-    const impressions = await driver
+    const records = await driver
       .output(topics.impressions, {
         key: stringSerde,
         value: avroSerde(topicCatalog.impressions.value),
       })
-      .readKeyValues();
+      .readRecords();
+    const impressions = records.map((r): [string, Impression] => [r.key, r.value]);
     assert.deepEqual(
       impressions.map(([key, i]) => [key, i.requestId, i.videoId, i.position, i.surface]),
       // Keyed by the video shown (schemas/README.md), not by the user who asked.
@@ -383,6 +385,9 @@ test('each reply is logged as impressions with positions and the request surface
     );
     assert.ok(impressions.every(([, i]) => i.userId === 'u1'));
     assert.ok(impressions.every(([, i]) => i.modelVersion === reply.modelVersion));
+    // At the request's time (event time), not the wall clock's when it was served: a replay's
+    // requests (the evaluation's) must not move the feature job's stream time to today.
+    assert.ok(records.every((r) => r.value.eventTime === now && r.timestamp === now));
   } finally {
     await driver.close();
   }

@@ -54,13 +54,19 @@ export function servingPipeline(
   options: {
     userFeatures: UserFeaturesLookup;
     userSeen?: UserSeenLookup;
-    limits?: RecommenderLimits;
+    /**
+     * Limits and blend weights; a function is asked on every request (the evaluation tries
+     * weights on its validation window with one running job).
+     */
+    limits?: RecommenderLimits | (() => RecommenderLimits);
   },
 ): void {
   const coVisitation = tableOf(pipeline, topicCatalog.coVisitation, 'co-visitation');
   const trending = tableOf(pipeline, topicCatalog.trending, 'trending');
   const videos = tableOf(pipeline, topicCatalog.videoCatalog, 'videos');
   const popularity = tableOf(pipeline, topicCatalog.videoPopularity, 'video-popularity');
+  const limits = options.limits ?? defaultLimits;
+  const limitsNow = typeof limits === 'function' ? limits : () => limits;
   const readerOf = (lookups: ServeLookups): FeatureReader => ({
     user: options.userFeatures,
     seen: options.userSeen ?? (() => Promise.resolve(undefined)),
@@ -77,8 +83,7 @@ export function servingPipeline(
       request: avroSerde(topicCatalog.recommendationRequests.value),
       reply: avroSerde(recommendationReplySchema),
     },
-    handle: (request, _record, lookups) =>
-      recommend(request, readerOf(lookups), options.limits ?? defaultLimits),
+    handle: (request, _record, lookups) => recommend(request, readerOf(lookups), limitsNow()),
   });
   replies
     .flatMap((record) => impressionsOf(record), { name: 'impressions-of-reply' })
@@ -111,9 +116,12 @@ function impressionsOf(
         position,
         surface: request.surface,
         modelVersion: reply.modelVersion,
-        eventTime: reply.servedTime,
+        // The request's time, not the wall clock's when it was served: an impression happens
+        // at the request on the client's timeline (a replay's, in the evaluation), so it never
+        // moves the feature job's stream time past the events it is still to read.
+        eventTime: request.requestTime,
       })
-      .withTimestamp(reply.servedTime)
+      .withTimestamp(request.requestTime)
       .withHeaders({}),
   );
 }

@@ -1,0 +1,35 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { scoreWeights } from '../../pipelines/recommender/scoring.js';
+import { chooseWeights, servedWeightGrid } from './servedTuning.js';
+
+test('the served blend grid: the defaults first, only co-visitation and trending vary', () => {
+  const grid = servedWeightGrid();
+  assert.equal(grid.length, 15);
+  assert.deepEqual(grid[0], scoreWeights);
+  for (const weights of grid) {
+    assert.deepEqual(
+      { ...weights, coVisitation: 0, trending: 0 },
+      { ...scoreWeights, coVisitation: 0, trending: 0 },
+    );
+  }
+});
+
+test('chooseWeights: the best score wins, the first in grid order on a tie', async () => {
+  const tried: string[] = [];
+  const chosen = await chooseWeights((weights) => {
+    tried.push(`${weights.coVisitation}/${weights.trending}`);
+    // Best (0.5) at trending 1.2 for two co-visitation weights: the first of them wins.
+    return Promise.resolve(weights.trending === 1.2 && weights.coVisitation <= 0.2 ? 0.5 : 0.1);
+  });
+  assert.equal(tried.length, 15);
+  assert.equal(chosen.weights.coVisitation, 0.2);
+  assert.equal(chosen.weights.trending, 1.2);
+  assert.equal(chosen.score, 0.5);
+  assert.match(
+    chosen.report,
+    /^ {2}served blend, co-visitation\/trending weights: 0\.4\/0\.15: 0\.1000, /,
+  );
+  assert.match(chosen.report, /→ co-visitation 0\.2, trending 1\.2$/);
+});

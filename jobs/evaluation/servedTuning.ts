@@ -1,0 +1,60 @@
+import { scoreWeights, type BlendWeights } from '../../pipelines/recommender/scoring.js';
+
+/**
+ * What the evaluation chooses for the served recommender on the validation window, the way
+ * baselines.ts chooses the baselines' hyperparameters: never on the test window.
+ *
+ * - Popular in region (the feature job's popular list, a candidate source and the fallback) is
+ *   the recency-decayed popularity baseline's model, so it takes that baseline's half-life as
+ *   chosen on the validation window, and lists {@link servedPopularTopK} videos so that enough
+ *   are left once a user's seen ones are filtered out (a capacity, not tuned).
+ * - The blend's weights: every pair of a weight of the trending signal (which carries the
+ *   popular list) and of co-visitation in {@link servedWeightGrid}, the other weights as in
+ *   `scoreWeights`. The serving job is asked, at the start of the validation window with the
+ *   training part before it replayed, for every validation user with history; the weights with
+ *   the best mean NDCG@10 win (the first in grid order on a tie, the defaults first).
+ */
+export const servedPopularTopK = 200;
+
+/** Weights of the trending signal tried, the default first. */
+export const trendingWeights = [0.15, 0.3, 0.6, 1.2, 2.4] as const;
+
+/** Weights of co-visitation tried, the default first. */
+export const coVisitationWeights = [0.4, 0.2, 0.1] as const;
+
+/** Every blend tried on the validation window, in grid order (the defaults first). */
+export function servedWeightGrid(): BlendWeights[] {
+  return coVisitationWeights.flatMap((coVisitation) =>
+    trendingWeights.map((trending) => ({ ...scoreWeights, coVisitation, trending })),
+  );
+}
+
+/** `coVisitation 0.4, trending 0.15`: what the grid varies. */
+export function weightsLabel(weights: BlendWeights): string {
+  return `co-visitation ${weights.coVisitation}, trending ${weights.trending}`;
+}
+
+/**
+ * The grid's best weights by `score` (higher is better; the first on a tie), and a line for the
+ * log with every score.
+ */
+export async function chooseWeights(
+  score: (weights: BlendWeights) => Promise<number>,
+): Promise<{ weights: BlendWeights; score: number; report: string }> {
+  let best: { weights: BlendWeights; score: number } | undefined;
+  const tried: string[] = [];
+  for (const weights of servedWeightGrid()) {
+    const value = await score(weights);
+    tried.push(`${weights.coVisitation}/${weights.trending}: ${value.toFixed(4)}`);
+    if (best === undefined || value > best.score) {
+      best = { weights, score: value };
+    }
+  }
+  if (best === undefined) {
+    throw new RangeError('no blend weights to try');
+  }
+  return {
+    ...best,
+    report: `  served blend, co-visitation/trending weights: ${tried.join(', ')} → ${weightsLabel(best.weights)}`,
+  };
+}
