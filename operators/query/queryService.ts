@@ -17,6 +17,7 @@ import {
   mergeHits,
   type LocalSearchAnswer,
   type ShardAnswer,
+  type ShardHit,
   type UnavailableShard,
   type VectorSearchLookup,
   type VectorSearchResult,
@@ -355,19 +356,10 @@ export class QueryService {
           ...(lookup.nprobe === undefined ? {} : { nprobe: lookup.nprobe }),
           ...(lookup.efSearch === undefined ? {} : { efSearch: lookup.efSearch }),
         });
-        const kept = found.filter((hit) => !excluded.has(hit.id)).slice(0, lookup.k);
-        const attached =
-          lookup.attach === undefined ? undefined : this.host.localStore(taskId, lookup.attach);
-        if (lookup.attach !== undefined && attached === undefined) {
-          unavailable.push({ partition, reason: `store ${lookup.attach} is not open here` });
-          continue;
-        }
-        const hits = await Promise.all(
-          kept.map(async (hit) => {
-            const value = await attached?.get(Buffer.from(String(hit.id), 'utf8'));
-            return { ...hit, partition, ...(value === undefined ? {} : { value }) };
-          }),
-        );
+        const hits = found
+          .filter((hit) => !excluded.has(hit.id))
+          .slice(0, lookup.k)
+          .map((hit) => ({ ...hit, partition }));
         shards.push({ partition, size: vectors.size, hits });
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
@@ -380,7 +372,43 @@ export class QueryService {
         unavailable.push({ partition, reason: message });
       }
     }
-    return { metric, shards, unavailable };
+    // Only this instance's k best can be among the k best of all: the others need no value,
+    // and are not sent (the merge stays exact; the attach store is read k times, not k a shard).
+    const best = new Set(mergeHits(metric, shards, lookup.k));
+    const answers: ShardAnswer[] = [];
+    for (const shard of shards) {
+      const kept = shard.hits.filter((hit) => best.has(hit));
+      try {
+        answers.push({
+          ...shard,
+          hits: await this.attach(lookup.attach, `${sub.id}_${shard.partition}`, kept),
+        });
+      } catch (error) {
+        unavailable.push({ partition: shard.partition, reason: messageOf(error) });
+      }
+    }
+    return { metric, shards: answers, unavailable };
+  }
+
+  /** The hits with the `attach` store's value for each id, read from the partition's task. */
+  private async attach(
+    attach: string | undefined,
+    taskId: string,
+    hits: readonly ShardHit[],
+  ): Promise<ShardHit[]> {
+    if (attach === undefined) {
+      return [...hits];
+    }
+    const store = this.host.localStore(taskId, attach);
+    if (store === undefined) {
+      throw new Error(`store ${attach} is not open here (the task closed)`);
+    }
+    return Promise.all(
+      hits.map(async (hit) => {
+        const value = await store.get(Buffer.from(String(hit.id), 'utf8'));
+        return value === undefined ? hit : { ...hit, value };
+      }),
+    );
   }
 
   /**
