@@ -8,6 +8,7 @@ import {
   type ConnectionConfig,
 } from '../../operators/index.js';
 import type { RecommenderLimits } from '../../pipelines/recommender/recommend.js';
+import type { CandidateRetriever } from '../../pipelines/recommender/retrieval.js';
 import { servingPipeline } from '../../pipelines/recommender/servingPipeline.js';
 import { userFeaturesStateSerde } from '../../pipelines/userFeatures.js';
 import { userSeenStateSerde } from '../../pipelines/userSeen.js';
@@ -34,6 +35,8 @@ export function servingJob(options: {
   logger: Logger;
   /** The recommender's limits and blend weights, asked on every request; the defaults if absent. */
   limits?: () => RecommenderLimits;
+  /** Two-tower retrieval as a candidate source (twoTowerRetriever.ts); without it, none. */
+  retriever?: CandidateRetriever;
 }): StreamJob {
   const userFeatures = new RemoteStore({
     endpoints: options.featureEndpoints,
@@ -50,6 +53,7 @@ export function servingJob(options: {
     userFeatures: (userId) => userFeatures.get(userId),
     userSeen: (userId) => userSeen.get(userId),
     ...(options.limits === undefined ? {} : { limits: options.limits }),
+    ...(options.retriever === undefined ? {} : { retriever: options.retriever }),
   });
   return new StreamJob({
     pipeline,

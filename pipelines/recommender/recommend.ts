@@ -12,6 +12,7 @@ import type { VideoPopularity } from '../../schemas/generated/videoPopularity.js
 import type { VideoUpload } from '../../schemas/generated/videoUpload.js';
 import { trendingKey } from '../../schemas/topics.js';
 import { seenTest } from '../seenSet.js';
+import type { CandidateRetriever } from './retrieval.js';
 import {
   addSignal,
   blendScores,
@@ -32,6 +33,8 @@ export interface FeatureReader {
   trending(key: string): Promise<TrendingList | undefined>;
   video(videoId: string): Promise<VideoUpload | undefined>;
   popularity(videoId: string): Promise<VideoPopularity | undefined>;
+  /** Learned retrieval (two-tower), a candidate source when the serving job has a model. */
+  readonly retriever?: CandidateRetriever;
 }
 
 /** Limits of candidate generation; defaults in {@link defaultLimits}. */
@@ -46,6 +49,8 @@ export interface RecommenderLimits {
   readonly maxCount: number;
   /** The blend's weights; `scoreWeights` (scoring.ts) when absent. */
   readonly weights?: BlendWeights;
+  /** Candidates asked of the retriever (two-tower), when there is one; default 100. */
+  readonly retrievedCandidates?: number;
 }
 
 export const defaultLimits: RecommenderLimits = {
@@ -92,15 +97,30 @@ export async function recommend(
     return degraded('unknown user: no features yet');
   }
   let items: RecommendedItem[];
+  // A candidate source that answered in part (two-tower shards away) says so here.
+  const partial: string[] = [];
+  const seenIds = [
+    ...user.lastWatched.map((w) => w.videoId),
+    ...user.recentNegatives.map((n) => n.videoId),
+    ...(seen?.recent ?? []),
+  ];
   try {
-    items = await personalised(request, { user, excluded, features, limits, count });
+    items = await personalised(request, {
+      user,
+      excluded,
+      features,
+      limits,
+      count,
+      seenIds,
+      partial,
+    });
   } catch (error) {
     return degraded(`personalisation failed: ${text(error)}`);
   }
   if (items.length === 0) {
     return degraded('no personalised candidates');
   }
-  return reply(request, { items, degraded: null });
+  return reply(request, { items, degraded: partial.length > 0 ? partial.join('; ') : null });
 }
 
 /**
@@ -130,9 +150,15 @@ async function personalised(
     features: FeatureReader;
     limits: RecommenderLimits;
     count: number;
+    /** The videos `excluded` names that can be listed: the retriever leaves them out. */
+    seenIds?: readonly string[];
+    /** Where a source that answered only in part says so (the reply is then degraded). */
+    partial?: string[];
   },
 ): Promise<RecommendedItem[]> {
   const { user, features, limits, excluded } = context;
+  // Asked first, so that it runs beside the co-visitation and trending reads.
+  const retrieving = retrieve(request, context);
   const candidates = new Map<string, Candidate>();
   const propose = (videoId: string, source: CandidateSource): Candidate => {
     let candidate = candidates.get(videoId);
@@ -184,6 +210,9 @@ async function personalised(
       }
     }
   }
+  for (const candidate of await retrieving) {
+    addSignal(propose(candidate.videoId, 'TWO_TOWER'), 'twoTower', Math.max(0, candidate.score));
+  }
   // Filtered before scoring, diversity and the cut: the list is full whenever enough unseen
   // candidates exist.
   const kept = [...candidates.values()].filter((c) => !excluded(c.videoId));
@@ -193,6 +222,45 @@ async function personalised(
     .map((c) => ({ candidate: c, score: scores.get(c.videoId) ?? 0 }))
     .sort((a, b) => byScore(a.score, b.score) || byId(a.candidate.videoId, b.candidate.videoId));
   return diversified(ranked, { perCreator: limits.perCreator, count: context.count });
+}
+
+/**
+ * The retriever's candidates for the user, when the serving job has one. Shards that did not
+ * answer, or a retriever that failed, leave a note in `partial` (the reply is marked degraded
+ * with it) and the other sources answer alone: never a failed request.
+ */
+async function retrieve(
+  request: RecommendationRequest,
+  context: {
+    user: UserFeatures;
+    features: FeatureReader;
+    limits: RecommenderLimits;
+    seenIds?: readonly string[];
+    partial?: string[];
+  },
+): Promise<readonly { videoId: string; score: number }[]> {
+  const retriever = context.features.retriever;
+  if (retriever === undefined) {
+    return [];
+  }
+  try {
+    const retrieval = await retriever.retrieve({
+      userId: request.userId,
+      features: context.user,
+      atMs: request.requestTime,
+      count: context.limits.retrievedCandidates ?? 100,
+      exclude: context.seenIds ?? [],
+    });
+    if (retrieval.degraded) {
+      context.partial?.push(
+        `${retriever.name}: shards ${retrieval.unavailableShards.join(', ')} did not answer`,
+      );
+    }
+    return retrieval.candidates;
+  } catch (error) {
+    context.partial?.push(`${retriever.name} failed: ${text(error)}`);
+    return [];
+  }
 }
 
 /**

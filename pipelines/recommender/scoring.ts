@@ -5,7 +5,7 @@ import type { CandidateSource } from '../../schemas/generated/recommendationRepl
  * normalised to [0, 1] before weighting, so a weight reads as "how much this source counts".
  *
  *   score = 0.40·coVisitation + 0.20·categoryAffinity + 0.10·creatorAffinity
- *         + 0.15·trending + 0.10·freshness + 0.05·popularity
+ *         + 0.15·trending + 0.10·freshness + 0.05·popularity  (+ 0.40·twoTower)
  *
  * - coVisitation: Σ over the user's recent watches w of neighbourScore(w → v) · recency(w),
  *   recency = 1 / (1 + rank of w in the recent list), divided by the best candidate's sum;
@@ -16,6 +16,8 @@ import type { CandidateSource } from '../../schemas/generated/recommendationRepl
  *   score, the highest of them;
  * - freshness: exp(−age / 6 h) of the upload;
  * - popularity: log1p(views in the last hour) / log1p(the most viewed candidate's).
+ * - twoTower (only when the serving job has a two-tower model): the cosine of the user's and
+ *   the video's vectors, clipped at 0, divided by the best candidate's.
  *
  * Co-visitation weighs most because it is the only signal specific to what this user just
  * did; affinities personalise the rest; trending, freshness and popularity break ties and
@@ -29,6 +31,10 @@ export const scoreWeights = {
   trending: 0.15,
   freshness: 0.1,
   popularity: 0.05,
+  // Two-tower retrieval (only when the serving job has a model): the cosine of the user's and
+  // the video's vectors, clipped at 0; as much as co-visitation, the other signal of this
+  // user's own history. A starting point, not tuned.
+  twoTower: 0.4,
 } as const;
 
 /** @see scoreWeights */

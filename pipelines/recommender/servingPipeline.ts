@@ -20,6 +20,7 @@ import {
   type FeatureReader,
   type RecommenderLimits,
 } from './recommend.js';
+import type { CandidateRetriever } from './retrieval.js';
 
 /** How the serving job reads the requesting user's features (the feature job's store). */
 export type UserFeaturesLookup = (userId: string) => Promise<UserFeatures | undefined>;
@@ -59,6 +60,8 @@ export function servingPipeline(
      * weights on its validation window with one running job).
      */
     limits?: RecommenderLimits | (() => RecommenderLimits);
+    /** Learned retrieval (two-tower) as a candidate source; without it, none. */
+    retriever?: CandidateRetriever;
   },
 ): void {
   const coVisitation = tableOf(pipeline, topicCatalog.coVisitation, 'co-visitation');
@@ -74,6 +77,7 @@ export function servingPipeline(
     trending: (key) => lookups.global(trending, key),
     video: (videoId) => lookups.global(videos, videoId),
     popularity: (videoId) => lookups.global(popularity, videoId),
+    ...(options.retriever === undefined ? {} : { retriever: options.retriever }),
   });
   const replies = pipeline.serve<string, RecommendationRequest, RecommendationReply>({
     name: 'recommendations',
