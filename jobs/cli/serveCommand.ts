@@ -11,6 +11,8 @@ import { jobLogger, withJobProcessOptions, type JobProcessFlags } from './jobPro
 interface ServeFlags extends JobProcessFlags {
   readonly stateDir: string;
   readonly featureEndpoints: readonly string[];
+  readonly twoTowerModel?: string;
+  readonly shardEndpoints?: readonly string[];
 }
 
 /**
@@ -31,13 +33,41 @@ export function serveCommand(): Command {
       'directory of the job’s local state',
       join(stackSettingsFromEnv().stateDir, 'serving-state'),
     )
+    .option(
+      '--two-tower-model <dir>',
+      "two-tower retrieval as a candidate source: the trainer's two-tower folder (its user tower runs here)",
+    )
+    .option(
+      '--shard-endpoints <host:port,...>',
+      'with --two-tower-model: query endpoints of the item shards job of the same model version',
+      endpointList,
+    )
     .action(async (flags: ServeFlags) => {
       const logger = jobLogger(flags);
+      if ((flags.twoTowerModel === undefined) !== (flags.shardEndpoints === undefined)) {
+        throw new InvalidArgumentError('--two-tower-model and --shard-endpoints go together');
+      }
+      // Loaded only when asked for: onnxruntime-node is not installed everywhere the CLI is.
+      const retriever =
+        flags.twoTowerModel === undefined || flags.shardEndpoints === undefined
+          ? undefined
+          : await (
+              await import('../serving/twoTowerRetriever.js')
+            ).TwoTowerRetriever.open({
+              modelDir: flags.twoTowerModel,
+              endpoints: flags.shardEndpoints,
+            });
+      if (retriever !== undefined) {
+        process.stdout.write(
+          `serve: two-tower retrieval of model ${retriever.modelVersion} from shards at ${flags.shardEndpoints?.join(', ') ?? ''}\n`,
+        );
+      }
       const job = servingJob({
         connection: connectionConfigFromEnv(),
         stateDir: flags.stateDir,
         featureEndpoints: flags.featureEndpoints,
         logger,
+        ...(retriever === undefined ? {} : { retriever }),
       });
       process.exitCode = await runJobProcess({
         job,
@@ -48,6 +78,7 @@ export function serveCommand(): Command {
           process.stdout.write(`serve: running, health and metrics on ${metricsEndpoint ?? '-'}\n`);
         },
       });
+      await retriever?.close();
     });
 }
 
