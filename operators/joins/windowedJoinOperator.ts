@@ -64,9 +64,11 @@ const indexMarker = Buffer.from([1]);
  *
  * Time: the join's stream time is the highest timestamp either side has seen. A record whose
  * window ended more than `graceMs` before stream time is late: counted and sent to the late
- * output, not joined (it could still have matched older records, but Kafka Streams drops it,
- * so results do not depend on how late data happens to be). A buffered record older than stream time - (before + after +
- * grace) can match no record that is not late, so it is expired: dropped from its key's list
+ * output, not joined, so what joins does not depend on how late data happens to be. (Kafka
+ * Streams 4.4's inner join has no such rule: it joins a late record with whatever its other
+ * side's store still returns; the differential suite documents the difference.) A buffered
+ * record older than stream time - (before + after + grace) can match no record that is not
+ * late, so it is expired: dropped from its key's list
  * when the key is next written, and by a scan of the time index every half retention of stream
  * time for keys that are not.
  */

@@ -40,6 +40,12 @@ export type Case =
       readonly join: 'inner' | 'left';
       readonly records: readonly CaseRecord[];
     }
+  | {
+      readonly id: string;
+      readonly kind: 'windowedJoin';
+      readonly windows: { readonly before: number; readonly after: number; readonly grace: number };
+      readonly records: readonly CaseRecord[];
+    }
   | { readonly id: string; readonly kind: 'tableAgg'; readonly records: readonly CaseRecord[] };
 
 /** A category of the report: a window type and emit mode, a join kind, table aggregation. */
@@ -172,6 +178,30 @@ function joinCategory(join: 'inner' | 'left'): Category {
   };
 }
 
+/**
+ * Both sides of an inner windowed join, keys `a` and `b`, times as for windows (bursts, gaps,
+ * out of order within and beyond grace), a few null keys and values.
+ */
+const windowedJoinCategory: Category = {
+  name: 'stream-stream windowed join',
+  make: (seed) => {
+    const random = seededRandom(seed);
+    const windows = {
+      before: pick(random, [0, 2, 5]),
+      after: pick(random, [0, 2, 5]),
+      grace: pick(random, [0, 2, 5, 10]),
+    };
+    const scale = Math.max(2, windows.before + windows.after);
+    const records = windowTimes(random, scale, windows.grace).map((ts, i): CaseRecord => ({
+      topic: random() < 0.5 ? 'left' : 'right',
+      key: random() < 0.05 ? null : pick(random, ['a', 'b']),
+      value: random() < 0.05 ? null : `v${i}`,
+      ts,
+    }));
+    return { id: `windowedJoin-${seed}`, kind: 'windowedJoin', windows, records };
+  },
+};
+
 /** Rows `category:n` that change category, change n within one, and are deleted. */
 const tableAggregationCategory: Category = {
   name: 'table groupBy count/reduce',
@@ -196,5 +226,6 @@ export const categories: readonly Category[] = [
   ),
   joinCategory('inner'),
   joinCategory('left'),
+  windowedJoinCategory,
   tableAggregationCategory,
 ];

@@ -1,5 +1,6 @@
 import type { Case } from './cases.js';
 import { sessionStates } from './sessionModel.js';
+import { joinStates, lateForUs, retentionExplains } from './windowedJoinRules.js';
 
 /**
  * Compares what reelstream and Kafka Streams emitted for a case, input record by input record,
@@ -100,6 +101,7 @@ export function classify(
     testCase.kind === 'window' && testCase.emit === 'close'
       ? retentionTracker(testCase)
       : undefined;
+  const joinStatesOf = testCase.kind === 'windowedJoin' ? joinStates(testCase) : [];
   for (let i = 0; i < testCase.records.length; i += 1) {
     const observed = tracker?.observe(i);
     let a = ours[i] ?? [];
@@ -164,11 +166,40 @@ export function classify(
         return { kind: 'documented', differences: [...differences] };
       }
     }
+    const joinState = joinStatesOf[i];
+    if (testCase.kind === 'windowedJoin' && joinState !== undefined) {
+      // A late record anywhere up to here: we neither joined nor buffered it, Kafka Streams did.
+      if (joinStatesOf.slice(0, i + 1).some((state, j) => lateForUs(testCase, j, state))) {
+        differences.add('windowed-join-late');
+        return { kind: 'documented', differences: [...differences] };
+      }
+      const extra = { ours: minus(a, b), theirs: minus(b, a) };
+      if (
+        retentionExplains(testCase, { index: i, state: joinState }, extra) &&
+        same(minus(a, extra.ours), minus(b, extra.theirs))
+      ) {
+        differences.add('windowed-join-retention');
+        continue;
+      }
+    }
     return { kind: 'failing', record: i, ours: ours[i] ?? [], theirs: theirs[i] ?? [] };
   }
   return differences.size === 0
     ? { kind: 'identical' }
     : { kind: 'documented', differences: [...differences] };
+}
+
+/** `list` without one occurrence of each of `removed`, in order. */
+function minus(list: readonly string[], removed: readonly string[]): string[] {
+  const left = [...removed];
+  return list.filter((item) => {
+    const at = left.indexOf(item);
+    if (at < 0) {
+      return true;
+    }
+    left.splice(at, 1);
+    return false;
+  });
 }
 
 function windowKey(output: string | undefined): string | undefined {

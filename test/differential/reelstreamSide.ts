@@ -77,6 +77,32 @@ function build(testCase: Case): {
           ).map(([k, v]) => `out:${k ?? 'null'}=${v}`),
       };
     }
+    case 'windowedJoin': {
+      const right = pipeline.source('right', maybe);
+      pipeline
+        .source('left', maybe)
+        .joinWindowed(right, (l, r) => `${String(l)}+${String(r)}`, {
+          name: 'join',
+          beforeMs: testCase.windows.before,
+          afterMs: testCase.windows.after,
+          graceMs: testCase.windows.grace,
+          serdes: {
+            key: nullable(stringSerde),
+            value: nullable(stringSerde),
+            otherValue: nullable(stringSerde),
+          },
+        })
+        .to('out', { key: nullable(stringSerde), value: stringSerde });
+      return {
+        pipeline,
+        read: async (driver) =>
+          (
+            await driver
+              .output('out', { key: nullable(stringSerde), value: stringSerde })
+              .readKeyValues()
+          ).map(([k, v]) => `out:${k ?? 'null'}=${v}`),
+      };
+    }
     case 'tableAgg': {
       const grouped = pipeline.table('table', text, { name: 'table' }).groupBy(
         (_id, row) => {

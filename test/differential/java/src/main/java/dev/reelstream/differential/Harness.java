@@ -29,6 +29,7 @@ import org.apache.kafka.streams.TopologyTestDriver;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.EmitStrategy;
 import org.apache.kafka.streams.kstream.Grouped;
+import org.apache.kafka.streams.kstream.JoinWindows;
 import org.apache.kafka.streams.kstream.KGroupedStream;
 import org.apache.kafka.streams.kstream.KGroupedTable;
 import org.apache.kafka.streams.kstream.KStream;
@@ -36,6 +37,7 @@ import org.apache.kafka.streams.kstream.KTable;
 import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.kstream.SessionWindows;
 import org.apache.kafka.streams.kstream.SlidingWindows;
+import org.apache.kafka.streams.kstream.StreamJoined;
 import org.apache.kafka.streams.kstream.TimeWindows;
 import org.apache.kafka.streams.kstream.Windowed;
 import org.apache.kafka.streams.state.BuiltInDslStoreSuppliers;
@@ -48,8 +50,8 @@ import org.apache.kafka.streams.state.BuiltInDslStoreSuppliers;
  * so the suite pays the JVM's start once.
  *
  * Kinds: "window" (a windowed count: tumbling, hopping, sliding or session, emitted on update or
- * at close), "join" (stream-table inner or left join) and "tableAgg" (KTable.groupBy count and
- * reduce with a subtractor). The record cache is off, so every update is forwarded (reelstream
+ * at close), "join" (stream-table inner or left join), "windowedJoin" (inner stream-stream join)
+ * and "tableAgg" (KTable.groupBy count and reduce with a subtractor). The record cache is off, so every update is forwarded (reelstream
  * forwards every update), and the wall-clock interval of onWindowClose is 0, so closed windows
  * are checked on every record (reelstream closes them when the record is processed).
  */
@@ -152,6 +154,9 @@ public final class Harness {
       case "join":
         join(builder, testCase.get("join").asText());
         return List.of("out");
+      case "windowedJoin":
+        windowedJoin(builder, testCase.get("windows"));
+        return List.of("out");
       case "tableAgg":
         tableAggregation(builder);
         return List.of("count", "sum");
@@ -212,6 +217,25 @@ public final class Harness {
             ? stream.join(table, (v, t) -> v + "|" + t)
             : stream.leftJoin(table, (v, t) -> v + "|" + t);
     joined.to("out", Produced.with(Serdes.String(), Serdes.String()));
+  }
+
+  /** An inner stream-stream join of "left" with "right" within [t - before, t + after]. */
+  private static void windowedJoin(StreamsBuilder builder, JsonNode windows) {
+    JoinWindows joinWindows =
+        JoinWindows.ofTimeDifferenceAndGrace(
+                Duration.ofMillis(windows.get("before").asLong()),
+                Duration.ofMillis(windows.get("grace").asLong()))
+            .before(Duration.ofMillis(windows.get("before").asLong()))
+            .after(Duration.ofMillis(windows.get("after").asLong()));
+    KStream<String, String> right =
+        builder.stream("right", Consumed.with(Serdes.String(), Serdes.String()));
+    builder.stream("left", Consumed.with(Serdes.String(), Serdes.String()))
+        .join(
+            right,
+            (l, r) -> l + "+" + r,
+            joinWindows,
+            StreamJoined.with(Serdes.String(), Serdes.String(), Serdes.String()))
+        .to("out", Produced.with(Serdes.String(), Serdes.String()));
   }
 
   /** Rows "category:n"; per category, the count of rows and the sum of their n. */
