@@ -51,9 +51,19 @@ export class GlobalTableJoinOperator<
     record: StreamRecord<TKey, TValue>,
     ctx: OperatorContext<TKey, TResult>,
   ): void | Promise<void> {
+    if (record.value === null || record.value === undefined) {
+      // As in stream-table joins (and Kafka Streams 4.4): no joiner call with a null value;
+      // dropped, and counted.
+      ctx.count('skippedRecords');
+      return;
+    }
     const key = this.keySelector(record);
     const keyBytes = key === null ? null : this.table.serdes.key.serialize(key, this.keyContext);
     if (keyBytes === null || keyBytes.length === 0) {
+      if (this.kind === 'inner') {
+        ctx.count('skippedRecords'); // no table row has a null key: counted, not silent
+        return;
+      }
       return this.emit(record, null, ctx);
     }
     const store = this.requireStore();

@@ -147,3 +147,43 @@ test('windowed join: a record with a negative timestamp is dead-lettered with th
     await driver.close();
   }
 });
+
+test('global-table join: a null value is dropped and a null lookup key skipped, both counted; a left join still joins a null lookup key', async () => {
+  for (const kind of ['joinGlobal', 'leftJoinGlobal'] as const) {
+    const pipeline = new Pipeline();
+    const titles = pipeline.globalTable('titles', text, { name: 'titles' });
+    const stream = pipeline.source('s', maybe);
+    const options = {
+      name: 'g',
+      key: (r: { key: string | null; value: string | null }) => (r.key === 'c' ? null : r.value),
+    };
+    const joiner = (v: string | null, t: string | undefined): string =>
+      `${String(v)}|${t ?? 'undefined'}`;
+    (kind === 'joinGlobal'
+      ? stream.joinGlobal(titles, joiner, options)
+      : stream.leftJoinGlobal(titles, joiner, options)
+    ).to('out', joinedOut);
+    const driver = await TestDriver.start(pipeline);
+    try {
+      await driver.input('titles', text).pipe('v', 'title');
+      const s = driver.input('s', maybe);
+      await s.pipe('a', null); // null value: before, the joiner was called with null
+      await s.pipe('c', 'x'); // no lookup key: an inner join skips it, a left join joins it
+      await s.pipe('b', 'v');
+      const inner = kind === 'joinGlobal';
+      assert.deepEqual(
+        await driver.output('out', joinedOut).readKeyValues(),
+        inner
+          ? [['b', 'v|title']]
+          : [
+              ['c', 'x|undefined'],
+              ['b', 'v|title'],
+            ],
+        kind,
+      );
+      assert.equal(driver.counter('skippedRecords'), inner ? 2 : 1, kind);
+    } finally {
+      await driver.close();
+    }
+  }
+});
