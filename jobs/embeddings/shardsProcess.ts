@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 
 import { connectionConfigFromEnv, Pipeline, StreamJob } from '../../operators/index.js';
+import { setFaissThreads } from '../../operators/vectors/faissIndex.js';
 import { itemEmbeddingsTopic, itemVectorShards } from '../../pipelines/itemEmbeddingShards.js';
 
 interface Flags {
@@ -26,6 +27,7 @@ interface Flags {
   readonly queryEndpoint: string;
   readonly stateDir: string;
   readonly app?: string;
+  readonly faissThreads: string;
 }
 
 const flags = new Command('item-shards')
@@ -40,9 +42,15 @@ const flags = new Command('item-shards')
     join(process.env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache'), 'reelstream', 'shards-state'),
   )
   .option('--app <id>', 'application id (default reelstream-items-shards-<version>)')
+  .option(
+    '--faiss-threads <n>',
+    'OpenMP threads per FAISS call (one: better tails under load)',
+    '1',
+  )
   .parse()
   .opts<Flags>();
 
+setFaissThreads(Number(flags.faissThreads));
 let indexed = 0;
 const pipeline = new Pipeline();
 itemVectorShards(pipeline, {
