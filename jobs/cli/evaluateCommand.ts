@@ -15,7 +15,7 @@ import { defaultMovieLensDir } from '../replay/movieLensLoader.js';
 export function evaluateCommand(): Command {
   return new Command('evaluate')
     .description(
-      'offline evaluation on MovieLens-100K: tune most-popular, recency-decayed popularity, EASE and ItemKNN on a validation window at the end of the training part, replay the training part through the feature pipelines on a throwaway local stack, ask the serving path for every test user, and print Recall@10/50, NDCG@10 and coverage@10 (any rating and 4★+ relevant) with bootstrap intervals and paired differences against the best baseline',
+      'offline evaluation on MovieLens-100K: tune most-popular, recency-decayed popularity, EASE and ItemKNN on a validation window at the end of the training part, replay the training part through the feature pipelines on a throwaway local stack (choosing the served blend on the validation window, asked at its start), ask the serving path for every test user, and print Recall@10/50, NDCG@10 and coverage@10 (any rating and 4★+ relevant) with bootstrap intervals and paired differences against the best baseline',
     )
     .option(
       '--data <dir>',
