@@ -31,8 +31,12 @@ import { errorBodyOf, errorOf } from './wireFormat.js';
  *
  * // Not run by the tests: it needs the item shards job serving queries on 127.0.0.1:7072.
  * const items = new RemoteVectorSearch({ endpoints: ['127.0.0.1:7072'], store: 'item-vectors' });
- * const result = await items.search({ vector: userVector, k: 100, version: 'a429c461', exclude: seenIds });
- * if (result.degraded) console.warn('shards missing', result.unavailable);
+ * const userVector = new Float32Array(32); // the user tower's output
+ * const result = await items.search({ vector: userVector, k: 100, version: 'a429c461', exclude: [42n] });
+ * if (result.degraded) {
+ *   console.warn('shards missing', result.unavailable);
+ * }
+ * items.close();
  * ```
  * @category Queries
  */
