@@ -229,3 +229,26 @@ export const categories: readonly Category[] = [
   windowedJoinCategory,
   tableAggregationCategory,
 ];
+
+/**
+ * The golden case of `test/joins/tableGroupBy.test.ts` (category changes, a move within a
+ * group, deletes, a group emptied and refilled) as a table aggregation case: the suite checks
+ * that Kafka Streams gives exactly what that test expects of us.
+ */
+export const goldenTableGroupBy: Case = {
+  id: 'golden-table-groupBy',
+  kind: 'tableAgg',
+  records: (
+    [
+      ['v1', 'music:10'],
+      ['v2', 'music:20'],
+      ['v3', 'news:5'],
+      ['v1', 'news:11'],
+      ['v1', 'news:12'],
+      ['v2', null],
+      ['v9', null],
+      ['v2', 'sports:7'],
+      ['v3', 'music:5'],
+    ] as const
+  ).map(([key, value], i): CaseRecord => ({ topic: 'table', key, value, ts: 1000 + 10 * i })),
+};
