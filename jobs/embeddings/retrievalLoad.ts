@@ -94,6 +94,8 @@ await ensureCompactedTopic(connection, topic, partitions);
 const topics = await TopicClient.connect(connection);
 const stateDir = mkdtempSync(join(tmpdir(), `${run}-`));
 const shards = startShards();
+/** Each retrieval's user tower and search times (reset with the measurement). */
+const timings: { towerMs: number; searchMs: number }[] = [];
 let retriever: TwoTowerRetriever | undefined;
 try {
   const started = performance.now();
@@ -108,6 +110,7 @@ try {
     `shards (${partitions}, ${flags.index}) hold every item ${((performance.now() - started) / 1000).toFixed(1)} s after the first write; searches on ${endpoint}`,
   );
   retriever = await TwoTowerRetriever.open({
+    onTiming: (timing) => timings.push(timing),
     modelDir: flags.modelDir,
     endpoints: [endpoint],
     access: { token },
@@ -223,6 +226,7 @@ async function measure(serving: TwoTowerRetriever): Promise<void> {
       measuring = true;
       delay.reset();
       latencies.length = 0;
+      timings.length = 0;
       Object.assign(outcome, { answered: 0, degraded: 0, failed: 0, empty: 0, candidates: 0 });
     }
     if (now - begin >= warmupMs + measuredMs) {
@@ -263,6 +267,16 @@ async function measure(serving: TwoTowerRetriever): Promise<void> {
   const at = (q: number): string =>
     (sorted[Math.min(sorted.length - 1, Math.floor((q / 100) * sorted.length))] ?? NaN).toFixed(1);
   const stats = serving.tower.stats();
+  const part = (pick: (t: { towerMs: number; searchMs: number }) => number, q: number): string => {
+    const values = timings.map(pick).sort((a, b) => a - b);
+    return (
+      values[Math.min(values.length - 1, Math.floor((q / 100) * values.length))] ?? NaN
+    ).toFixed(1);
+  };
+  console.log(
+    `of which: user tower P50 ${part((t) => t.towerMs, 50)} ms, P99 ${part((t) => t.towerMs, 99)} ms; ` +
+      `search of every shard P50 ${part((t) => t.searchMs, 50)} ms, P99 ${part((t) => t.searchMs, 99)} ms`,
+  );
   console.log(
     `${outcome.answered} retrievals in ${flags.seconds} s at ${rate}/s (k ${k}, after ${flags.warmup} s of warm-up): ` +
       `latency P50 ${at(50)} ms, P99 ${at(99)} ms, max ${at(100)} ms; ` +

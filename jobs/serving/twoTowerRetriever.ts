@@ -20,6 +20,8 @@ export interface TwoTowerRetrieverOptions extends UserTowerOptions {
   readonly efSearch?: number;
   /** The shards job's query token and TLS; default from the environment. */
   readonly access?: QueryAccess;
+  /** Hears how long each retrieval's user tower and search took (load runs, metrics). */
+  readonly onTiming?: (timing: { readonly towerMs: number; readonly searchMs: number }) => void;
 }
 
 /**
@@ -68,7 +70,9 @@ export class TwoTowerRetriever implements CandidateRetriever {
   }
 
   async retrieve(request: RetrievalRequest): Promise<Retrieval> {
+    const started = performance.now();
     const vector = await this.tower.embed(request.userId, request.features, request.atMs);
+    const embedded = performance.now();
     const result = await this.#search.search({
       vector,
       k: request.count,
@@ -77,6 +81,10 @@ export class TwoTowerRetriever implements CandidateRetriever {
       attach: this.#attach,
       ...(this.#options.nprobe === undefined ? {} : { nprobe: this.#options.nprobe }),
       ...(this.#options.efSearch === undefined ? {} : { efSearch: this.#options.efSearch }),
+    });
+    this.#options.onTiming?.({
+      towerMs: embedded - started,
+      searchMs: performance.now() - embedded,
     });
     const innerProduct = result.metric === 'innerProduct';
     return {
