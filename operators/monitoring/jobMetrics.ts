@@ -15,6 +15,8 @@ export interface MonitoredJob {
     readonly undeliverableReplies?: number;
     readonly tasks: readonly string[];
     readonly cacheBytes: number;
+    /** Operators' counters (`lateRecords`, `skippedRecords`, …) over the current tasks. */
+    readonly operatorCounters?: Readonly<Record<string, number>>;
     readonly cacheEntries?: Readonly<
       Record<string, { readonly values: number; readonly missing: number }>
     >;
@@ -135,6 +137,20 @@ export class JobMetrics {
           for (const [store, count] of Object.entries(job.stats().cacheEntries ?? {})) {
             this.set({ job: job.name, store, kind: 'value' }, count.values);
             this.set({ job: job.name, store, kind: 'missing' }, count.missing);
+          }
+        }
+      },
+    });
+    new Counter({
+      name: 'reelstream_operator_records_total',
+      help: 'Records an operator set aside, by counter: lateRecords (late output), invalidTimestampRecords (dead-lettered), skippedRecords (null key or value), … Summed over the tasks this instance runs now, so it drops when tasks move away',
+      labelNames: ['job', 'counter'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const job of jobs) {
+          for (const [counter, value] of Object.entries(job.stats().operatorCounters ?? {})) {
+            this.inc({ job: job.name, counter }, value);
           }
         }
       },

@@ -27,7 +27,9 @@ function fakeJob(name: string): {
         deadLettered: 1,
         undeliverableReplies: 3,
         tasks: ['0_0', '0_1'],
-        cacheBytes: 0,
+        cacheBytes: 4096,
+        operatorCounters: { lateRecords: 5, invalidTimestampRecords: 2 },
+        cacheEntries: { 'user-features': { values: 3, missing: 1 } },
       }),
     },
     set: (h) => {
@@ -74,6 +76,24 @@ test('/metrics has the job state, the outage, recoveries and the record counters
   const outage = /reelstream_job_outage_seconds\{job="features"\} ([\d.]+)/.exec(text);
   assert.ok(outage !== null && Number(outage[1]) >= 5, text);
   assert.match(text, /process_resident_memory_bytes/);
+});
+
+test("/metrics has the operators' counters and the write cache per store", async () => {
+  const text = await (await fetch(`http://${server.endpoint}/metrics`)).text();
+  assert.match(text, /reelstream_operator_records_total\{job="features",counter="lateRecords"\} 5/);
+  assert.match(
+    text,
+    /reelstream_operator_records_total\{job="features",counter="invalidTimestampRecords"\} 2/,
+  );
+  assert.match(text, /reelstream_state_cache_bytes\{job="features"\} 4096/);
+  assert.match(
+    text,
+    /reelstream_state_cache_entries\{job="features",store="user-features",kind="value"\} 3/,
+  );
+  assert.match(
+    text,
+    /reelstream_state_cache_entries\{job="features",store="user-features",kind="missing"\} 1/,
+  );
 });
 
 test('a busy port is a clear configuration error', async () => {
