@@ -1,30 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-
-import {
-  TowerPool,
-  type TowerInput,
-  type TowerPoolOptions,
-} from '../../operators/vectors/towerPool.js';
+import { TowerPool, type TowerPoolOptions } from '../../operators/vectors/towerPool.js';
 import type { ItemTower } from '../../pipelines/itemEmbeddings.js';
 import type { VideoUpload } from '../../schemas/generated/videoUpload.js';
-
-/** The parts of the trainer's two-tower `manifest.json` the item tower needs. */
-interface TwoTowerManifest {
-  readonly model: string;
-  readonly version: string;
-  readonly embeddingDimension: number;
-  readonly itemDenseFeatures: readonly string[];
-  readonly towers: readonly {
-    readonly file: string;
-    readonly inputs: readonly {
-      readonly name: string;
-      readonly dtype: string;
-      readonly shape: readonly (string | number)[];
-    }[];
-    readonly outputs: readonly { readonly name: string }[];
-  }[];
-}
+import { readTwoTowerModel, type TwoTowerManifest } from './twoTowerModel.js';
 
 /**
  * The item tower's dense features, by the names the trainer writes in `itemDenseFeatures`, computed
@@ -74,29 +51,14 @@ export class OnnxItemTower implements ItemTower {
   }
 
   static async load(options: ItemTowerOptions): Promise<OnnxItemTower> {
-    const manifest = JSON.parse(
-      readFileSync(join(options.modelDir, 'manifest.json'), 'utf8'),
-    ) as TwoTowerManifest;
-    if (manifest.model !== 'two-tower') {
-      throw new Error(`${options.modelDir} holds a ${manifest.model} model, not a two-tower one`);
-    }
-    const tower = manifest.towers.find((t) => t.outputs.some((o) => o.name === 'item_vector'));
-    if (tower === undefined) {
-      throw new Error(`${options.modelDir}/manifest.json names no tower with output item_vector`);
-    }
-    const vocabulary = JSON.parse(
-      readFileSync(join(options.modelDir, 'vocabulary.json'), 'utf8'),
-    ) as { items: readonly string[] };
+    const { manifest, vocabulary, modelFile, inputs } = readTwoTowerModel(
+      options.modelDir,
+      'item_vector',
+    );
     // Position i holds the id of index i + 1; index 0 is unknown.
     const index = new Map(vocabulary.items.map((id, i) => [id, i + 1]));
-    const inputs: TowerInput[] = tower.inputs.map((input) => ({
-      name: input.name,
-      dtype: input.dtype === 'int64' ? 'int64' : 'float32',
-      width: input.shape.length > 1 ? Number(input.shape[1]) : 1,
-      rank: input.shape.length > 1 ? 2 : 1,
-    }));
     const pool = await TowerPool.open({
-      modelFile: join(options.modelDir, tower.file),
+      modelFile,
       inputs,
       output: 'item_vector',
       ...(options.workers === undefined ? {} : { workers: options.workers }),

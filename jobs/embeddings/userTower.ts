@@ -1,13 +1,16 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-
 import {
   TowerPool,
-  type TowerInput,
   type TowerPoolOptions,
   type TowerPoolStats,
 } from '../../operators/vectors/towerPool.js';
 import type { UserFeatures } from '../../schemas/generated/userFeatures.js';
+import {
+  readTwoTowerModel,
+  type TwoTowerManifest,
+  type TwoTowerVocabulary,
+} from './twoTowerModel.js';
+
+export type { TwoTowerVocabulary } from './twoTowerModel.js';
 
 /**
  * The dense user and context features before the category affinities, in the trainer's column
@@ -25,13 +28,6 @@ export const baseUserDenseFeatures: readonly string[] = [
   'weekday_sin',
   'weekday_cos',
 ];
-
-/** The trainer's `vocabulary.json`: index i + 1 is the i-th id; 0 is unknown (and padding). */
-export interface TwoTowerVocabulary {
-  readonly users: readonly string[];
-  readonly items: readonly string[];
-  readonly categories: readonly string[];
-}
 
 /** One row of the user tower's inputs: `user` (1), `history` (historyLength), `user_dense`. */
 export interface UserTowerRow {
@@ -143,23 +139,6 @@ function finiteOrZero(value: number | undefined): number {
 }
 
 /** The parts of the trainer's two-tower `manifest.json` the user tower needs. */
-interface TwoTowerManifest {
-  readonly model: string;
-  readonly version: string;
-  readonly embeddingDimension: number;
-  readonly config: { readonly history: number };
-  readonly userDenseFeatures: readonly string[];
-  readonly towers: readonly {
-    readonly file: string;
-    readonly inputs: readonly {
-      readonly name: string;
-      readonly dtype: string;
-      readonly shape: readonly (string | number)[];
-    }[];
-    readonly outputs: readonly { readonly name: string }[];
-  }[];
-}
-
 export interface UserTowerOptions extends Pick<
   TowerPoolOptions,
   'workers' | 'threadsPerWorker' | 'maxBatch'
@@ -190,30 +169,15 @@ export class OnnxUserTower {
   }
 
   static async load(options: UserTowerOptions): Promise<OnnxUserTower> {
-    const manifest = JSON.parse(
-      readFileSync(join(options.modelDir, 'manifest.json'), 'utf8'),
-    ) as TwoTowerManifest;
-    if (manifest.model !== 'two-tower') {
-      throw new Error(`${options.modelDir} holds a ${manifest.model} model, not a two-tower one`);
-    }
-    const tower = manifest.towers.find((t) => t.outputs.some((o) => o.name === 'user_vector'));
-    if (tower === undefined) {
-      throw new Error(`${options.modelDir}/manifest.json names no tower with output user_vector`);
-    }
-    const vocabulary = JSON.parse(
-      readFileSync(join(options.modelDir, 'vocabulary.json'), 'utf8'),
-    ) as TwoTowerVocabulary;
+    const { manifest, vocabulary, modelFile, inputs } = readTwoTowerModel(
+      options.modelDir,
+      'user_vector',
+    );
     const encoder = new UserTowerEncoder({
       vocabulary,
       historyLength: manifest.config.history,
       userDenseFeatures: manifest.userDenseFeatures,
     });
-    const inputs: TowerInput[] = tower.inputs.map((input) => ({
-      name: input.name,
-      dtype: input.dtype === 'int64' ? 'int64' : 'float32',
-      width: input.shape.length > 1 ? Number(input.shape[1]) : 1,
-      rank: input.shape.length > 1 ? 2 : 1,
-    }));
     const widths: Record<string, number> = {
       user: 1,
       history: encoder.historyLength,
@@ -227,7 +191,7 @@ export class OnnxUserTower {
       }
     }
     const pool = await TowerPool.open({
-      modelFile: join(options.modelDir, tower.file),
+      modelFile,
       inputs,
       output: 'user_vector',
       windowMs: options.windowMs ?? 1,
