@@ -236,6 +236,10 @@ export class ChaosDriver {
         options.topics.userOutput,
         '--late-output',
         options.topics.lateOutput,
+        '--rows',
+        options.topics.rows,
+        '--category-output',
+        options.topics.categoryOutput,
         '--guarantee',
         options.guarantee,
         '--state-dir',
@@ -363,6 +367,7 @@ export class ChaosDriver {
     const topics = await consumedTopics(this.admin, {
       applicationId: this.options.applicationId,
       input: this.options.topics.input,
+      rows: this.options.topics.rows,
       reach: this.reach,
     });
     return groupProgress(this.admin, {
@@ -483,6 +488,7 @@ export class ChaosDriver {
           await consumedTopics(this.admin, {
             applicationId: options.applicationId,
             input: options.topics.input,
+            rows: options.topics.rows,
             reach: this.reach,
           }),
           this.clusterEnv(),

@@ -1,17 +1,24 @@
 /**
- * The job the chaos harness kills: per-user running totals and per-video hopping 5 min / 1 min
- * view counts over ChaosWatchEvents, with the guarantee given on the command line.
+ * The job the chaos harness kills: per-user running totals, per-video hopping 5 min / 1 min
+ * view counts, and a table re-aggregation (users per category of their latest video) over
+ * ChaosWatchEvents, with the guarantee given on the command line.
  *
  *   node --import tsx test/chaos/chaosJob.ts --app chaos --input chaos.events \
  *     --video-output chaos.video-views --user-output chaos.user-totals \
- *     --late-output chaos.late --guarantee exactly-once --state-dir /tmp/chaos-state
+ *     --late-output chaos.late --rows chaos.user-rows --category-output chaos.category-users \
+ *     --guarantee exactly-once --state-dir /tmp/chaos-state
  *
  * Output formats (what test/chaos/verifier.ts checks):
  * - video output: key `<videoId>@<windowStart>`, value the count as decimal text, one record
  *   per update;
  * - user output: key userId, value JSON `{"seq","count","watchedMs"}`, one per input record;
  * - late output: key `<videoId>@<windowStart>`, value `<userId>:<seq>`, one per (record,
- *   closed window).
+ *   closed window);
+ * - rows: key userId, value `<category>:<seq>` or a tombstone (chaosModel.ts `chaosRowOf`), one
+ *   per input record; read back as the table `user-category` (latest row per user);
+ * - category output: that table grouped by category (`Table.groupBy`) and aggregated with an
+ *   adder and a subtractor: key the category, value `{"count","last"}`, where last is the
+ *   change applied last (`+<userId>:<seq>` joined, `-<userId>:<seq>` left), one per change.
  * Each state restore prints `CHAOS_RESTORE {"task","store","records","bytes","ms"}`.
  */
 import { Command, Option } from 'commander';
@@ -21,11 +28,13 @@ import {
   connectionConfigFromEnv,
   hoppingWindows,
   jsonSerde,
+  nullable,
   Pipeline,
   StreamJob,
   stringSerde,
   type ProcessingGuarantee,
 } from '../../operators/index.js';
+import { chaosRowOf, type CategoryCount } from './chaosModel.js';
 import { chaosWatchEventSchema, type ChaosWatchEvent } from './generated/chaosWatchEvent.js';
 
 interface JobFlags {
@@ -34,6 +43,8 @@ interface JobFlags {
   readonly videoOutput: string;
   readonly userOutput: string;
   readonly lateOutput: string;
+  readonly rows: string;
+  readonly categoryOutput: string;
   readonly guarantee: ProcessingGuarantee;
   readonly stateDir: string;
 }
@@ -55,6 +66,8 @@ export function chaosPipeline(topics: {
   videoOutput: string;
   userOutput: string;
   lateOutput: string;
+  rows: string;
+  categoryOutput: string;
 }): Pipeline {
   const pipeline = new Pipeline();
   const events = avroSerde(chaosWatchEventSchema);
@@ -90,6 +103,29 @@ export function chaosPipeline(topics: {
       r.withKey(`${r.key.key}@${r.key.start}`).withValue(`${r.value.userId}:${r.value.seq}`),
     )
     .to(topics.lateOutput, { key: stringSerde, value: stringSerde });
+  // The table re-aggregation: each event replaces (or deletes) its user's row; the rows go
+  // through a topic of their own and come back as a table, so deletes are real tombstones.
+  watches
+    .map((r) => r.withValue(chaosRowOf(r.value)))
+    .to(topics.rows, { key: stringSerde, value: nullable(stringSerde) });
+  pipeline
+    .table(topics.rows, { key: stringSerde, value: stringSerde }, { name: 'user-category' })
+    .groupBy(
+      (userId, row) => {
+        const colon = row.lastIndexOf(':');
+        return { key: row.slice(0, colon), value: `${userId}:${row.slice(colon + 1)}` };
+      },
+      { name: 'users-by-category', serdes: { key: stringSerde, value: stringSerde } },
+    )
+    .aggregate<CategoryCount>({
+      name: 'users-per-category',
+      initializer: () => ({ count: 0, last: '' }),
+      adder: (aggregate, row) => ({ count: aggregate.count + 1, last: `+${row}` }),
+      subtractor: (aggregate, row) => ({ count: aggregate.count - 1, last: `-${row}` }),
+      serde: jsonSerde<CategoryCount>(),
+    })
+    .toStream()
+    .to(topics.categoryOutput, { key: stringSerde, value: jsonSerde<CategoryCount>() });
   return pipeline;
 }
 
@@ -100,6 +136,8 @@ async function main(): Promise<void> {
     .requiredOption('--video-output <topic>', 'per-video window counts')
     .requiredOption('--user-output <topic>', 'per-user running totals')
     .requiredOption('--late-output <topic>', 'records later than grace')
+    .requiredOption('--rows <topic>', "each user's latest row (written, then read as a table)")
+    .requiredOption('--category-output <topic>', 'users per category (table re-aggregation)')
     .addOption(
       new Option('--guarantee <mode>', 'processing guarantee')
         .choices(['exactly-once', 'at-least-once'])

@@ -3,7 +3,9 @@ import { test } from 'node:test';
 
 import {
   ChaosExpectation,
+  chaosRowOf,
   LateOutputCheck,
+  TableOutputCheck,
   UserOutputCheck,
   windowStartsOf,
   WindowOutputCheck,
@@ -244,4 +246,121 @@ test('a double-counted state (replay on top of restored counts) does not converg
   assert.equal(tallies.user.duplicates, 1);
   assert.equal(tallies.user.wrong, 1);
   assert.equal(tallies.user.notConverged, 1);
+});
+
+/**
+ * A reference table re-aggregation: each event replaces (or deletes) its user's row; the old row
+ * leaves its category and the new one joins its own, in one change when both are the same; each
+ * change the group receives writes `{"count","last"}` once.
+ */
+function categoryOutputs(input: readonly ChaosInputEvent[]): Out[] {
+  const rows = new Map<string, { category: string; seq: number }>();
+  const counts = new Map<string, number>();
+  const out: Out[] = [];
+  const emit = (category: string, delta: number, last: string): void => {
+    const count = (counts.get(category) ?? 0) + delta;
+    counts.set(category, count);
+    out.push({ key: category, value: JSON.stringify({ count, last }) });
+  };
+  for (const event of input) {
+    const row = chaosRowOf(event);
+    const old = rows.get(event.userId);
+    const category = row?.slice(0, row.lastIndexOf(':'));
+    if (old !== undefined && old.category !== category) {
+      emit(old.category, -1, `-${event.userId}:${old.seq}`);
+    }
+    if (category === undefined) {
+      rows.delete(event.userId);
+      continue;
+    }
+    emit(category, old?.category === category ? 0 : 1, `+${event.userId}:${event.seq}`);
+    rows.set(event.userId, { category, seq: event.seq });
+  }
+  return out;
+}
+
+function checkCategories(input: readonly ChaosInputEvent[], outputs: readonly Out[]): OutputTally {
+  const expectation = new ChaosExpectation();
+  input.forEach((event) => expectation.add(event));
+  const check = new TableOutputCheck(expectation);
+  outputs.forEach((r) => check.observe(r.key, r.value));
+  return check.finish();
+}
+
+test('table re-aggregation: the rows move, stay, vanish and come back; a correct job passes', () => {
+  const rows = events.map(chaosRowOf);
+  const deletes = rows.filter((row) => row === null).length;
+  assert.ok(deletes > 200 && deletes < 400, `${deletes} deletes in 3,000 events`);
+  const outputs = categoryOutputs(events);
+  const values = outputs.map((r) => JSON.parse(r.value) as { count: number; last: string });
+  assert.ok(
+    values.some((v) => v.last.startsWith('-')),
+    'rows leave groups',
+  );
+  const expectation = new ChaosExpectation();
+  events.forEach((event) => expectation.add(event));
+  assert.ok(expectation.groupIds.length >= 8, `${expectation.groupIds.length} groups`);
+  assert.deepEqual(
+    expectation.groupChanges.reduce((a, b) => a + b, 0),
+    outputs.length,
+    'one output per change a group receives',
+  );
+  const tally = checkCategories(events, outputs);
+  assert.deepEqual(problems(tally), clean);
+  assert.equal(tally.records, outputs.length);
+  // Groups interleave in any order on the topic: only each group's own order matters.
+  const byGroup = [...outputs].sort((a, b) => a.key.localeCompare(b.key));
+  assert.deepEqual(problems(checkCategories(events, byGroup)), clean);
+});
+
+test('table re-aggregation: duplicates, losses, double counts, reordering and strangers are caught', () => {
+  const outputs = categoryOutputs(events);
+  const duplicated = [...outputs];
+  duplicated.splice(501, 0, outputs[500] as Out);
+  const dup = checkCategories(events, duplicated);
+  assert.equal(dup.duplicates, 1);
+  assert.equal(dup.lost + dup.wrong + dup.notConverged, 0, 'a replayed output changes nothing');
+
+  const lost = [...outputs];
+  const [gone] = lost.splice(700, 1);
+  const lostTally = checkCategories(events, lost);
+  assert.equal(lostTally.lost, 1);
+  const goneLast = (JSON.parse(gone?.value ?? '{}') as { last: string }).last;
+  assert.ok(
+    lostTally.examples.lost.some((example) => example.includes(goneLast)),
+    lostTally.examples.lost.join(', '),
+  );
+
+  // A change applied twice to the state: every later count of that group is one too high.
+  const key = outputs[900]?.key ?? '';
+  const doubled = outputs.map((r, i) => {
+    if (i < 900 || r.key !== key) {
+      return r;
+    }
+    const value = JSON.parse(r.value) as { count: number; last: string };
+    return { key, value: JSON.stringify({ ...value, count: value.count + 1 }) };
+  });
+  const doubledTally = checkCategories(events, doubled);
+  assert.equal(doubledTally.wrong, 1, 'the step where the count jumped');
+  assert.equal(doubledTally.notConverged, 1);
+
+  // Two changes of one user to one group, swapped.
+  const first = outputs.findIndex((r) => r.value.includes(`${events[0]?.userId ?? ''}:`));
+  const firstLast = (JSON.parse(outputs[first]?.value ?? '{}') as { last: string }).last;
+  const user = firstLast.slice(1, firstLast.lastIndexOf(':'));
+  const sameGroup = outputs.findIndex(
+    (r, i) => i > first && r.key === outputs[first]?.key && r.value.includes(`${user}:`),
+  );
+  assert.ok(sameGroup > first);
+  const swapped = [...outputs];
+  [swapped[first], swapped[sameGroup]] = [outputs[sameGroup] as Out, outputs[first] as Out];
+  assert.ok(checkCategories(events, swapped).outOfOrder >= 1);
+
+  const strangers = [
+    ...outputs,
+    { key: 'cat_99', value: JSON.stringify({ count: 1, last: `+${user}:1` }) },
+    { key: outputs[0]?.key ?? '', value: JSON.stringify({ count: 1, last: '+usr_nobody:1' }) },
+    { key: outputs[0]?.key ?? '', value: 'not json' },
+  ];
+  assert.equal(checkCategories(events, strangers).wrong, 3);
 });

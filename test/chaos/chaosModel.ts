@@ -9,6 +9,14 @@
  * - user output: key userId, value `{"seq":s,"count":c,"watchedMs":w}`, once per input record.
  * - late output: key `<videoId>@<windowStartMs>`, value `<userId>:<seq>`, once per (record,
  *   window) pair whose window had closed when the record arrived; m = events − late entries.
+ * - rows topic: key userId, value `<category>:<seq>` ({@link chaosRowOf}), or a tombstone for an
+ *   event that deletes its user's row; the job reads it back as a table (latest row per user).
+ * - category output (the table re-aggregation): the rows table grouped by category and
+ *   aggregated with an adder and a subtractor; key the category, value
+ *   `{"count":c,"last":"±<userId>:<seq>"}`, once per change the group receives: `+u:s` when row
+ *   (u, s) joined it (alone, or in one step with the user's previous row leaving it, when both
+ *   are in the same category), `-u:s` when row (u, s) left it for another category or a
+ *   delete. Each such change comes once, so each `last` identifies one output.
  */
 
 /** The job's hopping windows. */
@@ -23,6 +31,39 @@ export function windowStartsOf(timestampMs: number): number[] {
     starts.push(start);
   }
   return starts;
+}
+
+/** Categories of the re-aggregated table: a row's category is a hash of its videoId modulo this. */
+export const chaosCategories = 16;
+
+/** The category of a video: `cat_00` … `cat_15`, by a hash of the id. */
+export function chaosCategoryOf(videoId: string): string {
+  let hash = 0;
+  for (let i = 0; i < videoId.length; i++) {
+    hash = (Math.imul(hash, 31) + videoId.charCodeAt(i)) >>> 0;
+  }
+  return `cat_${String(hash % chaosCategories).padStart(2, '0')}`;
+}
+
+/**
+ * What an event makes of its user's row in the re-aggregated table: `<category>:<seq>` (the
+ * category of the video watched), or null (a tombstone: the row is deleted) for the 10% of events
+ * whose watchedMs is a multiple of 10. Every event replaces its user's row, so rows move between
+ * categories, stay in one (a change within the group), vanish and come back.
+ */
+export function chaosRowOf(event: {
+  readonly videoId: string;
+  readonly seq: number;
+  readonly watchedMs: number;
+}): string | null {
+  return event.watchedMs % 10 === 0 ? null : `${chaosCategoryOf(event.videoId)}:${event.seq}`;
+}
+
+/** A category-output value as the job writes it. */
+export interface CategoryCount {
+  readonly count: number;
+  /** `+<userId>:<seq>` or `-<userId>:<seq>`: the change this output applied last. */
+  readonly last: string;
 }
 
 /** One input event, decoded. */
@@ -132,6 +173,20 @@ export class ChaosExpectation {
   private readonly windowIds = new Map<number, number>();
   readonly windowEvents: number[] = [];
   private readonly windowKeys: number[] = [];
+  /** Category → group id; group ids index the arrays below. */
+  private readonly groupIndex = new Map<string, number>();
+  readonly groupIds: string[] = [];
+  /** Per group, its final count: users whose last event left a row in that category. */
+  readonly groupFinal: number[] = [];
+  /** Per group, how many outputs it must have (one per change it receives). */
+  readonly groupChanges: number[] = [];
+  /** Per user, the record whose row the table holds, or -1 (no row: none yet, or deleted). */
+  private readonly userRow: number[] = [];
+  /** Per record: the group its row joins (`+u:s`, -1: none) and by how much the count moves. */
+  private readonly recordJoinGroup: number[] = [];
+  private readonly recordJoinDelta: number[] = [];
+  /** Per record: the group its row leaves (`-u:s`, -1: none, or left within its group). */
+  private readonly recordLeaveGroup: number[] = [];
 
   get records(): number {
     return this.recordUser.length;
@@ -164,6 +219,7 @@ export class ChaosExpectation {
     this.recordSeq.push(event.seq);
     this.recordTime.push(event.eventTime);
     this.recordRunningWatched.push(running);
+    this.addRow(user, record, chaosRowOf(event));
     for (const start of windowStartsOf(event.eventTime)) {
       const key = video * windowSlots + start / chaosWindow.advanceMs;
       let id = this.windowIds.get(key);
@@ -175,6 +231,50 @@ export class ChaosExpectation {
       }
       this.windowEvents[id] = (this.windowEvents[id] ?? 0) + 1;
     }
+  }
+
+  /**
+   * The table's change for `record` (the user's new row, or its deletion), as the job's groupBy
+   * splits it: the old row leaves its group unless the new one joins the same group (then one
+   * change, count unchanged); a delete of no row changes nothing.
+   */
+  private addRow(user: number, record: number, row: string | null): void {
+    const previous = this.userRow[user] ?? -1;
+    const oldGroup = previous < 0 ? -1 : (this.recordJoinGroup[previous] ?? -1);
+    const newGroup =
+      row === null
+        ? -1
+        : this.indexOf(this.groupIndex, this.groupIds, row.slice(0, row.lastIndexOf(':')));
+    this.recordJoinGroup.push(newGroup);
+    this.recordJoinDelta.push(newGroup >= 0 && newGroup === oldGroup ? 0 : 1);
+    this.recordLeaveGroup.push(-1);
+    this.userRow[user] = newGroup < 0 ? -1 : record;
+    if (oldGroup >= 0 && oldGroup !== newGroup) {
+      this.recordLeaveGroup[previous] = oldGroup;
+      this.groupFinal[oldGroup] = (this.groupFinal[oldGroup] ?? 0) - 1;
+      this.groupChanges[oldGroup] = (this.groupChanges[oldGroup] ?? 0) + 1;
+    }
+    if (newGroup >= 0) {
+      this.groupChanges[newGroup] = (this.groupChanges[newGroup] ?? 0) + 1;
+      if (newGroup !== oldGroup) {
+        this.groupFinal[newGroup] = (this.groupFinal[newGroup] ?? 0) + 1;
+      }
+    }
+  }
+
+  /** Group id of a category, or undefined when no row of the input is in it. */
+  group(category: string): number | undefined {
+    return this.groupIndex.get(category);
+  }
+
+  /** The group `record`'s row joins (-1: it is a delete) and by how much that moves the count. */
+  joinOf(record: number): { group: number; delta: number } {
+    return { group: this.recordJoinGroup[record] ?? -1, delta: this.recordJoinDelta[record] ?? 0 };
+  }
+
+  /** The group `record`'s row leaves for another group or a delete, or -1. */
+  leaveOf(record: number): number {
+    return this.recordLeaveGroup[record] ?? -1;
   }
 
   private indexOf(index: Map<string, number>, ids: string[], id: string): number {
@@ -552,6 +652,163 @@ export class WindowOutputCheck {
           tally,
           'notConverged',
           () => `window ${label()}: highest count ${highest}, expected ${expected}`,
+        );
+      }
+    }
+    return tally;
+  }
+}
+
+/** Parses `{"count":c,"last":"±u:s"}`; undefined when it is anything else. */
+export function parseCategoryCount(value: string): CategoryCount | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null) {
+    return undefined;
+  }
+  const { count, last } = parsed as Record<string, unknown>;
+  if (typeof count !== 'number' || typeof last !== 'string') {
+    return undefined;
+  }
+  return { count, last };
+}
+
+/**
+ * Holds the category output (the table re-aggregation) against the input. Per group, every
+ * change it must receive (`+u:s`: row joined; `-u:s`: row left) is read exactly once; read in
+ * order, each output's count is the previous output's count plus that change's effect (+1 for a
+ * row that joins, −1 for one that leaves, 0 for a row replaced within the group), so a change
+ * applied twice or skipped by the state shows as a wrong count even where its output is there;
+ * one user's changes come in that user's order; and each group's last count is the number of
+ * users whose final row is in it (a group emptied keeps its aggregate: count 0).
+ */
+export class TableOutputCheck {
+  private readonly expectation: ChaosExpectation;
+  private readonly tally = emptyTally();
+  /** Reads of each record's join (`+`) and leave (`-`) change, saturating at 255. */
+  private readonly joinReads: Uint8Array;
+  private readonly leaveReads: Uint8Array;
+  /** Per group, the count of the last output read (duplicates included). */
+  private readonly lastCount = new Map<number, number>();
+  /** Per (group, user): the highest position, in the user's input, of a change read. */
+  private readonly highestCause = new Map<string, number>();
+
+  constructor(expectation: ChaosExpectation) {
+    this.expectation = expectation;
+    this.joinReads = new Uint8Array(expectation.records);
+    this.leaveReads = new Uint8Array(expectation.records);
+  }
+
+  observe(key: string, value: string): void {
+    const tally = this.tally;
+    tally.records++;
+    const group = this.expectation.group(key);
+    const output = parseCategoryCount(value);
+    const sign = output?.last.charAt(0);
+    const body = output?.last.slice(1) ?? '';
+    const colon = body.lastIndexOf(':');
+    const user = this.expectation.user(body.slice(0, colon));
+    const seq = Number(body.slice(colon + 1));
+    const record = user === undefined ? undefined : this.expectation.recordOf(user, seq);
+    const expectedGroup =
+      record === undefined
+        ? undefined
+        : sign === '+'
+          ? this.expectation.joinOf(record).group
+          : sign === '-'
+            ? this.expectation.leaveOf(record)
+            : undefined;
+    if (
+      group === undefined ||
+      output === undefined ||
+      user === undefined ||
+      record === undefined ||
+      expectedGroup !== group
+    ) {
+      problem(
+        tally,
+        'wrong',
+        () => `category output ${key} = ${value} names no change of that group in the input`,
+      );
+      return;
+    }
+    const reads = sign === '+' ? this.joinReads : this.leaveReads;
+    const times = reads[record] ?? 0;
+    reads[record] = Math.min(255, times + 1);
+    const previous = this.lastCount.get(group) ?? 0;
+    this.lastCount.set(group, output.count);
+    if (times > 0) {
+      problem(
+        tally,
+        'duplicates',
+        () => `category ${key}: change ${output.last} read again (read ${times + 1} times so far)`,
+      );
+      return;
+    }
+    const delta = sign === '+' ? this.expectation.joinOf(record).delta : -1;
+    if (output.count !== previous + delta) {
+      problem(
+        tally,
+        'wrong',
+        () =>
+          `category ${key}: change ${output.last} moved the count from ${previous} to ` +
+          `${output.count}, expected ${previous + delta}`,
+      );
+    }
+    // A row leaves when the user's next event replaces it: that event is the change's cause.
+    const cause = this.expectation.position(record) + (sign === '-' ? 1 : 0);
+    const pair = `${group}:${user}`;
+    const highest = this.highestCause.get(pair) ?? -1;
+    if (cause < highest) {
+      problem(
+        tally,
+        'outOfOrder',
+        () => `category ${key}: change ${output.last} read after a later change of its user`,
+      );
+    }
+    this.highestCause.set(pair, Math.max(highest, cause));
+  }
+
+  /** Counts the changes never read and the groups whose last count is not the batch result. */
+  finish(): OutputTally {
+    const tally = this.tally;
+    const label = (record: number, sign: string): string =>
+      `${sign}${this.expectation.userIds[this.expectation.userOf(record)] ?? '?'}:` +
+      `${this.expectation.expectedTotal(record).seq}`;
+    for (let record = 0; record < this.expectation.records; record++) {
+      const join = this.expectation.joinOf(record).group;
+      if (join >= 0 && this.joinReads[record] === 0) {
+        problem(
+          tally,
+          'lost',
+          () =>
+            `category ${this.expectation.groupIds[join] ?? '?'}: change ${label(record, '+')} never read`,
+        );
+      }
+      const leave = this.expectation.leaveOf(record);
+      if (leave >= 0 && this.leaveReads[record] === 0) {
+        problem(
+          tally,
+          'lost',
+          () =>
+            `category ${this.expectation.groupIds[leave] ?? '?'}: change ${label(record, '-')} never read`,
+        );
+      }
+    }
+    for (let group = 0; group < this.expectation.groupIds.length; group++) {
+      const expected = this.expectation.groupFinal[group] ?? 0;
+      const last = this.lastCount.get(group);
+      if (last !== expected) {
+        problem(
+          tally,
+          'notConverged',
+          () =>
+            `category ${this.expectation.groupIds[group] ?? '?'}: last count ` +
+            `${last ?? 'never read'}, expected ${expected}`,
         );
       }
     }

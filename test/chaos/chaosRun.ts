@@ -177,9 +177,21 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosRunReport
   }
 }
 
+/** The run's own topics: the input, the rows topic the job reads back, and the outputs. */
+function topicNames(topics: ChaosTopics): string[] {
+  return [
+    topics.input,
+    topics.videoOutput,
+    topics.userOutput,
+    topics.lateOutput,
+    topics.rows,
+    topics.categoryOutput,
+  ];
+}
+
 async function createTopics(admin: Admin, options: ChaosRunOptions): Promise<void> {
   const { topics } = options;
-  const names = [topics.input, topics.videoOutput, topics.userOutput, topics.lateOutput];
+  const names = topicNames(topics);
   await admin.createTopics({
     waitForLeaders: false,
     topics: names.map((topic) => ({
@@ -200,7 +212,7 @@ async function cleanUp(admin: Admin, options: ChaosRunOptions): Promise<void> {
   );
   await admin
     .deleteTopics({
-      topics: [topics.input, topics.videoOutput, topics.userOutput, topics.lateOutput, ...internal],
+      topics: [...new Set([...topicNames(topics), ...internal])],
     })
     .catch(() => undefined);
   await admin.deleteGroups([applicationId]).catch(() => undefined);

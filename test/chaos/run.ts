@@ -148,6 +148,8 @@ async function main(): Promise<number> {
       videoOutput: `${prefix}.video-views`,
       userOutput: `${prefix}.user-totals`,
       lateOutput: `${prefix}.late`,
+      rows: `${prefix}.user-rows`,
+      categoryOutput: `${prefix}.category-users`,
     },
     guarantee: flags.guarantee,
     events: flags.events,

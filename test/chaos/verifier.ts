@@ -1,5 +1,5 @@
 /**
- * The verifier of the kill -9 harness: reads the chaos job's input and its three outputs with
+ * The verifier of the kill -9 harness: reads the chaos job's input and its four outputs with
  * isolation level read_committed, recomputes every expected output from the input record by record
  * (chaosModel.ts), and asks the transaction coordinators whether the job left a transaction open.
  */
@@ -14,6 +14,7 @@ import {
   LateOutputCheck,
   UserOutputCheck,
   problemKinds,
+  TableOutputCheck,
   WindowOutputCheck,
   type OutputTally,
 } from './chaosModel.js';
@@ -30,6 +31,10 @@ export interface ChaosTopics {
   readonly videoOutput: string;
   readonly userOutput: string;
   readonly lateOutput: string;
+  /** Each user's latest row (or a tombstone), written by the job and read back as a table. */
+  readonly rows: string;
+  /** The table re-aggregation: users per category. */
+  readonly categoryOutput: string;
 }
 
 export interface VerifyOptions {
@@ -56,6 +61,8 @@ export interface VerifyReport {
   readonly user: OutputTally;
   readonly video: OutputTally;
   readonly late: OutputTally;
+  /** The table re-aggregation's output, over `groups` categories. */
+  readonly category: OutputTally & { readonly groups: number };
   /** Output partitions read_committed could not read to the end: an open transaction. */
   readonly blocked: readonly (BlockedPartition & { readonly topic: string })[];
   readonly transactions: TransactionsReport;
@@ -131,6 +138,8 @@ export async function verifyChaos(options: VerifyOptions): Promise<VerifyReport>
   await readOutput(topics.videoOutput, (key, value) => video.observe(key, value));
   const user = new UserOutputCheck(expectation);
   await readOutput(topics.userOutput, (key, value) => user.observe(key, value));
+  const category = new TableOutputCheck(expectation);
+  await readOutput(topics.categoryOutput, (key, value) => category.observe(key, value));
   const transactions = await applicationTransactions(options.connection, options.applicationId);
 
   const report = {
@@ -146,6 +155,7 @@ export async function verifyChaos(options: VerifyOptions): Promise<VerifyReport>
     user: user.finish(),
     video: video.finish(late.latePerWindow, options.guarantee),
     late: late.finish(),
+    category: { ...category.finish(), groups: expectation.groupIds.length },
     blocked,
     transactions,
     readSeconds: (performance.now() - started) / 1000,
@@ -166,6 +176,7 @@ function failuresOf(report: Omit<VerifyReport, 'failures'>): string[] {
     ['user output', report.user],
     ['video output', report.video],
     ['late output', report.late],
+    ['table re-aggregation', report.category],
   ] as const;
   for (const [name, tally] of outputs) {
     const problems: [string, number, boolean][] = [
@@ -218,6 +229,10 @@ export function formatVerifyReport(report: VerifyReport): string[] {
         : ''),
     `late output    ${report.late.records} records: ${report.late.duplicates} duplicates, ` +
       `${report.late.wrong} wrong`,
+    `table re-aggregation: ${report.category.groups} groups, ${report.category.wrong} wrong, ` +
+      `${report.category.duplicates} duplicates, ${report.category.lost} lost, ` +
+      `${report.category.outOfOrder} out of order, ${report.category.notConverged} not converged ` +
+      `(${report.category.records} records)`,
     `transactions   ${report.transactions.open.length} open of ` +
       `${report.transactions.transactions.length} transactional ids ` +
       `(kafka-transactions list: ${[...states].map(([s, n]) => `${n} ${s}`).join(', ') || 'none'}); ` +
@@ -227,6 +242,7 @@ export function formatVerifyReport(report: VerifyReport): string[] {
     ['user', report.user],
     ['video', report.video],
     ['late', report.late],
+    ['category', report.category],
   ] as const) {
     for (const kind of problemKinds) {
       for (const example of t.examples[kind]) {
