@@ -7,7 +7,7 @@ import type { Impression } from '../schemas/generated/impression.js';
 import type { PopularityCounts, VideoPopularity } from '../schemas/generated/videoPopularity.js';
 import type { WatchSession } from '../schemas/generated/watchSession.js';
 import { topicCatalog } from '../schemas/topics.js';
-import { videoPopularity } from './videoPopularity.js';
+import { lastHourViewsAt, videoPopularity } from './videoPopularity.js';
 
 const serdes = {
   impressions: { key: stringSerde, value: avroSerde(topicCatalog.impressions.value) },
@@ -286,6 +286,46 @@ test('values are published once per commit, and decay to zeros without events', 
     ['v2'],
   );
   await driver.close();
+});
+
+test('a request reads the same last-hour views however far the task has got (two interleavings)', async () => {
+  // The evaluation's situation: the replay's last views, then requests at the cut-off T whose
+  // impressions reach the task while later users are still being asked, and move its stream
+  // time (and every video's windows) to T. What a request at T reads must not depend on
+  // whether those impressions, or other videos' events, were read before it.
+  const cutoff = at(24 * 60);
+  const events = {
+    early: session('v1', cutoff - 107 * minute, { ms: 30_000, durationMs: 30_000 }), // > 1 h before T
+    other: impression('v3', cutoff - 70 * minute), // moves stream time, not v1's hour
+    recent: session('v4', cutoff - 10 * minute, { ms: 30_000, durationMs: 30_000 }), // in T's hour
+    served: impression('v2', cutoff), // the serving's impression at the request's time
+  };
+  const interleavings: (keyof typeof events)[][] = [
+    ['early', 'other', 'recent', 'served'],
+    ['served', 'early', 'recent', 'other'],
+    ['early', 'recent', 'served', 'other'],
+  ];
+  const readsOf = async (order: (keyof typeof events)[]): Promise<string[]> => {
+    const { pipe, driver, latest } = await start();
+    const reads: string[] = [];
+    for (const name of order) {
+      await pipe(events[name]);
+      const values = await latest();
+      // Once a video is published, what a request at T reads of it.
+      for (const videoId of ['v1', 'v4']) {
+        const value = values.get(videoId);
+        if (value !== undefined) {
+          reads.push(`${videoId}=${lastHourViewsAt(value, cutoff)}`);
+        }
+      }
+    }
+    await driver.close();
+    return [...new Set(reads)].sort();
+  };
+  const expected = ['v1=0', 'v4=1'];
+  for (const order of interleavings) {
+    assert.deepEqual(await readsOf(order), expected, order.join(', '));
+  }
 });
 
 test('describe() shows the DAG (snapshot): stateful steps, internal topics, global tables', () => {

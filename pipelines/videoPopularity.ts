@@ -42,7 +42,11 @@
  * (published once, then its state is deleted) instead of keeping its last counts forever.
  *
  * Each record's windows end at `updatedTime`: the task's stream time when it was published
- * (at least the video's newest event), so values of different videos are comparable.
+ * (at least the video's newest event), so values of different videos are comparable. That time
+ * is the task's, not a reader's: a reader at its own time (the serving layer, at the request's
+ * time) takes the views through {@link lastHourViewsAt}, so that what it reads does not depend on
+ * how far the task has got (how its inputs interleaved, or whether the serving job's own
+ * impressions at the request's time have been read yet).
  */
 import {
   avroSerde,
@@ -433,6 +437,29 @@ class VideoPopularityOperator implements Operator<
     }
     return this.store;
   }
+}
+
+/**
+ * A record's views in the hour before `now`, as far as the record can tell: what a reader at
+ * `now` (the serving layer, at the request's time) should use instead of `last1h.views`.
+ *
+ * A record's windows end at `updatedTime`, the task's stream time when it was published, and
+ * that is not the reader's time: it is wherever the task had got to, which depends on the other
+ * videos' records the task had read (how its inputs interleaved) and, in a replay, on the
+ * serving job's own impressions at the request's time, which reach the task while later users
+ * are still being asked and move its stream time, and every video's windows, on (the cause of
+ * the served recommender's run-to-run differences, docs/evaluation.md). So: when the record's
+ * hour ended before the reader's hour began, none of its views is in the reader's hour (every
+ * counted event is at or before `updatedTime`) and the answer is 0, exactly, whether the task
+ * has published the video's expiry yet or not; otherwise the record's count, exact when the
+ * record is of the reader's minute and an upper bound when it is older (the buckets that left
+ * the hour since are still in it).
+ */
+export function lastHourViewsAt(popularity: VideoPopularity, now: number): number {
+  const window = popularityWindows.last1h;
+  return bucketIndex(popularity.updatedTime, window) < firstIndexAt(now, window)
+    ? 0
+    : popularity.last1h.views;
 }
 
 /** The record's counts of window `w` ending at `end`. */

@@ -12,6 +12,7 @@ import type { VideoPopularity } from '../../schemas/generated/videoPopularity.js
 import type { VideoUpload } from '../../schemas/generated/videoUpload.js';
 import { trendingKey } from '../../schemas/topics.js';
 import { seenTest } from '../seenSet.js';
+import { lastHourViewsAt } from '../videoPopularity.js';
 import type { CandidateRetriever } from './retrieval.js';
 import {
   addSignal,
@@ -307,7 +308,8 @@ async function describe(
           }
         }
       }
-      const views = popularity?.last1h.views ?? 0;
+      // Views in the hour before the request, not before the feature task's stream time.
+      const views = popularity === undefined ? 0 : lastHourViewsAt(popularity, now);
       if (views > 0) {
         addSignal(candidate, 'popularity', Math.log1p(views));
       }
