@@ -9,6 +9,7 @@ import {
   type GlobalTable,
   type Stream,
   type Table,
+  type WindowedJoinStream,
 } from '../../operators/index.js';
 
 interface Click {
@@ -85,14 +86,17 @@ describe('joins are typed by both sides', () => {
 
   test('a windowed join needs the same key type and serdes of both value types', () => {
     const other = pipeline.source('other', { key: stringSerde, value: float64Serde });
-    expect(
-      clicks.joinWindowed(other, (_click, n) => n, {
-        name: 'w',
-        beforeMs: 1,
-        afterMs: 1,
-        serdes: { key: stringSerde, value: jsonSerde<Click>(), otherValue: float64Serde },
-      }),
-    ).type.toBe<Stream<string, number>>();
+    const joined = clicks.joinWindowed(other, (_click, n) => n, {
+      name: 'w',
+      beforeMs: 1,
+      afterMs: 1,
+      serdes: { key: stringSerde, value: jsonSerde<Click>(), otherValue: float64Serde },
+    });
+    // A stream of the joiner's results, with each side's late records on outputs of their own.
+    expect(joined).type.toBe<WindowedJoinStream<string, number, Click, number>>();
+    expect(joined).type.toBeAssignableTo<Stream<string, number>>();
+    expect(joined.lateRecords()).type.toBe<Stream<string, Click>>();
+    expect(joined.lateOtherRecords()).type.toBe<Stream<string, number>>();
     expect(clicks.joinWindowed).type.not.toBeCallableWith(other, (_c: Click, n: number) => n, {
       name: 'w2',
       beforeMs: 1,
