@@ -367,16 +367,11 @@ export function parseWindowKey(key: string): { videoId: string; startMs: number 
 
 /** Parses `{"seq":s,"count":c,"watchedMs":w}`; undefined when it is anything else. */
 export function parseUserTotal(value: string): UserTotal | undefined {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(value);
-  } catch {
+  const parsed = parseJsonObject(value);
+  if (parsed === undefined) {
     return undefined;
   }
-  if (typeof parsed !== 'object' || parsed === null) {
-    return undefined;
-  }
-  const { seq, count, watchedMs } = parsed as Record<string, unknown>;
+  const { seq, count, watchedMs } = parsed;
   if (typeof seq !== 'number' || typeof count !== 'number' || typeof watchedMs !== 'number') {
     return undefined;
   }
@@ -661,16 +656,11 @@ export class WindowOutputCheck {
 
 /** Parses `{"count":c,"last":"±u:s"}`; undefined when it is anything else. */
 export function parseCategoryCount(value: string): CategoryCount | undefined {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(value);
-  } catch {
+  const parsed = parseJsonObject(value);
+  if (parsed === undefined) {
     return undefined;
   }
-  if (typeof parsed !== 'object' || parsed === null) {
-    return undefined;
-  }
-  const { count, last } = parsed as Record<string, unknown>;
+  const { count, last } = parsed;
   if (typeof count !== 'number' || typeof last !== 'string') {
     return undefined;
   }
@@ -814,4 +804,17 @@ export class TableOutputCheck {
     }
     return tally;
   }
+}
+
+/** `value` parsed as a JSON object; undefined when it is not JSON or not an object. */
+function parseJsonObject(value: string): Record<string, unknown> | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    return undefined;
+  }
+  return typeof parsed === 'object' && parsed !== null
+    ? (parsed as Record<string, unknown>)
+    : undefined;
 }
