@@ -18,6 +18,7 @@ interface DemoFlags {
   readonly external?: boolean;
   readonly keepRunning?: boolean;
   readonly keepState?: boolean;
+  readonly twoTower: boolean;
 }
 
 /**
@@ -53,6 +54,10 @@ export function demoCommand(): Command {
       '--external',
       'use the cluster and registry named by REELSTREAM_BROKERS / REELSTREAM_REGISTRY_URL instead of starting the local stack',
     )
+    .option(
+      '--no-two-tower',
+      'no two-tower retrieval (by default the demo trains a model on generated traffic, or takes it from the cache, and serves it)',
+    )
     .option('--keep-running', 'leave the local stack running at the end')
     .option(
       '--keep-state',
@@ -82,6 +87,7 @@ export function demoCommand(): Command {
           requestRate: flags.requestRate,
           featureInstances: flags.featureInstances,
           seed: flags.seed,
+          twoTower: flags.twoTower,
           // Starting empty is safe only on the stack the demo runs itself.
           reset: flags.external !== true && flags.keepState !== true,
           ...(flags.sample === undefined ? {} : { sampleSeconds: flags.sample }),

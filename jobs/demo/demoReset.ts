@@ -2,6 +2,7 @@ import { rmSync } from 'node:fs';
 
 import { createKafkaJs } from '../../operators/connectors/kafka/kafkajsClient.js';
 import type { ConnectionConfig } from '../../operators/index.js';
+import { itemEmbeddingsTopic } from '../../pipelines/itemEmbeddingShards.js';
 import { topicCatalog } from '../../schemas/topics.js';
 import { featuresApplicationId } from '../features/featuresJob.js';
 import { servingApplicationId } from '../serving/servingJob.js';
@@ -13,6 +14,9 @@ import { servingApplicationId } from '../serving/servingJob.js';
  * first work through the previous run's leftover backlog, and its users would carry the
  * previous run's history.
  */
+/** The application-id prefix of the item embedding jobs (embeddingJobs.ts' default). */
+const embeddingsApplicationPrefix = 'reelstream-items';
+
 export async function resetDemo(options: {
   connection: ConnectionConfig;
   stateDir: string;
@@ -22,14 +26,19 @@ export async function resetDemo(options: {
   await admin.connect();
   try {
     const catalogue = new Set<string>(Object.values(topicCatalog).map((spec) => spec.name));
+    // The demo's two-tower embedding jobs (embeddingJobs.ts) too: their topic and groups.
+    const embeddings = (name: string): boolean =>
+      name.startsWith(`${embeddingsApplicationPrefix}-`);
     const owned = (topic: string): boolean =>
       catalogue.has(topic) ||
+      topic === itemEmbeddingsTopic ||
+      embeddings(topic) ||
       topic.startsWith(`${featuresApplicationId}-`) ||
       topic.startsWith(`${servingApplicationId}-`);
     const topics = (await admin.listTopics()).filter(owned);
     const groups = (await listGroupsOnceLoaded(admin)).groups
       .map((g) => g.groupId)
-      .filter((g) => g === featuresApplicationId || g === servingApplicationId);
+      .filter((g) => g === featuresApplicationId || g === servingApplicationId || embeddings(g));
     if (groups.length > 0) {
       // A group still has members while an earlier run's consumers are alive, or after one
       // died until its session times out: wait for them to go.

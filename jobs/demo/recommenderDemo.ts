@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 import pino from 'pino';
 
@@ -10,8 +11,11 @@ import {
   RemoteStore,
   RequestClient,
   stringSerde,
+  TopicClient,
   type ConnectionConfig,
 } from '../../operators/index.js';
+import type { CandidateRetriever } from '../../pipelines/recommender/retrieval.js';
+import { videoUploadSchema, type VideoUpload } from '../../schemas/generated/videoUpload.js';
 import { RegistrySchemaCatalog } from '../../operators/serdes/avro/registrySchemaCatalog.js';
 import { createRegistryClient } from '../../operators/serdes/registryClient.js';
 import {
@@ -28,7 +32,9 @@ import { provisionTopics } from '../generator/provisionTopics.js';
 import { TrafficGenerator } from '../generator/trafficGenerator.js';
 import { produceTraffic } from '../generator/trafficJob.js';
 import { servingApplicationId, servingJob } from '../serving/servingJob.js';
+import type { TwoTowerRetriever } from '../serving/twoTowerRetriever.js';
 import { resetDemo } from './demoReset.js';
+import { demoTwoTowerModel, EmbeddingsProcess } from './demoTwoTower.js';
 import { freshnessProbe } from './freshnessProbe.js';
 import { formatLag, jobLag, lagSampleFile } from './jobLag.js';
 import { LagTracker } from './lagTracker.js';
@@ -58,6 +64,15 @@ export interface RecommenderDemoOptions {
   readonly sampleSeconds?: number;
   /** Seconds the memory trend leaves out as warm-up (default: 5 minutes). */
   readonly memoryWarmUpSeconds?: number;
+  /**
+   * Two-tower retrieval as a candidate source (default true): the demo's model (demoTwoTower.ts,
+   * trained on a bootstrap of generated traffic, or from the cache), its item embedding jobs in
+   * a process of their own, and the serving job's retriever. Without the trainer's environment
+   * the demo says so and runs without it.
+   */
+  readonly twoTower?: boolean;
+  /** New uploads written during the run whose upload → searchable time is measured (default 100). */
+  readonly freshUploads?: number;
   readonly log: (line: string) => void;
 }
 
@@ -101,13 +116,20 @@ export async function runRecommenderDemo(options: RecommenderDemoOptions): Promi
     logFile: featuresLogFile,
   });
   const endpoints = features.queryEndpoints;
+  const twoTower = await startTwoTower(options);
   const serving = servingJob({
     connection,
     stateDir: join(options.stateDir, 'serving'),
     featureEndpoints: endpoints,
     logger,
+    ...(twoTower === undefined ? {} : { retriever: twoTower.retriever }),
   });
-  await serving.start();
+  try {
+    await serving.start();
+  } catch (error) {
+    await twoTower?.stop();
+    throw error;
+  }
   log(
     `jobs running: ${featuresApplicationId} (${featureInstances === 1 ? 'queries' : `${featureInstances} instances, queries`} on ${endpoints.join(', ')}), ${servingApplicationId}`,
   );
@@ -150,6 +172,16 @@ export async function runRecommenderDemo(options: RecommenderDemoOptions): Promi
   });
   const users = traffic.population.users;
   const latency = new LatencyRecorder();
+  let personalisedReplies = 0;
+  let twoTowerReplies = 0;
+  // The serving job runs in this process: its event loop's delay while retrieval serves,
+  // measured over the traffic (1 ms resolution).
+  const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+  loopDelay.enable();
+  // Measured after a warm-up: the start (the catalogue's burst, the first connections) is not
+  // the steady state the load run asks about.
+  const loopWarmUpMs = Math.min(30_000, (options.seconds * 1_000) / 5);
+  const loopWarmUp = setTimeout(() => loopDelay.reset(), loopWarmUpMs);
   let sequence = 0;
   const ask = (userId: string, region: string): Promise<RecommendationReply> =>
     requests.request(
@@ -172,9 +204,35 @@ export async function runRecommenderDemo(options: RecommenderDemoOptions): Promi
       if (user === undefined) {
         return 'no user';
       }
-      return outcomeOf(await ask(user.id, user.region));
+      const reply = await ask(user.id, user.region);
+      if (!reply.degraded) {
+        personalisedReplies += 1;
+      }
+      if (reply.items.some((item) => item.sources.includes('TWO_TOWER'))) {
+        twoTowerReplies += 1;
+      }
+      return outcomeOf(reply);
     },
   });
+  const uploading =
+    twoTower === undefined
+      ? Promise.resolve()
+      : uploadFresh({
+          connection,
+          count: options.freshUploads ?? 100,
+          // Spread over the middle of the run: the first fifth is the catalogue's embedding.
+          startMs: (options.seconds * 1_000) / 5,
+          // Not before the starting catalogue is in the shards: uploads would queue behind it.
+          ready: () => twoTower.indexed() >= traffic.population.videos.length,
+          intervalMs: Math.min(
+            1_000,
+            (options.seconds * 1_000 * 0.6) / (options.freshUploads ?? 100),
+          ),
+          creatorId: traffic.population.creators[0]?.id ?? 'c-0',
+          category: traffic.population.categories[0] ?? 'cat',
+          signal: stopTraffic.signal,
+          log,
+        });
   const sampler = new ResourceSampler({
     stateDir: options.stateDir,
     groups: demoGroups,
@@ -210,6 +268,9 @@ export async function runRecommenderDemo(options: RecommenderDemoOptions): Promi
     // Judged while traffic flowed: once the generator stops, every job catches up.
     await lagTracker.stop();
     await asking;
+    loopDelay.disable();
+    clearTimeout(loopWarmUp);
+    await uploading;
     await sampler.stop();
     log(`generator: produced ${summary.produced} events (${summary.byKind})`);
     const categoryOf = (videoId: string): string => {
@@ -226,6 +287,25 @@ export async function runRecommenderDemo(options: RecommenderDemoOptions): Promi
     log(`  feature job processed    ${processed} records (inputs and repartitions)`);
     log(`  serving job answered     ${serving.stats().processed} requests`);
     log(`  ${latency.describe()}`);
+    log(
+      `  two-tower candidates     ${twoTower === undefined ? 'off' : `${twoTowerReplies} of ${personalisedReplies} personalised replies hold TWO_TOWER items`}`,
+    );
+    if (twoTower !== undefined) {
+      twoTower.summary().forEach((line) => log(line));
+    }
+    const ms = (ns: number): string => (ns / 1e6).toFixed(1);
+    const p99 = loopDelay.percentile(99) / 1e6;
+    log(
+      `  event-loop delay of the serving process (serving job, request client, generator) over the traffic after ${(loopWarmUpMs / 1000).toFixed(0)} s, ` +
+        `${options.requestRate} requests/s${twoTower === undefined ? ', no retrieval' : ', each retrieving'}: ` +
+        `P50 ${ms(loopDelay.percentile(50))} ms, P99 ${p99.toFixed(1)} ms, max ${ms(loopDelay.max)} ms`,
+    );
+    if (twoTower !== undefined) {
+      log(
+        `  verdict (issue 20, item 5): ${p99 <= 20 ? 'HOLDS' : 'DOES NOT HOLD'}: event-loop delay P99 ${p99.toFixed(1)} ms (≤ 20) while retrieval serves ${options.requestRate} requests/s`,
+      );
+      twoTower.freshness(options.freshUploads ?? 100).forEach((line) => log(line));
+    }
     sampler.summary().forEach((line) => log(line));
     lagTracker.summary().forEach((line) => log(line));
     log(await lagLines(options.stateDir));
@@ -238,6 +318,154 @@ export async function runRecommenderDemo(options: RecommenderDemoOptions): Promi
     await producing.catch(() => undefined);
     await requests.close();
     await Promise.all([serving.stop(), features.stop()]);
+    await twoTower?.stop();
+  }
+}
+
+/** The demo's two-tower retrieval: its model, embedding jobs and retriever. */
+interface DemoTwoTower {
+  readonly retriever: CandidateRetriever;
+  /** Embeddings in the shards so far. */
+  indexed(): number;
+  /** Lines for the summary: the retrievals' count and latency, the shards' size. */
+  summary(): string[];
+  /** The fresh uploads' upload → searchable times, with the verdict (issue 20, item 2). */
+  freshness(expected: number): string[];
+  stop(): Promise<void>;
+}
+
+/** Id prefix of the uploads the demo writes to measure freshness. */
+const freshPrefix = 'fresh-';
+
+/**
+ * The demo's model (trained on a bootstrap or from the cache), its embedding jobs started as a
+ * process of their own, and a retriever asking their shards; undefined, saying why, without
+ * the trainer's environment or when `twoTower` is false.
+ */
+async function startTwoTower(options: RecommenderDemoOptions): Promise<DemoTwoTower | undefined> {
+  const { log } = options;
+  if (options.twoTower === false) {
+    log('two-tower: off (--no-two-tower)');
+    return undefined;
+  }
+  const model = await demoTwoTowerModel({ seed: options.seed, log }).catch((error: unknown) => ({
+    ok: false as const,
+    reason: error instanceof Error ? error.message : String(error),
+  }));
+  if (!model.ok) {
+    log(`two-tower: off, the demo runs without it: ${model.reason}`);
+    return undefined;
+  }
+  const logFile = join(options.stateDir, 'embeddings.log');
+  const { process: embeddings, queryEndpoint } = await EmbeddingsProcess.start({
+    modelDir: model.modelDir,
+    stateDir: join(options.stateDir, 'embeddings'),
+    logFile,
+    freshPrefix,
+  });
+  const timings: { towerMs: number; searchMs: number }[] = [];
+  let retriever: TwoTowerRetriever;
+  try {
+    // Loaded only here: onnxruntime-node is not installed everywhere the CLI is.
+    const retrievers = await import('../serving/twoTowerRetriever.js');
+    retriever = await retrievers.TwoTowerRetriever.open({
+      modelDir: model.modelDir,
+      endpoints: [queryEndpoint],
+      onTiming: (timing) => timings.push(timing),
+    });
+  } catch (error) {
+    await embeddings.stop();
+    throw error;
+  }
+  log(
+    `two-tower: model ${retriever.modelVersion}; item embedding jobs (a process of their own, log ${logFile}) ` +
+      `answer searches on ${queryEndpoint}; the serving job retrieves from them`,
+  );
+  const percentile = (values: readonly number[], p: number): number => {
+    const sorted = [...values].sort((a, b) => a - b);
+    return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+  };
+  return {
+    retriever,
+    indexed: () => embeddings.indexed,
+    summary: () => {
+      const total = timings.map((t) => t.towerMs + t.searchMs);
+      return [
+        `  two-tower retrievals     ${timings.length}: P50 ${percentile(total, 50).toFixed(1)} ms, P99 ${percentile(total, 99).toFixed(1)} ms ` +
+          `(user tower P50 ${percentile(
+            timings.map((t) => t.towerMs),
+            50,
+          ).toFixed(1)} ms, search of every shard P50 ${percentile(
+            timings.map((t) => t.searchMs),
+            50,
+          ).toFixed(1)} ms); ${embeddings.indexed} embeddings in the shards`,
+      ];
+    },
+    freshness: (expected) => {
+      const times = [...embeddings.searchable.values()];
+      const missing = expected - times.length;
+      const p99 = percentile(times, 99);
+      return [
+        `  freshness of uploads     ${times.length} of ${expected} new uploads searchable in their shard: upload event → searchable ` +
+          `P50 ${percentile(times, 50)} ms, P95 ${percentile(times, 95)} ms, P99 ${p99} ms, max ${Math.max(...times)} ms`,
+        `  verdict (issue 20, item 2): ${missing === 0 && p99 <= 5_000 ? 'HOLDS' : 'DOES NOT HOLD'}: P99 ${p99} ms (≤ 5000) under the demo's load` +
+          (missing > 0 ? `, ${missing} never searchable` : ''),
+      ];
+    },
+    stop: async () => {
+      await retriever.close();
+      await embeddings.stop();
+    },
+  };
+}
+
+/**
+ * Writes `count` new uploads to `catalog.videos`, one every `intervalMs` from `startMs` on,
+ * each stamped with the wall clock when written (their upload event's time).
+ */
+async function uploadFresh(options: {
+  connection: ConnectionConfig;
+  count: number;
+  startMs: number;
+  /** Also waited for (at most until half the run has passed): the catalogue is embedded. */
+  ready: () => boolean;
+  intervalMs: number;
+  creatorId: string;
+  category: string;
+  signal: AbortSignal;
+  log: (line: string) => void;
+}): Promise<void> {
+  await sleep(options.startMs);
+  const deadline = Date.now() + options.startMs * 1.5;
+  while (!options.ready() && Date.now() < deadline && !options.signal.aborted) {
+    await sleep(200);
+  }
+  const client = await TopicClient.connect(options.connection);
+  const serdes = { key: stringSerde, value: avroSerde(videoUploadSchema) };
+  const run = Date.now().toString(36);
+  try {
+    for (let i = 0; i < options.count && !options.signal.aborted; i++) {
+      const now = Date.now();
+      const video: VideoUpload = {
+        videoId: `${freshPrefix}${run}-${i}`,
+        creatorId: options.creatorId,
+        durationMs: 8_000 + ((i * 7_919) % 52_000),
+        category: options.category,
+        tags: [],
+        region: 'eu-west',
+        uploadTime: now,
+        eventTime: now,
+      };
+      await client.send(topics.videoCatalog, serdes, [{ key: video.videoId, value: video }]);
+      await sleep(options.intervalMs);
+    }
+    options.log(
+      `fresh uploads: ${options.count} new videos written to ${topics.videoCatalog}, one every ${options.intervalMs.toFixed(0)} ms`,
+    );
+    // Time for the last ones to reach their shard before the summary reads the times.
+    await sleep(5_000);
+  } finally {
+    await client.close();
   }
 }
 

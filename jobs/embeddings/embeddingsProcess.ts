@@ -8,6 +8,11 @@
  *
  * With `--query-endpoint`, the shards answer vector searches there (the serving job's two-tower
  * retrieval), with the token and TLS of REELSTREAM_QUERY_TOKEN and REELSTREAM_QUERY_TLS_*.
+ *
+ * With `--report-searchable <prefix>`, prints `SEARCHABLE <videoId> <ms>` once each video whose
+ * id starts with the prefix is in its shard's index: the ms from its upload event's time to
+ * that moment (freshness.ts's measurement; the demo's load run reads these lines). Prints
+ * `SHARDS_INDEXED <n>` each second the count of indexed embeddings changed.
  */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +29,7 @@ interface Flags {
   readonly index: string;
   readonly workers: string;
   readonly queryEndpoint?: string;
+  readonly reportSearchable?: string;
 }
 
 const flags = new Command('embeddings')
@@ -43,6 +49,10 @@ const flags = new Command('embeddings')
   .option('--index <factory>', 'FAISS index of the shards', 'HNSW32,Flat')
   .option('--workers <n>', 'item tower worker threads', '1')
   .option('--query-endpoint <host:port>', 'where the shards answer vector searches (port 0: any)')
+  .option(
+    '--report-searchable <prefix>',
+    'print SEARCHABLE <videoId> <ms from its upload event> for videos with this id prefix',
+  )
   .parse()
   .opts<Flags>();
 
@@ -52,12 +62,28 @@ const tower = await OnnxItemTower.load({
   modelDir: flags.modelDir,
   workers: Number(flags.workers),
 });
+let indexed = 0;
+const reported = new Set<string>();
 const { embed, shards } = embeddingJobs({
   connection,
   tower,
   stateDir: flags.stateDir,
   index: flags.index,
   ...(flags.queryEndpoint === undefined ? {} : { shardsQueryEndpoint: flags.queryEndpoint }),
+  onApplied: ({ videoId, indexed: added, sourceTime }) => {
+    indexed += added ? 1 : 0;
+    const prefix = flags.reportSearchable;
+    if (
+      added &&
+      prefix !== undefined &&
+      sourceTime !== undefined &&
+      videoId.startsWith(prefix) &&
+      !reported.has(videoId)
+    ) {
+      reported.add(videoId);
+      console.log(`SEARCHABLE ${videoId} ${Date.now() - sourceTime}`);
+    }
+  },
 });
 for (const job of [embed, shards]) {
   job.stopOnSignals();
@@ -69,7 +95,15 @@ console.log(
       ? ''
       : `; shards answer searches on ${shards.queryEndpoint}`),
 );
+let lastIndexed = -1;
+const progress = setInterval(() => {
+  if (indexed !== lastIndexed) {
+    lastIndexed = indexed;
+    console.log(`SHARDS_INDEXED ${indexed}`);
+  }
+}, 1_000);
 const results = await Promise.allSettled([embed.whenStopped(), shards.whenStopped()]);
+clearInterval(progress);
 await Promise.allSettled([embed.stop(), shards.stop()]);
 await tower.close();
 process.exitCode = results.some((r) => r.status === 'rejected') ? 1 : 0;
