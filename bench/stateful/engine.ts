@@ -6,7 +6,7 @@ import type { WindowSpec } from './topology.js';
 /** Processing guarantees, named as Kafka Streams names them (processing.guarantee). */
 export type Guarantee = 'exactly_once_v2' | 'at_least_once';
 
-/** The engines of bench/stateful: three frameworks, each under both guarantees. */
+/** The engines of bench/stateful: three frameworks (reelstream on two Kafka clients), each under both guarantees. */
 export const statefulEngines = [
   'kafka-streams-eos',
   'kafka-streams-alos',
@@ -14,6 +14,9 @@ export const statefulEngines = [
   'quix-alos',
   'reelstream-eos',
   'reelstream-alos',
+  // reelstream on librdkafka instead of kafkajs (docs/kafkaClient.md)
+  'reelstream-rdkafka-eos',
+  'reelstream-rdkafka-alos',
 ] as const;
 export type StatefulEngine = (typeof statefulEngines)[number];
 

@@ -48,6 +48,7 @@ const streamJob = new StreamJob({
   guarantee:
     job.settings.processingGuarantee === 'exactly_once_v2' ? 'exactly-once' : 'at-least-once',
   commitIntervalMs: job.settings.commitIntervalMs,
+  kafkaClient: job.engine.startsWith('reelstream-rdkafka') ? 'rdkafka' : 'kafkajs',
   stateDir: job.stateDir,
   // One processing loop, as the other engines run with one stream thread.
   concurrency: 1,

@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 
+import { rdkafkaAvailable } from '../../operators/connectors/kafka/rdkafkaBinding.js';
 import type { EngineResult } from '../support/engine.js';
+import { EngineUnavailableError } from '../support/engine.js';
 import {
   benchReportOf,
   roundSeconds,
@@ -17,10 +19,16 @@ interface ReelstreamReport extends BenchReport {
 /**
  * Runs the bench computation on the reelstream runtime (bench/stateful/reelstreamMain.ts) in its
  * own Node process, measured like the other engines: one processing loop, RocksDB state under
- * `job.stateDir`, exactly-once or at-least-once as the engine's name says.
+ * `job.stateDir`, exactly-once or at-least-once as the engine's name says, on kafkajs or (engines
+ * `reelstream-rdkafka-*`) on librdkafka.
  * REELSTREAM_BENCH_PROFILE=<dir> writes a V8 CPU profile of the run there.
  */
 export async function runReelstream(job: StatefulBenchJob): Promise<EngineResult> {
+  if (job.engine.startsWith('reelstream-rdkafka') && !rdkafkaAvailable()) {
+    throw new EngineUnavailableError(
+      '@confluentinc/kafka-javascript is not built here (bash deploy/local/setup/rdkafka.sh)',
+    );
+  }
   const main = join(import.meta.dirname, 'reelstreamMain.ts');
   const profileDir = process.env['REELSTREAM_BENCH_PROFILE'];
   const profile = profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];

@@ -51,6 +51,8 @@ const runners: Readonly<Record<StatefulEngine, Runner>> = {
   'quix-alos': runQuix,
   'reelstream-eos': runReelstream,
   'reelstream-alos': runReelstream,
+  'reelstream-rdkafka-eos': runReelstream,
+  'reelstream-rdkafka-alos': runReelstream,
 };
 
 /** One row of the report: an engine's run, or why it did not run or failed. */

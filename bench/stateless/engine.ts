@@ -44,4 +44,6 @@ export interface StatelessBenchJob {
   readonly settings: EngineSettings;
   /** Give up (and fail) after this long. */
   readonly timeoutSeconds: number;
+  /** The reelstream side's Kafka client (engine `reelstream-rdkafka`); default kafkajs. */
+  readonly kafkaClient?: 'kafkajs' | 'rdkafka';
 }

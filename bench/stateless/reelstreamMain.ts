@@ -38,6 +38,7 @@ const streamJob = new StreamJob({
   applicationId: `bench-reelstream-${job.runId}`,
   connection: job.connection,
   commitIntervalMs: job.settings.commitIntervalMs,
+  kafkaClient: job.kafkaClient ?? 'kafkajs',
   logger: pino({ level: 'warn' }),
 });
 await streamJob.start();

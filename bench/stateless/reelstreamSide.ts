@@ -1,7 +1,9 @@
 import { join } from 'node:path';
 
+import { rdkafkaAvailable } from '../../operators/connectors/kafka/rdkafkaBinding.js';
 import { runMeasured } from '../support/measuredProcess.js';
 import type { EngineResult, StatelessBenchJob } from './engine.js';
+import { EngineUnavailableError } from './engine.js';
 
 interface ReelstreamReport {
   readonly records: number;
@@ -20,9 +22,16 @@ function isReport(value: unknown): value is ReelstreamReport {
 /**
  * Runs the bench topology on the reelstream runtime (bench/stateless/reelstreamMain.ts) in its
  * own Node process, measured like the Kafka Streams JVM: one JavaScript thread, at-least-once,
- * its own consumer group, from the beginning of the input.
+ * its own consumer group, from the beginning of the input; on kafkajs, or on librdkafka for the
+ * engine `reelstream-rdkafka` (`job.kafkaClient`).
  */
 export async function runReelstream(job: StatelessBenchJob): Promise<EngineResult> {
+  const rdkafka = job.kafkaClient === 'rdkafka';
+  if (rdkafka && !rdkafkaAvailable()) {
+    throw new EngineUnavailableError(
+      '@confluentinc/kafka-javascript is not built here (bash deploy/local/setup/rdkafka.sh)',
+    );
+  }
   const main = join(import.meta.dirname, 'reelstreamMain.ts');
   // REELSTREAM_BENCH_PROFILE=<dir> writes a V8 CPU profile of the run there (open it in
   // Chrome DevTools or summarize it with bench/support/profileSummary.ts).
@@ -40,7 +49,7 @@ export async function runReelstream(job: StatelessBenchJob): Promise<EngineResul
   }
   const report = run.result;
   return {
-    engine: 'reelstream',
+    engine: rdkafka ? 'reelstream-rdkafka' : 'reelstream',
     records: report.records,
     processingSeconds: report.firstToLastS,
     endToEndSeconds: run.wallSeconds,

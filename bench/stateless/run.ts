@@ -24,16 +24,25 @@ import { buildKafkaStreamsApp, runKafkaStreams } from './kafkaStreamsSide.js';
 import { runReelstream } from './reelstreamSide.js';
 import { expectedKept } from './topology.js';
 
-type RunFlags = BenchFlags<BenchEngine>;
+/** The bench's engines, and reelstream on librdkafka (docs/kafkaClient.md). */
+const engines = [...benchEngines, 'reelstream-rdkafka'] as const;
+type Engine = (typeof engines)[number];
+type RunFlags = BenchFlags<Engine>;
 
-const runners: Readonly<Record<BenchEngine, (job: StatelessBenchJob) => Promise<EngineResult>>> = {
+const runners: Readonly<Record<Engine, (job: StatelessBenchJob) => Promise<EngineResult>>> = {
   'kafka-streams': runKafkaStreams,
   reelstream: runReelstream,
+  'reelstream-rdkafka': (job) => runReelstream({ ...job, kafkaClient: 'rdkafka' }),
 };
+
+/** The output topic of each engine: the two reelstream clients share one (runs are serial). */
+function outputTopicOf(topics: Readonly<Record<BenchEngine, string>>, engine: Engine): string {
+  return engine === 'reelstream-rdkafka' ? topics.reelstream : topics[engine];
+}
 
 /** One row of the report: an engine's run, or why it did not run. */
 interface Row {
-  readonly engine: BenchEngine;
+  readonly engine: Engine;
   readonly result?: EngineResult;
   readonly unavailable?: string;
   readonly outputRecords?: number;
@@ -44,7 +53,7 @@ async function main(): Promise<void> {
   const flags = benchCommand({
     name: 'bench-stateless',
     description: 'stateless map + filter + selectKey: Kafka Streams vs reelstream',
-    engines: benchEngines,
+    engines,
   })
     .parse()
     .opts<RunFlags>();
@@ -75,7 +84,7 @@ async function main(): Promise<void> {
     );
     for (let round = 0; round < flags.repeat; round++) {
       for (const engine of flags.engines) {
-        const outputTopic = prepared.outputTopics[engine];
+        const outputTopic = outputTopicOf(prepared.outputTopics, engine);
         const job: StatelessBenchJob = {
           runId: `${Date.now()}-${randomBytes(3).toString('hex')}`,
           records: flags.records,
@@ -162,7 +171,12 @@ function printReport(rows: readonly Row[]): void {
       console.log(`${row.result.engine}: ${formatDetails(row.result.details)}`);
     }
   }
-  console.log(`ratio reelstream / Kafka Streams (records/s): ${ratio(rows)}`);
+  console.log(`ratio reelstream / Kafka Streams (records/s): ${ratio(rows, 'reelstream')}`);
+  if (rows.some((row) => row.engine === 'reelstream-rdkafka')) {
+    console.log(
+      `ratio reelstream-rdkafka / Kafka Streams (records/s): ${ratio(rows, 'reelstream-rdkafka')}`,
+    );
+  }
   console.log(machineLine('the JVM'));
 }
 
@@ -179,17 +193,17 @@ function outputCheck(row: Row): string {
     : `${row.outputRecords}: ${-difference} MISSING`;
 }
 
-/** Best records/s of each engine, reelstream over Kafka Streams. */
-function ratio(rows: readonly Row[]): string {
-  const best = (engine: BenchEngine): number | undefined => {
+/** Best records/s of each engine, a reelstream engine over Kafka Streams. */
+function ratio(rows: readonly Row[], engine: Engine): string {
+  const best = (of: Engine): number | undefined => {
     const rates = rows
-      .filter((row) => row.engine === engine)
+      .filter((row) => row.engine === of)
       .flatMap((row) =>
         row.result === undefined ? [] : [row.result.records / row.result.processingSeconds],
       );
     return rates.length === 0 ? undefined : Math.max(...rates);
   };
-  const reelstream = best('reelstream');
+  const reelstream = best(engine);
   const kafkaStreams = best('kafka-streams');
   return reelstream === undefined || kafkaStreams === undefined
     ? 'n/a'

@@ -3,8 +3,7 @@ import { join } from 'node:path';
 
 import pino, { type Logger } from 'pino';
 
-import { createKafkaJs } from '../connectors/kafka/kafkajsClient.js';
-import { KafkajsStreamClient } from '../connectors/kafka/kafkajsStreamClient.js';
+import { createStreamClient } from '../connectors/kafka/rdkafkaSelection.js';
 import type { StreamClient } from '../connectors/kafka/streamClient.js';
 import { QueryService } from '../query/queryService.js';
 import { querySecurityFromEnv } from '../query/querySecurity.js';
@@ -100,9 +99,10 @@ export class StreamJob {
     this.topology = new Topology(options.pipeline.graph, options.applicationId);
     this.client =
       options.client ??
-      new KafkajsStreamClient(
-        createKafkaJs(options.connection, { clientId: options.applicationId }),
-      );
+      createStreamClient(options.connection, {
+        clientId: options.applicationId,
+        ...(options.kafkaClient === undefined ? {} : { client: options.kafkaClient }),
+      });
     this.logger = options.logger ?? pino({ name: options.applicationId, level: 'info' });
     this.replies = replyGuardFor(options.pipeline.graph, {
       client: this.client,

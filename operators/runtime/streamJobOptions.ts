@@ -103,6 +103,12 @@ export interface StreamJobOptions {
    * closing producers) may take before the stop goes on without it. Default 10,000 ms.
    */
   readonly stopStepTimeoutMs?: number;
+  /**
+   * The Kafka client: `kafkajs` (default) or `rdkafka` (librdkafka, the optional
+   * `@confluentinc/kafka-javascript`; docs/kafkaClient.md). Default: `REELSTREAM_KAFKA_CLIENT`,
+   * else kafkajs.
+   */
+  readonly kafkaClient?: 'kafkajs' | 'rdkafka';
   /** Replaces the kafkajs client and the registry (for tests of the runtime itself). */
   readonly client?: StreamClient;
   readonly schemas?: SchemaCatalog;
