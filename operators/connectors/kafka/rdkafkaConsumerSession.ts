@@ -107,8 +107,8 @@ export class RdkafkaConsumerSession implements ConsumerSession {
       'fetch.min.bytes': options.fetchMinBytes ?? 1,
       'max.partition.fetch.bytes': fetchBytesPerPartition,
       // What librdkafka prefetches for the whole consumer; a paused partition's is dropped.
-      'queued.max.messages.kbytes': 32 * 1024,
-      'queued.min.messages': 20_000,
+      'queued.max.messages.kbytes': 16 * 1024,
+      'queued.min.messages': 10_000,
       // A round can wait on a task's restore (onBatch); the session timeout still catches a
       // process that died.
       'max.poll.interval.ms': 30 * 60_000,
