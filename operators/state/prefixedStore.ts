@@ -15,8 +15,8 @@ export class PrefixedStore implements BytesKeyValueStore {
 
   constructor(db: BytesKeyValueStore, name: string) {
     this.db = db;
-    this.prefix = Buffer.concat([Buffer.from(name, 'utf8'), Buffer.from([0])]);
-    this.end = Buffer.concat([Buffer.from(name, 'utf8'), Buffer.from([1])]);
+    this.prefix = keyPrefix(name);
+    this.end = keyPrefixEnd(name);
   }
 
   get(key: Uint8Array): Promise<Uint8Array | undefined> {
@@ -54,4 +54,14 @@ export class PrefixedStore implements BytesKeyValueStore {
   private wrap(key: Uint8Array): Buffer {
     return Buffer.concat([this.prefix, key]);
   }
+}
+
+/** What a store's keys are written behind in the shared database: its name and a zero byte. */
+export function keyPrefix(name: string): Buffer {
+  return Buffer.concat([Buffer.from(name, 'utf8'), Buffer.from([0])]);
+}
+
+/** The first key after every key of a store's prefix: the prefix with its last byte incremented. */
+export function keyPrefixEnd(name: string): Buffer {
+  return Buffer.concat([Buffer.from(name, 'utf8'), Buffer.from([1])]);
 }

@@ -19,7 +19,8 @@
  * - category output: that table grouped by category (`Table.groupBy`) and aggregated with an
  *   adder and a subtractor: key the category, value `{"count","last"}`, where last is the
  *   change applied last (`+<userId>:<seq>` joined, `-<userId>:<seq>` left), one per change.
- * Each state restore prints `CHAOS_RESTORE {"task","store","records","bytes","ms"}`.
+ * Each state restore prints `CHAOS_RESTORE {"task","store","records","bytes","ms","at"}` (`at`:
+ * when it ended, epoch ms, so the harness can tell how long a run's restores took together).
  */
 import { Command, Option } from 'commander';
 
@@ -160,6 +161,7 @@ async function main(): Promise<void> {
         records: report.records,
         bytes: report.bytes,
         ms: Math.round(report.ms),
+        at: Date.now(),
       };
       console.log(`CHAOS_RESTORE ${JSON.stringify(line)}`);
     },

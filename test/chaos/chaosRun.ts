@@ -15,9 +15,11 @@ import { waitForTopicLeaders } from '../support/topicLeaders.js';
 import type { BrokerFaultOutcome, FaultableBroker } from './brokerFaults.js';
 import {
   ChaosDriver,
-  formatMb,
+  formatRestore,
   stateDirOf,
   summarize,
+  summarizeAll,
+  summarizeRuns,
   type RestoreSummary,
 } from './chaosDriver.js';
 import { defaultBaseTimeMs, produceChaosInput } from './generator.js';
@@ -88,6 +90,8 @@ export interface ChaosRunReport {
   /** Exits nobody asked for (crashes), with their exit code or signal. */
   readonly unexpectedExits: readonly string[];
   readonly restores: RestoreSummary;
+  /** Restores per run (runs without restores left out). */
+  readonly restoreRuns: readonly { readonly run: number; readonly summary: RestoreSummary }[];
   /** Restores of the run that started without its state directory. */
   readonly fullRestore: RestoreSummary | undefined;
   /** Whether the final SIGTERM stopped the job with exit code 0 in time. */
@@ -152,7 +156,8 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosRunReport
       brokerFaults: chaos.brokerFaults,
       wipedRun: chaos.wipedRun,
       unexpectedExits: chaos.unexpectedExits,
-      restores: summarize(chaos.restores.flat()),
+      restores: summarizeAll(chaos.restores),
+      restoreRuns: summarizeRuns(chaos.restores),
       fullRestore:
         chaos.wipedRun === undefined
           ? undefined
@@ -218,13 +223,6 @@ async function cleanUp(admin: Admin, options: ChaosRunOptions): Promise<void> {
   await admin.deleteGroups([applicationId]).catch(() => undefined);
 }
 
-/** MB/s with three significant digits: restores of small stores run well below 1 MB/s. */
-function rate(summary: RestoreSummary): string {
-  return summary.ms > 0
-    ? `${(summary.bytes / 1_048_576 / (summary.ms / 1000)).toPrecision(3)} MB/s`
-    : 'n/a';
-}
-
 /**
  * `2 × kill -9 + restart, 1 × SIGSTOP + SIGCONT, 0 job restarts; outage 17.2 s, resumed by
  * itself 9.1 s after (1 × recovering) | …`
@@ -249,9 +247,6 @@ function brokerFaultsLine(faults: readonly BrokerFaultOutcome[]): string {
 
 /** The summary `run.ts` prints at the end. */
 export function formatChaosReport(report: ChaosRunReport, options: ChaosRunOptions): string[] {
-  const restore = (s: RestoreSummary): string =>
-    `${s.stores} stores, ${s.records} records, ${formatMb(s.bytes)} in ${(s.ms / 1000).toFixed(1)} s ` +
-    `(summed over stores) = ${rate(s)}`;
   return [
     `chaos summary (${options.guarantee}, ${options.events} events, seed ${options.seed})`,
     `kills          ${report.kills} × SIGKILL (${report.killsMidProcessing} mid-processing), ` +
@@ -260,8 +255,12 @@ export function formatChaosReport(report: ChaosRunReport, options: ChaosRunOptio
     ...(report.brokerFaults.length === 0
       ? []
       : [`broker faults  ${brokerFaultsLine(report.brokerFaults)}`]),
-    `restores       ${restore(report.restores)}`,
-    `full restore   ${report.fullRestore === undefined ? '-' : restore(report.fullRestore)}`,
+    `restores       ${formatRestore(report.restores)}`,
+    `full restore   ${report.fullRestore === undefined ? '-' : formatRestore(report.fullRestore)}`,
+    ...report.restoreRuns.map(
+      ({ run, summary }) =>
+        `  run ${String(run).padEnd(11)} ${formatRestore(summary)}${run === report.wipedRun ? ' (full restore)' : ''}`,
+    ),
     `timing         produced in ${report.produceSeconds.toFixed(1)} s, last run caught up in ` +
       `${report.catchUpSeconds.toFixed(1)} s, verified in ${report.verify.readSeconds.toFixed(1)} s`,
     ...formatVerifyReport(report.verify),

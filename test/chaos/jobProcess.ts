@@ -8,6 +8,8 @@ export interface RestoreEvent {
   readonly records: number;
   readonly bytes: number;
   readonly ms: number;
+  /** When the restore ended (epoch ms); absent in the lines of jobs that do not print it. */
+  readonly at?: number;
 }
 
 /** How a job process ended. */
@@ -165,7 +167,7 @@ export function parseRestore(json: string): RestoreEvent | undefined {
   } catch {
     return undefined;
   }
-  const { task, store, records, bytes, ms } = (parsed ?? {}) as Record<string, unknown>;
+  const { task, store, records, bytes, ms, at } = (parsed ?? {}) as Record<string, unknown>;
   if (
     typeof task !== 'string' ||
     typeof store !== 'string' ||
@@ -175,5 +177,5 @@ export function parseRestore(json: string): RestoreEvent | undefined {
   ) {
     return undefined;
   }
-  return { task, store, records, bytes, ms };
+  return { task, store, records, bytes, ms, ...(typeof at === 'number' ? { at } : {}) };
 }

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
 
 import kafkajs from 'kafkajs';
 import type {
@@ -31,6 +31,13 @@ import type {
   TransactionalProducer,
 } from './streamClient.js';
 import { partitionId } from './streamClient.js';
+import {
+  decodeFetchResponse,
+  FetchError,
+  fetchKey,
+  UnsupportedFetchFormat,
+  type FetchedRecords,
+} from './fetchDecoder.js';
 import { CallsInFlight } from './callsInFlight.js';
 import { SocketOwner } from './trackedSockets.js';
 import { endpointAdvertisingAssigner, groupMembersOf } from './groupMembership.js';
@@ -47,9 +54,11 @@ const fetchBytesPerPartition = 512 * 1024;
  */
 export class KafkajsStreamClient implements StreamClient {
   private readonly kafka: Kafka;
+  private readonly readers: ReaderClusters;
 
   constructor(kafka: Kafka) {
     this.kafka = kafka;
+    this.readers = new ReaderClusters(kafka);
   }
 
   async ensureTopics(topics: readonly TopicSpec[]): Promise<void> {
@@ -233,33 +242,17 @@ export class KafkajsStreamClient implements StreamClient {
     partitions: readonly (TopicPartition & { readonly fromOffset: string })[],
     onRecords: (records: readonly RawRecord[]) => Promise<void>,
   ): Promise<void> {
-    const ends = await this.endOffsets(partitions);
-    const remaining = new Map(
-      partitions
-        .filter((p) => BigInt(p.fromOffset) < (ends.get(partitionId(p.topic, p.partition)) ?? 0n))
-        .map((p) => [partitionId(p.topic, p.partition), p]),
-    );
-    if (remaining.size === 0) {
+    if (partitions.length === 0) {
       return;
     }
-    const owner = new SocketOwner('partition reader');
+    // The tasks of a job restore at the same time, each with a read of its own: they share a
+    // few cluster connections (ReaderClusters) while any of them reads.
+    const lease = this.readers.lease();
     try {
-      await owner.run(() => new PartitionReader(this.kafka, remaining, ends).read(onRecords));
+      await lease.owner.run(() => new PartitionReader(lease.cluster, partitions).read(onRecords));
     } finally {
-      owner.close();
+      await this.readers.release(lease);
     }
-  }
-
-  private async endOffsets(partitions: readonly TopicPartition[]): Promise<Map<string, bigint>> {
-    return this.withAdmin(async (admin) => {
-      const ends = new Map<string, bigint>();
-      for (const topic of new Set(partitions.map((p) => p.topic))) {
-        for (const offsets of await retryRetriable(() => admin.fetchTopicOffsets(topic))) {
-          ends.set(partitionId(topic, offsets.partition), BigInt(offsets.high));
-        }
-      }
-      return ends;
-    });
   }
 
   private async withAdmin<TResult>(work: (admin: Admin) => Promise<TResult>): Promise<TResult> {
@@ -487,87 +480,487 @@ interface CommittedTransaction {
 }
 
 /**
- * Reads partitions to their end offsets with a throwaway consumer group: kafkajs has no manual
- * partition assignment, so a group of one member is assigned every partition of the topics, and
- * pauses the ones it does not need. It never commits, so the group leaves nothing behind.
+ * Reads partitions to their end with plain Fetch requests on a cluster connection of its own,
+ * the way Kafka Streams' restore consumer reads changelogs (assign, seek, poll), not through a
+ * consumer group: kafkajs has no manual assignment, and the throwaway group each read used to
+ * join cost about a second per call before the first record (FindCoordinator, JoinGroup,
+ * SyncGroup, OffsetFetch, then LeaveGroup), which made the chaos job's restores of a few
+ * hundred kilobytes per task run at 0.04–0.1 MB/s. Now a read is one ListOffsets, then fetches
+ * of up to {@link restoreFetchBytesPerPartition} per partition, each sent before the records of
+ * the previous one are handed over, so the network and the caller's writes overlap.
+ *
+ * The end of each partition is its last stable offset when the read starts (ListOffsets with
+ * isolation read_committed): the records of transactions committed by then. Fetches are
+ * read_committed too: the broker returns records up to the last stable offset with the list of
+ * aborted transactions, and kafkajs' `Batch` (with our patched `filterAbortedMessages`) drops
+ * aborted records and transaction markers, as its consumer does.
  */
 class PartitionReader {
-  private readonly kafka: Kafka;
-  private readonly remaining: Map<string, TopicPartition & { readonly fromOffset: string }>;
-  private readonly ends: ReadonlyMap<string, bigint>;
+  private readonly cluster: KafkajsCluster;
+  private readonly wanted: readonly (TopicPartition & { readonly fromOffset: string })[];
 
   constructor(
-    kafka: Kafka,
-    remaining: Map<string, TopicPartition & { readonly fromOffset: string }>,
-    ends: ReadonlyMap<string, bigint>,
+    cluster: KafkajsCluster,
+    wanted: readonly (TopicPartition & { readonly fromOffset: string })[],
   ) {
-    this.kafka = kafka;
-    this.remaining = remaining;
-    this.ends = ends;
+    this.cluster = cluster;
+    this.wanted = wanted;
   }
 
   async read(onRecords: (records: readonly RawRecord[]) => Promise<void>): Promise<void> {
-    const wanted = [...this.remaining.values()];
-    const consumer = this.kafka.consumer({
-      groupId: `reelstream-reader-${randomUUID()}`,
-      readUncommitted: false,
-      maxBytesPerPartition: 4 * 1024 * 1024,
-      maxWaitTimeInMs: 50,
-    });
-    let finish: (error?: unknown) => void = () => undefined;
-    const done = new Promise<void>((resolve, reject) => {
-      finish = (error?: unknown) => (error === undefined ? resolve() : reject(toError(error)));
-    });
-    const reached = (topic: string, partition: number, lastOffset: string): void => {
-      const id = partitionId(topic, partition);
-      const end = this.ends.get(id);
-      if (end !== undefined && BigInt(lastOffset) + 1n >= end && this.remaining.delete(id)) {
-        consumer.pause([{ topic, partitions: [partition] }]);
-        if (this.remaining.size === 0) {
-          finish();
-        }
-      }
-    };
-    // Fetches of only transaction markers never reach eachBatch; the instrumentation event does.
-    consumer.on(consumer.events.START_BATCH_PROCESS, ({ payload }) => {
-      if (payload.batchSize === 0) {
-        reached(payload.topic, payload.partition, payload.lastOffset);
-      }
-    });
-    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-      for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
-        const idle = partitions.filter((p) => !this.remaining.has(partitionId(topic, p)));
-        if (idle.length > 0) {
-          consumer.pause([{ topic, partitions: idle }]);
-        }
-      }
-    });
-    consumer.on(consumer.events.CRASH, ({ payload }) => finish(payload.error));
+    const cluster = this.cluster;
+    let pending: Promise<FetchedPartition[]> | undefined;
     try {
-      await consumer.connect();
-      await consumer.subscribe({ topics: [...new Set(wanted.map((p) => p.topic))] });
-      await consumer.run({
-        autoCommit: false,
-        eachBatch: async ({ batch }) => {
-          const id = partitionId(batch.topic, batch.partition);
-          if (!this.remaining.has(id)) {
-            return;
-          }
-          const records = batch.messages.map((m) => toRawRecord(batch.topic, batch.partition, m));
-          if (records.length > 0) {
-            await onRecords(records);
-          }
-          reached(batch.topic, batch.partition, batch.lastOffset());
-        },
-      });
-      for (const p of wanted) {
-        consumer.seek({ topic: p.topic, partition: p.partition, offset: p.fromOffset });
+      await withRetries(cluster, () => cluster.connect());
+      const topics = [...new Set(this.wanted.map((p) => p.topic))];
+      await withRetries(cluster, () => cluster.addMultipleTargetTopics(topics));
+      const ends = await withRetries(cluster, () => endOffsetsOf(cluster, this.wanted));
+      const positions = new Map<string, ReadPosition>();
+      for (const p of this.wanted) {
+        const end = ends.get(partitionId(p.topic, p.partition)) ?? 0n;
+        const next = BigInt(p.fromOffset);
+        if (next < end) {
+          positions.set(partitionId(p.topic, p.partition), { ...p, next, end });
+        }
       }
-      await done;
+      pending = positions.size > 0 ? fetchOnce(cluster, positions) : undefined;
+      while (pending !== undefined) {
+        const fetched = await pending;
+        pending = undefined;
+        for (const f of fetched) {
+          const position = positions.get(partitionId(f.topic, f.partition));
+          if (position === undefined) {
+            continue;
+          }
+          position.next = f.next;
+          if (f.next >= position.end) {
+            positions.delete(partitionId(f.topic, f.partition));
+          }
+        }
+        // The next fetch goes out before this one's records are written: the positions are
+        // known from the fetch alone.
+        if (positions.size > 0) {
+          pending = fetchOnce(cluster, positions);
+          // Handled here so a failing onRecords below does not leave it unhandled.
+          pending.catch(() => undefined);
+        }
+        for (const f of fetched) {
+          if (f.records.length > 0) {
+            await onRecords(f.records);
+          }
+        }
+      }
     } finally {
-      await consumer.disconnect();
+      await pending?.catch(() => undefined);
     }
   }
+}
+
+/** A cluster connection shared by reads under way; closed when the last of them ends. */
+interface ReaderLease {
+  readonly cluster: KafkajsCluster;
+  readonly owner: SocketOwner;
+}
+
+/**
+ * Up to {@link maxReaderClusters} cluster connections for the reads under way, each lent to
+ * the reads in turn. One connection each cost a connect and a metadata round per task (tens of
+ * tasks restore at once after a restart); one for all put their fetches in a row, since a
+ * broker answers the requests of one connection one after the other.
+ */
+class ReaderClusters {
+  private readonly kafka: Kafka;
+  private readonly open: (ReaderLease & { users: number })[] = [];
+
+  constructor(kafka: Kafka) {
+    this.kafka = kafka;
+  }
+
+  lease(): ReaderLease {
+    let least = this.open.reduce<(ReaderLease & { users: number }) | undefined>(
+      (best, c) => (best === undefined || c.users < best.users ? c : best),
+      undefined,
+    );
+    if (least === undefined || (least.users > 0 && this.open.length < maxReaderClusters)) {
+      const owner = new SocketOwner('partition reader');
+      least = { cluster: owner.run(() => createCluster(this.kafka)), owner, users: 0 };
+      this.open.push(least);
+    }
+    least.users++;
+    return least;
+  }
+
+  async release(lease: ReaderLease): Promise<void> {
+    const at = this.open.findIndex((c) => c === lease);
+    const entry = this.open[at];
+    if (entry === undefined || --entry.users > 0) {
+      return;
+    }
+    this.open.splice(at, 1);
+    try {
+      await lease.owner.run(() => lease.cluster.disconnect()).catch(() => undefined);
+    } finally {
+      lease.owner.close();
+    }
+  }
+}
+
+const maxReaderClusters = 4;
+
+/** Bytes one restore fetch asks for per partition: large, since restores read in bulk. */
+const restoreFetchBytesPerPartition = 8 * 1024 * 1024;
+/** Bytes one restore fetch asks for in all (the broker returns at least one batch anyway). */
+const restoreFetchBytes = 32 * 1024 * 1024;
+/** How long the broker may hold a fetch whose partitions have nothing committed yet to return. */
+const restoreFetchWaitMs = 100;
+
+interface ReadPosition extends TopicPartition {
+  next: bigint;
+  readonly end: bigint;
+}
+
+interface FetchedPartition extends TopicPartition {
+  readonly records: RawRecord[];
+  /** The offset to fetch next: after every record the fetch returned, markers included. */
+  readonly next: bigint;
+}
+
+/** The parts of kafkajs' internal cluster (src/cluster) and broker (src/broker) used here. */
+interface KafkajsCluster {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  refreshMetadata(): Promise<void>;
+  addMultipleTargetTopics(topics: readonly string[]): Promise<void>;
+  findLeaderForPartitions(topic: string, partitions: readonly number[]): Record<string, number[]>;
+  findBroker(options: { nodeId: string }): Promise<KafkajsBroker>;
+  fetchTopicsOffset(
+    topics: readonly {
+      topic: string;
+      fromBeginning: boolean;
+      partitions: readonly { partition: number }[];
+    }[],
+  ): Promise<{ topic: string; partitions: { partition: number; offset: string }[] }[]>;
+}
+
+interface KafkajsBroker {
+  lookupRequest(
+    apiKey: number,
+    definition: unknown,
+  ): (request: object) => { request: { apiVersion: number } };
+  fetch(request: {
+    isolationLevel: number;
+    maxWaitTime: number;
+    minBytes: number;
+    maxBytes: number;
+    topics: {
+      topic: string;
+      partitions: { partition: number; fetchOffset: string; maxBytes: number }[];
+    }[];
+  }): Promise<{ responses: { topicName: string; partitions: FetchPartitionData[] }[] }>;
+}
+
+interface FetchPartitionData {
+  readonly partition: number;
+  readonly highWatermark: string;
+  readonly lastStableOffset: string;
+  readonly messages: (KafkaMessage & { readonly isControlRecord?: boolean })[];
+}
+
+/** kafkajs' `Batch` (src/consumer/batch.js): one partition's fetched records, filtered. */
+interface KafkajsBatch {
+  /** Without aborted records, transaction markers and records before the fetched offset. */
+  readonly messages: KafkaMessage[];
+  /** Everything the broker returned, markers and aborted records included. */
+  readonly rawMessages: KafkaMessage[];
+}
+
+const requireKafkajs = createRequire(import.meta.url);
+const KafkajsBatchClass = requireKafkajs('kafkajs/src/consumer/batch.js') as new (
+  topic: string,
+  fetchedOffset: string,
+  partitionData: FetchPartitionData,
+) => KafkajsBatch;
+const kafkajsRequests = (
+  requireKafkajs('kafkajs/src/protocol/requests/index.js') as { requests: { Fetch: unknown } }
+).requests;
+const fetchApiKey = (
+  requireKafkajs('kafkajs/src/protocol/requests/apiKeys.js') as { Fetch: number }
+).Fetch;
+const kafkajsErrors = requireKafkajs('kafkajs/src/protocol/error.js') as {
+  createErrorFromCode(code: number): Error;
+};
+/** `ISOLATION_LEVEL.READ_COMMITTED` in kafkajs/src/protocol/isolationLevel.js. */
+const readCommitted = 1;
+
+/**
+ * A kafkajs cluster (connections and metadata, no group) built by the client's private factory,
+ * the one its consumer, producer and admin use, so it has the client's brokers, TLS, SASL,
+ * timeouts and socket factory. kafkajs 2.2.4 is pinned and patched (patches/), so its internals
+ * do not move under us; should they, this fails loudly here.
+ */
+function createCluster(kafka: Kafka): KafkajsCluster {
+  const factory = Object.getOwnPropertySymbols(kafka).find(
+    (symbol) => symbol.description === 'private:Kafka:createCluster',
+  );
+  const create: unknown =
+    factory === undefined ? undefined : (kafka as unknown as Record<symbol, unknown>)[factory];
+  if (typeof create !== 'function') {
+    throw new Error('kafkajs has no private cluster factory: was kafkajs upgraded from 2.2.4?');
+  }
+  return (create as (options: object) => KafkajsCluster).call(kafka, {
+    allowAutoTopicCreation: false,
+    isolationLevel: readCommitted,
+  });
+}
+
+/** Per partition, its last stable offset (ListOffsets latest, read_committed). */
+async function endOffsetsOf(
+  cluster: KafkajsCluster,
+  partitions: readonly TopicPartition[],
+): Promise<Map<string, bigint>> {
+  const byTopic = new Map<string, { partition: number }[]>();
+  for (const p of partitions) {
+    byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), { partition: p.partition }]);
+  }
+  const offsets = await cluster.fetchTopicsOffset(
+    [...byTopic].map(([topic, ps]) => ({ topic, fromBeginning: false, partitions: ps })),
+  );
+  const ends = new Map<string, bigint>();
+  for (const { topic, partitions: ps } of offsets) {
+    for (const { partition, offset } of ps) {
+      ends.set(partitionId(topic, partition), BigInt(offset));
+    }
+  }
+  return ends;
+}
+
+/** One fetch of every unfinished partition, from each partition's leader, with retries. */
+function fetchOnce(
+  cluster: KafkajsCluster,
+  positions: ReadonlyMap<string, ReadPosition>,
+): Promise<FetchedPartition[]> {
+  return withRetries(cluster, async () => {
+    const byLeader = new Map<string, ReadPosition[]>();
+    for (const position of positions.values()) {
+      const leaders = Object.keys(
+        cluster.findLeaderForPartitions(position.topic, [position.partition]),
+      );
+      if (leaders.length === 0) {
+        // Not in the metadata (yet): retried after a refresh, rather than left out of every
+        // fetch while the read waits for it.
+        throw Object.assign(
+          new Error(`no leader known for ${position.topic}[${position.partition}]`),
+          { retriable: true },
+        );
+      }
+      for (const nodeId of leaders) {
+        byLeader.set(nodeId, [...(byLeader.get(nodeId) ?? []), position]);
+      }
+    }
+    const perLeader = await Promise.all(
+      [...byLeader].map(async ([nodeId, wanted]) => {
+        const broker = await cluster.findBroker({ nodeId });
+        const topics = new Map<
+          string,
+          { partition: number; fetchOffset: string; maxBytes: number }[]
+        >();
+        for (const p of wanted) {
+          topics.set(p.topic, [
+            ...(topics.get(p.topic) ?? []),
+            {
+              partition: p.partition,
+              fetchOffset: p.next.toString(),
+              maxBytes: restoreFetchBytesPerPartition,
+            },
+          ]);
+        }
+        // Rotated per fetch, so that when the response fills up, a different partition is cut.
+        const request = [...topics].map(([topic, ps]) => ({ topic, partitions: ps }));
+        request.push(...request.splice(0, fetchRound++ % Math.max(1, request.length)));
+        const fast = await fetchDecoded(broker, request, wanted);
+        if (fast !== undefined) {
+          return fast;
+        }
+        const { responses } = await broker.fetch({
+          isolationLevel: readCommitted,
+          maxWaitTime: restoreFetchWaitMs,
+          minBytes: 1,
+          maxBytes: restoreFetchBytes,
+          topics: request,
+        });
+        return responses.flatMap(({ topicName, partitions }) =>
+          partitions.map((data) => {
+            const position = positions.get(partitionId(topicName, data.partition));
+            return position === undefined ? undefined : fetchedOf(position, data);
+          }),
+        );
+      }),
+    );
+    return perLeader.flat().filter((f): f is FetchedPartition => f !== undefined);
+  });
+}
+
+let fetchRound = 0;
+
+/**
+ * One Fetch (v11) whose response {@link decodeFetchResponse} decodes in place of kafkajs;
+ * undefined when the broker negotiated another version or the response holds a format that
+ * decoder does not read (the caller then fetches through kafkajs).
+ */
+async function fetchDecoded(
+  broker: KafkajsBroker,
+  topics: {
+    topic: string;
+    partitions: { partition: number; fetchOffset: string; maxBytes: number }[];
+  }[],
+  wanted: readonly ReadPosition[],
+): Promise<FetchedPartition[] | undefined> {
+  const send = sendRequestOf(broker);
+  const protocolRequest = broker.lookupRequest(
+    fetchApiKey,
+    kafkajsRequests.Fetch,
+  )({
+    replicaId: -1,
+    isolationLevel: readCommitted,
+    maxWaitTime: restoreFetchWaitMs,
+    minBytes: 1,
+    maxBytes: restoreFetchBytes,
+    topics,
+    rackId: '',
+  });
+  if (send === undefined || protocolRequest.request.apiVersion !== 11) {
+    return undefined;
+  }
+  const offsets = new Map(wanted.map((p) => [fetchKey(p.topic, p.partition), p.next]));
+  let decoded: FetchedRecords[];
+  try {
+    decoded = await send({
+      ...protocolRequest,
+      response: {
+        decode: (body: Buffer) => decodeFetchResponse(body, offsets),
+        parse: (data: FetchedRecords[]) => Promise.resolve(data),
+      },
+    });
+  } catch (error) {
+    if (error instanceof UnsupportedFetchFormat) {
+      return undefined;
+    }
+    if (error instanceof FetchError) {
+      throw kafkajsErrors.createErrorFromCode(error.code);
+    }
+    throw error;
+  }
+  const byId = new Map(wanted.map((p) => [partitionId(p.topic, p.partition), p]));
+  return decoded.flatMap((data) => {
+    const position = byId.get(partitionId(data.topic, data.partition));
+    if (position === undefined) {
+      return [];
+    }
+    if (data.errorCode !== 0) {
+      // kafkajs' error for the code: retriable ones (a moved leader) are retried.
+      throw kafkajsErrors.createErrorFromCode(data.errorCode);
+    }
+    let next = position.next;
+    if (data.nextOffset !== undefined && data.nextOffset > next) {
+      next = data.nextOffset;
+    } else if (data.nextOffset === undefined) {
+      const stable = data.lastStableOffset < 0n ? data.highWatermark : data.lastStableOffset;
+      if (stable >= position.end) {
+        next = position.end; // nothing left before the end (see fetchedOf)
+      }
+    }
+    const last = data.records[data.records.length - 1];
+    const records =
+      last !== undefined && BigInt(last.offset) >= position.end
+        ? data.records.filter((r) => BigInt(r.offset) < position.end)
+        : data.records;
+    return [{ topic: position.topic, partition: position.partition, next, records }];
+  });
+}
+
+type SendRequest = (request: object) => Promise<FetchedRecords[]>;
+
+/** The broker's private request sender (kafkajs' `Broker[PRIVATE.SEND_REQUEST]`). */
+function sendRequestOf(broker: KafkajsBroker): SendRequest | undefined {
+  const key = Object.getOwnPropertySymbols(Object.getPrototypeOf(broker) as object).find(
+    (symbol) => symbol.description === 'private:Broker:sendRequest',
+  );
+  const send: unknown =
+    key === undefined ? undefined : (broker as unknown as Record<symbol, unknown>)[key];
+  return typeof send === 'function' ? (send as SendRequest).bind(broker) : undefined;
+}
+
+function fetchedOf(position: ReadPosition, data: FetchPartitionData): FetchedPartition {
+  const batch = new KafkajsBatchClass(position.topic, position.next.toString(), data);
+  let next = position.next;
+  for (const message of batch.rawMessages) {
+    const after = BigInt(message.offset) + 1n;
+    if (after > next) {
+      next = after;
+    }
+  }
+  if (next === position.next && batch.rawMessages.length > 0) {
+    // Only records before the position, from a batch that holds it: compaction removed the
+    // rest of that batch, so the position's offset is gone too. kafkajs' consumer steps over
+    // it the same way (Batch.lastOffset).
+    next = position.next + 1n;
+  }
+  if (batch.rawMessages.length === 0) {
+    // Nothing at or after the position up to the last stable offset (compacted away, say):
+    // when that offset has reached the end, so has the read; otherwise fetch again (the broker
+    // holds an empty fetch for restoreFetchWaitMs).
+    const stable = BigInt(
+      data.lastStableOffset === '-1' ? data.highWatermark : data.lastStableOffset,
+    );
+    if (stable >= position.end) {
+      next = position.end;
+    }
+  }
+  return {
+    topic: position.topic,
+    partition: position.partition,
+    next,
+    records: batch.messages
+      .filter((m) => BigInt(m.offset) < position.end)
+      .map((m) => toRawRecord(position.topic, position.partition, m)),
+  };
+}
+
+/**
+ * Retries what fails because the cluster moved (a leader changed, a broker restarted, a topic
+ * just created): refreshes the metadata and tries again with backoff, about 20 s in all.
+ */
+async function withRetries<TResult>(
+  cluster: KafkajsCluster,
+  call: () => Promise<TResult>,
+): Promise<TResult> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (error) {
+      if (!isRetriableReadError(error) || attempt >= 8) {
+        throw error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.min(5_000, 100 * 2 ** attempt)));
+      await cluster.refreshMetadata().catch(() => undefined);
+    }
+  }
+}
+
+function isRetriableReadError(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) {
+    return false;
+  }
+  const { name, retriable } = error as { name?: unknown; retriable?: unknown };
+  return (
+    retriable === true ||
+    name === 'KafkaJSConnectionError' ||
+    name === 'KafkaJSConnectionClosedError' ||
+    name === 'KafkaJSBrokerNotFound' ||
+    name === 'KafkaJSRequestTimeoutError' ||
+    name === 'KafkaJSMetadataNotLoaded' ||
+    name === 'KafkaJSTopicMetadataNotLoaded'
+  );
 }
 
 /**
@@ -617,10 +1010,6 @@ async function retryConcurrentTransactions<TResult>(
       await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
     }
   }
-}
-
-function toError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error));
 }
 
 class KafkajsConsumerSession implements ConsumerSession {

@@ -138,6 +138,62 @@ export class RocksDbStore implements BytesKeyValueStore {
           return;
         }
         yield entry;
+        // The binding reads entries ahead in chunks (16 KiB) into the iterator's
+        // cache, and `next` hands out one per callback on its own tick: about 16 µs an entry
+        // with the promise around it (0.8 s to build the key filter of 50,000 keys after a
+        // restore). The rest of the chunk is taken from the cache here, in the order `next`
+        // would (pairs popped from the end: key, then value); that layout is the `rocksdb`
+        // 5.2.1 iterator's (iterator.js), which this folder pins.
+        const cache = iterator.cache;
+        while (cache !== null && cache !== undefined && cache.length >= 2) {
+          const key = cache.pop() as Buffer;
+          const value = cache.pop() as Buffer;
+          yield [key, value];
+        }
+      }
+    } finally {
+      await settle((done) => iterator.end(done));
+    }
+  }
+
+  /**
+   * Every key in `[gte, lt)`, in order, without values: how a task builds its stores' key
+   * filters after a restore. Read ahead 1 MiB per native call (a range reads 16 KiB), and taken
+   * from the iterator's cache a chunk at a time as in {@link range}: while other tasks restore,
+   * each native call waits for a thread of the pool behind their writes, and the scan of 3,400
+   * keys took 1.2 s in 16 KiB chunks.
+   */
+  async keys(bounds: { readonly gte: Uint8Array; readonly lt: Uint8Array }): Promise<Buffer[]> {
+    this.assertOpen();
+    const iterator = this.db.iterator({
+      gte: asBuffer(bounds.gte),
+      lt: asBuffer(bounds.lt),
+      values: false,
+      highWaterMark: 1024 * 1024,
+      keyAsBuffer: true,
+      valueAsBuffer: true,
+    });
+    const keys: Buffer[] = [];
+    try {
+      for (;;) {
+        const key = await new Promise<Buffer | undefined>((resolve, reject) => {
+          iterator.next((error, next) => {
+            if (error !== undefined && error !== null) {
+              reject(error);
+            } else {
+              resolve(next);
+            }
+          });
+        });
+        if (key === undefined) {
+          return keys;
+        }
+        keys.push(key);
+        const cache = iterator.cache;
+        while (cache !== null && cache !== undefined && cache.length >= 2) {
+          keys.push(cache.pop() as Buffer);
+          cache.pop(); // the value: empty, values were not read
+        }
       }
     } finally {
       await settle((done) => iterator.end(done));

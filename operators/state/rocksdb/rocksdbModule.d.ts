@@ -13,6 +13,8 @@ declare module 'rocksdb' {
   }
 
   export interface RocksDbIterator {
+    /** The entries fetched but not yet handed out: [..., value2, key2, value1, key1]. */
+    cache?: Buffer[] | null;
     next(callback: (error: Error | undefined, key?: Buffer, value?: Buffer) => void): void;
     end(callback: (error: Error | undefined) => void): void;
   }
@@ -34,6 +36,10 @@ declare module 'rocksdb' {
       lt?: Uint8Array;
       reverse?: boolean;
       limit?: number;
+      /** false: keys only (each value an empty buffer). */
+      values?: boolean;
+      /** Bytes the binding reads ahead per native call (default 16 KiB). */
+      highWaterMark?: number;
       keyAsBuffer: true;
       valueAsBuffer: true;
     }): RocksDbIterator;
