@@ -149,7 +149,8 @@ export function loadRdkafka(): RdkafkaModule {
     return loaded;
   } catch (error) {
     throw new Error(
-      'REELSTREAM_KAFKA_CLIENT=rdkafka needs @confluentinc/kafka-javascript (an optional ' +
+      "The rdkafka client (REELSTREAM_KAFKA_CLIENT=rdkafka, kafkaClient: 'rdkafka') needs " +
+        '@confluentinc/kafka-javascript (an optional ' +
         'dependency) with its native part built: run `bash deploy/local/setup/rdkafka.sh` ' +
         `(docs/kafkaClient.md). Loading it failed: ${error instanceof Error ? error.message : String(error)}`,
       { cause: error },
@@ -196,11 +197,74 @@ export function rdkafkaConnection(config: ConnectionConfig, clientId: string): R
   return settings;
 }
 
-/** Runs a callback-style call as a promise. */
+/** Runs a callback-style call as a promise; a failure rejects with {@link kafkaErrorOf}. */
 export function promised(call: (done: Done) => void): Promise<void> {
   return new Promise((resolve, reject) => {
-    call((error) => (error === null || error === undefined ? resolve() : reject(error)));
+    call((error) =>
+      error === null || error === undefined ? resolve() : reject(kafkaErrorOf(error)),
+    );
   });
+}
+
+/**
+ * The Kafka protocol name of a librdkafka error code: the broker's codes are Kafka's own, and
+ * the local codes that mean the broker could not be reached or did not answer are given the
+ * name of the broker error they stand for. The runtime decides by these names whether an
+ * error is an outage to ride through (runtime/transientErrors.ts), as it does for kafkajs's.
+ */
+const kafkaNames = new Map<number, string>([
+  [-195, 'NETWORK_EXCEPTION'], // __TRANSPORT
+  [-193, 'NETWORK_EXCEPTION'], // __RESOLVE
+  [-192, 'REQUEST_TIMED_OUT'], // __MSG_TIMED_OUT
+  [-187, 'BROKER_NOT_AVAILABLE'], // __ALL_BROKERS_DOWN
+  [-185, 'REQUEST_TIMED_OUT'], // __TIMED_OUT
+  [-180, 'COORDINATOR_NOT_AVAILABLE'], // __WAIT_COORD
+  [-166, 'REQUEST_TIMED_OUT'], // __TIMED_OUT_QUEUE
+  [-144, 'PRODUCER_FENCED'], // __FENCED
+  [5, 'LEADER_NOT_AVAILABLE'],
+  [6, 'NOT_LEADER_OR_FOLLOWER'],
+  [7, 'REQUEST_TIMED_OUT'],
+  [8, 'BROKER_NOT_AVAILABLE'],
+  [9, 'REPLICA_NOT_AVAILABLE'],
+  [13, 'NETWORK_EXCEPTION'],
+  [14, 'COORDINATOR_LOAD_IN_PROGRESS'],
+  [15, 'COORDINATOR_NOT_AVAILABLE'],
+  [16, 'NOT_COORDINATOR'],
+  [19, 'NOT_ENOUGH_REPLICAS'],
+  [20, 'NOT_ENOUGH_REPLICAS_AFTER_APPEND'],
+  [27, 'REBALANCE_IN_PROGRESS'],
+  [47, 'INVALID_PRODUCER_EPOCH'],
+  [49, 'INVALID_PRODUCER_ID_MAPPING'],
+  [51, 'CONCURRENT_TRANSACTIONS'],
+  [56, 'KAFKA_STORAGE_ERROR'],
+  [59, 'UNKNOWN_PRODUCER_ID'],
+  [90, 'PRODUCER_FENCED'],
+]);
+
+/** A librdkafka error as the runtime reads Kafka errors: its protocol name as `type`. */
+export class RdkafkaKafkaError extends Error {
+  override readonly name = 'RdkafkaKafkaError';
+  /** librdkafka's code (negative: local to the client; positive: the broker's). */
+  readonly code: number;
+  /** The Kafka protocol name, when the code has one here. */
+  readonly type: string | undefined;
+
+  constructor(error: RdkafkaError) {
+    super(`librdkafka: ${error.message} (code ${error.code})`, { cause: error });
+    this.code = error.code;
+    this.type = kafkaNames.get(error.code);
+  }
+}
+
+export function kafkaErrorOf(error: unknown): Error {
+  if (error instanceof RdkafkaKafkaError) {
+    return error;
+  }
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : 0;
+  if (typeof code === 'number' && error instanceof Error) {
+    return new RdkafkaKafkaError(error as RdkafkaError);
+  }
+  return error instanceof Error ? error : new Error(String(error));
 }
 
 /** librdkafka's error codes this client acts on (rdkafka.h). */

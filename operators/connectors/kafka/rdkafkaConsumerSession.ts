@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Headers } from '../../api/record.js';
 import type { RawRecord } from '../../runtime/rawRecord.js';
 import {
+  kafkaErrorOf,
   promised,
   rdkafkaCodes,
   type RdkafkaConfig,
@@ -124,7 +125,9 @@ export class RdkafkaConsumerSession implements ConsumerSession {
     this.consumer = consumer;
     consumer.on('event.error', (error) => this.onClientError(error));
     await new Promise<void>((resolve, reject) => {
-      consumer.connect({ timeout: 10_000 }, (error) => (error ? reject(error) : resolve()));
+      consumer.connect({ timeout: 10_000 }, (error) =>
+        error ? reject(kafkaErrorOf(error)) : resolve(),
+      );
     });
     consumer.setDefaultConsumeTimeout(roundWaitMs);
     consumer.setDefaultIsTimeoutOnlyForFirstMessage(true);
@@ -143,10 +146,10 @@ export class RdkafkaConsumerSession implements ConsumerSession {
       return;
     }
     if (error.isFatal === true) {
-      this.crash(error);
+      this.crash(kafkaErrorOf(error));
     } else if (error.code === rdkafkaCodes.allBrokersDown) {
       // librdkafka reconnects and rejoins by itself; the session carries on.
-      this.handlers?.onRestarting?.(error);
+      this.handlers?.onRestarting?.(kafkaErrorOf(error));
     }
   }
 
@@ -211,14 +214,16 @@ export class RdkafkaConsumerSession implements ConsumerSession {
       try {
         messages = await new Promise<RdkafkaMessage[]>((resolve, reject) => {
           consumer.consume(recordsPerRound, (error, taken) =>
-            error ? reject(error) : resolve(taken),
+            error ? reject(kafkaErrorOf(error)) : resolve(taken),
           );
         });
       } catch (error) {
         if (this.stopped) {
           break;
         }
-        if ((error as RdkafkaError).isFatal === true) {
+        const cause =
+          error instanceof Error ? (error.cause as RdkafkaError | undefined) : undefined;
+        if (cause?.isFatal === true) {
           this.crash(error);
           break;
         }
@@ -570,7 +575,9 @@ export async function readPartitionsToEnd(
     'queued.max.messages.kbytes': 32 * 1024,
   });
   await new Promise<void>((resolve, reject) => {
-    consumer.connect({ timeout: 10_000 }, (error) => (error ? reject(error) : resolve()));
+    consumer.connect({ timeout: 10_000 }, (error) =>
+      error ? reject(kafkaErrorOf(error)) : resolve(),
+    );
   });
   try {
     consumer.setDefaultConsumeTimeout(roundWaitMs);
@@ -585,7 +592,7 @@ export async function readPartitionsToEnd(
     while (remaining.size > 0) {
       const messages = await new Promise<RdkafkaMessage[]>((resolve, reject) => {
         consumer.consume(recordsPerRound, (error, taken) =>
-          error ? reject(error) : resolve(taken),
+          error ? reject(kafkaErrorOf(error)) : resolve(taken),
         );
       });
       const byPartition = new Map<string, RawRecord[]>();

@@ -3,6 +3,7 @@ import type { OutgoingRecord, RawRecord } from '../../runtime/rawRecord.js';
 import { createKafkaJs } from './kafkajsClient.js';
 import { KafkajsStreamClient } from './kafkajsStreamClient.js';
 import {
+  kafkaErrorOf,
   loadRdkafka,
   promised,
   rdkafkaCodes,
@@ -126,7 +127,7 @@ export class RdkafkaStreamClient implements StreamClient {
     try {
       const result = await new Promise<unknown>((resolve, reject) => {
         admin.describeGroups([groupId], { timeout: 10_000 }, (error, described) =>
-          error === null ? resolve(described) : reject(error),
+          error === null ? resolve(described) : reject(kafkaErrorOf(error)),
         );
       });
       // The binding answers `{ groups }` (kafkajs's shape); older versions a bare list.
@@ -243,7 +244,9 @@ interface GroupHandleLease {
 
 function connect(client: RdkafkaProducer | RdkafkaConsumer): Promise<void> {
   return new Promise((resolve, reject) => {
-    client.connect({ timeout: 10_000 }, (error) => (error ? reject(error) : resolve()));
+    client.connect({ timeout: 10_000 }, (error) =>
+      error ? reject(kafkaErrorOf(error)) : resolve(),
+    );
   });
 }
 
@@ -273,7 +276,7 @@ class Delivery {
     this.done = new Promise<SendReceipt>((resolve, reject) => {
       this.settle = () => {
         if (this.failure !== undefined) {
-          reject(this.failure);
+          reject(kafkaErrorOf(this.failure));
           return;
         }
         const receipt = new Map<string, string>();
