@@ -439,9 +439,11 @@ export class JobRun {
   }
 
   /**
-   * Creates a task. Under exactly-once the producer connects first: that fences any older
-   * owner of the task and settles its open transaction, so the changelog the stores restore
-   * from and the committed offsets are final before they are read.
+   * Creates a task. Under exactly-once the producer connects before the changelogs are read:
+   * that fences any older owner of the task and settles its open transaction, so the changelog
+   * the stores restore from and the committed offsets are final before they are read. The
+   * stores open from local disk meanwhile (`readyToRestore`): tens of tasks connect and open at
+   * once after a restart, and the opens waited for the fencing before.
    */
   private async createRunner(sub: SubTopology, source: TaskSource): Promise<TaskRunner> {
     const { partition } = source;
@@ -450,15 +452,16 @@ export class JobRun {
     if (producer === undefined) {
       throw new Error('the job has no producer; was start() awaited?');
     }
-    const committer: Committer =
+    const connecting: Promise<Committer> =
       this.guarantee === 'exactly-once'
-        ? new ExactlyOnceCommitter(
-            await this.client.transactionalProducer(`${this.options.applicationId}-${id}`),
-            this.options.applicationId,
-          )
-        : new AtLeastOnceCommitter(producer);
+        ? this.client
+            .transactionalProducer(`${this.options.applicationId}-${id}`)
+            .then((p) => new ExactlyOnceCommitter(p, this.options.applicationId))
+        : Promise.resolve(new AtLeastOnceCommitter(producer));
+    // Awaited below in every path; a connect that fails while the stores open is not unhandled.
+    connecting.catch(() => undefined);
+    let state: TaskState | undefined;
     try {
-      let state: TaskState | undefined;
       if (sub.stores.length > 0) {
         // A previous run of this job may still be closing this task's stores.
         await this.host.closing.get(id);
@@ -472,6 +475,7 @@ export class JobRun {
           ...(this.options.rocksDb === undefined ? {} : { rocksDb: this.options.rocksDb }),
           client: this.client,
           logger: this.logger,
+          readyToRestore: connecting,
           // A long restore must not look like a dead member to the group.
           onProgress: () => source.heartbeat(),
           carryPositions: this.guarantee === 'at-least-once',
@@ -480,6 +484,16 @@ export class JobRun {
         this.host.restores.push(opened.report);
         this.options.onRestore?.(opened.report);
       }
+    } catch (error) {
+      await state?.close().catch(() => undefined);
+      await (await connecting.catch(() => undefined))?.close().catch(() => undefined);
+      throw error;
+    }
+    const committer = await connecting.catch(async (error: unknown) => {
+      await state?.close().catch(() => undefined);
+      throw error;
+    });
+    try {
       const task = new Task({
         topology: this.topology,
         subTopology: sub,

@@ -49,6 +49,12 @@ export interface TaskStateOptions {
   /** Reads the changelogs; undefined in the test driver, which starts empty. */
   readonly client?: StreamClient;
   readonly logger?: Logger;
+  /**
+   * Resolves when the changelogs may be read: under exactly-once once the task's producer has
+   * fenced the previous owner and settled its open transaction. The stores open (and the keys
+   * they hold are read) meanwhile. Undefined: at once.
+   */
+  readonly readyToRestore?: Promise<unknown>;
   /** Called between restore batches (a consumer group heartbeat). */
   readonly onProgress?: () => Promise<void>;
   /**
@@ -106,13 +112,27 @@ export class TaskState {
     }
   }
 
-  /** Opens the task's stores and restores them; resolves with what the restore read. */
+  /**
+   * Opens the task's stores and restores them; resolves with what the restore read. The local
+   * part (the database, its checkpoint, the keys it holds) is done before `readyToRestore`
+   * resolves, the changelogs are read after.
+   */
   static async open(
     options: TaskStateOptions,
   ): Promise<{ state: TaskState; report: RestoreReport }> {
     const state = new TaskState(options);
     const reason = await state.openStores();
-    const report = await state.restore(reason);
+    const existing = state.existingKeys(reason);
+    existing.catch(() => undefined); // awaited below; not unhandled if the restore fails first
+    try {
+      await options.readyToRestore;
+    } catch (error) {
+      // The scan must end before the database closes: the binding crashes on use after close.
+      await existing.catch(() => undefined);
+      await state.close();
+      throw error;
+    }
+    const report = await state.restore(reason, existing);
     return { state, report };
   }
 
@@ -266,7 +286,10 @@ export class TaskState {
     return reason;
   }
 
-  private async restore(fullRestoreReason: string | undefined): Promise<RestoreReport> {
+  private async restore(
+    fullRestoreReason: string | undefined,
+    existing: Promise<ReadonlyMap<string, readonly Buffer[]>>,
+  ): Promise<RestoreReport> {
     const started = performance.now();
     const logged = this.options.specs.filter((s) => s.changelog);
     const byTopic = new Map(
@@ -274,11 +297,9 @@ export class TaskState {
     );
     let records = 0;
     let bytes = 0;
-    // The keys already in the database are read while the changelogs are fetched, not after
-    // the restore's writes (where the scan waited behind other tasks' writes for the threads
-    // of the pool); the keys the restore writes are taken as it writes them.
-    const existing = this.existingKeys(fullRestoreReason);
-    existing.catch(() => undefined); // awaited below; not unhandled if the restore fails first
+    // The keys already in the database were read before (open), not after the restore's
+    // writes, where the scan waited behind other tasks' writes for the threads of the pool;
+    // the keys the restore writes are taken as it writes them.
     const client = this.options.client;
     if (client !== undefined && logged.length > 0) {
       const partitions = logged.map((s) => ({
