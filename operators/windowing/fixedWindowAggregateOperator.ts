@@ -2,7 +2,6 @@ import type { OperatorContext } from '../api/operator.js';
 import type { StreamRecord } from '../api/record.js';
 import type { Windowed } from './windowed.js';
 import {
-  loadedValue,
   WindowedAggregateOperator,
   type Loaded,
   type WindowedAggregateOptions,
@@ -74,11 +73,11 @@ export class FixedWindowAggregateOperator<
     ctx: OperatorContext<Windowed<TKey>, TAggregate | null>,
   ): void {
     const { record } = change;
-    for (const { start, storeKey } of change.open) {
+    for (const [i, { start, storeKey }] of change.open.entries()) {
       if (this.store.applied(storeKey)) {
         continue; // a replay this window already counts (at-least-once): its output was sent
       }
-      const previous = this.aggregateOf(loadedValue(change.loaded, storeKey));
+      const previous = this.aggregateOf(change.loaded[i]);
       const next = this.options.aggregation.add(previous, record.value, record);
       this.store.put(storeKey, this.aggregateBytes(next));
       if (this.options.emit === 'update') {
