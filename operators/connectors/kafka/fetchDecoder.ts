@@ -39,6 +39,7 @@ export interface FetchedRecords {
 export type FetchOffsets = ReadonlyMap<string, bigint>;
 
 const compressionMask = 0x07;
+const logAppendTimeFlag = 0x08;
 const transactionalFlag = 0x10;
 const controlFlag = 0x20;
 /** Control record type of an ABORT marker (COMMIT is 1). */
@@ -209,7 +210,12 @@ async function decodeRecordSet(
       }
       body = await codec.decompress(body);
     }
-    decodeRecords(body, { ...context, count, baseOffset, baseTimestamp }, records);
+    // Log-append time: every record of the batch has the broker's time, kept as its maximum.
+    const logAppendTime =
+      (attributes & logAppendTimeFlag) !== 0
+        ? Number(set.readBigInt64BE(batchStart + 35))
+        : undefined;
+    decodeRecords(body, { ...context, count, baseOffset, baseTimestamp, logAppendTime }, records);
   }
   return { records, nextOffset };
 }
@@ -234,10 +240,11 @@ function decodeRecords(
     readonly count: number;
     readonly baseOffset: bigint;
     readonly baseTimestamp: number;
+    readonly logAppendTime: number | undefined;
   },
   into: RawRecord[],
 ): void {
-  const { count, topic, partition, baseOffset, baseTimestamp, fetchOffset } = batch;
+  const { count, topic, partition, baseOffset, baseTimestamp, fetchOffset, logAppendTime } = batch;
   const reader = new Reader(body);
   // Offsets within a batch fit a double: the base as one, plus the delta.
   const base = Number(baseOffset);
@@ -275,7 +282,7 @@ function decodeRecords(
       offset: String(offset),
       key,
       value,
-      timestamp: baseTimestamp + timestampDelta,
+      timestamp: logAppendTime ?? baseTimestamp + timestampDelta,
       headers,
     });
   }

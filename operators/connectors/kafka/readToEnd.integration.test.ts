@@ -21,6 +21,7 @@ interface Read {
   readonly key: string | null;
   readonly value: string | null;
   readonly headers: Record<string, string>;
+  readonly timestamp: number;
 }
 
 function topicName(): string {
@@ -56,6 +57,7 @@ async function readAll(
           key: r.key === null ? null : Buffer.from(r.key).toString(),
           value: r.value === null ? null : Buffer.from(r.value).toString(),
           headers,
+          timestamp: r.timestamp,
         });
         read.set(r.partition, list);
       }
@@ -101,7 +103,7 @@ test('readToEnd returns the committed records only: aborted and open-then-aborte
     await plain.send({
       topic,
       messages: [
-        { key: 'n1', value: 'v-n1', partition: 0 },
+        { key: 'n1', value: 'v-n1', partition: 0, timestamp: '1700000000123' },
         { key: 'n2', value: null, partition: 0 },
       ],
     });
@@ -133,6 +135,7 @@ test('readToEnd returns the committed records only: aborted and open-then-aborte
   );
   assert.deepEqual(first[0]?.headers, { origin: 'a1' });
   assert.deepEqual(first[4]?.headers, {});
+  assert.equal(first[4]?.timestamp, 1_700_000_000_123);
   const offsets = first.map((r) => BigInt(r.offset));
   assert.deepEqual(
     offsets,
