@@ -50,7 +50,8 @@ import {
 } from './listRecord.js';
 import type { RecommendRequest, Recommender } from './recommender.js';
 import { withThrowawayStack } from './throwawayStack.js';
-import { chooseWeights, servedPopularTopK } from './servedTuning.js';
+import { chooseWeights, servedPopularTopK, twoTowerWeightGrid } from './servedTuning.js';
+import { serveTwoTower, SwitchableRetriever, type ServedTwoTower } from './servedTwoTower.js';
 import {
   defaultValidationDays,
   evaluationUsers,
@@ -58,7 +59,13 @@ import {
   validationSplit,
   type EvaluationUser,
 } from './timeSplit.js';
-import { twoTowerName, twoTowerRow, type TwoTowerRow } from './twoTower.js';
+import {
+  trainTwoTower,
+  twoTowerName,
+  twoTowerRow,
+  type TrainedTwoTower,
+  type TwoTowerRow,
+} from './twoTower.js';
 import {
   collectLists,
   defaultMetrics,
@@ -97,6 +104,9 @@ export interface OfflineEvaluationOptions {
 /** The serving path's row in the table. */
 export const servedName = 'served recommender';
 
+/** The serving path with the two-tower candidate source on (its own models, shards, retriever). */
+export const servedTwoTowerName = 'served recommender + two-tower';
+
 const dayMs = 86_400_000;
 const weekMs = 7 * dayMs;
 
@@ -111,10 +121,18 @@ const maxAttempts = 3;
 export function isTransient(
   reply: Pick<RecommendationReply, 'degraded' | 'degradedReason'>,
 ): boolean {
-  const reason = reply.degradedReason ?? '';
+  // Several parts are joined with "; " (features, then the two-tower source's shards).
   return (
     reply.degraded &&
-    (reason.startsWith('user features unavailable') || reason.startsWith('personalisation failed'))
+    (reply.degradedReason ?? '')
+      .split('; ')
+      .some(
+        (reason) =>
+          reason.startsWith('user features unavailable') ||
+          reason.startsWith('personalisation failed') ||
+          reason.startsWith('two-tower: shards') ||
+          reason.startsWith('two-tower failed'),
+      )
   );
 }
 
@@ -186,21 +204,53 @@ export async function runOfflineEvaluation(options: OfflineEvaluationOptions): P
       `${((performance.now() - tuningStarted) / 1000).toFixed(1)} s`,
   );
 
+  /** The two-tower models of the served two-tower row: before the validation window, and all. */
+  let servedModels: { readonly validation: string; readonly test: string } | undefined;
+  const failed = (error: unknown): { ok: false; reason: string } => ({
+    ok: false as const,
+    reason: error instanceof Error ? error.message : String(error),
+  });
   if (options.twoTower !== false) {
     const started = performance.now();
     const interactions = interactionsOf(split.train, catalogueOf(data.movies.keys()));
     // Never fails the evaluation: without the trainer (or if it fails) the row is left out.
-    const row: TwoTowerRow = await twoTowerRow({
+    const model: TrainedTwoTower = await trainTwoTower({
       data,
       train: split.train,
       cutoffMs: options.cutoffMs,
-      catalogue: interactions.catalogue,
-      tieRank: interactions.tieRank,
       log,
-    }).catch((error: unknown) => ({
-      ok: false as const,
-      reason: error instanceof Error ? error.message : String(error),
-    }));
+    }).catch(failed);
+    const row: TwoTowerRow = await twoTowerRow(
+      {
+        data,
+        train: split.train,
+        cutoffMs: options.cutoffMs,
+        catalogue: interactions.catalogue,
+        tieRank: interactions.tieRank,
+        log,
+      },
+      model,
+    ).catch(failed);
+    if (options.serving !== false && model.ok) {
+      // The served two-tower row's weight is chosen on the validation window, so it is asked of
+      // a model that has not seen that window: the same training, on the ratings before it.
+      const validationStartMs =
+        options.cutoffMs - (options.validationDays ?? defaultValidationDays) * dayMs;
+      const before: TrainedTwoTower = await trainTwoTower({
+        data,
+        train: split.train.filter((r) => r.timestamp * 1000 < validationStartMs),
+        cutoffMs: validationStartMs,
+        log: (line) =>
+          log(line.replace(/^two-tower:/, 'two-tower (before the validation window):')),
+      }).catch(failed);
+      if (before.ok) {
+        servedModels = { validation: before.modelDir, test: model.modelDir };
+      } else {
+        log(`${servedTwoTowerName}: row left out: ${before.reason}`);
+      }
+    } else if (options.serving !== false && !model.ok) {
+      log(`${servedTwoTowerName}: row left out: ${model.reason}`);
+    }
     if (row.ok) {
       lists.set(twoTowerName, await collectLists(row.recommender, { users, count }));
       log(
@@ -224,10 +274,15 @@ export async function runOfflineEvaluation(options: OfflineEvaluationOptions): P
           users,
           data,
           popularHalfLifeDays: tuning.popularityHalfLifeDays,
+          ...(servedModels === undefined ? {} : { twoTowerModels: servedModels }),
         }),
     );
-    lists.set(servedName, served);
-    reportSeenReturned(served, { users, count, log });
+    lists.set(servedName, served.served);
+    reportSeenReturned(served.served, { users, count, log });
+    if (served.twoTower !== undefined) {
+      lists.set(servedTwoTowerName, served.twoTower);
+      reportSeenReturned(served.twoTower, { users, count, log });
+    }
   }
 
   log("lists digests (SHA-256 of every user's list; equal digests, equal lists):");
@@ -276,8 +331,13 @@ async function servedLists(
     data: Awaited<ReturnType<typeof loadMovieLens>>;
     /** The popularity baseline's half-life, chosen on the validation window. */
     popularHalfLifeDays: number;
+    /**
+     * The served two-tower row's models (their `two-tower` folders): trained before the
+     * validation window (its weight is chosen there) and on the whole training part (the test).
+     */
+    twoTowerModels?: { readonly validation: string; readonly test: string };
   },
-): Promise<UserList[]> {
+): Promise<{ served: UserList[]; twoTower?: UserList[] }> {
   const { connection, log, users, data } = options;
   const client = new KafkajsStreamClient(
     createKafkaJs(connection, { clientId: 'reelstream-evaluation' }),
@@ -299,12 +359,16 @@ async function servedLists(
   await features.start();
   // Asked on every request: the validation tuning below tries weights with this one job.
   let limits: RecommenderLimits = defaultLimits;
+  // With the served two-tower row: one serving job, its two-tower source switched in only for
+  // that row's rounds (switched out, it proposes nothing and the ranking is the served row's).
+  const retriever = options.twoTowerModels === undefined ? undefined : new SwitchableRetriever();
   const serving = servingJob({
     connection,
     stateDir: join(options.workDir, 'serving'),
     featureEndpoints: [features.queryEndpoint ?? ''],
     logger,
     limits: () => limits,
+    ...(retriever === undefined ? {} : { retriever }),
   });
   await serving.start();
   const requests = await RequestClient.start<string, RecommendationRequest, RecommendationReply>({
@@ -316,6 +380,8 @@ async function servedLists(
       reply: avroSerde(recommendationReplySchema),
     },
   });
+  const twoTowers: ServedTwoTower[] = [];
+  let twoTowerWeights: RecommenderLimits['weights'] | undefined;
   try {
     // The training part in two segments, one timeline: up to the validation window (where the
     // blend is chosen), then the window itself (the catalogue only once, with the first).
@@ -368,6 +434,49 @@ async function servedLists(
           `popular in region with the popularity baseline's half-life, ${options.popularHalfLifeDays} d, ${servedPopularTopK} videos`,
       );
       log(chosen.report);
+      if (retriever !== undefined && options.twoTowerModels !== undefined) {
+        // Both models' item embeddings into shards of their own, from the catalogue the first
+        // segment wrote; the weight of the two-tower signal chosen with the model trained
+        // before the validation window, the other weights as just chosen.
+        for (const [name, modelDir] of [
+          ['validation', options.twoTowerModels.validation],
+          ['test', options.twoTowerModels.test],
+        ] as const) {
+          twoTowers.push(
+            await serveTwoTower({
+              connection,
+              modelDir,
+              name,
+              workDir: options.workDir,
+              expected: before.movies.size,
+              logger,
+              log,
+            }),
+          );
+        }
+        retriever.use(twoTowers[0]?.retriever);
+        const withTwoTower = await chooseWeights(async (weights) => {
+          limits = { ...defaultLimits, weights };
+          round++;
+          const asker = servingAsker(requests, {
+            requestTime: validationStartMs + before.offsetMs,
+            idPrefix: `val${round}`,
+          });
+          const perUser = await evaluateRecommender(asker.recommender, {
+            users: validationUsers,
+            metrics: [selectionMetric],
+          });
+          const values = metricValues(perUser, selectionMetric.name);
+          return values.reduce((sum, v) => sum + v, 0) / Math.max(1, values.length);
+        }, twoTowerWeightGrid(chosen.weights));
+        log(
+          `${servedTwoTowerName} chosen on the validation window (the same users, with the model trained before it): the weight of the two-tower signal`,
+        );
+        log(withTwoTower.report);
+        twoTowerWeights = withTwoTower.weights;
+        retriever.use(undefined);
+        await twoTowers[0]?.stop();
+      }
       limits = { ...defaultLimits, weights: chosen.weights };
       await replaySegment(window, { ...segment, what: 'the validation window' });
     } finally {
@@ -376,10 +485,8 @@ async function servedLists(
 
     // Requests are made at the cut-off on the replay's timeline, not at the wall clock: the
     // serving path decays affinities and freshness to the request time.
-    const asker = servingAsker(requests, {
-      requestTime: options.cutoffMs + before.offsetMs,
-      idPrefix: 'eval',
-    });
+    const requestTime = options.cutoffMs + before.offsetMs;
+    const asker = servingAsker(requests, { requestTime, idPrefix: 'eval' });
     const asked = performance.now();
     const lists = await collectLists(asker.recommender, {
       users,
@@ -418,10 +525,52 @@ async function servedLists(
       );
       writeKeepingPrevious(repliesFile, asker.replies);
     }
-    return lists;
+    const test = twoTowers[1];
+    if (retriever === undefined || test === undefined || twoTowerWeights === undefined) {
+      return { served: lists };
+    }
+    // The served two-tower row: the same job and features, the two-tower source switched in
+    // with the model trained on the whole training part and the weight chosen above. The
+    // served row's requests logged impressions: wait until the feature job and the global
+    // tables have taken them, so that this row starts from the same state in every run.
+    await settle({ connection, workDir: options.workDir, log });
+    retriever.use(test.retriever);
+    limits = { ...defaultLimits, weights: twoTowerWeights };
+    const twoTowerAsker = servingAsker(requests, { requestTime, idPrefix: 'eval-two-tower' });
+    const twoTowerAsked = performance.now();
+    const twoTowerLists = await collectLists(twoTowerAsker.recommender, {
+      users,
+      count: listLength(defaultMetrics),
+    });
+    const withTwoTower = twoTowerAsker.replies.filter((r) =>
+      r.items.some(([, , sources]) => sources.includes('TWO_TOWER')),
+    );
+    const twoTowerItems = twoTowerAsker.replies.reduce(
+      (sum, r) => sum + r.items.filter(([, , sources]) => sources.includes('TWO_TOWER')).length,
+      0,
+    );
+    log(
+      `${servedTwoTowerName}: asked the serving path (model ${test.modelVersion}) for ${users.length} users in ${((performance.now() - twoTowerAsked) / 1000).toFixed(1)} s; ` +
+        `${withTwoTower.length} replies hold TWO_TOWER items (${twoTowerItems} items in all); ` +
+        `degraded replies: ${[...twoTowerAsker.degraded].map(([reason, n]) => `${n} ${reason}`).join(', ') || 'none'}; ` +
+        `asked again after a missed deadline: ${[...twoTowerAsker.retried].map(([reason, n]) => `${n} ${reason}`).join(', ') || 'none'}`,
+    );
+    if (options.listsFile !== undefined) {
+      const repliesFile = `${options.listsFile}.served-two-tower-replies.json`;
+      const previous = loadServedReplies(repliesFile);
+      log(
+        previous === undefined
+          ? `no previous run's served two-tower replies in ${repliesFile} to compare with`
+          : `against the previous run's served two-tower replies (${repliesFile}):\n${compareServedReplies(twoTowerAsker.replies, previous)}`,
+      );
+      writeKeepingPrevious(repliesFile, twoTowerAsker.replies);
+    }
+    return { served: lists, twoTower: twoTowerLists };
   } finally {
+    retriever?.use(undefined);
     await requests.close();
     await Promise.all([serving.stop(), features.stop()]);
+    await Promise.allSettled(twoTowers.map((t) => t.stop()));
   }
 }
 
@@ -439,7 +588,7 @@ async function replaySegment(
     log: (line: string) => void;
   },
 ): Promise<void> {
-  const { connection, log } = context;
+  const { log } = context;
   const replayed = await runReplay({
     plan,
     sink: context.sink,
@@ -450,6 +599,19 @@ async function replaySegment(
     `replayed ${context.what}: ${replayed.records} records for ${replayed.ratings} ratings in ${(replayed.elapsedMs / 1000).toFixed(1)} s ` +
       `(shifted by ${plan.offsetMs / weekMs} weeks)`,
   );
+  await settle(context);
+}
+
+/**
+ * Waits until the feature job has committed everything it reads and the serving job's global
+ * tables are at the end of their topics.
+ */
+async function settle(context: {
+  connection: ConnectionConfig;
+  workDir: string;
+  log: (line: string) => void;
+}): Promise<void> {
+  const { connection, log } = context;
   const started = performance.now();
   await waitUntilConsumed({ connection, log });
   log(

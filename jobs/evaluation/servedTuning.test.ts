@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { scoreWeights } from '../../pipelines/recommender/scoring.js';
-import { chooseWeights, servedWeightGrid } from './servedTuning.js';
+import { chooseWeights, servedWeightGrid, twoTowerWeightGrid } from './servedTuning.js';
 
 test('the served blend grid: the defaults first, only co-visitation and trending vary', () => {
   const grid = servedWeightGrid();
@@ -32,4 +32,26 @@ test('chooseWeights: the best score wins, the first in grid order on a tie', asy
     /^ {2}served blend, co-visitation\/trending weights: 0\.4\/0\.15: 0\.1000, /,
   );
   assert.match(chosen.report, /→ co-visitation 0\.2, trending 1\.2$/);
+});
+
+test('the two-tower weight: chosen over its grid alone, the rest as the served row chose', async () => {
+  const base = { ...scoreWeights, coVisitation: 0.1, trending: 2.4 };
+  const grid = twoTowerWeightGrid(base);
+  assert.deepEqual(
+    grid.map((w) => w.twoTower),
+    [0.4, 0.1, 0.2, 0.8, 1.6, 3.2],
+  );
+  for (const weights of grid) {
+    assert.deepEqual({ ...weights, twoTower: 0 }, { ...base, twoTower: 0 });
+  }
+  const chosen = await chooseWeights(
+    (weights) => Promise.resolve(weights.twoTower >= 0.8 ? 0.3 : 0.2),
+    grid,
+  );
+  assert.equal(chosen.weights.twoTower, 0.8);
+  assert.equal(chosen.weights.trending, 2.4);
+  assert.match(
+    chosen.report,
+    /^ {2}served two-tower blend, two-tower weights \(co-visitation 0\.1, trending 2\.4\): 0\.4: 0\.2000, .* → two-tower 0\.8$/,
+  );
 });

@@ -34,18 +34,34 @@ export function weightsLabel(weights: BlendWeights): string {
   return `co-visitation ${weights.coVisitation}, trending ${weights.trending}`;
 }
 
+/** Weights of the two-tower signal tried for the served two-tower row, the default first. */
+export const twoTowerWeights = [0.4, 0.1, 0.2, 0.8, 1.6, 3.2] as const;
+
+/**
+ * Every blend tried on the validation window for the served two-tower row: `base` (the served
+ * row's chosen weights) with each weight of the two-tower signal in {@link twoTowerWeights}.
+ */
+export function twoTowerWeightGrid(base: BlendWeights): BlendWeights[] {
+  return twoTowerWeights.map((twoTower) => ({ ...base, twoTower }));
+}
+
 /**
  * The grid's best weights by `score` (higher is better; the first on a tie), and a line for the
- * log with every score.
+ * log with every score. Default grid: {@link servedWeightGrid}; with a grid of two-tower weights
+ * ({@link twoTowerWeightGrid}) the line names those.
  */
 export async function chooseWeights(
   score: (weights: BlendWeights) => Promise<number>,
+  grid: readonly BlendWeights[] = servedWeightGrid(),
 ): Promise<{ weights: BlendWeights; score: number; report: string }> {
+  const twoTower = grid.some((w) => w.twoTower !== grid[0]?.twoTower);
   let best: { weights: BlendWeights; score: number } | undefined;
   const tried: string[] = [];
-  for (const weights of servedWeightGrid()) {
+  for (const weights of grid) {
     const value = await score(weights);
-    tried.push(`${weights.coVisitation}/${weights.trending}: ${value.toFixed(4)}`);
+    tried.push(
+      `${twoTower ? weights.twoTower : `${weights.coVisitation}/${weights.trending}`}: ${value.toFixed(4)}`,
+    );
     if (best === undefined || value > best.score) {
       best = { weights, score: value };
     }
@@ -55,6 +71,8 @@ export async function chooseWeights(
   }
   return {
     ...best,
-    report: `  served blend, co-visitation/trending weights: ${tried.join(', ')} → ${weightsLabel(best.weights)}`,
+    report: twoTower
+      ? `  served two-tower blend, two-tower weights (${weightsLabel(best.weights)}): ${tried.join(', ')} → two-tower ${best.weights.twoTower}`
+      : `  served blend, co-visitation/trending weights: ${tried.join(', ')} → ${weightsLabel(best.weights)}`,
   };
 }

@@ -70,11 +70,27 @@ export interface TwoTowerOptions {
   readonly log: (line: string) => void;
 }
 
+/** What training the model needs (no catalogue: that is for ranking). */
+export type TwoTowerTrainingOptions = Omit<TwoTowerOptions, 'catalogue' | 'tieRank'>;
+
+/** A trained two-tower model of the evaluation, or why there is none. */
+export type TrainedTwoTower =
+  | {
+      readonly ok: true;
+      /** The trainer's `two-tower` folder (manifest.json, vocabulary.json, the ONNX towers). */
+      readonly modelDir: string;
+      /** The examples' folder: `train/` and `at-cutoff/`. */
+      readonly examplesDir: string;
+      /** The trainer's Python. */
+      readonly python: string;
+    }
+  | { readonly ok: false; readonly reason: string };
+
 /**
- * The two-tower recommender of the evaluation, or why there is none (no trainer environment, a
- * failed export or training): the evaluation then leaves the row out and prints the reason.
+ * The trainer's two-tower model trained on `train` (every rating before `cutoffMs`), exported
+ * and trained unless the cache holds it (steps 1 and 2 above); or why there is none.
  */
-export async function twoTowerRow(options: TwoTowerOptions): Promise<TwoTowerRow> {
+export async function trainTwoTower(options: TwoTowerTrainingOptions): Promise<TrainedTwoTower> {
   const found = trainerPython();
   if ('missing' in found) {
     return { ok: false, reason: found.missing };
@@ -123,14 +139,32 @@ export async function twoTowerRow(options: TwoTowerOptions): Promise<TwoTowerRow
     renameSync(`${modelRoot}.tmp`, modelRoot);
     log(
       `two-tower: trained in ${((performance.now() - started) / 1000).toFixed(1)} s ` +
-        `(${twoTowerEpochs} epochs, seed ${twoTowerSeed}, every example before the cut-off)`,
+        `(${twoTowerEpochs} epochs, seed ${twoTowerSeed}, every example before ${day(options.cutoffMs)})`,
     );
   }
+  return { ok: true, modelDir, examplesDir, python: found.python };
+}
+
+/**
+ * The two-tower recommender of the evaluation, or why there is none (no trainer environment, a
+ * failed export or training): the evaluation then leaves the row out and prints the reason.
+ * `model`: the model {@link trainTwoTower} gave for the same options, when already trained.
+ */
+export async function twoTowerRow(
+  options: TwoTowerOptions,
+  model?: TrainedTwoTower,
+): Promise<TwoTowerRow> {
+  const trained = model ?? (await trainTwoTower(options));
+  if (!trained.ok) {
+    return trained;
+  }
+  const { log } = options;
+  const { modelDir, examplesDir } = trained;
   log(
     `two-tower: ONNX digests: user_tower ${fileDigest(join(modelDir, 'user_tower.onnx'))}, ` +
       `item_tower ${fileDigest(join(modelDir, 'item_tower.onnx'))}`,
   );
-  const inputs = encodeInputs(found.python, {
+  const inputs = encodeInputs(trained.python, {
     modelDir,
     examplesDir: join(examplesDir, 'train'),
     atCutoffDir: join(examplesDir, 'at-cutoff'),
@@ -334,7 +368,7 @@ export async function towerVectors(
  * it. Nothing at or after the cut-off is replayed but these.
  */
 async function exportWithVirtualExamples(
-  options: TwoTowerOptions & { readonly dir: string },
+  options: TwoTowerTrainingOptions & { readonly dir: string },
 ): Promise<void> {
   const { log, data, dir } = options;
   const atSeconds = Math.ceil(options.cutoffMs / 1000);
@@ -388,7 +422,7 @@ async function exportWithVirtualExamples(
  * The cache key of the examples: the data (ratings of the training part, movies, users), the
  * cut-off, and the code that computes the examples.
  */
-function examplesKey(options: TwoTowerOptions): string {
+function examplesKey(options: TwoTowerTrainingOptions): string {
   const data = JSON.stringify({
     cutoffMs: options.cutoffMs,
     train: options.train.map((r) => [r.userId, r.movieId, r.rating, r.timestamp]),
@@ -430,6 +464,10 @@ function hashOf(parts: readonly string[]): string {
 
 function fileDigest(path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex').slice(0, 16);
+}
+
+function day(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
 }
 
 function defaultCacheDir(): string {

@@ -9,16 +9,23 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import pino from 'pino';
 
-import { Pipeline, seededRandom, StreamJob } from '../../operators/index.js';
+import {
+  avroSerde,
+  Pipeline,
+  seededRandom,
+  stringSerde,
+  StreamJob,
+} from '../../operators/index.js';
 import { faissBindingAvailable } from '../../operators/vectors/faissIndex.js';
 import { itemEmbeddingSerdes, itemVectorShards } from '../../pipelines/itemEmbeddingShards.js';
 import type { TrainingExample } from '../../pipelines/trainingExamples.js';
 import type { ItemEmbedding } from '../../schemas/generated/itemEmbedding.js';
 import type { UserFeatures } from '../../schemas/generated/userFeatures.js';
-import type { VideoUpload } from '../../schemas/generated/videoUpload.js';
+import { videoUploadSchema, type VideoUpload } from '../../schemas/generated/videoUpload.js';
 import { connection, createTopics, uniqueName } from '../../test/support/integration.js';
 import { produceAll } from '../../test/support/records.js';
 import { OnnxItemTower } from '../embeddings/itemTower.js';
+import { serveTwoTower, SwitchableRetriever } from '../evaluation/servedTwoTower.js';
 import { examplesToArrowFile } from '../training/arrowExamples.js';
 import { TwoTowerRetriever } from './twoTowerRetriever.js';
 
@@ -254,6 +261,85 @@ test(
     } finally {
       await retriever?.close();
       await shards.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
+
+test(
+  "the evaluation's served two-tower: the embedding jobs fill exact shards from the catalogue, the retriever answers the brute-force top K, switched out nothing",
+  { skip, timeout: 180_000 },
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'served-two-tower-'));
+    const modelDir = tinyModel(dir);
+    const itemTower = await OnnxItemTower.load({ modelDir });
+    const vectors = new Map<string, Float32Array>();
+    for (const video of catalogue) {
+      vectors.set(video.videoId, await itemTower.embed(video));
+    }
+    await itemTower.close();
+    const name = uniqueName('served-two-tower');
+    const catalogTopic = `${name}.catalog`;
+    await createTopics([catalogTopic], { partitions: 2 });
+    await produceAll<string, VideoUpload>({
+      topic: catalogTopic,
+      serdes: { key: stringSerde, value: avroSerde(videoUploadSchema) },
+      records: catalogue.map((video) => ({ key: video.videoId, value: video })),
+    });
+    const lines: string[] = [];
+    const served = await serveTwoTower({
+      connection,
+      modelDir,
+      name,
+      workDir: dir,
+      expected: catalogue.length,
+      catalogTopic,
+      logger: pino({
+        name: 'served-two-tower',
+        level: process.env['REELSTREAM_TEST_LOG'] ?? 'error',
+      }),
+      log: (line) => lines.push(line),
+    });
+    try {
+      // Every catalogue video embedded by the embedding job and in its shard before it returns.
+      assert.equal(served.indexed(), catalogue.length, lines.join('\n'));
+      assert.match(lines.join('\n'), /40 of 40 catalogue embeddings in its shards \(Flat, exact\)/);
+      const switchable = new SwitchableRetriever();
+      const at = day + 86_400_000;
+      const user = features('u-2', watchedBy(2));
+      const request = {
+        userId: 'u-2',
+        features: user,
+        atMs: at,
+        count,
+        exclude: user.lastWatched.map((w) => w.videoId),
+      };
+      assert.deepEqual((await switchable.retrieve(request)).candidates, []);
+      switchable.use(served.retriever);
+      const answer = await switchable.retrieve(request);
+      const userVector = await served.retriever.tower.embed('u-2', user, at);
+      const seen = new Set(request.exclude);
+      const expected = [...vectors]
+        .filter(([videoId]) => !seen.has(videoId))
+        .map(([videoId, v]) => ({
+          videoId,
+          score: v.reduce((sum, x, d) => sum + x * (userVector[d] ?? 0), 0),
+        }))
+        .sort((a, b) => b.score - a.score)
+        .slice(0, count);
+      assert.equal(answer.degraded, false);
+      assert.equal(answer.modelVersion, served.modelVersion);
+      assert.deepEqual(
+        answer.candidates.map((c) => c.videoId),
+        expected.map((e) => e.videoId),
+      );
+      answer.candidates.forEach((c, j) =>
+        assert.ok(Math.abs(c.score - (expected[j]?.score ?? NaN)) < 1e-5, `${c.videoId} score`),
+      );
+      switchable.use(undefined);
+      assert.deepEqual((await switchable.retrieve(request)).candidates, []);
+    } finally {
+      await served.stop();
       rmSync(dir, { recursive: true, force: true });
     }
   },
