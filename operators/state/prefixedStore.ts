@@ -32,7 +32,13 @@ export class PrefixedStore implements BytesKeyValueStore {
   }
 
   batch(operations: readonly BatchOperation[]): Promise<void> {
-    return this.db.batch(operations.map((op) => ({ ...op, key: this.wrap(op.key) })));
+    return this.db.batch(
+      operations.map((op) =>
+        op.type === 'put'
+          ? { type: 'put' as const, key: this.wrap(op.key), value: op.value }
+          : { type: 'delete' as const, key: this.wrap(op.key) },
+      ),
+    );
   }
 
   async *range(bounds: RangeBounds = {}): AsyncIterable<readonly [Uint8Array, Uint8Array]> {

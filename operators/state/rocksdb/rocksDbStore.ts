@@ -104,7 +104,17 @@ export class RocksDbStore implements BytesKeyValueStore {
         ? { type: 'put' as const, key: asBuffer(op.key), value: asBuffer(op.value) }
         : { type: 'del' as const, key: asBuffer(op.key) },
     );
-    return settle((done) => this.db.batch(native, done));
+    if (native.length === 0) {
+      return;
+    }
+    if (native.some((op) => op.key.length === 0)) {
+      // What abstract-leveldown's check would say; the whole batch is refused.
+      throw new Error('key cannot be an empty Buffer');
+    }
+    // The implementation's `_batch`, not `batch`: abstract-leveldown's `batch` checks and copies
+    // every operation once more (`Object.assign`), for keys and values that asBuffer has just
+    // made Buffers. A commit writes every changed key, so that copy was per state write.
+    return settle((done) => this.db._batch(native, {}, done));
   }
 
   async *range(bounds: RangeBounds = {}): AsyncIterable<readonly [Uint8Array, Uint8Array]> {

@@ -31,6 +31,14 @@ declare module 'rocksdb' {
       >,
       callback: Callback,
     ): void;
+    /** The implementation behind `batch` (abstract-leveldown's contract), without its checks. */
+    _batch(
+      operations: ReadonlyArray<
+        { type: 'put'; key: Buffer; value: Buffer } | { type: 'del'; key: Buffer }
+      >,
+      options: Record<string, never>,
+      callback: Callback,
+    ): void;
     iterator(options: {
       gte?: Uint8Array;
       lt?: Uint8Array;
