@@ -71,3 +71,13 @@ test('a schema that "already exists" but is never found fails with both causes n
     message: /topic-value: the registry said it already exists, but 5 lookups did not find it/,
   });
 });
+
+test('a registration answered 404 (a registry URL without its Confluent API path) is a configuration error', async () => {
+  const wrongPath = (): Error =>
+    new RestError('Unknown error: Request failed with status code 404', 404, -1);
+  const registry = scriptedRegistry({ register: [wrongPath], getId: [] });
+  await assert.rejects(new RegistrySchemaCatalog(registry).register('topic-value', schema), {
+    name: 'ConfigError',
+    message: /REELSTREAM_REGISTRY_URL: registering topic-value, the schema registry answered 404/,
+  });
+});

@@ -1,5 +1,6 @@
 import type { SchemaInfo, SchemaRegistryClient } from '@confluentinc/schemaregistry';
 
+import { ConfigError } from '../../errors.js';
 import { UnknownSchemaError, type SchemaCatalog } from '../serde.js';
 
 /** What the catalog asks of the registry client. */
@@ -26,6 +27,15 @@ export class RegistrySchemaCatalog implements SchemaCatalog {
     try {
       return await this.client.register(subject, info);
     } catch (error) {
+      if (isNotFound(error)) {
+        // A registration is never "not found" on a registry's subjects API: the URL points
+        // somewhere else (Apicurio serves the Confluent API under /apis/ccompat/v7, not at its
+        // root). A configuration mistake, said in one line rather than an HTTP client's trace.
+        throw new ConfigError(
+          'REELSTREAM_REGISTRY_URL',
+          `registering ${subject}, the schema registry answered 404 Not Found: the URL must be the registry's Confluent-compatible API (for Apicurio, http://<host>:<port>/apis/ccompat/v7)`,
+        );
+      }
       if (!isAlreadyExists(error)) {
         throw error;
       }
