@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 
 import { FaissIndex, faissVersion, setFaissThreads } from '../../operators/vectors/faissIndex.js';
 import type { FaissSearchParams } from '../../operators/vectors/faissIndex.js';
+import { nativeBindingPath } from '../../operators/vectors/nativeBinding.js';
 import { resultMarker } from '../support/measuredProcess.js';
 import { readFloat32File, readInt64File } from './dataset.js';
 import type { AnnConfigResult, AnnIndexJob, AnnIndexResult, AnnJob, AnnSideReport } from './job.js';
@@ -26,6 +27,24 @@ function loadedBlas(): string {
     maps.map((line) => line.slice(line.indexOf('/'))).filter((path) => /blas/i.test(path)),
   );
   return [...paths].join(', ') || 'none mapped';
+}
+
+/** Which build of the addon this process loaded (run.ts's --ours-build), and from where. */
+function addonBuild(): string {
+  const path = nativeBindingPath() ?? '?';
+  if (process.env['REELSTREAM_FAISS_BINDING']) {
+    return `reelstream N-API addon from REELSTREAM_FAISS_BINDING (${path})`;
+  }
+  if (process.env['REELSTREAM_FAISS_BUILD'] === 'optimized') {
+    return (
+      'reelstream N-API addon, optimized build (deploy/local/setup/faissOptimized.sh: FAISS 1.7.3 ' +
+      `built with FAISS_OPT_LEVEL=avx2, static libfaiss_avx2.a, Debian OpenBLAS; ${path})`
+    );
+  }
+  return (
+    'reelstream N-API addon, default build (deploy/local/setup/faissBinding.sh: Debian libfaiss-dev, ' +
+    `static, generic x86-64 build, -lblas; ${path})`
+  );
 }
 
 const seconds = (from: number): number => Math.round(performance.now() - from) / 1000;
@@ -163,9 +182,7 @@ async function main(): Promise<void> {
   const report: AnnSideReport = {
     side: 'ours',
     faissVersion: faissVersion(),
-    build:
-      'reelstream N-API addon on Debian libfaiss-dev (static, generic x86-64 build), ' +
-      `libgomp; BLAS loaded: ${loadedBlas()}`,
+    build: `${addonBuild()}, libgomp; BLAS loaded: ${loadedBlas()}`,
     peakRssMiB,
     indexes,
   };

@@ -2,6 +2,7 @@
  * bench/ann — approximate nearest-neighbour search, our FAISS binding vs FAISS itself.
  *
  *   node --import tsx bench/ann/run.ts [--size 1000000] [--indexes ivf1024] [--threads 1,2]
+ *     [--ours-build default|optimized]
  *
  * Generates (once, cached) clustered 64-d vectors and held-out queries, computes (once, cached)
  * the exact top-k of every query, then runs each side in its own process on the same file —
@@ -28,6 +29,13 @@ import { ensureAnnVenv } from './peerVenv.js';
 
 const sides = ['ours', 'faiss'] as const;
 type Side = (typeof sides)[number];
+
+/**
+ * Our addon's builds (operators/vectors/nativeBinding.ts, `REELSTREAM_FAISS_BUILD`): `default`
+ * from deploy/local/setup/faissBinding.sh, `optimized` from deploy/local/setup/faissOptimized.sh.
+ */
+const oursBuilds = ['default', 'optimized'] as const;
+type OursBuild = (typeof oursBuilds)[number];
 
 /** The issue-20 acceptance targets. */
 const target = { recall: 0.95, p99Ms: 5, throughputRatio: 0.9 } as const;
@@ -59,6 +67,14 @@ const command = new Command('bench-ann')
   .option('--warmup <n>', 'untimed batch-1 queries before each latency run', positiveInt, 100)
   .option('--batch-repeats <n>', 'repeats of the batched run (median reported)', positiveInt, 3)
   .option('--timeout-s <n>', 'give up on a side after this long', positiveInt, 3600)
+  .addOption(
+    new Option(
+      '--ours-build <build>',
+      'our addon: default (faissBinding.sh) or optimized (faissOptimized.sh: AVX2, OpenBLAS)',
+    )
+      .choices(oursBuilds)
+      .default('default'),
+  )
   .option(
     '--peer-python <path>',
     "python of the FAISS side, with faiss and numpy (default: bench/ann's venv, installed on first use)",
@@ -77,6 +93,7 @@ interface Flags {
   readonly warmup: number;
   readonly batchRepeats: number;
   readonly timeoutS: number;
+  readonly oursBuild: OursBuild;
   readonly peerPython?: string;
 }
 
@@ -86,15 +103,20 @@ async function runSide(side: Side, job: AnnJob, flags: Flags): Promise<AnnSideRe
   const argument = JSON.stringify(job);
   let executable: string;
   let args: string[];
+  let env: NodeJS.ProcessEnv | undefined;
   if (side === 'ours') {
     executable = process.execPath;
     args = ['--import', 'tsx', join(import.meta.dirname, 'oursMain.ts'), argument];
+    env = { ...process.env, REELSTREAM_FAISS_BUILD: flags.oursBuild };
   } else {
     executable = flags.peerPython ?? ensureAnnVenv(log);
     args = [join(import.meta.dirname, 'faissPeer.py'), argument];
   }
-  log(`${side}: running (${loadLine()})…`);
-  const run = await runMeasured(executable, args, { timeoutSeconds: flags.timeoutS });
+  log(`${side}: running${side === 'ours' ? ` the ${flags.oursBuild} build` : ''} (${loadLine()})…`);
+  const run = await runMeasured(executable, args, {
+    timeoutSeconds: flags.timeoutS,
+    ...(env === undefined ? {} : { env }),
+  });
   const report = run.result as AnnSideReport | undefined;
   if (run.exitCode !== 0 || report === undefined) {
     throw new Error(
@@ -251,7 +273,8 @@ async function main(): Promise<void> {
   log(
     `bench/ann: ${flags.size.toLocaleString('en-US')} clustered ${spec.dimension}-d vectors ` +
       `(${spec.clusters} clusters, seed ${spec.seed}), ${spec.queries} held-out queries, ` +
-      `recall@${flags.k}; search threads ${flags.threads.join(', ')}, build threads ${flags.buildThreads}`,
+      `recall@${flags.k}; search threads ${flags.threads.join(', ')}, build threads ${flags.buildThreads}; ` +
+      `ours: the ${flags.oursBuild} build`,
   );
   log(`machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${loadLine()}`);
   ensureVectors(spec, flags.k, log);

@@ -1,5 +1,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { FaissIndexError, faissErrorCodes } from './errors.js';
@@ -54,13 +56,40 @@ export interface NativeBinding {
 const addonName = 'reelstream_faiss.node';
 
 /**
- * Where the addon may be: only `REELSTREAM_FAISS_BINDING` when it is set; otherwise beside this
- * module (running from source), then the source tree's build seen from dist/operators/vectors/
- * (running the compiled package from the repository).
+ * The builds of the addon: `default` (deploy/local/setup/faissBinding.sh: Debian's generic
+ * libfaiss, reference BLAS; in native/build/) and `optimized` (deploy/local/setup/faissOptimized.sh:
+ * FAISS 1.7.3 built for AVX2, OpenBLAS; in `${REELSTREAM_CACHE_DIR:-~/.cache/reelstream}/faiss-avx2-1.7.3`).
+ * `REELSTREAM_FAISS_BUILD` picks one; unset or empty is `default`.
  */
-function candidates(): string[] {
+const builds = {
+  default: 'bash deploy/local/setup/faissBinding.sh',
+  optimized: 'bash deploy/local/setup/faissOptimized.sh',
+} as const;
+type BuildName = keyof typeof builds;
+
+function buildName(): BuildName {
+  const value = process.env['REELSTREAM_FAISS_BUILD'] ?? '';
+  if (value === '') return 'default';
+  if (Object.hasOwn(builds, value)) return value as BuildName;
+  throw new FaissIndexError(
+    faissErrorCodes.notBuilt,
+    `REELSTREAM_FAISS_BUILD=${value} is not a build of the FAISS binding: ${Object.keys(builds).join(' or ')}`,
+  );
+}
+
+/**
+ * Where the addon may be: only `REELSTREAM_FAISS_BINDING` when it is set; the optimized build's
+ * cache directory when `REELSTREAM_FAISS_BUILD=optimized`; otherwise beside this module (running
+ * from source), then the source tree's build seen from dist/operators/vectors/ (running the
+ * compiled package from the repository).
+ */
+function candidates(build: BuildName): string[] {
   const fromEnv = process.env['REELSTREAM_FAISS_BINDING'];
   if (fromEnv !== undefined && fromEnv !== '') return [fromEnv];
+  if (build === 'optimized') {
+    const cache = process.env['REELSTREAM_CACHE_DIR'] || join(homedir(), '.cache', 'reelstream');
+    return [join(cache, 'faiss-avx2-1.7.3', 'addon', 'build', 'Release', addonName)];
+  }
   return [
     new URL(`./native/build/Release/${addonName}`, import.meta.url),
     new URL(`../../../operators/vectors/native/build/Release/${addonName}`, import.meta.url),
@@ -68,6 +97,12 @@ function candidates(): string[] {
 }
 
 let loaded: NativeBinding | undefined;
+let loadedPath: string | undefined;
+
+/** The file the addon was loaded from, once {@link loadNativeBinding} has loaded it. */
+export function nativeBindingPath(): string | undefined {
+  return loadedPath;
+}
 
 /**
  * Loads the addon once. Throws {@link FaissIndexError} `ERR_FAISS_NOT_BUILT`, saying what to
@@ -75,23 +110,28 @@ let loaded: NativeBinding | undefined;
  */
 export function loadNativeBinding(): NativeBinding {
   if (loaded !== undefined) return loaded;
-  const paths = candidates();
+  const build = buildName();
+  const paths = candidates(build);
+  // What to run when it is missing: a path given by REELSTREAM_FAISS_BINDING is no build's.
+  const setup = process.env['REELSTREAM_FAISS_BINDING'] ? builds.default : builds[build];
   const path = paths.find((candidate) => existsSync(candidate));
   if (path === undefined) {
     throw new FaissIndexError(
       faissErrorCodes.notBuilt,
       `the FAISS binding is not built (looked for ${paths.join(', ')}): ` +
-        'run `bash deploy/local/setup/faissBinding.sh` (deploy/local/setup.sh runs it too)',
+        `run \`${setup}\`` +
+        (setup === builds.default ? ' (deploy/local/setup.sh runs it too)' : ''),
     );
   }
   try {
     const require = createRequire(import.meta.url);
     loaded = require(path) as NativeBinding;
+    loadedPath = path;
   } catch (error) {
     throw new FaissIndexError(
       faissErrorCodes.notBuilt,
       `the FAISS binding at ${path} does not load (${error instanceof Error ? error.message : String(error)}): ` +
-        'rebuild it with `bash deploy/local/setup/faissBinding.sh`',
+        `rebuild it with \`${setup}\``,
       { cause: error },
     );
   }
