@@ -85,6 +85,8 @@ function impression(
     surface: 'HOME_FEED',
     modelVersion: 'test',
     eventTime: at,
+    predictedClick: null,
+    explored: false,
   };
 }
 

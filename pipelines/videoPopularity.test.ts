@@ -38,6 +38,8 @@ function impression(videoId: string, time: number): Event {
       surface: 'HOME_FEED',
       modelVersion: 'm',
       eventTime: time,
+      predictedClick: null,
+      explored: false,
     },
   };
 }

@@ -8,6 +8,10 @@ import type { AvroSchema } from '../operators/index.js';
 import { clickSchema, type Click } from './generated/click.js';
 import { coVisitationSchema, type CoVisitation } from './generated/coVisitation.js';
 import { engagementSchema, type Engagement } from './generated/engagement.js';
+import {
+  explorationPosteriorSchema,
+  type ExplorationPosterior,
+} from './generated/explorationPosterior.js';
 import { impressionSchema, type Impression } from './generated/impression.js';
 import {
   recommendationRequestSchema,
@@ -37,6 +41,7 @@ export const topics = {
   coVisitation: 'features.co-visitation',
   coVisitationViews: 'features.co-visitation-views',
   watchSessions: 'features.watch-sessions',
+  explorationPosteriors: 'features.exploration-posteriors',
 } as const;
 
 /** @category Schemas */
@@ -143,6 +148,13 @@ export const topicCatalog = {
     key: 'videoId',
   }),
   watchSessions: eventTopic<WatchSession>(topics.watchSessions, watchSessionSchema),
+  // Tombstones (null values) remove a video once it is no longer fresh: readers use a
+  // nullable serde (pipelines/explorationPosteriors.ts).
+  explorationPosteriors: compactedTopic<ExplorationPosterior>(
+    topics.explorationPosteriors,
+    explorationPosteriorSchema,
+    { key: 'videoId' },
+  ),
 } as const;
 
 /** Every topic of {@link topicCatalog}, in a list. @category Schemas */

@@ -254,6 +254,8 @@ export class TrafficGenerator {
               surface,
               modelVersion: p.modelVersion,
               eventTime: time,
+              predictedClick: null,
+              explored: false,
             },
           });
           produced++;

@@ -74,6 +74,8 @@ export function ratingEvents(context: RatingContext): ReplayEvent[] {
         surface: 'HOME_FEED',
         modelVersion: replayModelVersion,
         eventTime: t,
+        predictedClick: null,
+        explored: false,
       },
     },
     {

@@ -345,7 +345,14 @@ function diversified(
       }
       perCreator.set(creator, shown + 1);
     }
-    items.push({ videoId: candidate.videoId, score, sources: [...candidate.sources].sort() });
+    items.push({
+      videoId: candidate.videoId,
+      score,
+      sources: [...candidate.sources].sort(),
+      predictedClick: null,
+      predictedWatchSeconds: null,
+      explored: false,
+    });
   }
   return items;
 }
@@ -390,6 +397,9 @@ async function fallback(
           videoId: item.videoId,
           score: item.score * scale,
           sources: ['POPULAR_FALLBACK'],
+          predictedClick: null,
+          predictedWatchSeconds: null,
+          explored: false,
         });
       }
     }
@@ -409,6 +419,8 @@ function reply(
     items: result.items,
     degraded: result.degraded !== null,
     degradedReason: result.degraded,
+    rankingMode: 'BLEND',
+    stageMillis: null,
     modelVersion,
     servedTime: Date.now(),
   };

@@ -124,6 +124,8 @@ function impressionsOf(
         // at the request on the client's timeline (a replay's, in the evaluation), so it never
         // moves the feature job's stream time past the events it is still to read.
         eventTime: request.requestTime,
+        predictedClick: item.predictedClick,
+        explored: item.explored,
       })
       .withTimestamp(request.requestTime)
       .withHeaders({}),

@@ -21,6 +21,10 @@ export interface Impression {
   readonly modelVersion: string;
   /** When the video was shown (event time), Unix epoch milliseconds UTC. */
   readonly eventTime: number;
+  /** The ranking model's calibrated click probability when the video was served; null when no model ranked the list. Joined with clicks by the calibration monitor. */
+  readonly predictedClick: null | number;
+  /** True when the video filled the exploration slot (Thompson sampling over fresh videos) rather than being chosen by the ranking: unbiased data for training. */
+  readonly explored: boolean;
 }
 
 /** The Avro schema of {@link Impression}, as registered in the schema registry. */
@@ -64,6 +68,18 @@ export const impressionSchema: AvroSchema<Impression> = {
         name: 'eventTime',
         type: { type: 'long', logicalType: 'timestamp-millis' },
         doc: 'When the video was shown (event time), Unix epoch milliseconds UTC.',
+      },
+      {
+        name: 'predictedClick',
+        type: ['null', 'double'],
+        default: null,
+        doc: "The ranking model's calibrated click probability when the video was served; null when no model ranked the list. Joined with clicks by the calibration monitor.",
+      },
+      {
+        name: 'explored',
+        type: 'boolean',
+        default: false,
+        doc: 'True when the video filled the exploration slot (Thompson sampling over fresh videos) rather than being chosen by the ranking: unbiased data for training.',
       },
     ],
   },
