@@ -1,15 +1,24 @@
 import {
   avroSerde,
   jsonSerde,
+  type GlobalTable,
   type Pipeline,
   type Stream,
   stringSerde,
   type Table,
 } from '../operators/index.js';
 import { topicCatalog, type TopicSpec } from '../schemas/topics.js';
+import type { Click } from '../schemas/generated/click.js';
 import type { Impression } from '../schemas/generated/impression.js';
+import type { VideoUpload } from '../schemas/generated/videoUpload.js';
 import type { UserFeatures } from '../schemas/generated/userFeatures.js';
 import type { WatchEnd } from '../schemas/generated/watchEnd.js';
+import {
+  feedbackStore,
+  FeedbackWindowOperator,
+  type FeedbackEvent,
+  type FeedbackLabel,
+} from './feedbackWindow.js';
 import { userFeaturesStream, type UserFeaturesOptions } from './userFeatures.js';
 import { watchSessions } from './watchSessions.js';
 
@@ -33,6 +42,11 @@ import { watchSessions } from './watchSessions.js';
  * 3. `training-label`: a windowed stream-stream join of the snapshots with the watch ends
  *    (the delayed label) in `[t, t + labelWindowMs]`, matched on request and video: the example
  *    is emitted when its label arrives, timestamped with the label.
+ *    With `feedbackWindowMs` (the generator's and the serving log's traffic) step 3 is
+ *    `training-feedback` instead (feedbackWindow.ts): every impression becomes an example once
+ *    its feedback window has closed, labelled `clicked` and `watchedMs` (0 when not watched),
+ *    so the impressions nobody clicked are negatives, and none is a negative only because its
+ *    click or watch had not arrived yet.
  *
  * For MovieLens replays (jobs/replay/) every rating is an impression at the rating's time
  * followed by a watch end whose watch ratio encodes the stars, so the job emits each rating
@@ -53,8 +67,15 @@ export interface TrainingExample {
   readonly exampleTime: number;
   /** The watch end's event time (the label's). */
   readonly labelTime: number;
+  /** Longest watch of the impression within the label window; 0 when not watched. */
   readonly watchedMs: number;
   readonly videoDurationMs: number;
+  /**
+   * A click on the same request and video within the feedback window; null (or absent, in
+   * examples built by hand before the column existed) when the job has no feedback window (the
+   * label join of MovieLens replays, where every example is a watch).
+   */
+  readonly clicked?: boolean | null;
   /** Stars the watch stands for (`ratingOf`); null when the job gives no mapping. */
   readonly rating: number | null;
   /** 4★ or 5★. */
@@ -72,6 +93,13 @@ export interface TrainingExamplesOptions {
   readonly versionToleranceMs?: number;
   /** The stars a watch end stands for; default none (`rating` null). */
   readonly ratingOf?: (watchEnd: WatchEnd) => number | null;
+  /**
+   * Emit every impression once this much event time has passed since it (its feedback window
+   * closed), labelled with the click and watch end of it within the window (feedbackWindow.ts),
+   * instead of only impressions a watch end follows. Needs the `clicks` input. Unset: the
+   * label join of `labelWindowMs`.
+   */
+  readonly feedbackWindowMs?: number;
 }
 
 /** The kept feature versions of a user. */
@@ -133,6 +161,10 @@ export interface TrainingExamplesInputs {
   readonly watchEnds: Stream<string, WatchEnd>;
   /** One record per event folded in (userFeatures.ts's `userFeaturesStream`). */
   readonly userFeatures: Stream<string, UserFeatures>;
+  /** Clicks (any key; re-keyed by user): read only with `feedbackWindowMs`. */
+  readonly clicks?: Stream<string, Click>;
+  /** The catalogue: the duration of videos shown but not watched (`feedbackWindowMs`). */
+  readonly catalog?: GlobalTable<string, VideoUpload>;
 }
 
 /** The training examples as a stream keyed by user (see the steps above). */
@@ -172,6 +204,12 @@ export function trainingExamplesStream(
       { name: 'training-snapshot' },
     )
     .filter((snapshot) => snapshot.features !== undefined, { name: 'training-snapshot-exact' });
+  if (options.feedbackWindowMs !== undefined) {
+    return feedbackExamples(snapshots, inputs, {
+      ...options,
+      feedbackWindowMs: options.feedbackWindowMs,
+    });
+  }
   return snapshots
     .joinWindowed(
       inputs.watchEnds,
@@ -193,6 +231,7 @@ export function trainingExamplesStream(
           labelTime: watchEnd.eventTime,
           watchedMs: watchEnd.watchedMs,
           videoDurationMs: watchEnd.videoDurationMs,
+          clicked: null,
           rating,
           positive: rating === null ? null : rating >= 4,
           disliked: rating === null ? null : rating <= 2,
@@ -212,6 +251,115 @@ export function trainingExamplesStream(
     )
     .filter((example) => example !== null, { name: 'training-label-matched' })
     .mapValues((example) => example as TrainingExample, { name: 'training-examples' });
+}
+
+/** Step 3 with a feedback window: every impression, labelled once its window closed. */
+function feedbackExamples(
+  snapshots: Stream<string, Snapshot>,
+  inputs: TrainingExamplesInputs,
+  options: TrainingExamplesOptions & { readonly feedbackWindowMs: number },
+): Stream<string, TrainingExample> {
+  const { clicks, catalog } = inputs;
+  if (clicks === undefined) {
+    throw new Error('trainingExamplesStream: feedbackWindowMs needs the clicks input');
+  }
+  const ratingOf = options.ratingOf ?? (() => null);
+  const store = feedbackStore('training-feedback');
+  const events = snapshots
+    .mapValues(
+      (snapshot): FeedbackEvent => ({
+        kind: 'impression',
+        snapshot: { impression: snapshot.impression, features: snapshot.features ?? null },
+      }),
+      { name: 'training-feedback-impressions' },
+    )
+    .merge(
+      // The clicks topic is keyed by video (for CTR by video): re-keyed by user here.
+      clicks
+        .selectKey((record) => record.value.userId, { name: 'training-clicks-user' })
+        .repartition({
+          name: 'training-clicks-by-user',
+          serdes: { key: stringSerde, value: jsonSerde<Click>() },
+        })
+        .mapValues((click): FeedbackEvent => ({ kind: 'click', click }), {
+          name: 'training-feedback-clicks',
+        }),
+      { name: 'training-feedback-impressions-clicks' },
+    )
+    .merge(
+      inputs.watchEnds.mapValues((watchEnd): FeedbackEvent => ({ kind: 'watchEnd', watchEnd }), {
+        name: 'training-feedback-watch-ends',
+      }),
+      { name: 'training-feedback-events' },
+    );
+  const labelled = events.process(
+    () => new FeedbackWindowOperator(store, options.feedbackWindowMs),
+    {
+      name: 'training-feedback',
+      changesKey: false,
+      stores: [store],
+      timers: { key: stringSerde },
+    },
+  );
+  // Unwatched impressions take the video's duration from the catalogue (0 when unknown).
+  const withDuration =
+    catalog === undefined
+      ? labelled.mapValues((label) => ({ label, video: undefined }), {
+          name: 'training-feedback-duration',
+        })
+      : labelled.leftJoinGlobal(
+          catalog,
+          (label, video: VideoUpload | undefined) => ({ label, video }),
+          {
+            name: 'training-feedback-duration',
+            key: (record) =>
+              record.value.videoDurationMs === null
+                ? record.value.snapshot.impression.videoId
+                : null,
+          },
+        );
+  return withDuration.mapValues(
+    ({
+      label,
+      video,
+    }: {
+      label: FeedbackLabel;
+      video: VideoUpload | undefined;
+    }): TrainingExample => {
+      const { impression, features } = label.snapshot;
+      const durationMs = label.videoDurationMs ?? video?.durationMs ?? 0;
+      // The stars of a watch (the demo's mapping); none for an impression not watched.
+      const rating =
+        label.watchedMs > 0
+          ? ratingOf({
+              userId: impression.userId,
+              videoId: impression.videoId,
+              sessionId: '',
+              watchedMs: label.watchedMs,
+              videoDurationMs: durationMs,
+              reason: 'SWIPED_AWAY',
+              requestId: impression.requestId,
+              eventTime: label.closedTime,
+            })
+          : null;
+      return {
+        userId: impression.userId,
+        videoId: impression.videoId,
+        requestId: impression.requestId,
+        position: impression.position,
+        exampleTime: impression.eventTime,
+        labelTime: label.closedTime,
+        watchedMs: label.watchedMs,
+        videoDurationMs: durationMs,
+        clicked: label.clicked,
+        rating,
+        positive: rating === null ? null : rating >= 4,
+        disliked: rating === null ? null : rating <= 2,
+        features,
+      };
+    },
+    { name: 'training-examples' },
+  );
 }
 
 /** The internal topic the in-process export reads the examples from. */
@@ -252,14 +400,23 @@ export function trainingExamples(
   const impressions = pipeline.source(c.impressions.name, serdes(c.impressions), {
     name: 'training-impressions',
   });
+  // Read only when the job labels by feedback window (a source nothing reads is an error).
+  const clicks =
+    options.feedbackWindowMs === undefined
+      ? undefined
+      : pipeline.source(c.clicks.name, serdes(c.clicks), { name: 'training-clicks' });
   const sessions = watchSessions(pipeline, { inputs: { heartbeats, watchEnds, catalog } });
   const userFeatures = userFeaturesStream(
     { watchSessions: sessions, engagements, catalog },
     options.userFeatures,
   );
-  trainingExamplesStream({ impressions, watchEnds, userFeatures }, options).to(
-    trainingExamplesTopic,
-    trainingExamplesSerdes,
-    { name: 'training-examples-out' },
-  );
+  trainingExamplesStream(
+    {
+      impressions,
+      watchEnds,
+      userFeatures,
+      ...(clicks === undefined ? {} : { clicks, catalog }),
+    },
+    options,
+  ).to(trainingExamplesTopic, trainingExamplesSerdes, { name: 'training-examples-out' });
 }

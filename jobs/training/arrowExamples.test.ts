@@ -33,7 +33,7 @@ const features: UserFeatures = {
 function example(
   at: number,
   user: string,
-  options: { features?: UserFeatures | null; rating?: number } = {},
+  options: { features?: UserFeatures | null; rating?: number; clicked?: boolean | null } = {},
 ): TrainingExample {
   const rating = options.rating ?? 5;
   return {
@@ -48,6 +48,7 @@ function example(
     rating,
     positive: rating >= 4,
     disliked: rating <= 2,
+    clicked: options.clicked === undefined ? true : options.clicked,
     features: options.features === undefined ? { ...features, userId: user } : options.features,
   };
 }
@@ -55,7 +56,8 @@ function example(
 test('an example file reads back as the examples written, features included', () => {
   const examples = [
     example(day0 + 10_000, 'u1'),
-    example(day0 + 20_000, 'u2', { features: null, rating: 1 }),
+    example(day0 + 20_000, 'u2', { features: null, rating: 1, clicked: false }),
+    example(day0 + 30_000, 'u3', { clicked: null }),
   ];
   const back = examplesFromArrowFile(examplesToArrowFile(examples));
   assert.deepEqual(back, examples);
@@ -122,7 +124,8 @@ test('pyarrow reads the files: rows, columns, labels and list features', (t) => 
     assert.equal(file?.lastWatchedItems, 2, 'the cold-start row has no list');
     assert.ok(Math.abs((file?.creatorScoreSum ?? 0) - 0.55) < 1e-12);
     assert.equal(file?.firstUserId, 'u1');
-    assert.equal(file?.metadata['reelstream.examples.version'], '1');
+    assert.equal(file?.metadata['reelstream.examples.version'], '2');
+    assert.ok(file?.columns.includes('clicked:bool'));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -24,8 +24,11 @@ import type { UserFeatures } from '../../schemas/generated/userFeatures.js';
  * are listed in docs/training.md). Maps (affinities) are parallel lists: ids, scores, times.
  */
 
-/** Version of the column layout, in the schema's metadata (`reelstream.examples.version`). */
-export const exampleColumnsVersion = '1';
+/**
+ * Version of the column layout, in the schema's metadata (`reelstream.examples.version`).
+ * 2: `clicked` (the feedback window's click label, null without one).
+ */
+export const exampleColumnsVersion = '2';
 
 const utf8List = (): List<Utf8> => new List(new Field('item', new Utf8(), false));
 const floatList = (): List<Float64> => new List(new Field('item', new Float64(), false));
@@ -67,6 +70,7 @@ const columns: readonly Column[] = [
   { name: 'rating', type: new Int8(), value: (r) => r.rating },
   { name: 'positive', type: new Bool(), value: (r) => r.positive },
   { name: 'disliked', type: new Bool(), value: (r) => r.disliked },
+  { name: 'clicked', type: new Bool(), value: (r) => r.clicked ?? null },
   { name: 'hasFeatures', type: new Bool(), value: (r) => r.features !== null },
   featureColumn('featuresTime', new TimestampMillisecond(), (f) => f.updatedTime),
   featureColumn('affinityHalfLifeMs', new Int64(), (f) => big(f.affinityHalfLifeMs)),
@@ -171,6 +175,7 @@ export function examplesFromArrowFile(bytes: Uint8Array): TrainingExample[] {
       rating: nullable<number>('rating'),
       positive: nullable<boolean>('positive'),
       disliked: nullable<boolean>('disliked'),
+      clicked: nullable<boolean>('clicked'),
       features,
     });
   }
