@@ -1,16 +1,8 @@
 import { TowerPool, type TowerPoolOptions } from '../../operators/vectors/towerPool.js';
 import type { ItemTower } from '../../pipelines/itemEmbeddings.js';
 import type { VideoUpload } from '../../schemas/generated/videoUpload.js';
+import { itemDenseEncoder } from './modelInputs.js';
 import { readTwoTowerModel, type TwoTowerManifest } from './twoTowerModel.js';
-
-/**
- * The item tower's dense features, by the names the trainer writes in `itemDenseFeatures`, computed
- * as `jobs/training/trainer/examples.py` computes them (its `ITEM_DENSE`); a model asking for
- * a feature not listed here is refused when it is loaded, not embedded with a wrong value.
- */
-const itemDenseFeatures: Readonly<Record<string, (video: VideoUpload) => number>> = {
-  log1p_duration_s: (video) => Math.log1p(Math.max(video.durationMs, 0) / 1000) / 5,
-};
 
 export interface ItemTowerOptions extends Pick<
   TowerPoolOptions,
@@ -41,13 +33,7 @@ export class OnnxItemTower implements ItemTower {
     this.dimension = manifest.embeddingDimension;
     this.#index = index;
     this.#pool = pool;
-    this.#dense = manifest.itemDenseFeatures.map((name) => {
-      const feature = itemDenseFeatures[name];
-      if (feature === undefined) {
-        throw new Error(`the item tower needs the dense feature ${name}, which is not known here`);
-      }
-      return feature;
-    });
+    this.#dense = itemDenseEncoder(manifest.itemDenseFeatures);
   }
 
   static async load(options: ItemTowerOptions): Promise<OnnxItemTower> {

@@ -54,6 +54,8 @@ export interface Candidate {
   readonly raw: Partial<Record<Signal, number>>;
   creatorId?: string;
   category?: string;
+  /** The video's length, from its catalogue record: the ranking model's item input. */
+  durationMs?: number;
 }
 
 /** Adds `value` to a candidate's raw signal (several recent watches can propose one video). */

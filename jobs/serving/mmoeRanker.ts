@@ -1,0 +1,250 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import type { TowerInput } from '../../operators/vectors/towerPool.js';
+import {
+  objectiveScore,
+  type RankedCandidate,
+  type Ranker,
+  type RankingInput,
+} from '../../pipelines/recommender/ranking.js';
+import { itemDenseEncoder, UserTowerEncoder } from '../embeddings/modelInputs.js';
+import type { TwoTowerVocabulary } from '../embeddings/twoTowerModel.js';
+import { calibrationOf, type OutputCalibration } from './outputCalibration.js';
+import { RankingPool, type RankingPoolOptions, type RankingPoolStats } from './rankingPool.js';
+
+/** The parts of the trainer's MMoE `manifest.json` (`train_mmoe` in train.py) read here. */
+interface MmoeManifest {
+  readonly model: string;
+  readonly version: string;
+  readonly file: string;
+  readonly config: { readonly history: number };
+  readonly userDenseFeatures: readonly string[];
+  readonly itemDenseFeatures: readonly string[];
+  readonly inputs: readonly {
+    readonly name: string;
+    readonly dtype: string;
+    readonly shape: readonly (string | number)[];
+  }[];
+  readonly outputs: readonly { readonly name: string }[];
+  readonly calibration?: Readonly<Record<string, OutputCalibration>>;
+}
+
+export interface MmoeRankerOptions extends Pick<
+  RankingPoolOptions,
+  'workers' | 'threadsPerWorker' | 'windowMs' | 'maxRows'
+> {
+  /** The trainer's `mmoe` output folder: manifest.json, vocabulary.json, mmoe.onnx. */
+  readonly modelDir: string;
+}
+
+/**
+ * How the model's outputs become the objective's two predictions. The trainer's generator
+ * tasks are `click` (`click_probability`) and `watch_seconds` (`watch_seconds`); a model from
+ * before them (MovieLens stand-ins: `positive_probability`, `rating`, `completion_probability`)
+ * still ranks: `positive_probability` stands for the click (a liked video is one the user
+ * would start), and completion × the video's duration for the expected watch time (a lower
+ * bound: partial watches count 0), or no watch time at all without a completion task.
+ */
+function readingsOf(outputs: readonly string[]): {
+  click: string;
+  watch: { seconds: string } | { completion: string } | undefined;
+} {
+  const click = ['click_probability', 'positive_probability'].find((o) => outputs.includes(o));
+  if (click === undefined) {
+    throw new Error(
+      `the ranking model has no click output (click_probability or positive_probability): ${outputs.join(', ')}`,
+    );
+  }
+  const watch = outputs.includes('watch_seconds')
+    ? { seconds: 'watch_seconds' }
+    : outputs.includes('completion_probability')
+      ? { completion: 'completion_probability' }
+      : undefined;
+  return { click, watch };
+}
+
+/**
+ * The MMoE ranker served: every merged candidate of a request is one row of one batch (the
+ * user's inputs repeated, the item's own), run in onnxruntime-node in a {@link RankingPool}
+ * (worker threads, requests within 1 ms merged into one run). Inputs are read from the
+ * manifest and encoded as the trainer encodes them (`modelInputs.ts`, shared with the
+ * two-tower user tower): `user`, `history`, `user_dense` from the user's features and the
+ * request's time; `item` (vocabulary index) and `item_dense` (duration) per candidate;
+ * `position`, when the model has it, 0 for every candidate: trained with the position it was
+ * shown at so the model explains position bias away, served as if at the top, so candidates
+ * are compared on relevance alone. Outputs with a `calibration` entry in the manifest are
+ * calibrated before the objective sees them. Any other input refuses the model at load.
+ */
+export class MmoeRanker implements Ranker {
+  readonly name = 'mmoe';
+  readonly version: string;
+  readonly outputs: readonly string[];
+  readonly #pool: RankingPool;
+  readonly #encoder: UserTowerEncoder;
+  readonly #items: ReadonlyMap<string, number>;
+  readonly #inputs: readonly TowerInput[];
+  readonly #itemDense: readonly ((video: { durationMs: number }) => number)[];
+  readonly #calibrations: ReadonlyMap<string, (value: number) => number>;
+  readonly #readings: ReturnType<typeof readingsOf>;
+
+  private constructor(parts: {
+    manifest: MmoeManifest;
+    vocabulary: TwoTowerVocabulary;
+    inputs: readonly TowerInput[];
+    pool: RankingPool;
+  }) {
+    const { manifest, vocabulary } = parts;
+    this.version = manifest.version;
+    this.outputs = manifest.outputs.map((o) => o.name);
+    this.#pool = parts.pool;
+    this.#inputs = parts.inputs;
+    this.#encoder = new UserTowerEncoder({
+      vocabulary,
+      historyLength: manifest.config.history,
+      userDenseFeatures: manifest.userDenseFeatures,
+    });
+    this.#items = new Map(vocabulary.items.map((id, i) => [id, i + 1]));
+    this.#itemDense = itemDenseEncoder(manifest.itemDenseFeatures);
+    this.#calibrations = new Map(
+      Object.entries(manifest.calibration ?? {}).map(([output, spec]) => [
+        output,
+        calibrationOf(output, spec),
+      ]),
+    );
+    this.#readings = readingsOf(this.outputs);
+    const widths: Record<string, number> = {
+      user: 1,
+      history: this.#encoder.historyLength,
+      user_dense: this.#encoder.denseWidth,
+      item: 1,
+      item_dense: this.#itemDense.length,
+      position: 1,
+    };
+    for (const input of parts.inputs) {
+      if (widths[input.name] !== input.width) {
+        throw new Error(
+          `ranking model input ${input.name} (width ${input.width}) is not one encoded here (${Object.keys(widths).join(', ')})`,
+        );
+      }
+    }
+  }
+
+  /** Reads the model folder and starts the pool's workers. */
+  static async open(options: MmoeRankerOptions): Promise<MmoeRanker> {
+    const manifest = JSON.parse(
+      readFileSync(join(options.modelDir, 'manifest.json'), 'utf8'),
+    ) as MmoeManifest;
+    if (manifest.model !== 'mmoe') {
+      throw new Error(`${options.modelDir} holds a ${manifest.model} model, not an MMoE one`);
+    }
+    const vocabulary = JSON.parse(
+      readFileSync(join(options.modelDir, 'vocabulary.json'), 'utf8'),
+    ) as TwoTowerVocabulary;
+    const inputs: TowerInput[] = manifest.inputs.map((input) => ({
+      name: input.name,
+      dtype: input.dtype === 'int64' ? 'int64' : 'float32',
+      width: input.shape.length > 1 ? Number(input.shape[1]) : 1,
+      rank: input.shape.length > 1 ? 2 : 1,
+    }));
+    const pool = await RankingPool.open({
+      modelFile: join(options.modelDir, manifest.file),
+      inputs,
+      outputs: manifest.outputs.map((o) => o.name),
+      ...(options.workers === undefined ? {} : { workers: options.workers }),
+      ...(options.threadsPerWorker === undefined
+        ? {}
+        : { threadsPerWorker: options.threadsPerWorker }),
+      ...(options.windowMs === undefined ? {} : { windowMs: options.windowMs }),
+      ...(options.maxRows === undefined ? {} : { maxRows: options.maxRows }),
+    });
+    try {
+      return new MmoeRanker({ manifest, vocabulary, inputs, pool });
+    } catch (error) {
+      await pool.close();
+      throw error;
+    }
+  }
+
+  async rank(input: RankingInput): Promise<readonly RankedCandidate[]> {
+    const outputs = await this.score(input);
+    const { click, watch } = this.#readings;
+    return input.candidates.map((candidate, i) => {
+      const predictedClick = outputs[click]?.[i] ?? 0;
+      const seconds = Math.max(0, candidate.durationMs ?? 0) / 1000;
+      const predictedWatchSeconds =
+        watch === undefined
+          ? 0
+          : 'seconds' in watch
+            ? (outputs[watch.seconds]?.[i] ?? 0)
+            : (outputs[watch.completion]?.[i] ?? 0) * seconds;
+      const prediction = { predictedClick, predictedWatchSeconds };
+      return { ...prediction, score: objectiveScore(prediction, input.objective) };
+    });
+  }
+
+  /** Every output of the model for the candidates, calibrated where the manifest says so. */
+  async score(
+    input: Pick<RankingInput, 'candidates' | 'user' | 'request'>,
+  ): Promise<Readonly<Record<string, readonly number[]>>> {
+    const rows = input.candidates.length;
+    if (rows === 0) {
+      return Object.fromEntries(this.outputs.map((name) => [name, []]));
+    }
+    const user = this.#encoder.row(input.request.userId, input.user, input.request.requestTime);
+    const inputs: Record<string, BigInt64Array | Float32Array> = {};
+    for (const spec of this.#inputs) {
+      const data =
+        spec.dtype === 'int64'
+          ? new BigInt64Array(rows * spec.width)
+          : new Float32Array(rows * spec.width);
+      const put = (row: number, values: readonly (number | bigint)[]): void => {
+        values.forEach((value, j) => {
+          if (data instanceof BigInt64Array) {
+            data[row * spec.width + j] = BigInt(value);
+          } else {
+            data[row * spec.width + j] = Number(value);
+          }
+        });
+      };
+      input.candidates.forEach((candidate, row) => {
+        switch (spec.name) {
+          case 'user':
+          case 'history':
+          case 'user_dense':
+            put(row, user[spec.name]);
+            break;
+          case 'item':
+            put(row, [this.#items.get(candidate.videoId) ?? 0]);
+            break;
+          case 'item_dense': {
+            const video = { durationMs: candidate.durationMs ?? 0 };
+            put(
+              row,
+              this.#itemDense.map((feature) => feature(video)),
+            );
+            break;
+          }
+          default: // position: served at the top (see the class comment); the array is 0
+        }
+      });
+      inputs[spec.name] = data;
+    }
+    const result = await this.#pool.run({ rows, inputs });
+    const out: Record<string, readonly number[]> = {};
+    for (const name of this.outputs) {
+      const values = [...(result[name] ?? new Float32Array(rows))];
+      const calibrate = this.#calibrations.get(name);
+      out[name] = calibrate === undefined ? values : values.map(calibrate);
+    }
+    return out;
+  }
+
+  stats(): RankingPoolStats {
+    return this.#pool.stats();
+  }
+
+  close(): Promise<void> {
+    return this.#pool.close();
+  }
+}
