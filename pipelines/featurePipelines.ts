@@ -1,6 +1,7 @@
 import { avroSerde, stringSerde, type Pipeline, type Serde } from '../operators/index.js';
 import { topicCatalog, type TopicSpec } from '../schemas/topics.js';
 import { coVisitationSerdes, coVisitationStream } from './coVisitation.js';
+import { explorationPosteriors } from './explorationPosteriors.js';
 import { freshUploads } from './freshUploads.js';
 import type { PopularInRegionOptions } from './popularInRegion.js';
 import { trending } from './trending.js';
@@ -22,9 +23,10 @@ function serdesOf<TValue>(spec: TopicSpec<TValue>): { key: Serde<string>; value:
 /**
  * Every feature pipeline of the recommender in one job: watch sessions, video popularity,
  * trending, fresh uploads, user features, the users' seen sets (a store for the serving path's
- * queries, no topic) and co-visitation. Each input topic is read once and
- * the catalogue held once (a topic may feed only one source of a job), and the pipelines share
- * the streams: the watch sessions feed popularity, trending and user features.
+ * queries, no topic), co-visitation and the fresh videos' exploration posteriors. Each input
+ * topic is read once and the catalogue held once (a topic may feed only one source of a job),
+ * and the pipelines share the streams: the watch sessions feed popularity, trending and user
+ * features; impressions and clicks feed popularity and the exploration posteriors.
  */
 export function featurePipelines(
   pipeline: Pipeline,
@@ -67,4 +69,6 @@ export function featurePipelines(
     name: 'co-visitation-out',
     latestPerKey: true,
   });
+  // The serving layer's exploration slot samples these (pipelines/recommender/exploration.ts).
+  explorationPosteriors({ inputs: { impressions, clicks, catalog } });
 }
