@@ -15,19 +15,11 @@ import { dirname, extname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
-import { avroSerde, stringSerde, TestDriver, Pipeline } from '../../operators/index.js';
-import {
-  trainingExamples,
-  trainingExamplesSerdes,
-  trainingExamplesTopic,
-  type TrainingExample,
-} from '../../pipelines/trainingExamples.js';
+import type { TrainingExample } from '../../pipelines/trainingExamples.js';
 import type { WatchEnd } from '../../schemas/generated/watchEnd.js';
-import { topicCatalog, type TopicSpec } from '../../schemas/topics.js';
 import { train, trainerPython } from '../cli/trainCommand.js';
-import { keyOf, type GeneratedEvent } from '../generator/generatedEvent.js';
-import { take, TrafficGenerator } from '../generator/trafficGenerator.js';
 import { examplesToArrowFile } from '../training/arrowExamples.js';
+import { generatedExamples } from '../training/generatedExamples.js';
 
 /**
  * The demo's two-tower model: a quick bootstrap on the demo's own kind of traffic. The traffic
@@ -126,76 +118,15 @@ export async function demoTwoTowerModel(options: {
   return { ok: true, modelDir, cached: false };
 }
 
-/** The generated traffic through the training-examples job, in process. */
+/** The generated traffic through the training-examples job, in process (label join). */
 async function bootstrapExamples(seed: number): Promise<TrainingExample[]> {
-  const traffic = new TrafficGenerator({
+  return generatedExamples({
     seed,
+    events: bootstrapEvents,
     rate: bootstrapRate,
-    scale: 0.001,
     startTime: bootstrapStart,
+    labels: { ratingOf: ratingOfWatch },
   });
-  const pipeline = new Pipeline();
-  trainingExamples(pipeline, { ratingOf: ratingOfWatch, versionToleranceMs: 0 });
-  const driver = await TestDriver.start(pipeline, { applicationId: 'reelstream-demo-training' });
-  try {
-    const specs: Partial<Record<GeneratedEvent['kind'], TopicSpec<unknown>>> = {
-      videoCatalog: topicCatalog.videoCatalog,
-      impressions: topicCatalog.impressions,
-      watchHeartbeats: topicCatalog.watchHeartbeats,
-      watchEnds: topicCatalog.watchEnds,
-      engagements: topicCatalog.engagements,
-    };
-    const inputs = new Map(
-      Object.entries(specs).map(([kind, spec]) => [
-        kind,
-        driver.input(spec.name, { key: stringSerde, value: avroSerde(spec.value) }),
-      ]),
-    );
-    const output = driver.output(trainingExamplesTopic, trainingExamplesSerdes);
-    const examples: TrainingExample[] = [];
-    const kept = new Set(
-      [
-        ...driver.topology.sourceTopics(),
-        ...driver.topology.changelogTopics().map((c) => c.name),
-        ...driver.topology.subTopologies.flatMap((sub) =>
-          sub.sinks.flatMap((sink) =>
-            sink.topic.kind === 'dynamic' ? [] : [driver.topology.topic(sink.topic)],
-          ),
-        ),
-      ].filter((topic) => topic !== trainingExamplesTopic),
-    );
-    const collect = async (): Promise<void> => {
-      for (const topic of kept) {
-        driver.drain(topic);
-      }
-      driver.drain(driver.deadLetterTopic);
-      examples.push(...(await output.readValues()));
-    };
-    const events: GeneratedEvent[] = [
-      ...traffic.catalogSnapshot(),
-      ...take(traffic.events(), bootstrapEvents),
-    ];
-    let piped = 0;
-    for (const event of events) {
-      const input = inputs.get(event.kind);
-      if (input === undefined) {
-        continue;
-      }
-      await input.pipe(keyOf(event), event.value, { timestamp: event.value.eventTime });
-      if (++piped % 5_000 === 0) {
-        await collect();
-      }
-    }
-    await collect();
-    return examples.sort(
-      (a, b) =>
-        a.exampleTime - b.exampleTime ||
-        (a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : 0) ||
-        a.position - b.position,
-    );
-  } finally {
-    await driver.close();
-  }
 }
 
 const codeFiles = [
@@ -203,7 +134,9 @@ const codeFiles = [
   'jobs/generator/trafficGenerator.ts',
   'jobs/generator/builtInPopulation.ts',
   'jobs/training/arrowExamples.ts',
+  'jobs/training/generatedExamples.ts',
   'pipelines/trainingExamples.ts',
+  'pipelines/feedbackWindow.ts',
   'pipelines/userFeatures.ts',
   'jobs/training/trainer/train.py',
   'jobs/training/trainer/examples.py',

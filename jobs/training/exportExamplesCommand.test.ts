@@ -19,6 +19,16 @@ test('the command is export-examples, with its options', () => {
   assert.equal(command.name(), 'export-examples');
   assert.deepEqual(
     command.options.map((o) => o.long),
-    ['--data', '--out', '--from', '--until', '--partition-hours'],
+    [
+      '--data',
+      '--out',
+      '--from',
+      '--until',
+      '--partition-hours',
+      '--generated',
+      '--seed',
+      '--rate',
+      '--feedback-window-minutes',
+    ],
   );
 });

@@ -8,12 +8,16 @@ import {
   loadMovieLens,
   movieLensAvailable,
 } from '../replay/movieLensLoader.js';
+import { PartitionedExampleWriter } from './exampleFiles.js';
 import { exportMovieLensExamples } from './exportExamples.js';
+import { generatedExamples } from './generatedExamples.js';
 
 /**
  * `reelstream export-examples`: MovieLens-100K replayed in-process through the training-examples
  * job, each rating written with the user's features as of just before it, as Arrow IPC files
  * partitioned by day (docs/training.md). Exit code 0 when written, 2 without the data.
+ * With `--generated N`, N events of the traffic generator instead, every impression labelled
+ * by its feedback window (clicked, watched ms): the ranker's data.
  */
 export function exportExamplesCommand(): Command {
   return new Command('export-examples')
@@ -29,8 +33,29 @@ export function exportExamplesCommand(): Command {
     )
     .option('--until <time>', 'replay the ratings before this time (same forms)', timeArgument)
     .option('--partition-hours <n>', 'hours of example time per file', positiveInt, 24)
+    .option(
+      '--generated <events>',
+      'export this many events of the traffic generator instead of MovieLens: every impression, labelled clicked and watched once its feedback window closed',
+      positiveInt,
+    )
+    .option('--seed <n>', 'generator seed (--generated)', positiveInt, 7)
+    .option(
+      '--rate <events/s>',
+      'generator events per second of event time (--generated): lower spreads the events over more time',
+      positiveInt,
+      40,
+    )
+    .option(
+      '--feedback-window-minutes <n>',
+      'a click or watch end this long after its impression still labels it (--generated)',
+      positiveInt,
+      10,
+    )
     .action(async (flags: ExportFlags) => {
-      process.exitCode = await exportExamples(flags);
+      process.exitCode =
+        flags.generated === undefined
+          ? await exportExamples(flags)
+          : await exportGenerated({ ...flags, generated: flags.generated });
     });
 }
 
@@ -40,6 +65,45 @@ interface ExportFlags {
   readonly from?: number;
   readonly until?: number;
   readonly partitionHours: number;
+  readonly generated?: number;
+  readonly seed: number;
+  readonly rate: number;
+  readonly feedbackWindowMinutes: number;
+}
+
+/** Fixed start of the generated traffic: the same flags give the same files whatever the day. */
+const generatedStart = Date.UTC(2026, 0, 5, 6);
+
+async function exportGenerated(
+  flags: ExportFlags & { readonly generated: number },
+): Promise<number> {
+  const log = (line: string): void => {
+    process.stdout.write(`${line}\n`);
+  };
+  const started = performance.now();
+  const outDir = resolve(flags.out);
+  log(
+    `generator: ${flags.generated} events, seed ${flags.seed}, ${flags.rate} events/s, feedback window ${flags.feedbackWindowMinutes} min; writing examples to ${outDir}`,
+  );
+  const examples = await generatedExamples({
+    seed: flags.seed,
+    events: flags.generated,
+    rate: flags.rate,
+    startTime: generatedStart,
+    labels: { feedbackWindowMs: flags.feedbackWindowMinutes * 60_000 },
+    log,
+  });
+  const writer = new PartitionedExampleWriter(outDir, {
+    partitionMs: flags.partitionHours * 3_600_000,
+  });
+  writer.add(examples);
+  const files = writer.close();
+  const clicked = examples.filter((e) => e.clicked === true).length;
+  const watched = examples.filter((e) => e.watchedMs > 0).length;
+  log(
+    `${examples.length} examples (${clicked} clicked, ${watched} watched) in ${files.length} files, ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
+  return 0;
 }
 
 async function exportExamples(flags: ExportFlags): Promise<number> {

@@ -46,15 +46,18 @@ function tinyExamples(): TrainingExample[] {
             updatedTime: at - 1_000,
           };
     const durationMs = 20_000 + ((i * 13) % 5) * 20_000;
+    // Feedback-window labels: a click on most 3★-and-up rows, watched only when clicked.
+    const clicked = rating >= 3 && i % 4 !== 0;
     examples.push({
       userId: user,
       videoId: video,
       requestId: `r${String(i)}`,
-      position: 0,
+      position: i % 10,
       exampleTime: at,
       labelTime: at + 30_000,
-      watchedMs: Math.round((durationMs * rating) / 5),
+      watchedMs: clicked ? Math.round((durationMs * rating) / 5) : 0,
       videoDurationMs: durationMs,
+      clicked,
       rating,
       positive: rating >= 4,
       disliked: rating <= 2,
@@ -108,7 +111,10 @@ test('reelstream train: both models train from Arrow examples, and their ONNX fi
         out: join(dir, 'models'),
         epochs: 1,
         model: 'both',
-        extraArgs: ['--dim', '8', '--hidden', '16', '--experts', '2', '--batch-size', '32'],
+        extraArgs: [
+          ...['--dim', '8', '--hidden', '16', '--experts', '2', '--batch-size', '32'],
+          ...['--validation-fraction', '0.25', '--test-fraction', '0.25'],
+        ],
       },
       (line) => lines.push(line),
     );
@@ -171,6 +177,46 @@ test('reelstream train: both models train from Arrow examples, and their ONNX fi
         }
         await session.release();
       }
+    }
+
+    // The ranker: click and watch-time tasks from the feedback window's labels, a position
+    // input, calibration fitted on validation in the serving contract's form, a test report.
+    const mmoe = JSON.parse(readFileSync(join(dir, 'models', 'mmoe', 'manifest.json'), 'utf8')) as {
+      inputs: { name: string; dtype: string; shape: unknown[] }[];
+      outputs: { name: string }[];
+      calibration: Record<string, Record<string, unknown>>;
+      evaluation: Record<string, unknown>;
+    };
+    assert.deepEqual(
+      mmoe.inputs.find((i) => i.name === 'position'),
+      { name: 'position', dtype: 'int64', shape: ['batch'] },
+    );
+    const outputs = mmoe.outputs.map((o) => o.name);
+    assert.ok(
+      outputs.includes('click_probability') && outputs.includes('watch_seconds'),
+      `${outputs.join()}`,
+    );
+    const click = mmoe.calibration['click_probability'];
+    if (click?.['method'] === 'platt') {
+      assert.equal(typeof click['a'], 'number');
+      assert.equal(typeof click['b'], 'number');
+    } else {
+      assert.equal(click?.['method'], 'isotonic');
+      const thresholds = click['thresholds'] as number[];
+      const values = click['values'] as number[];
+      assert.equal(thresholds.length, values.length);
+      assert.ok(thresholds.every((x, i) => i === 0 || x > (thresholds[i - 1] ?? x)));
+      assert.ok(values.every((v, i) => v >= 0 && v <= 1 && (i === 0 || v >= (values[i - 1] ?? v))));
+    }
+    assert.equal(mmoe.evaluation['eceBins'], 15);
+    for (const key of ['click:prAuc', 'click:ece', 'click:eceCalibrated', 'watch_seconds:rmse']) {
+      assert.equal(typeof mmoe.evaluation[key], 'number', key);
+    }
+    const png = String(mmoe.evaluation['click:reliability']);
+    if (png.startsWith('not written')) {
+      t.diagnostic(`reliability diagram: ${png}`);
+    } else {
+      assert.deepEqual([...readFileSync(png).subarray(1, 4)], [0x50, 0x4e, 0x47], 'a PNG');
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

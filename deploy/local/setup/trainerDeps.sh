@@ -13,12 +13,18 @@
 # not need numpy, and a numpy 2 from PyPI would shadow Debian's and break torch 1.13.
 set -euo pipefail
 pyarrow_version="21.0.0"
+# The reliability diagrams of `reelstream evaluate-ranker` (optional: without it no PNG). 3.8
+# still has wheels built to run on numpy 1.24, and numpy is pinned to Debian's own version in
+# the same pip call so pip never pulls a numpy 2 over it.
+matplotlib_version="3.8.4"
 venv="${REELSTREAM_TRAINER_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/reelstream/trainer-venv}"
 python="$venv/bin/python"
 system_python=/usr/bin/python3
 check="import sys, torch, numpy, pyarrow; sys.exit(pyarrow.__version__ != '$pyarrow_version' or not numpy.__version__.startswith('1.'))"
 
-if [ -x "$python" ] && "$python" -c "$check" 2>/dev/null; then
+has_matplotlib="import matplotlib, sys; sys.exit(matplotlib.__version__ != '$matplotlib_version')"
+
+if [ -x "$python" ] && "$python" -c "$check" 2>/dev/null && "$python" -c "$has_matplotlib" 2>/dev/null; then
   echo "$python"
   exit 0
 fi
@@ -58,6 +64,12 @@ if ! "$python" -m pip install --quiet --disable-pip-version-check --no-deps "pya
   fi
   echo "trainerDeps.sh: pip install pyarrow==$pyarrow_version failed" >&2
   exit 1
+fi
+if ! "$python" -c "$has_matplotlib" 2>/dev/null; then
+  numpy_version="$("$python" -c 'import numpy; print(numpy.__version__)')"
+  echo "==> installing matplotlib==$matplotlib_version into $venv (numpy kept at $numpy_version)" >&2
+  "$python" -m pip install --quiet --disable-pip-version-check "matplotlib==$matplotlib_version" "numpy==$numpy_version" >&2 ||
+    echo "trainerDeps.sh: matplotlib not installed; the ranker's evaluation writes no reliability PNG" >&2
 fi
 "$python" -c "$check" >&2 || {
   echo "trainerDeps.sh: $python cannot import torch, numpy 1.x and pyarrow $pyarrow_version" >&2

@@ -19,6 +19,7 @@ import pyarrow.dataset as ds
 COLUMNS = [
     "userId",
     "videoId",
+    "position",
     "exampleTime",
     "watchedMs",
     "videoDurationMs",
@@ -31,6 +32,9 @@ COLUMNS = [
     "categoryIds",
     "categoryScores",
 ]
+# Columns of later export versions, read as all-null from files written before them:
+# `clicked` (version 2, the feedback window's label).
+OPTIONAL_COLUMNS = {"clicked": pa.bool_()}
 
 # Dense user/context features before the category affinities, in column order.
 BASE_USER_DENSE = [
@@ -76,9 +80,12 @@ class Encoded:
     seen: np.ndarray  # int64 [n, seen_length]: every watched item the features list
     user_dense: np.ndarray  # float32 [n, len(user_dense_names)]
     item_dense: np.ndarray  # float32 [n, len(ITEM_DENSE)]
+    position: np.ndarray  # int64 list position the example was shown at
     positive: np.ndarray  # float32, NaN when unknown
     rating: np.ndarray  # float32, NaN when unknown
     completion: np.ndarray  # float32, NaN when unknown
+    click: np.ndarray  # float32, NaN when unknown (no feedback window)
+    watch_seconds: np.ndarray  # float32, 0 when not watched; NaN without a feedback window
 
     def __len__(self) -> int:
         return int(self.time_ms.shape[0])
@@ -91,7 +98,12 @@ def read_table(examples_dir: Path) -> pa.Table:
     files = sorted(examples_dir.glob("*.arrow"))
     if not files:
         raise SystemExit(f"no .arrow files in {examples_dir} (run reelstream export-examples)")
-    table = ds.dataset([str(f) for f in files], format="arrow").to_table(columns=COLUMNS)
+    dataset = ds.dataset([str(f) for f in files], format="arrow")
+    present = set(dataset.schema.names)
+    table = dataset.to_table(columns=COLUMNS + [c for c in OPTIONAL_COLUMNS if c in present])
+    for name, dtype in OPTIONAL_COLUMNS.items():
+        if name not in present:
+            table = table.append_column(name, pa.nulls(table.num_rows, dtype))
     # A fixed row order whatever order the files are listed in: the same data gives the same model.
     order = pc.sort_indices(
         table,
@@ -174,6 +186,10 @@ def encode(table: pa.Table, vocab: Vocabulary, history_length: int, seen_length:
     positive = _float_or_nan(table.column("positive").to_pylist())
     # Completion: watched at least 90 % of a video of known length.
     completion = np.where(duration > 0, (watched_ms >= 0.9 * duration).astype(np.float32), np.nan)
+    # With a feedback window every impression is labelled: a click or not, and the watch time
+    # (0 when not watched, a final label since the window closed). Without one neither exists.
+    click = _float_or_nan(table.column("clicked").to_pylist())
+    watch_seconds = np.where(np.isnan(click), np.nan, watched_ms / 1000.0).astype(np.float32)
     return Encoded(
         time_ms=time_ms.astype(np.int64),
         user=np.array([users.get(u, 0) for u in table.column("userId").to_pylist()], dtype=np.int64),
@@ -182,9 +198,12 @@ def encode(table: pa.Table, vocab: Vocabulary, history_length: int, seen_length:
         seen=_padded(watched, items, seen_length),
         user_dense=np.concatenate([base, affinity], axis=1),
         item_dense=(np.log1p(np.maximum(duration, 0) / 1000.0) / 5.0).astype(np.float32)[:, None],
+        position=pc.cast(table.column("position"), pa.int64()).to_numpy().astype(np.int64),
         positive=positive,
         rating=rating,
         completion=completion.astype(np.float32),
+        click=click,
+        watch_seconds=watch_seconds,
     )
 
 
@@ -194,6 +213,20 @@ def item_features(data: Encoded, n_items: int) -> np.ndarray:
     out = np.zeros((n_items + 1, len(ITEM_DENSE)), dtype=np.float32)
     out[data.item] = data.item_dense
     return out
+
+
+def time_split3(
+    table: pa.Table, validation_fraction: float, test_fraction: float
+) -> tuple[pa.Table, pa.Table, pa.Table, int, int]:
+    """Training, validation and test rows by example time: the test window is the last
+    `test_fraction` (at or after its cut-off), validation the `validation_fraction` before it.
+    Calibration is fitted on validation; the test window is only ever measured."""
+    rest, test, test_cutoff = time_split(table, test_fraction)
+    if rest.num_rows == 0:
+        rest, test = table, table.slice(0, 0)
+    inner = validation_fraction / (1 - test_fraction) if test_fraction < 1 else 0.0
+    train, validation, validation_cutoff = time_split(rest, inner)
+    return train, validation, test, validation_cutoff, test_cutoff
 
 
 def time_split(table: pa.Table, validation_fraction: float) -> tuple[pa.Table, pa.Table, int]:

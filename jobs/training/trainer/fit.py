@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from examples import Encoded
-from mmoe import BINARY, MMoE, TASK_KINDS
+from mmoe import BINARY, REGRESSION_SCALE, MMoE, TASK_KINDS
 from two_tower import TwoTower, in_batch_softmax_loss
 
 Log = Callable[[str], None]
@@ -118,12 +118,22 @@ def recall_at_k(
 
 
 def labels(data: Encoded, task: str) -> np.ndarray:
-    return {"positive": data.positive, "rating": data.rating, "completion": data.completion}[task]
+    return {
+        "click": data.click,
+        "watch_seconds": data.watch_seconds,
+        "positive": data.positive,
+        "rating": data.rating,
+        "completion": data.completion,
+    }[task]
+
+
+def mmoe_inputs(model: MMoE, b: Encoded) -> list[torch.Tensor]:
+    return [t(b.user), t(b.history), t(b.user_dense), t(b.item), t(b.item_dense), t(b.position)]
 
 
 def task_losses(model: MMoE, b: Encoded) -> list[tuple[torch.Tensor, int]]:
     """Each task's mean loss over the rows that have its label, with their count."""
-    raw = model.logits(t(b.user), t(b.history), t(b.user_dense), t(b.item), t(b.item_dense))
+    raw = model.logits(*mmoe_inputs(model, b))
     out = []
     for task, r in zip(model.tasks, raw):
         y = t(labels(b, task))
@@ -133,7 +143,8 @@ def task_losses(model: MMoE, b: Encoded) -> list[tuple[torch.Tensor, int]]:
         elif TASK_KINDS[task] == BINARY:
             out.append((F.binary_cross_entropy_with_logits(r[known], y[known]), int(known.sum())))
         else:
-            out.append((F.mse_loss(r[known], y[known]), int(known.sum())))
+            scale = REGRESSION_SCALE[task]
+            out.append((F.mse_loss(r[known] / scale, y[known] / scale), int(known.sum())))
     return out
 
 
@@ -148,7 +159,8 @@ def fit_mmoe(
         total, count = 0.0, 0
         for rows in batches(len(train), config["batch_size"], rng):
             losses = task_losses(model, train.take(rows))
-            # The tasks' losses summed with equal weights; rating's MSE is on a 1-5 scale.
+            # The tasks' losses summed with equal weights; rating's MSE is on a 1-5 scale,
+            # watch time's in minutes.
             loss = sum(l for l, _ in losses)
             optimiser.zero_grad()
             loss.backward()
@@ -168,13 +180,7 @@ def evaluate_mmoe(model: MMoE, validation: Encoded) -> dict:
     if len(validation) == 0:
         return {}
     model.eval()
-    outputs = model(
-        t(validation.user),
-        t(validation.history),
-        t(validation.user_dense),
-        t(validation.item),
-        t(validation.item_dense),
-    )
+    outputs = model(*mmoe_inputs(model, validation))
     out: dict = {}
     for task, (loss, n) in zip(model.tasks, task_losses(model, validation)):
         if n == 0:
@@ -207,3 +213,19 @@ def auc(y: np.ndarray, score: np.ndarray) -> float:
         ranks[order[i : j + 1]] = (i + j) / 2 + 1
         i = j + 1
     return float((ranks[y == 1].sum() - positives * (positives + 1) / 2) / (positives * negatives))
+
+
+@torch.no_grad()
+def predict_mmoe(model: MMoE, data: Encoded, fixed_position: int | None = None) -> dict[str, np.ndarray]:
+    """Each task's served output on `data` (probabilities, values), in 8,192-row batches; with
+    `fixed_position` every row as if shown there (serving ranks at position 0)."""
+    model.eval()
+    parts: dict[str, list[np.ndarray]] = {task: [] for task in model.tasks}
+    for start in range(0, len(data), 8192):
+        b = data.take(np.arange(start, min(start + 8192, len(data))))
+        inputs = mmoe_inputs(model, b)
+        if fixed_position is not None:
+            inputs[-1] = torch.full_like(inputs[-1], fixed_position)
+        for task, y in zip(model.tasks, model(*inputs)):
+            parts[task].append(y.numpy().astype(np.float64))
+    return {task: np.concatenate(p) if p else np.zeros(0) for task, p in parts.items()}

@@ -23,13 +23,24 @@ from pathlib import Path
 import numpy as np
 import torch
 
+import calibration as cal
 import examples as ex
 from export import export_onnx, input_spec, output_spec, write_json
-from fit import fit_mmoe, fit_two_tower, labels
-from mmoe import MMoE, TASK_KINDS, output_name
+from fit import auc, fit_mmoe, fit_two_tower, labels, predict_mmoe
+from mmoe import BINARY, MMoE, TASK_KINDS, output_name
+from reliability import write_reliability_png
 from two_tower import ItemTower, TwoTower, UserTower
 
-CODE_FILES = ["train.py", "examples.py", "two_tower.py", "mmoe.py", "fit.py", "export.py"]
+CODE_FILES = [
+    "train.py",
+    "examples.py",
+    "two_tower.py",
+    "mmoe.py",
+    "fit.py",
+    "export.py",
+    "calibration.py",
+    "reliability.py",
+]
 # Rows in reference.json: enough to catch a wrong axis, small enough to read.
 REFERENCE_ROWS = 4
 
@@ -50,6 +61,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--history", type=int, default=20, help="recent items in the user tower")
     p.add_argument("--max-categories", type=int, default=64)
     p.add_argument("--validation-fraction", type=float, default=0.1)
+    p.add_argument(
+        "--test-fraction",
+        type=float,
+        default=0.0,
+        help="last share of the examples by time held out as the test window (MMoE's report)",
+    )
     p.add_argument("--threads", type=int, default=2)
     return p.parse_args(argv)
 
@@ -98,13 +115,17 @@ def main(argv: list[str]) -> int:
 
     files = ex.data_files(args.examples)
     table = ex.read_table(args.examples)
-    train_table, validation_table, cutoff = ex.time_split(table, args.validation_fraction)
+    train_table, validation_table, test_table, cutoff, test_cutoff = ex.time_split3(
+        table, args.validation_fraction, args.test_fraction
+    )
     if train_table.num_rows == 0:  # every example at one time: nothing to hold out
         train_table, validation_table = table, table.slice(0, 0)
+        test_table = table.slice(0, 0)
     vocab = ex.build_vocabulary(train_table, args.max_categories)
     train = ex.encode(train_table, vocab, args.history, 50)
     validation = ex.encode(validation_table, vocab, args.history, 50)
-    times = train.time_ms if len(validation) == 0 else np.concatenate([train.time_ms, validation.time_ms])
+    test = ex.encode(test_table, vocab, args.history, 50)
+    times = np.concatenate([train.time_ms, validation.time_ms, test.time_ms])
     window = {
         "from": iso(int(times.min())),
         "to": iso(int(times.max())),
@@ -112,10 +133,13 @@ def main(argv: list[str]) -> int:
         "trainingExamples": len(train),
         "validationExamples": len(validation),
     }
+    if len(test):
+        window.update({"testFrom": iso(test_cutoff), "testExamples": len(test)})
     log(
         f"{len(table)} examples from {len(files)} files ({window['from']} .. {window['to']}): "
-        f"{len(train)} for training, {len(validation)} held out from {window['validationFrom']}; "
-        f"{len(vocab.users)} users, {len(vocab.items)} items, {len(vocab.categories)} categories"
+        f"{len(train)} for training, {len(validation)} held out from {window['validationFrom']}"
+        + (f", {len(test)} for the test window from {window['testFrom']}" if len(test) else "")
+        + f"; {len(vocab.users)} users, {len(vocab.items)} items, {len(vocab.categories)} categories"
     )
     version = model_version(files, config)
     common = {
@@ -134,7 +158,7 @@ def main(argv: list[str]) -> int:
     if args.model in ("two-tower", "both"):
         summary["models"]["two-tower"] = train_two_tower(args, vocab, train, validation, common, rng)
     if args.model in ("mmoe", "both"):
-        summary["models"]["mmoe"] = train_mmoe(args, vocab, train, validation, common, rng)
+        summary["models"]["mmoe"] = train_mmoe(args, vocab, (train, validation, test), common, rng)
     summary["trainingSeconds"] = round(time.monotonic() - started, 1)
     log(json.dumps(finite(summary)))
     return 0
@@ -207,7 +231,8 @@ def train_two_tower(args, vocab, train, validation, common, rng) -> dict:
     return {"dir": str(out), "metrics": finite(metrics), "trainingSeconds": round(seconds, 1)}
 
 
-def train_mmoe(args, vocab, train, validation, common, rng) -> dict:
+def train_mmoe(args, vocab, splits, common, rng) -> dict:
+    train, validation, test = splits
     started = time.monotonic()
     # Only the tasks the data has a label for: MovieLens replays have no clicks of their own.
     tasks = [task for task in TASK_KINDS if (~np.isnan(labels(train, task))).any()]
@@ -231,8 +256,12 @@ def train_mmoe(args, vocab, train, validation, common, rng) -> dict:
     seconds = time.monotonic() - started
     out = args.out / "mmoe"
     out.mkdir(parents=True, exist_ok=True)
+    calibrations, selection = calibrate(model, validation)
+    evaluation = evaluate_test(model, test, calibrations, out)
     sample = validation if len(validation) else train
-    inputs = sample_inputs(sample, ["user", "history", "user_dense", "item", "item_dense"])
+    inputs = sample_inputs(
+        sample, ["user", "history", "user_dense", "item", "item_dense", "position"]
+    )
     outputs = [output_name(task) for task in tasks]
     ref = export_onnx(model, inputs, outputs, out / "mmoe.onnx")
     manifest = {
@@ -243,12 +272,19 @@ def train_mmoe(args, vocab, train, validation, common, rng) -> dict:
         "inputs": [input_spec(n, x) for n, x in inputs.items()],
         "outputs": [output_spec(n, ref) for n in outputs],
         "tasks": {
+            "click": "clicked within the feedback window (binary)",
+            "watch_seconds": "seconds watched within the feedback window, 0 when not watched (regression)",
             "positive": "rating >= 4 (stands in for a click: MovieLens replays have none)",
             "rating": "the stars, 1-5 (regression)",
             "completion": "watched >= 90 % of the video's duration",
         },
         "experts": args.experts,
+        "position": "input `position`: the list position; trained with the position shown at, "
+        "serve with 0 (position bias as a per-task term outside the experts: mmoe.py)",
+        "calibration": calibrations,
+        "calibrationSelection": selection,
         "metrics": finite(metrics),
+        "evaluation": finite(evaluation),
         "trainingSeconds": round(seconds, 1),
     }
     manifest["tasks"] = {k: v for k, v in manifest["tasks"].items() if k in tasks}
@@ -256,7 +292,79 @@ def train_mmoe(args, vocab, train, validation, common, rng) -> dict:
     write_json(out / "vocabulary.json", vocab.to_json())
     write_json(out / "reference.json", {"models": [ref]})
     log(f"mmoe: {seconds:.1f} s; written to {out}")
-    return {"dir": str(out), "metrics": finite(metrics), "trainingSeconds": round(seconds, 1)}
+    return {
+        "dir": str(out),
+        "metrics": finite(metrics),
+        "evaluation": finite(evaluation),
+        "calibration": {k: v["method"] for k, v in calibrations.items()},
+        "trainingSeconds": round(seconds, 1),
+    }
+
+
+def calibrate(model: MMoE, validation: ex.Encoded) -> tuple[dict, dict]:
+    """Per binary task with labels in the validation window: the calibration of its output
+    (calibration.py: Platt or isotonic, chosen on the window's second half), keyed by output
+    name as serving reads it. Fitted on the predictions at the positions the examples were shown
+    at, which is what their labels answer."""
+    if len(validation) == 0:
+        return {}, {}
+    predicted = predict_mmoe(model, validation)
+    calibrations, selection = {}, {}
+    for task in model.tasks:
+        y = labels(validation, task)
+        known = ~np.isnan(y)
+        if TASK_KINDS[task] != BINARY or known.sum() < 2 or len(np.unique(y[known])) < 2:
+            continue
+        chosen, how = cal.fit_calibration(predicted[task][known], y[known], validation.time_ms[known])
+        calibrations[output_name(task)] = chosen
+        selection[output_name(task)] = how
+        log(
+            f"mmoe: calibration of {output_name(task)}: {chosen['method']} "
+            f"(log-loss on the validation window's second half: "
+            + ", ".join(f"{k} {v:.5f}" for k, v in how["secondHalfLogLoss"].items())
+            + ")"
+        )
+    return calibrations, selection
+
+
+def evaluate_test(model: MMoE, test: ex.Encoded, calibrations: dict, out: Path) -> dict:
+    """The test window's report: per binary task PR-AUC, ROC AUC, log-loss and ECE (15
+    equal-width bins) before and after calibration, with a reliability diagram PNG; per
+    regression RMSE. Nothing here feeds back into the model or its calibration."""
+    if len(test) == 0:
+        return {}
+    predicted = predict_mmoe(model, test)
+    at_top = predict_mmoe(model, test, fixed_position=0)
+    report: dict = {"testExamples": len(test), "eceBins": cal.ECE_BINS}
+    for task in model.tasks:
+        y = labels(test, task)
+        known = ~np.isnan(y)
+        if not known.any():
+            continue
+        p, y = predicted[task][known], y[known]
+        if TASK_KINDS[task] != BINARY:
+            report[f"{task}:rmse"] = float(np.sqrt(np.mean((p - y) ** 2)))
+            report[f"{task}:rmseMeanBaseline"] = float(np.std(y))
+            continue
+        name = output_name(task)
+        calibrated = cal.apply(calibrations[name], p) if name in calibrations else p
+        report[f"{task}:rate"] = float(y.mean())
+        report[f"{task}:prAuc"] = cal.pr_auc(y, p)
+        report[f"{task}:prAucAtPosition0"] = cal.pr_auc(y, at_top[task][known])
+        report[f"{task}:auc"] = auc(y, p)
+        report[f"{task}:meanPredicted"] = float(p.mean())
+        report[f"{task}:meanCalibrated"] = float(calibrated.mean())
+        report[f"{task}:logLoss"] = cal.log_loss(p, y)
+        report[f"{task}:logLossCalibrated"] = cal.log_loss(calibrated, y)
+        ece = {"before": cal.ece(p, y), "after": cal.ece(calibrated, y)}
+        report[f"{task}:ece"] = ece["before"]
+        report[f"{task}:eceCalibrated"] = ece["after"]
+        png = out / f"reliability-{task}.png"
+        why_not = write_reliability_png(
+            png, name, cal.reliability_bins(p, y), cal.reliability_bins(calibrated, y), ece
+        )
+        report[f"{task}:reliability"] = str(png) if why_not is None else f"not written: {why_not}"
+    return report
 
 
 if __name__ == "__main__":
