@@ -5,6 +5,7 @@
  * wire format, registered under the `<topic>-value` subject.
  */
 import type { AvroSchema } from '../operators/index.js';
+import { calibrationWindowSchema, type CalibrationWindow } from './generated/calibrationWindow.js';
 import { clickSchema, type Click } from './generated/click.js';
 import { coVisitationSchema, type CoVisitation } from './generated/coVisitation.js';
 import { engagementSchema, type Engagement } from './generated/engagement.js';
@@ -42,6 +43,7 @@ export const topics = {
   coVisitationViews: 'features.co-visitation-views',
   watchSessions: 'features.watch-sessions',
   explorationPosteriors: 'features.exploration-posteriors',
+  calibration: 'monitoring.calibration',
 } as const;
 
 /** @category Schemas */
@@ -64,7 +66,7 @@ export type TopicName = (typeof topics)[keyof typeof topics];
 export const defaultPartitions = 2;
 
 /** What a topic's record key is (always the UTF-8 string of that id). @category Schemas */
-export type TopicKey = 'userId' | 'videoId' | 'trendingScope';
+export type TopicKey = 'userId' | 'videoId' | 'trendingScope' | 'calibrationScope';
 
 /** One topic of the catalogue. @category Schemas */
 export interface TopicSpec<TValue> {
@@ -155,6 +157,17 @@ export const topicCatalog = {
     explorationPosteriorSchema,
     { key: 'videoId' },
   ),
+  // The drift monitor's windows (pipelines/calibrationMonitor.ts): a few records a minute,
+  // every window kept a week (`reelstream calibration` shows the latest), one partition so a
+  // reader sees them in order.
+  calibration: {
+    ...eventTopic<CalibrationWindow>(
+      topics.calibration,
+      calibrationWindowSchema,
+      'calibrationScope',
+    ),
+    partitions: 1,
+  },
 } as const;
 
 /** Every topic of {@link topicCatalog}, in a list. @category Schemas */
