@@ -13,6 +13,8 @@ import type { VideoUpload } from '../../schemas/generated/videoUpload.js';
 import { trendingKey } from '../../schemas/topics.js';
 import { seenTest } from '../seenSet.js';
 import { lastHourViewsAt } from '../videoPopularity.js';
+import { currentVideoOf, markEmbeddingNeighbours, proposeCoVisited } from './upNext.js';
+import { rerank, type RerankingLimits, type RerankingReader } from './reranking.js';
 import type { CandidateRetriever } from './retrieval.js';
 import {
   addSignal,
@@ -24,8 +26,11 @@ import {
   type Signal,
 } from './scoring.js';
 
-/** What the recommender reads: per-video features (global tables) and the user's features. */
-export interface FeatureReader {
+/**
+ * What the recommender reads: per-video features (global tables) and the user's features;
+ * item vectors and exploration posteriors (RerankingReader) when the serving job has them.
+ */
+export interface FeatureReader extends RerankingReader {
   /** The user's features; undefined for an unknown user. Throws when they cannot be read. */
   user(userId: string): Promise<UserFeatures | undefined>;
   /** The user's seen set; undefined when the user has none. Throws when it cannot be read. */
@@ -38,8 +43,8 @@ export interface FeatureReader {
   readonly retriever?: CandidateRetriever;
 }
 
-/** Limits of candidate generation; defaults in {@link defaultLimits}. */
-export interface RecommenderLimits {
+/** Limits of candidate generation and re-ranking; defaults in {@link defaultLimits}. */
+export interface RecommenderLimits extends RerankingLimits {
   /** Recent watches whose co-visitation neighbours become candidates. */
   readonly seedWatches: number;
   /** The user's top categories whose trending lists become candidates. */
@@ -71,7 +76,11 @@ export const modelVersion = 'blend-v2';
  *    region;
  * 2. filter: everything the user has seen (see {@link exclusionOf}), before anything is cut;
  * 3. score: the weighted blend of `scoring.ts`;
- * 4. diversity: at most `perCreator` videos of one creator, best first.
+ * 4. re-ranking (reranking.ts): MMR over item vectors (λ `mmrLambda`, 0.7 by default) with at
+ *    most `perCreator` videos of one creator, then the exploration slot (5% of positions by
+ *    default, Thompson sampling over fresh videos, marked `explored`).
+ * Up-next requests (`surface: 'UP_NEXT'` with `context.currentVideoId`) add the current video's
+ * co-visitation and embedding neighbours as candidates (upNext.ts) and never return it.
  * An unknown user, features that cannot be read, or a personalised path that fails or finds
  * nothing gets popular-in-region instead, marked `degraded` with the reason, and filtered by
  * the same seen set when it could be read.
@@ -89,7 +98,7 @@ export async function recommend(
   ]);
   const user = userRead.status === 'fulfilled' ? userRead.value : undefined;
   const seen = seenRead.status === 'fulfilled' ? seenRead.value : undefined;
-  const excluded = exclusionOf({ user, seen });
+  const excluded = exclusionOf({ user, seen, currentVideoId: currentVideoOf(request) });
   const degraded = (reason: string) => fallback(request, { features, count, excluded, reason });
   if (userRead.status === 'rejected') {
     return degraded(`user features unavailable: ${text(userRead.reason)}`);
@@ -134,13 +143,16 @@ export async function recommend(
 export function exclusionOf(read: {
   readonly user: UserFeatures | undefined;
   readonly seen: UserSeen | undefined;
+  /** On up-next requests, the video being watched: never its own next. */
+  readonly currentVideoId?: string | undefined;
 }): (videoId: string) => boolean {
   const inSeenSet = seenTest(read.seen);
   const recent = new Set([
     ...(read.user?.lastWatched.map((w) => w.videoId) ?? []),
     ...(read.user?.recentNegatives.map((n) => n.videoId) ?? []),
   ]);
-  return (videoId) => recent.has(videoId) || inSeenSet(videoId);
+  const current = read.currentVideoId;
+  return (videoId) => videoId === current || recent.has(videoId) || inSeenSet(videoId);
 }
 
 async function personalised(
@@ -181,6 +193,12 @@ async function personalised(
       );
     }
   });
+  const current = currentVideoOf(request);
+  if (current !== undefined) {
+    proposeCoVisited(await features.coVisitation(current), (videoId) =>
+      propose(videoId, 'CURRENT_VIDEO_NEIGHBOURS'),
+    );
+  }
   const now = request.requestTime;
   const decay = { now, halfLifeMs: user.affinityHalfLifeMs };
   const categories = Object.entries(user.categoryAffinity)
@@ -217,12 +235,25 @@ async function personalised(
   // Filtered before scoring, diversity and the cut: the list is full whenever enough unseen
   // candidates exist.
   const kept = [...candidates.values()].filter((c) => !excluded(c.videoId));
+  const embedding = features.embedding?.bind(features);
+  const vectors =
+    current === undefined || embedding === undefined
+      ? undefined
+      : await markEmbeddingNeighbours(current, kept, { embedding });
   await describe(kept, { user, features, now });
   const scores = blendScores(kept, limits.weights);
   const ranked = kept
     .map((c) => ({ candidate: c, score: scores.get(c.videoId) ?? 0 }))
     .sort((a, b) => byScore(a.score, b.score) || byId(a.candidate.videoId, b.candidate.videoId));
-  return diversified(ranked, { perCreator: limits.perCreator, count: context.count });
+  return rerank(ranked, {
+    request,
+    count: context.count,
+    limits,
+    features,
+    excluded,
+    fresh: lists.find(([, source]) => source === 'FRESH_UPLOAD')?.[0],
+    ...(vectors === undefined ? {} : { vectors }),
+  });
 }
 
 /**
@@ -324,37 +355,6 @@ function affinityOf(
 ): number {
   const affinity = affinities[id];
   return affinity === undefined ? 0 : Math.max(0, decayed(affinity, decay));
-}
-
-/** Best first, at most `perCreator` per creator (videos of unknown creator each count alone). */
-function diversified(
-  ranked: readonly { candidate: Candidate; score: number }[],
-  limits: { perCreator: number; count: number },
-): RecommendedItem[] {
-  const perCreator = new Map<string, number>();
-  const items: RecommendedItem[] = [];
-  for (const { candidate, score } of ranked) {
-    if (items.length >= limits.count) {
-      break;
-    }
-    const creator = candidate.creatorId;
-    if (creator !== undefined) {
-      const shown = perCreator.get(creator) ?? 0;
-      if (shown >= limits.perCreator) {
-        continue;
-      }
-      perCreator.set(creator, shown + 1);
-    }
-    items.push({
-      videoId: candidate.videoId,
-      score,
-      sources: [...candidate.sources].sort(),
-      predictedClick: null,
-      predictedWatchSeconds: null,
-      explored: false,
-    });
-  }
-  return items;
 }
 
 /**

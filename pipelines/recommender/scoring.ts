@@ -18,6 +18,8 @@ import type { CandidateSource } from '../../schemas/generated/recommendationRepl
  * - popularity: log1p(views in the last hour) / log1p(the most viewed candidate's).
  * - twoTower (only when the serving job has a two-tower model): the cosine of the user's and
  *   the video's vectors, clipped at 0, divided by the best candidate's.
+ * - currentVideo (up-next requests only): how close the candidate is to the video being
+ *   watched (upNext.ts), divided by the best candidate's.
  *
  * Co-visitation weighs most because it is the only signal specific to what this user just
  * did; affinities personalise the rest; trending, freshness and popularity break ties and
@@ -35,6 +37,11 @@ export const scoreWeights = {
   // the video's vectors, clipped at 0; as much as co-visitation, the other signal of this
   // user's own history. A starting point, not tuned.
   twoTower: 0.4,
+  // Up-next requests only (upNext.ts): the candidate's closeness to the video being watched,
+  // its co-visitation score over the best neighbour's or its cosine, the higher. Above every
+  // other weight: what follows this video matters more on that surface than the user's
+  // general taste. Zero on every other request, so their scores do not change.
+  currentVideo: 1,
 } as const;
 
 /** @see scoreWeights */

@@ -21,6 +21,7 @@ import type { Impression } from '../../schemas/generated/impression.js';
 import type { VideoUpload } from '../../schemas/generated/videoUpload.js';
 import { topicCatalog, topics } from '../../schemas/topics.js';
 import { emptySeen, withSeen } from '../seenSet.js';
+import { defaultLimits } from './recommend.js';
 import {
   servingPipeline,
   type UserFeaturesLookup,
@@ -28,6 +29,7 @@ import {
 } from './servingPipeline.js';
 
 const now = Date.UTC(2026, 10, 24, 12);
+const blendOrder = { ...defaultLimits, mmrLambda: 1, explorationShare: 0 };
 const hour = 3_600_000;
 
 function video(id: string, fields: Partial<VideoUpload> = {}): VideoUpload {
@@ -87,7 +89,13 @@ async function servingDriver(
   ask: (request: Partial<RecommendationRequest>) => Promise<RecommendationReply>;
 }> {
   const pipeline = new Pipeline();
-  servingPipeline(pipeline, userSeen === undefined ? { userFeatures } : { userFeatures, userSeen });
+  // These tests check the candidate sources and the blend by hand: MMR at λ = 1 (the blend's
+  // order and scores) and no exploration slot. servingReranking.test.ts tests those two.
+  const limits = blendOrder;
+  servingPipeline(
+    pipeline,
+    userSeen === undefined ? { userFeatures, limits } : { userFeatures, userSeen, limits },
+  );
   const driver = await TestDriver.start(pipeline);
   const catalog = driver.input(topics.videoCatalog, {
     key: stringSerde,

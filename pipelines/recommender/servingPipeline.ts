@@ -14,12 +14,16 @@ import type { UserFeatures } from '../../schemas/generated/userFeatures.js';
 import type { UserSeen } from '../../schemas/generated/userSeen.js';
 import { recommendationReplySchema } from '../../schemas/generated/recommendationReply.js';
 import { topicCatalog, topics, type TopicSpec } from '../../schemas/topics.js';
+import { explorationPosteriorSerdes } from '../explorationPosteriors.js';
+import { itemEmbeddingSerdes } from '../itemEmbeddingShards.js';
+import { unitVector } from './mmr.js';
 import {
   defaultLimits,
   recommend,
   type FeatureReader,
   type RecommenderLimits,
 } from './recommend.js';
+import { replyDiversity } from './reranking.js';
 import type { CandidateRetriever } from './retrieval.js';
 
 /** How the serving job reads the requesting user's features (the feature job's store). */
@@ -62,12 +66,38 @@ export function servingPipeline(
     limits?: RecommenderLimits | (() => RecommenderLimits);
     /** Learned retrieval (two-tower) as a candidate source; without it, none. */
     retriever?: CandidateRetriever;
+    /**
+     * The compacted topic of item vectors (`embeddings.items`, written by the embedding job) to
+     * read as a global table: MMR's similarity and up-next's embedding neighbours. Without it
+     * (no embedding job, so no topic), similarity comes from category and creator alone.
+     */
+    itemEmbeddingsTopic?: string;
+    /** Told of every reply with its intra-list diversity (reranking.ts): the serving metrics. */
+    onReply?: (reply: RecommendationReply, quality: { readonly diversity: number }) => void;
   },
 ): void {
   const coVisitation = tableOf(pipeline, topicCatalog.coVisitation, 'co-visitation');
   const trending = tableOf(pipeline, topicCatalog.trending, 'trending');
   const videos = tableOf(pipeline, topicCatalog.videoCatalog, 'videos');
   const popularity = tableOf(pipeline, topicCatalog.videoPopularity, 'video-popularity');
+  // Fresh videos only (a tombstone removes the rest): a few hundred small records.
+  const posteriors = pipeline.globalTable(
+    topics.explorationPosteriors,
+    explorationPosteriorSerdes,
+    {
+      name: 'exploration-posteriors',
+    },
+  );
+  // Every instance holds every vector: at the demo's scale (thousands of videos of a few dozen
+  // floats) a few megabytes, and a lookup is local. A production catalogue (millions of videos:
+  // gigabytes in each instance) would instead take the vectors of the candidates from the
+  // retriever's shards, which hold them already (a query by id for the pool, beside retrieval).
+  const embeddings =
+    options.itemEmbeddingsTopic === undefined
+      ? undefined
+      : pipeline.globalTable(options.itemEmbeddingsTopic, itemEmbeddingSerdes, {
+          name: 'item-embeddings',
+        });
   const limits = options.limits ?? defaultLimits;
   const limitsNow = typeof limits === 'function' ? limits : () => limits;
   const readerOf = (lookups: ServeLookups): FeatureReader => ({
@@ -78,6 +108,17 @@ export function servingPipeline(
     video: (videoId) => lookups.global(videos, videoId),
     popularity: (videoId) => lookups.global(popularity, videoId),
     ...(options.retriever === undefined ? {} : { retriever: options.retriever }),
+    posterior: async (videoId) => (await lookups.global(posteriors, videoId)) ?? undefined,
+    ...(embeddings === undefined
+      ? {}
+      : {
+          embedding: async (videoId: string) => {
+            const record = await lookups.global(embeddings, videoId);
+            return record === undefined || record === null
+              ? undefined
+              : (unitVector(record.modelVersion, record.vector) ?? undefined);
+          },
+        }),
   });
   const replies = pipeline.serve<string, RecommendationRequest, RecommendationReply>({
     name: 'recommendations',
@@ -87,7 +128,14 @@ export function servingPipeline(
       request: avroSerde(topicCatalog.recommendationRequests.value),
       reply: avroSerde(recommendationReplySchema),
     },
-    handle: (request, _record, lookups) => recommend(request, readerOf(lookups), limitsNow()),
+    handle: async (request, _record, lookups) => {
+      const reader = readerOf(lookups);
+      const reply = await recommend(request, reader, limitsNow());
+      if (options.onReply !== undefined) {
+        options.onReply(reply, { diversity: await replyDiversity(reply.items, reader) });
+      }
+      return reply;
+    },
   });
   replies
     .flatMap((record) => impressionsOf(record), { name: 'impressions-of-reply' })
