@@ -14,6 +14,9 @@ import {
   TopicClient,
   type ConnectionConfig,
 } from '../../operators/index.js';
+import { itemEmbeddingsTopic } from '../../pipelines/itemEmbeddingShards.js';
+import { defaultExplorationShare } from '../../pipelines/recommender/exploration.js';
+import { defaultMmrLambda } from '../../pipelines/recommender/mmr.js';
 import type { CandidateRetriever } from '../../pipelines/recommender/retrieval.js';
 import { videoUploadSchema, type VideoUpload } from '../../schemas/generated/videoUpload.js';
 import { RegistrySchemaCatalog } from '../../operators/serdes/avro/registrySchemaCatalog.js';
@@ -31,6 +34,7 @@ import { FeatureInstances } from '../features/featureInstances.js';
 import { provisionTopics } from '../generator/provisionTopics.js';
 import { TrafficGenerator } from '../generator/trafficGenerator.js';
 import { produceTraffic } from '../generator/trafficJob.js';
+import { RerankingMetrics } from '../serving/rerankingMetrics.js';
 import { servingApplicationId, servingJob } from '../serving/servingJob.js';
 import type { TwoTowerRetriever } from '../serving/twoTowerRetriever.js';
 import { resetDemo } from './demoReset.js';
@@ -117,7 +121,12 @@ export async function runRecommenderDemo(options: RecommenderDemoOptions): Promi
   });
   const endpoints = features.queryEndpoints;
   const twoTower = await startTwoTower(options);
+  // Each reply's intra-list diversity and explored positions, counted by the serving job.
+  const reranking = new RerankingMetrics();
   const serving = servingJob({
+    rerankingMetrics: reranking,
+    // The embedding job (two-tower on) writes the item vectors MMR and up-next compare.
+    ...(twoTower === undefined ? {} : { itemEmbeddingsTopic }),
     connection,
     stateDir: join(options.stateDir, 'serving'),
     featureEndpoints: endpoints,
@@ -306,6 +315,14 @@ export async function runRecommenderDemo(options: RecommenderDemoOptions): Promi
       );
       twoTower.freshness(options.freshUploads ?? 100).forEach((line) => log(line));
     }
+    // Re-ranking and the exploration slot (issue 23), as the serving job counted them.
+    const reranked = reranking.totals();
+    log(
+      `  re-ranking (MMR λ ${defaultMmrLambda})     intra-list diversity ${reranked.meanDiversity.toFixed(3)}, mean over ${reranked.replies} replies of two items or more (1 − cosine of item vectors${twoTower === undefined ? '; none here: category/creator similarity' : ', category/creator where a video has none'})`,
+    );
+    log(
+      `  exploration slot         ${reranked.explored} of ${reranked.positions} positions explored: ${reranked.positions === 0 ? '-' : ((100 * reranked.explored) / reranked.positions).toFixed(2)}% (target ${(100 * defaultExplorationShare).toFixed(0)}%; Thompson sampling over fresh uploads, marked explored)`,
+    );
     sampler.summary().forEach((line) => log(line));
     lagTracker.summary().forEach((line) => log(line));
     log(await lagLines(options.stateDir));

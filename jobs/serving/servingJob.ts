@@ -13,6 +13,7 @@ import { servingPipeline } from '../../pipelines/recommender/servingPipeline.js'
 import { userFeaturesStateSerde } from '../../pipelines/userFeatures.js';
 import { userSeenStateSerde } from '../../pipelines/userSeen.js';
 import { userFeaturesStore, userSeenStore } from '../features/featuresJob.js';
+import type { RerankingMetrics } from './rerankingMetrics.js';
 
 export const servingApplicationId = 'reelstream-serving';
 
@@ -37,6 +38,14 @@ export function servingJob(options: {
   limits?: () => RecommenderLimits;
   /** Two-tower retrieval as a candidate source (twoTowerRetriever.ts); without it, none. */
   retriever?: CandidateRetriever;
+  /**
+   * The item embeddings topic (`embeddings.items`) for MMR and up-next's embedding neighbours;
+   * only where the embedding job writes it (the topic must exist). Without it, similarity comes
+   * from category and creator.
+   */
+  itemEmbeddingsTopic?: string;
+  /** Where each reply's intra-list diversity and explored positions are counted. */
+  rerankingMetrics?: RerankingMetrics;
 }): StreamJob {
   const userFeatures = new RemoteStore({
     endpoints: options.featureEndpoints,
@@ -54,6 +63,12 @@ export function servingJob(options: {
     userSeen: (userId) => userSeen.get(userId),
     ...(options.limits === undefined ? {} : { limits: options.limits }),
     ...(options.retriever === undefined ? {} : { retriever: options.retriever }),
+    ...(options.itemEmbeddingsTopic === undefined
+      ? {}
+      : { itemEmbeddingsTopic: options.itemEmbeddingsTopic }),
+    ...(options.rerankingMetrics === undefined
+      ? {}
+      : { onReply: options.rerankingMetrics.observe.bind(options.rerankingMetrics) }),
   });
   return new StreamJob({
     pipeline,
