@@ -8,12 +8,15 @@ import {
   type ConnectionConfig,
 } from '../../operators/index.js';
 import type { RecommenderLimits } from '../../pipelines/recommender/recommend.js';
+import type { GuardSwitch } from '../../pipelines/recommender/latencyGuard.js';
+import type { Ranker } from '../../pipelines/recommender/ranking.js';
 import type { CandidateRetriever } from '../../pipelines/recommender/retrieval.js';
 import { servingPipeline } from '../../pipelines/recommender/servingPipeline.js';
 import { userFeaturesStateSerde } from '../../pipelines/userFeatures.js';
 import { userSeenStateSerde } from '../../pipelines/userSeen.js';
 import { userFeaturesStore, userSeenStore } from '../features/featuresJob.js';
 import type { RerankingMetrics } from './rerankingMetrics.js';
+import { servingLatencyGuard, type RankingGuardMetrics } from './rankingGuardMetrics.js';
 
 export const servingApplicationId = 'reelstream-serving';
 
@@ -46,6 +49,14 @@ export function servingJob(options: {
   itemEmbeddingsTopic?: string;
   /** Where each reply's intra-list diversity and explored positions are counted. */
   rerankingMetrics?: RerankingMetrics;
+  /** Learned ranking (mmoeRanker.ts); without it, the blend ranks. */
+  ranker?: Ranker;
+  /** With a ranker: the ranking stage's P99 budget before the simplified ranking (default 100 ms). */
+  rankingBudgetMs?: number;
+  /** With a ranker: where the latency guard's switches are counted. */
+  rankingMetrics?: RankingGuardMetrics;
+  /** With a ranker: told of every switch of the latency guard (after it is logged). */
+  onRankingSwitch?: (event: GuardSwitch) => void;
 }): StreamJob {
   const userFeatures = new RemoteStore({
     endpoints: options.featureEndpoints,
@@ -69,6 +80,17 @@ export function servingJob(options: {
     ...(options.rerankingMetrics === undefined
       ? {}
       : { onReply: options.rerankingMetrics.observe.bind(options.rerankingMetrics) }),
+    ...(options.ranker === undefined
+      ? {}
+      : {
+          ranker: options.ranker,
+          rankingGuard: servingLatencyGuard({
+            logger: options.logger,
+            ...(options.rankingBudgetMs === undefined ? {} : { budgetMs: options.rankingBudgetMs }),
+            ...(options.rankingMetrics === undefined ? {} : { metrics: options.rankingMetrics }),
+            ...(options.onRankingSwitch === undefined ? {} : { onSwitch: options.onRankingSwitch }),
+          }),
+        }),
   });
   return new StreamJob({
     pipeline,

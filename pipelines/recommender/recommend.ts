@@ -1,6 +1,7 @@
 import type { CoVisitation } from '../../schemas/generated/coVisitation.js';
 import type {
   CandidateSource,
+  RankingMode,
   RecommendationReply,
   RecommendedItem,
 } from '../../schemas/generated/recommendationReply.js';
@@ -12,13 +13,20 @@ import type { VideoPopularity } from '../../schemas/generated/videoPopularity.js
 import type { VideoUpload } from '../../schemas/generated/videoUpload.js';
 import { trendingKey } from '../../schemas/topics.js';
 import { seenTest } from '../seenSet.js';
+import { StageTimer } from './stageTimer.js';
 import { lastHourViewsAt } from '../videoPopularity.js';
 import { currentVideoOf, markEmbeddingNeighbours, proposeCoVisited } from './upNext.js';
+import type { LatencyGuard } from './latencyGuard.js';
+import {
+  scoreCandidates,
+  type Ranker,
+  type RankedCandidate,
+  type RankingObjective,
+} from './ranking.js';
 import { rerank, type RerankingLimits, type RerankingReader } from './reranking.js';
 import type { CandidateRetriever } from './retrieval.js';
 import {
   addSignal,
-  blendScores,
   type BlendWeights,
   decayed,
   freshnessTimeMs,
@@ -41,6 +49,10 @@ export interface FeatureReader extends RerankingReader {
   popularity(videoId: string): Promise<VideoPopularity | undefined>;
   /** Learned retrieval (two-tower), a candidate source when the serving job has a model. */
   readonly retriever?: CandidateRetriever;
+  /** Learned ranking (MMoE) of the merged candidates when the serving job has a model. */
+  readonly ranker?: Ranker;
+  /** Holds the ranker back while its recent latency is over budget (one per serving job). */
+  readonly rankingGuard?: LatencyGuard;
 }
 
 /** Limits of candidate generation and re-ranking; defaults in {@link defaultLimits}. */
@@ -57,6 +69,10 @@ export interface RecommenderLimits extends RerankingLimits {
   readonly weights?: BlendWeights;
   /** Candidates asked of the retriever (two-tower), when there is one; default 100. */
   readonly retrievedCandidates?: number;
+  /** Candidates the ranker scores at most, the blend's best; default 1,000 (ranking.ts). */
+  readonly rankedCandidates?: number;
+  /** The ranker's objective (watch time vs click); `defaultObjective` (ranking.ts) when absent. */
+  readonly ranking?: RankingObjective;
 }
 
 export const defaultLimits: RecommenderLimits = {
@@ -75,7 +91,9 @@ export const modelVersion = 'blend-v2';
  *    in the user's region, trending in the user's strongest categories, fresh uploads in the
  *    region;
  * 2. filter: everything the user has seen (see {@link exclusionOf}), before anything is cut;
- * 3. score: the weighted blend of `scoring.ts`;
+ * 3. score: the ranking model (`ranking.ts`) when the serving job has one and its latency guard
+ *    lets it, else the weighted blend of `scoring.ts`; the reply says which (`rankingMode`)
+ *    and how long each stage took (`stageMillis`);
  * 4. re-ranking (reranking.ts): MMR over item vectors (λ `mmrLambda`, 0.7 by default) with at
  *    most `perCreator` videos of one creator, then the exploration slot (5% of positions by
  *    default, Thompson sampling over fresh videos, marked `explored`).
@@ -90,6 +108,7 @@ export async function recommend(
   features: FeatureReader,
   limits: RecommenderLimits = defaultLimits,
 ): Promise<RecommendationReply> {
+  const stages = new StageTimer();
   const count = Math.min(Math.max(request.count, 1), limits.maxCount);
   // Side by side: one deadline for both reads, not two in a row.
   const [userRead, seenRead] = await Promise.allSettled([
@@ -99,7 +118,8 @@ export async function recommend(
   const user = userRead.status === 'fulfilled' ? userRead.value : undefined;
   const seen = seenRead.status === 'fulfilled' ? seenRead.value : undefined;
   const excluded = exclusionOf({ user, seen, currentVideoId: currentVideoOf(request) });
-  const degraded = (reason: string) => fallback(request, { features, count, excluded, reason });
+  const degraded = (reason: string) =>
+    fallback(request, { features, count, excluded, reason, stages });
   if (userRead.status === 'rejected') {
     return degraded(`user features unavailable: ${text(userRead.reason)}`);
   }
@@ -107,6 +127,7 @@ export async function recommend(
     return degraded('unknown user: no features yet');
   }
   let items: RecommendedItem[];
+  const ranking: RankingOutcome = { mode: 'BLEND', predictions: new Map() };
   // A candidate source that answered in part (two-tower shards away) says so here.
   const partial: string[] = [];
   const seenIds = [
@@ -123,14 +144,44 @@ export async function recommend(
       count,
       seenIds,
       partial,
+      stages,
+      ranking,
     });
   } catch (error) {
     return degraded(`personalisation failed: ${text(error)}`);
   }
+  // Everything after the ranking in `personalised`: diversity, exploration.
+  stages.mark('reranking');
   if (items.length === 0) {
     return degraded('no personalised candidates');
   }
-  return reply(request, { items, degraded: partial.length > 0 ? partial.join('; ') : null });
+  return reply(request, {
+    items: items.map((item) => withPrediction(item, ranking.predictions.get(item.videoId))),
+    degraded: partial.length > 0 ? partial.join('; ') : null,
+    rankingMode: ranking.mode,
+    stages,
+    ...(ranking.mode === 'MODEL' && features.ranker !== undefined
+      ? { modelVersion: `${modelVersion}+${features.ranker.name}-${features.ranker.version}` }
+      : {}),
+  });
+}
+
+/** What the ranking stage of a request decided, for its reply. */
+interface RankingOutcome {
+  mode: RankingMode;
+  predictions: ReadonlyMap<string, RankedCandidate>;
+}
+
+/** The item with the model's predictions for it, or none (null) when no model ranked it. */
+function withPrediction(
+  item: RecommendedItem,
+  prediction: RankedCandidate | undefined,
+): RecommendedItem {
+  return {
+    ...item,
+    predictedClick: prediction?.predictedClick ?? null,
+    predictedWatchSeconds: prediction?.predictedWatchSeconds ?? null,
+  };
 }
 
 /**
@@ -167,6 +218,10 @@ async function personalised(
     seenIds?: readonly string[];
     /** Where a source that answered only in part says so (the reply is then degraded). */
     partial?: string[];
+    /** Marks the end of retrieval and of ranking. */
+    stages?: StageTimer;
+    /** Where the ranking stage says how it ranked. */
+    ranking?: RankingOutcome;
   },
 ): Promise<RecommendedItem[]> {
   const { user, features, limits, excluded } = context;
@@ -241,7 +296,26 @@ async function personalised(
       ? undefined
       : await markEmbeddingNeighbours(current, kept, { embedding });
   await describe(kept, { user, features, now });
-  const scores = blendScores(kept, limits.weights);
+  context.stages?.mark('retrieval');
+  // The model when the serving job has one and its latency guard lets it; else the blend.
+  const scored = await scoreCandidates(kept, {
+    user,
+    request,
+    ...(features.ranker === undefined ? {} : { ranker: features.ranker }),
+    ...(features.rankingGuard === undefined ? {} : { guard: features.rankingGuard }),
+    ...(limits.weights === undefined ? {} : { weights: limits.weights }),
+    ...(limits.ranking === undefined ? {} : { objective: limits.ranking }),
+    ...(limits.rankedCandidates === undefined ? {} : { maxCandidates: limits.rankedCandidates }),
+  });
+  if (scored.failure !== undefined) {
+    context.partial?.push(scored.failure);
+  }
+  if (context.ranking !== undefined) {
+    context.ranking.mode = scored.mode;
+    context.ranking.predictions = scored.predictions;
+  }
+  const scores = scored.scores;
+  context.stages?.mark('ranking');
   const ranked = kept
     .map((c) => ({ candidate: c, score: scores.get(c.videoId) ?? 0 }))
     .sort((a, b) => byScore(a.score, b.score) || byId(a.candidate.videoId, b.candidate.videoId));
@@ -328,6 +402,7 @@ async function describe(
       if (video !== undefined) {
         candidate.creatorId = video.creatorId;
         candidate.category = video.category;
+        candidate.durationMs = video.durationMs;
         const signals: [Signal, number][] = [
           ['categoryAffinity', affinityOf(user.categoryAffinity, video.category, decay)],
           ['creatorAffinity', affinityOf(user.creatorAffinity, video.creatorId, decay)],
@@ -371,6 +446,7 @@ async function fallback(
     count: number;
     excluded: (videoId: string) => boolean;
     reason: string;
+    stages: StageTimer;
   },
 ): Promise<RecommendationReply> {
   const { features, count, excluded } = context;
@@ -406,12 +482,26 @@ async function fallback(
   } catch {
     // nothing more to offer: a short (or empty) degraded reply still answers in time
   }
-  return reply(request, { items, degraded: context.reason });
+  // The fallback's reads are its retrieval; nothing is ranked.
+  context.stages.mark('retrieval');
+  return reply(request, {
+    items,
+    degraded: context.reason,
+    rankingMode: 'BLEND',
+    stages: context.stages,
+  });
 }
 
 function reply(
   request: RecommendationRequest,
-  result: { items: RecommendedItem[]; degraded: string | null },
+  result: {
+    items: RecommendedItem[];
+    degraded: string | null;
+    rankingMode: RankingMode;
+    stages: StageTimer;
+    /** The recommender's version with the ranking model's, when a model ranked the list. */
+    modelVersion?: string;
+  },
 ): RecommendationReply {
   return {
     requestId: request.requestId,
@@ -419,9 +509,10 @@ function reply(
     items: result.items,
     degraded: result.degraded !== null,
     degradedReason: result.degraded,
-    rankingMode: 'BLEND',
-    stageMillis: null,
-    modelVersion,
+    rankingMode: result.rankingMode,
+    // The total ends here: building the reply is the last of the server's work on it.
+    stageMillis: result.stages.millis(),
+    modelVersion: result.modelVersion ?? modelVersion,
     servedTime: Date.now(),
   };
 }

@@ -23,6 +23,8 @@ import {
   type FeatureReader,
   type RecommenderLimits,
 } from './recommend.js';
+import { LatencyGuard } from './latencyGuard.js';
+import type { Ranker } from './ranking.js';
 import { replyDiversity } from './reranking.js';
 import type { CandidateRetriever } from './retrieval.js';
 
@@ -66,6 +68,13 @@ export function servingPipeline(
     limits?: RecommenderLimits | (() => RecommenderLimits);
     /** Learned retrieval (two-tower) as a candidate source; without it, none. */
     retriever?: CandidateRetriever;
+    /** Learned ranking (MMoE) of the merged candidates; without it, the blend ranks. */
+    ranker?: Ranker;
+    /**
+     * The ranker's latency guard, shared by every request of the job (its window is the job's
+     * recent rankings); a default one (100 ms budget) when a ranker comes without it.
+     */
+    rankingGuard?: LatencyGuard;
     /**
      * The compacted topic of item vectors (`embeddings.items`, written by the embedding job) to
      * read as a global table: MMR's similarity and up-next's embedding neighbours. Without it
@@ -100,6 +109,8 @@ export function servingPipeline(
         });
   const limits = options.limits ?? defaultLimits;
   const limitsNow = typeof limits === 'function' ? limits : () => limits;
+  const rankingGuard =
+    options.ranker === undefined ? undefined : (options.rankingGuard ?? new LatencyGuard());
   const readerOf = (lookups: ServeLookups): FeatureReader => ({
     user: options.userFeatures,
     seen: options.userSeen ?? (() => Promise.resolve(undefined)),
@@ -108,6 +119,8 @@ export function servingPipeline(
     video: (videoId) => lookups.global(videos, videoId),
     popularity: (videoId) => lookups.global(popularity, videoId),
     ...(options.retriever === undefined ? {} : { retriever: options.retriever }),
+    ...(options.ranker === undefined ? {} : { ranker: options.ranker }),
+    ...(rankingGuard === undefined ? {} : { rankingGuard }),
     posterior: async (videoId) => (await lookups.global(posteriors, videoId)) ?? undefined,
     ...(embeddings === undefined
       ? {}

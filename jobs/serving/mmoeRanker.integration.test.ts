@@ -1,0 +1,263 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+
+import * as ort from 'onnxruntime-node';
+
+import {
+  defaultObjective,
+  objectiveScore,
+  type RankingCandidate,
+} from '../../pipelines/recommender/ranking.js';
+import type { TrainingExample } from '../../pipelines/trainingExamples.js';
+import type { RecommendationRequest } from '../../schemas/generated/recommendationRequest.js';
+import type { UserFeatures } from '../../schemas/generated/userFeatures.js';
+import { train, trainerPython } from '../cli/trainCommand.js';
+import { itemDenseEncoder, UserTowerEncoder } from '../embeddings/modelInputs.js';
+import type { TwoTowerVocabulary } from '../embeddings/twoTowerModel.js';
+import { dayMs, PartitionedExampleWriter } from '../training/exampleFiles.js';
+import { MmoeRanker } from './mmoeRanker.js';
+import { calibrationOf, type OutputCalibration } from './outputCalibration.js';
+
+/**
+ * The MMoE ranker with a real model: a tiny one trained by `reelstream train`'s code path (one
+ * epoch, generated-style labels: clicks and watch times, shown positions), loaded by
+ * {@link MmoeRanker}, asked for four users' candidates at once. Each answer must equal the model
+ * run alone on that request's rows in onnxruntime-node (position 0, the manifest's calibration
+ * applied) within 1e-5, though the four went through the pool as fewer batches than requests;
+ * the verdicts must be the objective of those outputs. Skips without the trainer's Python.
+ */
+
+const day0 = Date.UTC(2026, 0, 5);
+const categories = ['action', 'comedy', 'drama'];
+
+function featuresOf(user: string, history: readonly string[], at: number): UserFeatures | null {
+  return history.length === 0
+    ? null
+    : {
+        userId: user,
+        lastWatched: history.slice(0, 50).map((videoId, k) => ({
+          videoId,
+          watchedMs: 10_000,
+          watchRatio: 0.5,
+          eventTime: at - (k + 1) * 1_000,
+        })),
+        categoryAffinity: Object.fromEntries(
+          categories.map((c, k) => [c, { score: ((history.length + k) % 4) / 4, updatedTime: at }]),
+        ),
+        creatorAffinity: {},
+        affinityHalfLifeMs: 3 * dayMs,
+        averageWatchRatio: 0.5,
+        watchCount: history.length,
+        recentNegatives: [],
+        updatedTime: at - 1_000,
+      };
+}
+
+/** 12 users shown 30 videos over 4 days: clicks, watch times and positions like the generator's. */
+function tinyExamples(): TrainingExample[] {
+  const examples: TrainingExample[] = [];
+  const watched = new Map<string, string[]>();
+  for (let i = 0; i < 300; i++) {
+    const user = `u${String(i % 12)}`;
+    const video = `v${String((i * 7 + (i % 5)) % 30)}`;
+    const at = day0 + Math.floor((i * 4 * dayMs) / 300) + (i % 12) * 1_000;
+    const durationMs = 20_000 + ((i * 13) % 5) * 20_000;
+    const affinity = (i * 3 + (i % 7)) % 5;
+    const clicked = affinity >= 2 && i % 4 !== 0;
+    const history = watched.get(user) ?? [];
+    examples.push({
+      userId: user,
+      videoId: video,
+      requestId: `r${String(i)}`,
+      position: i % 10,
+      exampleTime: at,
+      labelTime: at + 30_000,
+      watchedMs: clicked ? Math.round((durationMs * affinity) / 5) : 0,
+      videoDurationMs: durationMs,
+      clicked,
+      rating: null,
+      positive: null,
+      disliked: false,
+      features: featuresOf(user, history, at),
+    });
+    if (clicked) {
+      watched.set(user, [video, ...history]);
+    }
+  }
+  return examples;
+}
+
+interface Manifest {
+  readonly config: { readonly history: number };
+  readonly userDenseFeatures: readonly string[];
+  readonly itemDenseFeatures: readonly string[];
+  readonly inputs: readonly { name: string; dtype: string; shape: (string | number)[] }[];
+  readonly outputs: readonly { name: string }[];
+  readonly calibration?: Record<string, OutputCalibration>;
+}
+
+test('MMoE ranker: one batch per request (merged across requests), equal to the model run alone, calibrated, the objective', async (t) => {
+  const found = trainerPython();
+  if ('missing' in found) {
+    t.skip(found.missing);
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'mmoe-ranker-'));
+  let ranker: MmoeRanker | undefined;
+  let session: ort.InferenceSession | undefined;
+  try {
+    const writer = new PartitionedExampleWriter(join(dir, 'examples'));
+    writer.add(tinyExamples());
+    writer.close();
+    const lines: string[] = [];
+    const trained = await train(
+      {
+        examples: join(dir, 'examples'),
+        out: join(dir, 'models'),
+        epochs: 1,
+        model: 'mmoe',
+        extraArgs: [
+          ...['--dim', '8', '--hidden', '16', '--experts', '2', '--batch-size', '32'],
+          ...['--validation-fraction', '0.25', '--test-fraction', '0.25'],
+        ],
+      },
+      (line) => lines.push(line),
+    );
+    assert.ok(trained.ok, trained.ok ? '' : `${trained.reason}\n${lines.join('\n')}`);
+    const modelDir = join(dir, 'models', 'mmoe');
+    const manifest = JSON.parse(readFileSync(join(modelDir, 'manifest.json'), 'utf8')) as Manifest;
+    const vocabulary = JSON.parse(
+      readFileSync(join(modelDir, 'vocabulary.json'), 'utf8'),
+    ) as TwoTowerVocabulary;
+    const outputs = manifest.outputs.map((o) => o.name);
+    assert.ok(outputs.includes('click_probability'), outputs.join(', '));
+    assert.ok(outputs.includes('watch_seconds'), outputs.join(', '));
+    assert.ok(manifest.inputs.some((i) => i.name === 'position'));
+
+    // A window long enough that the four requests share batches on a loaded machine.
+    const opened = await MmoeRanker.open({ modelDir, windowMs: 20 });
+    ranker = opened;
+    const candidates: RankingCandidate[] = [
+      ...Array.from({ length: 30 }, (_, i) => ({
+        videoId: `v${String(i)}`,
+        durationMs: 15_000 + i * 1_000,
+      })),
+      { videoId: 'never-seen' }, // no duration, not in the vocabulary
+    ];
+    const at = day0 + 5 * dayMs;
+    const asks = ['u1', 'u4', 'u7', 'stranger'].map((userId, i) => {
+      const user = featuresOf(userId, i === 3 ? [] : ['v1', 'v8', 'v15'].slice(i), at);
+      const request: RecommendationRequest = {
+        requestId: `q${String(i)}`,
+        userId,
+        region: 'eu-west',
+        surface: 'HOME_FEED',
+        count: 10,
+        requestTime: at,
+        context: null,
+      };
+      return { user, request };
+    });
+    const users = asks.map(({ user, request }) => user ?? emptyFeatures(request.userId));
+    const answers = await Promise.all(
+      asks.map(({ request }, i) =>
+        opened.score({ candidates, user: users[i] ?? emptyFeatures(''), request }),
+      ),
+    );
+    const stats = opened.stats();
+    assert.equal(stats.blocks, 4);
+    assert.ok(stats.batches < 4, `the four requests ran as ${stats.batches} batches`);
+
+    // The model alone on each request's rows: onnxruntime-node here, position 0.
+    session = await ort.InferenceSession.create(join(modelDir, 'mmoe.onnx'));
+    const encoder = new UserTowerEncoder({
+      vocabulary,
+      historyLength: manifest.config.history,
+      userDenseFeatures: manifest.userDenseFeatures,
+    });
+    const itemIndex = new Map(vocabulary.items.map((id, i) => [id, i + 1]));
+    const itemDense = itemDenseEncoder(manifest.itemDenseFeatures);
+    for (const [i, { request }] of asks.entries()) {
+      const row = encoder.row(request.userId, users[i] ?? null, request.requestTime);
+      const n = candidates.length;
+      const feeds: Record<string, ort.Tensor> = {};
+      for (const input of manifest.inputs) {
+        const width = input.shape.length > 1 ? Number(input.shape[1]) : 1;
+        const values: number[] = candidates.flatMap((c) => {
+          switch (input.name) {
+            case 'user':
+            case 'history':
+            case 'user_dense':
+              return row[input.name].map(Number);
+            case 'item':
+              return [itemIndex.get(c.videoId) ?? 0];
+            case 'item_dense':
+              return itemDense.map((f) => f({ durationMs: c.durationMs ?? 0 }));
+            case 'position':
+              return [0];
+            default:
+              throw new Error(`input ${input.name}`);
+          }
+        });
+        const dims = input.shape.length > 1 ? [n, width] : [n];
+        feeds[input.name] =
+          input.dtype === 'int64'
+            ? new ort.Tensor('int64', BigInt64Array.from(values.map((v) => BigInt(v))), dims)
+            : new ort.Tensor('float32', Float32Array.from(values), dims);
+      }
+      const alone = await session.run(feeds);
+      const answer = answers[i];
+      assert.ok(answer !== undefined);
+      for (const name of outputs) {
+        const spec = manifest.calibration?.[name];
+        const calibrate = spec === undefined ? (x: number) => x : calibrationOf(name, spec);
+        const expected = [...(alone[name]?.data as Float32Array)].map(calibrate);
+        const actual: readonly number[] = answer[name] ?? [];
+        assert.equal(actual.length, n);
+        expected.forEach((value, k) =>
+          assert.ok(
+            Math.abs((actual[k] ?? NaN) - value) < 1e-5,
+            `${request.userId} ${name}[${k}]: ${actual[k]} vs ${value}`,
+          ),
+        );
+      }
+      // The verdicts: the click output as the click, watch_seconds as the watch, the objective.
+      const verdicts = await opened.rank({
+        candidates,
+        user: users[i] ?? emptyFeatures(''),
+        request,
+        objective: defaultObjective,
+      });
+      verdicts.forEach((verdict, k) => {
+        assert.equal(verdict.predictedClick, answer['click_probability']?.[k]);
+        assert.equal(verdict.predictedWatchSeconds, answer['watch_seconds']?.[k]);
+        assert.equal(verdict.score, objectiveScore(verdict, defaultObjective));
+      });
+    }
+    t.diagnostic(
+      `outputs ${outputs.join(', ')}; calibrated ${Object.keys(manifest.calibration ?? {}).join(', ') || 'none'}; ${stats.blocks} requests in ${stats.batches} batch(es)`,
+    );
+  } finally {
+    await ranker?.close();
+    await session?.release();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** A user without features as the recommender never ranks one: only for the test's types. */
+function emptyFeatures(userId: string): UserFeatures {
+  return {
+    userId,
+    lastWatched: [],
+    categoryAffinity: {},
+    creatorAffinity: {},
+    affinityHalfLifeMs: dayMs,
+    averageWatchRatio: 0,
+    watchCount: 0,
+    recentNegatives: [],
+    updatedTime: 0,
+  };
+}
