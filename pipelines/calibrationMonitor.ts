@@ -11,19 +11,19 @@
  *    Waiting for the window is what keeps a click still to come from counting as a miss, which
  *    would read as an over-predicting model on every window.
  * 2. Each labelled impression counts in scope `all` and in `model:<modelVersion>` (a new model
- *    drifting shows apart from the old one still serving), re-keyed by scope through
- *    `<applicationId>-calibration-by-scope-repartition`.
- * 3. `calibration-windows`: a tumbling-window aggregate (count, clicks, Σp, Σp(1 − p)) emitted
- *    once per window when it closes. Labels come out stamped with the time their window closed
- *    (impression time + feedback window), so windows are cut on that time and shifted back by
- *    the feedback window: a record's window is exactly its impressions' window.
+ *    drifting shows apart from the old one still serving).
+ * 3. `calibration-partials` and `calibration-combine` (calibrationWindows.ts): tumbling windows
+ *    of (count, clicks, Σp, Σp(1 − p)), summed in each labelling task, then combined through
+ *    `<applicationId>-calibration-partials-all-repartition` once every partition closed the
+ *    window. Labels come out stamped with the time their window closed (impression time +
+ *    feedback window), so windows are cut on that time and shifted back by the feedback window:
+ *    a record's window is exactly its impressions' window.
  * 4. Each window read by the drift rule and written to `monitoring.calibration`, keyed by scope.
  */
 import {
   avroSerde,
   jsonSerde,
   stringSerde,
-  tumblingWindows,
   type Pipeline,
   type Stream,
 } from '../operators/index.js';
@@ -31,12 +31,15 @@ import type { CalibrationWindow } from '../schemas/generated/calibrationWindow.j
 import type { Click } from '../schemas/generated/click.js';
 import type { Impression } from '../schemas/generated/impression.js';
 import { topicCatalog } from '../schemas/topics.js';
+import { defaultDriftRule, readDrift, type DriftRule } from './calibrationDrift.js';
 import {
-  defaultDriftRule,
-  readDrift,
-  type DriftRule,
-  type WindowSums,
-} from './calibrationDrift.js';
+  combinedWindowsStore,
+  CombineWindowsOperator,
+  partialWindowsStore,
+  PartialWindowsOperator,
+  type PartialWindow,
+  type ScopedLabel,
+} from './calibrationWindows.js';
 import { feedbackStore, FeedbackWindowOperator, type FeedbackEvent } from './feedbackWindow.js';
 
 export interface CalibrationMonitorOptions {
@@ -51,6 +54,11 @@ export interface CalibrationMonitorOptions {
    */
   readonly graceMs?: number;
   readonly rule?: DriftRule;
+  /**
+   * Partitions of the impressions and clicks topics: a window is complete once that many
+   * labelling tasks have closed it (calibrationWindows.ts). Default the catalogue's.
+   */
+  readonly inputPartitions?: number;
   /** Topics: the catalogue's by default (tests use their own). */
   readonly topics?: {
     readonly impressions: string;
@@ -76,13 +84,6 @@ export const calibrationWindowSerdes = {
 /** The scope of all impressions with a prediction. */
 export const allScope = 'all';
 
-interface Labelled {
-  readonly predicted: number;
-  readonly clicked: boolean;
-}
-
-const emptySums: WindowSums = { impressions: 0, clicks: 0, predictedClicks: 0, variance: 0 };
-
 /** Adds the monitor to `pipeline` (see the file comment); returns the windows as a stream. */
 export function calibrationMonitor(
   pipeline: Pipeline,
@@ -92,6 +93,7 @@ export function calibrationMonitor(
   const feedbackWindowMs = options.feedbackWindowMs ?? calibrationMonitorDefaults.feedbackWindowMs;
   const graceMs = options.graceMs ?? calibrationMonitorDefaults.graceMs;
   const rule = options.rule ?? defaultDriftRule;
+  const inputPartitions = options.inputPartitions ?? topicCatalog.impressions.partitions;
   const names = options.topics ?? {
     impressions: topicCatalog.impressions.name,
     clicks: topicCatalog.clicks.name,
@@ -131,47 +133,38 @@ export function calibrationMonitor(
       stores: [store],
       timers: { key: stringSerde },
     });
+  const partials = partialWindowsStore('calibration-partials');
+  const combined = combinedWindowsStore('calibration-combine');
   const windows = labelled
-    .flatMap(
-      (record) => {
-        const { impression } = record.value.snapshot;
-        const value: Labelled = {
-          predicted: impression.predictedClick ?? 0,
-          clicked: record.value.clicked,
-        };
-        return [allScope, `model:${impression.modelVersion}`].map((scope) =>
-          record.withKey(scope).withValue(value),
-        );
-      },
+    .mapValues(
+      (label): ScopedLabel => ({
+        scopes: [allScope, `model:${label.snapshot.impression.modelVersion}`],
+        predicted: label.snapshot.impression.predictedClick ?? 0,
+        clicked: label.clicked,
+      }),
       { name: 'calibration-scopes' },
     )
-    .groupByKey({
-      name: 'calibration-by-scope',
-      serdes: { key: stringSerde, value: jsonSerde<Labelled>() },
+    .process(() => new PartialWindowsOperator(partials, { windowMs, graceMs }), {
+      name: 'calibration-partials',
+      stores: [partials],
+      timers: { key: stringSerde },
     })
-    .windowedBy(tumblingWindows({ sizeMs: windowMs, graceMs }))
-    .aggregate({
-      name: 'calibration-windows',
-      emit: 'close',
-      initializer: (): WindowSums => emptySums,
-      adder: (sums, label): WindowSums => ({
-        impressions: sums.impressions + 1,
-        clicks: sums.clicks + (label.clicked ? 1 : 0),
-        predictedClicks: sums.predictedClicks + label.predicted,
-        variance: sums.variance + label.predicted * (1 - label.predicted),
-      }),
-      serde: jsonSerde<WindowSums>(),
+    .repartition({
+      name: 'calibration-partials-all',
+      serdes: { key: stringSerde, value: jsonSerde<PartialWindow>() },
     })
-    .toStream()
-    .map(
-      (record) => {
-        const sums = record.value;
+    .process(() => new CombineWindowsOperator(combined, inputPartitions), {
+      name: 'calibration-combine',
+      stores: [combined],
+    })
+    .mapValues(
+      ({ windowStart, scope, sums }): CalibrationWindow => {
         const reading = readDrift(sums, rule);
-        const value: CalibrationWindow = {
-          scope: record.key.key,
+        return {
+          scope,
           // Cut on the labels' time (impression + feedback window): shifted back to impressions.
-          windowStart: record.key.start - feedbackWindowMs,
-          windowEnd: record.key.end - feedbackWindowMs,
+          windowStart: windowStart - feedbackWindowMs,
+          windowEnd: windowStart + windowMs - feedbackWindowMs,
           impressions: sums.impressions,
           clicks: sums.clicks,
           predictedCtr: reading.predictedCtr,
@@ -182,7 +175,6 @@ export function calibrationMonitor(
           verdict: reading.verdict,
           feedbackWindowMs,
         };
-        return record.withKey(record.key.key).withValue(value);
       },
       { name: 'calibration-verdicts' },
     );

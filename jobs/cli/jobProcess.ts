@@ -28,9 +28,11 @@ export async function runJobProcess(options: {
   graceMs: number;
   stopSignal?: AbortSignal;
   onStarted?: (started: { metricsEndpoint: string | undefined }) => void;
+  /** The process's metrics, when the caller registers metrics of its own in its registry. */
+  metrics?: JobMetrics;
 }): Promise<number> {
   const { job, logger } = options;
-  const metrics = new JobMetrics();
+  const metrics = options.metrics ?? new JobMetrics();
   metrics.add(job);
   const monitoring =
     options.metricsEndpoint === undefined

@@ -2,6 +2,10 @@
 import { Command } from 'commander';
 
 import { ReelstreamError } from '../../operators/index.js';
+import {
+  calibrationCommand,
+  calibrationMonitorCommand,
+} from '../calibration/calibrationCommand.js';
 import { lagCommand } from '../lag/lagCommand.js';
 import { checkReplayCommand } from './checkReplayCommand.js';
 import { demoCommand } from './demoCommand.js';
@@ -35,6 +39,8 @@ const program = new Command('reelstream')
   .addCommand(serveCommand())
   .addCommand(schemasCommand())
   .addCommand(lagCommand())
+  .addCommand(calibrationCommand())
+  .addCommand(calibrationMonitorCommand())
   .addCommand(generateCommand())
   .addCommand(replayCommand())
   .addCommand(evaluateCommand())
