@@ -17,6 +17,7 @@ import { generateCommand } from './generateCommand.js';
 import { initCommand } from './initCommand.js';
 import { exitIfLingering } from './lingering.js';
 import { traceTimersIfAsked } from './timerOrigins.js';
+import { evaluateRankerCommand } from '../training/evaluateRankerCommand.js';
 import { exportExamplesCommand } from '../training/exportExamplesCommand.js';
 import { replayCommand } from './replayCommand.js';
 import { runCommand } from './runCommand.js';
@@ -46,6 +47,7 @@ const program = new Command('reelstream')
   .addCommand(evaluateCommand())
   .addCommand(exportExamplesCommand())
   .addCommand(trainCommand())
+  .addCommand(evaluateRankerCommand())
   .addCommand(checkReplayCommand())
   .addCommand(faultsCommand());
 
