@@ -19,6 +19,12 @@ interface DemoFlags {
   readonly keepRunning?: boolean;
   readonly keepState?: boolean;
   readonly twoTower: boolean;
+  readonly ranker: boolean;
+  readonly candidates: number;
+  readonly rankingBudgetMs?: number;
+  readonly injectRankingDelayMs?: number;
+  readonly injectAt: number;
+  readonly injectFor: number;
 }
 
 /**
@@ -58,6 +64,38 @@ export function demoCommand(): Command {
       '--no-two-tower',
       'no two-tower retrieval (by default the demo trains a model on generated traffic, or takes it from the cache, and serves it)',
     )
+    .option(
+      '--no-ranker',
+      'no MMoE ranking (by default the demo trains the ranker on generated traffic, or takes it from the cache, and serves it)',
+    )
+    .option(
+      '--candidates <n>',
+      'candidates per request: asked of the two-tower retriever and scored by the ranker',
+      positiveInt,
+      1_000,
+    )
+    .option(
+      '--ranking-budget-ms <ms>',
+      "the ranking stage's P99 budget: over it the latency guard serves the simplified ranking",
+      positiveInt,
+    )
+    .option(
+      '--inject-ranking-delay-ms <ms>',
+      'slow every ranking by this much during a window (--inject-at, --inject-for): the latency guard trips and recovers',
+      positiveInt,
+    )
+    .option(
+      '--inject-at <seconds>',
+      'with --inject-ranking-delay-ms: seconds after the requests start',
+      positiveInt,
+      120,
+    )
+    .option(
+      '--inject-for <seconds>',
+      'with --inject-ranking-delay-ms: how long the slowdown lasts',
+      positiveInt,
+      30,
+    )
     .option('--keep-running', 'leave the local stack running at the end')
     .option(
       '--keep-state',
@@ -88,6 +126,20 @@ export function demoCommand(): Command {
           featureInstances: flags.featureInstances,
           seed: flags.seed,
           twoTower: flags.twoTower,
+          ranker: flags.ranker,
+          candidates: flags.candidates,
+          ...(flags.rankingBudgetMs === undefined
+            ? {}
+            : { rankingBudgetMs: flags.rankingBudgetMs }),
+          ...(flags.injectRankingDelayMs === undefined
+            ? {}
+            : {
+                rankingSlowdown: {
+                  delayMs: flags.injectRankingDelayMs,
+                  atSeconds: flags.injectAt,
+                  forSeconds: flags.injectFor,
+                },
+              }),
           // Starting empty is safe only on the stack the demo runs itself.
           reset: flags.external !== true && flags.keepState !== true,
           ...(flags.sample === undefined ? {} : { sampleSeconds: flags.sample }),

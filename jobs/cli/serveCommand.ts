@@ -3,7 +3,11 @@ import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 
 import { stackSettingsFromEnv } from '../../deploy/local/stack/stackSettings.js';
-import { connectionConfigFromEnv } from '../../operators/index.js';
+import { connectionConfigFromEnv, JobMetrics } from '../../operators/index.js';
+import { itemEmbeddingsTopic } from '../../pipelines/itemEmbeddingShards.js';
+import type { Ranker } from '../../pipelines/recommender/ranking.js';
+import { RankingGuardMetrics } from '../serving/rankingGuardMetrics.js';
+import { RerankingMetrics } from '../serving/rerankingMetrics.js';
 import { servingJob } from '../serving/servingJob.js';
 import { runJobProcess } from './jobProcess.js';
 import { jobLogger, withJobProcessOptions, type JobProcessFlags } from './jobProcessOptions.js';
@@ -13,6 +17,8 @@ interface ServeFlags extends JobProcessFlags {
   readonly featureEndpoints: readonly string[];
   readonly twoTowerModel?: string;
   readonly shardEndpoints?: readonly string[];
+  readonly mmoeModel?: string;
+  readonly rankingBudgetMs?: number;
 }
 
 /**
@@ -42,6 +48,15 @@ export function serveCommand(): Command {
       'with --two-tower-model: query endpoints of the item shards job of the same model version',
       endpointList,
     )
+    .option(
+      '--mmoe-model <dir>',
+      "learned ranking of the merged candidates: the trainer's mmoe folder (runs here, in worker threads)",
+    )
+    .option(
+      '--ranking-budget-ms <ms>',
+      "with --mmoe-model: the ranking stage's P99 budget; over it the simplified ranking is served until the model recovers",
+      positiveNumber,
+    )
     .action(async (flags: ServeFlags) => {
       const logger = jobLogger(flags);
       if ((flags.twoTowerModel === undefined) !== (flags.shardEndpoints === undefined)) {
@@ -62,12 +77,31 @@ export function serveCommand(): Command {
           `serve: two-tower retrieval of model ${retriever.modelVersion} from shards at ${flags.shardEndpoints?.join(', ') ?? ''}\n`,
         );
       }
+      const ranker: (Ranker & { close(): Promise<void> }) | undefined =
+        flags.mmoeModel === undefined
+          ? undefined
+          : await (
+              await import('../serving/mmoeRanker.js')
+            ).MmoeRanker.open({ modelDir: flags.mmoeModel });
+      if (ranker !== undefined) {
+        process.stdout.write(`serve: ${ranker.name} ranking, model ${ranker.version}\n`);
+      }
+      const metrics = new JobMetrics();
+      const rankingMetrics = new RankingGuardMetrics();
+      rankingMetrics.registerIn(metrics.registry);
+      const rerankingMetrics = new RerankingMetrics();
+      rerankingMetrics.registerIn(metrics.registry);
       const job = servingJob({
         connection: connectionConfigFromEnv(),
         stateDir: flags.stateDir,
         featureEndpoints: flags.featureEndpoints,
         logger,
         ...(retriever === undefined ? {} : { retriever }),
+        rerankingMetrics,
+        // The shards read the embeddings topic, so it exists: MMR and up-next compare vectors.
+        ...(retriever === undefined ? {} : { itemEmbeddingsTopic }),
+        ...(ranker === undefined ? {} : { ranker, rankingMetrics }),
+        ...(flags.rankingBudgetMs === undefined ? {} : { rankingBudgetMs: flags.rankingBudgetMs }),
       });
       process.exitCode = await runJobProcess({
         job,
@@ -77,9 +111,19 @@ export function serveCommand(): Command {
         onStarted: ({ metricsEndpoint }) => {
           process.stdout.write(`serve: running, health and metrics on ${metricsEndpoint ?? '-'}\n`);
         },
+        metrics,
       });
       await retriever?.close();
+      await ranker?.close();
     });
+}
+
+function positiveNumber(text: string): number {
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new InvalidArgumentError(`"${text}" is not a positive number`);
+  }
+  return value;
 }
 
 function endpointList(text: string): string[] {

@@ -143,7 +143,8 @@ const codeFiles = [
   'jobs/training/trainer/two_tower.py',
 ];
 
-function hashOf(parts: readonly string[]): string {
+/** 16 hex digits of a SHA-256 over the parts' own hashes: a cache key. */
+export function hashOf(parts: readonly string[]): string {
   const hash = createHash('sha256');
   for (const part of parts) {
     hash.update(createHash('sha256').update(part).digest());
@@ -151,7 +152,8 @@ function hashOf(parts: readonly string[]): string {
   return hash.digest('hex').slice(0, 16);
 }
 
-function repositoryRoot(): string {
+/** The checkout this code runs from (sources or dist/), found by the trainer's train.py. */
+export function repositoryRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 5; i++) {
     if (existsSync(join(dir, 'jobs', 'training', 'trainer', 'train.py'))) {

@@ -17,6 +17,8 @@ import {
 import { itemEmbeddingsTopic } from '../../pipelines/itemEmbeddingShards.js';
 import { defaultExplorationShare } from '../../pipelines/recommender/exploration.js';
 import { defaultMmrLambda } from '../../pipelines/recommender/mmr.js';
+import type { GuardSwitch } from '../../pipelines/recommender/latencyGuard.js';
+import { defaultLimits } from '../../pipelines/recommender/recommend.js';
 import type { CandidateRetriever } from '../../pipelines/recommender/retrieval.js';
 import { videoUploadSchema, type VideoUpload } from '../../schemas/generated/videoUpload.js';
 import { RegistrySchemaCatalog } from '../../operators/serdes/avro/registrySchemaCatalog.js';
@@ -38,7 +40,10 @@ import { RerankingMetrics } from '../serving/rerankingMetrics.js';
 import { servingApplicationId, servingJob } from '../serving/servingJob.js';
 import type { TwoTowerRetriever } from '../serving/twoTowerRetriever.js';
 import { resetDemo } from './demoReset.js';
+import { startDemoRanking } from './demoRanker.js';
 import { demoTwoTowerModel, EmbeddingsProcess } from './demoTwoTower.js';
+import { FunnelReport } from './funnelReport.js';
+import type { RankingSlowdown } from './rankingSlowdown.js';
 import { freshnessProbe } from './freshnessProbe.js';
 import { formatLag, jobLag, lagSampleFile } from './jobLag.js';
 import { LagTracker } from './lagTracker.js';
@@ -77,6 +82,18 @@ export interface RecommenderDemoOptions {
   readonly twoTower?: boolean;
   /** New uploads written during the run whose upload → searchable time is measured (default 100). */
   readonly freshUploads?: number;
+  /**
+   * The MMoE ranker (default true): the demo's model (demoRanker.ts, bootstrapped like the
+   * two-tower model, or from the cache) scores every merged candidate; without the trainer's
+   * environment the blend ranks.
+   */
+  readonly ranker?: boolean;
+  /** Candidates per request: asked of the two-tower retriever and scored by the ranker (default 1,000). */
+  readonly candidates?: number;
+  /** The ranking stage's P99 budget of the latency guard (default 100 ms). */
+  readonly rankingBudgetMs?: number;
+  /** A slowdown of the ranker injected for a window, to show the latency guard (issue 23). */
+  readonly rankingSlowdown?: RankingSlowdown;
   readonly log: (line: string) => void;
 }
 
@@ -121,6 +138,17 @@ export async function runRecommenderDemo(options: RecommenderDemoOptions): Promi
   });
   const endpoints = features.queryEndpoints;
   const twoTower = await startTwoTower(options);
+  // The funnel's per-stage split and ranking modes as the client sees them; its clock starts
+  // with the requests (the injected slowdown's window is counted from there).
+  const funnel = new FunnelReport();
+  const ranking = await startDemoRanking({
+    seed: options.seed,
+    enabled: options.ranker !== false,
+    ...(options.rankingSlowdown === undefined ? {} : { slowdown: options.rankingSlowdown }),
+    startedAt: () => funnel.startedAt,
+    log,
+  });
+  const candidates = options.candidates ?? 1_000;
   // Each reply's intra-list diversity and explored positions, counted by the serving job.
   const reranking = new RerankingMetrics();
   const serving = servingJob({
@@ -132,11 +160,32 @@ export async function runRecommenderDemo(options: RecommenderDemoOptions): Promi
     featureEndpoints: endpoints,
     logger,
     ...(twoTower === undefined ? {} : { retriever: twoTower.retriever }),
+    // The seed's funnel: about 1,000 candidates merged, every one scored.
+    limits: () => ({
+      ...defaultLimits,
+      retrievedCandidates: candidates,
+      rankedCandidates: candidates,
+    }),
+    ...(ranking === undefined
+      ? {}
+      : {
+          ranker: ranking.ranker,
+          ...(options.rankingBudgetMs === undefined
+            ? {}
+            : { rankingBudgetMs: options.rankingBudgetMs }),
+          onRankingSwitch: (event: GuardSwitch) => {
+            funnel.switched(event);
+            log(
+              `ranking: ${event.to} at ${funnel.secondsNow().toFixed(1)} s of requests (${event.to === 'SIMPLIFIED' ? `P99 ${event.p99Ms.toFixed(1)} ms over ${event.budgetMs} ms` : `${event.samples} probes within ${event.budgetMs} ms`})`,
+            );
+          },
+        }),
   });
   try {
     await serving.start();
   } catch (error) {
     await twoTower?.stop();
+    await ranking?.stop();
     throw error;
   }
   log(
@@ -205,6 +254,7 @@ export async function runRecommenderDemo(options: RecommenderDemoOptions): Promi
       },
       { key: userId, timeoutMs: 2_000 },
     );
+  funnel.begin();
   const asking = latency.drive({
     ratePerSecond: options.requestRate,
     until: producing,
@@ -213,7 +263,9 @@ export async function runRecommenderDemo(options: RecommenderDemoOptions): Promi
       if (user === undefined) {
         return 'no user';
       }
+      const sent = performance.now();
       const reply = await ask(user.id, user.region);
+      funnel.record(reply, performance.now() - sent);
       if (!reply.degraded) {
         personalisedReplies += 1;
       }
@@ -323,6 +375,8 @@ export async function runRecommenderDemo(options: RecommenderDemoOptions): Promi
     log(
       `  exploration slot         ${reranked.explored} of ${reranked.positions} positions explored: ${reranked.positions === 0 ? '-' : ((100 * reranked.explored) / reranked.positions).toFixed(2)}% (target ${(100 * defaultExplorationShare).toFixed(0)}%; Thompson sampling over fresh uploads, marked explored)`,
     );
+    funnel.summary().forEach((line) => log(line));
+    ranking?.summary().forEach((line) => log(line));
     sampler.summary().forEach((line) => log(line));
     lagTracker.summary().forEach((line) => log(line));
     log(await lagLines(options.stateDir));
@@ -336,6 +390,7 @@ export async function runRecommenderDemo(options: RecommenderDemoOptions): Promi
     await requests.close();
     await Promise.all([serving.stop(), features.stop()]);
     await twoTower?.stop();
+    await ranking?.stop();
   }
 }
 
