@@ -23,7 +23,7 @@ import {
   type RankedCandidate,
   type RankingObjective,
 } from './ranking.js';
-import { rerank, type RerankingLimits, type RerankingReader } from './reranking.js';
+import { explore, rerank, type RerankingLimits, type RerankingReader } from './reranking.js';
 import type { CandidateRetriever } from './retrieval.js';
 import {
   addSignal,
@@ -119,7 +119,7 @@ export async function recommend(
   const seen = seenRead.status === 'fulfilled' ? seenRead.value : undefined;
   const excluded = exclusionOf({ user, seen, currentVideoId: currentVideoOf(request) });
   const degraded = (reason: string) =>
-    fallback(request, { features, count, excluded, reason, stages });
+    fallback(request, { features, limits, count, excluded, reason, stages });
   if (userRead.status === 'rejected') {
     return degraded(`user features unavailable: ${text(userRead.reason)}`);
   }
@@ -437,12 +437,14 @@ function affinityOf(
  * published, then, when that has fewer than `count` videos the user has not seen, its trending
  * list of the last hour after it, scaled so its top scores at most as the last popular video
  * (the reply stays in score order). Seen videos are dropped before the cut. Reads only the
- * global tables, so it answers when the user's features cannot be read.
+ * global tables, so it answers when the user's features cannot be read. The exploration slot
+ * then fills its positions as on the personalised path (reranking.ts `explore`).
  */
 async function fallback(
   request: RecommendationRequest,
   context: {
     features: FeatureReader;
+    limits: RecommenderLimits;
     count: number;
     excluded: (videoId: string) => boolean;
     reason: string;
@@ -484,8 +486,20 @@ async function fallback(
   }
   // The fallback's reads are its retrieval; nothing is ranked.
   context.stages.mark('retrieval');
+  // The exploration slot here too (global tables only, so it works when the user's features do
+  // not): 5% of all positions explore, whichever path answered. A read that fails leaves the
+  // popular list as it is.
+  const shown = await explore(items, {
+    request,
+    count,
+    limits: context.limits,
+    features,
+    excluded,
+    fresh: await features.trending(trendingKey('FRESH', request.region)).catch(() => undefined),
+  }).catch(() => items);
+  context.stages.mark('reranking');
   return reply(request, {
-    items,
+    items: shown,
     degraded: context.reason,
     rankingMode: 'BLEND',
     stages: context.stages,

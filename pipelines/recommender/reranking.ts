@@ -106,14 +106,34 @@ export async function rerank(
     predictedWatchSeconds: null,
     explored: false,
   }));
+  return explore(items, context);
+}
+
+/**
+ * The exploration slot over a list already in display order (exploration.ts): its positions
+ * drawn from the request id's generator, filled from the region's fresh list (`fresh`) less what
+ * `excluded` names and what the list holds. The personalised path and the popular fallback both
+ * end here, so the share explored is the same whichever answered.
+ */
+export async function explore(
+  items: readonly RecommendedItem[],
+  context: {
+    readonly request: RecommendationRequest;
+    readonly count: number;
+    readonly limits: Omit<RerankingLimits, 'perCreator'>;
+    readonly features: RerankingReader;
+    readonly excluded: (videoId: string) => boolean;
+    readonly fresh: TrendingList | undefined;
+  },
+): Promise<RecommendedItem[]> {
   const random = seededRandom(context.request.requestId);
-  const share = limits.explorationShare ?? defaultExplorationShare;
-  const positions = explorationPositions(count, share, random);
+  const share = context.limits.explorationShare ?? defaultExplorationShare;
+  const positions = explorationPositions(context.count, share, random);
   if (positions.length === 0) {
-    return items;
+    return [...items];
   }
   const fresh = await freshCandidates(context, new Set(items.map((i) => i.videoId)));
-  return withExploration(items, { positions, count, fresh, random });
+  return withExploration(items, { positions, count: context.count, fresh, random });
 }
 
 function diverseItemOf(
@@ -136,7 +156,7 @@ function diverseItemOf(
 async function freshCandidates(
   context: {
     readonly request: RecommendationRequest;
-    readonly limits: RerankingLimits;
+    readonly limits: Omit<RerankingLimits, 'perCreator'>;
     readonly features: RerankingReader;
     readonly excluded: (videoId: string) => boolean;
     readonly fresh: TrendingList | undefined;

@@ -341,3 +341,46 @@ test('the exploration slot: fresh, unseen videos by Thompson sampling, marked in
     await driver.close();
   }
 });
+
+test('the popular fallback explores too, without the current video or a seen one', async () => {
+  const features: Features = {
+    videos: [video('p1'), video('p2'), video('f1', { uploadTime: now - hour })],
+    trending: [
+      [
+        'popular:eu',
+        trending('POPULAR', [
+          ['p1', 5],
+          ['p2', 4],
+        ]),
+      ],
+      ['fresh:eu', trending('FRESH', [['f1', now - hour]])],
+    ],
+  };
+  const { driver, ask } = await driverWith(features, {
+    limits: { ...defaultLimits, explorationShare: 1 },
+    user: undefined,
+  });
+  try {
+    const reply = await ask({ count: 2 });
+    assert.equal(reply.degraded, true);
+    assert.deepEqual(
+      reply.items.map((i) => [i.videoId, i.explored, i.sources]),
+      [
+        ['f1', true, ['EXPLORATION']],
+        ['p1', false, ['POPULAR_FALLBACK']],
+      ],
+    );
+    // The fresh video being watched is never explored on up next.
+    const upNext = await ask({
+      count: 2,
+      surface: 'UP_NEXT',
+      context: { currentVideoId: 'f1', device: null },
+    });
+    assert.deepEqual(
+      upNext.items.map((i) => i.videoId),
+      ['p1', 'p2'],
+    );
+  } finally {
+    await driver.close();
+  }
+});
