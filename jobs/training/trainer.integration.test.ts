@@ -185,8 +185,12 @@ test('reelstream train: both models train from Arrow examples, and their ONNX fi
       inputs: { name: string; dtype: string; shape: unknown[] }[];
       outputs: { name: string }[];
       calibration: Record<string, Record<string, unknown>>;
+      positionLogitOffsets: Record<string, number[]>;
       evaluation: Record<string, unknown>;
     };
+    const offsets = mmoe.positionLogitOffsets['click_probability'] ?? [];
+    assert.equal(offsets.length, 64);
+    assert.equal(offsets[0], 0, 'position 0 against itself');
     assert.deepEqual(
       mmoe.inputs.find((i) => i.name === 'position'),
       { name: 'position', dtype: 'int64', shape: ['batch'] },

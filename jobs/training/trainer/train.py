@@ -283,6 +283,7 @@ def train_mmoe(args, vocab, splits, common, rng) -> dict:
         "serve with 0 (position bias as a per-task term outside the experts: mmoe.py)",
         "calibration": calibrations,
         "calibrationSelection": selection,
+        "positionLogitOffsets": position_offsets(model),
         "metrics": finite(metrics),
         "evaluation": finite(evaluation),
         "trainingSeconds": round(seconds, 1),
@@ -298,6 +299,19 @@ def train_mmoe(args, vocab, splits, common, rng) -> dict:
         "evaluation": finite(evaluation),
         "calibration": {k: v["method"] for k, v in calibrations.items()},
         "trainingSeconds": round(seconds, 1),
+    }
+
+
+def position_offsets(model: MMoE) -> dict:
+    """Per binary output, what showing at position k adds to the logit against position 0
+    (index k; the last entry stands for every later position): a prediction served at 0 turns
+    into the one at the shown position as sigmoid(logit(p) + offset[k]), before calibration.
+    For logging a prediction comparable with the clicks at that position (the drift monitor)."""
+    weights = model.position_bias.weight.detach().numpy().astype(np.float64)
+    return {
+        output_name(task): [round(float(w - weights[0, k]), 6) for w in weights[:, k]]
+        for k, task in enumerate(model.tasks)
+        if TASK_KINDS[task] == BINARY
     }
 
 
