@@ -28,7 +28,17 @@ export interface WindowedAggregateStepOptions {
   /** `update` (default): forward every change; `close`: forward each window once, when it closes. */
   readonly emit?: EmitMode;
   readonly backend?: StoreBackend;
+  /**
+   * Tumbling and hopping windows: how long the changelog keeps a window beyond its size and
+   * grace (default one day, as Kafka Streams' `windowstore.changelog.additional.retention.ms`).
+   * Closed windows leave the changelog by this retention, not by tombstones; a window whose
+   * stream time stalls longer than this after its last update is not restored.
+   */
+  readonly changelogAdditionalRetentionMs?: number;
 }
+
+/** Default of {@link WindowedAggregateStepOptions.changelogAdditionalRetentionMs}: one day. */
+export const defaultChangelogAdditionalRetentionMs = 24 * 3_600_000;
 
 /**
  * A grouped stream cut into event-time windows, ready to aggregate.
@@ -110,7 +120,21 @@ export class WindowedGroupedStream<TKey, TValue, TWindows extends Windows> {
       parents: [grouped.node],
       createOperator,
       description: `${windows.kind} window ${aggregation.description}${common.emit === 'close' ? ', emit at close' : ''}`,
-      stores: [{ name: options.name, backend: options.backend ?? 'rocksdb', changelog: true }],
+      stores: [
+        {
+          name: options.name,
+          backend: options.backend ?? 'rocksdb',
+          changelog: true,
+          ...(windows.kind === 'fixed'
+            ? {
+                changelogRetentionMs:
+                  windows.sizeMs +
+                  windows.graceMs +
+                  (options.changelogAdditionalRetentionMs ?? defaultChangelogAdditionalRetentionMs),
+              }
+            : {}),
+        },
+      ],
     });
     return new WindowedTable(grouped.graph, options.name);
   }

@@ -54,14 +54,26 @@ export async function prepareTopics(job: {
   }
 }
 
-/** Compacted changelog topics, one partition per task of the sub-topology that owns the store. */
+/**
+ * Changelog topics, one partition per task of the sub-topology that owns the store: compacted,
+ * and with retention too for stores whose expired state leaves no tombstones.
+ */
 function changelogSpecs(
   topology: Topology,
   counts: ReadonlyMap<string, number>,
 ): { name: string; partitions: number; config: Record<string, string> }[] {
-  return topology.changelogTopics().map(({ name, subTopology }) => ({
+  return topology.changelogTopics().map(({ name, subTopology, retentionMs }) => ({
     name,
     partitions: Math.max(1, ...[...subTopology.sources.keys()].map((t) => counts.get(t) ?? 1)),
-    config: { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': '0' },
+    config:
+      retentionMs === undefined
+        ? { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': '0' }
+        : {
+            // Expired state has no tombstones (TaskStore.expire): retention removes it. Records
+            // carry the commit's wall-clock time, so retention counts from the last write.
+            'cleanup.policy': 'compact,delete',
+            'retention.ms': String(Math.ceil(retentionMs)),
+            'min.compaction.lag.ms': '0',
+          },
   }));
 }

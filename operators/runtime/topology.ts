@@ -74,13 +74,18 @@ export class Topology {
   }
 
   /** The changelog topics of the job's stores, with the sub-topology whose tasks write them. */
-  changelogTopics(): { readonly name: string; readonly subTopology: SubTopology }[] {
+  changelogTopics(): {
+    readonly name: string;
+    readonly subTopology: SubTopology;
+    readonly retentionMs: number | undefined;
+  }[] {
     return this.subTopologies.flatMap((sub) =>
       sub.stores
         .filter((store) => store.changelog)
         .map((store) => ({
           name: changelogTopic(this.applicationId, store.name),
           subTopology: sub,
+          retentionMs: store.changelogRetentionMs,
         })),
     );
   }

@@ -23,7 +23,17 @@ export interface StoreDefinition<TKey, TValue> {
 export type StoreBackend = 'rocksdb' | 'memory';
 
 /** The runtime's view of a store: its name and how it is kept; the serdes are the operator's. */
-export type StoreSpec = Pick<StoreDefinition<unknown, unknown>, 'name' | 'backend' | 'changelog'>;
+export type StoreSpec = Pick<
+  StoreDefinition<unknown, unknown>,
+  'name' | 'backend' | 'changelog'
+> & {
+  /**
+   * Set for state that expires by time without tombstones (windows past their grace, see
+   * `TaskStore.expire`): the changelog topic is created `compact,delete` with this retention,
+   * so what expired leaves it too. Unset: compacted only, kept until deleted.
+   */
+  readonly changelogRetentionMs?: number;
+};
 
 /**
  * Declares a key-value store for the processor API.

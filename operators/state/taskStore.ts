@@ -8,7 +8,7 @@ import {
 } from './appliedPositions.js';
 import type { CacheBudget } from './caching/cacheBudget.js';
 import { KeyFilter } from './keyFilter.js';
-import type { BytesKeyValueStore, RangeBounds } from './keyValueStore.js';
+import type { BatchOperation, BytesKeyValueStore, RangeBounds } from './keyValueStore.js';
 import { keyId } from './keyId.js';
 import { ownedBytes, ownedCopy } from './ownedBytes.js';
 
@@ -44,6 +44,8 @@ export interface StoreMetrics {
   filteredMisses: number;
   puts: number;
   deletes: number;
+  /** Keys dropped locally without a changelog record ({@link TaskStore.expire}). */
+  expired: number;
   commits: number;
   changesCommitted: number;
 }
@@ -83,6 +85,7 @@ export class TaskStore {
     filteredMisses: 0,
     puts: 0,
     deletes: 0,
+    expired: 0,
     commits: 0,
     changesCommitted: 0,
   };
@@ -107,6 +110,8 @@ export class TaskStore {
    */
   private dirtyKeys: string[] = [];
   private newDirtyKeys: string[] = [];
+  /** Keys {@link expire}d since the last commit that may be underneath: deleted at the commit. */
+  private expiredKeys: Buffer[] = [];
   private cachedBytes = 0;
   private closed = false;
   /**
@@ -275,6 +280,38 @@ export class TaskStore {
     this.evictIfNeeded();
   }
 
+  /**
+   * Drops `key` from this task's copy of the state without a changelog record: out of the cache
+   * now, out of the store underneath at the next commit. For state that expires by time and
+   * whose changelog expires by retention (`cleanup.policy=compact,delete`; windows past their
+   * grace): a tombstone per expired window was a third of the records the hopping-window bench
+   * produced. A restore may bring the key back from the changelog until retention removes it,
+   * so the caller must recognise it as expired again (the window operators sweep what their
+   * restored stream time has closed when they open). Until that commit a read or range may
+   * still find the committed value underneath: expire only keys the caller never reads again.
+   */
+  expire(key: Uint8Array): void {
+    this.assertOpen();
+    assertKey(key);
+    this.metrics.expired += 1;
+    const id = keyId(key);
+    const entry = this.entries.get(id);
+    if (entry !== undefined) {
+      this.entries.delete(id);
+      this.untrack(entry);
+      if (entry.dirty) {
+        this.dirtyCount -= 1; // its id stays listed until sortedDirtyKeys drops it
+      }
+    }
+    if (!this.absentUnderneath(key, entry)) {
+      // Until the commit applies the delete the key is still underneath: a read after a
+      // failed commit must find it there, not be told "absent" by the filter.
+      const own = entry?.key ?? ownedCopy(key);
+      this.mayBeUnderneath(own);
+      this.expiredKeys.push(own);
+    }
+  }
+
   /** Whether `key` is known to be absent from the committed store (false: unknown). */
   private absentUnderneath(key: Uint8Array, cached: CacheEntry | undefined): boolean {
     if (cached !== undefined) {
@@ -377,17 +414,22 @@ export class TaskStore {
     this.assertOpen();
     this.metrics.commits += 1;
     this.pinned.clear();
-    if (changes.length === 0) {
+    const expired = this.expiredKeys;
+    this.expiredKeys = [];
+    if (changes.length === 0 && expired.length === 0) {
       this.evictIfNeeded();
       return;
     }
-    await this.inner.batch(
-      changes.map((change) =>
+    // The expired keys first: a key written again after it expired keeps the new value.
+    const operations: BatchOperation[] = expired.map((key) => ({ type: 'delete', key }));
+    for (const change of changes) {
+      operations.push(
         change.value === null
-          ? { type: 'delete' as const, key: change.key }
-          : { type: 'put' as const, key: change.key, value: change.value },
-      ),
-    );
+          ? { type: 'delete', key: change.key }
+          : { type: 'put', key: change.key, value: change.value },
+      );
+    }
+    await this.inner.batch(operations);
     for (const change of changes) {
       const id = keyId(change.key);
       const entry = this.entries.get(id);
@@ -466,6 +508,8 @@ export class TaskStore {
     this.dirtyCount = 0;
     this.dirtyKeys = [];
     this.newDirtyKeys = [];
+    // Not deleted underneath: the committed state still has them (the replay expires them again).
+    this.expiredKeys = [];
   }
 
   /** Closes the store underneath; uncommitted writes are dropped (commit first to keep them). */
@@ -614,10 +658,17 @@ export class TaskStore {
 
   /** A clean entry leaves the cache: its key may now be only underneath. */
   private forgetCached(entry: CacheEntry): void {
-    if (this.filter === undefined || entry.value === null) {
+    if (entry.value !== null) {
+      this.mayBeUnderneath(entry.key);
+    }
+  }
+
+  /** The key filter must answer "maybe" for `key` from now on. */
+  private mayBeUnderneath(key: Buffer): void {
+    if (this.filter === undefined) {
       return;
     }
-    this.filter.add(entry.key);
+    this.filter.add(key);
     if (this.filter.size > this.filter.capacity) {
       this.filterFull = true; // past its sizing false positives climb: rebuild at the commit
     }

@@ -41,6 +41,21 @@ export class FixedWindowAggregateOperator<
     this.windows = options.windows;
   }
 
+  /**
+   * Windows the restored stream time has closed were closed (and, with emit `close`, forwarded)
+   * before the commit that stored that stream time; the changelog, which has no tombstones for
+   * them, may bring them back until its retention removes them. Expire them here, silently.
+   */
+  override async init(ctx: OperatorContext<Windowed<TKey>, TAggregate | null>): Promise<void> {
+    await super.init(ctx);
+    const { sizeMs, graceMs, advanceMs } = this.windows;
+    const closeBelow = this.streamTime - sizeMs - graceMs + 1;
+    if (closeBelow > 0) {
+      await this.closeRange(closeBelow, () => undefined);
+      this.closedIndex = Math.floor((closeBelow - 1) / advanceMs);
+    }
+  }
+
   protected aggregate(
     record: StreamRecord<TKey, TValue>,
     ctx: OperatorContext<Windowed<TKey>, TAggregate | null>,
@@ -129,7 +144,8 @@ export class FixedWindowAggregateOperator<
       closed.push(storeKey);
     }
     for (const storeKey of closed) {
-      this.store.delete(storeKey);
+      // No tombstone: the changelog drops closed windows by retention (windowChangelog.ts).
+      this.store.expire(storeKey);
     }
     // A window below closeBelow is never written again: a record for it is late.
     this.closedBelow = Math.max(this.closedBelow, closeBelow);
