@@ -11,8 +11,11 @@
  * plus the window means the label is final: later clicks or watch ends of that impression are
  * late and dropped (counted as `lateFeedback`), never a second, contradicting example.
  *
- * Keyed by user (impressions and clicks re-keyed by the caller; watch ends are keyed by user),
- * one store entry per `user · request · video` and one event-time timer per entry. A click or a
+ * The inputs must be co-partitioned by whatever key they share: by user in the training job
+ * (impressions and clicks re-keyed there, watch ends keyed by user), by video in the calibration
+ * monitor (impressions and clicks as their topics are). One store entry per
+ * `user · request · video` and one event-time timer per entry; labels are forwarded keyed by
+ * user. A click or a
  * watch end read before its impression (topics are read independently) is kept in the entry and
  * joins the impression when it comes; an entry without an impression expires at its first
  * label's time plus the window.
