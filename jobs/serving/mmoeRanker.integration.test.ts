@@ -11,15 +11,14 @@ import {
   objectiveScore,
   type RankingCandidate,
 } from '../../pipelines/recommender/ranking.js';
-import type { TrainingExample } from '../../pipelines/trainingExamples.js';
 import type { RecommendationRequest } from '../../schemas/generated/recommendationRequest.js';
-import type { UserFeatures } from '../../schemas/generated/userFeatures.js';
-import { train, trainerPython } from '../cli/trainCommand.js';
+import { trainerPython } from '../cli/trainCommand.js';
 import { itemDenseEncoder, UserTowerEncoder } from '../embeddings/modelInputs.js';
 import type { TwoTowerVocabulary } from '../embeddings/twoTowerModel.js';
-import { dayMs, PartitionedExampleWriter } from '../training/exampleFiles.js';
+import { dayMs } from '../training/exampleFiles.js';
 import { MmoeRanker } from './mmoeRanker.js';
 import { calibrationOf, type OutputCalibration } from './outputCalibration.js';
+import { day0, emptyFeatures, featuresOf, trainTinyMmoe } from './tinyMmoe.js';
 
 /**
  * The MMoE ranker with a real model: a tiny one trained by `reelstream train`'s code path (one
@@ -29,66 +28,6 @@ import { calibrationOf, type OutputCalibration } from './outputCalibration.js';
  * applied) within 1e-5, though the four went through the pool as fewer batches than requests;
  * the verdicts must be the objective of those outputs. Skips without the trainer's Python.
  */
-
-const day0 = Date.UTC(2026, 0, 5);
-const categories = ['action', 'comedy', 'drama'];
-
-function featuresOf(user: string, history: readonly string[], at: number): UserFeatures | null {
-  return history.length === 0
-    ? null
-    : {
-        userId: user,
-        lastWatched: history.slice(0, 50).map((videoId, k) => ({
-          videoId,
-          watchedMs: 10_000,
-          watchRatio: 0.5,
-          eventTime: at - (k + 1) * 1_000,
-        })),
-        categoryAffinity: Object.fromEntries(
-          categories.map((c, k) => [c, { score: ((history.length + k) % 4) / 4, updatedTime: at }]),
-        ),
-        creatorAffinity: {},
-        affinityHalfLifeMs: 3 * dayMs,
-        averageWatchRatio: 0.5,
-        watchCount: history.length,
-        recentNegatives: [],
-        updatedTime: at - 1_000,
-      };
-}
-
-/** 12 users shown 30 videos over 4 days: clicks, watch times and positions like the generator's. */
-function tinyExamples(): TrainingExample[] {
-  const examples: TrainingExample[] = [];
-  const watched = new Map<string, string[]>();
-  for (let i = 0; i < 300; i++) {
-    const user = `u${String(i % 12)}`;
-    const video = `v${String((i * 7 + (i % 5)) % 30)}`;
-    const at = day0 + Math.floor((i * 4 * dayMs) / 300) + (i % 12) * 1_000;
-    const durationMs = 20_000 + ((i * 13) % 5) * 20_000;
-    const affinity = (i * 3 + (i % 7)) % 5;
-    const clicked = affinity >= 2 && i % 4 !== 0;
-    const history = watched.get(user) ?? [];
-    examples.push({
-      userId: user,
-      videoId: video,
-      requestId: `r${String(i)}`,
-      position: i % 10,
-      exampleTime: at,
-      labelTime: at + 30_000,
-      watchedMs: clicked ? Math.round((durationMs * affinity) / 5) : 0,
-      videoDurationMs: durationMs,
-      clicked,
-      rating: null,
-      positive: null,
-      disliked: false,
-      features: featuresOf(user, history, at),
-    });
-    if (clicked) {
-      watched.set(user, [video, ...history]);
-    }
-  }
-  return examples;
-}
 
 interface Manifest {
   readonly config: { readonly history: number };
@@ -109,25 +48,7 @@ test('MMoE ranker: one batch per request (merged across requests), equal to the 
   let ranker: MmoeRanker | undefined;
   let session: ort.InferenceSession | undefined;
   try {
-    const writer = new PartitionedExampleWriter(join(dir, 'examples'));
-    writer.add(tinyExamples());
-    writer.close();
-    const lines: string[] = [];
-    const trained = await train(
-      {
-        examples: join(dir, 'examples'),
-        out: join(dir, 'models'),
-        epochs: 1,
-        model: 'mmoe',
-        extraArgs: [
-          ...['--dim', '8', '--hidden', '16', '--experts', '2', '--batch-size', '32'],
-          ...['--validation-fraction', '0.25', '--test-fraction', '0.25'],
-        ],
-      },
-      (line) => lines.push(line),
-    );
-    assert.ok(trained.ok, trained.ok ? '' : `${trained.reason}\n${lines.join('\n')}`);
-    const modelDir = join(dir, 'models', 'mmoe');
+    const modelDir = await trainTinyMmoe(dir);
     const manifest = JSON.parse(readFileSync(join(modelDir, 'manifest.json'), 'utf8')) as Manifest;
     const vocabulary = JSON.parse(
       readFileSync(join(modelDir, 'vocabulary.json'), 'utf8'),
@@ -246,18 +167,3 @@ test('MMoE ranker: one batch per request (merged across requests), equal to the 
     rmSync(dir, { recursive: true, force: true });
   }
 });
-
-/** A user without features as the recommender never ranks one: only for the test's types. */
-function emptyFeatures(userId: string): UserFeatures {
-  return {
-    userId,
-    lastWatched: [],
-    categoryAffinity: {},
-    creatorAffinity: {},
-    affinityHalfLifeMs: dayMs,
-    averageWatchRatio: 0,
-    watchCount: 0,
-    recentNegatives: [],
-    updatedTime: 0,
-  };
-}

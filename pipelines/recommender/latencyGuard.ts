@@ -86,6 +86,11 @@ export class LatencyGuard {
     return this.#mode;
   }
 
+  /** Whether a probe is running (admitted, not yet reported). */
+  get probing(): boolean {
+    return this.#probing;
+  }
+
   /** What the next request does. A `PROBE` must be answered with {@link probed}. */
   admit(): Admission {
     if (this.#mode === 'MODEL') {
