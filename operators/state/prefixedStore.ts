@@ -58,7 +58,12 @@ export class PrefixedStore implements BytesKeyValueStore {
   }
 
   private wrap(key: Uint8Array): Buffer {
-    return Buffer.concat([this.prefix, key]);
+    // Not Buffer.concat: its list, length sum and checks cost more than the copy itself, once
+    // per key of every commit's batch (1.7% of the stateful bench's CPU).
+    const wrapped = Buffer.allocUnsafe(this.prefix.length + key.length);
+    this.prefix.copy(wrapped, 0);
+    wrapped.set(key, this.prefix.length);
+    return wrapped;
   }
 }
 
