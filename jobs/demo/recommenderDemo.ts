@@ -49,6 +49,7 @@ import { formatLag, jobLag, lagSampleFile } from './jobLag.js';
 import { LagTracker } from './lagTracker.js';
 import { LatencyRecorder } from './latencyRecorder.js';
 import { ResourceSampler, thisProcess } from './resourceSampler.js';
+import { upNextProbe } from './upNextProbe.js';
 
 /** The demo's two consumer groups, as a `reelstream lag --group` pattern. */
 const demoGroups = 'reelstream-(features|serving)';
@@ -341,6 +342,17 @@ export async function runRecommenderDemo(options: RecommenderDemoOptions): Promi
         : (traffic.population.categories[video.categoryIndex] ?? '?');
     };
     await printUsers({ users, userStore, ask, categoryOf, log });
+    await upNextProbe({
+      users,
+      userStore,
+      request: (fields) =>
+        requests.request(
+          { ...fields, requestId: `demo-${++sequence}`, count: 10, requestTime: Date.now() },
+          { key: fields.userId, timeoutMs: 2_000 },
+        ),
+      categoryOf,
+      log,
+    });
     log('');
     log('summary');
     log(`  events produced          ${summary.produced} in ${summary.seconds.toFixed(0)} s`);
