@@ -36,6 +36,7 @@ interface Manifest {
   readonly inputs: readonly { name: string; dtype: string; shape: (string | number)[] }[];
   readonly outputs: readonly { name: string }[];
   readonly calibration?: Record<string, OutputCalibration>;
+  readonly positionLogitOffsets?: Record<string, number[]>;
 }
 
 test('MMoE ranker: one batch per request (merged across requests), equal to the model run alone, calibrated, the objective', async (t) => {
@@ -152,10 +153,27 @@ test('MMoE ranker: one batch per request (merged across requests), equal to the 
         request,
         objective: defaultObjective,
       });
+      // At a shown position k: sigmoid(logit(p0) + offset[k]), then the calibration.
+      const offsets = manifest.positionLogitOffsets?.['click_probability'];
+      const clickSpec = manifest.calibration?.['click_probability'];
+      const calibrateClick =
+        clickSpec === undefined ? (x: number) => x : calibrationOf('click_probability', clickSpec);
+      const rawClick = [...(alone['click_probability']?.data as Float32Array)];
       verdicts.forEach((verdict, k) => {
         assert.equal(verdict.predictedClick, answer['click_probability']?.[k]);
         assert.equal(verdict.predictedWatchSeconds, answer['watch_seconds']?.[k]);
         assert.equal(verdict.score, objectiveScore(verdict, defaultObjective));
+        assert.ok(offsets !== undefined && verdict.clickAt !== undefined, 'position offsets');
+        const p0 = rawClick[k] ?? NaN;
+        const logit = Math.log(p0 / (1 - p0));
+        for (const position of [0, 3, 50]) {
+          const offset = offsets[Math.min(position, offsets.length - 1)] ?? NaN;
+          const expected = calibrateClick(1 / (1 + Math.exp(-(logit + offset))));
+          assert.ok(
+            Math.abs(verdict.clickAt(position) - expected) < 1e-6,
+            `clickAt(${position}) ${verdict.clickAt(position)} vs ${expected}`,
+          );
+        }
       });
     }
     t.diagnostic(

@@ -28,6 +28,11 @@ interface MmoeManifest {
   }[];
   readonly outputs: readonly { readonly name: string }[];
   readonly calibration?: Readonly<Record<string, OutputCalibration>>;
+  /**
+   * Per binary output, what position k adds to the logit against position 0 (the last entry
+   * for every later position): the prediction at the position a video is shown at.
+   */
+  readonly positionLogitOffsets?: Readonly<Record<string, readonly number[]>>;
 }
 
 export interface MmoeRankerOptions extends Pick<
@@ -87,6 +92,7 @@ export class MmoeRanker implements Ranker {
   readonly #itemDense: readonly ((video: { durationMs: number }) => number)[];
   readonly #calibrations: ReadonlyMap<string, (value: number) => number>;
   readonly #readings: ReturnType<typeof readingsOf>;
+  readonly #positionOffsets: ReadonlyMap<string, readonly number[]>;
 
   private constructor(parts: {
     manifest: MmoeManifest;
@@ -113,6 +119,7 @@ export class MmoeRanker implements Ranker {
       ]),
     );
     this.#readings = readingsOf(this.outputs);
+    this.#positionOffsets = new Map(Object.entries(manifest.positionLogitOffsets ?? {}));
     const widths: Record<string, number> = {
       user: 1,
       history: this.#encoder.historyLength,
@@ -167,10 +174,14 @@ export class MmoeRanker implements Ranker {
   }
 
   async rank(input: RankingInput): Promise<readonly RankedCandidate[]> {
-    const outputs = await this.score(input);
+    const raw = await this.#run(input);
+    const outputs = this.#calibrated(raw);
     const { click, watch } = this.#readings;
+    const offsets = this.#positionOffsets.get(click);
+    const calibrate = this.#calibrations.get(click) ?? ((p: number) => p);
     return input.candidates.map((candidate, i) => {
       const predictedClick = outputs[click]?.[i] ?? 0;
+      const p0 = raw[click]?.[i] ?? 0;
       const seconds = Math.max(0, candidate.durationMs ?? 0) / 1000;
       const predictedWatchSeconds =
         watch === undefined
@@ -179,12 +190,41 @@ export class MmoeRanker implements Ranker {
             ? (outputs[watch.seconds]?.[i] ?? 0)
             : (outputs[watch.completion]?.[i] ?? 0) * seconds;
       const prediction = { predictedClick, predictedWatchSeconds };
-      return { ...prediction, score: objectiveScore(prediction, input.objective) };
+      return {
+        ...prediction,
+        score: objectiveScore(prediction, input.objective),
+        ...(offsets === undefined
+          ? {}
+          : {
+              clickAt: (position: number) =>
+                calibrate(
+                  withLogitOffset(p0, offsets[Math.min(position, offsets.length - 1)] ?? 0),
+                ),
+            }),
+      };
     });
   }
 
   /** Every output of the model for the candidates, calibrated where the manifest says so. */
   async score(
+    input: Pick<RankingInput, 'candidates' | 'user' | 'request'>,
+  ): Promise<Readonly<Record<string, readonly number[]>>> {
+    return this.#calibrated(await this.#run(input));
+  }
+
+  #calibrated(
+    raw: Readonly<Record<string, readonly number[]>>,
+  ): Readonly<Record<string, readonly number[]>> {
+    const out: Record<string, readonly number[]> = {};
+    for (const [name, values] of Object.entries(raw)) {
+      const calibrate = this.#calibrations.get(name);
+      out[name] = calibrate === undefined ? values : values.map(calibrate);
+    }
+    return out;
+  }
+
+  /** The model's outputs for the candidates as it gives them (position 0, uncalibrated). */
+  async #run(
     input: Pick<RankingInput, 'candidates' | 'user' | 'request'>,
   ): Promise<Readonly<Record<string, readonly number[]>>> {
     const rows = input.candidates.length;
@@ -231,13 +271,9 @@ export class MmoeRanker implements Ranker {
       inputs[spec.name] = data;
     }
     const result = await this.#pool.run({ rows, inputs });
-    const out: Record<string, readonly number[]> = {};
-    for (const name of this.outputs) {
-      const values = [...(result[name] ?? new Float32Array(rows))];
-      const calibrate = this.#calibrations.get(name);
-      out[name] = calibrate === undefined ? values : values.map(calibrate);
-    }
-    return out;
+    return Object.fromEntries(
+      this.outputs.map((name) => [name, [...(result[name] ?? new Float32Array(rows))]]),
+    );
   }
 
   stats(): RankingPoolStats {
@@ -247,4 +283,10 @@ export class MmoeRanker implements Ranker {
   close(): Promise<void> {
     return this.#pool.close();
   }
+}
+
+/** sigmoid(logit(p) + offset), p kept off 0 and 1 so the logit is finite. */
+function withLogitOffset(p: number, offset: number): number {
+  const clamped = Math.min(1 - 1e-7, Math.max(1e-7, p));
+  return 1 / (1 + Math.exp(-(Math.log(clamped / (1 - clamped)) + offset)));
 }

@@ -19,6 +19,13 @@ export interface RankedCandidate {
   readonly predictedClick: number;
   /** Expected seconds the user watches the video from this impression. */
   readonly predictedWatchSeconds: number;
+  /**
+   * The click probability were the video shown at `position` (0: first), calibrated; absent
+   * when the model has no position term. `predictedClick` is at position 0, where every
+   * candidate is compared (position bias); what is logged with the impression is the one at
+   * the position shown, comparable with the clicks there (docs/calibration.md, the caveat).
+   */
+  readonly clickAt?: (position: number) => number;
 }
 
 export interface RankingInput {

@@ -156,7 +156,9 @@ export async function recommend(
     return degraded('no personalised candidates');
   }
   return reply(request, {
-    items: items.map((item) => withPrediction(item, ranking.predictions.get(item.videoId))),
+    items: items.map((item, position) =>
+      withPrediction(item, ranking.predictions.get(item.videoId), position),
+    ),
     degraded: partial.length > 0 ? partial.join('; ') : null,
     rankingMode: ranking.mode,
     stages,
@@ -172,14 +174,18 @@ interface RankingOutcome {
   predictions: ReadonlyMap<string, RankedCandidate>;
 }
 
-/** The item with the model's predictions for it, or none (null) when no model ranked it. */
+/**
+ * The item with the model's predictions for it, or none (null) when no model ranked it; the
+ * click probability at the position it is shown at, when the model has a position term.
+ */
 function withPrediction(
   item: RecommendedItem,
   prediction: RankedCandidate | undefined,
+  position: number,
 ): RecommendedItem {
   return {
     ...item,
-    predictedClick: prediction?.predictedClick ?? null,
+    predictedClick: prediction?.clickAt?.(position) ?? prediction?.predictedClick ?? null,
     predictedWatchSeconds: prediction?.predictedWatchSeconds ?? null,
   };
 }
