@@ -182,3 +182,54 @@ test('the drift rule: small samples and small gaps do not alert', () => {
   assert.ok(drift.zScore < -6);
   assert.equal(drift.drifting, true);
 });
+
+test('describe() shows the DAG (snapshot): labels, partial windows, one combine task', () => {
+  const pipeline = new Pipeline();
+  calibrationMonitor(pipeline);
+  assert.equal(
+    pipeline.describe('reelstream-calibration'),
+    [
+      'Sub-topology 0',
+      '  Source: calibration-impressions (topics: [events.impressions]; key: string, value: avro(reelstream.events.Impression))',
+      '    --> calibration-predicted',
+      '  Source: calibration-clicks (topics: [events.clicks]; key: string, value: avro(reelstream.events.Click))',
+      '    --> calibration-click-events',
+      '  Processor: calibration-predicted (filter)',
+      '    --> calibration-impression-events',
+      '    <-- calibration-impressions',
+      '  Processor: calibration-impression-events (mapValues)',
+      '    --> calibration-events',
+      '    <-- calibration-predicted',
+      '  Processor: calibration-click-events (mapValues)',
+      '    --> calibration-events',
+      '    <-- calibration-clicks',
+      '  Processor: calibration-events (merge)',
+      '    --> calibration-labels',
+      '    <-- calibration-impression-events, calibration-click-events',
+      '  Processor: calibration-labels (process; stores: [calibration-labels, calibration-labels-timers])',
+      '    --> calibration-scopes',
+      '    <-- calibration-events',
+      '  Processor: calibration-scopes (mapValues)',
+      '    --> calibration-partials',
+      '    <-- calibration-labels',
+      '  Processor: calibration-partials (process; stores: [calibration-partials, calibration-partials-timers])',
+      '    --> calibration-partials-all-repartition-sink',
+      '    <-- calibration-scopes',
+      '  Sink: calibration-partials-all-repartition-sink (topic: reelstream-calibration-calibration-partials-all-repartition; key: string, value: json)',
+      '    <-- calibration-partials',
+      'Sub-topology 1',
+      '  Source: calibration-partials-all-repartition-source (topics: [reelstream-calibration-calibration-partials-all-repartition]; key: string, value: json)',
+      '    --> calibration-combine',
+      '  Processor: calibration-combine (process; stores: [calibration-combine])',
+      '    --> calibration-verdicts',
+      '    <-- calibration-partials-all-repartition-source',
+      '  Processor: calibration-verdicts (mapValues)',
+      '    --> calibration-out',
+      '    <-- calibration-combine',
+      '  Sink: calibration-out (topic: monitoring.calibration; key: string, value: avro(reelstream.monitoring.CalibrationWindow))',
+      '    <-- calibration-verdicts',
+      'Internal topics',
+      '  reelstream-calibration-calibration-partials-all-repartition (partitions: as upstream)',
+    ].join('\n'),
+  );
+});
