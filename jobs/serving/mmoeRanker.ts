@@ -234,40 +234,44 @@ export class MmoeRanker implements Ranker {
     const user = this.#encoder.row(input.request.userId, input.user, input.request.requestTime);
     const inputs: Record<string, BigInt64Array | Float32Array> = {};
     for (const spec of this.#inputs) {
-      const data =
-        spec.dtype === 'int64'
-          ? new BigInt64Array(rows * spec.width)
-          : new Float32Array(rows * spec.width);
-      const put = (row: number, values: readonly (number | bigint)[]): void => {
-        values.forEach((value, j) => {
-          if (data instanceof BigInt64Array) {
-            data[row * spec.width + j] = BigInt(value);
-          } else {
-            data[row * spec.width + j] = Number(value);
-          }
-        });
+      const int64 = spec.dtype === 'int64';
+      const data = int64
+        ? new BigInt64Array(rows * spec.width)
+        : new Float32Array(rows * spec.width);
+      const typed = (values: readonly (number | bigint)[]): BigInt64Array | Float32Array =>
+        int64
+          ? BigInt64Array.from(values, (v) => BigInt(v))
+          : Float32Array.from(values, (v) => Number(v));
+      const fill = (row: number, values: BigInt64Array | Float32Array): void => {
+        (data as { set(v: ArrayLike<number | bigint>, offset: number): void }).set(
+          values,
+          row * spec.width,
+        );
       };
-      input.candidates.forEach((candidate, row) => {
-        switch (spec.name) {
-          case 'user':
-          case 'history':
-          case 'user_dense':
-            put(row, user[spec.name]);
-            break;
-          case 'item':
-            put(row, [this.#items.get(candidate.videoId) ?? 0]);
-            break;
-          case 'item_dense': {
-            const video = { durationMs: candidate.durationMs ?? 0 };
-            put(
-              row,
-              this.#itemDense.map((feature) => feature(video)),
-            );
-            break;
+      switch (spec.name) {
+        case 'user':
+        case 'history':
+        case 'user_dense': {
+          // The user's inputs once, copied into every row: a request's 1,000 rows share them.
+          const once = typed(user[spec.name]);
+          for (let row = 0; row < rows; row++) {
+            fill(row, once);
           }
-          default: // position: served at the top (see the class comment); the array is 0
+          break;
         }
-      });
+        case 'item':
+          input.candidates.forEach((candidate, row) =>
+            fill(row, typed([this.#items.get(candidate.videoId) ?? 0])),
+          );
+          break;
+        case 'item_dense':
+          input.candidates.forEach((candidate, row) => {
+            const video = { durationMs: candidate.durationMs ?? 0 };
+            fill(row, typed(this.#itemDense.map((feature) => feature(video))));
+          });
+          break;
+        default: // position: served at the top (see the class comment); the array is 0
+      }
       inputs[spec.name] = data;
     }
     const result = await this.#pool.run({ rows, inputs });
