@@ -111,7 +111,15 @@ export async function demoRankerModel(options: {
   if (!trained.ok) {
     return { ok: false, reason: trained.reason };
   }
-  renameSync(join(dir, 'model.tmp'), join(dir, 'model'));
+  try {
+    renameSync(join(dir, 'model.tmp'), join(dir, 'model'));
+  } catch (error) {
+    // Another demo run trained the same model meanwhile (the same key: the same model).
+    if (!existsSync(join(modelDir, 'manifest.json'))) {
+      throw error;
+    }
+    rmSync(join(dir, 'model.tmp'), { recursive: true, force: true });
+  }
   log(
     `ranker: the demo's MMoE model trained in ${((performance.now() - started) / 1000).toFixed(1)} s in all (${modelDir})`,
   );
