@@ -15,7 +15,12 @@ import { trendingKey } from '../../schemas/topics.js';
 import { seenTest } from '../seenSet.js';
 import { StageTimer } from './stageTimer.js';
 import { lastHourViewsAt } from '../videoPopularity.js';
-import { currentVideoOf, markEmbeddingNeighbours, proposeCoVisited } from './upNext.js';
+import {
+  currentVideoOf,
+  markEmbeddingNeighbours,
+  neighboursFirst,
+  proposeCoVisited,
+} from './upNext.js';
 import type { LatencyGuard } from './latencyGuard.js';
 import {
   scoreCandidates,
@@ -325,7 +330,7 @@ async function personalised(
   const ranked = kept
     .map((c) => ({ candidate: c, score: scores.get(c.videoId) ?? 0 }))
     .sort((a, b) => byScore(a.score, b.score) || byId(a.candidate.videoId, b.candidate.videoId));
-  return rerank(ranked, {
+  return rerank(current === undefined ? ranked : neighboursFirst(ranked), {
     request,
     count: context.count,
     limits,

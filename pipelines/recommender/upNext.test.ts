@@ -5,7 +5,12 @@ import type { RecommendationRequest } from '../../schemas/generated/recommendati
 import { unitVector, type ItemVector } from './mmr.js';
 import { exclusionOf } from './recommend.js';
 import type { Candidate } from './scoring.js';
-import { currentVideoOf, markEmbeddingNeighbours, proposeCoVisited } from './upNext.js';
+import {
+  currentVideoOf,
+  markEmbeddingNeighbours,
+  neighboursFirst,
+  proposeCoVisited,
+} from './upNext.js';
 
 const request: RecommendationRequest = {
   requestId: 'r',
@@ -85,4 +90,28 @@ test('embedding neighbours: the nearest within the scan, one model version, boun
   );
   assert.ok((marked[0]?.raw.currentVideo ?? 0) > 0.99);
   assert.deepEqual([...read.keys()].sort(), ['far', 'near', 'nearer', 'other-version']);
+});
+
+test('neighbours first, each group in the ranking’s order, whatever the ranking scored', () => {
+  const entry = (videoId: string, score: number, neighbour: boolean) => {
+    const c = candidate(videoId);
+    if (neighbour) {
+      c.sources.add('CURRENT_VIDEO_NEIGHBOURS');
+    }
+    return { candidate: c, score };
+  };
+  // A model that does not see the current video ranked two others above its neighbours.
+  const ordered = neighboursFirst([
+    entry('o1', 0.9, false),
+    entry('n1', 0.5, true),
+    entry('o2', 0.4, false),
+    entry('n2', 0.1, true),
+  ]);
+  assert.deepEqual(
+    ordered.map((e) => e.candidate.videoId),
+    ['n1', 'n2', 'o1', 'o2'],
+  );
+  // Lifted by twice the spread (0.8): the lowest neighbour a spread above the best other.
+  assert.ok(Math.abs((ordered[1]?.score ?? 0) - 1.7) < 1e-5);
+  assert.equal(ordered[2]?.score, 0.9);
 });

@@ -99,3 +99,24 @@ function raise(candidate: Candidate, value: number): void {
 function byId(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
+
+/**
+ * Up next: the current video's neighbours ahead of every other candidate, each group in the
+ * ranking's order. The ranking scores candidates for the user (a model that does not see the
+ * current video, or the blend with its `currentVideo` signal); on this surface what follows the
+ * video being watched comes first and the other candidates fill the rest of the list. The
+ * neighbours' scores are lifted by twice the spread of all scores, so the lowest neighbour stays
+ * a full spread above the best other candidate and MMR, which follows, keeps the two groups
+ * apart unless the neighbours are near-duplicates of each other.
+ */
+export function neighboursFirst<TEntry extends { candidate: Candidate; score: number }>(
+  ranked: readonly TEntry[],
+): TEntry[] {
+  const scores = ranked.map((r) => r.score);
+  const lift = 2 * (Math.max(...scores) - Math.min(...scores)) + 1e-6;
+  const isNeighbour = (r: TEntry): boolean => r.candidate.sources.has('CURRENT_VIDEO_NEIGHBOURS');
+  return [
+    ...ranked.filter(isNeighbour).map((r) => ({ ...r, score: r.score + lift })),
+    ...ranked.filter((r) => !isNeighbour(r)),
+  ];
+}
