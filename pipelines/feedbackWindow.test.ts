@@ -79,7 +79,12 @@ function watchEnd(videoId: string, at: number, watchedMs: number): WatchEnd {
 
 test('every impression is an example once its feedback window closed, clicked or not', async () => {
   const pipeline = new Pipeline();
-  trainingExamples(pipeline, { feedbackWindowMs: windowMs, versionToleranceMs: 0 });
+  trainingExamples(pipeline, {
+    feedbackWindowMs: windowMs,
+    versionToleranceMs: 0,
+    // Stars of a watch: only watched impressions have them.
+    ratingOf: (end) => (end.watchedMs / end.videoDurationMs >= 0.5 ? 5 : 2),
+  });
   const driver = await TestDriver.start(pipeline);
   try {
     const c = topicCatalog;
@@ -117,12 +122,13 @@ test('every impression is an example once its feedback window closed, clicked or
         e.watchedMs,
         e.videoDurationMs,
         e.labelTime,
+        e.rating,
       ]),
       [
-        ['v0', 0, true, 18 * second, 30 * second, t + windowMs],
-        ['v1', 1, true, 0, 30 * second, t + windowMs],
-        ['v2', 2, false, 0, 30 * second, t + windowMs],
-        ['v3', 3, false, 0, 30 * second, t + windowMs],
+        ['v0', 0, true, 18 * second, 30 * second, t + windowMs, 5],
+        ['v1', 1, true, 0, 30 * second, t + windowMs, null],
+        ['v2', 2, false, 0, 30 * second, t + windowMs, null],
+        ['v3', 3, false, 0, 30 * second, t + windowMs, null],
       ],
     );
     // A watch end of v1 after its window closed changes nothing: the label was final.

@@ -53,10 +53,8 @@ export interface FeedbackLabel {
   readonly snapshot: FeedbackSnapshot;
   /** A click on the same request and video within the window. */
   readonly clicked: boolean;
-  /** The longest watch end of that impression within the window; 0 when not watched. */
-  readonly watchedMs: number;
-  /** The watch end's video duration, or null when not watched (the caller fills it in). */
-  readonly videoDurationMs: number | null;
+  /** The longest watch end of that impression within the window; null when not watched. */
+  readonly watchEnd: WatchEnd | null;
   /** When the window closed: the impression's time plus the window. */
   readonly closedTime: number;
 }
@@ -67,8 +65,7 @@ export interface FeedbackEntry {
   /** Time of the earliest event of the entry (the impression's, or a label read before it). */
   readonly since: number;
   readonly clicked: boolean;
-  readonly watchedMs: number;
-  readonly videoDurationMs: number | null;
+  readonly watchEnd: WatchEnd | null;
 }
 
 /** The store and timer key. NUL cannot occur in the ids' UTF-8 text. */
@@ -132,7 +129,7 @@ export class FeedbackWindowOperator implements Operator<
       }
       ctx.timers.scheduleEventTime(key, time + this.windowMs);
       store.put(key, {
-        ...(entry ?? { clicked: false, watchedMs: 0, videoDurationMs: null }),
+        ...(entry ?? { clicked: false, watchEnd: null }),
         snapshot: event.snapshot,
         since: time,
       });
@@ -147,8 +144,7 @@ export class FeedbackWindowOperator implements Operator<
       snapshot: null,
       since: time,
       clicked: false,
-      watchedMs: 0,
-      videoDurationMs: null,
+      watchEnd: null,
     };
     if (entry === undefined) {
       ctx.timers.scheduleEventTime(key, time + this.windowMs);
@@ -159,8 +155,11 @@ export class FeedbackWindowOperator implements Operator<
         ? { ...base, clicked: true }
         : {
             ...base,
-            watchedMs: Math.max(base.watchedMs, event.watchEnd.watchedMs),
-            videoDurationMs: event.watchEnd.videoDurationMs,
+            // A playback resumed in the same list ends twice: the longer watch is the label.
+            watchEnd:
+              base.watchEnd !== null && base.watchEnd.watchedMs >= event.watchEnd.watchedMs
+                ? base.watchEnd
+                : event.watchEnd,
           },
     );
   }
@@ -184,8 +183,7 @@ export class FeedbackWindowOperator implements Operator<
         value: {
           snapshot: entry.snapshot,
           clicked: entry.clicked,
-          watchedMs: entry.watchedMs,
-          videoDurationMs: entry.videoDurationMs,
+          watchEnd: entry.watchEnd,
           closedTime,
         },
         timestamp: closedTime,

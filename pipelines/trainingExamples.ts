@@ -313,9 +313,7 @@ function feedbackExamples(
           {
             name: 'training-feedback-duration',
             key: (record) =>
-              record.value.videoDurationMs === null
-                ? record.value.snapshot.impression.videoId
-                : null,
+              record.value.watchEnd === null ? record.value.snapshot.impression.videoId : null,
           },
         );
   return withDuration.mapValues(
@@ -327,21 +325,10 @@ function feedbackExamples(
       video: VideoUpload | undefined;
     }): TrainingExample => {
       const { impression, features } = label.snapshot;
-      const durationMs = label.videoDurationMs ?? video?.durationMs ?? 0;
+      const { watchEnd } = label;
+      const durationMs = watchEnd?.videoDurationMs ?? video?.durationMs ?? 0;
       // The stars of a watch (the demo's mapping); none for an impression not watched.
-      const rating =
-        label.watchedMs > 0
-          ? ratingOf({
-              userId: impression.userId,
-              videoId: impression.videoId,
-              sessionId: '',
-              watchedMs: label.watchedMs,
-              videoDurationMs: durationMs,
-              reason: 'SWIPED_AWAY',
-              requestId: impression.requestId,
-              eventTime: label.closedTime,
-            })
-          : null;
+      const rating = watchEnd === null ? null : ratingOf(watchEnd);
       return {
         userId: impression.userId,
         videoId: impression.videoId,
@@ -349,7 +336,7 @@ function feedbackExamples(
         position: impression.position,
         exampleTime: impression.eventTime,
         labelTime: label.closedTime,
-        watchedMs: label.watchedMs,
+        watchedMs: watchEnd?.watchedMs ?? 0,
         videoDurationMs: durationMs,
         clicked: label.clicked,
         rating,
