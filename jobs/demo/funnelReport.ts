@@ -29,6 +29,8 @@ const bucketSeconds = 10;
  */
 export class FunnelReport {
   readonly #samples: Sample[] = [];
+  /** Replies that fell back to popular-in-region (unknown user, features unreadable). */
+  #fallbacks = 0;
   readonly #switches: { atSeconds: number; event: GuardSwitch }[] = [];
   #startedAt = performance.now();
 
@@ -48,6 +50,14 @@ export class FunnelReport {
   record(reply: RecommendationReply, endToEndMs: number): void {
     const stages = reply.stageMillis;
     if (stages === null) {
+      return;
+    }
+    // A fallback never reaches the ranking stage: it is counted, not in the funnel's split.
+    if (
+      reply.items.length === 0 ||
+      reply.items.every((i) => i.sources.includes('POPULAR_FALLBACK'))
+    ) {
+      this.#fallbacks += 1;
       return;
     }
     const { retrieval, ranking, reranking, total } = stages;
@@ -70,7 +80,9 @@ export class FunnelReport {
   summary(): string[] {
     const samples = this.#samples;
     if (samples.length === 0) {
-      return ['  funnel                   no replies with stage times'];
+      return [
+        `  funnel                   no personalised replies with stage times (${this.#fallbacks} fallbacks)`,
+      ];
     }
     const stat = (pick: (s: Sample) => number, of: readonly Sample[] = samples): string => {
       const values = of.map(pick).sort((a, b) => a - b);
@@ -84,7 +96,7 @@ export class FunnelReport {
     const e2e = samples.map((s) => s.endToEnd).sort((a, b) => a - b);
     const p99 = percentile(e2e, 99);
     const lines = [
-      `  funnel per stage         ${samples.length} replies (server's stageMillis; client's end to end over Kafka):`,
+      `  funnel per stage         ${samples.length} personalised replies (server's stageMillis; client's end to end over Kafka); ${this.#fallbacks} popular-in-region fallbacks left out:`,
       `    retrieval              ${stat((s) => s.retrieval)}`,
       `    ranking                ${stat((s) => s.ranking)} (MODEL replies only: ${model.length === 0 ? '-' : stat((s) => s.ranking, model)})`,
       `    re-ranking             ${stat((s) => s.reranking)}`,

@@ -26,7 +26,10 @@ export interface LatencyGuardOptions {
   readonly windowMs?: number;
   /** At most this many rankings in the window, the latest (default 1,000). */
   readonly maxSamples?: number;
-  /** No verdict on fewer rankings than this: one GC pause is not a trend (default 20). */
+  /**
+   * No verdict on fewer rankings than this (default 100, two seconds at 50 requests/s): under
+   * 100 the nearest-rank P99 is the slowest ranking, and one GC pause is not a trend.
+   */
   readonly minSamples?: number;
   /** While simplified, one probe at most this often (default 1 s). */
   readonly probeIntervalMs?: number;
@@ -75,7 +78,7 @@ export class LatencyGuard {
     this.budgetMs = options.budgetMs ?? 100;
     this.#windowMs = options.windowMs ?? 10_000;
     this.#maxSamples = options.maxSamples ?? 1_000;
-    this.#minSamples = options.minSamples ?? 20;
+    this.#minSamples = options.minSamples ?? 100;
     this.#probeIntervalMs = options.probeIntervalMs ?? 1_000;
     this.#recoveryProbes = options.recoveryProbes ?? 3;
     this.#now = options.now ?? (() => performance.now());
