@@ -55,7 +55,8 @@ export class FunnelReport {
     // A fallback never reaches the ranking stage: it is counted, not in the funnel's split.
     if (
       reply.items.length === 0 ||
-      reply.items.every((i) => i.sources.includes('POPULAR_FALLBACK'))
+      // Its items: popular-in-region ones and, in the exploration slot, explored ones.
+      reply.items.every((i) => i.explored || i.sources.includes('POPULAR_FALLBACK'))
     ) {
       this.#fallbacks += 1;
       return;

@@ -119,3 +119,45 @@ test('slow rankings older than the window no longer count', () => {
   assert.equal(guard.mode, 'MODEL');
   assert.equal(guard.p99(), 20);
 });
+
+test('tripping again soon after recovering doubles the probe interval; a calm window resets it', () => {
+  let now = 0;
+  const guard = new LatencyGuard({
+    budgetMs: 100,
+    minSamples: 1,
+    windowMs: 10_000,
+    probeIntervalMs: 1_000,
+    recoveryProbes: 1,
+    now: () => now,
+  });
+  const recover = (): void => {
+    assert.equal(guard.admit(), 'PROBE');
+    guard.probed(10);
+    assert.equal(guard.mode, 'MODEL');
+  };
+  // The wait between two probes after a trip: the first one slow, the second good.
+  const probeGap = (): number => {
+    while (guard.admit() !== 'PROBE') {
+      now += 100;
+    }
+    guard.probed(500);
+    let waited = 0;
+    while (guard.admit() !== 'PROBE') {
+      waited += 100;
+      now += 100;
+    }
+    guard.probed(10);
+    return waited;
+  };
+  guard.record(500);
+  recover();
+  now += 2_000;
+  guard.record(500); // 2 s after recovering: 2 s between probes
+  assert.equal(probeGap(), 2_000);
+  now += 2_000;
+  guard.record(500); // again: 4 s
+  assert.equal(probeGap(), 4_000);
+  now += 20_000;
+  guard.record(500); // after a calm window: 1 s again
+  assert.equal(probeGap(), 1_000);
+});

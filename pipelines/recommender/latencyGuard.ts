@@ -1,3 +1,6 @@
+/** The longest wait between probes while the guard keeps tripping. */
+const maxProbeIntervalMs = 30_000;
+
 /** What the guard lets the next request do. */
 export type Admission =
   /** Rank with the model. */
@@ -33,6 +36,11 @@ export interface LatencyGuardOptions {
   readonly minSamples?: number;
   /** While simplified, one probe at most this often (default 1 s). */
   readonly probeIntervalMs?: number;
+  /**
+   * Probes are this many times further apart each time the guard trips again within
+   * `windowMs` of recovering, up to 30 s; a trip after a calm window starts over (default 2).
+   */
+  readonly probeBackoff?: number;
   /** Probes in a row within budget that bring the model back (default 3). */
   readonly recoveryProbes?: number;
   /** The clock, ms (default `performance.now`); tests inject their own. */
@@ -63,6 +71,10 @@ export class LatencyGuard {
   readonly #maxSamples: number;
   readonly #minSamples: number;
   readonly #probeIntervalMs: number;
+  readonly #probeBackoff: number;
+  /** The probe interval now: `probeIntervalMs`, longer while the guard keeps tripping. */
+  #interval: number;
+  #recoveredAt = Number.NEGATIVE_INFINITY;
   readonly #recoveryProbes: number;
   readonly #now: () => number;
   readonly #onSwitch: ((event: GuardSwitch) => void) | undefined;
@@ -80,6 +92,8 @@ export class LatencyGuard {
     this.#maxSamples = options.maxSamples ?? 1_000;
     this.#minSamples = options.minSamples ?? 100;
     this.#probeIntervalMs = options.probeIntervalMs ?? 1_000;
+    this.#probeBackoff = options.probeBackoff ?? 2;
+    this.#interval = this.#probeIntervalMs;
     this.#recoveryProbes = options.recoveryProbes ?? 3;
     this.#now = options.now ?? (() => performance.now());
     this.#onSwitch = options.onSwitch;
@@ -100,7 +114,7 @@ export class LatencyGuard {
       return 'MODEL';
     }
     const now = this.#now();
-    if (this.#probing || now - this.#lastProbeAt < this.#probeIntervalMs) {
+    if (this.#probing || now - this.#lastProbeAt < this.#interval) {
       return 'SIMPLIFIED';
     }
     this.#probing = true;
@@ -116,6 +130,13 @@ export class LatencyGuard {
     if (this.#mode === 'MODEL' && this.#samples.length >= this.#minSamples) {
       const p99 = this.p99();
       if (p99 > this.budgetMs) {
+        // Tripping again soon after recovering: the model is at its limit, not past a spike, so
+        // stay on the simplified ranking longer rather than flap (a flap costs the 100 rankings
+        // over budget it takes to judge again).
+        this.#interval =
+          now - this.#recoveredAt <= this.#windowMs
+            ? Math.min(this.#interval * this.#probeBackoff, maxProbeIntervalMs)
+            : this.#probeIntervalMs;
         this.#switch({ to: 'SIMPLIFIED', p99Ms: p99, samples: this.#samples.length, atMs: now });
         this.#goodProbes = [];
       }
@@ -138,7 +159,8 @@ export class LatencyGuard {
       const samples = this.#goodProbes.length;
       this.#samples = [];
       this.#goodProbes = [];
-      this.#switch({ to: 'MODEL', p99Ms: slowest, samples, atMs: this.#now() });
+      this.#recoveredAt = this.#now();
+      this.#switch({ to: 'MODEL', p99Ms: slowest, samples, atMs: this.#recoveredAt });
     }
   }
 
