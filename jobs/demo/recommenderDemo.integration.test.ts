@@ -11,9 +11,9 @@ import { runRecommenderDemo } from './recommenderDemo.js';
 const stateDir = mkdtempSync(join(tmpdir(), 'reelstream-demo-test-'));
 after(() => rmSync(stateDir, { recursive: true, force: true }));
 
-// The demo trains its two-tower model on a bootstrap of generated traffic the first time (1–3
-// minutes on two cores), then takes it from ~/.cache/reelstream/demo-two-tower.
-test('the demo runs the whole recommender and tells its story', { timeout: 420_000 }, async () => {
+// The demo trains its two-tower model and its MMoE ranker on bootstraps of generated traffic the
+// first time (1–3 and 2–6 minutes on two cores), then takes them from ~/.cache/reelstream.
+test('the demo runs the whole recommender and tells its story', { timeout: 900_000 }, async () => {
   const lines: string[] = [];
   await runRecommenderDemo({
     connection,
@@ -62,6 +62,9 @@ test('the demo runs the whole recommender and tells its story', { timeout: 420_0
     assert.ok(Number(fresh[1]) > 0, 'no new upload became searchable');
     assert.match(output, /verdict \(issue 20, item 2\): (HOLDS|DOES NOT HOLD)/);
     assert.match(output, /event-loop delay of the serving process .* P99 [\d.]+ ms/);
+    // The ranker: loaded, and the funnel's split (or why there is none) in the summary.
+    assert.match(output, /ranker: MMoE \w+ \(outputs /);
+    assert.match(output, /funnel (per stage|\s+no personalised replies)/);
   } else {
     assert.match(output, /two-tower: off, the demo runs without it: /);
   }
