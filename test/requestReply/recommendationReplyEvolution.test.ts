@@ -106,14 +106,17 @@ test('the ranking funnel fields are a compatible evolution: old replies read wit
     .value as RecommendationReply;
   assert.equal(back.rankingMode, 'BLEND');
   assert.equal(back.stageMillis, null);
-  assert.deepEqual({ ...back.items[0] }, {
-    videoId: 'v-3',
-    score: 1,
-    sources: ['FRESH_UPLOAD'],
-    predictedClick: null,
-    predictedWatchSeconds: null,
-    explored: false,
-  });
+  assert.deepEqual(
+    { ...back.items[0] },
+    {
+      videoId: 'v-3',
+      score: 1,
+      sources: ['FRESH_UPLOAD'],
+      predictedClick: null,
+      predictedWatchSeconds: null,
+      explored: false,
+    },
+  );
   const explored = current.toBuffer({
     ...reply,
     items: [{ ...reply.items[0], sources: ['EXPLORATION'], explored: true, predictedClick: 0.1 }],
