@@ -1,8 +1,16 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 
-import type { TowerInput } from '../../operators/vectors/towerPool.js';
-import { rankingWorkerSource } from './rankingWorkerSource.js';
+import { onnxWorkerSource } from './onnxWorkerSource.js';
+
+/** One input of the model, per row: an int64 id or `width` floats (`[batch]` or `[batch, width]`). */
+export interface ModelInput {
+  readonly name: string;
+  readonly dtype: 'int64' | 'float32';
+  /** Values per row; a `[batch]` input has 1 and `rank` 1. */
+  readonly width: number;
+  readonly rank: 1 | 2;
+}
 
 /** One request's rows, already stacked: per input, `rows × width` values. */
 export interface RowBlock {
@@ -10,26 +18,26 @@ export interface RowBlock {
   readonly inputs: Readonly<Record<string, BigInt64Array | Float32Array>>;
 }
 
-/** Per output, one value per row of the block. */
+/** Per output, the block's rows of it: `rows × width` floats (width 1 for a `[batch]` output). */
 export type BlockResult = Readonly<Record<string, Float32Array>>;
 
-export interface RankingPoolOptions {
+export interface OnnxBatchPoolOptions {
   readonly modelFile: string;
-  readonly inputs: readonly TowerInput[];
-  /** The outputs to compute, each `[batch]`. */
+  readonly inputs: readonly ModelInput[];
+  /** The outputs to compute, each `[batch]` or `[batch, width]`. */
   readonly outputs: readonly string[];
   /** Worker threads, each with its own session (default 1). */
   readonly workers?: number;
   /** ONNX Runtime's intra-op threads per worker (default 1). */
   readonly threadsPerWorker?: number;
-  /** How long the first block of a batch waits for others (default 1 ms). */
+  /** How long the first block of a batch waits for others (default 2 ms). */
   readonly windowMs?: number;
-  /** Rows that make a batch go at once (default 8,192: about eight requests of 1,000). */
+  /** Rows that make a batch go at once (default 64). */
   readonly maxRows?: number;
 }
 
-/** What the pool has done, for the demo's summary and tests. */
-export interface RankingPoolStats {
+/** What the pool has done: blocks asked for, batches run, rows, the most blocks in a batch. */
+export interface OnnxBatchPoolStats {
   readonly blocks: number;
   readonly batches: number;
   readonly rows: number;
@@ -58,21 +66,18 @@ type WorkerMessage =
     };
 
 /**
- * Runs a multi-output ONNX model (the ranker) in `worker_threads`, micro-batched across
- * requests: the row blocks of the requests that arrive within `windowMs` of the first (or
- * `maxRows` rows of them) are concatenated into one batch and one `session.run`, and each
- * caller gets its own rows of every output.
+ * Runs an ONNX model in `worker_threads`, micro-batched: the row blocks asked for within
+ * `windowMs` of the first (or `maxRows` rows of them) are concatenated into one batch and one
+ * `session.run`, and each caller gets its own rows of every output. The two-tower towers ask
+ * one row at a time (towerPool.ts), the ranker a request's candidates as one block
+ * (jobs/serving/mmoeRanker.ts says why it merges requests).
  *
- * Why merge requests: requests reach the serving task in bursts (a Kafka fetch hands it a
- * batch of them at once), and each `run` pays a fixed cost (the message to the worker, tensor
- * set-up, ONNX Runtime's per-run dispatch) that one 1,000-row run makes small but eight in a
- * row would multiply; in a queue behind one worker, the eighth request would also wait for
- * seven runs. One merged run answers all of them together, so a burst costs about one run's
- * latency. The window is short (1 ms) because at a low request rate it is pure added latency.
- * Why workers: `run()` computes on the calling thread (issue 20), so never on the event loop.
+ * Why workers: ONNX Runtime's `run()` computes on the calling thread (issue 20: a large batch
+ * stalled the event loop for 344–843 ms), so here it never runs on the main thread; a batch
+ * goes to the worker with the fewest batches in flight.
  */
-export class RankingPool {
-  readonly #options: Required<Omit<RankingPoolOptions, 'modelFile'>> & { modelFile: string };
+export class OnnxBatchPool {
+  readonly #options: Required<Omit<OnnxBatchPoolOptions, 'modelFile'>> & { modelFile: string };
   readonly #slots: Slot[] = [];
   #pending: Waiting[] = [];
   #pendingRows = 0;
@@ -82,13 +87,13 @@ export class RankingPool {
   #failure: Error | undefined;
   #stats = { blocks: 0, batches: 0, rows: 0, largestBatchBlocks: 0 };
 
-  private constructor(options: RankingPoolOptions) {
-    this.#options = { workers: 1, threadsPerWorker: 1, windowMs: 1, maxRows: 8_192, ...options };
+  private constructor(options: OnnxBatchPoolOptions) {
+    this.#options = { workers: 1, threadsPerWorker: 1, windowMs: 2, maxRows: 64, ...options };
   }
 
   /** Starts the workers; resolves once each has loaded the model. */
-  static async open(options: RankingPoolOptions): Promise<RankingPool> {
-    const pool = new RankingPool(options);
+  static async open(options: OnnxBatchPoolOptions): Promise<OnnxBatchPool> {
+    const pool = new OnnxBatchPool(options);
     try {
       await Promise.all(Array.from({ length: pool.#options.workers }, () => pool.#start()));
     } catch (error) {
@@ -101,7 +106,7 @@ export class RankingPool {
   /** Every output for `block`'s rows, computed in one batch with the blocks around it. */
   run(block: RowBlock): Promise<BlockResult> {
     if (this.#closed || this.#failure !== undefined) {
-      return Promise.reject(this.#failure ?? new Error('the ranking pool is closed'));
+      return Promise.reject(this.#failure ?? new Error('the model pool is closed'));
     }
     return new Promise((resolve, reject) => {
       this.#pending.push({ block, resolve, reject });
@@ -114,7 +119,7 @@ export class RankingPool {
     });
   }
 
-  stats(): RankingPoolStats {
+  stats(): OnnxBatchPoolStats {
     return { ...this.#stats };
   }
 
@@ -123,7 +128,7 @@ export class RankingPool {
     this.#closed = true;
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    fail(this.#pending, new Error('the ranking pool closed'));
+    fail(this.#pending, new Error('the model pool closed'));
     this.#pending = [];
     this.#pendingRows = 0;
     await Promise.all(this.#slots.map((slot) => slot.worker.terminate()));
@@ -131,7 +136,7 @@ export class RankingPool {
 
   #start(): Promise<void> {
     const ortPath = createRequire(import.meta.url).resolve('onnxruntime-node');
-    const worker = new Worker(rankingWorkerSource, {
+    const worker = new Worker(onnxWorkerSource, {
       eval: true,
       workerData: {
         ortPath,
@@ -151,8 +156,9 @@ export class RankingPool {
           this.#settle(slot, message);
         }
       });
-      // A dead worker takes its batches with it, and the pool refuses further blocks: the
-      // ranking stage then fails, and the recommender serves the blend (ranking.ts).
+      // A dead worker takes its batches with it, and the pool refuses further blocks: its
+      // caller decides (the item embedding job fails and restarts rather than dead-lettering
+      // every record after it; the ranking stage serves the blend instead, ranking.ts).
       const died = (error: Error): void => {
         reject(error);
         this.#failure ??= error;
@@ -164,7 +170,7 @@ export class RankingPool {
       worker.on('error', died);
       worker.on('exit', (code) => {
         if (!this.#closed) {
-          died(new Error(`a ranking worker exited (code ${code})`));
+          died(new Error(`a model worker exited (code ${code})`));
         }
       });
     });
@@ -225,15 +231,21 @@ export class RankingPool {
     }
     const buffers = message.buffers;
     if (message.error !== undefined || buffers === undefined) {
-      fail(batch, new Error(`ranking model: ${message.error ?? 'no output'}`));
+      fail(batch, new Error(`${this.#options.modelFile}: ${message.error ?? 'no output'}`));
       return;
     }
     const outputs = buffers.map((buffer) => new Float32Array(buffer));
+    const rows = batch.reduce((sum, waiting) => sum + waiting.block.rows, 0);
+    // Values per row of each output: 1 for `[batch]`, the width of a `[batch, width]` one.
+    const widths = outputs.map((output) => output.length / rows);
     let offset = 0;
     for (const waiting of batch) {
       const result: Record<string, Float32Array> = {};
       this.#options.outputs.forEach((name, i) => {
-        result[name] = outputs[i]?.slice(offset, offset + waiting.block.rows) ?? new Float32Array();
+        const width = widths[i] ?? 1;
+        result[name] =
+          outputs[i]?.slice(offset * width, (offset + waiting.block.rows) * width) ??
+          new Float32Array();
       });
       offset += waiting.block.rows;
       waiting.resolve(result);
@@ -243,7 +255,7 @@ export class RankingPool {
 
 /** One input's values for every block of the batch, as the worker's tensor. */
 function concatenated(
-  input: TowerInput,
+  input: ModelInput,
   batch: readonly Waiting[],
   rows: number,
 ): { name: string; type: string; buffer: ArrayBuffer; dims: number[] } {

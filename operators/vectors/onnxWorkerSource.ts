@@ -1,15 +1,15 @@
 /**
- * The code of one {@link TowerPool} worker thread, as a CommonJS script the pool starts with
+ * The code of one {@link OnnxBatchPool} worker thread, as a CommonJS script the pool starts with
  * `new Worker(source, { eval: true })`. A string rather than a module file because the same
  * code must run from the TypeScript sources (tsx, which does not reach into workers) and from
  * `dist/` alike; it requires onnxruntime-node by the path the pool resolved.
  *
- * Protocol: the worker posts `{ type: 'ready' }` (or `{ type: 'failed', message }`) once its
- * session is created; then for each `{ id, inputs: [{ name, type, buffer, dims }], output }`
- * it runs the model and posts `{ type: 'result', id, buffer, dims }` (the output's floats,
- * transferred) or `{ type: 'result', id, error }`.
+ * Protocol: `{ type: 'ready' }` or `{ type: 'failed', message }` once the session exists; then
+ * for each `{ id, inputs: [{ name, type, buffer, dims }], outputs: [name] }` it runs the model
+ * and posts `{ type: 'result', id, buffers: [ArrayBuffer per output, float32] }` (transferred)
+ * or `{ type: 'result', id, error }`.
  */
-export const towerWorkerSource = String.raw`
+export const onnxWorkerSource = String.raw`
 const { parentPort, workerData } = require('node:worker_threads');
 const ort = require(workerData.ortPath);
 let session;
@@ -33,13 +33,9 @@ parentPort.on('message', async (request) => {
         input.type === 'int64' ? new BigInt64Array(input.buffer) : new Float32Array(input.buffer);
       feeds[input.name] = new ort.Tensor(input.type, data, input.dims);
     }
-    const outputs = await session.run(feeds, [request.output]);
-    const tensor = outputs[request.output];
-    const data = Float32Array.from(tensor.data);
-    parentPort.postMessage(
-      { type: 'result', id: request.id, buffer: data.buffer, dims: tensor.dims.map(Number) },
-      [data.buffer],
-    );
+    const results = await session.run(feeds, request.outputs);
+    const buffers = request.outputs.map((name) => Float32Array.from(results[name].data).buffer);
+    parentPort.postMessage({ type: 'result', id: request.id, buffers }, buffers);
   } catch (error) {
     parentPort.postMessage({ type: 'result', id: request.id, error: message(error) });
   }
