@@ -72,9 +72,11 @@ const request = {
   context: null,
 };
 
+/** The reply without what the clock decides: when it was served, how long each stage took. */
 const withoutTime = (reply: RecommendationReply): RecommendationReply => ({
   ...reply,
   servedTime: 0,
+  stageMillis: null,
 });
 
 test('switched out, the served reply is exactly the one without a retriever; switched in, TWO_TOWER', async () => {

@@ -26,6 +26,8 @@ test('a 5-star rating: impression, click, heartbeats, completed watch end, like'
         surface: 'HOME_FEED',
         modelVersion: replayModelVersion,
         eventTime: at,
+        predictedClick: null,
+        explored: false,
       },
     },
     {
