@@ -14,7 +14,8 @@ import { UndeliverableReplyError } from './undeliverableReply.js';
 
 /**
  * What a handler may read besides its request: any key of the job's global tables (the
- * features of candidate videos, say), local to every instance.
+ * features of candidate videos, say), local to every instance. A value is decoded once and
+ * shared by every lookup until the topic changes it: handlers read values and never change them.
  *
  * @category Request/reply
  */

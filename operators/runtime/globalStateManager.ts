@@ -19,6 +19,8 @@ import { keyId } from '../state/keyId.js';
 
 /** Bytes of recently read keys each global store keeps in memory (values and known misses). */
 const cacheMaxBytes = 16 * 1024 * 1024;
+/** How often a table that follows its topic writes its checkpoint, at most. */
+const checkpointIntervalMs = 1_000;
 /** A follower's fetch waits for this much data, or 100 ms. */
 const globalFetchMinBytes = 1024 * 1024;
 /** Per entry beyond key and value bytes, as the task stores count it (taskStore.ts). */
@@ -156,6 +158,8 @@ class GlobalTableState {
   private session: ConsumerSession | undefined;
   /** Once closed, the table follows nothing any more, also when a follow was under way. */
   private closed = false;
+  /** When the checkpoint was last written (Date.now()). */
+  private checkpointedAt = 0;
 
   constructor(spec: GlobalTableSpec, store: { inner: BytesKeyValueStore; dir?: string }) {
     this.spec = spec;
@@ -287,7 +291,13 @@ class GlobalTableState {
       }
     }
     await this.store.apply(changes);
-    this.writeCheckpoint();
+    // At most once a second: the write and rename are synchronous (a crash between two must
+    // leave one whole file), and a table that follows a busy topic applies many batches a
+    // second on the serving process's event loop. A checkpoint behind the store only costs a
+    // restart re-applying the same values in the same order.
+    if (Date.now() - this.checkpointedAt >= checkpointIntervalMs) {
+      this.writeCheckpoint();
+    }
   }
 
   async close(logger?: Logger): Promise<void> {
@@ -308,6 +318,7 @@ class GlobalTableState {
   }
 
   private writeCheckpoint(): void {
+    this.checkpointedAt = Date.now();
     if (this.dir === undefined) {
       return;
     }
@@ -328,7 +339,7 @@ class GlobalTableState {
  * each table is opened from local RocksDB and read to the end of every partition of its
  * topic, so the first record any task processes already sees all of it; then a consumer per
  * table follows the topic until the job stops. Offsets applied are checkpointed beside the
- * database after every batch, so a restart reads only what it missed.
+ * database (at most once a second while following), so a restart reads only what it missed.
  *
  * Lookups may see a table a little behind the topic while the job runs (an update is visible
  * once its batch is applied): global tables are for reference data, not for state that must be

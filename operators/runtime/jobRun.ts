@@ -308,6 +308,8 @@ export class JobRun {
       Promise.all(
         runners.map((runner) =>
           runner.queue.run(async () => {
+            // Requests still being answered are answered, and their replies sent, first.
+            await runner.task.settleInFlight();
             if (this.runners.get(runner.task.id) === runner && this.hasUncommittedWork(runner)) {
               await this.commit(runner);
             }
@@ -501,6 +503,14 @@ export class JobRun {
         policy: this.policy,
         clock: Date.now,
         tracksReplays: this.guarantee === 'at-least-once',
+        ...(this.guarantee === 'at-least-once'
+          ? {
+              outlivingSlices: {
+                maxInFlight: recordsPerSlice,
+                onSettled: () => this.onConcurrentSettled(id),
+              },
+            }
+          : {}),
         ...(state === undefined ? {} : { state }),
         ...(this.globalState === undefined ? {} : { globalStores: this.globalState }),
       });
@@ -623,6 +633,14 @@ export class JobRun {
     }
   }
 
+  /** A request handler's work settled after its slice: its outputs go at the next commit. */
+  private onConcurrentSettled(id: string): void {
+    const runner = this.runners.get(id);
+    if (runner !== undefined) {
+      this.scheduleDrain(runner);
+    }
+  }
+
   private scheduleDrain(runner: TaskRunner): void {
     if (runner.drainQueued || this.stopping !== undefined) {
       return;
@@ -655,6 +673,7 @@ export class JobRun {
         await runner.task.process(records);
         runner.uncommittedRecords += records.length;
       }
+      await runner.task.settleCompleted();
       const drained = records.length < recordsPerSlice;
       if (this.commitDue(runner, drained) && !(await this.commit(runner))) {
         return;
@@ -689,7 +708,11 @@ export class JobRun {
   }
 
   private hasUncommittedWork(runner: TaskRunner): boolean {
-    return runner.uncommittedRecords > 0 || this.uncommittedPositions(runner).length > 0;
+    return (
+      runner.uncommittedRecords > 0 ||
+      runner.task.hasOutputs() ||
+      this.uncommittedPositions(runner).length > 0
+    );
   }
 
   private get commitIntervalMs(): number {
@@ -699,7 +722,11 @@ export class JobRun {
   /** The positions the task reached since its last commit, as offsets for the group. */
   private uncommittedPositions(runner: TaskRunner): TopicPartitionOffset[] {
     const changed: TopicPartitionOffset[] = [];
-    for (const { topic, offset } of runner.input.positions()) {
+    for (const position of runner.input.positions()) {
+      const { topic } = position;
+      // Not past a request still being answered: a crash must redo it.
+      const held = runner.task.earliestInFlight(topic);
+      const offset = held !== undefined && held < position.offset ? held : position.offset;
       if (runner.committed.get(topic) !== offset) {
         changed.push({ topic, partition: runner.task.partition, offset: String(offset) });
       }

@@ -56,6 +56,21 @@ interface TimerNode {
   readonly timers: TimerStore<unknown>;
 }
 
+/**
+ * At-least-once only: a concurrent operator's work (a request handler's) may go on after its
+ * slice ends. The task takes its next records at once instead of waiting for the slice's
+ * slowest handler, and each output is sent at the next commit after it is made: a reply waits
+ * for its own handler, not for its neighbours'. The committed position stops at the earliest
+ * input still in flight, so a crash redoes it (at least once). Exactly-once cannot: a
+ * transaction holds the outputs of every offset it commits.
+ */
+export interface OutlivingSlices {
+  /** Inputs in flight at most; the next input waits for one to settle. */
+  readonly maxInFlight: number;
+  /** Told whenever an input's concurrent work settles (its outputs are ready to send). */
+  readonly onSettled: () => void;
+}
+
 /** Header of the stand-in input of a timer's outputs, naming the timer's kind (dead letters). */
 export const timerHeader = 'reelstream.timer';
 
@@ -100,6 +115,14 @@ export class Task {
   private pending: Promise<void>[] = [];
   /** Promises of concurrent operators, awaited at the end of the batch. */
   private concurrent: Promise<void>[] = [];
+  /**
+   * With {@link OutlivingSlices}: inputs whose concurrent operator has not settled yet, by
+   * {@link inputId}, each with the promise that settles with it.
+   */
+  private readonly inFlight = new Map<string, { raw: RawRecord; settled: Promise<void> }>();
+  private readonly outliving: OutlivingSlices | undefined;
+  /** The first failure of work in flight that the failure policy did not absorb. */
+  private concurrentFailure: { error: unknown } | undefined;
   /** Records already serialized by the task itself (error replies to bad requests). */
   private rawOutputs: OutgoingRecord[] = [];
   private currentInput: RawRecord | undefined;
@@ -130,8 +153,11 @@ export class Task {
     globalStores?: GlobalStores;
     /** At-least-once: recognise replayed records (see {@link tracksReplays}). */
     tracksReplays?: boolean;
+    /** At-least-once: concurrent work outlives its slice (see {@link OutlivingSlices}). */
+    outlivingSlices?: OutlivingSlices;
   }) {
     this.tracksReplays = options.tracksReplays === true;
+    this.outliving = options.outlivingSlices;
     this.state = options.state;
     this.globalStores = options.globalStores;
     this.topology = options.topology;
@@ -301,6 +327,10 @@ export class Task {
       if (raw.timestamp > this.maxTimestamp) {
         this.maxTimestamp = raw.timestamp;
       }
+      if (this.outliving !== undefined && this.inFlight.size >= this.outliving.maxInFlight) {
+        await this.anyInFlightSettled();
+        this.throwIfConcurrentFailed();
+      }
       this.currentInput = raw;
       if (this.tracksReplays) {
         this.originIndex = 0;
@@ -339,6 +369,62 @@ export class Task {
       await this.settlePending();
     }
     this.batchByOffset = undefined;
+  }
+
+  /**
+   * With {@link OutlivingSlices}: the offset of `topic`'s earliest input whose concurrent work
+   * has not settled, which the task's committed position must not pass (undefined: none).
+   */
+  earliestInFlight(topic: string): bigint | undefined {
+    let earliest: bigint | undefined;
+    for (const { raw } of this.inFlight.values()) {
+      if (raw.topic === topic) {
+        const offset = BigInt(raw.offset);
+        if (earliest === undefined || offset < earliest) {
+          earliest = offset;
+        }
+      }
+    }
+    return earliest;
+  }
+
+  /** Throws the first failure of work in flight that the failure policy did not absorb. */
+  throwIfConcurrentFailed(): void {
+    if (this.concurrentFailure !== undefined) {
+      throw this.concurrentFailure.error;
+    }
+  }
+
+  /** How many inputs' concurrent work has not settled yet. */
+  get inFlightCount(): number {
+    return this.inFlight.size;
+  }
+
+  /** Whether the task holds records to send: outputs, error replies or dead letters. */
+  hasOutputs(): boolean {
+    return this.outputs.length > 0 || this.rawOutputs.length > 0 || this.deadLetters.length > 0;
+  }
+
+  /**
+   * Settles what the work that completed since the last call forwarded to asynchronous
+   * operators, and throws its failure if the policy did not absorb it.
+   */
+  async settleCompleted(): Promise<void> {
+    await this.settlePending();
+    this.throwIfConcurrentFailed();
+  }
+
+  /** Resolves once every input's concurrent work has settled (before a final commit). */
+  async settleInFlight(): Promise<void> {
+    while (this.inFlight.size > 0) {
+      await Promise.all([...this.inFlight.values()].map((work) => work.settled));
+    }
+    await this.settlePending();
+    this.throwIfConcurrentFailed();
+  }
+
+  private async anyInFlightSettled(): Promise<void> {
+    await Promise.race([...this.inFlight.values()].map((work) => work.settled));
   }
 
   /** The earliest processing-time timer of the task (+Infinity without one): the job's tick. */
@@ -497,11 +583,31 @@ export class Task {
   ): undefined {
     const raw = this.currentInput;
     const result = operator.process(record, context);
-    if (result !== undefined && raw !== undefined) {
-      this.concurrent.push(
-        result.catch((error: unknown) => this.failed({ raw, stage: 'processing', error })),
-      );
+    if (result === undefined || raw === undefined) {
+      return undefined;
     }
+    const settled = result.catch((error: unknown) =>
+      this.failed({ raw, stage: 'processing', error }),
+    );
+    const outliving = this.outliving;
+    if (outliving === undefined) {
+      this.concurrent.push(settled);
+      return undefined;
+    }
+    const id = inputId(raw);
+    this.inFlight.set(id, {
+      raw,
+      // A failure the policy does not absorb (a transient one, or `fail`) is kept for the
+      // job's next step to throw ({@link throwIfConcurrentFailed}): nothing awaits this.
+      settled: settled
+        .catch((error: unknown) => {
+          this.concurrentFailure ??= { error };
+        })
+        .finally(() => {
+          this.inFlight.delete(id);
+          outliving.onSettled();
+        }),
+    });
     return undefined;
   }
 
@@ -708,9 +814,11 @@ export class Task {
     return {
       receive: (record) => {
         const origin = record.origin;
+        const id = origin === undefined ? undefined : inputId(origin);
         const source =
-          (origin === undefined ? undefined : this.batchByOffset?.get(inputId(origin))) ??
-          this.currentInput;
+          (id === undefined
+            ? undefined
+            : (this.batchByOffset?.get(id) ?? this.inFlight.get(id)?.raw)) ?? this.currentInput;
         if (source === undefined) {
           throw new Error(
             `sink ${sink.name} received a record outside of processing: a record made with ` +

@@ -8,6 +8,7 @@ import {
   type ServeLookups,
 } from '../../operators/index.js';
 import type { Impression } from '../../schemas/generated/impression.js';
+import type { ItemEmbedding } from '../../schemas/generated/itemEmbedding.js';
 import type { RecommendationReply } from '../../schemas/generated/recommendationReply.js';
 import type { RecommendationRequest } from '../../schemas/generated/recommendationRequest.js';
 import type { UserFeatures } from '../../schemas/generated/userFeatures.js';
@@ -16,7 +17,7 @@ import { recommendationReplySchema } from '../../schemas/generated/recommendatio
 import { topicCatalog, topics, type TopicSpec } from '../../schemas/topics.js';
 import { explorationPosteriorSerdes } from '../explorationPosteriors.js';
 import { itemEmbeddingSerdes } from '../itemEmbeddingShards.js';
-import { unitVector } from './mmr.js';
+import { unitVector, type ItemVector } from './mmr.js';
 import {
   defaultLimits,
   recommend,
@@ -107,6 +108,7 @@ export function servingPipeline(
       : pipeline.globalTable(options.itemEmbeddingsTopic, itemEmbeddingSerdes, {
           name: 'item-embeddings',
         });
+  const unitVectors = new WeakMap<ItemEmbedding, ItemVector | null>();
   const limits = options.limits ?? defaultLimits;
   const limitsNow = typeof limits === 'function' ? limits : () => limits;
   const rankingGuard =
@@ -127,9 +129,16 @@ export function servingPipeline(
       : {
           embedding: async (videoId: string) => {
             const record = await lookups.global(embeddings, videoId);
-            return record === undefined || record === null
-              ? undefined
-              : (unitVector(record.modelVersion, record.vector) ?? undefined);
+            if (record === undefined || record === null) {
+              return undefined;
+            }
+            // Lookups share each decoded record until it changes: scaled once, not per request.
+            let unit = unitVectors.get(record);
+            if (unit === undefined) {
+              unit = unitVector(record.modelVersion, record.vector);
+              unitVectors.set(record, unit);
+            }
+            return unit ?? undefined;
           },
         }),
   });
