@@ -120,8 +120,10 @@ export class Pipeline {
    * Serves requests from `topic`: each request is answered on the topic named in its
    * `reelstream.reply-to` header, with its correlation id, before its deadline. A handler that
    * throws, a request that cannot be deserialized and a request past its deadline all get an
-   * error reply; none is silently dropped. Handlers of one batch run concurrently, and may read
-   * the job's global tables through their third argument. Returns the stream of each request
+   * error reply; none is silently dropped. Handlers run concurrently (exactly-once: those of
+   * one batch; at-least-once: up to 100 a partition, each reply sent when its handler ends),
+   * and may read the job's global tables through their third argument (shared values: read,
+   * never change them). Returns the stream of each request
    * with its reply (null for an error reply), to log what was served.
    *
    * A reply goes only to a topic `replyTopics` allows (default: the `RequestClient` topics,

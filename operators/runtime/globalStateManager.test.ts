@@ -84,3 +84,42 @@ test('a table that fails to load leaves no other table following its topic', asy
     rmSync(stateDir, { recursive: true, force: true });
   }
 });
+
+// Each fetch is a broker request and a socket write on the job's event loop: one consumer
+// follows every table, as Kafka Streams' global thread does, and stops with the tables.
+test('one consumer follows every global table, and stops with them', async () => {
+  const stateDir = mkdtempSync(join(tmpdir(), 'reelstream-global-'));
+  const sessions: { options: ConsumerOptions; session: RecordedSession }[] = [];
+  const client = {
+    partitionOffsets: () => Promise.resolve([{ partition: 0, low: '0', high: '0' }]),
+    readToEnd: () => Promise.resolve(),
+    consumer: (options: ConsumerOptions): ConsumerSession => {
+      const session = new RecordedSession();
+      sessions.push({ options, session });
+      return session.asSession();
+    },
+  } as unknown as StreamClient;
+  const table = (name: string, topic: string): GlobalTableSpec => ({
+    name,
+    topic,
+    keySerde: stringSerde as AnySerde,
+    valueSerde: stringSerde as AnySerde,
+  });
+  try {
+    const manager = await GlobalStateManager.start({
+      applicationId: 'global-test',
+      tables: [table('videos', 'catalog'), table('trending', 'trends'), table('also', 'catalog')],
+      stateDir,
+      client,
+      environment: {} as never,
+      onError: () => undefined,
+    });
+    assert.equal(sessions.length, 1, 'one consumer');
+    assert.deepEqual([...(sessions[0]?.options.topics ?? [])].sort(), ['catalog', 'trends']);
+    assert.equal(sessions[0]?.session.started, true);
+    await manager.stop();
+    assert.equal(sessions[0]?.session.stopped, true);
+  } finally {
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+});

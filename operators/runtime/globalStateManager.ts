@@ -145,19 +145,13 @@ interface Checkpoint {
   readonly offsets: Record<string, string>;
 }
 
-/**
- * One global table: its store, how far into each partition of its topic it has read, and the
- * consumer that keeps it current.
- */
+/** One global table: its store, and how far into each partition of its topic it has read. */
 class GlobalTableState {
   readonly spec: GlobalTableSpec;
   readonly store: GlobalStore;
   /** Undefined in memory (the test driver): nothing to checkpoint. */
   private readonly dir: string | undefined;
   private readonly offsets = new Map<number, bigint>();
-  private session: ConsumerSession | undefined;
-  /** Once closed, the table follows nothing any more, also when a follow was under way. */
-  private closed = false;
   /** When the checkpoint was last written (Date.now()). */
   private checkpointedAt = 0;
 
@@ -230,47 +224,9 @@ class GlobalTableState {
     return { records, resumed };
   }
 
-  /**
-   * Keeps applying what is written to the topic: a consumer in a group of its own (every
-   * instance must read every partition), which never commits, since where to resume is the
-   * checkpoint's business. It starts each partition where the bootstrap ended.
-   */
-  async follow(options: GlobalStateOptions): Promise<void> {
-    if (this.closed) {
-      throw new Error(`global table ${this.spec.name} is closed: it follows nothing`);
-    }
-    const { topic } = this.spec;
-    const session = options.client.consumer({
-      groupId: `${options.applicationId}.global.${this.spec.name}.${randomUUID()}`,
-      topics: [topic],
-      fromBeginning: true,
-      commitIntervalMs: 60_000,
-      concurrency: 1,
-      autoCommit: false,
-      // A table may be up to 100 ms behind its topic; fetching in a loop of small fetches
-      // cost the serving process a fifth of its time in socket writes under the demo's load.
-      fetchMinBytes: globalFetchMinBytes,
-    });
-    this.session = session;
-    await session.start({
-      onBatch: (batch) => this.applyRecords(batch.records),
-      onRebalancing: () => undefined,
-      onAssigned: (assignment) => {
-        for (const partition of assignment.get(topic) ?? []) {
-          const next = this.offsets.get(partition);
-          if (next !== undefined) {
-            session.seek({ topic, partition, offset: String(next) });
-          }
-        }
-        return Promise.resolve();
-      },
-      onCrash: options.onError,
-    });
-    if (this.closed) {
-      // Closed while the consumer was connecting: close() stopped the session, but a start
-      // that goes on after its stop would leave the consumer fetching for no one.
-      await session.stop().catch(() => undefined);
-    }
+  /** Where to resume reading `partition` of the topic: the next offset to apply, if known. */
+  nextOffset(partition: number): bigint | undefined {
+    return this.offsets.get(partition);
   }
 
   /** Applies records in offset order; ones already applied (before a seek took hold) are skipped. */
@@ -300,12 +256,7 @@ class GlobalTableState {
     }
   }
 
-  async close(logger?: Logger): Promise<void> {
-    this.closed = true;
-    await this.session
-      ?.stop()
-      .catch((error: unknown) => logger?.warn({ err: error }, 'global table consumer stop'));
-    this.session = undefined;
+  async close(): Promise<void> {
     this.writeCheckpoint();
     await this.store.close();
   }
@@ -347,6 +298,10 @@ class GlobalTableState {
  */
 export class GlobalStateManager implements GlobalStores {
   private readonly tables = new Map<string, GlobalTableState>();
+  /** The one consumer that follows every table's topic, once they are loaded. */
+  private session: ConsumerSession | undefined;
+  /** Once stopping, the tables follow nothing any more, also when a follow was under way. */
+  private closed = false;
 
   private constructor(tables: readonly GlobalTableState[]) {
     for (const table of tables) {
@@ -379,17 +334,76 @@ export class GlobalStateManager implements GlobalStores {
             { table: table.spec.name, topic: table.spec.topic, records, resumed, ms },
             `global table ${table.spec.name} loaded: ${records} records in ${ms} ms`,
           );
-          await table.follow(options);
         }),
       );
       const failed = loaded.find((result) => result.status === 'rejected');
       if (failed !== undefined) {
         throw failed.reason;
       }
+      await manager.follow(options);
       return manager;
     } catch (error) {
       await Promise.all(opened.map((table) => table.close().catch(() => undefined)));
       throw error;
+    }
+  }
+
+  /**
+   * Keeps applying what is written to the tables' topics: one consumer for all of them (as
+   * Kafka Streams' global thread), in a group of its own (every instance must read every
+   * partition), which never commits, since where to resume is each table's checkpoint. Each
+   * partition starts where its table's load ended. One consumer rather than one per table: each
+   * fetch is a broker request and a socket write on the job's event loop, and a consumer per
+   * table made a serving process of six tables send six times as many.
+   */
+  private async follow(options: GlobalStateOptions): Promise<void> {
+    if (this.closed || this.tables.size === 0) {
+      return;
+    }
+    const tables = [...this.tables.values()];
+    const topics = [...new Set(tables.map((table) => table.spec.topic))];
+    const session = options.client.consumer({
+      groupId: `${options.applicationId}.global.${randomUUID()}`,
+      topics,
+      fromBeginning: true,
+      commitIntervalMs: 60_000,
+      concurrency: 1,
+      autoCommit: false,
+      // A table may be up to 100 ms behind its topic; fetching in a loop of small fetches
+      // cost the serving process a fifth of its time in socket writes under the demo's load.
+      fetchMinBytes: globalFetchMinBytes,
+    });
+    this.session = session;
+    await session.start({
+      onBatch: async (batch) => {
+        for (const table of tables) {
+          if (table.spec.topic === batch.topic) {
+            await table.applyRecords(batch.records);
+          }
+        }
+      },
+      onRebalancing: () => undefined,
+      onAssigned: (assignment) => {
+        for (const [topic, partitions] of assignment) {
+          const readers = tables.filter((table) => table.spec.topic === topic);
+          for (const partition of partitions) {
+            // Two tables of one topic: from the one behind (the other skips what it has); one
+            // that has read nothing of the partition reads it from its start.
+            const offsets = readers.map((table) => table.nextOffset(partition));
+            if (offsets.length > 0 && offsets.every((o): o is bigint => o !== undefined)) {
+              const next = offsets.reduce((least, offset) => (offset < least ? offset : least));
+              session.seek({ topic, partition, offset: String(next) });
+            }
+          }
+        }
+        return Promise.resolve();
+      },
+      onCrash: options.onError,
+    });
+    if (this.closed) {
+      // Stopped while the consumer was connecting: stop() stopped the session, but a start
+      // that goes on after its stop would leave the consumer fetching for no one.
+      await session.stop().catch(() => undefined);
     }
   }
 
@@ -430,8 +444,13 @@ export class GlobalStateManager implements GlobalStores {
 
   /** Stops following, checkpoints and closes every table. */
   async stop(logger?: Logger): Promise<void> {
+    this.closed = true;
+    await this.session
+      ?.stop()
+      .catch((error: unknown) => logger?.warn({ err: error }, 'global tables consumer stop'));
+    this.session = undefined;
     for (const table of this.tables.values()) {
-      await table.close(logger);
+      await table.close();
     }
     this.tables.clear();
   }

@@ -52,6 +52,12 @@ export interface FeatureReader extends RerankingReader {
   trending(key: string): Promise<TrendingList | undefined>;
   video(videoId: string): Promise<VideoUpload | undefined>;
   popularity(videoId: string): Promise<VideoPopularity | undefined>;
+  /**
+   * Many videos' metadata and popularity at once, in the ids' order (a request describes about
+   * a thousand candidates); without them, {@link video} and {@link popularity} per id.
+   */
+  videos?(videoIds: readonly string[]): Promise<readonly (VideoUpload | undefined)[]>;
+  popularities?(videoIds: readonly string[]): Promise<readonly (VideoPopularity | undefined)[]>;
   /** Learned retrieval (two-tower), a candidate source when the serving job has a model. */
   readonly retriever?: CandidateRetriever;
   /** Learned ranking (MMoE) of the merged candidates when the serving job has a model. */
@@ -404,34 +410,35 @@ async function describe(
 ): Promise<void> {
   const { user, features, now } = context;
   const decay = { now, halfLifeMs: user.affinityHalfLifeMs };
-  await Promise.all(
-    candidates.map(async (candidate) => {
-      const [video, popularity] = await Promise.all([
-        features.video(candidate.videoId),
-        features.popularity(candidate.videoId),
-      ]);
-      if (video !== undefined) {
-        candidate.creatorId = video.creatorId;
-        candidate.category = video.category;
-        candidate.durationMs = video.durationMs;
-        const signals: [Signal, number][] = [
-          ['categoryAffinity', affinityOf(user.categoryAffinity, video.category, decay)],
-          ['creatorAffinity', affinityOf(user.creatorAffinity, video.creatorId, decay)],
-          ['freshness', Math.exp(-Math.max(0, now - video.uploadTime) / freshnessTimeMs)],
-        ];
-        for (const [signal, value] of signals) {
-          if (value > 0) {
-            addSignal(candidate, signal, value);
-          }
+  const ids = candidates.map((candidate) => candidate.videoId);
+  const [videos, popularities] = await Promise.all([
+    features.videos?.(ids) ?? Promise.all(ids.map((id) => features.video(id))),
+    features.popularities?.(ids) ?? Promise.all(ids.map((id) => features.popularity(id))),
+  ]);
+  candidates.forEach((candidate, i) => {
+    const video = videos[i];
+    const popularity = popularities[i];
+    if (video !== undefined) {
+      candidate.creatorId = video.creatorId;
+      candidate.category = video.category;
+      candidate.durationMs = video.durationMs;
+      const signals: [Signal, number][] = [
+        ['categoryAffinity', affinityOf(user.categoryAffinity, video.category, decay)],
+        ['creatorAffinity', affinityOf(user.creatorAffinity, video.creatorId, decay)],
+        ['freshness', Math.exp(-Math.max(0, now - video.uploadTime) / freshnessTimeMs)],
+      ];
+      for (const [signal, value] of signals) {
+        if (value > 0) {
+          addSignal(candidate, signal, value);
         }
       }
-      // Views in the hour before the request, not before the feature task's stream time.
-      const views = popularity === undefined ? 0 : lastHourViewsAt(popularity, now);
-      if (views > 0) {
-        addSignal(candidate, 'popularity', Math.log1p(views));
-      }
-    }),
-  );
+    }
+    // Views in the hour before the request, not before the feature task's stream time.
+    const views = popularity === undefined ? 0 : lastHourViewsAt(popularity, now);
+    if (views > 0) {
+      addSignal(candidate, 'popularity', Math.log1p(views));
+    }
+  });
 }
 
 function affinityOf(

@@ -120,6 +120,8 @@ export function servingPipeline(
     trending: (key) => lookups.global(trending, key),
     video: (videoId) => lookups.global(videos, videoId),
     popularity: (videoId) => lookups.global(popularity, videoId),
+    videos: (videoIds) => lookups.globalAll(videos, videoIds),
+    popularities: (videoIds) => lookups.globalAll(popularity, videoIds),
     ...(options.retriever === undefined ? {} : { retriever: options.retriever }),
     ...(options.ranker === undefined ? {} : { ranker: options.ranker }),
     ...(rankingGuard === undefined ? {} : { rankingGuard }),
