@@ -36,9 +36,9 @@ function countingSerde(): Serde<{ title: string }> & { decodes: number } {
     serialize: (value) => Buffer.from(JSON.stringify(value)),
     deserialize(bytes) {
       this.decodes += 1;
-      return JSON.parse(Buffer.from(bytes!).toString()) as { title: string };
+      return JSON.parse(Buffer.from(bytes ?? []).toString()) as { title: string };
     },
-  } as Serde<{ title: string }> & { decodes: number };
+  };
 }
 
 function tableOf(value: Serde<{ title: string }>): GlobalTable<string, { title: string }> {
