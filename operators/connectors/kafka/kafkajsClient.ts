@@ -1,6 +1,6 @@
-import { Kafka, logLevel, type KafkaConfig, type SASLOptions } from 'kafkajs';
+import { Kafka, logLevel, type ISocketFactory, type KafkaConfig, type SASLOptions } from 'kafkajs';
 
-import { trackedSocketFactory } from './trackedSockets.js';
+import { trackedSocketFactory, type SocketOwner } from './trackedSockets.js';
 import type { ConnectionConfig, SaslConfig } from '../../config/connectionConfig.js';
 
 /**
@@ -39,7 +39,22 @@ export function createKafkaJs(
           },
         }),
   };
-  return new Kafka(kafkaConfig);
+  const kafka = new Kafka(kafkaConfig);
+  withOwnSockets.set(kafka, (socketFactory) => new Kafka({ ...kafkaConfig, socketFactory }));
+  return kafka;
+}
+
+/** For each kafkajs instance built here: the same configuration with a socket factory of its own. */
+const withOwnSockets = new WeakMap<Kafka, (socketFactory: ISocketFactory) => Kafka>();
+
+/**
+ * The kafkajs instance a client of `owner` uses: for `kafka` built by {@link createKafkaJs}, one
+ * configured the same whose every connection is the owner's (no async context needed to tell
+ * whose a socket is); `kafka` itself for an instance built elsewhere.
+ */
+export function kafkaOf(kafka: Kafka, owner: SocketOwner): Kafka {
+  const withSockets = withOwnSockets.get(kafka);
+  return withSockets === undefined ? kafka : withSockets(owner.socketFactory());
 }
 
 function toKafkaJsSasl(sasl: SaslConfig): SASLOptions {

@@ -39,6 +39,7 @@ import {
   type FetchedRecords,
 } from './fetchDecoder.js';
 import { CallsInFlight } from './callsInFlight.js';
+import { kafkaOf } from './kafkajsClient.js';
 import { SocketOwner } from './trackedSockets.js';
 import { endpointAdvertisingAssigner, groupMembersOf } from './groupMembership.js';
 
@@ -158,19 +159,20 @@ export class KafkajsStreamClient implements StreamClient {
   }
 
   async producer(options: ProducerOptions = {}): Promise<RecordProducer> {
-    const producer = this.kafka.producer({
+    const owner = new SocketOwner(options.idempotent === true ? 'idempotent producer' : 'producer');
+    const producer = kafkaOf(this.kafka, owner).producer({
       allowAutoTopicCreation: false,
       ...(options.idempotent === true ? { idempotent: true, maxInFlightRequests: 1 } : {}),
       ...(options.retries === undefined ? {} : { retry: { retries: options.retries } }),
     });
-    const owner = new SocketOwner(options.idempotent === true ? 'idempotent producer' : 'producer');
     await connectOrDisconnect(producer, owner);
     const records = new KafkajsRecordProducer(producer, owner);
     return options.idempotent === true ? new OneSendAtATime(records) : records;
   }
 
   async transactionalProducer(transactionalId: string): Promise<TransactionalProducer> {
-    const producer = this.kafka.producer({
+    const owner = new SocketOwner(`transactional producer ${transactionalId}`);
+    const producer = kafkaOf(this.kafka, owner).producer({
       allowAutoTopicCreation: false,
       transactionalId,
       idempotent: true,
@@ -179,15 +181,15 @@ export class KafkajsStreamClient implements StreamClient {
     });
     // connect() sends InitProducerId: the broker fences older producers with this id and
     // finishes their open transaction before it answers.
-    const owner = new SocketOwner(`transactional producer ${transactionalId}`);
     await connectOrDisconnect(producer, owner);
     return new KafkajsTransactionalProducer(producer, owner);
   }
 
   consumer(options: ConsumerOptions): ConsumerSession {
     const lifetime = { stopped: false };
+    const owner = new SocketOwner(`consumer of group ${options.groupId}`);
     return new KafkajsConsumerSession(
-      this.kafka.consumer({
+      kafkaOf(this.kafka, owner).consumer({
         groupId: options.groupId,
         // kafkajs restarts a consumer that crashed on a retriable error, even when the crash
         // came from (or after) its own disconnect: the stopped consumer then joined its group
@@ -218,7 +220,7 @@ export class KafkajsStreamClient implements StreamClient {
             }),
       }),
       options,
-      { owner: new SocketOwner(`consumer of group ${options.groupId}`), lifetime },
+      { owner, lifetime },
     );
   }
 
@@ -256,8 +258,8 @@ export class KafkajsStreamClient implements StreamClient {
   }
 
   private async withAdmin<TResult>(work: (admin: Admin) => Promise<TResult>): Promise<TResult> {
-    const admin = this.kafka.admin();
     const owner = new SocketOwner('admin');
+    const admin = kafkaOf(this.kafka, owner).admin();
     try {
       return await owner.run(async () => {
         try {
@@ -583,7 +585,11 @@ class ReaderClusters {
     );
     if (least === undefined || (least.users > 0 && this.open.length < maxReaderClusters)) {
       const owner = new SocketOwner('partition reader');
-      least = { cluster: owner.run(() => createCluster(this.kafka)), owner, users: 0 };
+      least = {
+        cluster: owner.run(() => createCluster(kafkaOf(this.kafka, owner))),
+        owner,
+        users: 0,
+      };
       this.open.push(least);
     }
     least.users++;
