@@ -35,13 +35,13 @@ import { featuresApplicationId, userFeaturesStore } from '../features/featuresJo
 import { FeatureInstances } from '../features/featureInstances.js';
 import { provisionTopics } from '../generator/provisionTopics.js';
 import { TrafficGenerator } from '../generator/trafficGenerator.js';
-import { produceTraffic } from '../generator/trafficJob.js';
 import { RerankingMetrics } from '../serving/rerankingMetrics.js';
 import { servingApplicationId, servingJob } from '../serving/servingJob.js';
 import type { TwoTowerRetriever } from '../serving/twoTowerRetriever.js';
 import { resetDemo } from './demoReset.js';
 import { startDemoRanking } from './demoRanker.js';
 import { demoTwoTowerModel, EmbeddingsProcess } from './demoTwoTower.js';
+import { GeneratorProcess } from './generatorProcess.js';
 import { FunnelReport } from './funnelReport.js';
 import type { RankingSlowdown } from './rankingSlowdown.js';
 import { freshnessProbe } from './freshnessProbe.js';
@@ -193,28 +193,26 @@ export async function runRecommenderDemo(options: RecommenderDemoOptions): Promi
     `jobs running: ${featuresApplicationId} (${featureInstances === 1 ? 'queries' : `${featureInstances} instances, queries`} on ${endpoints.join(', ')}), ${servingApplicationId}`,
   );
 
-  const traffic = new TrafficGenerator({
+  const generatorSettings = {
     seed: options.seed,
     rate: options.rate,
     scale: 0.001,
     startTime: Date.now(),
-  });
+    seconds: options.seconds,
+  };
+  // The population the generator process draws its traffic from, made alike here: the users
+  // the client asks for, the videos the demo prints.
+  const traffic = new TrafficGenerator(generatorSettings);
   const stopTraffic = new AbortController();
   const lagTracker = new LagTracker(connection, {
     groups: new RegExp(demoGroups),
     intervalMs: lagLookIntervalMs,
   });
   lagTracker.start();
-  const producing = produceTraffic({
-    connection,
-    traffic,
-    limits: { durationMs: options.seconds * 1_000 },
-    speed: 1,
-    catalog: true,
-    progressIntervalMs: 10_000,
-    log: (line) => log(`generator: ${line}`),
-    signal: stopTraffic.signal,
-  });
+  // In a process of its own: users' devices are not part of the serving deployment, and the
+  // serving process's event loop is what is measured below.
+  const generator = GeneratorProcess.start(generatorSettings, (line) => log(`generator: ${line}`));
+  const producing = generator.done();
   const requests: Requests = await RequestClient.start({
     connection,
     requestTopic: topics.recommendationRequests,
@@ -303,7 +301,8 @@ export async function runRecommenderDemo(options: RecommenderDemoOptions): Promi
         name: featureInstances === 1 ? 'features' : `features-${i}`,
         usage: () => instance.stats(),
       })),
-      thisProcess('serving+generator'),
+      thisProcess('serving'),
+      generator.measured('generator'),
     ],
     intervalMs: (options.sampleSeconds ?? 0) * 1_000,
     ...(options.memoryWarmUpSeconds === undefined
@@ -369,7 +368,7 @@ export async function runRecommenderDemo(options: RecommenderDemoOptions): Promi
     const ms = (ns: number): string => (ns / 1e6).toFixed(1);
     const p99 = loopDelay.percentile(99) / 1e6;
     log(
-      `  event-loop delay of the serving process (serving job, request client, generator) over the traffic after ${(loopWarmUpMs / 1000).toFixed(0)} s, ` +
+      `  event-loop delay of the serving process (serving job, request client) over the traffic after ${(loopWarmUpMs / 1000).toFixed(0)} s, ` +
         `${options.requestRate} requests/s${twoTower === undefined ? ', no retrieval' : ', each retrieving'}: ` +
         `P50 ${ms(loopDelay.percentile(50))} ms, P99 ${p99.toFixed(1)} ms, max ${ms(loopDelay.max)} ms`,
     );
@@ -398,6 +397,7 @@ export async function runRecommenderDemo(options: RecommenderDemoOptions): Promi
     await lagTracker.stop();
     await sampler.stop();
     stopTraffic.abort();
+    await generator.stop();
     await producing.catch(() => undefined);
     await requests.close();
     await Promise.all([serving.stop(), features.stop()]);

@@ -61,7 +61,7 @@ interface Sample {
 
 /**
  * Samples, every `intervalMs` while the demo runs: CPU and RSS of each of the demo's processes
- * (the feature job runs in its own; serving, the generator and the client in the demo's), the
+ * (the feature job and the generator run in their own; serving and the client in the demo's), the
  * jobs' state on disk, and each job's consumer lag from `reelstream lag`. Each sample is
  * printed; the summary gives peak and mean figures. Whether lag stayed bounded is judged from
  * far more frequent looks ({@link LagTracker}).
