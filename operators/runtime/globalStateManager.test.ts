@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -120,6 +120,59 @@ test('one consumer follows every global table, and stops with them', async () =>
     await manager.stop();
     assert.equal(sessions[0]?.session.stopped, true);
   } finally {
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+});
+
+// The checkpoint is written at most once a second while a table follows its topic, and the
+// write a batch skipped is made when the second is up: the checkpoint reaches the last batch
+// (the evaluation waits on it to know the serving job's tables have caught up).
+test('a following table checkpoints at most once a second, and reaches its last batch', async () => {
+  const stateDir = mkdtempSync(join(tmpdir(), 'reelstream-global-'));
+  const client = {
+    partitionOffsets: () => Promise.resolve([{ partition: 0, low: '0', high: '0' }]),
+    readToEnd: () => Promise.resolve(),
+    consumer: (): ConsumerSession => new RecordedSession().asSession(),
+  } as unknown as StreamClient;
+  const checkpoint = (): Record<string, string> =>
+    (
+      JSON.parse(readFileSync(join(stateDir, 'global', 'videos', 'checkpoint.json'), 'utf8')) as {
+        offsets: Record<string, string>;
+      }
+    ).offsets;
+  const record = (offset: number) => ({
+    topic: 'catalog',
+    partition: 0,
+    offset: String(offset),
+    key: Buffer.from(`v-${offset}`),
+    value: Buffer.from('x'),
+    timestamp: 0,
+    headers: {},
+  });
+  const manager = await GlobalStateManager.start({
+    applicationId: 'global-test',
+    tables: [
+      {
+        name: 'videos',
+        topic: 'catalog',
+        keySerde: stringSerde as AnySerde,
+        valueSerde: stringSerde as AnySerde,
+      },
+    ],
+    stateDir,
+    client,
+    environment: {} as never,
+    onError: () => undefined,
+  });
+  try {
+    await manager.apply([record(0)]);
+    await manager.apply([record(1)]);
+    await manager.apply([record(2)]);
+    assert.notEqual(checkpoint()['0'], '3', 'not rewritten for every batch');
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    assert.equal(checkpoint()['0'], '3', 'the skipped write was made');
+  } finally {
+    await manager.stop();
     rmSync(stateDir, { recursive: true, force: true });
   }
 });
