@@ -242,41 +242,40 @@ export class MmoeRanker implements Ranker {
     }
     const user = this.#encoder.row(input.request.userId, input.user, input.request.requestTime);
     const inputs: Record<string, BigInt64Array | Float32Array> = {};
+    // Written straight into each input's tensor: a request ranks about 1,000 rows, and a
+    // typed array per row and input was a fifth of the ranking stage's time on the loop.
     for (const spec of this.#inputs) {
-      const int64 = spec.dtype === 'int64';
-      const data = int64
-        ? new BigInt64Array(rows * spec.width)
-        : new Float32Array(rows * spec.width);
-      const typed = (values: readonly (number | bigint)[]): BigInt64Array | Float32Array =>
-        int64
-          ? BigInt64Array.from(values, (v) => BigInt(v))
-          : Float32Array.from(values, (v) => Number(v));
-      const fill = (row: number, values: BigInt64Array | Float32Array): void => {
-        (data as { set(v: ArrayLike<number | bigint>, offset: number): void }).set(
-          values,
-          row * spec.width,
-        );
+      const width = spec.width;
+      const data =
+        spec.dtype === 'int64' ? new BigInt64Array(rows * width) : new Float32Array(rows * width);
+      const put = (index: number, value: number | bigint): void => {
+        if (data instanceof BigInt64Array) {
+          data[index] = BigInt(value);
+        } else {
+          data[index] = Number(value);
+        }
       };
       switch (spec.name) {
         case 'user':
         case 'history':
         case 'user_dense': {
           // The user's inputs once, copied into every row: a request's 1,000 rows share them.
-          const once = typed(user[spec.name]);
-          for (let row = 0; row < rows; row++) {
-            fill(row, once);
+          const once = user[spec.name];
+          once.forEach((value, i) => put(i, value));
+          for (let filled = width; filled < rows * width; filled *= 2) {
+            data.copyWithin(filled, 0, Math.min(filled, rows * width - filled));
           }
           break;
         }
         case 'item':
           input.candidates.forEach((candidate, row) =>
-            fill(row, typed([this.#items.get(candidate.videoId) ?? 0])),
+            put(row * width, this.#items.get(candidate.videoId) ?? 0),
           );
           break;
         case 'item_dense':
           input.candidates.forEach((candidate, row) => {
             const video = { durationMs: candidate.durationMs ?? 0 };
-            fill(row, typed(this.#itemDense.map((feature) => feature(video))));
+            this.#itemDense.forEach((feature, i) => put(row * width + i, feature(video)));
           });
           break;
         default: // position: served at the top (see the class comment); the array is 0

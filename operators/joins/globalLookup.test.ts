@@ -17,6 +17,8 @@ function storeOf(entries: {
     name: 'videos',
     reads: 0,
     peek: (key) => entries.cached.get(Buffer.from(key).toString()),
+    // Ids are the keys' bytes as latin1: the same as the UTF-8 text for the ASCII keys here.
+    peekId: (id) => entries.cached.get(id),
     get(key) {
       // As a global store does, the value read is cached (the same Buffer from then on).
       this.reads += 1;
@@ -81,4 +83,16 @@ test('lookupGlobalAll answers in the keys order: cached, known absent, read from
   assert.equal(serde.decodes, 2);
   assert.deepEqual(await lookupGlobalAll(store, table, keys), expected);
   assert.equal(serde.decodes, 2, 'the cached value is not decoded again');
+});
+
+test('lookupGlobalAll finds keys that are not ASCII by their bytes', async () => {
+  const table = tableOf(countingSerde());
+  const store = storeOf({
+    cached: new Map<string, Buffer | null>([['v-é', Buffer.from('{"title":"accent"}')]]),
+    stored: new Map(),
+  });
+  assert.deepEqual(await lookupGlobalAll(store, table, ['v-é', 'v-e']), [
+    { title: 'accent' },
+    undefined,
+  ]);
 });

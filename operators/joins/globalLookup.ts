@@ -1,4 +1,5 @@
 import type { GlobalTable } from '../dsl/globalTable.js';
+import { stringSerde } from '../serdes/basicSerdes.js';
 import type { ReadOnlyStore } from '../state/readOnlyStore.js';
 
 /**
@@ -109,7 +110,18 @@ export function lookupGlobalAll<TKey, TValue>(
   const keyContext = { topic: table.topic, isKey: true };
   const values: (TValue | undefined)[] = keys.map(() => undefined);
   let misses: Promise<void>[] | undefined;
+  // A string key of ASCII characters in the string serde is its own key id (its UTF-8 bytes
+  // read as latin1): cached values are found without encoding the key.
+  const byId = (table.serdes.key as unknown) === stringSerde && store.peekId !== undefined;
   keys.forEach((key, i) => {
+    if (byId && typeof key === 'string' && Buffer.byteLength(key) === key.length) {
+      const cached = store.peekId?.(key);
+      const value = cached === undefined || cached === null ? undefined : decoded.get(cached);
+      if (value !== undefined || cached === null) {
+        values[i] = value as TValue | undefined;
+        return;
+      }
+    }
     const keyBytes = table.serdes.key.serialize(key, keyContext);
     if (keyBytes === null || keyBytes.length === 0) {
       return;

@@ -34,7 +34,10 @@ const entryOverheadBytes = 560;
 export class GlobalStore implements ReadOnlyStore {
   readonly name: string;
   private readonly inner: BytesKeyValueStore;
-  /** Map order is recency order: a hit moves the entry to the end. `null`: known absent. */
+  /**
+   * Map order is recency order (a hit moves the entry to the end once the cache is half full:
+   * see {@link peekId}). `null`: known absent.
+   */
   private readonly cache = new Map<string, Buffer | null>();
   private cachedBytes = 0;
   /** Bumped around every write, so a read that overlapped one does not cache what it read. */
@@ -46,9 +49,15 @@ export class GlobalStore implements ReadOnlyStore {
   }
 
   peek(key: Uint8Array): Buffer | null | undefined {
-    const id = keyId(key);
+    return this.peekId(keyId(key));
+  }
+
+  peekId(id: string): Buffer | null | undefined {
     const value = this.cache.get(id);
-    if (value !== undefined) {
+    // A hit moves the entry to the end, the most recent, only once the cache is half full:
+    // below that nothing is evicted soon, and the move (a delete and a set) was most of a
+    // hit's cost, a thousand times a request in the serving job.
+    if (value !== undefined && this.cachedBytes > cacheMaxBytes / 2) {
       this.cache.delete(id);
       this.cache.set(id, value);
     }

@@ -11,6 +11,8 @@ export interface ReadOnlyStore {
    * absent, `undefined` when the cache does not know (call {@link get}).
    */
   peek(key: Uint8Array): Buffer | null | undefined;
+  /** {@link peek} by the key's id (its bytes read as latin1, `keyId`), when the caller has it. */
+  peekId?(id: string): Buffer | null | undefined;
   get(key: Uint8Array): Promise<Buffer | undefined>;
 }
 

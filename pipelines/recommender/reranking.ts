@@ -30,6 +30,8 @@ export const defaultRerankPool = 100;
 export interface RerankingReader {
   /** A video's item vector (unit length), from the embeddings table; undefined when none. */
   embedding?(videoId: string): Promise<ItemVector | undefined>;
+  /** Many videos' vectors at once, in the ids' order; without it, {@link embedding} per id. */
+  embeddings?(videoIds: readonly string[]): Promise<readonly (ItemVector | undefined)[]>;
   /** A fresh video's click-through posterior; undefined when it has none yet. */
   posterior?(videoId: string): Promise<ExplorationPosterior | undefined>;
 }
@@ -80,10 +82,12 @@ export async function rerank(
   const embedding = features.embedding?.bind(features);
   if (lambda < 1 && embedding !== undefined) {
     const missing = ranked.slice(0, pool).filter((r) => !vectors.has(r.candidate.videoId));
+    const ids = missing.map((r) => r.candidate.videoId);
     // A table read that fails leaves the video to the metadata similarity: never a failed reply.
-    const read = await Promise.all(
-      missing.map((r) => embedding(r.candidate.videoId).catch(() => undefined)),
-    );
+    const read =
+      features.embeddings === undefined
+        ? await Promise.all(ids.map((id) => embedding(id).catch(() => undefined)))
+        : await features.embeddings(ids).catch(() => ids.map(() => undefined));
     missing.forEach((r, i) => {
       const vector = read[i];
       if (vector !== undefined) {

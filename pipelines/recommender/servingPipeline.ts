@@ -108,7 +108,20 @@ export function servingPipeline(
       : pipeline.globalTable(options.itemEmbeddingsTopic, itemEmbeddingSerdes, {
           name: 'item-embeddings',
         });
+  // Lookups share each decoded record until it changes: its unit vector is scaled once, not
+  // per request.
   const unitVectors = new WeakMap<ItemEmbedding, ItemVector | null>();
+  const unitOf = (record: ItemEmbedding | null | undefined): ItemVector | undefined => {
+    if (record === undefined || record === null) {
+      return undefined;
+    }
+    let unit = unitVectors.get(record);
+    if (unit === undefined) {
+      unit = unitVector(record.modelVersion, record.vector);
+      unitVectors.set(record, unit);
+    }
+    return unit ?? undefined;
+  };
   const limits = options.limits ?? defaultLimits;
   const limitsNow = typeof limits === 'function' ? limits : () => limits;
   const rankingGuard =
@@ -129,19 +142,9 @@ export function servingPipeline(
     ...(embeddings === undefined
       ? {}
       : {
-          embedding: async (videoId: string) => {
-            const record = await lookups.global(embeddings, videoId);
-            if (record === undefined || record === null) {
-              return undefined;
-            }
-            // Lookups share each decoded record until it changes: scaled once, not per request.
-            let unit = unitVectors.get(record);
-            if (unit === undefined) {
-              unit = unitVector(record.modelVersion, record.vector);
-              unitVectors.set(record, unit);
-            }
-            return unit ?? undefined;
-          },
+          embedding: async (videoId: string) => unitOf(await lookups.global(embeddings, videoId)),
+          embeddings: async (videoIds: readonly string[]) =>
+            (await lookups.globalAll(embeddings, videoIds)).map(unitOf),
         }),
   });
   const replies = pipeline.serve<string, RecommendationRequest, RecommendationReply>({
