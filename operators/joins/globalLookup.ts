@@ -20,8 +20,6 @@ function decodedOf(table: object): WeakMap<Buffer, unknown> {
   return decoded;
 }
 
-const absent: Promise<undefined> = Promise.resolve(undefined);
-
 /**
  * Reads one key of a global table with the table's serdes. The store holds the topic's bytes as
  * written, so the key is serialized as a producer of that topic would, and a value loaded
@@ -35,27 +33,83 @@ export function lookupGlobal<TKey, TValue>(
   table: GlobalTable<TKey, TValue>,
   key: TKey,
 ): Promise<TValue | undefined> {
+  const found = lookupNow(store, table, key);
+  return found instanceof Promise ? found : Promise.resolve(found.value);
+}
+
+/**
+ * Reads many keys of a global table at once: keys whose values are cached and decoded answer
+ * in a loop, and only the others are awaited, so a handler that reads a thousand candidates'
+ * features makes a few promises instead of thousands (each a microtask).
+ */
+export function lookupGlobalAll<TKey, TValue>(
+  store: ReadOnlyStore,
+  table: GlobalTable<TKey, TValue>,
+  keys: readonly TKey[],
+): Promise<(TValue | undefined)[]> {
+  const values: (TValue | undefined)[] = keys.map(() => undefined);
+  let misses: Promise<void>[] | undefined;
+  keys.forEach((key, i) => {
+    const found = lookupNow(store, table, key);
+    if (found instanceof Promise) {
+      (misses ??= []).push(
+        found.then((value) => {
+          values[i] = value;
+        }),
+      );
+    } else {
+      values[i] = found.value;
+    }
+  });
+  return misses === undefined ? Promise.resolve(values) : Promise.all(misses).then(() => values);
+}
+
+/**
+ * One key's value from the caches when they answer it (the store's bytes, decoded before, or
+ * known absent), without a promise; else a promise of it (a read, a decode, or a key serde that
+ * must prepare first).
+ */
+function lookupNow<TKey, TValue>(
+  store: ReadOnlyStore,
+  table: GlobalTable<TKey, TValue>,
+  key: TKey,
+): { readonly value: TValue | undefined } | Promise<TValue | undefined> {
   if (table.serdes.key.prepareSerialize !== undefined) {
     return lookupReading(store, table, key);
   }
+  const decoded = decodedOf(table);
+  // A string key of ASCII characters in the string serde is its own key id (its UTF-8 bytes
+  // read as latin1): a cached value is found without encoding the key.
+  if (
+    (table.serdes.key as unknown) === stringSerde &&
+    store.peekId !== undefined &&
+    typeof key === 'string' &&
+    Buffer.byteLength(key) === key.length
+  ) {
+    const cached = store.peekId(key);
+    if (cached === null) {
+      return { value: undefined };
+    }
+    if (cached !== undefined) {
+      const value = decoded.get(cached) as TValue | undefined;
+      return value !== undefined ? { value } : decode(table, cached);
+    }
+  }
   const keyBytes = table.serdes.key.serialize(key, { topic: table.topic, isKey: true });
   if (keyBytes === null || keyBytes.length === 0) {
-    return absent;
+    return { value: undefined };
   }
   const cached = store.peek(keyBytes);
   if (cached === null) {
-    return absent;
+    return { value: undefined };
   }
-  if (cached !== undefined) {
-    const decoded = decodedOf(table).get(cached);
-    if (decoded !== undefined) {
-      return Promise.resolve(decoded as TValue);
-    }
-    return decode(table, cached);
+  if (cached === undefined) {
+    return store
+      .get(keyBytes)
+      .then((found) => (found === undefined ? undefined : decode(table, found)));
   }
-  return store
-    .get(keyBytes)
-    .then((found) => (found === undefined ? undefined : decode(table, found)));
+  const value = decoded.get(cached) as TValue | undefined;
+  return value !== undefined ? { value } : decode(table, cached);
 }
 
 /** The general path: a key serde that must prepare (a schema lookup), then the read. */
@@ -90,58 +144,4 @@ async function decode<TKey, TValue>(
     decodedOf(table).set(bytes, value);
   }
   return value;
-}
-
-/**
- * Reads many keys of a global table at once: keys whose values are cached and decoded answer
- * in a loop, and only the others are awaited, so a handler that reads a thousand candidates'
- * features makes a few promises instead of thousands (each a microtask, and more with async
- * context tracking on).
- */
-export function lookupGlobalAll<TKey, TValue>(
-  store: ReadOnlyStore,
-  table: GlobalTable<TKey, TValue>,
-  keys: readonly TKey[],
-): Promise<(TValue | undefined)[]> {
-  if (table.serdes.key.prepareSerialize !== undefined) {
-    return Promise.all(keys.map((key) => lookupReading(store, table, key)));
-  }
-  const decoded = decodedOf(table);
-  const keyContext = { topic: table.topic, isKey: true };
-  const values: (TValue | undefined)[] = keys.map(() => undefined);
-  let misses: Promise<void>[] | undefined;
-  // A string key of ASCII characters in the string serde is its own key id (its UTF-8 bytes
-  // read as latin1): cached values are found without encoding the key.
-  const byId = (table.serdes.key as unknown) === stringSerde && store.peekId !== undefined;
-  keys.forEach((key, i) => {
-    if (byId && typeof key === 'string' && Buffer.byteLength(key) === key.length) {
-      const cached = store.peekId?.(key);
-      const value = cached === undefined || cached === null ? undefined : decoded.get(cached);
-      if (value !== undefined || cached === null) {
-        values[i] = value as TValue | undefined;
-        return;
-      }
-    }
-    const keyBytes = table.serdes.key.serialize(key, keyContext);
-    if (keyBytes === null || keyBytes.length === 0) {
-      return;
-    }
-    const cached = store.peek(keyBytes);
-    if (cached === null) {
-      return;
-    }
-    const value = cached === undefined ? undefined : (decoded.get(cached) as TValue | undefined);
-    if (value !== undefined) {
-      values[i] = value;
-      return;
-    }
-    (misses ??= []).push(
-      (cached === undefined ? lookupGlobal(store, table, key) : decode(table, cached)).then(
-        (found) => {
-          values[i] = found;
-        },
-      ),
-    );
-  });
-  return misses === undefined ? Promise.resolve(values) : Promise.all(misses).then(() => values);
 }
