@@ -389,15 +389,10 @@ export class Task {
   }
 
   /** Throws the first failure of work in flight that the failure policy did not absorb. */
-  throwIfConcurrentFailed(): void {
+  private throwIfConcurrentFailed(): void {
     if (this.concurrentFailure !== undefined) {
       throw this.concurrentFailure.error;
     }
-  }
-
-  /** How many inputs' concurrent work has not settled yet. */
-  get inFlightCount(): number {
-    return this.inFlight.size;
   }
 
   /** Whether the task holds records to send: outputs, error replies or dead letters. */
