@@ -63,3 +63,20 @@ test('differences against a named reference, and coverage@10 over all users', ()
   assert.equal(coverageAtK(a.perUser, { k: 1, catalogueSize: 10 }), 0.4);
   assert.throws(() => formatEvaluationTable([a], { metrics, reference: 'x' }), /no recommender/);
 });
+
+test('paired differences besides the reference: one row per pair, after the reference rows', () => {
+  const a = { name: 'popular', perUser: users([0, 0.5, 1, 0.5]) };
+  const b = { name: 'funnel', perUser: users([1, 1, 1, 1]) };
+  const c = { name: 'retrieval', perUser: users([0.5, 0.5, 0.5, 0.5]) };
+  const lines = formatEvaluationTable([a, b, c], {
+    metrics,
+    reference: 'popular',
+    pairs: [['funnel', 'retrieval']],
+  }).split('\n');
+  assert.equal(lines.length, 7);
+  assert.match(lines[6] ?? '', /^funnel − retrieval\s+4\s+0\.5000 \[0\.5000, 0\.5000\]$/);
+  assert.throws(
+    () => formatEvaluationTable([a, b], { metrics, pairs: [['funnel', 'nowhere']] }),
+    /no recommender named nowhere/,
+  );
+});

@@ -50,13 +50,15 @@ export interface EvaluationTableOptions {
   readonly reference?: string;
   /** With it, a coverage@10 column (share of this many catalogue items shown in a top 10). */
   readonly catalogueSize?: number;
+  /** Paired differences besides those against the reference: `[a, b]` gives a row `a − b`. */
+  readonly pairs?: readonly (readonly [string, string])[];
 }
 
 /**
  * The offline table: one row per recommender, `mean [lower, upper]` per metric (95 %
  * percentile bootstrap over users), and, when there are two or more recommenders, one row per
  * other recommender with its paired difference to the reference (`options.reference`, by
- * default the first). Every recommender must have been evaluated on the same users in the same
+ * default the first), then one per entry of `options.pairs`. Every recommender must have been evaluated on the same users in the same
  * order. With `catalogueSize`, a last column gives coverage@10 (coverageAtK; a difference row
  * gives the difference of coverages, without an interval).
  *
@@ -99,24 +101,35 @@ export function formatEvaluationTable(
       ...coverageCell(coverage(result)),
     ]);
   }
+  const pairs: [RecommenderResult, RecommenderResult][] = [];
   for (const result of results) {
-    if (baseline === undefined || result === baseline) {
-      continue;
+    if (baseline !== undefined && result !== baseline) {
+      pairs.push([result, baseline]);
     }
-    requireSameUsers(baseline, result);
+  }
+  for (const [a, b] of options.pairs ?? []) {
+    const first = results.find((r) => r.name === a);
+    const second = results.find((r) => r.name === b);
+    if (first === undefined || second === undefined) {
+      throw new RangeError(`no recommender named ${first === undefined ? a : b} to compare`);
+    }
+    pairs.push([first, second]);
+  }
+  for (const [result, other] of pairs) {
+    requireSameUsers(other, result);
     rows.push([
-      `${result.name} − ${baseline.name}`,
+      `${result.name} − ${other.name}`,
       String(result.perUser.length),
       ...options.metrics.map((m) =>
         formatCi(
           bootstrapPairedDifference(
             metricValues(result.perUser, m.name),
-            metricValues(baseline.perUser, m.name),
+            metricValues(other.perUser, m.name),
             options.bootstrap,
           ),
         ),
       ),
-      ...coverageCell(coverage(result) - coverage(baseline)),
+      ...coverageCell(coverage(result) - coverage(other)),
     ]);
   }
   const widths = rows[0]?.map((_, column) =>

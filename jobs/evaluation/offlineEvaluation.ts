@@ -26,12 +26,14 @@ import { waitUntilConsumed } from '../features/waitUntilConsumed.js';
 import { provisionTopics } from '../generator/provisionTopics.js';
 import { KafkaReplaySink } from '../replay/kafkaReplaySink.js';
 import { loadMovieLens } from '../replay/movieLensLoader.js';
-import { movieIdOfVideo, movieLensIds } from '../replay/movieLensIds.js';
+import { movieLensIds } from '../replay/movieLensIds.js';
 import { runReplay } from '../replay/movieLensReplay.js';
 import { planReplay, type ReplayPlan } from '../replay/replayPlan.js';
 import { silentProgress } from '../replay/replayProgress.js';
-import { movieLensRegion } from '../replay/userProfile.js';
+import { MmoeRanker } from '../serving/mmoeRanker.js';
 import { servingJob } from '../serving/servingJob.js';
+import type { Ranker } from '../../pipelines/recommender/ranking.js';
+import type { StreamJob } from '../../operators/index.js';
 import { defaultLimits, type RecommenderLimits } from '../../pipelines/recommender/recommend.js';
 import { selectionMetric, tuneBaselines } from './baselines.js';
 import { weekAlignedNow } from './evaluationClock.js';
@@ -48,10 +50,11 @@ import {
   saveRunLists,
   writeKeepingPrevious,
 } from './listRecord.js';
-import type { RecommendRequest, Recommender } from './recommender.js';
 import { withThrowawayStack } from './throwawayStack.js';
 import { chooseWeights, servedPopularTopK, twoTowerWeightGrid } from './servedTuning.js';
+import { servedFunnelName, trainRanker } from './servedFunnel.js';
 import { serveTwoTower, SwitchableRetriever, type ServedTwoTower } from './servedTwoTower.js';
+import { servingAsker } from './servingAsker.js';
 import {
   defaultValidationDays,
   evaluationUsers,
@@ -63,7 +66,7 @@ import {
   trainTwoTower,
   twoTowerName,
   twoTowerRow,
-  type TrainedTwoTower,
+  type TrainedModel,
   type TwoTowerRow,
 } from './twoTower.js';
 import {
@@ -109,32 +112,6 @@ export const servedTwoTowerName = 'served recommender + two-tower';
 
 const dayMs = 86_400_000;
 const weekMs = 7 * dayMs;
-
-/** Attempts per user when the serving path's reply is degraded by a missed deadline. */
-const maxAttempts = 3;
-
-/**
- * A degraded reply whose reason is a read that failed or missed its deadline ("user features
- * unavailable: … no query endpoint answered within 50 ms", "personalisation failed: …"), not
- * what the recommender knows ("unknown user: no features yet", "no personalised candidates").
- */
-export function isTransient(
-  reply: Pick<RecommendationReply, 'degraded' | 'degradedReason'>,
-): boolean {
-  // Several parts are joined with "; " (features, then the two-tower source's shards).
-  return (
-    reply.degraded &&
-    (reply.degradedReason ?? '')
-      .split('; ')
-      .some(
-        (reason) =>
-          reason.startsWith('user features unavailable') ||
-          reason.startsWith('personalisation failed') ||
-          reason.startsWith('two-tower: shards') ||
-          reason.startsWith('two-tower failed'),
-      )
-  );
-}
 
 /**
  * The offline evaluation. The same protocol for every recommender: each is asked for the 50 best
@@ -206,6 +183,8 @@ export async function runOfflineEvaluation(options: OfflineEvaluationOptions): P
 
   /** The two-tower models of the served two-tower row: before the validation window, and all. */
   let servedModels: { readonly validation: string; readonly test: string } | undefined;
+  /** The served funnel row's MMoE ranker (its `mmoe` folder). */
+  let rankerModel: string | undefined;
   const failed = (error: unknown): { ok: false; reason: string } => ({
     ok: false as const,
     reason: error instanceof Error ? error.message : String(error),
@@ -214,7 +193,7 @@ export async function runOfflineEvaluation(options: OfflineEvaluationOptions): P
     const started = performance.now();
     const interactions = interactionsOf(split.train, catalogueOf(data.movies.keys()));
     // Never fails the evaluation: without the trainer (or if it fails) the row is left out.
-    const model: TrainedTwoTower = await trainTwoTower({
+    const model: TrainedModel = await trainTwoTower({
       data,
       train: split.train,
       cutoffMs: options.cutoffMs,
@@ -236,7 +215,7 @@ export async function runOfflineEvaluation(options: OfflineEvaluationOptions): P
       // a model that has not seen that window: the same training, on the ratings before it.
       const validationStartMs =
         options.cutoffMs - (options.validationDays ?? defaultValidationDays) * dayMs;
-      const before: TrainedTwoTower = await trainTwoTower({
+      const before: TrainedModel = await trainTwoTower({
         data,
         train: split.train.filter((r) => r.timestamp * 1000 < validationStartMs),
         cutoffMs: validationStartMs,
@@ -245,6 +224,17 @@ export async function runOfflineEvaluation(options: OfflineEvaluationOptions): P
       }).catch(failed);
       if (before.ok) {
         servedModels = { validation: before.modelDir, test: model.modelDir };
+        const ranker: TrainedModel = await trainRanker({
+          data,
+          train: split.train,
+          cutoffMs: options.cutoffMs,
+          log,
+        }).catch(failed);
+        if (ranker.ok) {
+          rankerModel = ranker.modelDir;
+        } else {
+          log(`${servedFunnelName}: row left out: ${ranker.reason}`);
+        }
       } else {
         log(`${servedTwoTowerName}: row left out: ${before.reason}`);
       }
@@ -275,6 +265,7 @@ export async function runOfflineEvaluation(options: OfflineEvaluationOptions): P
           data,
           popularHalfLifeDays: tuning.popularityHalfLifeDays,
           ...(servedModels === undefined ? {} : { twoTowerModels: servedModels }),
+          ...(rankerModel === undefined ? {} : { rankerModel }),
         }),
     );
     lists.set(servedName, served.served);
@@ -282,6 +273,10 @@ export async function runOfflineEvaluation(options: OfflineEvaluationOptions): P
     if (served.twoTower !== undefined) {
       lists.set(servedTwoTowerName, served.twoTower);
       reportSeenReturned(served.twoTower, { users, count, log });
+    }
+    if (served.funnel !== undefined) {
+      lists.set(servedFunnelName, served.funnel);
+      reportSeenReturned(served.funnel, { users, count, log });
     }
   }
 
@@ -304,6 +299,8 @@ export async function runOfflineEvaluation(options: OfflineEvaluationOptions): P
     liked,
     reference: tuning.best,
     catalogueSize: data.movies.size,
+    // The funnel against itself without the ranking stage (the same candidates and blend).
+    pairs: [[servedFunnelName, servedTwoTowerName]],
   });
 }
 
@@ -336,8 +333,10 @@ async function servedLists(
      * validation window (its weight is chosen there) and on the whole training part (the test).
      */
     twoTowerModels?: { readonly validation: string; readonly test: string };
+    /** The served funnel row's ranker (its `mmoe` folder); needs the two-tower models. */
+    rankerModel?: string;
   },
-): Promise<{ served: UserList[]; twoTower?: UserList[] }> {
+): Promise<{ served: UserList[]; twoTower?: UserList[]; funnel?: UserList[] }> {
   const { connection, log, users, data } = options;
   const client = new KafkajsStreamClient(
     createKafkaJs(connection, { clientId: 'reelstream-evaluation' }),
@@ -362,15 +361,21 @@ async function servedLists(
   // With the served two-tower row: one serving job, its two-tower source switched in only for
   // that row's rounds (switched out, it proposes nothing and the ranking is the served row's).
   const retriever = options.twoTowerModels === undefined ? undefined : new SwitchableRetriever();
-  const serving = servingJob({
-    connection,
-    stateDir: join(options.workDir, 'serving'),
-    featureEndpoints: [features.queryEndpoint ?? ''],
-    logger,
-    limits: () => limits,
-    ...(retriever === undefined ? {} : { retriever }),
-  });
+  const startServing = (ranker?: Ranker): StreamJob =>
+    servingJob({
+      connection,
+      stateDir: join(options.workDir, 'serving'),
+      featureEndpoints: [features.queryEndpoint ?? ''],
+      logger,
+      limits: () => limits,
+      ...(retriever === undefined ? {} : { retriever }),
+      // The guard's budget is not what the evaluation measures: a busy machine must not
+      // switch a list to the simplified ranking.
+      ...(ranker === undefined ? {} : { ranker, rankingBudgetMs: 60_000 }),
+    });
+  let serving = startServing();
   await serving.start();
+  let ranker: MmoeRanker | undefined;
   const requests = await RequestClient.start<string, RecommendationRequest, RecommendationReply>({
     connection,
     requestTopic: topics.recommendationRequests,
@@ -486,21 +491,47 @@ async function servedLists(
     // Requests are made at the cut-off on the replay's timeline, not at the wall clock: the
     // serving path decays affinities and freshness to the request time.
     const requestTime = options.cutoffMs + before.offsetMs;
-    const asker = servingAsker(requests, { requestTime, idPrefix: 'eval' });
-    const asked = performance.now();
-    const lists = await collectLists(asker.recommender, {
-      users,
-      count: listLength(defaultMetrics),
+    const askRow = async (row: {
+      name: string;
+      idPrefix: string;
+      repliesFile: string;
+    }): Promise<{ lists: UserList[]; replies: readonly ServedReply[] }> => {
+      const asker = servingAsker(requests, { requestTime, idPrefix: row.idPrefix });
+      const asked = performance.now();
+      const lists = await collectLists(asker.recommender, {
+        users,
+        count: listLength(defaultMetrics),
+      });
+      const count = (counts: Map<string, number>): string =>
+        [...counts].map(([what, n]) => `${n} ${what}`).join(', ') || 'none';
+      log(
+        `${row.name}: asked the serving path for ${users.length} users in ${((performance.now() - asked) / 1000).toFixed(1)} s; ` +
+          `ranking modes: ${count(asker.modes)}; degraded replies: ${count(asker.degraded)}; ` +
+          `asked again after a missed deadline: ${count(asker.retried)}`,
+      );
+      if (options.listsFile !== undefined) {
+        // Every reply with its items' scores and sources, beside the lists (the previous run's
+        // kept as .previous): what to diff when two runs' served lists differ.
+        const file = `${options.listsFile}.${row.repliesFile}`;
+        const previous = loadServedReplies(file);
+        log(
+          previous === undefined
+            ? `no previous run's ${row.name} replies in ${file} to compare with`
+            : `against the previous run's ${row.name} replies (${file}):\n${compareServedReplies(asker.replies, previous)}`,
+        );
+        writeKeepingPrevious(file, asker.replies);
+      }
+      return { lists, replies: asker.replies };
+    };
+    const servedRow = await askRow({
+      name: servedName,
+      idPrefix: 'eval',
+      repliesFile: 'served-replies.json',
     });
-    const unknownWithHistory = asker.replies
+    const unknownWithHistory = servedRow.replies
       .filter((r) => r.degraded?.startsWith('unknown user') === true)
       .map((r) => r.userId)
       .filter((id) => (users.find((u) => u.userId === id)?.seen.size ?? 0) > 0);
-    log(
-      `asked the serving path for ${users.length} users in ${((performance.now() - asked) / 1000).toFixed(1)} s; ` +
-        `degraded replies: ${[...asker.degraded].map(([reason, n]) => `${n} ${reason}`).join(', ') || 'none'}; ` +
-        `asked again after a missed deadline: ${[...asker.retried].map(([reason, n]) => `${n} ${reason}`).join(', ') || 'none'}`,
-    );
     if (unknownWithHistory.length > 0) {
       log(
         `${unknownWithHistory.length} users with training history had no features on the serving path, e.g. ` +
@@ -513,21 +544,9 @@ async function servedLists(
             .join(', '),
       );
     }
-    if (options.listsFile !== undefined) {
-      // Every reply with its items' scores and sources, beside the lists (the previous run's
-      // kept as .previous): what to diff when two runs' served lists differ.
-      const repliesFile = `${options.listsFile}.served-replies.json`;
-      const previous = loadServedReplies(repliesFile);
-      log(
-        previous === undefined
-          ? `no previous run's served replies in ${repliesFile} to compare with`
-          : `against the previous run's served replies (${repliesFile}):\n${compareServedReplies(asker.replies, previous)}`,
-      );
-      writeKeepingPrevious(repliesFile, asker.replies);
-    }
     const test = twoTowers[1];
     if (retriever === undefined || test === undefined || twoTowerWeights === undefined) {
-      return { served: lists };
+      return { served: servedRow.lists };
     }
     // The served two-tower row: the same job and features, the two-tower source switched in
     // with the model trained on the whole training part and the weight chosen above. The
@@ -536,41 +555,41 @@ async function servedLists(
     await settle({ connection, workDir: options.workDir, log });
     retriever.use(test.retriever);
     limits = { ...defaultLimits, weights: twoTowerWeights };
-    const twoTowerAsker = servingAsker(requests, { requestTime, idPrefix: 'eval-two-tower' });
-    const twoTowerAsked = performance.now();
-    const twoTowerLists = await collectLists(twoTowerAsker.recommender, {
-      users,
-      count: listLength(defaultMetrics),
+    const twoTowerRow = await askRow({
+      name: servedTwoTowerName,
+      idPrefix: 'eval-two-tower',
+      repliesFile: 'served-two-tower-replies.json',
     });
-    const withTwoTower = twoTowerAsker.replies.filter((r) =>
-      r.items.some(([, , sources]) => sources.includes('TWO_TOWER')),
-    );
-    const twoTowerItems = twoTowerAsker.replies.reduce(
-      (sum, r) => sum + r.items.filter(([, , sources]) => sources.includes('TWO_TOWER')).length,
-      0,
+    const twoTowerItems = twoTowerRow.replies.map(
+      (r) => r.items.filter(([, , sources]) => sources.includes('TWO_TOWER')).length,
     );
     log(
-      `${servedTwoTowerName}: asked the serving path (model ${test.modelVersion}) for ${users.length} users in ${((performance.now() - twoTowerAsked) / 1000).toFixed(1)} s; ` +
-        `${withTwoTower.length} replies hold TWO_TOWER items (${twoTowerItems} items in all); ` +
-        `degraded replies: ${[...twoTowerAsker.degraded].map(([reason, n]) => `${n} ${reason}`).join(', ') || 'none'}; ` +
-        `asked again after a missed deadline: ${[...twoTowerAsker.retried].map(([reason, n]) => `${n} ${reason}`).join(', ') || 'none'}`,
+      `${servedTwoTowerName}: model ${test.modelVersion}; ${twoTowerItems.filter((n) => n > 0).length} replies hold TWO_TOWER items ` +
+        `(${twoTowerItems.reduce((sum, n) => sum + n, 0)} items in all)`,
     );
-    if (options.listsFile !== undefined) {
-      const repliesFile = `${options.listsFile}.served-two-tower-replies.json`;
-      const previous = loadServedReplies(repliesFile);
-      log(
-        previous === undefined
-          ? `no previous run's served two-tower replies in ${repliesFile} to compare with`
-          : `against the previous run's served two-tower replies (${repliesFile}):\n${compareServedReplies(twoTowerAsker.replies, previous)}`,
-      );
-      writeKeepingPrevious(repliesFile, twoTowerAsker.replies);
+    if (options.rankerModel === undefined) {
+      return { served: servedRow.lists, twoTower: twoTowerRow.lists };
     }
-    return { served: lists, twoTower: twoTowerLists };
+    // The whole funnel: the same candidates and blend as the served two-tower row, ranked by
+    // the MMoE. The serving job is started again with the ranker (it takes one at its start),
+    // from the same state, once the feature job and the tables have taken the last requests.
+    await serving.stop();
+    ranker = await MmoeRanker.open({ modelDir: options.rankerModel });
+    serving = startServing(ranker);
+    await serving.start();
+    await settle({ connection, workDir: options.workDir, log });
+    log(`${servedFunnelName}: ranker ${ranker.version} (outputs ${ranker.outputs.join(', ')})`);
+    const funnelRow = await askRow({
+      name: servedFunnelName,
+      idPrefix: 'eval-funnel',
+      repliesFile: 'served-funnel-replies.json',
+    });
+    return { served: servedRow.lists, twoTower: twoTowerRow.lists, funnel: funnelRow.lists };
   } finally {
     retriever?.use(undefined);
     await requests.close();
     await Promise.all([serving.stop(), features.stop()]);
-    await Promise.allSettled(twoTowers.map((t) => t.stop()));
+    await Promise.allSettled([...twoTowers.map((t) => t.stop()), ranker?.close()]);
   }
 }
 
@@ -642,62 +661,6 @@ async function settle(context: {
   } finally {
     await admin.disconnect();
   }
-}
-
-/**
- * The serving path as a {@link Recommender}: each user asked through `rec.requests` at
- * `requestTime`, with request ids `<idPrefix>-<user>-<attempt>` (the same in every run); a reply
- * degraded by a missed deadline is asked again (up to {@link maxAttempts}) and counted.
- */
-function servingAsker(
-  requests: RequestClient<string, RecommendationRequest, RecommendationReply>,
-  options: { requestTime: number; idPrefix: string },
-): {
-  recommender: Recommender;
-  replies: ServedReply[];
-  degraded: Map<string, number>;
-  retried: Map<string, number>;
-} {
-  const degraded = new Map<string, number>();
-  const retried = new Map<string, number>();
-  const replies: ServedReply[] = [];
-  const ask = (request: RecommendRequest, attempt: number): Promise<RecommendationReply> =>
-    requests.request(
-      {
-        requestId: `${options.idPrefix}-${request.userId}-${attempt}`,
-        userId: movieLensIds.user(request.userId),
-        region: movieLensRegion,
-        surface: 'HOME_FEED',
-        count: request.count,
-        requestTime: options.requestTime,
-        context: null,
-      },
-      { key: movieLensIds.user(request.userId), timeoutMs: 5_000 },
-    );
-  const recommender: Recommender = async (request) => {
-    let reply = await ask(request, 1);
-    // A lookup that missed its deadline (a busy machine, not the recommender's answer) is
-    // asked again, up to twice more, and counted: otherwise the load decides the lists.
-    for (let attempt = 2; attempt <= maxAttempts && isTransient(reply); attempt++) {
-      const reason = reply.degradedReason ?? '';
-      retried.set(reason, (retried.get(reason) ?? 0) + 1);
-      reply = await ask(request, attempt);
-    }
-    if (reply.degraded) {
-      const reason = reply.degradedReason ?? '';
-      degraded.set(reason, (degraded.get(reason) ?? 0) + 1);
-    }
-    replies.push({
-      userId: request.userId,
-      degraded: reply.degradedReason ?? null,
-      items: reply.items.map((item) => [item.videoId, item.score, item.sources.join('+')] as const),
-    });
-    return reply.items.flatMap((item) => {
-      const movieId = movieIdOfVideo(item.videoId);
-      return movieId === undefined ? [] : [movieId];
-    });
-  };
-  return { recommender, replies, degraded, retried };
 }
 
 function day(ms: number): string {

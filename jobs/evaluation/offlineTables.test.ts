@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { isTransient } from './offlineEvaluation.js';
+import { isTransient } from './servingAsker.js';
 import { formatTables } from './offlineTables.js';
 import type { EvaluationUser } from './timeSplit.js';
 

@@ -5,7 +5,8 @@ import { defaultMetrics, scoreLists, type UserList } from './userMetrics.js';
 /**
  * The four tables of `reelstream evaluate`: relevance any rating / 4★ or more, over all users
  * and over users with training history, from lists collected once per recommender; every
- * difference is paired, against `reference` (the best baseline on the validation window).
+ * difference is paired, against `reference` (the best baseline on the validation window), and
+ * for each of `pairs`.
  */
 export function formatTables(
   lists: ReadonlyMap<string, readonly UserList[]>,
@@ -14,6 +15,8 @@ export function formatTables(
     liked: readonly EvaluationUser[];
     reference: string;
     catalogueSize: number;
+    /** More paired differences, `[a, b]` for `a − b`; a pair with a row missing is left out. */
+    pairs?: readonly (readonly [string, string])[];
   },
 ): string {
   const withHistory = (group: readonly EvaluationUser[]): EvaluationUser[] =>
@@ -42,6 +45,7 @@ export function formatTables(
         metrics: defaultMetrics,
         reference: context.reference,
         catalogueSize: context.catalogueSize,
+        pairs: (context.pairs ?? []).filter(([a, b]) => lists.has(a) && lists.has(b)),
       }),
     );
   }

@@ -5,7 +5,7 @@ import { recommend, type FeatureReader } from '../../pipelines/recommender/recom
 import type { CandidateRetriever } from '../../pipelines/recommender/retrieval.js';
 import type { RecommendationReply } from '../../schemas/generated/recommendationReply.js';
 import type { UserFeatures } from '../../schemas/generated/userFeatures.js';
-import { isTransient } from './offlineEvaluation.js';
+import { isTransient } from './servingAsker.js';
 import { SwitchableRetriever } from './servedTwoTower.js';
 
 /**

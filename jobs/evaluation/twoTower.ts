@@ -73,11 +73,11 @@ export interface TwoTowerOptions {
 /** What training the model needs (no catalogue: that is for ranking). */
 export type TwoTowerTrainingOptions = Omit<TwoTowerOptions, 'catalogue' | 'tieRank'>;
 
-/** A trained two-tower model of the evaluation, or why there is none. */
-export type TrainedTwoTower =
+/** A model of the evaluation trained by the trainer, or why there is none. */
+export type TrainedModel =
   | {
       readonly ok: true;
-      /** The trainer's `two-tower` folder (manifest.json, vocabulary.json, the ONNX towers). */
+      /** The trainer's folder of the model (`two-tower` or `mmoe`: manifest.json, vocabulary.json, ONNX). */
       readonly modelDir: string;
       /** The examples' folder: `train/` and `at-cutoff/`. */
       readonly examplesDir: string;
@@ -90,45 +90,62 @@ export type TrainedTwoTower =
  * The trainer's two-tower model trained on `train` (every rating before `cutoffMs`), exported
  * and trained unless the cache holds it (steps 1 and 2 above); or why there is none.
  */
-export async function trainTwoTower(options: TwoTowerTrainingOptions): Promise<TrainedTwoTower> {
+export async function trainTwoTower(options: TwoTowerTrainingOptions): Promise<TrainedModel> {
+  return trainOnTrainingPart(options, {
+    model: 'two-tower',
+    epochs: twoTowerEpochs,
+    flags: ['--seed', String(twoTowerSeed), '--validation-fraction', '0', '--threads', '2'],
+  });
+}
+
+/** Which of the trainer's models {@link trainOnTrainingPart} trains, and how. */
+export interface TrainerRun {
+  readonly model: 'two-tower' | 'mmoe';
+  readonly epochs: number;
+  /** Trainer flags (train.py); with the trainer's code, they key the model's cache. */
+  readonly flags: readonly string[];
+}
+
+/**
+ * One of the trainer's models trained on the examples of the training part (the same export,
+ * cached once for every model), unless the cache holds it; or why there is none. `modelDir` is
+ * the trainer's folder of that model (`two-tower` or `mmoe`).
+ */
+export async function trainOnTrainingPart(
+  options: TwoTowerTrainingOptions,
+  run: TrainerRun,
+): Promise<TrainedModel> {
   const found = trainerPython();
   if ('missing' in found) {
     return { ok: false, reason: found.missing };
   }
   const late = options.train.find((r) => r.timestamp * 1000 >= options.cutoffMs);
   if (late !== undefined) {
-    throw new RangeError('twoTowerRow: the training part has a rating at or after the cut-off');
+    throw new RangeError(`${run.model}: the training part has a rating at or after the cut-off`);
   }
   const { log } = options;
   const root = options.cacheDir ?? defaultCacheDir();
   const key = examplesKey(options);
   const examplesDir = join(root, key);
   if (existsSync(join(examplesDir, 'complete'))) {
-    log(`two-tower: examples of the training part from the cache (${examplesDir})`);
+    log(`${run.model}: examples of the training part from the cache (${examplesDir})`);
   } else {
     await exportWithVirtualExamples({ ...options, dir: examplesDir });
   }
-  const trainerFlags = [
-    '--seed',
-    String(twoTowerSeed),
-    '--validation-fraction',
-    '0',
-    '--threads',
-    '2',
-  ];
-  const modelRoot = join(examplesDir, `model-${hashOf([trainerCode(), ...trainerFlags])}`);
-  const modelDir = join(modelRoot, 'two-tower');
+  const modelKey = hashOf([trainerCode(), run.model, String(run.epochs), ...run.flags]);
+  const modelRoot = join(examplesDir, `${run.model}-${modelKey}`);
+  const modelDir = join(modelRoot, run.model);
   if (existsSync(join(modelDir, 'manifest.json'))) {
-    log(`two-tower: model from the cache (${modelDir})`);
+    log(`${run.model}: model from the cache (${modelDir})`);
   } else {
     const started = performance.now();
     const trained = await train(
       {
         examples: join(examplesDir, 'train'),
         out: `${modelRoot}.tmp`,
-        epochs: twoTowerEpochs,
-        model: 'two-tower',
-        extraArgs: trainerFlags,
+        epochs: run.epochs,
+        model: run.model,
+        extraArgs: run.flags,
       },
       (line) => log(`  ${line}`),
     );
@@ -138,8 +155,8 @@ export async function trainTwoTower(options: TwoTowerTrainingOptions): Promise<T
     rmSync(modelRoot, { recursive: true, force: true });
     renameSync(`${modelRoot}.tmp`, modelRoot);
     log(
-      `two-tower: trained in ${((performance.now() - started) / 1000).toFixed(1)} s ` +
-        `(${twoTowerEpochs} epochs, seed ${twoTowerSeed}, every example before ${day(options.cutoffMs)})`,
+      `${run.model}: trained in ${((performance.now() - started) / 1000).toFixed(1)} s ` +
+        `(${run.epochs} epochs, ${run.flags.join(' ')}, every example before ${day(options.cutoffMs)})`,
     );
   }
   return { ok: true, modelDir, examplesDir, python: found.python };
@@ -152,7 +169,7 @@ export async function trainTwoTower(options: TwoTowerTrainingOptions): Promise<T
  */
 export async function twoTowerRow(
   options: TwoTowerOptions,
-  model?: TrainedTwoTower,
+  model?: TrainedModel,
 ): Promise<TwoTowerRow> {
   const trained = model ?? (await trainTwoTower(options));
   if (!trained.ok) {
@@ -449,7 +466,15 @@ const exporterCode = [
 ];
 
 function trainerCode(): string {
-  return ['train.py', 'examples.py', 'two_tower.py', 'fit.py', 'export.py']
+  return [
+    'train.py',
+    'examples.py',
+    'two_tower.py',
+    'mmoe.py',
+    'fit.py',
+    'calibration.py',
+    'export.py',
+  ]
     .map((name) => readFileSync(join(repositoryRoot(), 'jobs/training/trainer', name), 'utf8'))
     .join('\n');
 }

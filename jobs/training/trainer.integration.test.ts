@@ -226,3 +226,79 @@ test('reelstream train: both models train from Arrow examples, and their ONNX fi
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('reelstream train --sampled-negatives: MovieLens-like examples (no clicks) train the click and watch-time tasks; examples with clicks are refused', async (t) => {
+  const found = trainerPython();
+  if ('missing' in found) {
+    t.skip(found.missing);
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'trainer-negatives-'));
+  try {
+    const withClicks = tinyExamples();
+    const rated = withClicks.map((e) => ({
+      ...e,
+      clicked: null,
+      watchedMs: Math.round(((e.videoDurationMs ?? 0) * (e.rating ?? 0)) / 5),
+    }));
+    for (const [name, examples] of [
+      ['rated', rated],
+      ['clicked', withClicks],
+    ] as const) {
+      const writer = new PartitionedExampleWriter(join(dir, name));
+      writer.add(examples);
+      writer.close();
+    }
+    const run = async (
+      examples: string,
+    ): Promise<{ result: Awaited<ReturnType<typeof train>>; lines: string[] }> => {
+      const lines: string[] = [];
+      const result = await train(
+        {
+          examples: join(dir, examples),
+          out: join(dir, `models-${examples}`),
+          epochs: 1,
+          model: 'mmoe',
+          extraArgs: [
+            ...['--dim', '8', '--hidden', '16', '--experts', '2', '--batch-size', '32'],
+            ...['--validation-fraction', '0.25', '--sampled-negatives', '3'],
+          ],
+        },
+        (line) => lines.push(line),
+      );
+      return { result, lines };
+    };
+
+    const { result, lines } = await run('rated');
+    assert.ok(result.ok, result.ok ? '' : `${result.reason}\n${lines.join('\n')}`);
+    // 3 drawn per example, less those of the first examples (nothing in the catalogue before
+    // them) and the few that clash with what the user watched.
+    const counts = lines
+      .map((l) => /3 sampled non-clicks per example: (\d+) training rows \((\d+) sampled\)/.exec(l))
+      .find((m) => m !== null);
+    assert.ok(counts !== undefined, lines.join('\n'));
+    const rows = Number(counts[1]);
+    const sampled = Number(counts[2]);
+    const examples = rows - sampled;
+    assert.equal(examples, 180, 'every training example kept, as a click');
+    assert.ok(sampled > 2.5 * examples && sampled <= 3 * examples, `${sampled} sampled`);
+    const manifest = JSON.parse(
+      readFileSync(join(dir, 'models-rated', 'mmoe', 'manifest.json'), 'utf8'),
+    ) as { outputs: { name: string }[]; metrics: Record<string, unknown> };
+    const outputs = manifest.outputs.map((o) => o.name);
+    for (const output of ['click_probability', 'watch_seconds', 'positive_probability']) {
+      assert.ok(outputs.includes(output), `${output} in ${outputs.join()}`);
+    }
+    // The held-out rows have sampled non-clicks too, so the click task has an AUC.
+    assert.equal(typeof manifest.metrics['validationAuc:click'], 'number');
+
+    const refused = await run('clicked');
+    assert.equal(refused.result.ok, false);
+    assert.ok(
+      refused.lines.some((l) => l.includes('these examples have clicks of their own')),
+      refused.lines.join('\n'),
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -86,6 +86,7 @@ class Encoded:
     completion: np.ndarray  # float32, NaN when unknown
     click: np.ndarray  # float32, NaN when unknown (no feedback window)
     watch_seconds: np.ndarray  # float32, 0 when not watched; NaN without a feedback window
+    watched_seconds: np.ndarray  # float32, what the example's watch lasted (0 without one)
 
     def __len__(self) -> int:
         return int(self.time_ms.shape[0])
@@ -204,6 +205,7 @@ def encode(table: pa.Table, vocab: Vocabulary, history_length: int, seen_length:
         completion=completion.astype(np.float32),
         click=click,
         watch_seconds=watch_seconds,
+        watched_seconds=(np.maximum(watched_ms, 0) / 1000.0).astype(np.float32),
     )
 
 
@@ -213,6 +215,85 @@ def item_features(data: Encoded, n_items: int) -> np.ndarray:
     out = np.zeros((n_items + 1, len(ITEM_DENSE)), dtype=np.float32)
     out[data.item] = data.item_dense
     return out
+
+
+def first_seen(data: Encoded, n_items: int) -> np.ndarray:
+    """Per item index, the time of its first example (int64 max for items with none): when it
+    is known to have been in the catalogue."""
+    out = np.full(n_items + 1, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(out, data.item, data.time_ms)
+    out[0] = np.iinfo(np.int64).max  # "unknown" is never drawn
+    return out
+
+
+def with_sampled_negatives(
+    data: Encoded,
+    per_example: int,
+    catalogue_since: np.ndarray,
+    item_dense: np.ndarray,
+    rng: np.random.Generator,
+) -> Encoded:
+    """Implicit feedback for examples without impressions (a MovieLens replay: every example is
+    a rated movie, none a movie shown and passed over). Each example becomes a click (click 1,
+    `watch_seconds` what was watched), and `per_example` items drawn beside it become
+    non-clicks (click 0, watch 0; the rating tasks unknown): the same user, features, position
+    and time, an item drawn uniformly from those in the catalogue by then
+    (`catalogue_since < time`, from `first_seen` of the training rows) that is neither the
+    example's item nor one the user's features list as watched. The ranker then learns the
+    tasks the served objective is written in (click probability and expected watch time)
+    instead of stand-ins that only order movies the user already chose. Rows stay in time order.
+    """
+    if per_example <= 0 or len(data) == 0:
+        return data
+    if (~np.isnan(data.click)).any():
+        raise SystemExit("--sampled-negatives: these examples have clicks of their own (a feedback window)")
+    order = np.argsort(catalogue_since, kind="stable")
+    since_sorted = catalogue_since[order]
+    available = np.searchsorted(since_sorted, data.time_ms, side="left")
+    rows = np.repeat(np.arange(len(data)), per_example)
+    rows = rows[available[rows] > 0]
+    drawn = np.zeros(len(rows), dtype=np.int64)
+    pending = np.arange(len(rows))
+    # Redraw the few that hit the example's own item or a watched one; what still clashes
+    # after a few rounds (users who watched nearly everything available) is dropped.
+    for _ in range(8):
+        if len(pending) == 0:
+            break
+        picks = (rng.random(len(pending)) * available[rows[pending]]).astype(np.int64)
+        drawn[pending] = order[picks]
+        r = rows[pending]
+        clash = (drawn[pending] == data.item[r]) | (data.seen[r] == drawn[pending][:, None]).any(axis=1)
+        pending = pending[clash]
+    keep = np.ones(len(rows), dtype=bool)
+    keep[pending] = False
+    rows, drawn = rows[keep], drawn[keep]
+    negatives = data.take(rows)
+    unknown = np.full(len(rows), np.nan, dtype=np.float32)
+    zero = np.zeros(len(rows), dtype=np.float32)
+    negatives = Encoded(
+        **{
+            **negatives.__dict__,
+            "item": drawn,
+            "item_dense": item_dense[drawn],
+            "positive": unknown,
+            "rating": unknown,
+            "completion": unknown,
+            "click": zero,
+            "watch_seconds": zero,
+            "watched_seconds": zero,
+        }
+    )
+    clicks = Encoded(
+        **{
+            **data.__dict__,
+            "click": np.ones(len(data), dtype=np.float32),
+            "watch_seconds": data.watched_seconds,
+        }
+    )
+    merged = Encoded(
+        **{k: np.concatenate([getattr(clicks, k), getattr(negatives, k)]) for k in data.__dict__}
+    )
+    return merged.take(np.argsort(merged.time_ms, kind="stable"))
 
 
 def time_split3(

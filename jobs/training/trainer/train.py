@@ -67,6 +67,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         default=0.0,
         help="last share of the examples by time held out as the test window (MMoE's report)",
     )
+    p.add_argument(
+        "--sampled-negatives",
+        type=int,
+        default=0,
+        help="MMoE on examples without impressions (MovieLens): each example a click, and this "
+        "many items drawn from the catalogue beside it as non-clicks (examples.py)",
+    )
     p.add_argument("--threads", type=int, default=2)
     return p.parse_args(argv)
 
@@ -158,7 +165,19 @@ def main(argv: list[str]) -> int:
     if args.model in ("two-tower", "both"):
         summary["models"]["two-tower"] = train_two_tower(args, vocab, train, validation, common, rng)
     if args.model in ("mmoe", "both"):
-        summary["models"]["mmoe"] = train_mmoe(args, vocab, (train, validation, test), common, rng)
+        splits = (train, validation, test)
+        if args.sampled_negatives > 0:
+            since = ex.first_seen(train, len(vocab.items))
+            item_dense = ex.item_features(train, len(vocab.items))
+            splits = tuple(
+                ex.with_sampled_negatives(part, args.sampled_negatives, since, item_dense, rng)
+                for part in splits
+            )
+            log(
+                f"mmoe: {args.sampled_negatives} sampled non-clicks per example: "
+                f"{len(splits[0])} training rows ({int(np.sum(splits[0].click == 0))} sampled)"
+            )
+        summary["models"]["mmoe"] = train_mmoe(args, vocab, splits, common, rng)
     summary["trainingSeconds"] = round(time.monotonic() - started, 1)
     log(json.dumps(finite(summary)))
     return 0
