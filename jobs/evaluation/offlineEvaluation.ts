@@ -131,6 +131,9 @@ const weekMs = 7 * dayMs;
  * - Two-tower retrieval alone (twoTower.ts, unless `twoTower` is false): the trainer's model
  *   trained on the training part's exported examples, each user scored from their features at
  *   the cut-off; left out with a printed reason when the trainer's environment is missing.
+ * - Through the real system too, with the trainer: the served recommender with the two-tower
+ *   candidate source (servedTwoTower.ts), and the whole funnel, those candidates ranked by the
+ *   MMoE (servedFunnel.ts), compared with the row before it as well as with the best baseline.
  *
  * Every list is judged twice, with any test rating relevant and with only 4★ or more, over all
  * test users and over those with training history; differences are paired, against the best
