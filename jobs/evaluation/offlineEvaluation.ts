@@ -195,21 +195,16 @@ export async function runOfflineEvaluation(options: OfflineEvaluationOptions): P
   if (options.twoTower !== false) {
     const started = performance.now();
     const interactions = interactionsOf(split.train, catalogueOf(data.movies.keys()));
+    // Every model of the evaluation learns from the whole training part (the two-tower model of
+    // the served two-tower row's weight choice excepted, below).
+    const trainingPart = { data, train: split.train, cutoffMs: options.cutoffMs, log };
     // Never fails the evaluation: without the trainer (or if it fails) the row is left out.
-    const model: TrainedModel = await trainTwoTower({
-      data,
-      train: split.train,
-      cutoffMs: options.cutoffMs,
-      log,
-    }).catch(failed);
+    const model: TrainedModel = await trainTwoTower(trainingPart).catch(failed);
     const row: TwoTowerRow = await twoTowerRow(
       {
-        data,
-        train: split.train,
-        cutoffMs: options.cutoffMs,
+        ...trainingPart,
         catalogue: interactions.catalogue,
         tieRank: interactions.tieRank,
-        log,
       },
       model,
     ).catch(failed);
@@ -227,12 +222,7 @@ export async function runOfflineEvaluation(options: OfflineEvaluationOptions): P
       }).catch(failed);
       if (before.ok) {
         servedModels = { validation: before.modelDir, test: model.modelDir };
-        const ranker: TrainedModel = await trainRanker({
-          data,
-          train: split.train,
-          cutoffMs: options.cutoffMs,
-          log,
-        }).catch(failed);
+        const ranker: TrainedModel = await trainRanker(trainingPart).catch(failed);
         if (ranker.ok) {
           rankerModel = ranker.modelDir;
         } else {
