@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 
 import { FaissIndex, faissVersion, setFaissThreads } from '../../operators/vectors/faissIndex.js';
 import type { FaissSearchParams } from '../../operators/vectors/faissIndex.js';
-import { nativeBindingPath } from '../../operators/vectors/nativeBinding.js';
+import { nativeBindingBuild, nativeBindingPath } from '../../operators/vectors/nativeBinding.js';
 import { resultMarker } from '../support/measuredProcess.js';
 import { readFloat32File, readInt64File } from './dataset.js';
 import type { AnnConfigResult, AnnIndexJob, AnnIndexResult, AnnJob, AnnSideReport } from './job.js';
@@ -32,10 +32,11 @@ function loadedBlas(): string {
 /** Which build of the addon this process loaded (run.ts's --ours-build), and from where. */
 function addonBuild(): string {
   const path = nativeBindingPath() ?? '?';
-  if (process.env['REELSTREAM_FAISS_BINDING']) {
+  const build = nativeBindingBuild();
+  if (build === undefined) {
     return `reelstream N-API addon from REELSTREAM_FAISS_BINDING (${path})`;
   }
-  if (process.env['REELSTREAM_FAISS_BUILD'] === 'optimized') {
+  if (build === 'optimized') {
     return (
       'reelstream N-API addon, optimized build (deploy/local/setup/faissOptimized.sh: FAISS 1.7.3 ' +
       `built with FAISS_OPT_LEVEL=avx2, static libfaiss_avx2.a, Debian OpenBLAS; ${path})`

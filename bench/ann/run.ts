@@ -2,7 +2,7 @@
  * bench/ann — approximate nearest-neighbour search, our FAISS binding vs FAISS itself.
  *
  *   node --import tsx bench/ann/run.ts [--size 1000000] [--indexes ivf1024] [--threads 1,2]
- *     [--ours-build default|optimized]
+ *     [--ours-build auto|default|optimized]
  *
  * Generates (once, cached) clustered 64-d vectors and held-out queries, computes (once, cached)
  * the exact top-k of every query, then runs each side in its own process on the same file —
@@ -32,9 +32,11 @@ type Side = (typeof sides)[number];
 
 /**
  * Our addon's builds (operators/vectors/nativeBinding.ts, `REELSTREAM_FAISS_BUILD`): `default`
- * from deploy/local/setup/faissBinding.sh, `optimized` from deploy/local/setup/faissOptimized.sh.
+ * from deploy/local/setup/faissBinding.sh, `optimized` from deploy/local/setup/faissOptimized.sh,
+ * `auto` (what every reelstream process loads unless told) the optimized one where it is built.
+ * The ours side's report names the one it loaded.
  */
-const oursBuilds = ['default', 'optimized'] as const;
+const oursBuilds = ['auto', 'default', 'optimized'] as const;
 type OursBuild = (typeof oursBuilds)[number];
 
 /** The issue-20 acceptance targets. */
@@ -70,10 +72,10 @@ const command = new Command('bench-ann')
   .addOption(
     new Option(
       '--ours-build <build>',
-      'our addon: default (faissBinding.sh) or optimized (faissOptimized.sh: AVX2, OpenBLAS)',
+      'our addon: optimized (faissOptimized.sh: AVX2, OpenBLAS), default (faissBinding.sh), or auto: the optimized build where set-up made it',
     )
       .choices(oursBuilds)
-      .default('default'),
+      .default('auto'),
   )
   .option(
     '--peer-python <path>',

@@ -47,6 +47,15 @@ npx --no-install patch-package --error-on-fail >/dev/null
 # 4. Native addons: rocksdb and onnxruntime-node ship prebuilt binaries; faiss-node is built here.
 bash deploy/local/setup/faissNode.sh
 bash deploy/local/setup/faissBinding.sh
+# The optimized FAISS binding (FAISS 1.7.3 compiled for AVX2 with OpenBLAS; ~3 min the first
+# time, cached after): every process loads it instead of the default build when it is there
+# (operators/vectors/nativeBinding.ts). Where it cannot be built (no AVX2, no apt), the default
+# build serves and set-up goes on. REELSTREAM_FAISS_OPTIMIZED=0 skips it.
+if [ "${REELSTREAM_FAISS_OPTIMIZED:-1}" != 0 ]; then
+  step "the optimized FAISS binding (cache: $cache/faiss-avx2-1.7.3)"
+  bash deploy/local/setup/faissOptimized.sh ||
+    echo "setup: the optimized FAISS binding was not built; processes use the default build" >&2
+fi
 
 # pyarrow in a cached venv: the tests read the training examples' Arrow files as a Python
 # trainer would. Without PyPI they skip, saying so; set-up goes on.

@@ -482,3 +482,65 @@ test('without the addon, the first use says it is not built and what to run', ()
   assert.equal(error.code, faissErrorCodes.notBuilt);
   assert.match(error.message, /not built .*run `bash deploy\/local\/setup\/faissBinding.sh`/);
 });
+
+/** Runs a child that creates an index and prints which build it loaded (or the error). */
+function loadedBuild(env: NodeJS.ProcessEnv): { build?: string; code?: string; message?: string } {
+  const script = [
+    "import { FaissIndex } from './operators/vectors/faissIndex.ts';",
+    "import { nativeBindingBuild } from './operators/vectors/nativeBinding.ts';",
+    "try { FaissIndex.create({ dimension: 2, description: 'Flat' }).dispose();",
+    '  console.log(JSON.stringify({ build: nativeBindingBuild() })); }',
+    'catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })); }',
+  ].join('\n');
+  const child = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', '--input-type=module', '-e', script],
+    { cwd: new URL('../..', import.meta.url), env, encoding: 'utf8' },
+  );
+  assert.equal(child.status, 0, child.stderr);
+  return JSON.parse(child.stdout) as { build?: string; code?: string; message?: string };
+}
+
+test(
+  'builds: auto falls back to the default build without an optimized one; a pinned build is honoured',
+  { skip },
+  () => {
+    const base = { ...process.env };
+    delete base['REELSTREAM_FAISS_BINDING'];
+    const noCache = { ...base, REELSTREAM_CACHE_DIR: '/nonexistent/reelstream-cache' };
+    assert.deepEqual(loadedBuild({ ...noCache, REELSTREAM_FAISS_BUILD: '' }), { build: 'default' });
+    assert.deepEqual(loadedBuild({ ...noCache, REELSTREAM_FAISS_BUILD: 'auto' }), {
+      build: 'default',
+    });
+    assert.deepEqual(loadedBuild({ ...base, REELSTREAM_FAISS_BUILD: 'default' }), {
+      build: 'default',
+    });
+    const missing = loadedBuild({ ...noCache, REELSTREAM_FAISS_BUILD: 'optimized' });
+    assert.equal(missing.code, faissErrorCodes.notBuilt);
+    assert.match(
+      missing.message ?? '',
+      /not built .*run `bash deploy\/local\/setup\/faissOptimized.sh`/,
+    );
+    const bogus = loadedBuild({ ...base, REELSTREAM_FAISS_BUILD: 'fast' });
+    assert.equal(bogus.code, faissErrorCodes.notBuilt);
+    assert.match(
+      bogus.message ?? '',
+      /REELSTREAM_FAISS_BUILD=fast is not a build .*auto, default, optimized/,
+    );
+  },
+);
+
+test(
+  'builds: auto loads the optimized build where set-up made it',
+  {
+    skip:
+      skip ||
+      (loadedBuild({ ...process.env, REELSTREAM_FAISS_BUILD: 'optimized' }).build === undefined &&
+        'the optimized FAISS build is not made on this machine (no AVX2, or REELSTREAM_FAISS_OPTIMIZED=0)'),
+  },
+  () => {
+    const env: NodeJS.ProcessEnv = { ...process.env, REELSTREAM_FAISS_BUILD: 'auto' };
+    delete env['REELSTREAM_FAISS_BINDING'];
+    assert.deepEqual(loadedBuild(env), { build: 'optimized' });
+  },
+);

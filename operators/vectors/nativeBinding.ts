@@ -59,49 +59,66 @@ const addonName = 'reelstream_faiss.node';
  * The builds of the addon: `default` (deploy/local/setup/faissBinding.sh: Debian's generic
  * libfaiss, reference BLAS; in native/build/) and `optimized` (deploy/local/setup/faissOptimized.sh:
  * FAISS 1.7.3 built for AVX2, OpenBLAS; in `${REELSTREAM_CACHE_DIR:-~/.cache/reelstream}/faiss-avx2-1.7.3`).
- * `REELSTREAM_FAISS_BUILD` picks one; unset or empty is `default`.
+ * deploy/local/setup.sh makes both where the CPU has AVX2. `REELSTREAM_FAISS_BUILD` picks one;
+ * unset, empty or `auto` takes the optimized build when it is there and the default otherwise:
+ * the same FAISS version and index format either way, the optimized one about 2.6× the default's
+ * search throughput on this project's machines (docs/vectors.md).
  */
 const builds = {
   default: 'bash deploy/local/setup/faissBinding.sh',
   optimized: 'bash deploy/local/setup/faissOptimized.sh',
 } as const;
-type BuildName = keyof typeof builds;
+export type FaissBuildName = keyof typeof builds;
+const buildChoices = ['auto', ...Object.keys(builds)] as const;
 
-function buildName(): BuildName {
+function requestedBuild(): FaissBuildName | 'auto' {
   const value = process.env['REELSTREAM_FAISS_BUILD'] ?? '';
-  if (value === '') return 'default';
-  if (Object.hasOwn(builds, value)) return value as BuildName;
+  if (value === '' || value === 'auto') return 'auto';
+  if (Object.hasOwn(builds, value)) return value as FaissBuildName;
   throw new FaissIndexError(
     faissErrorCodes.notBuilt,
-    `REELSTREAM_FAISS_BUILD=${value} is not a build of the FAISS binding: ${Object.keys(builds).join(' or ')}`,
+    `REELSTREAM_FAISS_BUILD=${value} is not a build of the FAISS binding: ${buildChoices.join(', ')}`,
   );
 }
 
+function optimizedAddon(): string {
+  const cache = process.env['REELSTREAM_CACHE_DIR'] || join(homedir(), '.cache', 'reelstream');
+  return join(cache, 'faiss-avx2-1.7.3', 'addon', 'build', 'Release', addonName);
+}
+
 /**
- * Where the addon may be: only `REELSTREAM_FAISS_BINDING` when it is set; the optimized build's
- * cache directory when `REELSTREAM_FAISS_BUILD=optimized`; otherwise beside this module (running
- * from source), then the source tree's build seen from dist/operators/vectors/ (running the
- * compiled package from the repository).
+ * Where the addon may be: only `REELSTREAM_FAISS_BINDING` when it is set (a build of no name);
+ * the optimized build's cache directory for `optimized`; for `default`, beside this module
+ * (running from source), then the source tree's build seen from dist/operators/vectors/ (running
+ * the compiled package from the repository); for `auto`, the optimized one, then the default's.
  */
-function candidates(build: BuildName): string[] {
+function candidates(build: FaissBuildName | 'auto'): { path: string; build?: FaissBuildName }[] {
   const fromEnv = process.env['REELSTREAM_FAISS_BINDING'];
-  if (fromEnv !== undefined && fromEnv !== '') return [fromEnv];
-  if (build === 'optimized') {
-    const cache = process.env['REELSTREAM_CACHE_DIR'] || join(homedir(), '.cache', 'reelstream');
-    return [join(cache, 'faiss-avx2-1.7.3', 'addon', 'build', 'Release', addonName)];
-  }
-  return [
+  if (fromEnv !== undefined && fromEnv !== '') return [{ path: fromEnv }];
+  const optimized = { path: optimizedAddon(), build: 'optimized' as const };
+  const defaults = [
     new URL(`./native/build/Release/${addonName}`, import.meta.url),
     new URL(`../../../operators/vectors/native/build/Release/${addonName}`, import.meta.url),
-  ].map((url) => fileURLToPath(url));
+  ].map((url) => ({ path: fileURLToPath(url), build: 'default' as const }));
+  if (build === 'optimized') return [optimized];
+  if (build === 'default') return defaults;
+  return [optimized, ...defaults];
 }
 
 let loaded: NativeBinding | undefined;
-let loadedPath: string | undefined;
+let loadedFrom: { path: string; build?: FaissBuildName } | undefined;
 
 /** The file the addon was loaded from, once {@link loadNativeBinding} has loaded it. */
 export function nativeBindingPath(): string | undefined {
-  return loadedPath;
+  return loadedFrom?.path;
+}
+
+/**
+ * Which build was loaded (`undefined` before loading, or for a file named by
+ * `REELSTREAM_FAISS_BINDING`).
+ */
+export function nativeBindingBuild(): FaissBuildName | undefined {
+  return loadedFrom?.build;
 }
 
 /**
@@ -110,28 +127,30 @@ export function nativeBindingPath(): string | undefined {
  */
 export function loadNativeBinding(): NativeBinding {
   if (loaded !== undefined) return loaded;
-  const build = buildName();
-  const paths = candidates(build);
-  // What to run when it is missing: a path given by REELSTREAM_FAISS_BINDING is no build's.
-  const setup = process.env['REELSTREAM_FAISS_BINDING'] ? builds.default : builds[build];
-  const path = paths.find((candidate) => existsSync(candidate));
-  if (path === undefined) {
+  const build = requestedBuild();
+  const places = candidates(build);
+  // What to run when it is missing: a path given by REELSTREAM_FAISS_BINDING is no build's, and
+  // `auto` falls back to the default build, which set-up always makes.
+  const setup = build === 'optimized' ? builds.optimized : builds.default;
+  const found = places.find((candidate) => existsSync(candidate.path));
+  if (found === undefined) {
     throw new FaissIndexError(
       faissErrorCodes.notBuilt,
-      `the FAISS binding is not built (looked for ${paths.join(', ')}): ` +
+      `the FAISS binding is not built (looked for ${places.map((place) => place.path).join(', ')}): ` +
         `run \`${setup}\`` +
         (setup === builds.default ? ' (deploy/local/setup.sh runs it too)' : ''),
     );
   }
   try {
     const require = createRequire(import.meta.url);
-    loaded = require(path) as NativeBinding;
-    loadedPath = path;
+    loaded = require(found.path) as NativeBinding;
+    loadedFrom = found;
   } catch (error) {
+    const rebuild = found.build === undefined ? setup : builds[found.build];
     throw new FaissIndexError(
       faissErrorCodes.notBuilt,
-      `the FAISS binding at ${path} does not load (${error instanceof Error ? error.message : String(error)}): ` +
-        `rebuild it with \`${setup}\``,
+      `the FAISS binding at ${found.path} does not load (${error instanceof Error ? error.message : String(error)}): ` +
+        `rebuild it with \`${rebuild}\``,
       { cause: error },
     );
   }

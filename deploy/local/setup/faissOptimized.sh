@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds an optimised variant of reelstream's FAISS binding, beside the default one
-# (faissBinding.sh, Debian's generic libfaiss + reference BLAS, which stays as it is):
+# (faissBinding.sh, Debian's generic libfaiss + reference BLAS, which stays as it is, the fallback);
+# deploy/local/setup.sh runs both:
 #   1. FAISS 1.7.3 (the version the binding targets; Debian's own source tarball from
 #      deb.debian.org, checked against a pinned SHA-256) built with FAISS's cmake for AVX2
 #      (FAISS_OPT_LEVEL=avx2: the static libfaiss_avx2.a, -mavx2 -mfma -mf16c -mpopcnt), Release;
@@ -11,8 +12,8 @@
 #      own; FAISS_OPT_OPENBLAS=pthread links Debian's default pthread build instead.
 # Everything lands in ${REELSTREAM_CACHE_DIR:-~/.cache/reelstream}/faiss-avx2-1.7.3/ (nothing in
 # the repository); the addon is build/Release/reelstream_faiss.node under its addon/ directory.
-# Processes load it instead of the default build with REELSTREAM_FAISS_BUILD=optimized
-# (operators/vectors/nativeBinding.ts); bench/ann takes --ours-build optimized.
+# Processes load it instead of the default build wherever it is built (REELSTREAM_FAISS_BUILD
+# unset or `auto`; `default` or `optimized` pins one: operators/vectors/nativeBinding.ts).
 # Idempotent: each step is skipped when its output is there (the addon also when it loads and
 # searches with every symbol resolved). Refuses on a CPU without AVX2 (and FMA/F16C).
 # FAISS_OPT_JOBS (default 2) sets make's parallelism; FAISS_OPT_CXXFLAGS adds compiler flags
@@ -88,13 +89,18 @@ if [ ${#missing[@]} -gt 0 ]; then
     cur="$(update-alternatives --query "$name" 2>/dev/null | sed -n 's/^Value: //p')" || true
     [ -n "$cur" ] && saved+=("$name=$cur")
   done
-  apt-get install -y --no-install-recommends "${missing[@]}" >"$cache/apt.log" 2>&1 || {
+  sudo_cmd=""
+  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  # A fresh machine's package lists may be missing or stale: refresh them once if needed.
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y --no-install-recommends "${missing[@]}" >"$cache/apt.log" 2>&1 ||
+    { $sudo_cmd apt-get update -qq >>"$cache/apt.log" 2>&1 &&
+      DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y --no-install-recommends "${missing[@]}" >>"$cache/apt.log" 2>&1; } || {
     say "apt-get install failed; last lines of $cache/apt.log:"
     tail -n 20 "$cache/apt.log" >&2
     exit 1
   }
   for pair in "${saved[@]}"; do
-    update-alternatives --set "${pair%%=*}" "${pair#*=}" >/dev/null 2>&1 || true
+    $sudo_cmd update-alternatives --set "${pair%%=*}" "${pair#*=}" >/dev/null 2>&1 || true
   done
 fi
 openblas="$openblas_dir/libopenblas.so.0"
@@ -137,7 +143,7 @@ if [ ! -f "$lib" ]; then
     tail -n 30 "$cache/cmake.log" >&2
     exit 1
   }
-  say "building libfaiss_avx2.a (make -j$jobs; about 20-40 min on 2 busy cores; log: $cache/make.log)"
+  say "building libfaiss_avx2.a (make -j$jobs; about 3 min on 2 idle cores, more on busy ones; log: $cache/make.log)"
   t0=$(date +%s)
   # Progress: make prints "[ nn%]" lines; show one every 10% as they come.
   make -C "$build" -j"$jobs" faiss_avx2 2>&1 | tee "$cache/make.log" |
@@ -185,4 +191,4 @@ LD_BIND_NOW=1 node -e "$check" "$addon" || {
 }
 echo "$openblas_variant" >"$addon_dir/openblas-variant"
 say "optimised FAISS binding built ($(elapsed)): $addon"
-say "use it with REELSTREAM_FAISS_BUILD=optimized (bench/ann: --ours-build optimized)"
+say "every process now loads it (REELSTREAM_FAISS_BUILD=default pins the default build)"
