@@ -33,8 +33,14 @@ export interface AnnJob {
   readonly threads: readonly number[];
   /** Batch-1 queries searched, not timed, before each latency run. */
   readonly warmup: number;
-  /** Times the batched search of all queries is repeated; the median is reported. */
+  /**
+   * Times the batched search of all queries is repeated, at least; the median is reported. It
+   * is repeated until `batchMinSeconds` have passed too: one pass of 1,000 queries takes 25-50 ms
+   * at small `nprobe`, too short for a stable median on a shared machine.
+   */
   readonly batchRepeats: number;
+  /** Seconds the batched repeats take at least, per configuration. */
+  readonly batchMinSeconds: number;
   /** Queries per batch in the throughput run. */
   readonly batchSize: number;
 }

@@ -88,10 +88,16 @@ async function sweep({
     setFaissThreads(threads);
     for (const value of indexJob.values) {
       const params: FaissSearchParams = { [indexJob.param]: value };
-      // Batched: all queries in batches of batchSize, repeated; recall from the first repeat.
+      // Batched: all queries in batches of batchSize, repeated (at least batchRepeats times and
+      // batchMinSeconds); recall from the first repeat.
       const found = new BigInt64Array(queries * k);
       const batchSeconds: number[] = [];
-      for (let repeat = 0; repeat < job.batchRepeats; repeat++) {
+      const sweepStarted = performance.now();
+      for (
+        let repeat = 0;
+        repeat < job.batchRepeats || performance.now() - sweepStarted < job.batchMinSeconds * 1000;
+        repeat++
+      ) {
         const started = performance.now();
         for (let from = 0; from < queries; from += job.batchSize) {
           const count = Math.min(job.batchSize, queries - from);

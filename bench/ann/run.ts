@@ -67,7 +67,18 @@ const command = new Command('bench-ann')
       .argParser(engineListParser(sides)),
   )
   .option('--warmup <n>', 'untimed batch-1 queries before each latency run', positiveInt, 100)
-  .option('--batch-repeats <n>', 'repeats of the batched run (median reported)', positiveInt, 3)
+  .option(
+    '--batch-repeats <n>',
+    'repeats of the batched run, at least (median reported)',
+    positiveInt,
+    3,
+  )
+  .option(
+    '--batch-min-seconds <n>',
+    'repeat the batched run until this many seconds have passed too',
+    positiveInt,
+    2,
+  )
   .option('--timeout-s <n>', 'give up on a side after this long', positiveInt, 3600)
   .addOption(
     new Option(
@@ -94,6 +105,7 @@ interface Flags {
   readonly sides: Side[];
   readonly warmup: number;
   readonly batchRepeats: number;
+  readonly batchMinSeconds: number;
   readonly timeoutS: number;
   readonly oursBuild: OursBuild;
   readonly peerPython?: string;
@@ -298,6 +310,7 @@ async function main(): Promise<void> {
     threads: flags.threads,
     warmup: flags.warmup,
     batchRepeats: flags.batchRepeats,
+    batchMinSeconds: flags.batchMinSeconds,
     batchSize: 1000,
   };
   const reports: Partial<Record<Side, AnnSideReport>> = {};
