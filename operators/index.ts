@@ -100,7 +100,12 @@ export {
   type VectorStoreErrorCode,
 } from './vectors/vectorStoreErrors.js';
 export type { TaskStore } from './state/taskStore.js';
-export { rocksDbMemoryDefaults, type RocksDbMemory } from './state/rocksdb/rocksDbStore.js';
+export {
+  rocksDbMemoryDefaults,
+  rocksDbNativeMemory,
+  type RocksDbMemory,
+  type RocksDbNativeMemory,
+} from './state/rocksdb/rocksDbStore.js';
 export type { ProcessingGuarantee } from './runtime/committer.js';
 export type { RestoreReport } from './runtime/taskState.js';
 export {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 
 import { stackSettingsFromEnv } from '../../deploy/local/stack/stackSettings.js';
-import { connectionConfigFromEnv } from '../../operators/index.js';
+import { connectionConfigFromEnv, rocksDbNativeMemory } from '../../operators/index.js';
 import { featuresJob } from '../features/featuresJob.js';
 import { runJobProcess } from './jobProcess.js';
 import { jobLogger, withJobProcessOptions, type JobProcessFlags } from './jobProcessOptions.js';
@@ -64,6 +64,7 @@ export function featuresCommand(): Command {
           const cpu = process.cpuUsage();
           const memory = process.memoryUsage();
           const stats = job.stats();
+          const rocksDb = rocksDbNativeMemory();
           send({
             kind: 'stats',
             processed: stats.processed,
@@ -72,6 +73,8 @@ export function featuresCommand(): Command {
             cpuMicros: cpu.user + cpu.system,
             rssBytes: memory.rss,
             heapUsedBytes: memory.heapUsed,
+            rocksDbBytes:
+              rocksDb.tableReadersBytes + rocksDb.memtablesBytes + rocksDb.blockCacheBytes,
             eventLoopP99Ms: loopDelay.percentile(99) / 1e6,
           });
           loopDelay.reset();

@@ -145,3 +145,30 @@ test('memory trend: a cache that fills past the warm-up levels off in the last h
   }
   assert.ok(levelled >= 34, `0 in ${levelled} of ${seeds.length} last halves`);
 });
+
+test('memory trend: a rise that is RocksDB’s own shows in its trend, not in RSS less RocksDB', () => {
+  const rocksDbAt = (seconds: number): number => 20 + (2 * seconds) / 60; // +2 MB/min
+  const looks = run({ risePerMinute: 2, seed: 3 }).map((look) => ({
+    ...look,
+    rocksDbMb: rocksDbAt(look.seconds),
+  }));
+  const v = judgeMemory(looks);
+  assert.equal(v.verdict, 'RISING');
+  assert.ok(v.rocksDb !== undefined && Math.abs(v.rocksDb.slope - 2) < 0.01);
+  assert.ok(
+    v.rssLessRocksDb !== undefined && v.rssLessRocksDb.high < 1,
+    JSON.stringify(v.rssLessRocksDb),
+  );
+  assert.match(
+    describeMemoryTrend('features', v).join('\n'),
+    /of which RocksDB .* \+2\.00 MB\/min.*RSS less RocksDB/,
+  );
+  // Without it on every look, neither trend is given.
+  const partial = judgeMemory(
+    looks.map((look, i) =>
+      i % 2 === 0 ? look : { seconds: look.seconds, rssMb: look.rssMb, heapMb: look.heapMb },
+    ),
+  );
+  assert.equal(partial.rocksDb, undefined);
+  assert.equal(partial.rssLessRocksDb, undefined);
+});

@@ -5,7 +5,9 @@
  * leak). The verdict holds the trend against a tolerance (1 MB a minute by default): **flat**
  * when the interval's upper end is below it, **RISING** when its lower end is above it,
  * otherwise **undecided**. The heap's trend is given beside it: a rise of RSS that the heap
- * does not share is native memory (RocksDB, buffers). So is the trend over the last half of
+ * does not share is native memory (RocksDB, buffers); where the process reports RocksDB's own
+ * estimate of its memory, its trend and that of RSS without it say whether that native memory
+ * is RocksDB's (its index and filter blocks grow with the data on disk). So is the trend over the last half of
  * those looks alone: memory that fills a bounded cache or heap for longer than the warm-up
  * rises over the whole and levels off in the later half; a leak rises in both.
  *
@@ -26,6 +28,8 @@ export interface MemoryLook {
   readonly seconds: number;
   readonly rssMb: number;
   readonly heapMb: number;
+  /** RocksDB's native memory, where the process reports it. */
+  readonly rocksDbMb?: number;
 }
 
 export type MemoryVerdictKind = 'flat' | 'RISING' | 'undecided' | 'too short to judge';
@@ -45,6 +49,13 @@ export interface MemoryVerdict {
   /** RSS and heap trends in MB a minute; undefined with under `minimumBins` bins. */
   readonly rss: Trend | undefined;
   readonly heap: Trend | undefined;
+  /**
+   * Where every look has RocksDB's native memory: its trend, and that of RSS without it (what
+   * grows for other reasons than the stores' data: a rise of RSS that this one does not share
+   * is RocksDB's).
+   */
+  readonly rocksDb: Trend | undefined;
+  readonly rssLessRocksDb: Trend | undefined;
   readonly spanSeconds: number;
   /** The RSS trend over the last half of the looks after the warm-up, from `lastHalfFrom`. */
   readonly lastHalf: Trend | undefined;
@@ -84,6 +95,9 @@ export function judgeMemory(
   const rssBins = binned((l) => l.rssMb);
   const rss = fit(rssBins);
   const heap = fit(binned((l) => l.heapMb));
+  const withRocksDb = kept.length > 0 && kept.every((l) => l.rocksDbMb !== undefined);
+  const rocksDb = withRocksDb ? fit(binned((l) => l.rocksDbMb ?? 0)) : undefined;
+  const rssLessRocksDb = withRocksDb ? fit(binned((l) => l.rssMb - (l.rocksDbMb ?? 0))) : undefined;
   const lastHalfFromSeconds = ((kept[0]?.seconds ?? 0) + last) / 2;
   const lastHalf = fit(
     binned(
@@ -110,6 +124,8 @@ export function judgeMemory(
     lastRssMb: kept[kept.length - 1]?.rssMb ?? Number.NaN,
     rss,
     heap,
+    rocksDb,
+    rssLessRocksDb,
     spanSeconds: (kept[kept.length - 1]?.seconds ?? 0) - (kept[0]?.seconds ?? 0),
     lastHalf,
     lastHalfFromSeconds,
@@ -137,6 +153,12 @@ export function describeMemoryTrend(name: string, v: MemoryVerdict): string[] {
       (v.heap === undefined ? '' : `heap ${trend(v.heap)}; `) +
       warmUp,
   ];
+  if (v.rocksDb !== undefined && v.rssLessRocksDb !== undefined) {
+    lines.push(
+      `  memory ${name.padEnd(17)} of which RocksDB (table readers, memtables, block caches) ` +
+        `${trend(v.rocksDb)}; RSS less RocksDB ${trend(v.rssLessRocksDb)}`,
+    );
+  }
   if (v.lastHalf !== undefined) {
     lines.push(
       `  memory ${name.padEnd(17)} last half (from ${(v.lastHalfFromSeconds / 60).toFixed(1)} ` +

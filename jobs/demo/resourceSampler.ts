@@ -1,6 +1,8 @@
 import { readdirSync, statSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
 
+import { rocksDbNativeMemory } from '../../operators/index.js';
+
 import { jobLag, lagSampleFile, type GroupLag } from './jobLag.js';
 import { describeMemoryTrend, judgeMemory, type MemoryLook } from './memoryTrend.js';
 
@@ -19,6 +21,8 @@ export interface MeasuredProcess {
         /** Its stores' write caches and their budget, when it runs a stream job. */
         readonly cacheBytes?: number;
         readonly cacheMaxBytes?: number;
+        /** RocksDB's native memory, when it runs a stream job (rocksDbNativeMemory). */
+        readonly rocksDbBytes?: number;
       }
     | undefined
   >;
@@ -31,10 +35,12 @@ export function thisProcess(name: string): MeasuredProcess {
     usage: () => {
       const cpu = process.cpuUsage();
       const memory = process.memoryUsage();
+      const rocksDb = rocksDbNativeMemory();
       return Promise.resolve({
         cpuMicros: cpu.user + cpu.system,
         rssBytes: memory.rss,
         heapUsedBytes: memory.heapUsed,
+        rocksDbBytes: rocksDb.tableReadersBytes + rocksDb.memtablesBytes + rocksDb.blockCacheBytes,
       });
     },
   };
@@ -49,6 +55,8 @@ interface ProcessSample {
   readonly eventLoopP99Ms: number | undefined;
   /** Its write caches' share of their budget (0–1), when it has one. */
   readonly cacheFill: number | undefined;
+  /** RocksDB's native memory, when it reports it. */
+  readonly rocksDbMb: number | undefined;
 }
 
 /** One sample of the demo's processes and of the jobs' consumer lag. */
@@ -119,6 +127,7 @@ export class ResourceSampler {
           usage.cacheBytes === undefined || usage.cacheMaxBytes === undefined
             ? undefined
             : usage.cacheBytes / Math.max(1, usage.cacheMaxBytes),
+        rocksDbMb: usage.rocksDbBytes === undefined ? undefined : usage.rocksDbBytes / 2 ** 20,
       });
     }
     return samples;
@@ -141,7 +150,8 @@ export class ResourceSampler {
     const usage = processes
       .map(
         (p) =>
-          `${p.name} CPU ${p.cpuPercent.toFixed(0)}% RSS ${p.rssMb.toFixed(0)} MB (heap ${p.heapMb.toFixed(0)})` +
+          `${p.name} CPU ${p.cpuPercent.toFixed(0)}% RSS ${p.rssMb.toFixed(0)} MB (heap ${p.heapMb.toFixed(0)}` +
+          (p.rocksDbMb === undefined ? ')' : `, RocksDB ${p.rocksDbMb.toFixed(0)})`) +
           (p.eventLoopP99Ms === undefined
             ? ''
             : ` loop delay p99 ${p.eventLoopP99Ms.toFixed(0)} ms`) +
@@ -184,7 +194,12 @@ export class ResourceSampler {
       const looks: MemoryLook[] = this.samples.flatMap((s) =>
         s.processes
           .filter((p) => p.name === name)
-          .map((p) => ({ seconds: s.seconds, rssMb: p.rssMb, heapMb: p.heapMb })),
+          .map((p) => ({
+            seconds: s.seconds,
+            rssMb: p.rssMb,
+            heapMb: p.heapMb,
+            ...(p.rocksDbMb === undefined ? {} : { rocksDbMb: p.rocksDbMb }),
+          })),
       );
       const { warmUpSeconds } = this.options;
       lines.push(

@@ -23,6 +23,8 @@ export interface FeaturesProcessStats {
   /** Bytes in the stores' write caches, and the budget they are counted against. */
   readonly cacheBytes: number;
   readonly cacheMaxBytes: number;
+  /** RocksDB's native memory (table readers, memtables, block caches), by its own estimates. */
+  readonly rocksDbBytes: number;
 }
 
 /** Feature process → parent. */

@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 
 import type { JobHealthReport } from '../runtime/jobHealth.js';
+import { rocksDbNativeMemory } from '../state/rocksdb/rocksDbStore.js';
 import type { JobState } from '../runtime/jobLifecycle.js';
 
 /** What the metrics read from a job at each scrape (a `StreamJob` has all of it). */
@@ -124,6 +125,18 @@ export class JobMetrics {
         for (const job of jobs) {
           this.set({ job: job.name }, job.stats().cacheBytes);
         }
+      },
+    });
+    new Gauge({
+      name: 'reelstream_state_rocksdb_memory_bytes',
+      help: 'RocksDB native memory in this process, by its own estimates, over every open database: kind="table_readers" (index and filter blocks, which grow with the data on disk), "memtables", "block_cache"',
+      labelNames: ['kind'],
+      registers: [this.registry],
+      collect() {
+        const memory = rocksDbNativeMemory();
+        this.set({ kind: 'table_readers' }, memory.tableReadersBytes);
+        this.set({ kind: 'memtables' }, memory.memtablesBytes);
+        this.set({ kind: 'block_cache' }, memory.blockCacheBytes);
       },
     });
     new Gauge({

@@ -93,7 +93,13 @@ test("/metrics has the operators' counters and the write cache per store", async
   assert.match(
     text,
     /reelstream_state_cache_entries\{job="features",store="user-features",kind="missing"\} 1/,
-  );
+  ); // RocksDB's own memory, process-wide (no database open in this test: zeros, but present).
+  for (const kind of ['table_readers', 'memtables', 'block_cache']) {
+    assert.match(
+      text,
+      new RegExp(`reelstream_state_rocksdb_memory_bytes\\{kind="${kind}"\\} \\d+`),
+    );
+  }
 });
 
 test('a busy port is a clear configuration error', async () => {

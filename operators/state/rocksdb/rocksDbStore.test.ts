@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 
 import { describeKeyValueStoreContract } from '../keyValueStoreContract.js';
-import { RocksDbStore, rocksDbMemoryDefaults } from './rocksDbStore.js';
+import { RocksDbStore, rocksDbMemoryDefaults, rocksDbNativeMemory } from './rocksDbStore.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'reelstream-rocksdbstore-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -70,4 +70,34 @@ test('RocksDbStore: the memtable size asked for is the one RocksDB runs with, th
     optionsOf(join(dir, 'plain')),
     new RegExp(`^\\s*write_buffer_size=${rocksDbMemoryDefaults.writeBufferBytes}$`, 'm'),
   );
+});
+
+test('RocksDbStore: native memory is RocksDB’s own estimate, summed over the open databases', async () => {
+  const path = join(dir, 'native-memory');
+  const before = rocksDbNativeMemory();
+  const store = await RocksDbStore.open(path);
+  const value = Buffer.alloc(100, 7);
+  const key = (i: number): Buffer => Buffer.from(`key-${String(i).padStart(6, '0')}`);
+  await store.batch(
+    Array.from({ length: 5_000 }, (_, i) => ({ type: 'put' as const, key: key(i), value })),
+  );
+  const written = store.nativeMemory();
+  assert.equal(written.databases, 1);
+  assert.ok(written.memtablesBytes > 5_000 * 100, `memtables ${written.memtablesBytes} B`);
+  assert.equal(rocksDbNativeMemory().databases, before.databases + 1);
+  await store.close();
+  assert.deepEqual(store.nativeMemory(), {
+    databases: 0,
+    tableReadersBytes: 0,
+    memtablesBytes: 0,
+    blockCacheBytes: 0,
+  });
+  assert.equal(rocksDbNativeMemory().databases, before.databases);
+  // Reopened, the log is flushed to a file; reading from it opens its index and filter blocks.
+  const reopened = await RocksDbStore.open(path);
+  assert.deepEqual(await reopened.get(key(42)), value);
+  const read = reopened.nativeMemory();
+  assert.ok(read.tableReadersBytes > 0, `table readers ${read.tableReadersBytes} B`);
+  assert.ok(read.blockCacheBytes > 0, `block cache ${read.blockCacheBytes} B`);
+  await reopened.close();
 });

@@ -31,6 +31,43 @@ export const rocksDbMemoryDefaults = {
 } as const satisfies Required<RocksDbMemory>;
 
 /**
+ * What RocksDB holds in native memory, from its own estimates (`GetProperty`), in bytes:
+ * outside the JavaScript heap, so a process's RSS grows by it without its heap doing so.
+ * @category State
+ */
+export interface RocksDbNativeMemory {
+  /** Open databases summed over. */
+  readonly databases: number;
+  /**
+   * Index and filter blocks of the open files (`rocksdb.estimate-table-readers-mem`): not in the
+   * block cache in this binding (`cache_index_and_filter_blocks` is off), so it grows with the
+   * data on disk, about 10 bits of Bloom filter per key plus the index.
+   */
+  readonly tableReadersBytes: number;
+  /** Memtables, active and being flushed (`rocksdb.size-all-mem-tables`). */
+  readonly memtablesBytes: number;
+  /** Blocks in the block caches (`rocksdb.block-cache-usage`), each at most `blockCacheBytes`. */
+  readonly blockCacheBytes: number;
+}
+
+/** Every database this process has open: what {@link rocksDbNativeMemory} sums. */
+const openDatabases = new Set<RocksDbStore>();
+
+/** RocksDB's native memory in this process, summed over its open databases. */
+export function rocksDbNativeMemory(): RocksDbNativeMemory {
+  let tableReadersBytes = 0;
+  let memtablesBytes = 0;
+  let blockCacheBytes = 0;
+  for (const store of openDatabases) {
+    const memory = store.nativeMemory();
+    tableReadersBytes += memory.tableReadersBytes;
+    memtablesBytes += memory.memtablesBytes;
+    blockCacheBytes += memory.blockCacheBytes;
+  }
+  return { databases: openDatabases.size, tableReadersBytes, memtablesBytes, blockCacheBytes };
+}
+
+/**
  * A {@link BytesKeyValueStore} on one on-disk RocksDB database, through the `rocksdb` npm
  * package (the user's choice; it bundles RocksDB 6.17 and is no longer maintained, which is why
  * nothing outside this folder imports it).
@@ -69,7 +106,26 @@ export class RocksDbStore implements BytesKeyValueStore {
         error === undefined || error === null ? resolve() : reject(error),
       );
     });
-    return new RocksDbStore(path, db);
+    const store = new RocksDbStore(path, db);
+    openDatabases.add(store);
+    return store;
+  }
+
+  /** This database's share of {@link rocksDbNativeMemory} (zeros once closed). */
+  nativeMemory(): RocksDbNativeMemory {
+    if (this.closed) {
+      return { databases: 0, tableReadersBytes: 0, memtablesBytes: 0, blockCacheBytes: 0 };
+    }
+    const bytes = (property: string): number => {
+      const value = Number(this.db.getProperty(property));
+      return Number.isFinite(value) ? value : 0;
+    };
+    return {
+      databases: 1,
+      tableReadersBytes: bytes('rocksdb.estimate-table-readers-mem'),
+      memtablesBytes: bytes('rocksdb.size-all-mem-tables'),
+      blockCacheBytes: bytes('rocksdb.block-cache-usage'),
+    };
   }
 
   async get(key: Uint8Array): Promise<Uint8Array | undefined> {
@@ -213,6 +269,7 @@ export class RocksDbStore implements BytesKeyValueStore {
   async close(): Promise<void> {
     this.assertOpen();
     this.closed = true;
+    openDatabases.delete(this);
     return settle((done) => this.db.close(done));
   }
 

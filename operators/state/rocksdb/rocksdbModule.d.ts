@@ -22,6 +22,8 @@ declare module 'rocksdb' {
   export interface RocksDb {
     open(options: RocksDbOpenOptions, callback: Callback): void;
     close(callback: Callback): void;
+    /** A RocksDB property (`rocksdb.…`), synchronously, as a string (`''` when unknown). */
+    getProperty(property: string): string;
     get(key: Uint8Array, options: { asBuffer: true }, callback: Callback<Buffer>): void;
     put(key: Uint8Array, value: Uint8Array, callback: Callback): void;
     del(key: Uint8Array, callback: Callback): void;
