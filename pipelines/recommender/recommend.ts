@@ -255,22 +255,7 @@ async function personalised(
     return candidate;
   };
   const seeds = user.lastWatched.slice(0, limits.seedWatches);
-  const neighbourLists = await Promise.all(seeds.map((w) => features.coVisitation(w.videoId)));
-  neighbourLists.forEach((list, rank) => {
-    for (const neighbour of list?.neighbours ?? []) {
-      addSignal(
-        propose(neighbour.videoId, 'CO_VISITATION'),
-        'coVisitation',
-        neighbour.score / (1 + rank),
-      );
-    }
-  });
   const current = currentVideoOf(request);
-  if (current !== undefined) {
-    proposeCoVisited(await features.coVisitation(current), (videoId) =>
-      propose(videoId, 'CURRENT_VIDEO_NEIGHBOURS'),
-    );
-  }
   const now = request.requestTime;
   const decay = { now, halfLifeMs: user.affinityHalfLifeMs };
   const categories = Object.entries(user.categoryAffinity)
@@ -281,17 +266,38 @@ async function personalised(
         b.score - a.score || (a.category < b.category ? -1 : a.category > b.category ? 1 : 0),
     )
     .slice(0, limits.topCategories);
-  const lists: [TrendingList | undefined, CandidateSource][] = [
-    [await features.trending(trendingKey('REGION', request.region)), 'TRENDING_REGION'],
-    [await features.trending(trendingKey('POPULAR', request.region)), 'POPULAR_REGION'],
-    [await features.trending(trendingKey('FRESH', request.region)), 'FRESH_UPLOAD'],
-    ...(await Promise.all(
-      categories.map(async (c): Promise<[TrendingList | undefined, CandidateSource]> => [
-        await features.trending(trendingKey('CATEGORY', c.category)),
-        'CATEGORY_AFFINITY',
-      ]),
-    )),
+  const trendingSources: [string, CandidateSource][] = [
+    [trendingKey('REGION', request.region), 'TRENDING_REGION'],
+    [trendingKey('POPULAR', request.region), 'POPULAR_REGION'],
+    [trendingKey('FRESH', request.region), 'FRESH_UPLOAD'],
+    ...categories.map((c): [string, CandidateSource] => [
+      trendingKey('CATEGORY', c.category),
+      'CATEGORY_AFFINITY',
+    ]),
   ];
+  // Every read at once (each may wait for a RocksDB read on the thread pool, behind other
+  // requests'): the stage waits for the slowest, not for their sum. Proposed below in the
+  // order they always were, so the candidates and their ties are the same.
+  const [neighbourLists, currentNeighbours, trendingLists] = await Promise.all([
+    Promise.all(seeds.map((w) => features.coVisitation(w.videoId))),
+    current === undefined ? undefined : features.coVisitation(current),
+    Promise.all(trendingSources.map(([key]) => features.trending(key))),
+  ]);
+  neighbourLists.forEach((list, rank) => {
+    for (const neighbour of list?.neighbours ?? []) {
+      addSignal(
+        propose(neighbour.videoId, 'CO_VISITATION'),
+        'coVisitation',
+        neighbour.score / (1 + rank),
+      );
+    }
+  });
+  if (current !== undefined) {
+    proposeCoVisited(currentNeighbours, (videoId) => propose(videoId, 'CURRENT_VIDEO_NEIGHBOURS'));
+  }
+  const lists = trendingSources.map(
+    ([, source], i): [TrendingList | undefined, CandidateSource] => [trendingLists[i], source],
+  );
   for (const [list, source] of lists) {
     const top = list?.items[0]?.score ?? 0;
     for (const item of list?.items ?? []) {
