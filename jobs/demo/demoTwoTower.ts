@@ -20,6 +20,7 @@ import type { WatchEnd } from '../../schemas/generated/watchEnd.js';
 import { train, trainerPython } from '../cli/trainCommand.js';
 import { examplesToArrowFile } from '../training/arrowExamples.js';
 import { generatedExamples } from '../training/generatedExamples.js';
+import { procfsProcess, type MeasuredProcess } from './resourceSampler.js';
 
 /**
  * The demo's two-tower model: a quick bootstrap on the demo's own kind of traffic. The traffic
@@ -195,6 +196,11 @@ export class EmbeddingsProcess {
 
   get pid(): number | undefined {
     return this.#child.pid;
+  }
+
+  /** The process for the demo's samples: CPU and RSS from procfs. */
+  measured(name: string): MeasuredProcess {
+    return procfsProcess(name, this.#child.pid);
   }
 
   static async start(options: {

@@ -1,11 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 
 import { cliInvocation } from '../cli/cliInvocation.js';
 import type { TrafficSummary } from '../generator/trafficJob.js';
-import type { MeasuredProcess } from './resourceSampler.js';
+import { procfsProcess, type MeasuredProcess } from './resourceSampler.js';
 
 /** How long the generator may take to stop after SIGTERM before it is killed. */
 const stopTimeoutMs = 10_000;
@@ -92,26 +91,6 @@ export class GeneratorProcess {
 
   /** The process for the demo's samples: CPU and RSS from procfs (its heap is not known: 0). */
   measured(name: string): MeasuredProcess {
-    return { name, usage: () => Promise.resolve(procUsage(this.#child.pid)) };
-  }
-}
-
-/** CPU time and RSS of a process from /proc/<pid>/stat; undefined once it has ended. */
-function procUsage(
-  pid: number | undefined,
-): { cpuMicros: number; rssBytes: number; heapUsedBytes: number } | undefined {
-  if (pid === undefined) {
-    return undefined;
-  }
-  try {
-    const stat = readFileSync(`/proc/${String(pid)}/stat`, 'utf8');
-    // Fields after the command's closing parenthesis: utime is the 14th, stime the 15th and
-    // rss (pages) the 24th of the whole line; ticks are 100 a second on Linux.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]);
-    const pages = Number(fields[21]);
-    return { cpuMicros: ticks * 10_000, rssBytes: pages * 4096, heapUsedBytes: 0 };
-  } catch {
-    return undefined;
+    return procfsProcess(name, this.#child.pid);
   }
 }

@@ -48,7 +48,7 @@ import { freshnessProbe } from './freshnessProbe.js';
 import { formatLag, jobLag, lagSampleFile } from './jobLag.js';
 import { LagTracker } from './lagTracker.js';
 import { LatencyRecorder } from './latencyRecorder.js';
-import { ResourceSampler, thisProcess } from './resourceSampler.js';
+import { ResourceSampler, thisProcess, type MeasuredProcess } from './resourceSampler.js';
 import { upNextProbe } from './upNextProbe.js';
 
 /** The demo's two consumer groups, as a `reelstream lag --group` pattern. */
@@ -303,6 +303,7 @@ export async function runRecommenderDemo(options: RecommenderDemoOptions): Promi
       })),
       thisProcess('serving'),
       generator.measured('generator'),
+      ...(twoTower === undefined ? [] : [twoTower.measured]),
     ],
     intervalMs: (options.sampleSeconds ?? 0) * 1_000,
     ...(options.memoryWarmUpSeconds === undefined
@@ -415,6 +416,8 @@ interface DemoTwoTower {
   summary(): string[];
   /** The fresh uploads' upload → searchable times, with the verdict (issue 20, item 2). */
   freshness(expected: number): string[];
+  /** The embedding jobs' process, for the demo's samples. */
+  readonly measured: MeasuredProcess;
   stop(): Promise<void>;
 }
 
@@ -472,6 +475,7 @@ async function startTwoTower(options: RecommenderDemoOptions): Promise<DemoTwoTo
   return {
     retriever,
     indexed: () => embeddings.indexed,
+    measured: embeddings.measured('embeddings'),
     summary: () => {
       const total = timings.map((t) => t.towerMs + t.searchMs);
       return [

@@ -1,4 +1,4 @@
-import { readdirSync, statSync, type Dirent } from 'node:fs';
+import { readdirSync, readFileSync, statSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
 
 import { rocksDbNativeMemory } from '../../operators/index.js';
@@ -44,6 +44,33 @@ export function thisProcess(name: string): MeasuredProcess {
       });
     },
   };
+}
+
+/**
+ * A child process measured from /proc/<pid>/stat: CPU time and RSS (its heap is not known: 0);
+ * no usage once it has ended.
+ */
+export function procfsProcess(name: string, pid: number | undefined): MeasuredProcess {
+  return { name, usage: () => Promise.resolve(procUsage(pid)) };
+}
+
+function procUsage(
+  pid: number | undefined,
+): { cpuMicros: number; rssBytes: number; heapUsedBytes: number } | undefined {
+  if (pid === undefined) {
+    return undefined;
+  }
+  try {
+    const stat = readFileSync(`/proc/${String(pid)}/stat`, 'utf8');
+    // Fields after the command's closing parenthesis: utime is the 14th, stime the 15th and
+    // rss (pages) the 24th of the whole line; ticks are 100 a second on Linux.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    const pages = Number(fields[21]);
+    return { cpuMicros: ticks * 10_000, rssBytes: pages * 4096, heapUsedBytes: 0 };
+  } catch {
+    return undefined;
+  }
 }
 
 /** One process's share of a sample: CPU over the interval (100% is one core) and RSS. */
