@@ -14,16 +14,10 @@ const { parentPort, workerData } = require('node:worker_threads');
 const ort = require(workerData.ortPath);
 let session;
 const message = (error) => String((error && error.message) || error);
-// enableMemPattern off: ONNX Runtime caches a memory pattern per distinct set of input
-// shapes and never drops one. A pool's batches have as many row counts as there are ways to
-// merge blocks (a ranking batch is one to several requests of ~1,000 candidates each): with it
-// on, a long-running worker would gain patterns, and memory, for as long as new counts come
-// (docs/load.md, "Memory over 30 minutes"). The arena stays: it is bounded by the largest batch.
 ort.InferenceSession.create(workerData.modelFile, {
   intraOpNumThreads: workerData.threads,
   interOpNumThreads: 1,
   executionMode: 'sequential',
-  enableMemPattern: false,
 }).then(
   (created) => {
     session = created;
