@@ -221,7 +221,12 @@ export class EmbeddingsProcess {
         ...['--index', 'Flat', '--query-endpoint', '127.0.0.1:0'],
         ...['--report-searchable', options.freshPrefix],
       ],
-      { env: { UV_THREADPOOL_SIZE: '8', ...process.env }, stdio: ['ignore', 'pipe', 'pipe'] },
+      // An IPC channel only so that the child sees the demo go: killed alone, the demo left it
+      // running (and holding its partitions) until someone found it.
+      {
+        env: { UV_THREADPOOL_SIZE: '8', ...process.env },
+        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      },
     );
     child.stderr?.pipe(log);
     const exited = once(child, 'exit').then(() => undefined);

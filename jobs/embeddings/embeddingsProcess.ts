@@ -1,7 +1,8 @@
 /**
  * The item embedding jobs of one trained model as a process: the item tower over
  * `catalog.videos` into `embeddings.items`, and that topic into vector shards (one per
- * partition), until SIGTERM or SIGINT; exits 1 when either job fails.
+ * partition), until SIGTERM or SIGINT (or, started with an IPC channel, until its parent goes);
+ * exits 1 when either job fails.
  *
  *   node dist/jobs/embeddings/embeddingsProcess.js --model-dir DIR [--state-dir DIR] [--index HNSW32,Flat]
  *     [--query-endpoint 127.0.0.1:7072]
@@ -87,6 +88,15 @@ const { embed, shards } = embeddingJobs({
 });
 for (const job of [embed, shards]) {
   job.stopOnSignals();
+}
+// Started by a parent with an IPC channel (the demo): stop, as on SIGTERM, when it goes away.
+if (process.connected) {
+  process.once('disconnect', () => {
+    void embed.stop();
+    void shards.stop();
+  });
+  // The channel alone must not keep the process alive once the jobs have stopped.
+  process.channel?.unref();
 }
 await Promise.all([embed.start(), shards.start()]);
 console.log(
