@@ -117,6 +117,10 @@ test('isTransient: missed shards and missed feature reads are asked again, what 
     degradedReason: reason,
   });
   assert.equal(isTransient(degraded('two-tower: shards 0, 1 did not answer')), true);
+  assert.equal(
+    isTransient(degraded('two-tower: shards (all; their count not yet known) did not answer')),
+    true,
+  );
   assert.equal(isTransient(degraded('two-tower failed: worker exited')), true);
   assert.equal(
     isTransient(degraded('user seen set unavailable: x; two-tower: shards 2 did not answer')),

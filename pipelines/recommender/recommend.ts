@@ -381,9 +381,11 @@ async function retrieve(
       exclude: context.seenIds ?? [],
     });
     if (retrieval.degraded) {
-      context.partial?.push(
-        `${retriever.name}: shards ${retrieval.unavailableShards.join(', ')} did not answer`,
-      );
+      // -1: no shard has answered yet, so not even their count is known.
+      const shards = retrieval.unavailableShards.some((shard) => shard < 0)
+        ? 'shards (all; their count not yet known) did not answer'
+        : `shards ${retrieval.unavailableShards.join(', ')} did not answer`;
+      context.partial?.push(`${retriever.name}: ${shards}`);
     }
     return retrieval.candidates;
   } catch (error) {

@@ -152,6 +152,16 @@ test('shards that did not answer: a degraded reply that says which, with every s
   assert.ok(reply.items.some((i) => i.sources.includes('CO_VISITATION')));
 });
 
+test('no shard has answered yet (their count unknown, -1): the reason says so, not "shards -1"', async () => {
+  const { retriever: twoTower } = retriever(() => retrieved(true, [-1]));
+  const reply = await recommend(request, reader(twoTower));
+  assert.equal(reply.degraded, true);
+  assert.equal(
+    reply.degradedReason,
+    'two-tower: shards (all; their count not yet known) did not answer',
+  );
+});
+
 test('a retriever that fails: the other sources answer alone, the reply says why it is degraded', async () => {
   const { retriever: twoTower } = retriever(() => Promise.reject(new Error('tower worker died')));
   const reply = await recommend(request, reader(twoTower));
