@@ -55,11 +55,7 @@ export class FeaturesProcess {
       // RocksDB reads, writes and iterators all run on libuv's thread pool (4 threads by
       // default), and so does the read of an interactive query that misses the cache: with 36
       // tasks' state work queued ahead of it, a query waited seconds under load.
-      // Two malloc arenas, not glibc's default of up to eight per core: each of those 16
-      // threads allocates (RocksDB's reads and writes) and would get an arena of its own, whose
-      // freed pages stay with it, so RSS crept up in anonymous mappings that neither the heap
-      // nor RocksDB's own estimate accounted for (docs/load.md, "Memory over 30 minutes").
-      env: { UV_THREADPOOL_SIZE: '16', MALLOC_ARENA_MAX: '2', ...process.env },
+      env: { UV_THREADPOOL_SIZE: '16', ...process.env },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const ready = new Promise<string>((resolve, reject) => {
