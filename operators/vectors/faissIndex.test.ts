@@ -461,36 +461,19 @@ test(
   },
 );
 
-test('without the addon, the first use says it is not built and what to run', () => {
-  const script = [
-    "import { FaissIndex } from './operators/vectors/faissIndex.ts';",
-    "try { FaissIndex.create({ dimension: 2, description: 'Flat' }); } catch (e) {",
-    '  console.log(JSON.stringify({ name: e.name, code: e.code, message: e.message })); }',
-  ].join('\n');
-  const child = spawnSync(
-    process.execPath,
-    ['--import', 'tsx', '--input-type=module', '-e', script],
-    {
-      cwd: new URL('../..', import.meta.url),
-      env: { ...process.env, REELSTREAM_FAISS_BINDING: '/nonexistent/reelstream_faiss.node' },
-      encoding: 'utf8',
-    },
-  );
-  assert.equal(child.status, 0, child.stderr);
-  const error = JSON.parse(child.stdout) as { name: string; code: string; message: string };
-  assert.equal(error.name, 'FaissIndexError');
-  assert.equal(error.code, faissErrorCodes.notBuilt);
-  assert.match(error.message, /not built .*run `bash deploy\/local\/setup\/faissBinding.sh`/);
-});
-
 /** Runs a child that creates an index and prints which build it loaded (or the error). */
-function loadedBuild(env: NodeJS.ProcessEnv): { build?: string; code?: string; message?: string } {
+function loadedBuild(env: NodeJS.ProcessEnv): {
+  build?: string;
+  name?: string;
+  code?: string;
+  message?: string;
+} {
   const script = [
     "import { FaissIndex } from './operators/vectors/faissIndex.ts';",
     "import { nativeBindingBuild } from './operators/vectors/nativeBinding.ts';",
     "try { FaissIndex.create({ dimension: 2, description: 'Flat' }).dispose();",
     '  console.log(JSON.stringify({ build: nativeBindingBuild() })); }',
-    'catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })); }',
+    'catch (e) { console.log(JSON.stringify({ name: e.name, code: e.code, message: e.message })); }',
   ].join('\n');
   const child = spawnSync(
     process.execPath,
@@ -498,8 +481,23 @@ function loadedBuild(env: NodeJS.ProcessEnv): { build?: string; code?: string; m
     { cwd: new URL('../..', import.meta.url), env, encoding: 'utf8' },
   );
   assert.equal(child.status, 0, child.stderr);
-  return JSON.parse(child.stdout) as { build?: string; code?: string; message?: string };
+  return JSON.parse(child.stdout) as {
+    build?: string;
+    name?: string;
+    code?: string;
+    message?: string;
+  };
 }
+
+test('without the addon, the first use says it is not built and what to run', () => {
+  const error = loadedBuild({
+    ...process.env,
+    REELSTREAM_FAISS_BINDING: '/nonexistent/reelstream_faiss.node',
+  });
+  assert.equal(error.name, 'FaissIndexError');
+  assert.equal(error.code, faissErrorCodes.notBuilt);
+  assert.match(error.message ?? '', /not built .*run `bash deploy\/local\/setup\/faissBinding.sh`/);
+});
 
 test(
   'builds: auto falls back to the default build without an optimized one; a pinned build is honoured',
