@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 
 import { seededRandom } from '../support/seededRandom.js';
@@ -519,6 +522,26 @@ test(
       missing.message ?? '',
       /not built .*run `bash deploy\/local\/setup\/faissOptimized.sh`/,
     );
+    // An optimized addon that is there but does not load: auto goes on to the default build;
+    // pinned, the error says where it failed and what rebuilds it.
+    const broken = mkdtempSync(join(tmpdir(), 'reelstream-faiss-build-'));
+    try {
+      const addonDir = join(broken, 'faiss-avx2-1.7.3', 'addon', 'build', 'Release');
+      mkdirSync(addonDir, { recursive: true });
+      writeFileSync(join(addonDir, 'reelstream_faiss.node'), 'not a shared object');
+      const brokenCache = { ...base, REELSTREAM_CACHE_DIR: broken };
+      assert.deepEqual(loadedBuild({ ...brokenCache, REELSTREAM_FAISS_BUILD: 'auto' }), {
+        build: 'default',
+      });
+      const pinned = loadedBuild({ ...brokenCache, REELSTREAM_FAISS_BUILD: 'optimized' });
+      assert.equal(pinned.code, faissErrorCodes.notBuilt);
+      assert.match(
+        pinned.message ?? '',
+        /does not load .*rebuild it with `bash deploy\/local\/setup\/faissOptimized.sh`/,
+      );
+    } finally {
+      rmSync(broken, { recursive: true, force: true });
+    }
     const bogus = loadedBuild({ ...base, REELSTREAM_FAISS_BUILD: 'fast' });
     assert.equal(bogus.code, faissErrorCodes.notBuilt);
     assert.match(

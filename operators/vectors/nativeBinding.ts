@@ -60,7 +60,7 @@ const addonName = 'reelstream_faiss.node';
  * libfaiss, reference BLAS; in native/build/) and `optimized` (deploy/local/setup/faissOptimized.sh:
  * FAISS 1.7.3 built for AVX2, OpenBLAS; in `${REELSTREAM_CACHE_DIR:-~/.cache/reelstream}/faiss-avx2-1.7.3`).
  * deploy/local/setup.sh makes both where the CPU has AVX2. `REELSTREAM_FAISS_BUILD` picks one;
- * unset, empty or `auto` takes the optimized build when it is there and the default otherwise:
+ * unset, empty or `auto` takes the optimized build when it is there and loads, the default otherwise:
  * the same FAISS version and index format either way, the optimized one about 2.6× the default's
  * search throughput on this project's machines (docs/vectors.md).
  */
@@ -132,8 +132,8 @@ export function loadNativeBinding(): NativeBinding {
   // What to run when it is missing: a path given by REELSTREAM_FAISS_BINDING is no build's, and
   // `auto` falls back to the default build, which set-up always makes.
   const setup = build === 'optimized' ? builds.optimized : builds.default;
-  const found = places.find((candidate) => existsSync(candidate.path));
-  if (found === undefined) {
+  const present = places.filter((candidate) => existsSync(candidate.path));
+  if (present.length === 0) {
     throw new FaissIndexError(
       faissErrorCodes.notBuilt,
       `the FAISS binding is not built (looked for ${places.map((place) => place.path).join(', ')}): ` +
@@ -141,18 +141,25 @@ export function loadNativeBinding(): NativeBinding {
         (setup === builds.default ? ' (deploy/local/setup.sh runs it too)' : ''),
     );
   }
-  try {
-    const require = createRequire(import.meta.url);
-    loaded = require(found.path) as NativeBinding;
-    loadedFrom = found;
-  } catch (error) {
-    const rebuild = found.build === undefined ? setup : builds[found.build];
-    throw new FaissIndexError(
-      faissErrorCodes.notBuilt,
-      `the FAISS binding at ${found.path} does not load (${error instanceof Error ? error.message : String(error)}): ` +
-        `rebuild it with \`${rebuild}\``,
-      { cause: error },
-    );
+  // In order; `auto` goes on to the default build when the optimized one is there but does not
+  // load (its OpenBLAS removed, say), and the error names the first failure.
+  const require = createRequire(import.meta.url);
+  let firstFailure: { place: (typeof present)[number]; error: unknown } | undefined;
+  for (const place of present) {
+    try {
+      loaded = require(place.path) as NativeBinding;
+      loadedFrom = place;
+      return loaded;
+    } catch (error) {
+      firstFailure ??= { place, error };
+    }
   }
-  return loaded;
+  const { place, error } = firstFailure as { place: (typeof present)[number]; error: unknown };
+  const rebuild = place.build === undefined ? setup : builds[place.build];
+  throw new FaissIndexError(
+    faissErrorCodes.notBuilt,
+    `the FAISS binding at ${place.path} does not load (${error instanceof Error ? error.message : String(error)}): ` +
+      `rebuild it with \`${rebuild}\``,
+    { cause: error },
+  );
 }
