@@ -12,6 +12,7 @@ import {
   RequestClient,
   stringSerde,
   TopicClient,
+  untilReachable,
   type ConnectionConfig,
 } from '../../operators/index.js';
 import { itemEmbeddingsTopic } from '../../pipelines/itemEmbeddingShards.js';
@@ -293,6 +294,8 @@ export async function runRecommenderDemo(options: RecommenderDemoOptions): Promi
           signal: stopTraffic.signal,
           log,
         });
+  // Awaited after the traffic; until then a failure must not end the process as unhandled.
+  uploading.catch(() => undefined);
   const sampler = new ResourceSampler({
     stateDir: options.stateDir,
     groups: demoGroups,
@@ -528,7 +531,16 @@ async function uploadFresh(options: {
   while (!options.ready() && Date.now() < deadline && !options.signal.aborted) {
     await sleep(200);
   }
-  const client = await TopicClient.connect(options.connection);
+  // A broker outage mid-run (the fault a user may try on the demo) holds the uploads back,
+  // saying so, instead of failing the demo.
+  const retrying = {
+    signal: options.signal,
+    onRetry: ({ outageMs, cause }: { outageMs: number; cause: string }) =>
+      options.log(
+        `fresh uploads: broker unreachable for ${(outageMs / 1000).toFixed(0)} s (${cause}), retrying`,
+      ),
+  };
+  const client = await untilReachable(() => TopicClient.connect(options.connection), retrying);
   const serdes = { key: stringSerde, value: avroSerde(videoUploadSchema) };
   const run = Date.now().toString(36);
   try {
@@ -544,7 +556,10 @@ async function uploadFresh(options: {
         uploadTime: now,
         eventTime: now,
       };
-      await client.send(topics.videoCatalog, serdes, [{ key: video.videoId, value: video }]);
+      await untilReachable(
+        () => client.send(topics.videoCatalog, serdes, [{ key: video.videoId, value: video }]),
+        retrying,
+      );
       await sleep(options.intervalMs);
     }
     options.log(
