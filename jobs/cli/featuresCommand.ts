@@ -73,6 +73,8 @@ export function featuresCommand(): Command {
             cpuMicros: cpu.user + cpu.system,
             rssBytes: memory.rss,
             heapUsedBytes: memory.heapUsed,
+            heapCommittedBytes: memory.heapTotal,
+            externalBytes: memory.external,
             rocksDbBytes:
               rocksDb.tableReadersBytes + rocksDb.memtablesBytes + rocksDb.blockCacheBytes,
             eventLoopP99Ms: loopDelay.percentile(99) / 1e6,

@@ -4,19 +4,22 @@ import type {
   RecommendationReply,
 } from '../../schemas/generated/recommendationReply.js';
 
-interface Sample {
-  /** Seconds after the requests started. */
-  readonly atSeconds: number;
-  readonly mode: RankingMode;
-  readonly retrieval: number;
-  readonly ranking: number;
-  readonly reranking: number;
+import { percentileOf, SampleColumn } from './sampleColumn.js';
+
+/** A sample's stages, one column each (sampleColumn.ts: 4 bytes a value, not an object). */
+const stageNames = [
+  'retrieval',
+  'ranking',
+  'reranking',
   /** The server's time the stages do not cover. */
-  readonly overhead: number;
-  readonly total: number;
+  'overhead',
+  'total',
   /** Request sent → reply received by the client, over Kafka. */
-  readonly endToEnd: number;
-}
+  'endToEnd',
+] as const;
+type Stage = (typeof stageNames)[number];
+
+const modeCodes: readonly RankingMode[] = ['MODEL', 'SIMPLIFIED', 'BLEND'];
 
 /** Seconds per bucket of the ranking-mode timeline. */
 const bucketSeconds = 10;
@@ -28,7 +31,14 @@ const bucketSeconds = 10;
  * time in 10-s buckets, with the latency guard's switches: issue 23's acceptance item 3.
  */
 export class FunnelReport {
-  readonly #samples: Sample[] = [];
+  /** Seconds after the requests started, per sample. */
+  readonly #atSeconds = new SampleColumn();
+  /** Index in {@link modeCodes} per sample (its length: a mode not listed there). */
+  readonly #modes = new SampleColumn();
+  readonly #stages = Object.fromEntries(stageNames.map((n) => [n, new SampleColumn()])) as Record<
+    Stage,
+    SampleColumn
+  >;
   /** Replies that fell back to popular-in-region (unknown user, features unreadable). */
   #fallbacks = 0;
   readonly #switches: { atSeconds: number; event: GuardSwitch }[] = [];
@@ -62,16 +72,20 @@ export class FunnelReport {
       return;
     }
     const { retrieval, ranking, reranking, total } = stages;
-    this.#samples.push({
-      atSeconds: this.secondsNow(),
-      mode: reply.rankingMode,
+    const values: Record<Stage, number> = {
       retrieval,
       ranking,
       reranking,
       overhead: Math.max(0, total - retrieval - ranking - reranking),
       total,
       endToEnd: endToEndMs,
-    });
+    };
+    this.#atSeconds.push(this.secondsNow());
+    const code = modeCodes.indexOf(reply.rankingMode);
+    this.#modes.push(code < 0 ? modeCodes.length : code);
+    for (const name of stageNames) {
+      this.#stages[name].push(values[name]);
+    }
   }
 
   switched(event: GuardSwitch): void {
@@ -79,32 +93,36 @@ export class FunnelReport {
   }
 
   summary(): string[] {
-    const samples = this.#samples;
-    if (samples.length === 0) {
+    const count = this.#atSeconds.length;
+    if (count === 0) {
       return [
-        `  funnel                   no personalised replies with stage times (${this.#fallbacks} fallbacks)`,
+        `  funnel per stage         no personalised replies with stage times (${this.#fallbacks} fallbacks)`,
       ];
     }
-    const stat = (pick: (s: Sample) => number, of: readonly Sample[] = samples): string => {
-      const values = of.map(pick).sort((a, b) => a - b);
-      return `P50 ${percentile(values, 50).toFixed(1)} / P99 ${percentile(values, 99).toFixed(1)} ms`;
-    };
+    const modeOf = (i: number): RankingMode => modeCodes[this.#modes.at(i)] ?? 'OTHER';
+    const stat = (sorted: Float32Array): string =>
+      `P50 ${percentileOf(sorted, 50).toFixed(1)} / P99 ${percentileOf(sorted, 99).toFixed(1)} ms`;
+    const stage = (name: Stage, where?: (i: number) => boolean): string =>
+      stat(this.#stages[name].sorted(where));
     const modes = new Map<RankingMode, number>();
-    for (const s of samples) {
-      modes.set(s.mode, (modes.get(s.mode) ?? 0) + 1);
+    for (let i = 0; i < count; i++) {
+      modes.set(modeOf(i), (modes.get(modeOf(i)) ?? 0) + 1);
     }
-    const model = samples.filter((s) => s.mode === 'MODEL');
-    const e2e = samples.map((s) => s.endToEnd).sort((a, b) => a - b);
-    const p99 = percentile(e2e, 99);
+    const isModel = (i: number): boolean => modeOf(i) === 'MODEL';
+    const kafkaAndClient = new Float32Array(count);
+    for (let i = 0; i < count; i++) {
+      kafkaAndClient[i] = Math.max(0, this.#stages.endToEnd.at(i) - this.#stages.total.at(i));
+    }
+    const p99 = percentileOf(this.#stages.endToEnd.sorted(), 99);
     const lines = [
-      `  funnel per stage         ${samples.length} personalised replies (server's stageMillis; client's end to end over Kafka); ${this.#fallbacks} popular-in-region fallbacks left out:`,
-      `    retrieval              ${stat((s) => s.retrieval)}`,
-      `    ranking                ${stat((s) => s.ranking)} (MODEL replies only: ${model.length === 0 ? '-' : stat((s) => s.ranking, model)})`,
-      `    re-ranking             ${stat((s) => s.reranking)}`,
-      `    server overhead        ${stat((s) => s.overhead)} (total minus the stages)`,
-      `    server total           ${stat((s) => s.total)}`,
-      `    Kafka and client       ${stat((s) => Math.max(0, s.endToEnd - s.total))} (end to end minus server total)`,
-      `    end to end             ${stat((s) => s.endToEnd)}`,
+      `  funnel per stage         ${count} personalised replies (server's stageMillis; client's end to end over Kafka); ${this.#fallbacks} popular-in-region fallbacks left out:`,
+      `    retrieval              ${stage('retrieval')}`,
+      `    ranking                ${stage('ranking')} (MODEL replies only: ${(modes.get('MODEL') ?? 0) === 0 ? '-' : stage('ranking', isModel)})`,
+      `    re-ranking             ${stage('reranking')}`,
+      `    server overhead        ${stage('overhead')} (total minus the stages)`,
+      `    server total           ${stage('total')}`,
+      `    Kafka and client       ${stat(kafkaAndClient.sort())} (end to end minus server total)`,
+      `    end to end             ${stage('endToEnd')}`,
       `  ranking modes            ${(['MODEL', 'SIMPLIFIED', 'BLEND', 'OTHER'] as const)
         .filter((m) => (modes.get(m) ?? 0) > 0)
         .map((m) => `${m} ${modes.get(m) ?? 0}`)
@@ -120,10 +138,10 @@ export class FunnelReport {
     }
     lines.push(`  ranking mode by ${bucketSeconds} s of requests (MODEL/SIMPLIFIED/BLEND):`);
     const buckets = new Map<number, Map<RankingMode, number>>();
-    for (const s of samples) {
-      const bucket = Math.floor(s.atSeconds / bucketSeconds);
+    for (let i = 0; i < count; i++) {
+      const bucket = Math.floor(this.#atSeconds.at(i) / bucketSeconds);
       const counts = buckets.get(bucket) ?? new Map<RankingMode, number>();
-      counts.set(s.mode, (counts.get(s.mode) ?? 0) + 1);
+      counts.set(modeOf(i), (counts.get(modeOf(i)) ?? 0) + 1);
       buckets.set(bucket, counts);
     }
     const row: string[] = [];
@@ -141,9 +159,4 @@ export class FunnelReport {
     }
     return lines;
   }
-}
-
-/** Nearest rank; NaN when empty. */
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 }

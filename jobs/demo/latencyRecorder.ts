@@ -1,10 +1,12 @@
+import { SampleColumn } from './sampleColumn.js';
+
 /**
  * Sends requests at a steady rate and records each one's latency and outcome: the demo's
  * request P50/P99. Requests are not awaited one by one (an open-loop load, as real users send),
  * so a slow reply does not slow the rate down and hide itself.
  */
 export class LatencyRecorder {
-  private readonly latencies: number[] = [];
+  private readonly latencies = new SampleColumn();
   /** Replies by what they were: `personalised`, `degraded (<reason>)`. */
   private readonly outcomes = new Map<string, number>();
   private failed = 0;
@@ -43,7 +45,7 @@ export class LatencyRecorder {
 
   /** `requests N: P50 x ms, P99 y ms; failed f`, then the replies by outcome. */
   describe(): string {
-    const sorted = [...this.latencies].sort((a, b) => a - b);
+    const sorted = this.latencies.sorted();
     const at = (q: number): string =>
       sorted.length === 0
         ? '-'

@@ -172,3 +172,36 @@ test('memory trend: a rise that is RocksDB’s own shows in its trend, not in RS
   assert.equal(partial.rocksDb, undefined);
   assert.equal(partial.rssLessRocksDb, undefined);
 });
+
+test('memory trend: a rise in neither RocksDB, the heap nor Buffers shows as the rest', () => {
+  // RSS rises 2 MB/min; RocksDB and the committed heap are flat, Buffers rise 0.5 MB/min.
+  const looks = run({ risePerMinute: 2, seed: 5 }).map((look) => ({
+    ...look,
+    rocksDbMb: 20,
+    heapCommittedMb: 120,
+    externalMb: 30 + (0.5 * look.seconds) / 60,
+  }));
+  const v = judgeMemory(looks);
+  assert.ok(v.heapCommitted !== undefined && Math.abs(v.heapCommitted.slope) < 0.01);
+  assert.ok(v.external !== undefined && Math.abs(v.external.slope - 0.5) < 0.01);
+  assert.ok(
+    v.unaccounted !== undefined && v.unaccounted.low > 1 && v.unaccounted.high < 2.5,
+    JSON.stringify(v.unaccounted),
+  );
+  assert.match(
+    describeMemoryTrend('serving', v).join('\n'),
+    /heap as held \+0\.00 MB\/min.*Buffers outside it \+0\.50 MB\/min.*the rest .* \+1\.\d\d MB\/min/,
+  );
+  // Without the heap's figures on every look, none of the three is given.
+  const partial = judgeMemory(
+    looks.map(({ seconds, rssMb, heapMb, rocksDbMb, externalMb }): MemoryLook => ({
+      seconds,
+      rssMb,
+      heapMb,
+      rocksDbMb,
+      externalMb,
+    })),
+  );
+  assert.equal(partial.unaccounted, undefined);
+  assert.equal(partial.heapCommitted, undefined);
+});

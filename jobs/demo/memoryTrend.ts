@@ -7,7 +7,9 @@
  * otherwise **undecided**. The heap's trend is given beside it: a rise of RSS that the heap
  * does not share is native memory (RocksDB, buffers); where the process reports RocksDB's own
  * estimate of its memory, its trend and that of RSS without it say whether that native memory
- * is RocksDB's (its index and filter blocks grow with the data on disk). So is the trend over the last half of
+ * is RocksDB's (its index and filter blocks grow with the data on disk); where it also reports
+ * V8's heap as held and the Buffers outside it, their trends and that of what is left (native
+ * memory nobody accounts for) say which of them grows. So is the trend over the last half of
  * those looks alone: memory that fills a bounded cache or heap for longer than the warm-up
  * rises over the whole and levels off in the later half; a leak rises in both.
  *
@@ -30,6 +32,10 @@ export interface MemoryLook {
   readonly heapMb: number;
   /** RocksDB's native memory, where the process reports it. */
   readonly rocksDbMb?: number;
+  /** V8's heap as taken from the system (used and free), where the process reports it. */
+  readonly heapCommittedMb?: number;
+  /** Buffers' and ArrayBuffers' bytes outside the heap, where the process reports them. */
+  readonly externalMb?: number;
 }
 
 export type MemoryVerdictKind = 'flat' | 'RISING' | 'undecided' | 'too short to judge';
@@ -56,6 +62,14 @@ export interface MemoryVerdict {
    */
   readonly rocksDb: Trend | undefined;
   readonly rssLessRocksDb: Trend | undefined;
+  /**
+   * Where every look has RocksDB's memory, V8's committed heap and the external bytes: the
+   * trends of the last two, and that of the rest of RSS without all three (native memory no
+   * one accounts for: addons' own allocations, malloc's fragmentation, threads' stacks, code).
+   */
+  readonly heapCommitted: Trend | undefined;
+  readonly external: Trend | undefined;
+  readonly unaccounted: Trend | undefined;
   readonly spanSeconds: number;
   /** The RSS trend over the last half of the looks after the warm-up, from `lastHalfFrom`. */
   readonly lastHalf: Trend | undefined;
@@ -98,6 +112,17 @@ export function judgeMemory(
   const withRocksDb = kept.length > 0 && kept.every((l) => l.rocksDbMb !== undefined);
   const rocksDb = withRocksDb ? fit(binned((l) => l.rocksDbMb ?? 0)) : undefined;
   const rssLessRocksDb = withRocksDb ? fit(binned((l) => l.rssMb - (l.rocksDbMb ?? 0))) : undefined;
+  const accounted =
+    withRocksDb && kept.every((l) => l.heapCommittedMb !== undefined && l.externalMb !== undefined);
+  const heapCommitted = accounted ? fit(binned((l) => l.heapCommittedMb ?? 0)) : undefined;
+  const external = accounted ? fit(binned((l) => l.externalMb ?? 0)) : undefined;
+  const unaccounted = accounted
+    ? fit(
+        binned(
+          (l) => l.rssMb - (l.rocksDbMb ?? 0) - (l.heapCommittedMb ?? 0) - (l.externalMb ?? 0),
+        ),
+      )
+    : undefined;
   const lastHalfFromSeconds = ((kept[0]?.seconds ?? 0) + last) / 2;
   const lastHalf = fit(
     binned(
@@ -126,6 +151,9 @@ export function judgeMemory(
     heap,
     rocksDb,
     rssLessRocksDb,
+    heapCommitted,
+    external,
+    unaccounted,
     spanSeconds: (kept[kept.length - 1]?.seconds ?? 0) - (kept[0]?.seconds ?? 0),
     lastHalf,
     lastHalfFromSeconds,
@@ -157,6 +185,13 @@ export function describeMemoryTrend(name: string, v: MemoryVerdict): string[] {
     lines.push(
       `  memory ${name.padEnd(17)} of which RocksDB (table readers, memtables, block caches) ` +
         `${trend(v.rocksDb)}; RSS less RocksDB ${trend(v.rssLessRocksDb)}`,
+    );
+  }
+  if (v.heapCommitted !== undefined && v.external !== undefined && v.unaccounted !== undefined) {
+    lines.push(
+      `  memory ${name.padEnd(17)} of which V8's heap as held ${trend(v.heapCommitted)}; ` +
+        `Buffers outside it ${trend(v.external)}; ` +
+        `the rest (addons' own, malloc, stacks, code) ${trend(v.unaccounted)}`,
     );
   }
   if (v.lastHalf !== undefined) {

@@ -50,6 +50,7 @@ import { formatLag, jobLag, lagSampleFile } from './jobLag.js';
 import { LagTracker } from './lagTracker.js';
 import { LatencyRecorder } from './latencyRecorder.js';
 import { ResourceSampler, thisProcess, type MeasuredProcess } from './resourceSampler.js';
+import { percentileOf, SampleColumn } from './sampleColumn.js';
 import { upNextProbe } from './upNextProbe.js';
 
 /** The demo's two consumer groups, as a `reelstream lag --group` pattern. */
@@ -453,7 +454,9 @@ async function startTwoTower(options: RecommenderDemoOptions): Promise<DemoTwoTo
     logFile,
     freshPrefix,
   });
-  const timings: { towerMs: number; searchMs: number }[] = [];
+  const towerMs = new SampleColumn();
+  const searchMs = new SampleColumn();
+  const retrievalMs = new SampleColumn();
   let retriever: TwoTowerRetriever;
   try {
     // Loaded only here: onnxruntime-node is not installed everywhere the CLI is.
@@ -461,7 +464,11 @@ async function startTwoTower(options: RecommenderDemoOptions): Promise<DemoTwoTo
     retriever = await retrievers.TwoTowerRetriever.open({
       modelDir: model.modelDir,
       endpoints: [queryEndpoint],
-      onTiming: (timing) => timings.push(timing),
+      onTiming: (timing) => {
+        towerMs.push(timing.towerMs);
+        searchMs.push(timing.searchMs);
+        retrievalMs.push(timing.towerMs + timing.searchMs);
+      },
     });
   } catch (error) {
     await embeddings.stop();
@@ -480,16 +487,12 @@ async function startTwoTower(options: RecommenderDemoOptions): Promise<DemoTwoTo
     indexed: () => embeddings.indexed,
     measured: embeddings.measured('embeddings'),
     summary: () => {
-      const total = timings.map((t) => t.towerMs + t.searchMs);
+      const total = retrievalMs.sorted();
       return [
-        `  two-tower retrievals     ${timings.length}: P50 ${percentile(total, 50).toFixed(1)} ms, P99 ${percentile(total, 99).toFixed(1)} ms ` +
-          `(user tower P50 ${percentile(
-            timings.map((t) => t.towerMs),
-            50,
-          ).toFixed(1)} ms, search of every shard P50 ${percentile(
-            timings.map((t) => t.searchMs),
-            50,
-          ).toFixed(1)} ms); ${embeddings.indexed} embeddings in the shards`,
+        `  two-tower retrievals     ${total.length}: P50 ${percentileOf(total, 50).toFixed(1)} ms, P99 ${percentileOf(total, 99).toFixed(1)} ms ` +
+          `(user tower P50 ${percentileOf(towerMs.sorted(), 50).toFixed(1)} ms, ` +
+          `search of every shard P50 ${percentileOf(searchMs.sorted(), 50).toFixed(1)} ms); ` +
+          `${embeddings.indexed} embeddings in the shards`,
       ];
     },
     freshness: (expected) => {

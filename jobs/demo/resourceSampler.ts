@@ -16,6 +16,9 @@ export interface MeasuredProcess {
         readonly rssBytes: number;
         /** Its JavaScript heap in use: what of RSS the garbage collector manages. */
         readonly heapUsedBytes: number;
+        /** The heap V8 holds (used and free), and Buffers' bytes outside it, when known. */
+        readonly heapCommittedBytes?: number;
+        readonly externalBytes?: number;
         /** 99th percentile of its event loop's delay since the last call, when it measures it. */
         readonly eventLoopP99Ms?: number;
         /** Its stores' write caches and their budget, when it runs a stream job. */
@@ -40,6 +43,8 @@ export function thisProcess(name: string): MeasuredProcess {
         cpuMicros: cpu.user + cpu.system,
         rssBytes: memory.rss,
         heapUsedBytes: memory.heapUsed,
+        heapCommittedBytes: memory.heapTotal,
+        externalBytes: memory.external,
         rocksDbBytes: rocksDb.tableReadersBytes + rocksDb.memtablesBytes + rocksDb.blockCacheBytes,
       });
     },
@@ -84,6 +89,9 @@ interface ProcessSample {
   readonly cacheFill: number | undefined;
   /** RocksDB's native memory, when it reports it. */
   readonly rocksDbMb: number | undefined;
+  /** V8's heap as taken from the system, and Buffers' bytes, when it reports them. */
+  readonly heapCommittedMb: number | undefined;
+  readonly externalMb: number | undefined;
 }
 
 /** One sample of the demo's processes and of the jobs' consumer lag. */
@@ -155,6 +163,9 @@ export class ResourceSampler {
             ? undefined
             : usage.cacheBytes / Math.max(1, usage.cacheMaxBytes),
         rocksDbMb: usage.rocksDbBytes === undefined ? undefined : usage.rocksDbBytes / 2 ** 20,
+        heapCommittedMb:
+          usage.heapCommittedBytes === undefined ? undefined : usage.heapCommittedBytes / 2 ** 20,
+        externalMb: usage.externalBytes === undefined ? undefined : usage.externalBytes / 2 ** 20,
       });
     }
     return samples;
@@ -226,6 +237,8 @@ export class ResourceSampler {
             rssMb: p.rssMb,
             heapMb: p.heapMb,
             ...(p.rocksDbMb === undefined ? {} : { rocksDbMb: p.rocksDbMb }),
+            ...(p.heapCommittedMb === undefined ? {} : { heapCommittedMb: p.heapCommittedMb }),
+            ...(p.externalMb === undefined ? {} : { externalMb: p.externalMb }),
           })),
       );
       const { warmUpSeconds } = this.options;

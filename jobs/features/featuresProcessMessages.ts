@@ -15,6 +15,10 @@ export interface FeaturesProcessStats {
   readonly rssBytes: number;
   /** The JavaScript heap in use (the rest of RSS: RocksDB, buffers, code). */
   readonly heapUsedBytes: number;
+  /** The heap V8 has taken from the system (its used part plus what it keeps free). */
+  readonly heapCommittedBytes: number;
+  /** Memory outside the heap that JavaScript objects hold: Buffers' and ArrayBuffers' bytes. */
+  readonly externalBytes: number;
   /**
    * The 99th percentile of the event loop's delay since the last stats, in ms: how long an
    * interactive query (or any callback) waited for the records being processed.

@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import type {
+  RankingMode,
+  RecommendationReply,
+} from '../../schemas/generated/recommendationReply.js';
+import { FunnelReport } from './funnelReport.js';
+
+function reply(mode: RankingMode, ms: number, fallback = false): RecommendationReply {
+  return {
+    requestId: 'r',
+    userId: 'u',
+    items: [
+      {
+        videoId: 'v',
+        score: 1,
+        sources: [fallback ? 'POPULAR_FALLBACK' : 'TWO_TOWER'],
+        predictedClick: null,
+        predictedWatchSeconds: null,
+        explored: false,
+      },
+    ],
+    degraded: fallback,
+    degradedReason: null,
+    rankingMode: mode,
+    stageMillis: { retrieval: ms, ranking: 2 * ms, reranking: 1, total: 3 * ms + 2 },
+    modelVersion: 'm',
+    servedTime: 0,
+  };
+}
+
+test('funnel report: per-stage percentiles, the modes, the fallbacks left out and the verdict', () => {
+  const report = new FunnelReport();
+  report.begin();
+  // 200 replies: retrieval 1..200 ms, ranking twice that; every tenth one SIMPLIFIED.
+  for (let i = 1; i <= 200; i++) {
+    report.record(reply(i % 10 === 0 ? 'SIMPLIFIED' : 'MODEL', i), 3 * i + 2 + 5);
+  }
+  report.record(reply('BLEND', 1, true), 10);
+  const text = report.summary().join('\n');
+  assert.match(text, /200 personalised replies .* 1 popular-in-region fallbacks left out/);
+  assert.match(text, /retrieval +P50 100\.0 \/ P99 198\.0 ms/);
+  assert.match(
+    text,
+    /ranking +P50 200\.0 \/ P99 396\.0 ms \(MODEL replies only: P50 198\.0 \/ P99 396\.0 ms\)/,
+  );
+  assert.match(text, /server overhead +P50 1\.0 \/ P99 1\.0 ms/);
+  assert.match(text, /Kafka and client +P50 5\.0 \/ P99 5\.0 ms/);
+  assert.match(text, /end to end +P50 307\.0 \/ P99 601\.0 ms/);
+  assert.match(text, /ranking modes +MODEL 180, SIMPLIFIED 20/);
+  assert.match(text, /funnel P99 end to end 601\.0 ms > 200 ms: DOES NOT HOLD/);
+  assert.match(text, /0s 180\/20\/0/);
+});
+
+test('funnel report: no personalised reply says so', () => {
+  const report = new FunnelReport();
+  report.record(reply('BLEND', 1, true), 10);
+  assert.match(
+    report.summary().join('\n'),
+    /no personalised replies with stage times \(1 fallbacks\)/,
+  );
+});
