@@ -6,7 +6,7 @@ import { chooseWeights, servedWeightGrid, twoTowerWeightGrid } from './servedTun
 
 test('the served blend grid: the defaults first, only co-visitation and trending vary', () => {
   const grid = servedWeightGrid();
-  assert.equal(grid.length, 15);
+  assert.equal(grid.length, 40);
   assert.deepEqual(grid[0], scoreWeights);
   for (const weights of grid) {
     assert.deepEqual(
@@ -23,7 +23,7 @@ test('chooseWeights: the best score wins, the first in grid order on a tie', asy
     // Best (0.5) at trending 1.2 for two co-visitation weights: the first of them wins.
     return Promise.resolve(weights.trending === 1.2 && weights.coVisitation <= 0.2 ? 0.5 : 0.1);
   });
-  assert.equal(tried.length, 15);
+  assert.equal(tried.length, 40);
   assert.equal(chosen.weights.coVisitation, 0.2);
   assert.equal(chosen.weights.trending, 1.2);
   assert.equal(chosen.score, 0.5);
@@ -39,7 +39,7 @@ test('the two-tower weight: chosen over its grid alone, the rest as the served r
   const grid = twoTowerWeightGrid(base);
   assert.deepEqual(
     grid.map((w) => w.twoTower),
-    [0.4, 0.1, 0.2, 0.8, 1.6, 3.2],
+    [0.4, 0.025, 0.05, 0.1, 0.2, 0.8, 1.6, 3.2],
   );
   for (const weights of grid) {
     assert.deepEqual({ ...weights, twoTower: 0 }, { ...base, twoTower: 0 });

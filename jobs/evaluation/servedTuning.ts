@@ -16,11 +16,15 @@ import { scoreWeights, type BlendWeights } from '../../pipelines/recommender/sco
  */
 export const servedPopularTopK = 200;
 
-/** Weights of the trending signal tried, the default first. */
-export const trendingWeights = [0.15, 0.3, 0.6, 1.2, 2.4] as const;
+/**
+ * Weights of the trending signal tried, the default first. Wide enough that the choice is not
+ * at the grid's edge on MovieLens: with the grid stopping at 2.4 (and co-visitation at 0.1) the
+ * validation window chose both edges, so the best blend lay outside what was tried.
+ */
+export const trendingWeights = [0.15, 0.3, 0.6, 1.2, 2.4, 4.8, 9.6, 19.2] as const;
 
 /** Weights of co-visitation tried, the default first. */
-export const coVisitationWeights = [0.4, 0.2, 0.1] as const;
+export const coVisitationWeights = [0.4, 0.2, 0.1, 0.05, 0.025] as const;
 
 /** Every blend tried on the validation window, in grid order (the defaults first). */
 export function servedWeightGrid(): BlendWeights[] {
@@ -34,8 +38,11 @@ export function weightsLabel(weights: BlendWeights): string {
   return `co-visitation ${weights.coVisitation}, trending ${weights.trending}`;
 }
 
-/** Weights of the two-tower signal tried for the served two-tower row, the default first. */
-export const twoTowerWeights = [0.4, 0.1, 0.2, 0.8, 1.6, 3.2] as const;
+/**
+ * Weights of the two-tower signal tried for the served two-tower row, the default first (down
+ * to 0.025: the smallest, 0.1, was chosen when the grid stopped there).
+ */
+export const twoTowerWeights = [0.4, 0.025, 0.05, 0.1, 0.2, 0.8, 1.6, 3.2] as const;
 
 /**
  * Every blend tried on the validation window for the served two-tower row: `base` (the served
