@@ -32,7 +32,7 @@ import { planReplay, type ReplayPlan } from '../replay/replayPlan.js';
 import { silentProgress } from '../replay/replayProgress.js';
 import { MmoeRanker } from '../serving/mmoeRanker.js';
 import { servingJob } from '../serving/servingJob.js';
-import type { Ranker } from '../../pipelines/recommender/ranking.js';
+import { defaultObjective, type Ranker } from '../../pipelines/recommender/ranking.js';
 import type { StreamJob } from '../../operators/index.js';
 import { defaultLimits, type RecommenderLimits } from '../../pipelines/recommender/recommend.js';
 import { selectionMetric, tuneBaselines } from './baselines.js';
@@ -52,7 +52,7 @@ import {
 } from './listRecord.js';
 import { withThrowawayStack } from './throwawayStack.js';
 import { chooseWeights, servedPopularTopK, twoTowerWeightGrid } from './servedTuning.js';
-import { servedFunnelName, trainRanker } from './servedFunnel.js';
+import { chooseRankerBlend, servedFunnelName, trainRanker } from './servedFunnel.js';
 import { serveTwoTower, SwitchableRetriever, type ServedTwoTower } from './servedTwoTower.js';
 import { servingAsker } from './servingAsker.js';
 import {
@@ -186,8 +186,8 @@ export async function runOfflineEvaluation(options: OfflineEvaluationOptions): P
 
   /** The two-tower models of the served two-tower row: before the validation window, and all. */
   let servedModels: { readonly validation: string; readonly test: string } | undefined;
-  /** The served funnel row's MMoE ranker (its `mmoe` folder). */
-  let rankerModel: string | undefined;
+  /** The served funnel row's MMoE rankers (their `mmoe` folders): before the window, and all. */
+  let rankerModels: { readonly validation: string; readonly test: string } | undefined;
   const failed = (error: unknown): { ok: false; reason: string } => ({
     ok: false as const,
     reason: error instanceof Error ? error.message : String(error),
@@ -222,11 +222,21 @@ export async function runOfflineEvaluation(options: OfflineEvaluationOptions): P
       }).catch(failed);
       if (before.ok) {
         servedModels = { validation: before.modelDir, test: model.modelDir };
-        const ranker: TrainedModel = await trainRanker(trainingPart).catch(failed);
-        if (ranker.ok) {
-          rankerModel = ranker.modelDir;
+        // The funnel's blend weight is chosen on the validation window too: a ranker trained
+        // on the ratings before it, beside the one trained on the whole training part.
+        const rankerBefore: TrainedModel = await trainRanker({
+          data,
+          train: split.train.filter((r) => r.timestamp * 1000 < validationStartMs),
+          cutoffMs: validationStartMs,
+          log: (line) => log(line.replace(/^mmoe:/, 'mmoe (before the validation window):')),
+        }).catch(failed);
+        const ranker: TrainedModel = rankerBefore.ok
+          ? await trainRanker(trainingPart).catch(failed)
+          : rankerBefore;
+        if (rankerBefore.ok && ranker.ok) {
+          rankerModels = { validation: rankerBefore.modelDir, test: ranker.modelDir };
         } else {
-          log(`${servedFunnelName}: row left out: ${ranker.reason}`);
+          log(`${servedFunnelName}: row left out: ${ranker.ok ? '' : ranker.reason}`);
         }
       } else {
         log(`${servedTwoTowerName}: row left out: ${before.reason}`);
@@ -258,7 +268,7 @@ export async function runOfflineEvaluation(options: OfflineEvaluationOptions): P
           data,
           popularHalfLifeDays: tuning.popularityHalfLifeDays,
           ...(servedModels === undefined ? {} : { twoTowerModels: servedModels }),
-          ...(rankerModel === undefined ? {} : { rankerModel }),
+          ...(rankerModels === undefined ? {} : { rankerModels }),
         }),
     );
     lists.set(servedName, served.served);
@@ -326,8 +336,12 @@ async function servedLists(
      * validation window (its weight is chosen there) and on the whole training part (the test).
      */
     twoTowerModels?: { readonly validation: string; readonly test: string };
-    /** The served funnel row's ranker (its `mmoe` folder); needs the two-tower models. */
-    rankerModel?: string;
+    /**
+     * The served funnel row's rankers (their `mmoe` folders), trained before the validation
+     * window (the blend weight beside the model is chosen there) and on the whole training
+     * part; needs the two-tower models.
+     */
+    rankerModels?: { readonly validation: string; readonly test: string };
   },
 ): Promise<{ served: UserList[]; twoTower?: UserList[]; funnel?: UserList[] }> {
   const { connection, log, users, data } = options;
@@ -380,6 +394,7 @@ async function servedLists(
   });
   const twoTowers: ServedTwoTower[] = [];
   let twoTowerWeights: RecommenderLimits['weights'] | undefined;
+  let rankerBlendWeight = 0;
   try {
     // The training part in two segments, one timeline: up to the validation window (where the
     // blend is chosen), then the window itself (the catalogue only once, with the first).
@@ -413,8 +428,9 @@ async function servedLists(
       });
       const validationUsers = evaluationUsers(validation, { minSeen: 1 });
       let round = 0;
-      const chosen = await chooseWeights(async (weights) => {
-        limits = { ...defaultLimits, weights };
+      // The mean of the selection metric over the validation users, asked with `next` limits.
+      const validationScore = async (next: RecommenderLimits): Promise<number> => {
+        limits = next;
         round++;
         const asker = servingAsker(requests, {
           requestTime: validationStartMs + before.offsetMs,
@@ -426,7 +442,10 @@ async function servedLists(
         });
         const values = metricValues(perUser, selectionMetric.name);
         return values.reduce((sum, v) => sum + v, 0) / Math.max(1, values.length);
-      });
+      };
+      const chosen = await chooseWeights((weights) =>
+        validationScore({ ...defaultLimits, weights }),
+      );
       log(
         `served recommender chosen on the validation window (${validationUsers.length} users with history, ${selectionMetric.name}, asked at its start; the test window is not read): ` +
           `popular in region with the popularity baseline's half-life, ${options.popularHalfLifeDays} d, ${servedPopularTopK} videos`,
@@ -453,25 +472,46 @@ async function servedLists(
           );
         }
         retriever.use(twoTowers[0]?.retriever);
-        const withTwoTower = await chooseWeights(async (weights) => {
-          limits = { ...defaultLimits, weights };
-          round++;
-          const asker = servingAsker(requests, {
-            requestTime: validationStartMs + before.offsetMs,
-            idPrefix: `val${round}`,
-          });
-          const perUser = await evaluateRecommender(asker.recommender, {
-            users: validationUsers,
-            metrics: [selectionMetric],
-          });
-          const values = metricValues(perUser, selectionMetric.name);
-          return values.reduce((sum, v) => sum + v, 0) / Math.max(1, values.length);
-        }, twoTowerWeightGrid(chosen.weights));
+        const withTwoTower = await chooseWeights(
+          (weights) => validationScore({ ...defaultLimits, weights }),
+          twoTowerWeightGrid(chosen.weights),
+        );
         log(
           `${servedTwoTowerName} chosen on the validation window (the same users, with the model trained before it): the weight of the two-tower signal`,
         );
         log(withTwoTower.report);
         twoTowerWeights = withTwoTower.weights;
+        if (options.rankerModels !== undefined) {
+          // The funnel's weight of the blend beside the model, chosen the same way: the serving
+          // job started again with the ranker trained before the window (it takes one at its
+          // start), the two-tower model and weights as just chosen; then without it again.
+          await serving.stop();
+          const rankerBefore = await MmoeRanker.open({
+            modelDir: options.rankerModels.validation,
+          });
+          try {
+            serving = startServing(rankerBefore);
+            await serving.start();
+            await settle({ connection, workDir: options.workDir, log });
+            const funnel = await chooseRankerBlend((blendWeight) =>
+              validationScore({
+                ...defaultLimits,
+                weights: withTwoTower.weights,
+                ranking: { ...defaultObjective, blendWeight },
+              }),
+            );
+            log(
+              `${servedFunnelName} chosen on the validation window (the same users, with a ranker trained before it, ${rankerBefore.version}): the weight of the blend beside the model`,
+            );
+            log(funnel.report);
+            rankerBlendWeight = funnel.blendWeight;
+          } finally {
+            await serving.stop();
+            await rankerBefore.close();
+            serving = startServing();
+            await serving.start();
+          }
+        }
         retriever.use(undefined);
         await twoTowers[0]?.stop();
       }
@@ -560,18 +600,25 @@ async function servedLists(
       `${servedTwoTowerName}: model ${test.modelVersion}; ${twoTowerItems.filter((n) => n > 0).length} replies hold TWO_TOWER items ` +
         `(${twoTowerItems.reduce((sum, n) => sum + n, 0)} items in all)`,
     );
-    if (options.rankerModel === undefined) {
+    if (options.rankerModels === undefined) {
       return { served: servedRow.lists, twoTower: twoTowerRow.lists };
     }
     // The whole funnel: the same candidates and blend as the served two-tower row, ranked by
     // the MMoE. The serving job is started again with the ranker (it takes one at its start),
     // from the same state, once the feature job and the tables have taken the last requests.
     await serving.stop();
-    ranker = await MmoeRanker.open({ modelDir: options.rankerModel });
+    ranker = await MmoeRanker.open({ modelDir: options.rankerModels.test });
+    limits = {
+      ...defaultLimits,
+      weights: twoTowerWeights,
+      ranking: { ...defaultObjective, blendWeight: rankerBlendWeight },
+    };
     serving = startServing(ranker);
     await serving.start();
     await settle({ connection, workDir: options.workDir, log });
-    log(`${servedFunnelName}: ranker ${ranker.version} (outputs ${ranker.outputs.join(', ')})`);
+    log(
+      `${servedFunnelName}: ranker ${ranker.version} (outputs ${ranker.outputs.join(', ')}); weight of the blend beside it ${rankerBlendWeight}`,
+    );
     const funnelRow = await askRow({
       name: servedFunnelName,
       idPrefix: 'eval-funnel',

@@ -46,3 +46,35 @@ export function trainRanker(options: TwoTowerTrainingOptions): Promise<TrainedMo
     ],
   });
 }
+
+/**
+ * Weights of the retrieval blend beside the ranker's objective (`RankingObjective.blendWeight`)
+ * tried on the validation window, the default (the model alone) first.
+ */
+export const rankerBlendWeights = [0, 0.25, 0.5, 1, 2, 4, 8] as const;
+
+/**
+ * The blend weight with the best `score` (higher is better; the first on a tie), and a line for
+ * the log with every score.
+ */
+export async function chooseRankerBlend(
+  score: (blendWeight: number) => Promise<number>,
+  grid: readonly number[] = rankerBlendWeights,
+): Promise<{ blendWeight: number; score: number; report: string }> {
+  let best: { blendWeight: number; score: number } | undefined;
+  const tried: string[] = [];
+  for (const blendWeight of grid) {
+    const value = await score(blendWeight);
+    tried.push(`${blendWeight}: ${value.toFixed(4)}`);
+    if (best === undefined || value > best.score) {
+      best = { blendWeight, score: value };
+    }
+  }
+  if (best === undefined) {
+    throw new RangeError('no blend weights to try');
+  }
+  return {
+    ...best,
+    report: `  served funnel, weight of the blend beside the ranker's objective: ${tried.join(', ')} → ${best.blendWeight}`,
+  };
+}

@@ -67,6 +67,14 @@ export interface RankingObjective {
   readonly watchWeight: number;
   readonly clickWeight: number;
   readonly referenceWatchSeconds: number;
+  /**
+   * Weight of the retrieval blend's score (scaled to [0, 1] by the request's best) added to the
+   * model's objective: 0 (the default) ranks by the model alone. The blend carries what the
+   * model may not see, such as how popular a video is right now; a deployment whose model ranks
+   * worse than its retrieval on a validation window can lean on both, with a weight chosen
+   * there (`reelstream evaluate` does: servedFunnel.ts).
+   */
+  readonly blendWeight?: number;
 }
 
 /** 70 % watch time, 30 % click, watch time counted in units of 30 s. A start, not tuned. */
@@ -169,24 +177,42 @@ export async function scoreCandidates(
       predictions.set(candidate.videoId, verdict);
     }
   });
-  return { scores: modelScores(candidates, predictions, blend), predictions, mode: 'MODEL' };
+  return {
+    scores: modelScores(candidates, predictions, {
+      blend,
+      blendWeight: input.objective.blendWeight ?? 0,
+    }),
+    predictions,
+    mode: 'MODEL',
+  };
 }
 
 /** Candidates the model scores at most per request (the seed's funnel: about 1,000). */
 export const defaultMaxRankedCandidates = 1_000;
 
 /**
- * The model's score for the candidates it ranked; below every one of them, in blend order,
- * those it did not (cut by `maxCandidates`).
+ * The model's score for the candidates it ranked, plus `blendWeight` times their blend score
+ * over the best blend score of the request ({@link RankingObjective.blendWeight}); below every
+ * one of them, in blend order, those it did not (cut by `maxCandidates`).
  */
 function modelScores(
   candidates: readonly Candidate[],
   predictions: ReadonlyMap<string, RankedCandidate>,
-  blend: ReadonlyMap<string, number>,
+  { blend, blendWeight }: { blend: ReadonlyMap<string, number>; blendWeight: number },
 ): Map<string, number> {
+  let bestBlend = 0;
+  if (blendWeight !== 0) {
+    for (const videoId of predictions.keys()) {
+      bestBlend = Math.max(bestBlend, blend.get(videoId) ?? 0);
+    }
+  }
+  const ranked = (videoId: string, prediction: RankedCandidate): number =>
+    bestBlend > 0
+      ? prediction.score + (blendWeight * (blend.get(videoId) ?? 0)) / bestBlend
+      : prediction.score;
   let lowest = Number.POSITIVE_INFINITY;
-  for (const prediction of predictions.values()) {
-    lowest = Math.min(lowest, prediction.score);
+  for (const [videoId, prediction] of predictions) {
+    lowest = Math.min(lowest, ranked(videoId, prediction));
   }
   const floor = Number.isFinite(lowest) ? lowest : 0;
   // The blend is in [0, Σ weights], about 1.5: scaled into [floor - 1, floor).
@@ -195,7 +221,9 @@ function modelScores(
     const prediction = predictions.get(candidate.videoId);
     scores.set(
       candidate.videoId,
-      prediction?.score ?? floor - 1 + Math.min(1, (blend.get(candidate.videoId) ?? 0) / 2),
+      prediction === undefined
+        ? floor - 1 + Math.min(1, (blend.get(candidate.videoId) ?? 0) / 2)
+        : ranked(candidate.videoId, prediction),
     );
   }
   return scores;
