@@ -16,6 +16,6 @@ test('the funnel blend weight: the model alone first, the best wins, the first o
   assert.match(chosen.report, /objective: 0: 0\.1000, 0\.25: 0\.1000, .* → 1$/);
   await assert.rejects(
     chooseRankerBlend(() => Promise.resolve(0), []),
-    /no blend weights to try/,
+    /no values to try/,
   );
 });

@@ -5,6 +5,7 @@ import {
   type TrainedModel,
   type TwoTowerTrainingOptions,
 } from './twoTower.js';
+import { bestOnGrid } from './servedTuning.js';
 
 /**
  * The `served funnel` row of `reelstream evaluate`: issue 23's funnel as served, through the
@@ -61,20 +62,10 @@ export async function chooseRankerBlend(
   score: (blendWeight: number) => Promise<number>,
   grid: readonly number[] = rankerBlendWeights,
 ): Promise<{ blendWeight: number; score: number; report: string }> {
-  let best: { blendWeight: number; score: number } | undefined;
-  const tried: string[] = [];
-  for (const blendWeight of grid) {
-    const value = await score(blendWeight);
-    tried.push(`${blendWeight}: ${value.toFixed(4)}`);
-    if (best === undefined || value > best.score) {
-      best = { blendWeight, score: value };
-    }
-  }
-  if (best === undefined) {
-    throw new RangeError('no blend weights to try');
-  }
+  const chosen = await bestOnGrid(grid, score, String);
   return {
-    ...best,
-    report: `  served funnel, weight of the blend beside the ranker's objective: ${tried.join(', ')} → ${best.blendWeight}`,
+    blendWeight: chosen.best,
+    score: chosen.score,
+    report: `  served funnel, weight of the blend beside the ranker's objective: ${chosen.tried} → ${chosen.best}`,
   };
 }

@@ -53,6 +53,31 @@ export function twoTowerWeightGrid(base: BlendWeights): BlendWeights[] {
 }
 
 /**
+ * The best of `grid` by `score` (higher is better; the first on a tie, so a grid that lists its
+ * default first keeps it unless something beats it), and each tried value's score for the log
+ * as `label: score`. Rejects on an empty grid.
+ */
+export async function bestOnGrid<T>(
+  grid: readonly T[],
+  score: (value: T) => Promise<number>,
+  label: (value: T) => string,
+): Promise<{ best: T; score: number; tried: string }> {
+  let best: { best: T; score: number } | undefined;
+  const tried: string[] = [];
+  for (const value of grid) {
+    const result = await score(value);
+    tried.push(`${label(value)}: ${result.toFixed(4)}`);
+    if (best === undefined || result > best.score) {
+      best = { best: value, score: result };
+    }
+  }
+  if (best === undefined) {
+    throw new RangeError('no values to try');
+  }
+  return { ...best, tried: tried.join(', ') };
+}
+
+/**
  * The grid's best weights by `score` (higher is better; the first on a tie), and a line for the
  * log with every score. Default grid: {@link servedWeightGrid}; with a grid of two-tower weights
  * ({@link twoTowerWeightGrid}) the line names those.
@@ -62,24 +87,14 @@ export async function chooseWeights(
   grid: readonly BlendWeights[] = servedWeightGrid(),
 ): Promise<{ weights: BlendWeights; score: number; report: string }> {
   const twoTower = grid.some((w) => w.twoTower !== grid[0]?.twoTower);
-  let best: { weights: BlendWeights; score: number } | undefined;
-  const tried: string[] = [];
-  for (const weights of grid) {
-    const value = await score(weights);
-    tried.push(
-      `${twoTower ? weights.twoTower : `${weights.coVisitation}/${weights.trending}`}: ${value.toFixed(4)}`,
-    );
-    if (best === undefined || value > best.score) {
-      best = { weights, score: value };
-    }
-  }
-  if (best === undefined) {
-    throw new RangeError('no blend weights to try');
-  }
+  const chosen = await bestOnGrid(grid, score, (weights) =>
+    twoTower ? String(weights.twoTower) : `${weights.coVisitation}/${weights.trending}`,
+  );
   return {
-    ...best,
+    weights: chosen.best,
+    score: chosen.score,
     report: twoTower
-      ? `  served two-tower blend, two-tower weights (${weightsLabel(best.weights)}): ${tried.join(', ')} → two-tower ${best.weights.twoTower}`
-      : `  served blend, co-visitation/trending weights: ${tried.join(', ')} → ${weightsLabel(best.weights)}`,
+      ? `  served two-tower blend, two-tower weights (${weightsLabel(chosen.best)}): ${chosen.tried} → two-tower ${chosen.best.twoTower}`
+      : `  served blend, co-visitation/trending weights: ${chosen.tried} → ${weightsLabel(chosen.best)}`,
   };
 }
