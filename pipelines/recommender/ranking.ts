@@ -206,25 +206,26 @@ function modelScores(
       bestBlend = Math.max(bestBlend, blend.get(videoId) ?? 0);
     }
   }
-  const ranked = (videoId: string, prediction: RankedCandidate): number =>
-    bestBlend > 0
-      ? prediction.score + (blendWeight * (blend.get(videoId) ?? 0)) / bestBlend
-      : prediction.score;
+  // The ranked candidates' scores first, once each: the floor of the others is their lowest.
+  const scores = new Map<string, number>();
   let lowest = Number.POSITIVE_INFINITY;
   for (const [videoId, prediction] of predictions) {
-    lowest = Math.min(lowest, ranked(videoId, prediction));
+    const score =
+      bestBlend > 0
+        ? prediction.score + (blendWeight * (blend.get(videoId) ?? 0)) / bestBlend
+        : prediction.score;
+    scores.set(videoId, score);
+    lowest = Math.min(lowest, score);
   }
   const floor = Number.isFinite(lowest) ? lowest : 0;
   // The blend is in [0, Σ weights], about 1.5: scaled into [floor - 1, floor).
-  const scores = new Map<string, number>();
   for (const candidate of candidates) {
-    const prediction = predictions.get(candidate.videoId);
-    scores.set(
-      candidate.videoId,
-      prediction === undefined
-        ? floor - 1 + Math.min(1, (blend.get(candidate.videoId) ?? 0) / 2)
-        : ranked(candidate.videoId, prediction),
-    );
+    if (!predictions.has(candidate.videoId)) {
+      scores.set(
+        candidate.videoId,
+        floor - 1 + Math.min(1, (blend.get(candidate.videoId) ?? 0) / 2),
+      );
+    }
   }
   return scores;
 }
