@@ -541,8 +541,24 @@ async function uploadFresh(options: {
         `fresh uploads: broker unreachable for ${(outageMs / 1000).toFixed(0)} s (${cause}), retrying`,
       ),
   };
-  const client = await untilReachable(() => TopicClient.connect(options.connection), retrying);
   const serdes = { key: stringSerde, value: avroSerde(videoUploadSchema) };
+  let client = await untilReachable(() => TopicClient.connect(options.connection), retrying);
+  // A producer whose broker was killed keeps failing after the broker is back (its
+  // connection is not re-established): a failed send closes it, and the next try connects anew.
+  let broken = false;
+  const send = async (video: VideoUpload): Promise<void> => {
+    if (broken) {
+      client = await TopicClient.connect(options.connection);
+      broken = false;
+    }
+    try {
+      await client.send(topics.videoCatalog, serdes, [{ key: video.videoId, value: video }]);
+    } catch (error) {
+      broken = true;
+      await client.close().catch(() => undefined);
+      throw error;
+    }
+  };
   const run = Date.now().toString(36);
   try {
     for (let i = 0; i < options.count && !options.signal.aborted; i++) {
@@ -557,10 +573,7 @@ async function uploadFresh(options: {
         uploadTime: now,
         eventTime: now,
       };
-      await untilReachable(
-        () => client.send(topics.videoCatalog, serdes, [{ key: video.videoId, value: video }]),
-        retrying,
-      );
+      await untilReachable(() => send(video), retrying);
       await sleep(options.intervalMs);
     }
     options.log(
@@ -569,7 +582,9 @@ async function uploadFresh(options: {
     // Time for the last ones to reach their shard before the summary reads the times.
     await sleep(5_000);
   } finally {
-    await client.close();
+    if (!broken) {
+      await client.close();
+    }
   }
 }
 
