@@ -585,8 +585,11 @@ class ReaderClusters {
     );
     if (least === undefined || (least.users > 0 && this.open.length < maxReaderClusters)) {
       const owner = new SocketOwner('partition reader');
+      // The owner's kafkajs first: built with the owner's own sockets, it runs the cluster's
+      // work without async context (asked inside `run`, the context was turned on for good).
+      const kafka = kafkaOf(this.kafka, owner);
       least = {
-        cluster: owner.run(() => createCluster(kafkaOf(this.kafka, owner))),
+        cluster: owner.run(() => createCluster(kafka)),
         owner,
         users: 0,
       };

@@ -8,6 +8,7 @@ import { connectionConfigFromEnv } from '../../index.js';
 import type { RawRecord } from '../../runtime/rawRecord.js';
 import { createKafkaJs } from './kafkajsClient.js';
 import { KafkajsStreamClient } from './kafkajsStreamClient.js';
+import { asyncContextRuns } from './trackedSockets.js';
 
 // Runs against the stack the test command starts (or REELSTREAM_BROKERS / _REGISTRY_URL).
 // readToEnd fetches without a consumer group and decodes the record batches itself
@@ -210,4 +211,28 @@ test('readToEnd reads a partition larger than one fetch, in order, without the a
   });
   assert.equal(count, expected);
   assert.ok(batches > 1, `${batches} batches`);
+});
+
+test('readToEnd, producers and the admin of a createKafkaJs client run without async context tracking', async () => {
+  // Async context once on hooks every promise of the process for good; a reader whose work was
+  // started inside it turned it on in every job that restored a store (found in a profile).
+  const topic = topicName();
+  await client.ensureTopics([{ name: topic, partitions: 1 }]);
+  const producer = await client.producer();
+  try {
+    await producer.send([
+      {
+        topic,
+        partition: 0,
+        key: null,
+        value: Buffer.from('v'),
+        timestamp: Date.now(),
+        headers: {},
+      },
+    ]);
+  } finally {
+    await producer.close();
+  }
+  assert.equal((await readAll(topic, [{ partition: 0, fromOffset: '0' }])).get(0)?.length, 1);
+  assert.equal(asyncContextRuns(), 0);
 });

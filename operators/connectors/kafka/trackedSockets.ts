@@ -21,6 +21,18 @@ export function refusedConnections(): string[] {
 /** The client on whose behalf the code running now talks to the broker. */
 const currentOwner = new AsyncLocalStorage<SocketOwner>();
 
+/** How often {@link SocketOwner.run} went through {@link currentOwner}. */
+let contextRuns = 0;
+
+/**
+ * How often a client's work ran inside async context tracking in this process: 0 while every
+ * kafkajs instance in use was built by `createKafkaJs`. Once it is not 0, Node hooks every
+ * promise of the process for good (a third more per await): the tests hold it at 0.
+ */
+export function asyncContextRuns(): number {
+  return contextRuns;
+}
+
 /**
  * The broker connections of one kafkajs client (a producer, a consumer, an admin), and the
  * guarantee that a closed client opens none.
@@ -52,7 +64,11 @@ export class SocketOwner {
 
   /** Runs the work, and everything it starts, as this client. */
   run<TResult>(work: () => TResult): TResult {
-    return this.ownsFactory ? work() : currentOwner.run(this, work);
+    if (this.ownsFactory) {
+      return work();
+    }
+    contextRuns++;
+    return currentOwner.run(this, work);
   }
 
   /** A socket factory whose every connection is this client's: for a kafkajs of its own. */
