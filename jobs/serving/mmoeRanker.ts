@@ -199,18 +199,18 @@ export class MmoeRanker implements Ranker {
             ? (outputs[watch.seconds]?.[i] ?? 0)
             : (outputs[watch.completion]?.[i] ?? 0) * seconds;
       const prediction = { predictedClick, predictedWatchSeconds };
-      return {
-        ...prediction,
-        score: objectiveScore(prediction, input.objective),
-        ...(offsets === undefined
-          ? {}
-          : {
-              clickAt: (position: number) =>
-                calibrate(
-                  withLogitOffset(p0, offsets[Math.min(position, offsets.length - 1)] ?? 0),
-                ),
-            }),
-      };
+      const score = objectiveScore(prediction, input.objective);
+      // Plain objects and a shared method, not spreads and a closure each: a thousand a request.
+      return offsets === undefined
+        ? { predictedClick, predictedWatchSeconds, score }
+        : new PositionedPrediction(
+            { predictedClick, predictedWatchSeconds, score },
+            {
+              p0,
+              offsets,
+              calibrate,
+            },
+          );
     });
   }
 
@@ -301,4 +301,35 @@ export class MmoeRanker implements Ranker {
 function withLogitOffset(p: number, offset: number): number {
   const clamped = Math.min(1 - 1e-7, Math.max(1e-7, p));
   return 1 / (1 + Math.exp(-(Math.log(clamped / (1 - clamped)) + offset)));
+}
+
+interface PositionTerm {
+  /** The model's click probability at position 0, before calibration. */
+  readonly p0: number;
+  /** The logit offset of each position; the last one for every position after it. */
+  readonly offsets: readonly number[];
+  readonly calibrate: (p: number) => number;
+}
+
+/** A verdict whose click probability depends on the position shown (the model's position term). */
+class PositionedPrediction implements RankedCandidate {
+  readonly predictedClick: number;
+  readonly predictedWatchSeconds: number;
+  readonly score: number;
+  readonly #atTop: PositionTerm;
+
+  constructor(
+    at0: { predictedClick: number; predictedWatchSeconds: number; score: number },
+    atTop: PositionTerm,
+  ) {
+    this.predictedClick = at0.predictedClick;
+    this.predictedWatchSeconds = at0.predictedWatchSeconds;
+    this.score = at0.score;
+    this.#atTop = atTop;
+  }
+
+  clickAt(position: number): number {
+    const { p0, offsets, calibrate } = this.#atTop;
+    return calibrate(withLogitOffset(p0, offsets[Math.min(position, offsets.length - 1)] ?? 0));
+  }
 }

@@ -131,14 +131,20 @@ export async function scoreCandidates(
     return { scores: blend, predictions: new Map(), mode: 'BLEND' };
   }
   const admitted = guard?.admit() ?? 'MODEL';
-  const ranked = [...candidates]
+  const ranked = candidates
+    .map((candidate) => ({ candidate, blend: blend.get(candidate.videoId) ?? 0 }))
     // Ties by id: the same candidates reach the model in every run.
     .sort(
       (a, b) =>
-        (blend.get(b.videoId) ?? 0) - (blend.get(a.videoId) ?? 0) ||
-        (a.videoId < b.videoId ? -1 : a.videoId > b.videoId ? 1 : 0),
+        b.blend - a.blend ||
+        (a.candidate.videoId < b.candidate.videoId
+          ? -1
+          : a.candidate.videoId > b.candidate.videoId
+            ? 1
+            : 0),
     )
-    .slice(0, context.maxCandidates ?? defaultMaxRankedCandidates);
+    .slice(0, context.maxCandidates ?? defaultMaxRankedCandidates)
+    .map((entry) => entry.candidate);
   const input: RankingInput = {
     candidates: ranked.map((c) =>
       c.durationMs === undefined

@@ -430,16 +430,22 @@ async function describe(
       candidate.creatorId = video.creatorId;
       candidate.category = video.category;
       candidate.durationMs = video.durationMs;
-      const signals: [Signal, number][] = [
-        ['categoryAffinity', affinityOf(user.categoryAffinity, video.category, decay)],
-        ['creatorAffinity', affinityOf(user.creatorAffinity, video.creatorId, decay)],
-        ['freshness', Math.exp(-Math.max(0, now - video.uploadTime) / freshnessTimeMs)],
-      ];
-      for (const [signal, value] of signals) {
-        if (value > 0) {
-          addSignal(candidate, signal, value);
-        }
-      }
+      // In this order (a candidate's signals are summed in the order they were added).
+      addPositive(
+        candidate,
+        'categoryAffinity',
+        affinityOf(user.categoryAffinity, video.category, decay),
+      );
+      addPositive(
+        candidate,
+        'creatorAffinity',
+        affinityOf(user.creatorAffinity, video.creatorId, decay),
+      );
+      addPositive(
+        candidate,
+        'freshness',
+        Math.exp(-Math.max(0, now - video.uploadTime) / freshnessTimeMs),
+      );
     }
     // Views in the hour before the request, not before the feature task's stream time.
     const views = popularity === undefined ? 0 : lastHourViewsAt(popularity, now);
@@ -447,6 +453,12 @@ async function describe(
       addSignal(candidate, 'popularity', Math.log1p(views));
     }
   });
+}
+
+function addPositive(candidate: Candidate, signal: Signal, value: number): void {
+  if (value > 0) {
+    addSignal(candidate, signal, value);
+  }
 }
 
 function affinityOf(

@@ -96,10 +96,7 @@ export async function rerank(
     });
   }
   const picked = mmrRerank(
-    ranked.map((entry) => ({
-      item: { ...diverseItemOf(entry.candidate, vectors), entry },
-      relevance: entry.score,
-    })),
+    ranked.map((entry) => ({ item: diverseItemOf(entry, vectors), relevance: entry.score })),
     { count, lambda, perCreator: limits.perCreator, pool },
   );
   const items = picked.map(({ item, score }): RecommendedItem => ({
@@ -141,14 +138,17 @@ export async function explore(
 }
 
 function diverseItemOf(
-  candidate: Candidate,
+  entry: RankedEntry,
   vectors: ReadonlyMap<string, ItemVector>,
-): DiverseItem {
+): DiverseItem & { readonly entry: RankedEntry } {
+  const { candidate } = entry;
+  // One literal, no spread: a thousand of these a request.
   return {
     videoId: candidate.videoId,
     creatorId: candidate.creatorId,
     category: candidate.category,
     vector: vectors.get(candidate.videoId),
+    entry,
   };
 }
 
