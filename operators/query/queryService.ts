@@ -359,7 +359,8 @@ export class QueryService {
         const hits = found
           .filter((hit) => !excluded.has(hit.id))
           .slice(0, lookup.k)
-          .map((hit) => ({ ...hit, partition }));
+          // Literals, not spreads: hundreds of hits a search.
+          .map((hit): ShardHit => ({ id: hit.id, distance: hit.distance, partition }));
         shards.push({ partition, size: vectors.size, hits });
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
@@ -406,7 +407,9 @@ export class QueryService {
     return Promise.all(
       hits.map(async (hit) => {
         const value = await store.get(Buffer.from(String(hit.id), 'utf8'));
-        return value === undefined ? hit : { ...hit, value };
+        return value === undefined
+          ? hit
+          : { id: hit.id, distance: hit.distance, partition: hit.partition, value };
       }),
     );
   }

@@ -269,12 +269,11 @@ const hitsBody = (hits: readonly ShardHit[]): HitsBody =>
   );
 
 const hitsOf = (body: HitsBody): ShardHit[] =>
-  body.map(([id, distance, partition, value]) => ({
-    id: BigInt(id),
-    distance,
-    partition,
-    ...(value === undefined ? {} : { value: Buffer.from(value, 'base64url') }),
-  }));
+  body.map(([id, distance, partition, value]): ShardHit =>
+    value === undefined
+      ? { id: BigInt(id), distance, partition }
+      : { id: BigInt(id), distance, partition, value: Buffer.from(value, 'base64url') },
+  );
 
 export function localSearchBody(answer: LocalSearchAnswer): LocalSearchBody {
   return {
