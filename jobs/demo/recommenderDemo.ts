@@ -49,6 +49,7 @@ import { freshnessProbe } from './freshnessProbe.js';
 import { formatLag, jobLag, lagSampleFile } from './jobLag.js';
 import { LagTracker } from './lagTracker.js';
 import { LatencyRecorder } from './latencyRecorder.js';
+import { RequestLoad } from './requestLoad.js';
 import { ResourceSampler, thisProcess, type MeasuredProcess } from './resourceSampler.js';
 import { percentileOf, SampleColumn } from './sampleColumn.js';
 import { upNextProbe } from './upNextProbe.js';
@@ -256,26 +257,34 @@ export async function runRecommenderDemo(options: RecommenderDemoOptions): Promi
       { key: userId, timeoutMs: 2_000 },
     );
   funnel.begin();
-  const asking = latency.drive({
-    ratePerSecond: options.requestRate,
-    until: producing,
-    request: async () => {
-      const user = users[Math.floor(Math.random() * users.length)];
-      if (user === undefined) {
-        return 'no user';
-      }
-      const sent = performance.now();
-      const reply = await ask(user.id, user.region);
-      funnel.record(reply, performance.now() - sent);
-      if (!reply.degraded) {
-        personalisedReplies += 1;
-      }
-      if (reply.items.some((item) => item.sources.includes('TWO_TOWER'))) {
-        twoTowerReplies += 1;
-      }
-      return outcomeOf(reply);
+  // On a thread of its own: the devices' side of the funnel, not the serving job's.
+  const load = await RequestLoad.start(
+    {
+      connection,
+      ratePerSecond: options.requestRate,
+      users: users.map((user) => ({ id: user.id, region: user.region })),
+      timeoutMs: 2_000,
     },
-  });
+    {
+      reply: (reply, endToEndMs) => {
+        latency.record(endToEndMs, outcomeOf(reply));
+        funnel.record(reply, endToEndMs);
+        if (!reply.degraded) {
+          personalisedReplies += 1;
+        }
+        if (reply.items.some((item) => item.sources.includes('TWO_TOWER'))) {
+          twoTowerReplies += 1;
+        }
+      },
+      failure: () => latency.fail(),
+    },
+  );
+  const asking = producing.then(
+    () => load.stop(),
+    () => load.stop(),
+  );
+  // Awaited after the traffic; until then a failure must not end the process as unhandled.
+  asking.catch(() => undefined);
   const uploading =
     twoTower === undefined
       ? Promise.resolve()
@@ -373,7 +382,7 @@ export async function runRecommenderDemo(options: RecommenderDemoOptions): Promi
     const ms = (ns: number): string => (ns / 1e6).toFixed(1);
     const p99 = loopDelay.percentile(99) / 1e6;
     log(
-      `  event-loop delay of the serving process (serving job, request client) over the traffic after ${(loopWarmUpMs / 1000).toFixed(0)} s, ` +
+      `  event-loop delay of the serving process (serving job; the request load on a thread of its own) over the traffic after ${(loopWarmUpMs / 1000).toFixed(0)} s, ` +
         `${options.requestRate} requests/s${twoTower === undefined ? ', no retrieval' : ', each retrieving'}: ` +
         `P50 ${ms(loopDelay.percentile(50))} ms, P99 ${p99.toFixed(1)} ms, max ${ms(loopDelay.max)} ms`,
     );
@@ -402,6 +411,7 @@ export async function runRecommenderDemo(options: RecommenderDemoOptions): Promi
     await lagTracker.stop();
     await sampler.stop();
     stopTraffic.abort();
+    await load.stop().catch(() => undefined);
     await generator.stop();
     await producing.catch(() => undefined);
     await requests.close();
