@@ -29,12 +29,7 @@ export class RequestLoad {
       readonly failure: (reason: string) => void;
     },
   ): Promise<RequestLoad> {
-    // The worker's module beside this one: .js when built, .ts under tsx (its loader is in the
-    // worker's execArgv, inherited from this process).
-    const worker = new Worker(
-      new URL(`./requestLoadWorker${extname(new URL(import.meta.url).pathname)}`, import.meta.url),
-      { workerData: settings },
-    );
+    const worker = workerOf(settings);
     let started!: () => void;
     const ready = new Promise<void>((resolve) => (started = resolve));
     const finished = new Promise<void>((resolve, reject) => {
@@ -82,4 +77,22 @@ export class RequestLoad {
   finished(): Promise<void> {
     return this.#finished;
   }
+}
+
+/**
+ * The worker, its module beside this one: .js when built; .ts when this module runs under tsx
+ * (the tests), where a worker's own entry does not go through tsx's loader (seen on Node 20,
+ * with `--import tsx` in its execArgv), so a small script imports it through tsx's API.
+ */
+function workerOf(settings: RequestLoadSettings): Worker {
+  const extension = extname(new URL(import.meta.url).pathname);
+  const entry = new URL(`./requestLoadWorker${extension}`, import.meta.url).href;
+  if (extension !== '.ts') {
+    return new Worker(new URL(entry), { workerData: settings });
+  }
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const script =
+    `import(${JSON.stringify(tsx)})` +
+    `.then(({ tsImport }) => tsImport(${JSON.stringify(entry)}, ${JSON.stringify(import.meta.url)}));`;
+  return new Worker(script, { eval: true, workerData: settings });
 }
