@@ -24,14 +24,12 @@ import type { CandidateRetriever } from '../../pipelines/recommender/retrieval.j
 import { videoUploadSchema, type VideoUpload } from '../../schemas/generated/videoUpload.js';
 import { RegistrySchemaCatalog } from '../../operators/serdes/avro/registrySchemaCatalog.js';
 import { createRegistryClient } from '../../operators/serdes/registryClient.js';
-import {
-  recommendationReplySchema,
-  type RecommendationReply,
-} from '../../schemas/generated/recommendationReply.js';
+import { type RecommendationReply } from '../../schemas/generated/recommendationReply.js';
 import type { RecommendationRequest } from '../../schemas/generated/recommendationRequest.js';
+import { recommendationSerdes } from '../../pipelines/recommender/servingPipeline.js';
 import { userFeaturesStateSerde } from '../../pipelines/userFeatures.js';
 import type { UserFeatures } from '../../schemas/generated/userFeatures.js';
-import { topicCatalog, topics } from '../../schemas/topics.js';
+import { topics } from '../../schemas/topics.js';
 import { featuresApplicationId, userFeaturesStore } from '../features/featuresJob.js';
 import { FeatureInstances } from '../features/featureInstances.js';
 import { provisionTopics } from '../generator/provisionTopics.js';
@@ -219,11 +217,7 @@ export async function runRecommenderDemo(options: RecommenderDemoOptions): Promi
   const requests: Requests = await RequestClient.start({
     connection,
     requestTopic: topics.recommendationRequests,
-    serdes: {
-      key: stringSerde,
-      request: avroSerde(topicCatalog.recommendationRequests.value),
-      reply: avroSerde(recommendationReplySchema),
-    },
+    serdes: recommendationSerdes(),
   });
   const userStore = new RemoteStore({
     endpoints,

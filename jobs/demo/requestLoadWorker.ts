@@ -10,18 +10,11 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 
-import {
-  avroSerde,
-  RequestClient,
-  stringSerde,
-  type ConnectionConfig,
-} from '../../operators/index.js';
-import {
-  recommendationReplySchema,
-  type RecommendationReply,
-} from '../../schemas/generated/recommendationReply.js';
+import { RequestClient, type ConnectionConfig } from '../../operators/index.js';
+import { type RecommendationReply } from '../../schemas/generated/recommendationReply.js';
 import type { RecommendationRequest } from '../../schemas/generated/recommendationRequest.js';
-import { topicCatalog, topics } from '../../schemas/topics.js';
+import { recommendationSerdes } from '../../pipelines/recommender/servingPipeline.js';
+import { topics } from '../../schemas/topics.js';
 
 /** What the demo's thread gives the load. */
 export interface RequestLoadSettings {
@@ -57,11 +50,7 @@ async function runLoad(
   const client = await RequestClient.start<string, RecommendationRequest, RecommendationReply>({
     connection: settings.connection,
     requestTopic: topics.recommendationRequests,
-    serdes: {
-      key: stringSerde,
-      request: avroSerde(topicCatalog.recommendationRequests.value),
-      reply: avroSerde(recommendationReplySchema),
-    },
+    serdes: recommendationSerdes(),
   });
   tell({ kind: 'started' });
   const inFlight = new Set<Promise<void>>();

@@ -6,21 +6,13 @@ import pino from 'pino';
 import type { StackSettings } from '../../deploy/local/stack/stackSettings.js';
 import { createKafkaJs } from '../../operators/connectors/kafka/kafkajsClient.js';
 import { KafkajsStreamClient } from '../../operators/connectors/kafka/kafkajsStreamClient.js';
-import {
-  avroSerde,
-  ConfigError,
-  RequestClient,
-  stringSerde,
-  type ConnectionConfig,
-} from '../../operators/index.js';
+import { ConfigError, RequestClient, type ConnectionConfig } from '../../operators/index.js';
 import { RegistrySchemaCatalog } from '../../operators/serdes/avro/registrySchemaCatalog.js';
 import { createRegistryClient } from '../../operators/serdes/registryClient.js';
-import {
-  recommendationReplySchema,
-  type RecommendationReply,
-} from '../../schemas/generated/recommendationReply.js';
+import { type RecommendationReply } from '../../schemas/generated/recommendationReply.js';
 import type { RecommendationRequest } from '../../schemas/generated/recommendationRequest.js';
-import { topicCatalog, topics } from '../../schemas/topics.js';
+import { recommendationSerdes } from '../../pipelines/recommender/servingPipeline.js';
+import { topics } from '../../schemas/topics.js';
 import { featuresJob } from '../features/featuresJob.js';
 import { waitUntilConsumed } from '../features/waitUntilConsumed.js';
 import { provisionTopics } from '../generator/provisionTopics.js';
@@ -386,11 +378,7 @@ async function servedLists(
   const requests = await RequestClient.start<string, RecommendationRequest, RecommendationReply>({
     connection,
     requestTopic: topics.recommendationRequests,
-    serdes: {
-      key: stringSerde,
-      request: avroSerde(topicCatalog.recommendationRequests.value),
-      reply: avroSerde(recommendationReplySchema),
-    },
+    serdes: recommendationSerdes(),
   });
   const twoTowers: ServedTwoTower[] = [];
   let twoTowerWeights: RecommenderLimits['weights'] | undefined;

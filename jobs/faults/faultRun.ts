@@ -3,17 +3,15 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import {
-  avroSerde,
   connectionConfigFromEnv,
   RequestClient,
   RequestClientClosedError,
-  stringSerde,
 } from '../../operators/index.js';
 import { TrafficGenerator } from '../generator/trafficGenerator.js';
-import { recommendationReplySchema } from '../../schemas/generated/recommendationReply.js';
 import type { RecommendationReply } from '../../schemas/generated/recommendationReply.js';
 import type { RecommendationRequest } from '../../schemas/generated/recommendationRequest.js';
-import { topicCatalog, topics } from '../../schemas/topics.js';
+import { recommendationSerdes } from '../../pipelines/recommender/servingPipeline.js';
+import { topics } from '../../schemas/topics.js';
 import { FaultyStack, type FaultyStackPorts } from '../../deploy/local/stack/faultyStack.js';
 import { lingeringMark } from '../cli/lingering.js';
 import { traceTimersVariable } from '../cli/timerOrigins.js';
@@ -182,11 +180,7 @@ export async function runFaults(options: FaultRunOptions): Promise<FaultReport> 
     requests = await RequestClient.start({
       connection,
       requestTopic: topics.recommendationRequests,
-      serdes: {
-        key: stringSerde,
-        request: avroSerde(topicCatalog.recommendationRequests.value),
-        reply: avroSerde(recommendationReplySchema),
-      },
+      serdes: recommendationSerdes(),
     });
     const users = new TrafficGenerator({ seed, rate: 1, scale: 0.001, startTime: Date.now() })
       .population.users;

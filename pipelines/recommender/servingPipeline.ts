@@ -29,6 +29,18 @@ import type { Ranker } from './ranking.js';
 import { replyDiversity } from './reranking.js';
 import type { CandidateRetriever } from './retrieval.js';
 
+/**
+ * The serdes of `rec.requests` and its replies: the serving job's, and every client's that asks
+ * it (a fresh set per call, as each job or client prepares its own against the registry).
+ */
+export function recommendationSerdes() {
+  return {
+    key: stringSerde,
+    request: avroSerde(topicCatalog.recommendationRequests.value),
+    reply: avroSerde(recommendationReplySchema),
+  };
+}
+
 /** How the serving job reads the requesting user's features (the feature job's store). */
 export type UserFeaturesLookup = (userId: string) => Promise<UserFeatures | undefined>;
 
@@ -150,11 +162,7 @@ export function servingPipeline(
   const replies = pipeline.serve<string, RecommendationRequest, RecommendationReply>({
     name: 'recommendations',
     topic: topics.recommendationRequests,
-    serdes: {
-      key: stringSerde,
-      request: avroSerde(topicCatalog.recommendationRequests.value),
-      reply: avroSerde(recommendationReplySchema),
-    },
+    serdes: recommendationSerdes(),
     handle: async (request, _record, lookups) => {
       const reader = readerOf(lookups);
       const reply = await recommend(request, reader, limitsNow());
