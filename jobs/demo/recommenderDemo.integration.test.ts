@@ -40,7 +40,7 @@ test('the demo runs the whole recommender and tells its story', { timeout: 900_0
     );
   assert.ok(answered, output);
   assert.ok(Number(answered[1]) > 50, `only ${answered[1]} requests answered`);
-  assert.equal(answered[2], '0');
+  assert.equal(answered[2], '0', output);
   assert.match(output, /replies\s+.*\d+ personalised/);
   // Lag comes from the lag CLI, not a failure message.
   assert.match(output, /reelstream-features\s+\w+ \(\w+\)\s+lag \d+ records/);

@@ -270,7 +270,7 @@ export async function runRecommenderDemo(options: RecommenderDemoOptions): Promi
           twoTowerReplies += 1;
         }
       },
-      failure: () => latency.fail(),
+      failure: (reason, sentAtSeconds) => latency.fail(reason, sentAtSeconds),
     },
   );
   const asking = producing.then(

@@ -26,7 +26,7 @@ export class RequestLoad {
     settings: RequestLoadSettings,
     on: {
       readonly reply: (reply: RecommendationReply, endToEndMs: number) => void;
-      readonly failure: (reason: string) => void;
+      readonly failure: (reason: string, sentAtSeconds: number) => void;
     },
   ): Promise<RequestLoad> {
     const worker = workerOf(settings);
@@ -43,7 +43,7 @@ export class RequestLoad {
             on.reply(message.reply, message.endToEndMs);
             break;
           case 'failed':
-            on.failure(message.reason);
+            on.failure(message.reason, message.sentAtSeconds);
             break;
           case 'done':
             done = true;

@@ -30,7 +30,12 @@ export interface RequestLoadSettings {
 export type RequestLoadMessage =
   | { readonly kind: 'started' }
   | { readonly kind: 'reply'; readonly reply: RecommendationReply; readonly endToEndMs: number }
-  | { readonly kind: 'failed'; readonly reason: string }
+  | {
+      readonly kind: 'failed';
+      readonly reason: string;
+      /** When the request was sent, in seconds after the load started. */
+      readonly sentAtSeconds: number;
+    }
   | { readonly kind: 'done' };
 
 /** The message that ends the load (the replies in flight are still awaited). */
@@ -53,6 +58,7 @@ async function runLoad(
     serdes: recommendationSerdes(),
   });
   tell({ kind: 'started' });
+  const startedAt = performance.now();
   const inFlight = new Set<Promise<void>>();
   const intervalMs = 1_000 / settings.ratePerSecond;
   let sequence = 0;
@@ -80,6 +86,7 @@ async function runLoad(
               tell({
                 kind: 'failed',
                 reason: error instanceof Error ? error.message : String(error),
+                sentAtSeconds: (sent - startedAt) / 1_000,
               }),
           )
           .finally(() => inFlight.delete(asked));
