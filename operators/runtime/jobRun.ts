@@ -5,7 +5,6 @@ import type {
   IncomingBatch,
   RecordProducer,
   StreamClient,
-  TopicPartition,
 } from '../connectors/kafka/streamClient.js';
 import type { SchemaCatalog } from '../serdes/serde.js';
 import type { CacheBudget } from '../state/caching/cacheBudget.js';
@@ -21,6 +20,7 @@ import {
 } from './committer.js';
 import { decide, errorMessage, type FailurePolicy } from './failurePolicy.js';
 import { GlobalStateManager } from './globalStateManager.js';
+import { GroupPositions, type TopicPartitionOffset } from './groupPositions.js';
 import { deadLetterRecord, OutputSerializer } from './outputSerializer.js';
 import type { OutgoingRecord } from './rawRecord.js';
 import { prepareTopics } from './jobTopics.js';
@@ -151,10 +151,8 @@ export class JobRun {
   /** Tasks whose processing-time timers are being fired, so a slow one is not queued twice. */
   private readonly ticking = new Set<string>();
   private readonly counters: JobRunHost['counters'];
-  /** At-least-once: positions committed with the tasks' outputs, for the group, per task. */
-  private readonly pendingOffsets = new Map<string, Map<string, TopicPartitionOffset>>();
-  private lastOffsetFlush = Date.now();
-  private offsetFlush: Promise<void> = Promise.resolve();
+  /** At-least-once: the positions the tasks' commits reached, committed for the group. */
+  private readonly groupPositions: GroupPositions;
 
   constructor(host: JobRunHost) {
     this.host = host;
@@ -167,6 +165,11 @@ export class JobRun {
     this.budget = host.budget;
     this.stateDir = host.stateDir;
     this.counters = host.counters;
+    this.groupPositions = new GroupPositions({
+      intervalMs: this.commitIntervalMs,
+      commit: (offsets) => this.consumer?.commitOffsets(offsets) ?? Promise.resolve(),
+      logger: this.logger,
+    });
   }
 
   /** The first failure of this run, if it failed. */
@@ -258,7 +261,7 @@ export class JobRun {
           this.assignedAndRunning = false;
           this.host.onRebalancing();
         }
-        void this.flushOffsets(true);
+        void this.groupPositions.flush(true);
       },
       onAssigned: (assignment) => this.onAssigned(assignment),
       onCrash: (error) => this.fail(error),
@@ -319,7 +322,7 @@ export class JobRun {
     );
     step('tasks idle and committed');
     if (!failed) {
-      await bounded('offset commit', this.flushOffsets(true));
+      await bounded('offset commit', this.groupPositions.flush(true));
     }
     await bounded('leaving the group', this.consumer?.stop() ?? Promise.resolve());
     step('left the group');
@@ -558,7 +561,7 @@ export class JobRun {
       return;
     }
     this.runners.delete(id);
-    this.pendingOffsets.delete(id);
+    this.groupPositions.forget(id);
     this.resumeAll(runner);
     const closed = runner.queue.run(async () => {
       if (discard) {
@@ -822,42 +825,9 @@ export class JobRun {
     for (const { topic, offset } of offsets) {
       runner.committed.set(topic, BigInt(offset));
     }
-    if (this.guarantee === 'exactly-once' || offsets.length === 0) {
-      return;
+    if (this.guarantee === 'at-least-once') {
+      this.groupPositions.reached(runner.task.id, offsets);
     }
-    let pending = this.pendingOffsets.get(runner.task.id);
-    if (pending === undefined) {
-      pending = new Map();
-      this.pendingOffsets.set(runner.task.id, pending);
-    }
-    for (const offset of offsets) {
-      pending.set(offset.topic, offset);
-    }
-    void this.flushOffsets(false);
-  }
-
-  /** At-least-once: commits the pending positions for the group (at most one call at a time). */
-  private flushOffsets(force: boolean): Promise<void> {
-    const interval = this.commitIntervalMs;
-    if (
-      this.pendingOffsets.size === 0 ||
-      (!force && Date.now() - this.lastOffsetFlush < interval)
-    ) {
-      return this.offsetFlush;
-    }
-    const offsets = [...this.pendingOffsets.values()].flatMap((perTopic) => [...perTopic.values()]);
-    this.pendingOffsets.clear();
-    this.lastOffsetFlush = Date.now();
-    this.offsetFlush = this.offsetFlush.then(async () => {
-      try {
-        await this.consumer?.commitOffsets(offsets);
-      } catch (error) {
-        // A rebalance under way refuses the commit: the next owner reads these records again,
-        // which at-least-once allows and the stores recognise (state/appliedPositions.ts).
-        this.logger.warn({ err: error, partitions: offsets.length }, 'offset commit failed');
-      }
-    });
-    return this.offsetFlush;
   }
 
   /** The task's work since its last commit, as the records to send: outputs, changelog, DLQ. */
@@ -902,7 +872,7 @@ export class JobRun {
           this.scheduleDrain(runner);
         }
       }
-      void this.flushOffsets(false);
+      void this.groupPositions.flush(false);
     }, this.options.timerTickMs ?? 100);
   }
 
@@ -993,8 +963,6 @@ export class JobRun {
     this.logger.error({ err: error, task: task.id }, 'outputs dropped by the production policy');
   }
 }
-
-type TopicPartitionOffset = TopicPartition & { readonly offset: string };
 
 function fetchedUpTo(fetch: { nextOffset: string; highWatermark: string }): FetchedUpTo {
   return { nextOffset: BigInt(fetch.nextOffset), highWatermark: BigInt(fetch.highWatermark) };
