@@ -78,6 +78,18 @@ export {
 } from './windowing/windows.js';
 export { windowedSerde, type Windowed } from './windowing/windowed.js';
 export { InvalidTimestampError } from './windowing/invalidTimestamp.js';
+export {
+  addToBucket,
+  bucketIndex,
+  dropBefore,
+  firstIndexAt,
+  leavesWindowAt,
+  sumFrom,
+  VarintReader,
+  VarintWriter,
+  type BucketRow,
+  type BucketWindow,
+} from './windowing/timeBuckets.js';
 export type { EmitMode } from './windowing/windowedAggregateOperator.js';
 export { keyValueStore, type StoreBackend, type StoreDefinition } from './state/storeDefinition.js';
 export { KeyValueState } from './state/keyValueState.js';

@@ -20,7 +20,7 @@
  * the list is deterministic.
  *
  * **State.** Per scope and video, one-minute buckets of (views, completed) for the last hour
- * (pipelines/timeBuckets.ts: 60 buckets, varint-encoded), keyed `<scope> NUL <video>` so a
+ * (operators/windowing/timeBuckets.ts: 60 buckets, varint-encoded), keyed `<scope> NUL <video>` so a
  * scope's videos are one range scan. A top-K list over a sliding window cannot be maintained
  * incrementally (counts fall as buckets leave the window, and any video may rise above the
  * K-th), so each publication ranks the scope's videos from their buckets; videos whose buckets
@@ -36,20 +36,30 @@
  * window is the hour before it, to within the current minute.
  */
 import {
+  addToBucket,
   avroSerde,
-  keyValueStore,
-  StreamRecord,
-  stringSerde,
-  jsonSerde,
+  bucketIndex,
+  type BucketRow,
+  type BucketWindow,
+  dropBefore,
+  firstIndexAt,
   type GlobalTable,
+  jsonSerde,
   type KeyValueState,
+  keyValueStore,
+  leavesWindowAt,
   type Operator,
   type OperatorContext,
   type Pipeline,
   type Serde,
   type StoreDefinition,
   type Stream,
+  StreamRecord,
+  stringSerde,
+  sumFrom,
   type Timer,
+  VarintReader,
+  VarintWriter,
 } from '../operators/index.js';
 import type {
   TrendingItem,
@@ -60,18 +70,6 @@ import type { VideoUpload } from '../schemas/generated/videoUpload.js';
 import type { WatchSession } from '../schemas/generated/watchSession.js';
 import { topicCatalog, trendingKey } from '../schemas/topics.js';
 import { popularInRegion, type PopularInRegionOptions } from './popularInRegion.js';
-import {
-  addToBucket,
-  bucketIndex,
-  dropBefore,
-  firstIndexAt,
-  leavesWindowAt,
-  sumFrom,
-  VarintReader,
-  VarintWriter,
-  type BucketRow,
-  type BucketWindow,
-} from './timeBuckets.js';
 
 /** Serdes of the topics this pipeline reads and writes. */
 export const trendingSerdes = {

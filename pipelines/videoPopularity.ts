@@ -15,7 +15,7 @@
  * re-keyed by video through one repartition topic (`<app>-video-popularity-events-repartition`),
  * so every event of a video meets in one task.
  *
- * **Windows as time buckets** (pipelines/timeBuckets.ts): 5 minutes = 30 buckets of 10 s,
+ * **Windows as time buckets** (operators/windowing/timeBuckets.ts): 5 minutes = 30 buckets of 10 s,
  * 1 hour = 60 buckets of 1 minute, 24 hours = 96 buckets of 15 minutes. A window "sliding over
  * the last N minutes" with exact per-event windows (`slidingWindows`) keeps every event of the
  * last 24 hours per video and recomputes on each event: far too much for a hot video at
@@ -49,38 +49,36 @@
  * impressions at the request's time have been read yet).
  */
 import {
+  addToBucket,
   avroSerde,
-  jsonSerde,
-  keyValueStore,
-  StreamRecord,
-  stringSerde,
+  bucketIndex,
+  type BucketRow,
+  type BucketWindow,
+  dropBefore,
+  firstIndexAt,
   type HeldUpdate,
+  jsonSerde,
   type KeyValueState,
+  keyValueStore,
+  leavesWindowAt,
   type Operator,
   type OperatorContext,
   type Pipeline,
   type Serde,
   type StoreDefinition,
   type Stream,
+  StreamRecord,
+  stringSerde,
+  sumFrom,
   type Timer,
+  VarintReader,
+  VarintWriter,
 } from '../operators/index.js';
 import type { Click } from '../schemas/generated/click.js';
 import type { Impression } from '../schemas/generated/impression.js';
 import type { PopularityCounts, VideoPopularity } from '../schemas/generated/videoPopularity.js';
 import type { WatchSession } from '../schemas/generated/watchSession.js';
 import { topicCatalog } from '../schemas/topics.js';
-import {
-  addToBucket,
-  bucketIndex,
-  dropBefore,
-  firstIndexAt,
-  leavesWindowAt,
-  sumFrom,
-  VarintReader,
-  VarintWriter,
-  type BucketRow,
-  type BucketWindow,
-} from './timeBuckets.js';
 
 /** Serdes of the topics this pipeline reads and writes. */
 export const videoPopularitySerdes = {

@@ -1,5 +1,6 @@
 /**
- * Sliding event-time windows as per-key time buckets, shared by video popularity and trending.
+ * Sliding event-time windows as per-key time buckets, for an operator that keeps its own state
+ * (pipelines/videoPopularity.ts and pipelines/trending.ts both do).
  *
  * A window of `buckets` buckets of `resolutionMs` "ends at" time `T`: it holds the buckets whose
  * index (`floor(eventTime / resolutionMs)`) lies in `[floor(T / res) - buckets + 1, floor(T / res)]`,
@@ -13,7 +14,7 @@
  * stored as unsigned LEB128 varints (indices delta-encoded), so a bucket with small counts
  * costs a few bytes: state stays compact however many keys are active.
  */
-import { DeserializationError } from '../operators/index.js';
+import { DeserializationError } from '../serdes/serde.js';
 
 /** One bucket: `[index, …counters]`. Counters are non-negative integers (counts, milliseconds). */
 export type BucketRow = number[];
