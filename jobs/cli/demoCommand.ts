@@ -12,6 +12,7 @@ interface DemoFlags {
   readonly rate: number;
   readonly requestRate: number;
   readonly featureInstances: number;
+  readonly batchNice: number;
   readonly seed: number;
   readonly sample?: number;
   readonly warmUp?: number;
@@ -44,6 +45,12 @@ export function demoCommand(): Command {
       'processes the feature job runs as (its tasks split among them; one core each)',
       positiveInt,
       1,
+    )
+    .option(
+      '--batch-nice <n>',
+      'nice value (0–19) of the feature job and the traffic generator: on a machine they share, the serving process runs first when both are ready',
+      niceValue,
+      0,
     )
     .option('--seed <n>', 'random seed of the traffic', positiveInt, 42)
     .option(
@@ -124,6 +131,7 @@ export function demoCommand(): Command {
           rate: flags.rate,
           requestRate: flags.requestRate,
           featureInstances: flags.featureInstances,
+          batchNice: flags.batchNice,
           seed: flags.seed,
           twoTower: flags.twoTower,
           ranker: flags.ranker,
@@ -158,6 +166,14 @@ function positiveInt(raw: string): number {
   const value = Number(raw);
   if (!Number.isInteger(value) || value <= 0) {
     throw new InvalidArgumentError(`"${raw}" is not a positive integer`);
+  }
+  return value;
+}
+
+function niceValue(raw: string): number {
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0 || value > 19) {
+    throw new InvalidArgumentError(`"${raw}" is not a nice value from 0 to 19`);
   }
   return value;
 }

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 
-import { cliInvocation } from '../cli/cliInvocation.js';
+import { atNice, cliInvocation } from '../cli/cliInvocation.js';
 import type { TrafficSummary } from '../generator/trafficJob.js';
 import { procfsProcess, type MeasuredProcess } from './resourceSampler.js';
 
@@ -54,14 +54,22 @@ export class GeneratorProcess {
     }
   }
 
-  static start(settings: GeneratorSettings, log: (line: string) => void): GeneratorProcess {
-    const cli = cliInvocation([
-      'generate',
-      ...['--seed', String(settings.seed), '--rate', String(settings.rate)],
-      ...['--scale', String(settings.scale), '--start', String(settings.startTime)],
-      ...['--duration', String(settings.seconds), '--speed', '1'],
-      ...['--no-kuairand', '--progress', '10'],
-    ]);
+  /** `nice`: the process's nice value (default 0). */
+  static start(
+    settings: GeneratorSettings,
+    log: (line: string) => void,
+    nice = 0,
+  ): GeneratorProcess {
+    const cli = atNice(
+      cliInvocation([
+        'generate',
+        ...['--seed', String(settings.seed), '--rate', String(settings.rate)],
+        ...['--scale', String(settings.scale), '--start', String(settings.startTime)],
+        ...['--duration', String(settings.seconds), '--speed', '1'],
+        ...['--no-kuairand', '--progress', '10'],
+      ]),
+      nice,
+    );
     const child = spawn(cli.command, cli.args, {
       env: process.env,
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -68,6 +68,14 @@ export interface RecommenderDemoOptions {
   readonly requestRate: number;
   /** Processes the feature job runs as (instances of one application). Default 1. */
   readonly featureInstances?: number;
+  /**
+   * The nice value of the feature job's processes and the generator's (default 0). On one
+   * machine with the serving process, a positive value lets serving run first when both are
+   * ready, as a cluster scheduler ranks latency-critical work above throughput work; on
+   * machines of their own it changes nothing. The embedding shards answer searches on the
+   * request path and keep the serving process's priority.
+   */
+  readonly batchNice?: number;
   readonly seed: number;
   /** Empty the demo's topics, groups and state first (what `resetDemo` does); default false. */
   readonly reset?: boolean;
@@ -137,6 +145,7 @@ export async function runRecommenderDemo(options: RecommenderDemoOptions): Promi
     count: featureInstances,
     stateDir: join(options.stateDir, 'features'),
     logFile: featuresLogFile,
+    nice: options.batchNice ?? 0,
   });
   const endpoints = features.queryEndpoints;
   const twoTower = await startTwoTower(options);
@@ -191,7 +200,7 @@ export async function runRecommenderDemo(options: RecommenderDemoOptions): Promi
     throw error;
   }
   log(
-    `jobs running: ${featuresApplicationId} (${featureInstances === 1 ? 'queries' : `${featureInstances} instances, queries`} on ${endpoints.join(', ')}), ${servingApplicationId}`,
+    `jobs running: ${featuresApplicationId} (${featureInstances === 1 ? 'queries' : `${featureInstances} instances, queries`} on ${endpoints.join(', ')}${(options.batchNice ?? 0) === 0 ? '' : `; at nice ${options.batchNice}, as the generator`}), ${servingApplicationId}`,
   );
 
   const generatorSettings = {
@@ -212,7 +221,11 @@ export async function runRecommenderDemo(options: RecommenderDemoOptions): Promi
   lagTracker.start();
   // In a process of its own: users' devices are not part of the serving deployment, and the
   // serving process's event loop is what is measured below.
-  const generator = GeneratorProcess.start(generatorSettings, (line) => log(`generator: ${line}`));
+  const generator = GeneratorProcess.start(
+    generatorSettings,
+    (line) => log(`generator: ${line}`),
+    options.batchNice ?? 0,
+  );
   const producing = generator.done();
   const requests: Requests = await RequestClient.start({
     connection,

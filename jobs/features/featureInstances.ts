@@ -21,6 +21,8 @@ export class FeatureInstances {
     count: number;
     stateDir: string;
     logFile: (instance: number) => string;
+    /** Every instance's nice value (default 0). */
+    nice?: number;
   }): Promise<FeatureInstances> {
     const started = await Promise.allSettled(
       Array.from({ length: options.count }, (_, instance) =>
@@ -28,6 +30,7 @@ export class FeatureInstances {
           stateDir:
             options.count === 1 ? options.stateDir : join(options.stateDir, `instance-${instance}`),
           logFile: options.logFile(instance),
+          ...(options.nice === undefined ? {} : { nice: options.nice }),
         }),
       ),
     );

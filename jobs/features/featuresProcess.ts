@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 
-import { cliInvocation } from '../cli/cliInvocation.js';
+import { atNice, cliInvocation } from '../cli/cliInvocation.js';
 import type {
   FeaturesProcessStats,
   FromFeaturesProcess,
@@ -39,8 +39,13 @@ export class FeaturesProcess {
   }
 
   /** Starts the job and resolves once it is running and answering queries. */
-  static async start(options: { stateDir: string; logFile: string }): Promise<FeaturesProcess> {
-    const cli = cliInvocation(
+  static async start(options: {
+    stateDir: string;
+    logFile: string;
+    /** The process's nice value (default 0): what it yields to processes sharing its cores. */
+    nice?: number;
+  }): Promise<FeaturesProcess> {
+    const invocation = cliInvocation(
       ['features', '--state-dir', options.stateDir, '--log-file', options.logFile],
       // A young generation of 64 MiB instead of 16: the job allocates a few short-lived objects
       // per record, and fewer, larger scavenges cost less (5,343 against 4,958 records/s on
@@ -51,6 +56,7 @@ export class FeaturesProcess {
       // after forced full collections 2 min apart: +0.2 MB/min; docs/load.md).
       ['--max-semi-space-size=64', '--max-old-space-size=512'],
     );
+    const cli = atNice(invocation, options.nice ?? 0);
     const child = spawn(cli.command, cli.args, {
       // RocksDB reads, writes and iterators all run on libuv's thread pool (4 threads by
       // default), and so does the read of an interactive query that misses the cache: with 36
