@@ -48,8 +48,7 @@ export class AtLeastOnceCommitter implements Committer {
   async commit(work: CommitWork): Promise<SendReceipt> {
     // A commit of positions alone (a request taken, its reply not made yet) sends nothing: an
     // empty send still queued behind the producer's other sends, once per request served.
-    const outputs =
-      work.records.length === 0 ? new Map() : await this.producer.send(work.records);
+    const outputs = work.records.length === 0 ? new Map() : await this.producer.send(work.records);
     if (work.changelog.length === 0) {
       return outputs;
     }
