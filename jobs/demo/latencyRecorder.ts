@@ -1,5 +1,8 @@
 import { SampleColumn } from './sampleColumn.js';
 
+/** Send times kept and shown per failure reason. */
+const failuresShown = 5;
+
 /**
  * Records each request's latency and outcome: the demo's request P50/P99. The load that sends
  * them is open-loop (requestLoadWorker.ts), so a slow reply does not slow the rate down and
@@ -9,8 +12,8 @@ export class LatencyRecorder {
   private readonly latencies = new SampleColumn();
   /** Replies by what they were: `personalised`, `degraded (<reason>)`. */
   private readonly outcomes = new Map<string, number>();
-  /** Requests without a reply, by why (an error's message): when the first few were sent. */
-  private readonly failures = new Map<string, number[]>();
+  /** Requests without a reply, by why (an error's message): how many, when the first were sent. */
+  private readonly failures = new Map<string, { count: number; sentAt: number[] }>();
   private failed = 0;
 
   /** A reply, `ms` after its request was sent. */
@@ -22,9 +25,16 @@ export class LatencyRecorder {
   /** A request that failed or timed out, why, and when it was sent (seconds into the load). */
   fail(reason: string, sentAtSeconds: number): void {
     this.failed += 1;
-    const sentAt = this.failures.get(reason) ?? [];
-    sentAt.push(sentAtSeconds);
-    this.failures.set(reason, sentAt);
+    let failure = this.failures.get(reason);
+    if (failure === undefined) {
+      failure = { count: 0, sentAt: [] };
+      this.failures.set(reason, failure);
+    }
+    failure.count += 1;
+    // The first few only: an outage fails thousands, and the summary shows five.
+    if (failure.sentAt.length < failuresShown) {
+      failure.sentAt.push(sentAtSeconds);
+    }
   }
 
   /** `requests N: P50 x ms, P99 y ms; failed f`, then the replies by outcome. */
@@ -40,16 +50,12 @@ export class LatencyRecorder {
       .join(', ');
     // Each distinct reason once, with its count and when: on-call reads why and when, not only
     // how many (a burst at the start is a warm-up; one spread over the run is not).
-    const shown = 5;
     const failures = [...this.failures]
-      .sort(([, a], [, b]) => b.length - a.length)
+      .sort(([, a], [, b]) => b.count - a.count)
       .map(
-        ([reason, sentAt]) =>
-          `\n    ${sentAt.length} × ${reason} (sent at ` +
-          `${sentAt
-            .slice(0, shown)
-            .map((s) => `${s.toFixed(1)} s`)
-            .join(', ')}${sentAt.length > shown ? ', …' : ''})`,
+        ([reason, { count, sentAt }]) =>
+          `\n    ${count} × ${reason} (sent at ` +
+          `${sentAt.map((s) => `${s.toFixed(1)} s`).join(', ')}${count > sentAt.length ? ', …' : ''})`,
       )
       .join('');
     return (
