@@ -11,6 +11,7 @@ interface DemoFlags {
   readonly seconds: number;
   readonly rate: number;
   readonly requestRate: number;
+  readonly requestTimeoutMs: number;
   readonly featureInstances: number;
   readonly batchNice: number;
   readonly seed: number;
@@ -40,6 +41,12 @@ export function demoCommand(): Command {
     .option('--seconds <n>', 'seconds of generated traffic', positiveInt, 60)
     .option('--rate <n>', 'generated events per second', positiveInt, 300)
     .option('--request-rate <n>', 'recommendation requests per second', positiveInt, 20)
+    .option(
+      '--request-timeout-ms <n>',
+      'how long a request waits for its reply before it counts as failed (also its deadline at the server)',
+      positiveInt,
+      2_000,
+    )
     .option(
       '--feature-instances <n>',
       'processes the feature job runs as (its tasks split among them; one core each)',
@@ -130,6 +137,7 @@ export function demoCommand(): Command {
           seconds: flags.seconds,
           rate: flags.rate,
           requestRate: flags.requestRate,
+          requestTimeoutMs: flags.requestTimeoutMs,
           featureInstances: flags.featureInstances,
           batchNice: flags.batchNice,
           seed: flags.seed,

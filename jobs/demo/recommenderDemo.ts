@@ -66,6 +66,12 @@ export interface RecommenderDemoOptions {
   readonly rate: number;
   /** Recommendation requests per second. */
   readonly requestRate: number;
+  /**
+   * How long the request load waits for a reply before counting the request as failed (default
+   * 2,000 ms, a device's patience). It is also the request's deadline, past which the serving
+   * job answers with an error instead of working on it.
+   */
+  readonly requestTimeoutMs?: number;
   /** Processes the feature job runs as (instances of one application). Default 1. */
   readonly featureInstances?: number;
   /**
@@ -270,7 +276,7 @@ export async function runRecommenderDemo(options: RecommenderDemoOptions): Promi
       connection,
       ratePerSecond: options.requestRate,
       users: users.map((user) => ({ id: user.id, region: user.region })),
-      timeoutMs: 2_000,
+      timeoutMs: options.requestTimeoutMs ?? 2_000,
     },
     {
       reply: (reply, endToEndMs) => {

@@ -148,6 +148,18 @@ function ids(results: VectorHit[][]): bigint[][] {
   return results.map((hits) => hits.map((hit) => hit.id));
 }
 
+/** The share of the exact nearest ids that the results hold. */
+function recall(found: readonly bigint[][], exact: readonly bigint[][]): number {
+  let hits = 0;
+  let total = 0;
+  exact.forEach((nearest, query) => {
+    const results = new Set(found[query]);
+    hits += nearest.filter((id) => results.has(id)).length;
+    total += nearest.length;
+  });
+  return hits / total;
+}
+
 const cases: { index: string; params: SearchParams }[] = [
   { index: 'Flat', params: {} },
   { index: 'IVF4,Flat', params: { nprobe: 4 } },
@@ -217,7 +229,16 @@ for (const { index, params } of cases) {
           assert.equal(stats.indexType, 'IndexIVFFlat');
         }
         assert.equal(third.store.size, model.vectors.size);
-        assert.deepEqual(searches(third.store, params), before);
+        const rebuilt = searches(third.store, params);
+        if (index.startsWith('HNSW')) {
+          // A rebuilt HNSW index is another graph: FAISS inserts a batch from several threads
+          // in the order they run, and HNSW's edge pruning can leave a vector that no search
+          // reaches. Same vectors, near-exact answers; the same answers are for a snapshot.
+          const exact = queries.map((query) => model.nearest(query, 10));
+          assert.ok(recall(ids(rebuilt), exact) >= 0.95, `recall ${recall(ids(rebuilt), exact)}`);
+        } else {
+          assert.deepEqual(rebuilt, before);
+        }
         await third.close();
       } finally {
         rmSync(stateDir, { recursive: true, force: true });
