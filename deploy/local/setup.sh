@@ -69,6 +69,12 @@ step "PyTorch and pyarrow for the trainer (cache: ~/.cache/reelstream/trainer-ve
 bash deploy/local/setup/trainerDeps.sh >/dev/null ||
   echo "setup: the trainer's Python could not be set up; reelstream train and its test will say so" >&2
 
+# promtool, for the tests that lint the lag exporter's Prometheus scrapes (test.sh puts the
+# cache's bin/ on PATH). Without apt they skip, saying so; set-up goes on.
+step "promtool for the scrape checks (cache: $cache/bin)"
+bash deploy/local/setup/promtool.sh >/dev/null ||
+  echo "setup: promtool could not be installed; the scrape checks will skip" >&2
+
 # 5. The TypeScript build (the `reelstream` CLI runs from dist/).
 step "building TypeScript (tsc)"
 npx --no-install tsc -p tsconfig.build.json

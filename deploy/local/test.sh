@@ -5,6 +5,8 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
 step() { echo "==> $*" >&2; }
+# promtool from set-up (setup/promtool.sh) when the system has none.
+export PATH="$PATH:${REELSTREAM_CACHE_DIR:-${REELSTREAM_HOME:-$HOME/.cache/reelstream}}/bin"
 
 step "lint (eslint, type-aware, zero warnings)"
 npx --no-install eslint --max-warnings 0 .
