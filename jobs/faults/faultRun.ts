@@ -94,6 +94,9 @@ export async function runFaults(options: FaultRunOptions): Promise<FaultReport> 
   const env = { ...stack.env, REELSTREAM_LOG: 'info', [traceTimersVariable]: '1' };
   const processes: CliProcess[] = [];
   let requests: RequestClient<string, RecommendationRequest, RecommendationReply> | undefined;
+  // Aborted on the way out whatever happened: a fault that throws must not leave the request
+  // loop asking a closed client forever (the process never ended).
+  const stopAsking = new AbortController();
   try {
     const setup = CliProcess.start({
       name: 'setup',
@@ -190,7 +193,6 @@ export async function runFaults(options: FaultRunOptions): Promise<FaultReport> 
     // history (who gets the popular list, degraded, by design).
     const known = new Set<number>();
     let askKnownOnly = false;
-    const stopAsking = new AbortController();
     let sequence = 0;
     const client = requests;
     const asking = (async () => {
@@ -317,6 +319,7 @@ export async function runFaults(options: FaultRunOptions): Promise<FaultReport> 
       lingered.length === 0;
     return { outcomes, finalExits, lingered, pass };
   } finally {
+    stopAsking.abort();
     await requests?.close().catch(() => undefined);
     for (const process of processes) {
       await process.stop(30_000).catch(() => undefined);
