@@ -55,9 +55,9 @@ export function demoCommand(): Command {
     )
     .option(
       '--batch-nice <n>',
-      'nice value (0–19) of the feature job and the traffic generator: on a machine they share, the serving process runs first when both are ready',
+      'nice value (0–19) of the feature job and the traffic generator: on the machine they share with serving, the serving process runs first when both are ready (0: all equal)',
       niceValue,
-      0,
+      10,
     )
     .option('--seed <n>', 'random seed of the traffic', positiveInt, 42)
     .option(

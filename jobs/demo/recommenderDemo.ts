@@ -75,7 +75,8 @@ export interface RecommenderDemoOptions {
   /** Processes the feature job runs as (instances of one application). Default 1. */
   readonly featureInstances?: number;
   /**
-   * The nice value of the feature job's processes and the generator's (default 0). On one
+   * The nice value of the feature job's processes and the generator's (default 0 here; the
+   * `reelstream demo` command's default is 10, docs/ranking.md says why). On one
    * machine with the serving process, a positive value lets serving run first when both are
    * ready, as a cluster scheduler ranks latency-critical work above throughput work; on
    * machines of their own it changes nothing. The embedding shards answer searches on the

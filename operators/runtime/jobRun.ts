@@ -10,62 +10,25 @@ import type { SchemaCatalog } from '../serdes/serde.js';
 import type { CacheBudget } from '../state/caching/cacheBudget.js';
 import type { TaskStore } from '../state/taskStore.js';
 import type { VectorStore } from '../vectors/vectorStore.js';
-import { SerialQueue } from '../support/serialQueue.js';
 import { withTimeout } from '../support/withTimeout.js';
-import {
-  AtLeastOnceCommitter,
-  ExactlyOnceCommitter,
-  type Committer,
-  type ProcessingGuarantee,
-} from './committer.js';
+import type { ProcessingGuarantee } from './committer.js';
 import { decide, errorMessage, type FailurePolicy } from './failurePolicy.js';
 import { GlobalStateManager } from './globalStateManager.js';
 import { GroupPositions, type TopicPartitionOffset } from './groupPositions.js';
 import { deadLetterRecord, OutputSerializer } from './outputSerializer.js';
 import type { OutgoingRecord } from './rawRecord.js';
 import { prepareTopics } from './jobTopics.js';
-import { PartitionGroup, type FetchedUpTo } from './partitionGroup.js';
+import type { FetchedUpTo } from './partitionGroup.js';
 import type { StreamJobOptions } from './streamJobOptions.js';
-import { Task, type DeadLetter } from './task.js';
-import { TaskState, type RestoreReport } from './taskState.js';
+import type { DeadLetter, Task } from './task.js';
+import type { RestoreReport } from './taskState.js';
+import {
+  createTaskRunner,
+  recordsPerSlice,
+  type TaskRunner,
+  type TaskSource,
+} from './taskRunner.js';
 import type { SubTopology, Topology } from './topology.js';
-
-/** What creating a task needs from the batch that asked for it (or from its assignment). */
-type TaskSource = Pick<IncomingBatch, 'partition' | 'heartbeat'>;
-
-/** A task with what runs it: how it commits, and the queue its batches and commits go through. */
-interface TaskRunner {
-  readonly task: Task;
-  readonly committer: Committer;
-  readonly queue: SerialQueue;
-  /** Source topics whose position was checked against the committed offset (exactly-once). */
-  readonly checked: Set<string>;
-  /**
-   * The task's fetched records, per source partition, taken in timestamp order. It also
-   * drops records kafkajs hands out again (after a rebalance it resumes from the committed
-   * offset, behind what the task has already buffered or committed).
-   */
-  readonly input: PartitionGroup;
-  /** Per source topic, the position the last commit gave the group. */
-  readonly committed: Map<string, bigint>;
-  /** Per source topic, the first offset buffered: where to go back to without a commit. */
-  readonly firstFetched: Map<string, string>;
-  /** Source topics paused because their buffer is full. */
-  readonly paused: Set<string>;
-  /** Whether a drain is queued and has not started. */
-  drainQueued: boolean;
-  /** Records processed since the task's last commit. */
-  uncommittedRecords: number;
-  /** When the task last committed (or was created), ms since the epoch. */
-  lastCommitAt: number;
-}
-
-/**
- * Records a task processes in one turn of the event loop, at most: a larger slice means less
- * overhead per record, and a longer wait for everything else this process does in between
- * (interactive queries, fetches, heartbeats) and for a stop.
- */
-const recordsPerSlice = 100;
 
 /** At-least-once: records a task processes before it sends their outputs, at most. */
 const recordsPerSend = 2_000;
@@ -443,109 +406,35 @@ export class JobRun {
     }
   }
 
-  /**
-   * Creates a task. Under exactly-once the producer connects before the changelogs are read:
-   * that fences any older owner of the task and settles its open transaction, so the changelog
-   * the stores restore from and the committed offsets are final before they are read. The
-   * stores open from local disk meanwhile (`readyToRestore`): tens of tasks connect and open at
-   * once after a restart, and the opens waited for the fencing before.
-   */
+  /** Creates a task and its runner (taskRunner.ts says how) with what this run lends it. */
   private async createRunner(sub: SubTopology, source: TaskSource): Promise<TaskRunner> {
-    const { partition } = source;
-    const id = `${sub.id}_${partition}`;
     const producer = this.producer;
     if (producer === undefined) {
       throw new Error('the job has no producer; was start() awaited?');
     }
-    const connecting: Promise<Committer> =
-      this.guarantee === 'exactly-once'
-        ? this.client
-            .transactionalProducer(`${this.options.applicationId}-${id}`)
-            .then((p) => new ExactlyOnceCommitter(p, this.options.applicationId))
-        : Promise.resolve(new AtLeastOnceCommitter(producer));
-    // Awaited below in every path; a connect that fails while the stores open is not unhandled.
-    connecting.catch(() => undefined);
-    let state: TaskState | undefined;
-    try {
-      if (sub.stores.length > 0) {
-        // A previous run of this job may still be closing this task's stores.
-        await this.host.closing.get(id);
-        const opened = await TaskState.open({
-          applicationId: this.options.applicationId,
-          taskId: id,
-          partition,
-          specs: sub.stores,
-          stateDir: this.stateDir,
-          budget: this.budget,
-          ...(this.options.rocksDb === undefined ? {} : { rocksDb: this.options.rocksDb }),
-          client: this.client,
-          logger: this.logger,
-          readyToRestore: connecting,
-          // A long restore must not look like a dead member to the group.
-          onProgress: () => source.heartbeat(),
-          carryPositions: this.guarantee === 'at-least-once',
-        });
-        state = opened.state;
-        this.host.restores.push(opened.report);
-        this.options.onRestore?.(opened.report);
-      }
-    } catch (error) {
-      await state?.close().catch(() => undefined);
-      await (await connecting.catch(() => undefined))?.close().catch(() => undefined);
-      throw error;
-    }
-    const committer = await connecting.catch(async (error: unknown) => {
-      await state?.close().catch(() => undefined);
-      throw error;
-    });
-    try {
-      const task = new Task({
+    return createTaskRunner(
+      {
+        options: this.options,
         topology: this.topology,
-        subTopology: sub,
-        partition,
+        client: this.client,
+        logger: this.logger,
         policy: this.policy,
-        clock: Date.now,
-        tracksReplays: this.guarantee === 'at-least-once',
-        ...(this.guarantee === 'at-least-once'
-          ? {
-              outlivingSlices: {
-                maxInFlight: recordsPerSlice,
-                onSettled: () => this.onConcurrentSettled(id),
-              },
-            }
-          : {}),
-        ...(state === undefined ? {} : { state }),
-        ...(this.globalState === undefined ? {} : { globalStores: this.globalState }),
-      });
-      await task.init();
-      this.logger.info({ task: id, guarantee: this.guarantee }, 'task created');
-      return {
-        task,
-        committer,
-        queue: new SerialQueue(),
-        checked: new Set(),
-        input: new PartitionGroup({
-          topics: [...sub.sources.keys()],
-          roundMark: () => this.consumer?.roundMark() ?? { passed: () => true },
-          maxIdleMs: this.options.maxTaskIdleMs ?? 30_000,
-          waitForWritersMs: this.options.waitForWritersMs ?? 0,
-          onForced: (topic, waitedMs) =>
-            this.logger.warn(
-              { task: id, topic, waitedMs },
-              'an input behind its end delivered nothing for maxTaskIdleMs: processing the other inputs without it (records may be taken out of timestamp order)',
-            ),
-        }),
-        committed: new Map(),
-        firstFetched: new Map(),
-        paused: new Set(),
-        drainQueued: false,
-        uncommittedRecords: 0,
-        lastCommitAt: Date.now(),
-      };
-    } catch (error) {
-      await committer.close().catch(() => undefined);
-      throw error;
-    }
+        budget: this.budget,
+        stateDir: this.stateDir,
+        guarantee: this.guarantee,
+        producer,
+        globalState: this.globalState,
+        closing: this.host.closing,
+        onRestored: (report) => {
+          this.host.restores.push(report);
+          this.options.onRestore?.(report);
+        },
+        roundMark: () => this.consumer?.roundMark() ?? { passed: () => true },
+        onConcurrentSettled: (id) => this.onConcurrentSettled(id),
+      },
+      sub,
+      source,
+    );
   }
 
   /**
