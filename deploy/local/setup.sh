@@ -75,6 +75,16 @@ step "promtool for the scrape checks (cache: $cache/bin)"
 bash deploy/local/setup/promtool.sh >/dev/null ||
   echo "setup: promtool could not be installed; the scrape checks will skip" >&2
 
+# librdkafka's Node binding, the optional second Kafka client (docs/kafkaClient.md), built
+# against Debian's libraries (about a minute the first time, cached after) so that its tests run
+# beside kafkajs's. kafkajs stays the default; where it cannot be built, those tests skip,
+# saying so, and set-up goes on. REELSTREAM_RDKAFKA=0 skips it.
+if [ "${REELSTREAM_RDKAFKA:-1}" != 0 ]; then
+  step "the librdkafka client (optional; cache: $cache/rdkafka)"
+  bash deploy/local/setup/rdkafka.sh ||
+    echo "setup: the librdkafka client was not built; jobs run on kafkajs and its tests skip" >&2
+fi
+
 # 5. The TypeScript build (the `reelstream` CLI runs from dist/).
 step "building TypeScript (tsc)"
 npx --no-install tsc -p tsconfig.build.json
