@@ -22,6 +22,7 @@ import type { FetchedUpTo } from './partitionGroup.js';
 import type { StreamJobOptions } from './streamJobOptions.js';
 import type { DeadLetter, Task } from './task.js';
 import type { RestoreReport } from './taskState.js';
+import type { RunResources } from './runResources.js';
 import {
   createTaskRunner,
   recordsPerSlice,
@@ -43,14 +44,7 @@ const maxUncommittedRecords = 20_000;
 const globalTablesKey = '<global tables>';
 
 /** What a run needs from the {@link StreamJob} that starts it, and what it tells it. */
-export interface JobRunHost {
-  readonly options: StreamJobOptions;
-  readonly topology: Topology;
-  readonly client: StreamClient;
-  readonly logger: Logger;
-  readonly policy: FailurePolicy;
-  readonly budget: CacheBudget;
-  readonly stateDir: string;
+export interface JobRunHost extends RunResources {
   /** The schema catalog the pipeline's serdes were configured with. */
   readonly schemas: SchemaCatalog;
   /** Advertised to the group: where this instance answers interactive queries. */

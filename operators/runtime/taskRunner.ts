@@ -1,12 +1,4 @@
-import type { Logger } from 'pino';
-
-import type {
-  IncomingBatch,
-  RecordProducer,
-  RoundMark,
-  StreamClient,
-} from '../connectors/kafka/streamClient.js';
-import type { CacheBudget } from '../state/caching/cacheBudget.js';
+import type { IncomingBatch, RecordProducer, RoundMark } from '../connectors/kafka/streamClient.js';
 import { SerialQueue } from '../support/serialQueue.js';
 import {
   AtLeastOnceCommitter,
@@ -14,13 +6,12 @@ import {
   type Committer,
   type ProcessingGuarantee,
 } from './committer.js';
-import type { FailurePolicy } from './failurePolicy.js';
 import type { GlobalStateManager } from './globalStateManager.js';
 import { PartitionGroup } from './partitionGroup.js';
-import type { StreamJobOptions } from './streamJobOptions.js';
+import type { RunResources } from './runResources.js';
 import { Task } from './task.js';
 import { TaskState, type RestoreReport } from './taskState.js';
-import type { SubTopology, Topology } from './topology.js';
+import type { SubTopology } from './topology.js';
 
 /** What creating a task needs from the batch that asked for it (or from its assignment). */
 export type TaskSource = Pick<IncomingBatch, 'partition' | 'heartbeat'>;
@@ -60,14 +51,7 @@ export interface TaskRunner {
 export const recordsPerSlice = 100;
 
 /** What a job run lends the creation of its tasks. */
-export interface TaskRunnerContext {
-  readonly options: StreamJobOptions;
-  readonly topology: Topology;
-  readonly client: StreamClient;
-  readonly logger: Logger;
-  readonly policy: FailurePolicy;
-  readonly budget: CacheBudget;
-  readonly stateDir: string;
+export interface TaskRunnerContext extends RunResources {
   readonly guarantee: ProcessingGuarantee;
   /** The run's shared producer: at-least-once tasks commit through it. */
   readonly producer: RecordProducer;
