@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 
 import { stackSettingsFromEnv } from '../../deploy/local/stack/stackSettings.js';
 import { runReplayPointChecks } from '../evaluation/replayPointChecks.js';
@@ -11,6 +11,7 @@ import {
   loadMovieLens,
   movieLensAvailable,
 } from '../replay/movieLensLoader.js';
+import { positiveInt } from './argumentParsers.js';
 
 /**
  * `reelstream check-replay`: MovieLens replayed at full speed through every feature pipeline on
@@ -88,12 +89,4 @@ async function checkReplay(flags: CheckReplayFlags): Promise<number> {
       `(creator bound raised to ${summary.creatorLimit} on both sides: every movie is its own creator)`,
   );
   return equal === summary.points.length ? 0 : 1;
-}
-
-function positiveInt(raw: string): number {
-  const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value <= 0) {
-    throw new InvalidArgumentError(`"${raw}" is not a positive integer`);
-  }
-  return value;
 }

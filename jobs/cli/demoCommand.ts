@@ -1,11 +1,12 @@
 import { join } from 'node:path';
 
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 
 import { LocalStack } from '../../deploy/local/stack/localStack.js';
 import { stackSettingsFromEnv } from '../../deploy/local/stack/stackSettings.js';
 import { connectionConfigFromEnv } from '../../operators/index.js';
 import { runRecommenderDemo } from '../demo/recommenderDemo.js';
+import { integerBetween, positiveInt } from './argumentParsers.js';
 
 interface DemoFlags {
   readonly seconds: number;
@@ -56,7 +57,7 @@ export function demoCommand(): Command {
     .option(
       '--batch-nice <n>',
       'nice value (0–19) of the feature job and the traffic generator: on the machine they share with serving, the serving process runs first when both are ready (0: all equal)',
-      niceValue,
+      integerBetween(0, 19, 'a nice value'),
       10,
     )
     .option('--seed <n>', 'random seed of the traffic', positiveInt, 42)
@@ -168,20 +169,4 @@ export function demoCommand(): Command {
         }
       }
     });
-}
-
-function positiveInt(raw: string): number {
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) {
-    throw new InvalidArgumentError(`"${raw}" is not a positive integer`);
-  }
-  return value;
-}
-
-function niceValue(raw: string): number {
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0 || value > 19) {
-    throw new InvalidArgumentError(`"${raw}" is not a nice value from 0 to 19`);
-  }
-  return value;
 }

@@ -6,6 +6,7 @@ import { stackSettingsFromEnv } from '../../deploy/local/stack/stackSettings.js'
 import { runOfflineEvaluation } from '../evaluation/offlineEvaluation.js';
 import { defaultCutoffMs, defaultValidationDays } from '../evaluation/timeSplit.js';
 import { defaultMovieLensDir } from '../replay/movieLensLoader.js';
+import { positiveInt } from './argumentParsers.js';
 
 /**
  * `reelstream evaluate`: the offline table on the MovieLens-100K time split: the served
@@ -125,14 +126,6 @@ export function cutoffTime(raw: string): number {
     throw new InvalidArgumentError(
       `"${raw}" is neither an ISO 8601 date or time (e.g. 1998-03-08, 1998-03-08T12:00:00Z) nor epoch milliseconds (e.g. ${defaultCutoffMs})`,
     );
-  }
-  return value;
-}
-
-function positiveInt(raw: string): number {
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) {
-    throw new InvalidArgumentError(`"${raw}" is not a positive integer`);
   }
   return value;
 }

@@ -5,9 +5,10 @@ import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 
 import { defaultExamplesDir } from '../training/exportExamplesCommand.js';
+import { positiveInt } from './argumentParsers.js';
 
 /** Which models `reelstream train` trains. */
 export type TrainModel = 'two-tower' | 'mmoe' | 'both';
@@ -223,12 +224,4 @@ export function summaryLines(summary: TrainSummary): string[] {
 
 function formatMetric(value: number): string {
   return Number.isInteger(value) ? String(value) : value.toFixed(4);
-}
-
-function positiveInt(raw: string): number {
-  const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value <= 0) {
-    throw new InvalidArgumentError(`"${raw}" is not a positive integer`);
-  }
-  return value;
 }

@@ -131,6 +131,7 @@ export async function runRecommenderDemo(options: RecommenderDemoOptions): Promi
   // The jobs log to files: the terminal is for the demo's own story.
   const logFile = join(options.stateDir, 'jobs.log');
   const featureInstances = options.featureInstances ?? 1;
+  const batchNice = options.batchNice ?? 0;
   const featuresLogFile = (instance: number): string =>
     join(options.stateDir, featureInstances === 1 ? 'features.log' : `features-${instance}.log`);
   mkdirSync(options.stateDir, { recursive: true });
@@ -152,7 +153,7 @@ export async function runRecommenderDemo(options: RecommenderDemoOptions): Promi
     count: featureInstances,
     stateDir: join(options.stateDir, 'features'),
     logFile: featuresLogFile,
-    nice: options.batchNice ?? 0,
+    nice: batchNice,
   });
   const endpoints = features.queryEndpoints;
   const twoTower = await startTwoTower(options);
@@ -207,7 +208,7 @@ export async function runRecommenderDemo(options: RecommenderDemoOptions): Promi
     throw error;
   }
   log(
-    `jobs running: ${featuresApplicationId} (${featureInstances === 1 ? 'queries' : `${featureInstances} instances, queries`} on ${endpoints.join(', ')}${(options.batchNice ?? 0) === 0 ? '' : `; at nice ${options.batchNice}, as the generator`}), ${servingApplicationId}`,
+    `jobs running: ${featuresApplicationId} (${featureInstances === 1 ? 'queries' : `${featureInstances} instances, queries`} on ${endpoints.join(', ')}${batchNice === 0 ? '' : `; at nice ${batchNice}, as the generator`}), ${servingApplicationId}`,
   );
 
   const generatorSettings = {
@@ -231,7 +232,7 @@ export async function runRecommenderDemo(options: RecommenderDemoOptions): Promi
   const generator = GeneratorProcess.start(
     generatorSettings,
     (line) => log(`generator: ${line}`),
-    options.batchNice ?? 0,
+    batchNice,
   );
   const producing = generator.done();
   const requests: Requests = await RequestClient.start({
