@@ -10,6 +10,7 @@ import type {
   StreamClient,
 } from '../connectors/kafka/streamClient.js';
 import type { OutgoingRecord } from '../runtime/rawRecord.js';
+import { isTransient } from '../runtime/transientErrors.js';
 import { RegistrySchemaCatalog } from '../serdes/avro/registrySchemaCatalog.js';
 import { createRegistryClient } from '../serdes/registryClient.js';
 import type { SchemaCatalog, Serde } from '../serdes/serde.js';
@@ -239,7 +240,30 @@ export class RequestClient<TKey, TRequest, TReply> {
       await this.client.ensureTopics([{ name: this.replyTopic, partitions: 1 }]);
     }
     this.producer = await this.client.producer();
-    await this.openReplyConsumer();
+    await this.openReplyConsumerRetrying();
+  }
+
+  /**
+   * The first open of the reply consumer, tried again for up to 30 s when the broker is
+   * unreachable or restarting, or when it does not list the client's own reply topic yet: a
+   * broker may answer the consumer's first metadata request from an image older than the
+   * topic's creation (seen on a loaded CI machine). Other errors fail the start at once.
+   */
+  private async openReplyConsumerRetrying(): Promise<void> {
+    const giveUpAt = Date.now() + 30_000;
+    for (let backoffMs = 200; ; backoffMs = Math.min(backoffMs * 2, 3_000)) {
+      try {
+        await this.openReplyConsumer();
+        return;
+      } catch (error) {
+        const worthRetrying = isTransient(error) || (this.ownsReplyTopic && isMissingTopic(error));
+        if (!worthRetrying || Date.now() + backoffMs > giveUpAt) {
+          throw error;
+        }
+        await this.consumer?.stop().catch(() => undefined);
+        await new Promise((resolve) => setTimeout(resolve, backoffMs));
+      }
+    }
   }
 
   /**
@@ -370,4 +394,14 @@ export class RequestClient<TKey, TRequest, TReply> {
       }
     }
   }
+}
+
+/** kafkajs's error for a topic the broker does not list (UNKNOWN_TOPIC_OR_PARTITION). */
+function isMissingTopic(error: unknown): boolean {
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    'type' in error &&
+    error.type === 'UNKNOWN_TOPIC_OR_PARTITION'
+  );
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import type { OutgoingRecord } from '../../operators/runtime/rawRecord.js';
-import { createTopics, uniqueName } from '../support/integration.js';
+import { createTopics, testKafka, uniqueName } from '../support/integration.js';
 import { client, readRaw } from '../support/records.js';
 
 function recordTo(topic: string, value: string): OutgoingRecord {
@@ -33,5 +33,30 @@ test('a producer whose earlier topic was deleted still writes to a new topic at 
   } finally {
     await producer.close();
     await client.deleteTopics([next]).catch(() => undefined);
+  }
+});
+
+// The first metadata request of a new consumer can name a topic the broker does not list yet
+// (a request client's reply topic, created a moment before, on a slow machine). The patch then
+// lists the cluster's topics, and before any metadata had loaded its broker pool was empty:
+// subscribe failed with "No brokers in the broker pool" (a CI fault run) instead of kafkajs's
+// own missing-topic error.
+test("a new consumer's first subscribe to a missing topic fails with the missing-topic error", async () => {
+  const kafka = testKafka('first-subscribe');
+  const consumer = kafka.consumer({
+    groupId: uniqueName('first-subscribe'),
+    allowAutoTopicCreation: false,
+  });
+  try {
+    await consumer.connect();
+    await assert.rejects(
+      consumer.subscribe({ topics: [uniqueName('not-created')] }),
+      (error: Error & { type?: string }) => {
+        assert.equal(error.type, 'UNKNOWN_TOPIC_OR_PARTITION', `${error.name}: ${error.message}`);
+        return true;
+      },
+    );
+  } finally {
+    await consumer.disconnect();
   }
 });
