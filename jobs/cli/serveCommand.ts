@@ -6,6 +6,7 @@ import { stackSettingsFromEnv } from '../../deploy/local/stack/stackSettings.js'
 import { connectionConfigFromEnv, JobMetrics } from '../../operators/index.js';
 import { itemEmbeddingsTopic } from '../../pipelines/itemEmbeddingShards.js';
 import type { Ranker } from '../../pipelines/recommender/ranking.js';
+import { defaultLimits, type RecommenderLimits } from '../../pipelines/recommender/recommend.js';
 import { RankingGuardMetrics } from '../serving/rankingGuardMetrics.js';
 import { RerankingMetrics } from '../serving/rerankingMetrics.js';
 import { servingJob } from '../serving/servingJob.js';
@@ -19,6 +20,7 @@ interface ServeFlags extends JobProcessFlags {
   readonly shardEndpoints?: readonly string[];
   readonly mmoeModel?: string;
   readonly rankingBudgetMs?: number;
+  readonly personalise: boolean;
 }
 
 /**
@@ -56,6 +58,10 @@ export function serveCommand(): Command {
       '--ranking-budget-ms <ms>',
       "with --mmoe-model: the ranking stage's P99 budget; over it the simplified ranking is served until the model recovers",
       positiveNumber,
+    )
+    .option(
+      '--no-personalise',
+      'answer every request with the fallback (popular in region, seen videos left out), marked degraded "personalisation switched off"',
     )
     .action(async (flags: ServeFlags) => {
       const logger = jobLogger(flags);
@@ -102,6 +108,7 @@ export function serveCommand(): Command {
         ...(retriever === undefined ? {} : { itemEmbeddingsTopic }),
         ...(ranker === undefined ? {} : { ranker, rankingMetrics }),
         ...(flags.rankingBudgetMs === undefined ? {} : { rankingBudgetMs: flags.rankingBudgetMs }),
+        ...(flags.personalise ? {} : { limits: () => fallbackOnly }),
       });
       process.exitCode = await runJobProcess({
         job,
@@ -117,6 +124,8 @@ export function serveCommand(): Command {
       await ranker?.close();
     });
 }
+
+const fallbackOnly: RecommenderLimits = { ...defaultLimits, personalise: false };
 
 function positiveNumber(text: string): number {
   const value = Number(text);

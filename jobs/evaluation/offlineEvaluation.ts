@@ -102,6 +102,13 @@ export const servedName = 'served recommender';
 /** The serving path with the two-tower candidate source on (its own models, shards, retriever). */
 export const servedTwoTowerName = 'served recommender + two-tower';
 
+/**
+ * The serving path's own fallback for the same users: personalisation switched off, so every
+ * user gets what an unknown user or a failed read gets (the popular list, their seen movies
+ * left out). What "the personalised path beats its fallback" is judged against.
+ */
+export const servedFallbackName = 'served fallback (popular list)';
+
 const dayMs = 86_400_000;
 const weekMs = 7 * dayMs;
 
@@ -126,6 +133,8 @@ const weekMs = 7 * dayMs;
  * - Through the real system too, with the trainer: the served recommender with the two-tower
  *   candidate source (servedTwoTower.ts), and the whole funnel, those candidates ranked by the
  *   MMoE (servedFunnel.ts), compared with the row before it as well as with the best baseline.
+ * - The serving path's own fallback for every user (personalisation switched off), and each
+ *   served row's paired difference against it.
  *
  * Every list is judged twice, with any test rating relevant and with only 4★ or more, over all
  * test users and over those with training history; differences are paired, against the best
@@ -265,6 +274,8 @@ export async function runOfflineEvaluation(options: OfflineEvaluationOptions): P
     );
     lists.set(servedName, served.served);
     reportSeenReturned(served.served, { users, count, log });
+    lists.set(servedFallbackName, served.fallback);
+    reportSeenReturned(served.fallback, { users, count, log });
     if (served.twoTower !== undefined) {
       lists.set(servedTwoTowerName, served.twoTower);
       reportSeenReturned(served.twoTower, { users, count, log });
@@ -294,8 +305,14 @@ export async function runOfflineEvaluation(options: OfflineEvaluationOptions): P
     liked,
     reference: tuning.best,
     catalogueSize: data.movies.size,
-    // The funnel against itself without the ranking stage (the same candidates and blend).
-    pairs: [[servedFunnelName, servedTwoTowerName]],
+    // The funnel against itself without the ranking stage (the same candidates and blend), and
+    // every personalised row against the fallback the same serving job gives the same users.
+    pairs: [
+      [servedFunnelName, servedTwoTowerName],
+      [servedName, servedFallbackName],
+      [servedTwoTowerName, servedFallbackName],
+      [servedFunnelName, servedFallbackName],
+    ],
   });
 }
 
@@ -335,7 +352,12 @@ async function servedLists(
      */
     rankerModels?: { readonly validation: string; readonly test: string };
   },
-): Promise<{ served: UserList[]; twoTower?: UserList[]; funnel?: UserList[] }> {
+): Promise<{
+  served: UserList[];
+  fallback: UserList[];
+  twoTower?: UserList[];
+  funnel?: UserList[];
+}> {
   const { connection, log, users, data } = options;
   const client = new KafkajsStreamClient(
     createKafkaJs(connection, { clientId: 'reelstream-evaluation' }),
@@ -549,6 +571,16 @@ async function servedLists(
       idPrefix: 'eval',
       repliesFile: 'served-replies.json',
     });
+    // The same job, weights and state, personalisation switched off: the fallback each user
+    // would get. It reads the user's seen set and the global tables only, which the served
+    // row's impressions do not change (the popular and trending lists count playbacks).
+    limits = { ...limits, personalise: false };
+    const fallbackRow = await askRow({
+      name: servedFallbackName,
+      idPrefix: 'eval-fallback',
+      repliesFile: 'served-fallback-replies.json',
+    });
+    limits = { ...limits, personalise: true };
     const unknownWithHistory = servedRow.replies
       .filter((r) => r.degraded?.startsWith('unknown user') === true)
       .map((r) => r.userId)
@@ -567,7 +599,7 @@ async function servedLists(
     }
     const test = twoTowers[1];
     if (retriever === undefined || test === undefined || twoTowerWeights === undefined) {
-      return { served: servedRow.lists };
+      return { served: servedRow.lists, fallback: fallbackRow.lists };
     }
     // The served two-tower row: the same job and features, the two-tower source switched in
     // with the model trained on the whole training part and the weight chosen above. The
@@ -589,7 +621,7 @@ async function servedLists(
         `(${twoTowerItems.reduce((sum, n) => sum + n, 0)} items in all)`,
     );
     if (options.rankerModels === undefined) {
-      return { served: servedRow.lists, twoTower: twoTowerRow.lists };
+      return { served: servedRow.lists, fallback: fallbackRow.lists, twoTower: twoTowerRow.lists };
     }
     // The whole funnel: the same candidates and blend as the served two-tower row, ranked by
     // the MMoE. The serving job is started again with the ranker (it takes one at its start),
@@ -612,7 +644,12 @@ async function servedLists(
       idPrefix: 'eval-funnel',
       repliesFile: 'served-funnel-replies.json',
     });
-    return { served: servedRow.lists, twoTower: twoTowerRow.lists, funnel: funnelRow.lists };
+    return {
+      served: servedRow.lists,
+      fallback: fallbackRow.lists,
+      twoTower: twoTowerRow.lists,
+      funnel: funnelRow.lists,
+    };
   } finally {
     retriever?.use(undefined);
     await requests.close();

@@ -84,6 +84,13 @@ export interface RecommenderLimits extends RerankingLimits {
   readonly rankedCandidates?: number;
   /** The ranker's objective (watch time vs click); `defaultObjective` (ranking.ts) when absent. */
   readonly ranking?: RankingObjective;
+  /**
+   * `false` answers every request with the fallback (popular in region, the user's seen videos
+   * left out), marked degraded "personalisation switched off": a switch for on-call when the
+   * personalised path misbehaves, and how the evaluation compares that path with its own
+   * fallback for the same users. Default true.
+   */
+  readonly personalise?: boolean;
 }
 
 export const defaultLimits: RecommenderLimits = {
@@ -136,6 +143,9 @@ export async function recommend(
   }
   if (user === undefined) {
     return degraded('unknown user: no features yet');
+  }
+  if (limits.personalise === false) {
+    return degraded('personalisation switched off');
   }
   let items: RecommendedItem[];
   const ranking: RankingOutcome = { mode: 'BLEND', predictions: new Map() };

@@ -21,7 +21,7 @@ import type { Impression } from '../../schemas/generated/impression.js';
 import type { VideoUpload } from '../../schemas/generated/videoUpload.js';
 import { topicCatalog, topics } from '../../schemas/topics.js';
 import { emptySeen, withSeen } from '../seenSet.js';
-import { defaultLimits } from './recommend.js';
+import { defaultLimits, type RecommenderLimits } from './recommend.js';
 import {
   servingPipeline,
   type UserFeaturesLookup,
@@ -83,7 +83,7 @@ async function servingDriver(
     coVisitation?: CoVisitation[];
     trending?: [string, TrendingList][];
   },
-  userSeen?: UserSeenLookup,
+  options: { userSeen?: UserSeenLookup; limits?: RecommenderLimits } = {},
 ): Promise<{
   driver: TestDriver;
   ask: (request: Partial<RecommendationRequest>) => Promise<RecommendationReply>;
@@ -91,7 +91,7 @@ async function servingDriver(
   const pipeline = new Pipeline();
   // These tests check the candidate sources and the blend by hand: MMR at λ = 1 (the blend's
   // order and scores) and no exploration slot. servingReranking.test.ts tests those two.
-  const limits = blendOrder;
+  const { userSeen, limits = blendOrder } = options;
   servingPipeline(
     pipeline,
     userSeen === undefined ? { userFeatures, limits } : { userFeatures, userSeen, limits },
@@ -229,16 +229,12 @@ test('a known user gets the weighted blend, without what they watched or dislike
 test('the seen set is filtered before the cut; a failed read leaves the last watches filtered', async () => {
   // v2, the best candidate, was watched long ago: no longer in lastWatched, still in the set.
   const seen = withSeen(emptySeen('u1'), { videoId: 'v2', time: now - 30 * 24 * hour });
-  const filtered = await servingDriver(
-    () => Promise.resolve(watcher),
-    features,
-    () => Promise.resolve(seen),
-  );
-  const unreadable = await servingDriver(
-    () => Promise.resolve(watcher),
-    features,
-    () => Promise.reject(new Error('no query endpoint answered within 50 ms')),
-  );
+  const filtered = await servingDriver(() => Promise.resolve(watcher), features, {
+    userSeen: () => Promise.resolve(seen),
+  });
+  const unreadable = await servingDriver(() => Promise.resolve(watcher), features, {
+    userSeen: () => Promise.reject(new Error('no query endpoint answered within 50 ms')),
+  });
   try {
     const reply = await filtered.ask({ count: 2 });
     assert.equal(reply.degraded, false);
@@ -314,6 +310,26 @@ test('unknown users and unreadable features get popular-in-region, marked degrad
   } finally {
     await unknown.driver.close();
     await broken.driver.close();
+  }
+});
+
+test('personalisation switched off: a known user gets the fallback, their seen videos left out', async () => {
+  const seen = withSeen(emptySeen('u1'), { videoId: 'v5', time: now - hour });
+  const { driver, ask } = await servingDriver(() => Promise.resolve(watcher), features, {
+    userSeen: () => Promise.resolve(seen),
+    limits: { ...blendOrder, personalise: false },
+  });
+  try {
+    const reply = await ask({});
+    assert.equal(reply.degraded, true);
+    assert.equal(reply.degradedReason, 'personalisation switched off');
+    // Trending in eu (no popular list here): v5 seen, v1 the user's last watch, v4 left.
+    assert.deepEqual(
+      reply.items.map((i) => [i.videoId, i.sources]),
+      [['v4', ['POPULAR_FALLBACK']]],
+    );
+  } finally {
+    await driver.close();
   }
 });
 
