@@ -8,8 +8,8 @@ import { scoreWeights, type BlendWeights } from '../../pipelines/recommender/sco
  *   the recency-decayed popularity baseline's model, so it takes that baseline's half-life as
  *   chosen on the validation window, and lists {@link servedPopularTopK} videos so that enough
  *   are left once a user's seen ones are filtered out (a capacity, not tuned).
- * - The blend's weights: every pair of a weight of the trending signal (which carries the
- *   popular list) and of co-visitation in {@link servedWeightGrid}, the other weights as in
+ * - The blend's weights: every pair of a weight of the popular-in-region signal (the
+ *   fallback's list) and of co-visitation in {@link servedWeightGrid}, the other weights as in
  *   `scoreWeights`. The serving job is asked, at the start of the validation window with the
  *   training part before it replayed, for every validation user with history; the weights with
  *   the best mean NDCG@10 win (the first in grid order on a tie, the defaults first).
@@ -17,11 +17,12 @@ import { scoreWeights, type BlendWeights } from '../../pipelines/recommender/sco
 export const servedPopularTopK = 200;
 
 /**
- * Weights of the trending signal tried, the default first. Wide enough that the choice is not
- * at the grid's edge on MovieLens: with the grid stopping at 2.4 (and co-visitation at 0.1) the
- * validation window chose both edges, so the best blend lay outside what was tried.
+ * Weights of the popular-in-region signal tried, the default first. Wide enough that the
+ * choice is not at the grid's edge on MovieLens: when the popular list was part of the trending
+ * signal, a grid stopping at 2.4 (and co-visitation at 0.1) had the validation window choose
+ * both edges, so the best blend lay outside what was tried.
  */
-export const trendingWeights = [0.15, 0.3, 0.6, 1.2, 2.4, 4.8, 9.6, 19.2] as const;
+export const popularWeights = [0.15, 0.3, 0.6, 1.2, 2.4, 4.8, 9.6, 19.2] as const;
 
 /** Weights of co-visitation tried, the default first. */
 export const coVisitationWeights = [0.4, 0.2, 0.1, 0.05, 0.025] as const;
@@ -29,13 +30,13 @@ export const coVisitationWeights = [0.4, 0.2, 0.1, 0.05, 0.025] as const;
 /** Every blend tried on the validation window, in grid order (the defaults first). */
 export function servedWeightGrid(): BlendWeights[] {
   return coVisitationWeights.flatMap((coVisitation) =>
-    trendingWeights.map((trending) => ({ ...scoreWeights, coVisitation, trending })),
+    popularWeights.map((popularInRegion) => ({ ...scoreWeights, coVisitation, popularInRegion })),
   );
 }
 
-/** `coVisitation 0.4, trending 0.15`: what the grid varies. */
+/** `co-visitation 0.4, popular 0.15`: what the grid varies. */
 export function weightsLabel(weights: BlendWeights): string {
-  return `co-visitation ${weights.coVisitation}, trending ${weights.trending}`;
+  return `co-visitation ${weights.coVisitation}, popular ${weights.popularInRegion}`;
 }
 
 /**
@@ -88,13 +89,13 @@ export async function chooseWeights(
 ): Promise<{ weights: BlendWeights; score: number; report: string }> {
   const twoTower = grid.some((w) => w.twoTower !== grid[0]?.twoTower);
   const chosen = await bestOnGrid(grid, score, (weights) =>
-    twoTower ? String(weights.twoTower) : `${weights.coVisitation}/${weights.trending}`,
+    twoTower ? String(weights.twoTower) : `${weights.coVisitation}/${weights.popularInRegion}`,
   );
   return {
     weights: chosen.best,
     score: chosen.score,
     report: twoTower
       ? `  served two-tower blend, two-tower weights (${weightsLabel(chosen.best)}): ${chosen.tried} → two-tower ${chosen.best.twoTower}`
-      : `  served blend, co-visitation/trending weights: ${chosen.tried} → ${weightsLabel(chosen.best)}`,
+      : `  served blend, co-visitation/popular weights: ${chosen.tried} → ${weightsLabel(chosen.best)}`,
   };
 }

@@ -312,7 +312,9 @@ async function personalised(
     const top = list?.items[0]?.score ?? 0;
     for (const item of list?.items ?? []) {
       const candidate = propose(item.videoId, source);
-      if (source !== 'FRESH_UPLOAD' && top > 0) {
+      if (source === 'POPULAR_REGION' && top > 0) {
+        candidate.raw.popularInRegion = item.score / top;
+      } else if (source !== 'FRESH_UPLOAD' && top > 0) {
         candidate.raw.trending = Math.max(candidate.raw.trending ?? 0, item.score / top);
       }
     }

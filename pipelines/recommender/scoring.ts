@@ -5,15 +5,19 @@ import type { CandidateSource } from '../../schemas/generated/recommendationRepl
  * normalised to [0, 1] before weighting, so a weight reads as "how much this source counts".
  *
  *   score = 0.40·coVisitation + 0.20·categoryAffinity + 0.10·creatorAffinity
- *         + 0.15·trending + 0.10·freshness + 0.05·popularity  (+ 0.40·twoTower)
+ *         + 0.15·trending + 0.15·popularInRegion + 0.10·freshness + 0.05·popularity
+ *         (+ 0.40·twoTower)
  *
  * - coVisitation: Σ over the user's recent watches w of neighbourScore(w → v) · recency(w),
  *   recency = 1 / (1 + rank of w in the recent list), divided by the best candidate's sum;
  * - categoryAffinity, creatorAffinity: the user's affinity to the video's category / creator,
  *   decayed to request time with the features' half-life, divided by the user's strongest;
- * - trending: the video's score in the lists that proposed it (trending in region and in
- *   category over the last hour, popular in region over days), divided by the list's top
- *   score, the highest of them;
+ * - trending: the video's score in the last hour's trending lists that proposed it (in the
+ *   region, in the user's categories), divided by the list's top score, the highest of them;
+ * - popularInRegion: the video's score in the region's popular list (days, the fallback's
+ *   list), divided by the list's top score. A signal of its own, not one more list of
+ *   `trending`: an hour's list of a handful of playbacks would otherwise count as much as
+ *   weeks of them, and no weight could give the fallback's order back (docs/evaluation.md);
  * - freshness: exp(−age / 6 h) of the upload;
  * - popularity: log1p(views in the last hour) / log1p(the most viewed candidate's).
  * - twoTower (only when the serving job has a two-tower model): the cosine of the user's and
@@ -31,6 +35,7 @@ export const scoreWeights = {
   categoryAffinity: 0.2,
   creatorAffinity: 0.1,
   trending: 0.15,
+  popularInRegion: 0.15,
   freshness: 0.1,
   popularity: 0.05,
   // Two-tower retrieval (only when the serving job has a model): the cosine of the user's and

@@ -22,6 +22,7 @@ import type { VideoUpload } from '../../schemas/generated/videoUpload.js';
 import { topicCatalog, topics } from '../../schemas/topics.js';
 import { emptySeen, withSeen } from '../seenSet.js';
 import { defaultLimits, type RecommenderLimits } from './recommend.js';
+import { scoreWeights, type BlendWeights } from './scoring.js';
 import {
   servingPipeline,
   type UserFeaturesLookup,
@@ -310,6 +311,39 @@ test('unknown users and unreadable features get popular-in-region, marked degrad
   } finally {
     await unknown.driver.close();
     await broken.driver.close();
+  }
+});
+
+test("popular in region is a signal of its own: weighted alone, the blend gives the popular list's order", async () => {
+  // The hour's trending list disagrees (v5 on top); the popular list says v1, then v4, then v5.
+  const popular: [string, TrendingList] = [
+    'popular:eu',
+    trendingList('POPULAR', 'eu', [
+      ['v1', 9],
+      ['v4', 6],
+      ['v5', 3],
+    ]),
+  ];
+  const onlyPopular = Object.fromEntries(
+    Object.keys(scoreWeights).map((signal) => [signal, signal === 'popularInRegion' ? 1 : 0]),
+  ) as BlendWeights;
+  const { driver, ask } = await servingDriver(
+    () => Promise.resolve(user({})),
+    { ...features, trending: [...features.trending, popular] },
+    { limits: { ...blendOrder, weights: onlyPopular } },
+  );
+  try {
+    const reply = await ask({ count: 3 });
+    assert.deepEqual(
+      reply.items.map((i) => [i.videoId, Number(i.score.toFixed(6))]),
+      [
+        ['v1', 1],
+        ['v4', 0.666667],
+        ['v5', 0.333333],
+      ],
+    );
+  } finally {
+    await driver.close();
   }
 });
 
