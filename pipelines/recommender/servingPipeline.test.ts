@@ -76,6 +76,11 @@ function trendingList(
   };
 }
 
+/** The popular list of region eu, keyed as the feature job publishes it. */
+function popularInEu(items: [string, number][]): [string, TrendingList] {
+  return ['popular:eu', trendingList('POPULAR', 'eu', items)];
+}
+
 /** A driver over the serving pipeline with the given per-video features loaded. */
 async function servingDriver(
   userFeatures: UserFeaturesLookup,
@@ -316,14 +321,11 @@ test('unknown users and unreadable features get popular-in-region, marked degrad
 
 test("popular in region is a signal of its own: weighted alone, the blend gives the popular list's order", async () => {
   // The hour's trending list disagrees (v5 on top); the popular list says v1, then v4, then v5.
-  const popular: [string, TrendingList] = [
-    'popular:eu',
-    trendingList('POPULAR', 'eu', [
-      ['v1', 9],
-      ['v4', 6],
-      ['v5', 3],
-    ]),
-  ];
+  const popular = popularInEu([
+    ['v1', 9],
+    ['v4', 6],
+    ['v5', 3],
+  ]);
   const onlyPopular = Object.fromEntries(
     Object.keys(scoreWeights).map((signal) => [signal, signal === 'popularInRegion' ? 1 : 0]),
   ) as BlendWeights;
@@ -368,13 +370,10 @@ test('personalisation switched off: a known user gets the fallback, their seen v
 });
 
 test("popular in region: a candidate source, and the fallback's list, topped up by trending", async () => {
-  const popular: [string, TrendingList] = [
-    'popular:eu',
-    trendingList('POPULAR', 'eu', [
-      ['v2', 6],
-      ['v6', 3],
-    ]),
-  ];
+  const popular = popularInEu([
+    ['v2', 6],
+    ['v6', 3],
+  ]);
   const withPopular = { ...features, trending: [...features.trending, popular] };
   const known = await servingDriver(() => Promise.resolve(user({})), withPopular);
   const unknown = await servingDriver(() => Promise.resolve(undefined), withPopular);
