@@ -15,12 +15,16 @@ import {
   stringSerde,
 } from '../../operators/index.js';
 import { resultMarker } from '../support/measuredProcess.js';
+import { PeakMemorySampler } from '../support/peakMemory.js';
+import { benchCacheBytes } from '../support/reelstreamNodeArgs.js';
 import { benchWatchEventSchema } from '../stateless/generated/benchEvent.js';
 import type { StatefulBenchJob } from './engine.js';
 import { outputKeyOf } from './topology.js';
 
 const job = JSON.parse(process.env['REELSTREAM_BENCH_JOB'] ?? '{}') as StatefulBenchJob;
 const launched = performance.now();
+const memory = new PeakMemorySampler();
+const cacheMaxBytes = benchCacheBytes();
 let first: number | undefined;
 let cpuAtFirst: NodeJS.CpuUsage | undefined;
 
@@ -52,6 +56,7 @@ const streamJob = new StreamJob({
   stateDir: job.stateDir,
   // One processing loop, as the other engines run with one stream thread.
   concurrency: 1,
+  ...(cacheMaxBytes === undefined ? {} : { cacheMaxBytes }),
   logger: pino({ level: 'warn' }),
 });
 await streamJob.start();
@@ -78,5 +83,6 @@ console.log(
       firstToLastS: (last - (first ?? last)) / 1000,
       launchToFirstS: ((first ?? last) - launched) / 1000,
       cpuSecondsFirstToLast: (cpu.user + cpu.system) / 1e6,
+      peakMemory: memory.stop(),
     }),
 );

@@ -9,11 +9,14 @@ import {
   runMeasured,
   type BenchReport,
 } from '../support/measuredProcess.js';
+import { formatPeakMemory, type PeakMemory } from '../support/peakMemory.js';
+import { reelstreamNodeArgs } from '../support/reelstreamNodeArgs.js';
 import type { StatefulBenchJob } from './engine.js';
 
 interface ReelstreamReport extends BenchReport {
   readonly produced: number;
   readonly launchToFirstS: number;
+  readonly peakMemory: PeakMemory;
 }
 
 /**
@@ -21,7 +24,7 @@ interface ReelstreamReport extends BenchReport {
  * own Node process, measured like the other engines: one processing loop, RocksDB state under
  * `job.stateDir`, exactly-once or at-least-once as the engine's name says, on kafkajs or (engines
  * `reelstream-rdkafka-*`) on librdkafka.
- * REELSTREAM_BENCH_PROFILE=<dir> writes a V8 CPU profile of the run there.
+ * Node's flags and profiler: bench/support/reelstreamNodeArgs.ts.
  */
 export async function runReelstream(job: StatefulBenchJob): Promise<EngineResult> {
   if (job.engine.startsWith('reelstream-rdkafka') && !rdkafkaAvailable()) {
@@ -30,12 +33,14 @@ export async function runReelstream(job: StatefulBenchJob): Promise<EngineResult
     );
   }
   const main = join(import.meta.dirname, 'reelstreamMain.ts');
-  const profileDir = process.env['REELSTREAM_BENCH_PROFILE'];
-  const profile = profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
-  const run = await runMeasured(process.execPath, [...profile, '--import', 'tsx', main], {
-    env: { ...process.env, REELSTREAM_BENCH_JOB: JSON.stringify(job) },
-    timeoutSeconds: job.timeoutSeconds + 60,
-  });
+  const run = await runMeasured(
+    process.execPath,
+    [...reelstreamNodeArgs(), '--import', 'tsx', main],
+    {
+      env: { ...process.env, REELSTREAM_BENCH_JOB: JSON.stringify(job) },
+      timeoutSeconds: job.timeoutSeconds + 60,
+    },
+  );
   const report = benchReportOf<ReelstreamReport>(run, 'reelstream: the process');
   return {
     engine: job.engine,
@@ -48,6 +53,7 @@ export async function runReelstream(job: StatefulBenchJob): Promise<EngineResult
     details: {
       'output records': report.produced,
       'launch → first record (s)': roundSeconds(report.launchToFirstS),
+      'at peak RSS': formatPeakMemory(report.peakMemory),
     },
   };
 }

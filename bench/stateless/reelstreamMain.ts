@@ -9,6 +9,7 @@ import pino from 'pino';
 
 import { Pipeline, StreamJob, avroSerde, stringSerde } from '../../operators/index.js';
 import { resultMarker } from '../support/measuredProcess.js';
+import { PeakMemorySampler } from '../support/peakMemory.js';
 import type { StatelessBenchJob } from './engine.js';
 import { benchWatchEventSchema } from './generated/benchEvent.js';
 import { benchWatchEventEnrichedSchema } from './generated/benchEventEnriched.js';
@@ -16,6 +17,7 @@ import { enrich, isKept, outputKey } from './topology.js';
 
 const job = JSON.parse(process.env['REELSTREAM_BENCH_JOB'] ?? '{}') as StatelessBenchJob;
 const launched = performance.now();
+const memory = new PeakMemorySampler();
 let first: number | undefined;
 let cpuAtFirst: NodeJS.CpuUsage | undefined;
 
@@ -65,5 +67,6 @@ console.log(
       firstToLastS: (last - (first ?? last)) / 1000,
       launchToFirstS: ((first ?? last) - launched) / 1000,
       cpuSecondsFirstToLast: (cpu.user + cpu.system) / 1e6,
+      peakMemory: memory.stop(),
     }),
 );

@@ -2,6 +2,8 @@ import { join } from 'node:path';
 
 import { rdkafkaAvailable } from '../../operators/connectors/kafka/rdkafkaBinding.js';
 import { runMeasured } from '../support/measuredProcess.js';
+import { formatPeakMemory, type PeakMemory } from '../support/peakMemory.js';
+import { reelstreamNodeArgs } from '../support/reelstreamNodeArgs.js';
 import type { EngineResult, StatelessBenchJob } from './engine.js';
 import { EngineUnavailableError } from './engine.js';
 
@@ -11,6 +13,7 @@ interface ReelstreamReport {
   readonly firstToLastS: number;
   readonly launchToFirstS: number;
   readonly cpuSecondsFirstToLast: number;
+  readonly peakMemory: PeakMemory;
 }
 
 function isReport(value: unknown): value is ReelstreamReport {
@@ -33,14 +36,14 @@ export async function runReelstream(job: StatelessBenchJob): Promise<EngineResul
     );
   }
   const main = join(import.meta.dirname, 'reelstreamMain.ts');
-  // REELSTREAM_BENCH_PROFILE=<dir> writes a V8 CPU profile of the run there (open it in
-  // Chrome DevTools or summarize it with bench/support/profileSummary.ts).
-  const profileDir = process.env['REELSTREAM_BENCH_PROFILE'];
-  const profile = profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
-  const run = await runMeasured(process.execPath, [...profile, '--import', 'tsx', main], {
-    env: { ...process.env, REELSTREAM_BENCH_JOB: JSON.stringify(job) },
-    timeoutSeconds: job.timeoutSeconds + 60,
-  });
+  const run = await runMeasured(
+    process.execPath,
+    [...reelstreamNodeArgs(), '--import', 'tsx', main],
+    {
+      env: { ...process.env, REELSTREAM_BENCH_JOB: JSON.stringify(job) },
+      timeoutSeconds: job.timeoutSeconds + 60,
+    },
+  );
   if (run.exitCode !== 0 || !isReport(run.result)) {
     throw new Error(
       `reelstream: the process exited with ${run.exitCode ?? run.signal ?? '?'} and no result\n` +
@@ -59,6 +62,7 @@ export async function runReelstream(job: StatelessBenchJob): Promise<EngineResul
     details: {
       kept: report.produced,
       'launch → first record (s)': Math.round(report.launchToFirstS * 1000) / 1000,
+      'at peak RSS': formatPeakMemory(report.peakMemory),
     },
   };
 }
