@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { InvalidArgumentError } from 'commander';
 
 import { defaultCutoffMs } from '../evaluation/timeSplit.js';
-import { cutoffTime, evaluateCommand } from './evaluateCommand.js';
+import { cutoffTime, cutoffTimes, evaluateCommand } from './evaluateCommand.js';
 
 test('--cutoff takes epoch milliseconds and ISO 8601 dates and times', () => {
   assert.equal(cutoffTime('892080000000'), 892_080_000_000);
@@ -20,11 +20,28 @@ test('--cutoff takes epoch milliseconds and ISO 8601 dates and times', () => {
 
 test('--help prints the default cut-off as a date and in milliseconds, and both parse', () => {
   const help = evaluateCommand().helpInformation();
-  assert.match(help, /default: 1998-03-08, 889315200000 ms/);
+  assert.match(help, /default:\s+1998-03-08, 889315200000 ms/);
   const parsed = evaluateCommand()
     .exitOverride()
     .action(() => undefined)
     .parse(['--cutoff', '892080000000'], { from: 'user' })
-    .opts<{ cutoff: number }>();
-  assert.equal(parsed.cutoff, 892_080_000_000);
+    .opts<{ cutoff: readonly number[] }>();
+  assert.deepEqual(parsed.cutoff, [892_080_000_000]);
+  const byDefault = evaluateCommand()
+    .exitOverride()
+    .action(() => undefined)
+    .parse([], { from: 'user' })
+    .opts<{ cutoff: readonly number[] }>();
+  assert.deepEqual(byDefault.cutoff, [defaultCutoffMs]);
+});
+
+test('--cutoff repeated or comma-separated gives several cut-offs, in order; the same twice is refused', () => {
+  const parsed = evaluateCommand()
+    .exitOverride()
+    .action(() => undefined)
+    .parse(['--cutoff', '1998-01-11,1998-02-08', '--cutoff', '1998-03-08'], { from: 'user' })
+    .opts<{ cutoff: readonly number[] }>();
+  assert.deepEqual(parsed.cutoff, [884_476_800_000, 886_896_000_000, defaultCutoffMs]);
+  assert.throws(() => cutoffTimes('1998-03-08,889315200000', []), InvalidArgumentError);
+  assert.throws(() => cutoffTimes('1998-03-08,', []), InvalidArgumentError);
 });

@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 
 import { stackSettingsFromEnv } from '../../deploy/local/stack/stackSettings.js';
-import { runOfflineEvaluation } from '../evaluation/offlineEvaluation.js';
+import { runOfflineEvaluation, servedPairs } from '../evaluation/offlineEvaluation.js';
+import { bestBaseline, formatPooledTables, type CutoffRun } from '../evaluation/pooledTables.js';
+import { servedFunnelName } from '../evaluation/servedFunnel.js';
 import { defaultCutoffMs, defaultValidationDays } from '../evaluation/timeSplit.js';
 import { defaultMovieLensDir } from '../replay/movieLensLoader.js';
 import { positiveInt } from './argumentParsers.js';
@@ -26,11 +28,11 @@ export function evaluateCommand(): Command {
     .addOption(
       new Option(
         '--cutoff <time>',
-        'train before this time, test after: an ISO 8601 date or time (UTC unless it says otherwise) or Unix epoch milliseconds',
+        'train before this time, test after: an ISO 8601 date or time (UTC unless it says otherwise) or Unix epoch milliseconds; several (repeated or comma-separated): each evaluated in turn, then the paired differences of users with history pooled over them',
       )
-        .argParser(cutoffTime)
+        .argParser(cutoffTimes)
         .default(
-          defaultCutoffMs,
+          defaultCutoffs,
           `${new Date(defaultCutoffMs).toISOString().slice(0, 10)}, ${defaultCutoffMs} ms`,
         ),
     )
@@ -51,14 +53,14 @@ export function evaluateCommand(): Command {
     )
     .option(
       '--lists <file>',
-      'where every recommender’s lists are kept and the previous run’s are compared with (default: under the evaluation state)',
+      'where every recommender’s lists are kept and the previous run’s are compared with (default: under the evaluation state); with several cut-offs, a folder of one file per cut-off',
     )
     .option('--kafka-port <port>', 'port of the evaluation stack’s broker', positiveInt, 9192)
     .option('--registry-port <port>', 'port of the evaluation stack’s registry', positiveInt, 8181)
     .action(
       async (flags: {
         data: string;
-        cutoff: number;
+        cutoff: readonly number[];
         testDays?: number;
         validationDays: number;
         baselinesOnly?: boolean;
@@ -72,34 +74,72 @@ export function evaluateCommand(): Command {
         const log = (line: string): void => {
           process.stdout.write(`${line}\n`);
         };
-        const table = await runOfflineEvaluation({
-          dataDir: flags.data,
-          cutoffMs: flags.cutoff,
-          ...(flags.testDays === undefined ? {} : { testDays: flags.testDays }),
-          validationDays: flags.validationDays,
-          serving: flags.baselinesOnly !== true,
-          twoTower: flags.twoTower,
-          listsFile:
-            flags.lists ??
-            join(
-              home,
-              'evaluation-lists',
-              `${flags.cutoff}-${flags.testDays ?? 'all'}-${flags.validationDays}.json`,
-            ),
-          stack: {
-            ...settings,
-            stateDir: join(home, 'evaluation-stack'),
-            kafkaPort: flags.kafkaPort,
-            controllerPort: flags.kafkaPort + 1,
-            registryPort: flags.registryPort,
-          },
-          workDir: join(home, 'evaluation-state'),
-          log,
-        });
-        log('');
-        log(table);
+        const runs: CutoffRun[] = [];
+        for (const [index, cutoffMs] of flags.cutoff.entries()) {
+          if (flags.cutoff.length > 1) {
+            log(
+              `${index === 0 ? '' : '\n'}== cut-off ${index + 1} of ${flags.cutoff.length}: ${new Date(cutoffMs).toISOString().slice(0, 10)} ==`,
+            );
+          }
+          const evaluation = await runOfflineEvaluation({
+            dataDir: flags.data,
+            cutoffMs,
+            ...(flags.testDays === undefined ? {} : { testDays: flags.testDays }),
+            validationDays: flags.validationDays,
+            serving: flags.baselinesOnly !== true,
+            twoTower: flags.twoTower,
+            listsFile:
+              flags.lists === undefined || flags.cutoff.length > 1
+                ? join(
+                    flags.lists === undefined ? join(home, 'evaluation-lists') : flags.lists,
+                    `${cutoffMs}-${flags.testDays ?? 'all'}-${flags.validationDays}.json`,
+                  )
+                : flags.lists,
+            stack: {
+              ...settings,
+              stateDir: join(home, 'evaluation-stack'),
+              kafkaPort: flags.kafkaPort,
+              controllerPort: flags.kafkaPort + 1,
+              registryPort: flags.registryPort,
+            },
+            workDir: join(home, 'evaluation-state'),
+            log,
+          });
+          log('');
+          log(evaluation.table);
+          runs.push(evaluation.run);
+        }
+        if (runs.length > 1) {
+          log('');
+          log(formatPooledTables(runs, pooledPairs));
+        }
       },
     );
+}
+
+/** The pooled table's rows: the funnel against the best baseline, and the served pairs. */
+const pooledPairs: readonly (readonly [string, string])[] = [
+  [servedFunnelName, bestBaseline],
+  ...servedPairs,
+];
+
+const defaultCutoffs: readonly number[] = [defaultCutoffMs];
+
+/**
+ * `--cutoff`'s parser: each use adds its cut-offs (comma-separated) to the ones before it, the
+ * first use replacing the default. Refuses the same cut-off twice.
+ */
+export function cutoffTimes(raw: string, previous: readonly number[]): readonly number[] {
+  const before = previous === defaultCutoffs ? [] : previous;
+  const added = raw.split(',').map(cutoffTime);
+  const all = [...before, ...added];
+  const repeated = all.find((cutoff, index) => all.indexOf(cutoff) !== index);
+  if (repeated !== undefined) {
+    throw new InvalidArgumentError(
+      `the cut-off ${new Date(repeated).toISOString()} is given twice`,
+    );
+  }
+  return all;
 }
 
 /**

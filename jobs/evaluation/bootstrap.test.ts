@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { seededRandom } from '../../operators/support/seededRandom.js';
-import { bootstrapMean, bootstrapPairedDifference } from './bootstrap.js';
+import { bootstrapClusteredMean, bootstrapMean, bootstrapPairedDifference } from './bootstrap.js';
 
 const random = seededRandom(7);
 const values = Array.from({ length: 300 }, () => (random() < 0.2 ? random() : 0));
@@ -58,4 +58,27 @@ test('bad input is refused', () => {
   assert.throws(() => bootstrapMean([]), RangeError);
   assert.throws(() => bootstrapMean([1], { resamples: 0 }), RangeError);
   assert.throws(() => bootstrapMean([1], { level: 1 }), RangeError);
+});
+
+test('a clustered bootstrap with one unit per cluster is the plain one', () => {
+  const units = values.map((value, index) => ({ cluster: index, value }));
+  assert.deepEqual(bootstrapClusteredMean(units), bootstrapMean(values));
+});
+
+test('a clustered bootstrap does not count a cluster seen twice as two independent units', () => {
+  // Every user evaluated twice with the same value: the units-as-independent interval is
+  // narrower than it should be; resampling users gives back the one-unit-per-user interval.
+  const twice = values.flatMap((value, index) => [
+    { cluster: index, value },
+    { cluster: index, value },
+  ]);
+  const clustered = bootstrapClusteredMean(twice);
+  const once = bootstrapMean(values);
+  const naive = bootstrapMean(twice.map((unit) => unit.value));
+  assert.equal(clustered.n, 600);
+  assert.ok(Math.abs(clustered.mean - once.mean) < 1e-12);
+  assert.ok(Math.abs(clustered.lower - once.lower) < 1e-12, `${clustered.lower} ${once.lower}`);
+  assert.ok(Math.abs(clustered.upper - once.upper) < 1e-12, `${clustered.upper} ${once.upper}`);
+  assert.ok(naive.upper - naive.lower < 0.85 * (once.upper - once.lower));
+  assert.throws(() => bootstrapClusteredMean([]), RangeError);
 });

@@ -132,6 +132,14 @@ export function formatEvaluationTable(
       ...coverageCell(coverage(result) - coverage(other)),
     ]);
   }
+  return alignColumns(rows, { rightAligned: [1] });
+}
+
+/** Rows of cells as text columns, padded to the widest cell; `rightAligned` columns on the right. */
+export function alignColumns(
+  rows: readonly (readonly string[])[],
+  options: { rightAligned: readonly number[] },
+): string {
   const widths = rows[0]?.map((_, column) =>
     Math.max(...rows.map((r) => (r[column] ?? '').length)),
   );
@@ -139,7 +147,9 @@ export function formatEvaluationTable(
     .map((row) =>
       row
         .map((cell, column) =>
-          column === 1 ? cell.padStart(widths?.[column] ?? 0) : cell.padEnd(widths?.[column] ?? 0),
+          options.rightAligned.includes(column)
+            ? cell.padStart(widths?.[column] ?? 0)
+            : cell.padEnd(widths?.[column] ?? 0),
         )
         .join('  ')
         .trimEnd(),
@@ -147,7 +157,8 @@ export function formatEvaluationTable(
     .join('\n');
 }
 
-function formatCi(ci: ConfidenceInterval | undefined): string {
+/** `mean [lower, upper]`, four decimals, a space where a minus sign would be. */
+export function formatCi(ci: ConfidenceInterval | undefined): string {
   if (ci === undefined) {
     return '';
   }

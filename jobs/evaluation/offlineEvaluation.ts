@@ -32,6 +32,7 @@ import { weekAlignedNow } from './evaluationClock.js';
 import { waitForGlobalTables } from './globalTablesCaughtUp.js';
 import { catalogueOf, interactionsOf } from './itemScores.js';
 import { formatTables } from './offlineTables.js';
+import type { CutoffRun } from './pooledTables.js';
 import {
   compareRuns,
   compareServedReplies,
@@ -109,6 +110,24 @@ export const servedTwoTowerName = 'served recommender + two-tower';
  */
 export const servedFallbackName = 'served fallback (popular list)';
 
+/** A cut-off's evaluation: its printed tables, and what pooling over cut-offs needs. */
+export interface OfflineEvaluationResult {
+  readonly table: string;
+  readonly run: CutoffRun;
+}
+
+/**
+ * The paired differences beside those against the best baseline: the funnel against itself
+ * without the ranking stage (the same candidates and blend), and every personalised row against
+ * the fallback the same serving job gives the same users.
+ */
+export const servedPairs: readonly (readonly [string, string])[] = [
+  [servedFunnelName, servedTwoTowerName],
+  [servedName, servedFallbackName],
+  [servedTwoTowerName, servedFallbackName],
+  [servedFunnelName, servedFallbackName],
+];
+
 const dayMs = 86_400_000;
 const weekMs = 7 * dayMs;
 
@@ -142,7 +161,9 @@ const weekMs = 7 * dayMs;
  * fixed seed (42), and the replay is shifted by whole weeks with requests at a fixed time; the
  * lists' digests are printed and compared with the previous run's.
  */
-export async function runOfflineEvaluation(options: OfflineEvaluationOptions): Promise<string> {
+export async function runOfflineEvaluation(
+  options: OfflineEvaluationOptions,
+): Promise<OfflineEvaluationResult> {
   const { log } = options;
   const data = await loadMovieLens(options.dataDir);
   const split = splitByTime(data.ratings, {
@@ -300,20 +321,17 @@ export async function runOfflineEvaluation(options: OfflineEvaluationOptions): P
     }
     saveRunLists(options.listsFile, lists);
   }
-  return formatTables(lists, {
+  const table = formatTables(lists, {
     users,
     liked,
     reference: tuning.best,
     catalogueSize: data.movies.size,
-    // The funnel against itself without the ranking stage (the same candidates and blend), and
-    // every personalised row against the fallback the same serving job gives the same users.
-    pairs: [
-      [servedFunnelName, servedTwoTowerName],
-      [servedName, servedFallbackName],
-      [servedTwoTowerName, servedFallbackName],
-      [servedFunnelName, servedFallbackName],
-    ],
+    pairs: servedPairs,
   });
+  return {
+    table,
+    run: { cutoffMs: options.cutoffMs, lists, users, liked, reference: tuning.best },
+  };
 }
 
 /** The finding the safety-net mask makes: seen items the serving path returned. */
