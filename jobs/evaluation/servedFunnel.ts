@@ -50,9 +50,10 @@ export function trainRanker(options: TwoTowerTrainingOptions): Promise<TrainedMo
 
 /**
  * Weights of the retrieval blend beside the ranker's objective (`RankingObjective.blendWeight`)
- * tried on the validation window, the default (the model alone) first.
+ * tried on the validation window, the default (the model alone) first. 16 and 32 since
+ * 2026-12-07: the validation window of the default cut-off chose 8, the grid's edge.
  */
-export const rankerBlendWeights = [0, 0.25, 0.5, 1, 2, 4, 8] as const;
+export const rankerBlendWeights = [0, 0.25, 0.5, 1, 2, 4, 8, 16, 32] as const;
 
 /**
  * The blend weight with the best `score` (higher is better; the first on a tie), and a line for
