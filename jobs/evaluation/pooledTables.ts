@@ -74,14 +74,15 @@ export function formatPooledTables(
       if (missing.length > 0) {
         notes.push(`  ${a} − ${b}: not in the runs of ${missing.join(', ')}`);
       }
-      const first = units.get(defaultMetrics[0]?.name ?? '') ?? [];
-      if (first.length === 0) {
+      // Every metric has the same units: the first one's give the counts.
+      const counted = units.get(defaultMetrics[0]?.name ?? '') ?? [];
+      if (counted.length === 0) {
         continue;
       }
       rows.push([
         `${a} − ${b}`,
-        String(first.length),
-        String(new Set(first.map((unit) => unit.cluster)).size),
+        String(counted.length),
+        String(new Set(counted.map((unit) => unit.cluster)).size),
         ...defaultMetrics.map((m) => formatCi(bootstrapClusteredMean(units.get(m.name) ?? []))),
       ]);
     }
