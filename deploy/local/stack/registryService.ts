@@ -20,16 +20,24 @@ export class RegistryService extends ProcessService {
     this.endpoint = `http://${settings.host}:${settings.registryPort}/apis/ccompat/v7`;
   }
 
-  /** `GET /subjects` answers with a JSON array once the registry has caught up with its journal. */
+  /**
+   * Ready once Apicurio's readiness check says UP, which it does only when its kafkasql storage
+   * has read its journal to the end. The Confluent API answers some 5–10 s before that, with a
+   * partial view: a schema registered then is refused with 409 ("already exists") because the
+   * journal it has not yet read holds it.
+   */
   async answers(): Promise<boolean> {
     try {
-      const response = await fetch(`${this.endpoint}/subjects`, {
-        signal: AbortSignal.timeout(2_000),
-      });
-      return response.ok && Array.isArray(await response.json());
+      const response = await fetch(this.readinessUrl, { signal: AbortSignal.timeout(2_000) });
+      const body = (await response.json()) as { status?: unknown };
+      return response.ok && body.status === 'UP';
     } catch {
       return false;
     }
+  }
+
+  private get readinessUrl(): string {
+    return `http://${this.settings.host}:${this.settings.registryPort}/health/ready`;
   }
 
   protected launch(): void {
