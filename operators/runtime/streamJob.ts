@@ -17,6 +17,7 @@ import type { SchemaCatalog } from '../serdes/serde.js';
 import { CacheBudget } from '../state/caching/cacheBudget.js';
 import { sleep } from '../support/withTimeout.js';
 import { deadLetterPolicy, errorMessage, type FailurePolicy } from './failurePolicy.js';
+import { applyHeapGrowth } from './heapGrowth.js';
 import { JobHealth, type JobHealthReport } from './jobHealth.js';
 import { JobLifecycle, type JobState } from './jobLifecycle.js';
 import { JobRun, type JobRunHost } from './jobRun.js';
@@ -104,6 +105,7 @@ export class StreamJob {
         ...(options.kafkaClient === undefined ? {} : { client: options.kafkaClient }),
       });
     this.logger = options.logger ?? pino({ name: options.applicationId, level: 'info' });
+    applyHeapGrowth(options.heapGrowingPercent, this.logger);
     this.replies = replyGuardFor(options.pipeline.graph, {
       client: this.client,
       deadLetterTopic: this.deadLetterTopic,

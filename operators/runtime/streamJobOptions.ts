@@ -50,6 +50,14 @@ export interface StreamJobOptions {
    * store cache holds.
    */
   readonly rocksDb?: RocksDbMemory;
+  /**
+   * V8's heap growing factor for the whole process, in percent over the live heap its last full
+   * collection kept (`--heap-growing-percent`; runtime/heapGrowth.ts has why). Default
+   * `REELSTREAM_HEAP_GROWING_PERCENT`, else 100: the heap held stays within about twice the live
+   * heap. 0 leaves V8's own choice (up to 4 times). Process-wide: the first job of a process
+   * sets it; a `--heap-growing-percent` on Node's command line wins.
+   */
+  readonly heapGrowingPercent?: number;
   /** How long the group waits for a silent (killed) instance before moving its tasks. Default 10 s. */
   readonly sessionTimeoutMs?: number;
   /** Called after each task's state restore (before it processes anything). */
