@@ -13,6 +13,11 @@ export interface BytesKeyValueStore {
   batch(operations: readonly BatchOperation[]): Promise<void>;
   /** Entries with keys in [gte, lt), in key order (or reverse), at most `limit` of them. */
   range(bounds?: RangeBounds): AsyncIterable<readonly [Uint8Array, Uint8Array]>;
+  /**
+   * Deletes every key in [gte, lt). RocksDB does it natively, in batches, without a key
+   * crossing into JavaScript; a read that overlaps it may see some of the keys gone, not others.
+   */
+  clear(bounds: ClearBounds): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -27,4 +32,10 @@ export interface RangeBounds {
   readonly lt?: Uint8Array;
   readonly reverse?: boolean;
   readonly limit?: number;
+}
+
+/** The keys a {@link BytesKeyValueStore.clear} deletes: gte inclusive, lt exclusive. */
+export interface ClearBounds {
+  readonly gte: Uint8Array;
+  readonly lt: Uint8Array;
 }

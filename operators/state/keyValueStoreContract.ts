@@ -229,6 +229,21 @@ export function describeKeyValueStoreContract(
       }),
     );
 
+    test('clear deletes exactly the keys in [gte, lt), bounds need not be keys', () =>
+      withStore(async (store) => {
+        await store.batch([10, 20, 30, 40, 50].map((k) => put(b(k), b(k))));
+        await store.clear({ gte: b(20), lt: b(40) });
+        assert.deepEqual(await keys(store), ['0a', '28', '32']);
+        await store.clear({ gte: b(41), lt: b(45) });
+        await store.clear({ gte: b(50), lt: b(50) });
+        await store.clear({ gte: b(60), lt: b(10) });
+        assert.deepEqual(await keys(store), ['0a', '28', '32'], 'empty ranges delete nothing');
+        await store.clear({ gte: b(), lt: b(45) });
+        assert.deepEqual(await keys(store), ['32'], 'an empty gte is the start');
+        await store.put(b(20), b(2));
+        assert.equal(hex(await store.get(b(20))), '02', 'a cleared key can be written again');
+      }));
+
     test('keys order bytewise (unsigned bytes, shorter prefix first), not as strings', () =>
       withStore(async (store) => {
         const ordered = [

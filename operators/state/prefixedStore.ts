@@ -1,4 +1,9 @@
-import type { BatchOperation, BytesKeyValueStore, RangeBounds } from './keyValueStore.js';
+import type {
+  BatchOperation,
+  BytesKeyValueStore,
+  ClearBounds,
+  RangeBounds,
+} from './keyValueStore.js';
 
 /**
  * One store's share of a database that several stores use: every key is written behind the
@@ -51,6 +56,10 @@ export class PrefixedStore implements BytesKeyValueStore {
     for await (const [key, value] of this.db.range(inner)) {
       yield [key.subarray(this.prefix.length), value];
     }
+  }
+
+  clear(bounds: ClearBounds): Promise<void> {
+    return this.db.clear({ gte: this.wrap(bounds.gte), lt: this.wrap(bounds.lt) });
   }
 
   close(): Promise<void> {

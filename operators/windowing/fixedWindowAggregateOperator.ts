@@ -51,7 +51,7 @@ export class FixedWindowAggregateOperator<
     const { sizeMs, graceMs, advanceMs } = this.windows;
     const closeBelow = this.streamTime - sizeMs - graceMs + 1;
     if (closeBelow > 0) {
-      await this.closeRange(closeBelow, () => undefined);
+      await this.closeRange(closeBelow);
       this.closedIndex = Math.floor((closeBelow - 1) / advanceMs);
     }
   }
@@ -116,8 +116,11 @@ export class FixedWindowAggregateOperator<
       return;
     }
     this.closedIndex = index;
+    if (this.options.emit !== 'close') {
+      return this.closeRange(closeBelow);
+    }
     return this.closeRange(closeBelow, (window, aggregate) => {
-      if (this.options.emit === 'close' && aggregate !== undefined) {
+      if (aggregate !== undefined) {
         const key = {
           key: this.keyOf(window.key),
           start: window.start,
@@ -128,25 +131,27 @@ export class FixedWindowAggregateOperator<
     });
   }
 
+  /**
+   * Expires the windows starting in [closedBelow, closeBelow), handing each to `onClose` first
+   * when there is one (emit `close`). Without one nothing is read: the store drops the range at
+   * once, from RocksDB at the commit.
+   */
   private async closeRange(
     closeBelow: number,
-    onClose: (
+    onClose?: (
       window: { start: number; key: Uint8Array },
       aggregate: TAggregate | undefined,
     ) => void,
   ): Promise<void> {
-    const closed: Buffer[] = [];
-    for await (const [storeKey, value] of this.store.range({
-      gte: fixedWindowBound(this.closedBelow),
-      lt: fixedWindowBound(closeBelow),
-    })) {
-      onClose(parseFixedWindowKey(storeKey), this.aggregateOf(value));
-      closed.push(storeKey);
+    const gte = fixedWindowBound(this.closedBelow);
+    const lt = fixedWindowBound(closeBelow);
+    if (onClose !== undefined) {
+      for await (const [storeKey, value] of this.store.range({ gte, lt })) {
+        onClose(parseFixedWindowKey(storeKey), this.aggregateOf(value));
+      }
     }
-    for (const storeKey of closed) {
-      // No tombstone: the changelog drops closed windows by retention (windowChangelog.ts).
-      this.store.expire(storeKey);
-    }
+    // No tombstones: the changelog drops closed windows by retention (windowChangelog.ts).
+    this.store.expireRange(gte, lt);
     // A window below closeBelow is never written again: a record for it is late.
     this.closedBelow = Math.max(this.closedBelow, closeBelow);
   }

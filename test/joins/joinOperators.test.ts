@@ -141,6 +141,7 @@ test('global store: a read that overlapped an update does not cache what it read
     delete: (key) => inner.delete(key),
     batch: (operations) => inner.batch(operations),
     range: (bounds) => inner.range(bounds),
+    clear: (bounds) => inner.clear(bounds),
     close: () => inner.close(),
   };
   const store = new GlobalStore('titles', slow);

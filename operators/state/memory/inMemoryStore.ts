@@ -1,4 +1,9 @@
-import type { BatchOperation, BytesKeyValueStore, RangeBounds } from '../keyValueStore.js';
+import type {
+  BatchOperation,
+  BytesKeyValueStore,
+  ClearBounds,
+  RangeBounds,
+} from '../keyValueStore.js';
 
 /** Entries per chunk before it splits in two (see {@link InMemoryStore}). */
 const MAX_CHUNK = 512;
@@ -113,6 +118,21 @@ export class InMemoryStore implements BytesKeyValueStore {
 
   range(bounds: RangeBounds = {}): AsyncIterable<readonly [Uint8Array, Uint8Array]> {
     return this.scan(bounds);
+  }
+
+  clear(bounds: ClearBounds): Promise<void> {
+    return attempt(() => {
+      this.checkOpen();
+      const doomed: Uint8Array[] = [];
+      for (let at = this.seekFrom(bounds.gte, false); at !== undefined; at = this.next(at)) {
+        const key = this.chunks[at.chunk]?.keys[at.index];
+        if (key === undefined || Buffer.compare(key, bounds.lt) >= 0) {
+          break;
+        }
+        doomed.push(key);
+      }
+      doomed.forEach((key) => this.remove(key));
+    });
   }
 
   close(): Promise<void> {

@@ -41,6 +41,8 @@ declare module 'rocksdb' {
       options: Record<string, never>,
       callback: Callback,
     ): void;
+    /** Deletes every key in the range, natively (iterating and batching in the binding). */
+    clear(options: { gte?: Uint8Array; lt?: Uint8Array }, callback: Callback): void;
     iterator(options: {
       gte?: Uint8Array;
       lt?: Uint8Array;
