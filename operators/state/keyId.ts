@@ -5,3 +5,8 @@
 export function keyId(key: Uint8Array): string {
   return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
 }
+
+/** The bytes of a key from its {@link keyId} (a Buffer from Node's pool: for short-lived use). */
+export function keyOfId(id: string): Buffer {
+  return Buffer.from(id, 'latin1');
+}

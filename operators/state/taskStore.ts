@@ -14,7 +14,7 @@ import type {
   ClearBounds,
   RangeBounds,
 } from './keyValueStore.js';
-import { keyId } from './keyId.js';
+import { keyId, keyOfId } from './keyId.js';
 import { ownedBytes, ownedCopy } from './ownedBytes.js';
 
 /** One change of a store, as it goes to the changelog and then to the store underneath. */
@@ -24,8 +24,13 @@ export interface StoreChange {
   readonly value: Buffer | null;
 }
 
+/**
+ * A cached key's state. The key itself is the entry's id in the Map ({@link keyId}): a Buffer
+ * of its own per entry (an ArrayBuffer and its backing store, about 160 bytes outside the heap
+ * and a native allocation for every new key) only duplicated it; the few places that need the
+ * bytes (a commit's changes, a range's overlay, the key filter) make them from the id.
+ */
 interface CacheEntry {
-  readonly key: Buffer;
   /** `null`: deleted (dirty) or known to be missing (clean). */
   readonly value: Buffer | null;
   /** The bytes as stored underneath and in the changelog: `value`, or positions + `value`. */
@@ -314,7 +319,7 @@ export class TaskStore {
       // Not added to the key filter here (hashing every expired window was 1.9% of the stateful
       // bench's CPU): until the commit a read may be told "absent", which is what expired means;
       // if the commit fails, discardUncommitted adds the keys, which are still underneath.
-      this.expiredKeys.push(entry?.key ?? ownedCopy(key));
+      this.expiredKeys.push(ownedCopy(key));
     }
   }
 
@@ -371,7 +376,7 @@ export class TaskStore {
     if (reverse) {
       overlayIds.reverse();
     }
-    const overlay = overlayIds.map((id) => this.entries.get(id)?.key ?? Buffer.alloc(0));
+    const overlay = overlayIds.map(keyOfId);
     // An overlaid key's current value: a tombstone or a key committed meanwhile yields nothing.
     const overlaid = (at: number): Buffer | null => {
       const entry = this.entries.get(overlayIds[at] ?? '');
@@ -436,7 +441,7 @@ export class TaskStore {
     for (const id of this.sortedDirtyKeys()) {
       const entry = this.entries.get(id);
       if (entry?.dirty === true) {
-        changes.push({ key: entry.key, value: entry.stored });
+        changes.push({ key: keyOfId(id), value: entry.stored });
       }
     }
     return changes;
@@ -521,8 +526,8 @@ export class TaskStore {
         keys.push(key);
       }
     }
-    for (const entry of this.entries.values()) {
-      keys.push(entry.key);
+    for (const id of this.entries.keys()) {
+      keys.push(keyOfId(id));
     }
     const filter = new KeyFilter(Math.max(1_000_000, keys.length * 4));
     keys.forEach((key) => filter.add(key));
@@ -545,7 +550,7 @@ export class TaskStore {
         this.entries.delete(id);
         this.untrack(entry);
         // The write is gone, but an older committed value may be underneath.
-        this.filter?.add(entry.key);
+        this.filter?.add(keyOfId(id));
       }
     }
     this.dirtyCount = 0;
@@ -583,7 +588,7 @@ export class TaskStore {
     await this.inner.close();
   }
 
-  private remember(id: string, key: Uint8Array, entry: Omit<CacheEntry, 'bytes' | 'key'>): void {
+  private remember(id: string, key: Uint8Array, entry: Omit<CacheEntry, 'bytes'>): void {
     const previous = this.entries.get(id);
     if (previous !== undefined) {
       this.entries.delete(id);
@@ -592,10 +597,8 @@ export class TaskStore {
         this.dirtyCount -= 1;
       }
     }
-    // The key outlives any one write: it gets bytes of its own once, and keeps them.
-    const ownKey = previous?.key ?? ownedCopy(key);
-    const bytes = ownKey.length + (entry.stored?.length ?? 0) + entryOverheadBytes;
-    this.entries.set(id, cacheEntry(ownKey, entry, bytes));
+    const bytes = key.length + (entry.stored?.length ?? 0) + entryOverheadBytes;
+    this.entries.set(id, cacheEntry(entry, bytes));
     this.account(bytes);
     this.budget.countEntry(this.name, 1, entry.value === null);
     if (entry.dirty) {
@@ -706,15 +709,15 @@ export class TaskStore {
       if (!entry.dirty && !this.pinned.has(id)) {
         this.entries.delete(id);
         this.untrack(entry);
-        this.forgetCached(entry);
+        this.forgetCached(id, entry);
       }
     }
   }
 
   /** A clean entry leaves the cache: its key may now be only underneath. */
-  private forgetCached(entry: CacheEntry): void {
+  private forgetCached(id: string, entry: CacheEntry): void {
     if (entry.value !== null) {
-      this.mayBeUnderneath(entry.key);
+      this.mayBeUnderneath(keyOfId(id));
     }
   }
 
@@ -784,23 +787,18 @@ function ownValue(entry: CacheEntry): CacheEntry {
   const value =
     entry.value === entry.stored ? stored : stored.subarray(stored.length - entry.value.length);
   const { applied, absentUnderneath } = entry;
-  return cacheEntry(
-    entry.key,
-    { value, stored, applied, dirty: false, absentUnderneath },
-    entry.bytes,
-  );
+  return cacheEntry({ value, stored, applied, dirty: false, absentUnderneath }, entry.bytes);
 }
 
-type EntryFields = Omit<CacheEntry, 'key' | 'bytes'>;
+type EntryFields = Omit<CacheEntry, 'bytes'>;
 
 /**
  * A cache entry as one object literal with its fields in one order, so that every entry shares
  * one hidden class. Entries built by spreading (`{ ...fields, bytes }`) each got a hidden class
  * of their own: 160k of them in a heap snapshot of the feature job, for as many entries.
  */
-function cacheEntry(key: Buffer, fields: EntryFields, bytes: number): CacheEntry {
+function cacheEntry(fields: EntryFields, bytes: number): CacheEntry {
   return {
-    key,
     value: fields.value,
     stored: fields.stored,
     applied: fields.applied,
