@@ -62,12 +62,13 @@ export interface StoreMetrics {
 
 /**
  * What a cached entry costs beyond its key and value bytes: the Map entry, the entry object and
- * its Buffer objects with their backing stores. Measured by bench/state/cacheEntryCost.ts: 634
- * bytes for an entry of 73 (473 heap, 161 external). Counted as 64 bytes, the 64 MiB budget
- * held five times that in heap, and the feature job's RSS rose for half an hour as it filled
- * (docs/load.md, memory over 30 minutes).
+ * its value's Buffer with its backing store. Measured by bench/state/cacheEntryCost.ts: 411
+ * bytes for an entry of 73 (250 heap, 161 external; 634 while each entry also held its key in
+ * a Buffer of its own). Counted as 64 bytes, the 64 MiB budget held five times that in heap,
+ * and the feature job's RSS rose for half an hour as it filled (docs/load.md, memory over 30
+ * minutes).
  */
-const entryOverheadBytes = 560;
+const entryOverheadBytes = 340;
 
 /**
  * The state store one task's operators write to: the write cache, metrics and change capture
