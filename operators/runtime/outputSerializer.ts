@@ -25,7 +25,16 @@ export class OutputSerializer {
     onFailure: (output: PendingOutput, error: unknown) => void,
   ): Promise<OutgoingRecord[]> {
     const refused = new Map<string, UndeliverableReplyError>();
+    // A batch's outputs mostly share one sink and topic: their id (a string built and hashed)
+    // is looked at once per run of them, not per record.
+    let lastSink: PendingOutput['sink'] | undefined;
+    let lastTopic: string | undefined;
     for (const output of outputs) {
+      if (output.sink === lastSink && output.topic === lastTopic) {
+        continue;
+      }
+      lastSink = output.sink;
+      lastTopic = output.topic;
       const id = `${output.sink.name}\u0000${output.topic}`;
       if (this.prepared.has(id) || refused.has(id)) {
         continue;
@@ -58,7 +67,7 @@ export class OutputSerializer {
     const records: OutgoingRecord[] = [];
     for (const output of outputs) {
       const { record, topic, sink } = output;
-      const refusal = refused.get(`${sink.name}\u0000${topic}`);
+      const refusal = refused.size === 0 ? undefined : refused.get(`${sink.name}\u0000${topic}`);
       if (refusal !== undefined) {
         onFailure(output, refusal);
         continue;
@@ -66,14 +75,15 @@ export class OutputSerializer {
       const keyContext: SerdeContext = { topic, isKey: true, headers: record.headers };
       const valueContext: SerdeContext = { topic, isKey: false, headers: record.headers };
       try {
-        records.push({
-          topic,
-          key: sink.keySerde.serialize(record.key, keyContext),
-          value: sink.valueSerde.serialize(record.value, valueContext),
-          timestamp: record.timestamp,
-          headers: record.headers,
-          ...(output.reply === undefined ? {} : { reply: output.reply }),
-        });
+        const key = sink.keySerde.serialize(record.key, keyContext);
+        const value = sink.valueSerde.serialize(record.value, valueContext);
+        const { timestamp, headers } = record;
+        // Two literals, not a spread of the optional field (twice the literal's cost).
+        records.push(
+          output.reply === undefined
+            ? { topic, key, value, timestamp, headers }
+            : { topic, key, value, timestamp, headers, reply: output.reply },
+        );
       } catch (error) {
         onFailure(output, error);
       }
