@@ -32,18 +32,18 @@ export interface StoreChange {
  */
 interface CacheEntry {
   /** `null`: deleted (dirty) or known to be missing (clean). */
-  readonly value: Buffer | null;
+  value: Buffer | null;
   /** The bytes as stored underneath and in the changelog: `value`, or positions + `value`. */
-  readonly stored: Buffer | null;
+  stored: Buffer | null;
   /** The input positions applied to this key (stores that carry them, else undefined). */
-  readonly applied: AppliedPositions | undefined;
+  applied: AppliedPositions | undefined;
   dirty: boolean;
   /**
    * Dirty entries: the key is known to be absent from the committed store (underneath and in
    * the changelog), so deleting it again needs no tombstone. False when unknown.
    */
-  readonly absentUnderneath: boolean;
-  readonly bytes: number;
+  absentUnderneath: boolean;
+  bytes: number;
 }
 
 /** Counters of one store; the job sums them per store in `stats()`. */
@@ -598,6 +598,24 @@ export class TaskStore {
 
   private remember(id: string, key: Uint8Array, entry: Omit<CacheEntry, 'bytes'>): void {
     const previous = this.entries.get(id);
+    const bytes = key.length + (entry.stored?.length ?? 0) + entryOverheadBytes;
+    if (previous?.dirty === true && entry.dirty) {
+      // Written again before its commit (a counter, a window's next record, the stream time):
+      // updated in place, without moving it in the Map or making a new entry. Its place in the
+      // recency order is then its first write's since the last commit, and recency only
+      // matters once it is clean.
+      this.account(bytes - previous.bytes);
+      if ((previous.value === null) !== (entry.value === null)) {
+        this.budget.countEntry(this.name, -1, previous.value === null);
+        this.budget.countEntry(this.name, 1, entry.value === null);
+      }
+      previous.value = entry.value;
+      previous.stored = entry.stored;
+      previous.applied = entry.applied;
+      previous.absentUnderneath = entry.absentUnderneath;
+      previous.bytes = bytes;
+      return;
+    }
     if (previous !== undefined) {
       this.entries.delete(id);
       this.untrack(previous);
@@ -605,7 +623,6 @@ export class TaskStore {
         this.dirtyCount -= 1;
       }
     }
-    const bytes = key.length + (entry.stored?.length ?? 0) + entryOverheadBytes;
     this.entries.set(id, cacheEntry(entry, bytes));
     this.account(bytes);
     this.budget.countEntry(this.name, 1, entry.value === null);
