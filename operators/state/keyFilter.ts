@@ -24,7 +24,9 @@ export class KeyFilter {
   }
 
   add(key: Uint8Array): void {
-    const [a, b] = hashes(key);
+    hash(key);
+    const a = hashA;
+    const b = hashB;
     for (let i = 0; i < 3; i++) {
       const bit = (a + i * b) % this.bitCount;
       this.bits[bit >>> 3] = (this.bits[bit >>> 3] ?? 0) | (1 << (bit & 7));
@@ -33,7 +35,9 @@ export class KeyFilter {
   }
 
   mayContain(key: Uint8Array): boolean {
-    const [a, b] = hashes(key);
+    hash(key);
+    const a = hashA;
+    const b = hashB;
     for (let i = 0; i < 3; i++) {
       const bit = (a + i * b) % this.bitCount;
       if (((this.bits[bit >>> 3] ?? 0) & (1 << (bit & 7))) === 0) {
@@ -44,13 +48,20 @@ export class KeyFilter {
   }
 }
 
+// The two hashes of the last key hashed: module variables rather than a returned pair, which
+// was an array per lookup (a lookup per read of an uncached key, an add per eviction).
+let hashA = 0;
+let hashB = 0;
+
 /** Two independent 32-bit FNV-1a style hashes (double hashing gives the k positions). */
-function hashes(key: Uint8Array): [number, number] {
+function hash(key: Uint8Array): void {
   let a = 0x811c9dc5;
   let b = 0x01000193 ^ key.length;
-  for (const byte of key) {
+  for (let i = 0; i < key.length; i++) {
+    const byte = key[i] ?? 0;
     a = Math.imul(a ^ byte, 0x01000193) >>> 0;
     b = Math.imul(b ^ byte, 0x5bd1e995) >>> 0;
   }
-  return [a, (b | 1) >>> 0];
+  hashA = a;
+  hashB = (b | 1) >>> 0;
 }
