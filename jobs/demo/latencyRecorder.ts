@@ -5,7 +5,7 @@ const failuresShown = 5;
 
 /**
  * Records each request's latency and outcome: the demo's request P50/P99. The load that sends
- * them is open-loop (requestLoadWorker.ts), so a slow reply does not slow the rate down and
+ * them is open-loop (requestLoadMain.ts), so a slow reply does not slow the rate down and
  * hide itself.
  */
 export class LatencyRecorder {

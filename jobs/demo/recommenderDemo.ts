@@ -272,7 +272,7 @@ export async function runRecommenderDemo(options: RecommenderDemoOptions): Promi
       { key: userId, timeoutMs: 2_000 },
     );
   funnel.begin();
-  // On a thread of its own: the devices' side of the funnel, not the serving job's.
+  // A process of its own: the devices' side of the funnel, not the serving job's.
   const load = await RequestLoad.start(
     {
       connection,
@@ -331,6 +331,7 @@ export async function runRecommenderDemo(options: RecommenderDemoOptions): Promi
       })),
       thisProcess('serving'),
       generator.measured('generator'),
+      load.measured('requests'),
       ...(twoTower === undefined ? [] : [twoTower.measured]),
     ],
     intervalMs: (options.sampleSeconds ?? 0) * 1_000,
@@ -397,7 +398,7 @@ export async function runRecommenderDemo(options: RecommenderDemoOptions): Promi
     const ms = (ns: number): string => (ns / 1e6).toFixed(1);
     const p99 = loopDelay.percentile(99) / 1e6;
     log(
-      `  event-loop delay of the serving process (serving job; the request load on a thread of its own) over the traffic after ${(loopWarmUpMs / 1000).toFixed(0)} s, ` +
+      `  event-loop delay of the serving process (serving job; the request load in a process of its own) over the traffic after ${(loopWarmUpMs / 1000).toFixed(0)} s, ` +
         `${options.requestRate} requests/s${twoTower === undefined ? ', no retrieval' : ', each retrieving'}: ` +
         `P50 ${ms(loopDelay.percentile(50))} ms, P99 ${p99.toFixed(1)} ms, max ${ms(loopDelay.max)} ms`,
     );

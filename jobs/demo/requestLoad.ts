@@ -1,23 +1,29 @@
-import { extname } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { fork, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { dirname, extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 import type { RecommendationReply } from '../../schemas/generated/recommendationReply.js';
 import {
   stopLoad,
   type RequestLoadMessage,
   type RequestLoadSettings,
-} from './requestLoadWorker.js';
+} from './requestLoadMessages.js';
+import { procfsProcess, type MeasuredProcess } from './resourceSampler.js';
+
+/** How long the load may take to end after it was told to stop before it is killed. */
+const stopTimeoutMs = 30_000;
 
 /**
- * The demo's request load on a worker thread (requestLoadWorker.ts says why), seen from the
- * demo's thread: each reply and failure handed to the callbacks as it comes.
+ * The demo's request load as a process of its own (requestLoadMain.ts says why), seen from the
+ * demo's process: each reply and failure handed to the callbacks as it comes.
  */
 export class RequestLoad {
-  readonly #worker: Worker;
+  readonly #child: ChildProcess;
   readonly #finished: Promise<void>;
 
-  private constructor(worker: Worker, finished: Promise<void>) {
-    this.#worker = worker;
+  private constructor(child: ChildProcess, finished: Promise<void>) {
+    this.#child = child;
     this.#finished = finished;
   }
 
@@ -29,70 +35,74 @@ export class RequestLoad {
       readonly failure: (reason: string, sentAtSeconds: number) => void;
     },
   ): Promise<RequestLoad> {
-    const worker = workerOf(settings);
+    const child = childOf(settings);
     let started!: () => void;
     const ready = new Promise<void>((resolve) => (started = resolve));
-    const finished = new Promise<void>((resolve, reject) => {
-      let done = false;
-      worker.on('message', (message: RequestLoadMessage) => {
-        switch (message.kind) {
-          case 'started':
-            started();
-            break;
-          case 'reply':
-            on.reply(message.reply, message.endToEndMs);
-            break;
-          case 'failed':
-            on.failure(message.reason, message.sentAtSeconds);
-            break;
-          case 'done':
-            done = true;
-            // Whatever its closed client left scheduled, the thread's work is over.
-            void worker.terminate();
-            break;
-        }
-      });
-      worker.once('error', reject);
-      worker.once('exit', (code) => {
-        if (done) {
-          resolve();
-        } else {
-          reject(
-            new Error(`the request load's thread ended (exit code ${code}) before it was done`),
-          );
-        }
-      });
+    let done = false;
+    child.on('message', (message: RequestLoadMessage) => {
+      switch (message.kind) {
+        case 'started':
+          started();
+          break;
+        case 'reply':
+          on.reply(message.reply, message.endToEndMs);
+          break;
+        case 'failed':
+          on.failure(message.reason, message.sentAtSeconds);
+          break;
+        case 'done':
+          done = true;
+          break;
+      }
     });
+    const finished = once(child, 'exit').then(([code, signal]: unknown[]) => {
+      if (!done) {
+        const how = typeof signal === 'string' ? signal : `exit code ${String(code)}`;
+        throw new Error(`the request load's process ended (${how}) before it was done`);
+      }
+    });
+    // Until the demo awaits it, a failure must not end the process as unhandled.
+    finished.catch(() => undefined);
     await Promise.race([ready, finished]);
-    return new RequestLoad(worker, finished);
+    return new RequestLoad(child, finished);
   }
 
   /** Stops sending; resolves once every reply in flight has come (or timed out). */
-  stop(): Promise<void> {
-    this.#worker.postMessage(stopLoad);
+  async stop(): Promise<void> {
+    if (this.#child.connected) {
+      this.#child.send(stopLoad);
+    }
+    const timer = setTimeout(() => this.#child.kill('SIGKILL'), stopTimeoutMs);
+    try {
+      await this.#finished;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Settles when the load has ended: after {@link stop}, or when its process failed. */
+  finished(): Promise<void> {
     return this.#finished;
   }
 
-  /** Settles when the load has ended: after {@link stop}, or when its thread failed. */
-  finished(): Promise<void> {
-    return this.#finished;
+  /** The process for the demo's samples: CPU and RSS from procfs. */
+  measured(name: string): MeasuredProcess {
+    return procfsProcess(name, this.#child.pid);
   }
 }
 
 /**
- * The worker, its module beside this one: .js when built; .ts when this module runs under tsx
- * (the tests), where a worker's own entry does not go through tsx's loader (seen on Node 20,
- * with `--import tsx` in its execArgv), so a small script imports it through tsx's API.
+ * The load's process: its module beside this one, .js when built, .ts under tsx (the tests),
+ * run by this node with this process's loader flags. Its settings (the users: a thousand or
+ * more) go over the IPC channel, as structured clones, like every message after them.
  */
-function workerOf(settings: RequestLoadSettings): Worker {
-  const extension = extname(new URL(import.meta.url).pathname);
-  const entry = new URL(`./requestLoadWorker${extension}`, import.meta.url).href;
-  if (extension !== '.ts') {
-    return new Worker(new URL(entry), { workerData: settings });
-  }
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const script =
-    `import(${JSON.stringify(tsx)})` +
-    `.then(({ tsImport }) => tsImport(${JSON.stringify(entry)}, ${JSON.stringify(import.meta.url)}));`;
-  return new Worker(script, { eval: true, workerData: settings });
+function childOf(settings: RequestLoadSettings): ChildProcess {
+  const here = fileURLToPath(import.meta.url);
+  const child = fork(join(dirname(here), `requestLoadMain${extname(here)}`), [], {
+    execArgv: process.execArgv,
+    serialization: 'advanced',
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  child.send({ kind: 'settings', settings });
+  return child;
 }

@@ -1,56 +1,50 @@
 /**
- * The demo's request load, on a thread of its own (started by requestLoad.ts): users' devices
+ * The demo's request load, as a process of its own (started by requestLoad.ts): users' devices
  * asking for recommendations at a steady rate over Kafka, as a serving layer's clients do from
  * their own machines. On the serving job's thread, every reply's decoding and every request's
- * sending waited behind the requests being served, and counted as the funnel's latency.
+ * sending waited behind the requests being served, and counted as the funnel's latency. On a
+ * worker thread of the serving process (until 2026-12-07) its V8 heap and its client's buffers
+ * were counted as the serving job's memory, and their swings made that job's RSS trend
+ * undecidable (docs/load.md).
  *
  * Open loop: requests are sent on the clock, not one after another's reply, so a slow reply
- * does not slow the rate down and hide itself. Each outcome goes back to the demo's thread as
+ * does not slow the rate down and hide itself. Each outcome goes back to the demo's process as
  * one message: the reply and its end-to-end milliseconds, or the failure.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { once } from 'node:events';
+import { argv } from 'node:process';
+import { fileURLToPath } from 'node:url';
 
-import { RequestClient, type ConnectionConfig } from '../../operators/index.js';
-import { type RecommendationReply } from '../../schemas/generated/recommendationReply.js';
+import { RequestClient } from '../../operators/index.js';
+import type { RecommendationReply } from '../../schemas/generated/recommendationReply.js';
 import type { RecommendationRequest } from '../../schemas/generated/recommendationRequest.js';
 import { recommendationSerdes } from '../../pipelines/recommender/servingPipeline.js';
 import { topics } from '../../schemas/topics.js';
+import {
+  stopLoad,
+  type RequestLoadMessage,
+  type RequestLoadSettings,
+} from './requestLoadMessages.js';
 
-/** What the demo's thread gives the load. */
-export interface RequestLoadSettings {
-  readonly connection: ConnectionConfig;
-  readonly ratePerSecond: number;
-  /** The users asked for, one drawn at random per request. */
-  readonly users: readonly { readonly id: string; readonly region: string }[];
-  /** A request without a reply by then counts as failed. */
-  readonly timeoutMs: number;
+/** The settings, the first message from the demo's process. */
+interface SettingsMessage {
+  readonly kind: 'settings';
+  readonly settings: RequestLoadSettings;
 }
-
-/** What the load tells the demo's thread. */
-export type RequestLoadMessage =
-  | { readonly kind: 'started' }
-  | { readonly kind: 'reply'; readonly reply: RecommendationReply; readonly endToEndMs: number }
-  | {
-      readonly kind: 'failed';
-      readonly reason: string;
-      /** When the request was sent, in seconds after the load started. */
-      readonly sentAtSeconds: number;
-    }
-  | { readonly kind: 'done' };
-
-/** The message that ends the load (the replies in flight are still awaited). */
-export const stopLoad = 'stop';
 
 async function runLoad(
   settings: RequestLoadSettings,
-  port: NonNullable<typeof parentPort>,
+  tell: (message: RequestLoadMessage) => void,
 ): Promise<void> {
-  const tell = (message: RequestLoadMessage): void => port.postMessage(message);
   let stopping = false;
-  port.on('message', (message) => {
+  process.on('message', (message) => {
     if (message === stopLoad) {
       stopping = true;
     }
+  });
+  // The demo's process gone (killed, crashed): stop asking, as its reader is gone too.
+  process.on('disconnect', () => {
+    stopping = true;
   });
   const client = await RequestClient.start<string, RecommendationRequest, RecommendationReply>({
     connection: settings.connection,
@@ -98,9 +92,22 @@ async function runLoad(
   } finally {
     await client.close();
   }
-  tell({ kind: 'done' });
 }
 
-if (parentPort !== null) {
-  await runLoad(workerData as RequestLoadSettings, parentPort);
+// Only as the entry of its own process: a module that imports this one (the CLI's other commands
+// run in children with an IPC channel too) must not wait here for settings.
+if (process.send !== undefined && argv[1] === fileURLToPath(import.meta.url)) {
+  const [message] = (await once(process, 'message')) as [SettingsMessage];
+  const tell = (m: RequestLoadMessage): Promise<void> =>
+    new Promise((resolve) => {
+      if (process.connected && process.send !== undefined) {
+        process.send(m, undefined, undefined, () => resolve());
+      } else {
+        resolve();
+      }
+    });
+  await runLoad(message.settings, (m) => void tell(m));
+  await tell({ kind: 'done' });
+  // Whatever its closed client left scheduled, the load's work is over.
+  process.exit(0);
 }
