@@ -8,6 +8,7 @@ import {
   stopLoad,
   type RequestLoadMessage,
   type RequestLoadSettings,
+  type SettingsMessage,
 } from './requestLoadMessages.js';
 import { procfsProcess, type MeasuredProcess } from './resourceSampler.js';
 
@@ -103,6 +104,7 @@ function childOf(settings: RequestLoadSettings): ChildProcess {
     serialization: 'advanced',
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  child.send({ kind: 'settings', settings });
+  const first: SettingsMessage = { kind: 'settings', settings };
+  child.send(first);
   return child;
 }

@@ -24,13 +24,8 @@ import {
   stopLoad,
   type RequestLoadMessage,
   type RequestLoadSettings,
+  type SettingsMessage,
 } from './requestLoadMessages.js';
-
-/** The settings, the first message from the demo's process. */
-interface SettingsMessage {
-  readonly kind: 'settings';
-  readonly settings: RequestLoadSettings;
-}
 
 async function runLoad(
   settings: RequestLoadSettings,

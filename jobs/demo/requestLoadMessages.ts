@@ -15,6 +15,12 @@ export interface RequestLoadSettings {
   readonly timeoutMs: number;
 }
 
+/** The load's settings: the first message from the demo's process. */
+export interface SettingsMessage {
+  readonly kind: 'settings';
+  readonly settings: RequestLoadSettings;
+}
+
 /** What the load tells the demo's process. */
 export type RequestLoadMessage =
   | { readonly kind: 'started' }
