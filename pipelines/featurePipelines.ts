@@ -4,7 +4,7 @@ import { coVisitationSerdes, coVisitationStream } from './coVisitation.js';
 import { explorationPosteriors } from './explorationPosteriors.js';
 import { freshUploads } from './freshUploads.js';
 import type { PopularInRegionOptions } from './popularInRegion.js';
-import { trending } from './trending.js';
+import { trending, trendingWindow } from './trending.js';
 import {
   userFeaturesSerdes,
   userFeaturesStream,
@@ -12,13 +12,25 @@ import {
 } from './userFeatures.js';
 import type { SeenBounds } from './seenSet.js';
 import { userSeenTable } from './userSeen.js';
-import { videoPopularity } from './videoPopularity.js';
+import { popularityWindows, videoPopularity } from './videoPopularity.js';
 import { watchSessions } from './watchSessions.js';
 
 /** Serdes of a topic of the catalogue: string keys, Avro values. */
 function serdesOf<TValue>(spec: TopicSpec<TValue>): { key: Serde<string>; value: Serde<TValue> } {
   return { key: stringSerde, value: avroSerde(spec.value) };
 }
+
+/**
+ * How long the feature job's state grows by design from a cold start, in event time: its
+ * windows of the last hour (video popularity's and trending's, one-minute buckets) gain a bucket
+ * per active video each minute until they are full. Memory measured sooner counts that filling
+ * (docs/load.md, memory over 30 minutes). The 24-hour window gains a 15-minute bucket four times
+ * an hour for a day: a few bytes a video, left out here.
+ */
+export const featureStateFillsForMs = Math.max(
+  popularityWindows.last1h.resolutionMs * popularityWindows.last1h.buckets,
+  trendingWindow.resolutionMs * trendingWindow.buckets,
+);
 
 /**
  * Every feature pipeline of the recommender in one job: watch sessions, video popularity,

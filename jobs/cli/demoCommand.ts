@@ -68,7 +68,7 @@ export function demoCommand(): Command {
     )
     .option(
       '--warm-up <seconds>',
-      'with --sample: seconds the memory trend leaves out at the start (default 300), e.g. while bounded caches fill',
+      "with --sample: seconds the memory trend leaves out at the start (default 300), e.g. while bounded caches fill; the feature job's hour-long windows fill for 3600",
       positiveInt,
     )
     .option(

@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { describeMemoryTrend, judgeMemory, type MemoryLook } from './memoryTrend.js';
+import {
+  describeMemoryTrend,
+  describeStateFilling,
+  judgeMemory,
+  type MemoryLook,
+} from './memoryTrend.js';
 import { slopeWithInterval } from './trend.js';
 
 /** Deterministic noise in [0, 1) (mulberry32): the tests must not depend on the run. */
@@ -204,4 +209,16 @@ test('memory trend: a rise in neither RocksDB, the heap nor Buffers shows as the
   );
   assert.equal(partial.unaccounted, undefined);
   assert.equal(partial.heapCommitted, undefined);
+});
+
+test('a warm-up shorter than the state takes to fill is said, a long enough one is not', () => {
+  const looks = run({ risePerMinute: 0, seed: 7 });
+  const short = judgeMemory(looks, { warmUpSeconds: 600 });
+  assert.match(
+    describeStateFilling('features', short, 3_600).join('\n'),
+    /features +its windows fill for 60 min from a cold start: a warm-up of 10\.0 min counts their filling in the trend \(--warm-up 3600 leaves it out\)/,
+  );
+  const long = judgeMemory(looks, { warmUpSeconds: 3_600 });
+  assert.deepEqual(describeStateFilling('features', long, 3_600), []);
+  assert.deepEqual(describeStateFilling('serving', short, undefined), []);
 });

@@ -161,6 +161,26 @@ export function judgeMemory(
 }
 
 /** The verdict as lines of the demo's summary: the trend, then that of the last half. */
+/**
+ * A line when the warm-up left out less than the time the process's state grows by design
+ * (`stateFillsForSeconds`, e.g. windows of the last hour filling bucket by bucket): its trend
+ * then counts that filling, which a longer warm-up would leave out. Nothing otherwise.
+ */
+export function describeStateFilling(
+  name: string,
+  v: MemoryVerdict,
+  stateFillsForSeconds: number | undefined,
+): string[] {
+  if (stateFillsForSeconds === undefined || v.warmUpSeconds >= stateFillsForSeconds) {
+    return [];
+  }
+  return [
+    `  memory ${name.padEnd(17)} its windows fill for ${(stateFillsForSeconds / 60).toFixed(0)} ` +
+      `min from a cold start: a warm-up of ${(v.warmUpSeconds / 60).toFixed(1)} min counts ` +
+      `their filling in the trend (--warm-up ${stateFillsForSeconds} leaves it out)`,
+  ];
+}
+
 export function describeMemoryTrend(name: string, v: MemoryVerdict): string[] {
   const head = `  memory ${name.padEnd(17)} ${v.verdict}`;
   const warmUp = `first ${(v.warmUpSeconds / 60).toFixed(1)} min left out as warm-up`;

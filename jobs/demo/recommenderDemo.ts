@@ -15,6 +15,7 @@ import {
   untilReachable,
   type ConnectionConfig,
 } from '../../operators/index.js';
+import { featureStateFillsForMs } from '../../pipelines/featurePipelines.js';
 import { itemEmbeddingsTopic } from '../../pipelines/itemEmbeddingShards.js';
 import { defaultExplorationShare } from '../../pipelines/recommender/exploration.js';
 import { defaultMmrLambda } from '../../pipelines/recommender/mmr.js';
@@ -328,6 +329,7 @@ export async function runRecommenderDemo(options: RecommenderDemoOptions): Promi
       ...features.processes.map((instance, i) => ({
         name: featureInstances === 1 ? 'features' : `features-${i}`,
         usage: () => instance.stats(),
+        stateFillsForSeconds: featureStateFillsForMs / 1_000,
       })),
       thisProcess('serving'),
       generator.measured('generator'),

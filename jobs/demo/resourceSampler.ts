@@ -4,11 +4,22 @@ import { join } from 'node:path';
 import { rocksDbNativeMemory } from '../../operators/index.js';
 
 import { jobLag, lagSampleFile, type GroupLag } from './jobLag.js';
-import { describeMemoryTrend, judgeMemory, type MemoryLook } from './memoryTrend.js';
+import {
+  describeMemoryTrend,
+  describeStateFilling,
+  judgeMemory,
+  type MemoryLook,
+} from './memoryTrend.js';
 
 /** A process whose CPU and memory the demo reports. */
 export interface MeasuredProcess {
   readonly name: string;
+  /**
+   * How long its state grows by design from a cold start: its longest event-time window that
+   * fills bucket by bucket (a job's windows of the last hour hold one more bucket a video each
+   * minute for their first hour). A memory trend with a shorter warm-up counts that filling.
+   */
+  readonly stateFillsForSeconds?: number;
   /** CPU time used so far (user + system, µs) and RSS; undefined once it has ended. */
   usage(): Promise<
     | {
@@ -228,7 +239,7 @@ export class ResourceSampler {
         `  process ${name.padEnd(16)} CPU ${cpu.toFixed(0)}% mean of one core, peak RSS ${rss.toFixed(0)} MB`,
       );
     }
-    for (const { name } of this.options.processes) {
+    for (const { name, stateFillsForSeconds } of this.options.processes) {
       const looks: MemoryLook[] = this.samples.flatMap((s) =>
         s.processes
           .filter((p) => p.name === name)
@@ -242,12 +253,9 @@ export class ResourceSampler {
           })),
       );
       const { warmUpSeconds } = this.options;
-      lines.push(
-        ...describeMemoryTrend(
-          name,
-          judgeMemory(looks, warmUpSeconds === undefined ? {} : { warmUpSeconds }),
-        ),
-      );
+      const verdict = judgeMemory(looks, warmUpSeconds === undefined ? {} : { warmUpSeconds });
+      lines.push(...describeMemoryTrend(name, verdict));
+      lines.push(...describeStateFilling(name, verdict, stateFillsForSeconds));
       // A bounded cache filling looks like a leak until it is full: say when it was.
       const full = this.samples.find((s) =>
         s.processes.some((p) => p.name === name && (p.cacheFill ?? 0) >= 0.98),
