@@ -160,7 +160,6 @@ export function judgeMemory(
   };
 }
 
-/** The verdict as lines of the demo's summary: the trend, then that of the last half. */
 /**
  * A line when the warm-up left out less than the time the process's state grows by design
  * (`stateFillsForSeconds`, e.g. windows of the last hour filling bucket by bucket): its trend
@@ -181,6 +180,7 @@ export function describeStateFilling(
   ];
 }
 
+/** The verdict as lines of the demo's summary: the trend, then that of the last half. */
 export function describeMemoryTrend(name: string, v: MemoryVerdict): string[] {
   const head = `  memory ${name.padEnd(17)} ${v.verdict}`;
   const warmUp = `first ${(v.warmUpSeconds / 60).toFixed(1)} min left out as warm-up`;
