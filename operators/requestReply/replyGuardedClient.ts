@@ -6,6 +6,8 @@ import type {
   GroupMember,
   PartitionOffsets,
   ProducerOptions,
+  ReadCount,
+  ReadToEndOptions,
   RecordProducer,
   SendReceipt,
   StreamClient,
@@ -119,9 +121,10 @@ class ReplyGuardedClient implements StreamClient {
 
   readToEnd(
     partitions: readonly (TopicPartition & { readonly fromOffset: string })[],
-    onRecords: (records: readonly RawRecord[]) => Promise<void>,
+    onRecords: (records: readonly RawRecord[], read: ReadCount) => Promise<void>,
+    options?: ReadToEndOptions,
   ): Promise<void> {
-    return this.client.readToEnd(partitions, onRecords);
+    return this.client.readToEnd(partitions, onRecords, options);
   }
 }
 

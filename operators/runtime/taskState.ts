@@ -3,7 +3,7 @@ import { join } from 'node:path';
 
 import type { Logger } from 'pino';
 
-import type { SendReceipt, StreamClient } from '../connectors/kafka/streamClient.js';
+import type { ReadCount, SendReceipt, StreamClient } from '../connectors/kafka/streamClient.js';
 import { partitionId } from '../connectors/kafka/streamClient.js';
 import type { CacheBudget } from '../state/caching/cacheBudget.js';
 import type { BytesKeyValueStore } from '../state/keyValueStore.js';
@@ -307,7 +307,9 @@ export class TaskState {
         partition: this.options.partition,
         fromOffset: this.offsets[s.name] ?? '0',
       }));
-      await client.readToEnd(partitions, async (batch: readonly RawRecord[]) => {
+      // Of each fetch only the latest record of a key is written (restoreBatch), so the client
+      // may leave the others out before they are objects; `read` still counts them.
+      const onBatch = async (batch: readonly RawRecord[], read: ReadCount): Promise<void> => {
         const first = batch[0];
         const name = first === undefined ? undefined : byTopic.get(first.topic);
         if (name === undefined) {
@@ -320,15 +322,16 @@ export class TaskState {
           );
         }
         await this.restoreBatch(name, batch);
-        records += batch.length;
-        bytes += batch.reduce((sum, r) => sum + (r.key?.length ?? 0) + (r.value?.length ?? 0), 0);
+        records += read.records;
+        bytes += read.bytes;
         const last = batch[batch.length - 1];
         if (last !== undefined) {
           // Everything up to here is applied: the next restore may start after it.
           this.offsets[name] = String(BigInt(last.offset) + 1n);
         }
         await this.options.onProgress?.();
-      });
+      };
+      await client.readToEnd(partitions, onBatch, { latestPerKey: true });
     }
     this.writeCheckpoint();
     await this.trackKeys(await existing);

@@ -7,9 +7,11 @@ import { test } from 'node:test';
 import type {
   ConsumerHandlers,
   ConsumerSession,
+  ReadCount,
   StreamClient,
   TopicPartition,
 } from '../../operators/connectors/kafka/streamClient.js';
+import { readCountOf } from '../../operators/connectors/kafka/streamClient.js';
 import type { AnySerde } from '../../operators/dsl/graph.js';
 import { GlobalStateManager } from '../../operators/runtime/globalStateManager.js';
 import type { RawRecord } from '../../operators/runtime/rawRecord.js';
@@ -90,13 +92,13 @@ class FakeTopic {
         ),
       readToEnd: async (
         wanted: readonly (TopicPartition & { readonly fromOffset: string })[],
-        onRecords: (records: readonly RawRecord[]) => Promise<void>,
+        onRecords: (records: readonly RawRecord[], read: ReadCount) => Promise<void>,
       ) => {
         this.reads.push(wanted.map((p) => `${p.partition}@${p.fromOffset}`));
         for (const p of wanted) {
           const records = (this.partitions[p.partition] ?? []).slice(Number(p.fromOffset));
           if (records.length > 0) {
-            await onRecords(records);
+            await onRecords(records, readCountOf(records));
           }
         }
       },

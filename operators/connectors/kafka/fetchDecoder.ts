@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 
 import type { Headers } from '../../api/record.js';
 import type { RawRecord } from '../../runtime/rawRecord.js';
+import type { ReadCount } from './streamClient.js';
 
 /**
  * A decoder of Fetch responses (version 11) for bulk reads (state restores), in place of
@@ -26,8 +27,13 @@ export interface FetchedRecords {
   readonly highWatermark: bigint;
   /** -1 when the broker does not know it. */
   readonly lastStableOffset: bigint;
-  /** The committed records at or after the fetch offset, in offset order. */
+  /**
+   * The committed records at or after the fetch offset and before the read's end, in offset
+   * order; with {@link FetchRange.latestPerKey}, only the last of each key among them.
+   */
   readonly records: RawRecord[];
+  /** What the response held for the caller, before {@link FetchRange.latestPerKey} dropped any. */
+  readonly read: ReadCount;
   /**
    * The offset after the last complete record batch the response held (markers, aborted and
    * compacted-away records included); undefined when it held none.
@@ -35,8 +41,22 @@ export interface FetchedRecords {
   readonly nextOffset: bigint | undefined;
 }
 
-/** What the caller asked for, per partition: records before `fetchOffset` are dropped. */
-export type FetchOffsets = ReadonlyMap<string, bigint>;
+/** What the caller asked for of one partition. */
+export interface FetchRange {
+  /** Records before it are dropped (a batch may start before the offset fetched). */
+  readonly fetchOffset: bigint;
+  /** Records at or after it are dropped (a read to an end); undefined: none are. */
+  readonly endOffset?: bigint;
+  /**
+   * Hand over only the last record of each key: a restore writes a changelog's latest value of
+   * a key, and skipping the earlier ones before they become objects spares their allocation.
+   * Records without a key are all handed over.
+   */
+  readonly latestPerKey?: boolean;
+}
+
+/** Per partition, keyed by {@link fetchKey}. */
+export type FetchRanges = ReadonlyMap<string, FetchRange>;
 
 const compressionMask = 0x07;
 const logAppendTimeFlag = 0x08;
@@ -59,13 +79,10 @@ const compression = requireKafkajs('kafkajs/src/protocol/message/compression/ind
 /** Thrown for a response this decoder does not read; the caller falls back to kafkajs'. */
 export class UnsupportedFetchFormat extends Error {}
 
-/**
- * Decodes a Fetch v11 response body (after the correlation id). `fetchOffsets` is keyed by
- * `topic:partition` ({@link fetchKey}).
- */
+/** Decodes a Fetch v11 response body (after the correlation id). */
 export async function decodeFetchResponse(
   body: Buffer,
-  fetchOffsets: FetchOffsets,
+  ranges: FetchRanges,
 ): Promise<FetchedRecords[]> {
   const reader = new Reader(body);
   reader.int32(); // throttle_time_ms
@@ -101,26 +118,19 @@ export async function decodeFetchResponse(
           highWatermark,
           lastStableOffset,
           records: [],
+          read: { records: 0, bytes: 0 },
           nextOffset: undefined,
         });
         continue;
       }
-      const fetchOffset = fetchOffsets.get(fetchKey(topic, partition)) ?? 0n;
-      const { records, nextOffset } = await decodeRecordSet(recordSet, {
+      const range = ranges.get(fetchKey(topic, partition)) ?? { fetchOffset: 0n };
+      const decoded = await decodeRecordSet(recordSet, {
         topic,
         partition,
-        fetchOffset,
+        range,
         aborted: aborted.sort((x, y) => (x.firstOffset < y.firstOffset ? -1 : 1)),
       });
-      results.push({
-        topic,
-        partition,
-        errorCode: 0,
-        highWatermark,
-        lastStableOffset,
-        records,
-        nextOffset,
-      });
+      results.push({ topic, partition, errorCode: 0, highWatermark, lastStableOffset, ...decoded });
     }
   }
   return results;
@@ -141,21 +151,22 @@ export class FetchError extends Error {
   }
 }
 
-interface RecordSetContext {
+export interface RecordSetContext {
   readonly topic: string;
   readonly partition: number;
-  /** Records before it are dropped (a batch may start before the offset fetched). */
-  readonly fetchOffset: bigint;
+  readonly range: FetchRange;
   /** The aborted transactions the broker listed, by first offset. */
   readonly aborted: readonly { readonly producerId: bigint; readonly firstOffset: bigint }[];
 }
 
-async function decodeRecordSet(
+/** Decodes one partition's record set (exported for its tests). */
+export async function decodeRecordSet(
   set: Buffer,
   context: RecordSetContext,
-): Promise<{ records: RawRecord[]; nextOffset: bigint | undefined }> {
-  const { aborted, fetchOffset } = context;
-  const records: RawRecord[] = [];
+): Promise<{ records: RawRecord[]; read: ReadCount; nextOffset: bigint | undefined }> {
+  const { aborted } = context;
+  const { fetchOffset } = context.range;
+  const located = new LocatedRecords(context);
   const aborting = new Set<bigint>();
   let nextAborted = 0;
   let nextOffset: bigint | undefined;
@@ -215,9 +226,9 @@ async function decodeRecordSet(
       (attributes & logAppendTimeFlag) !== 0
         ? Number(set.readBigInt64BE(batchStart + 35))
         : undefined;
-    decodeRecords(body, { ...context, count, baseOffset, baseTimestamp, logAppendTime }, records);
+    located.addBatch(body, { count, baseOffset, baseTimestamp, logAppendTime });
   }
-  return { records, nextOffset };
+  return { records: located.records(), read: located.read, nextOffset };
 }
 
 function controlType(set: Buffer, from: number, end: number): number | undefined {
@@ -234,27 +245,162 @@ function controlType(set: Buffer, from: number, end: number): number | undefined
   return reader.int16();
 }
 
-function decodeRecords(
-  body: Buffer,
-  batch: RecordSetContext & {
-    readonly count: number;
-    readonly baseOffset: bigint;
-    readonly baseTimestamp: number;
-    readonly logAppendTime: number | undefined;
-  },
-  into: RawRecord[],
-): void {
-  const { count, topic, partition, baseOffset, baseTimestamp, fetchOffset, logAppendTime } = batch;
-  const reader = new Reader(body);
-  // Offsets within a batch fit a double: the base as one, plus the delta.
-  const base = Number(baseOffset);
-  const first = Number(fetchOffset);
-  for (let i = 0; i < count; i++) {
+interface BatchHeader {
+  readonly count: number;
+  readonly baseOffset: bigint;
+  readonly baseTimestamp: number;
+  /** The batch's time for every record (log-append time); undefined: each record's own. */
+  readonly logAppendTime: number | undefined;
+}
+
+/**
+ * The records of one partition's record set, first located (where each starts, its key, its
+ * offset), then decoded into {@link RawRecord}s: all of them, or with
+ * {@link FetchRange.latestPerKey} only the last of each key. Locating costs no allocation per
+ * record, so a changelog's superseded values never become objects for the collector to trace:
+ * a restore's fetch of 8 MiB per partition held every record of it alive until written, and
+ * the collector spent a third of the restore's time copying them.
+ */
+class LocatedRecords {
+  readonly read = { records: 0, bytes: 0 };
+  private readonly context: RecordSetContext;
+  private readonly bodies: Buffer[] = [];
+  private readonly headers: BatchHeader[] = [];
+  // Per record, in offset order: its batch, where it starts in the batch's body, its key.
+  private readonly batchOf: number[] = [];
+  private readonly startOf: number[] = [];
+  private readonly keyStartOf: number[] = [];
+  /** -1: no key. */
+  private readonly keyLengthOf: number[] = [];
+
+  constructor(context: RecordSetContext) {
+    this.context = context;
+  }
+
+  addBatch(body: Buffer, header: BatchHeader): void {
+    const batch = this.bodies.length;
+    this.bodies.push(body);
+    this.headers.push(header);
+    const { fetchOffset, endOffset } = this.context.range;
+    // Offsets within a batch fit a double: the base as one, plus the delta.
+    const base = Number(header.baseOffset);
+    const first = Number(fetchOffset);
+    const end = endOffset === undefined ? Infinity : Number(endOffset);
+    const reader = new Reader(body);
+    for (let i = 0; i < header.count; i++) {
+      const start = reader.at;
+      const length = reader.varint();
+      const recordEnd = reader.at + length;
+      if (recordEnd > body.length) {
+        throw new RangeError('fetch response truncated');
+      }
+      reader.int8(); // attributes
+      reader.varlong(); // timestamp delta
+      const offset = base + reader.varint();
+      const keyLength = reader.varint();
+      const keyStart = reader.at;
+      reader.at += Math.max(0, keyLength);
+      const valueLength = reader.varint();
+      reader.at = recordEnd;
+      if (offset < first || offset >= end) {
+        continue;
+      }
+      this.read.records += 1;
+      this.read.bytes += Math.max(0, keyLength) + Math.max(0, valueLength);
+      this.batchOf.push(batch);
+      this.startOf.push(start);
+      this.keyStartOf.push(keyStart);
+      this.keyLengthOf.push(keyLength);
+    }
+  }
+
+  records(): RawRecord[] {
+    const count = this.startOf.length;
+    const kept = this.context.range.latestPerKey === true ? this.latestOfEachKey() : undefined;
+    const records: RawRecord[] = [];
+    for (let i = 0; i < count; i++) {
+      if (kept === undefined || kept[i] === 1) {
+        records.push(this.decode(i));
+      }
+    }
+    return records;
+  }
+
+  /**
+   * 1 for each record that no later record of the same key follows (and for every record
+   * without a key). Keys are told apart by a 32-bit hash, then by their bytes: a key whose
+   * hash another key took first is tracked by its bytes, as a string (rare).
+   */
+  private latestOfEachKey(): Uint8Array {
+    const count = this.startOf.length;
+    const kept = new Uint8Array(count);
+    const byHash = new Map<number, number>();
+    let collided: Map<string, number> | undefined;
+    for (let i = 0; i < count; i++) {
+      kept[i] = 1;
+      const length = this.keyLengthOf[i] ?? -1;
+      if (length < 0) {
+        continue;
+      }
+      const hash = this.hashOf(i);
+      const earlier = byHash.get(hash);
+      if (earlier === undefined) {
+        byHash.set(hash, i);
+      } else if (this.sameKey(earlier, i)) {
+        kept[earlier] = 0;
+        byHash.set(hash, i);
+      } else {
+        collided ??= new Map();
+        const id = this.keyOf(i).toString('latin1');
+        const same = collided.get(id);
+        if (same !== undefined) {
+          kept[same] = 0;
+        }
+        collided.set(id, i);
+      }
+    }
+    return kept;
+  }
+
+  /** FNV-1a over the record's key bytes. */
+  private hashOf(i: number): number {
+    const body = this.bodies[this.batchOf[i] ?? 0] as Buffer;
+    const from = this.keyStartOf[i] ?? 0;
+    const to = from + (this.keyLengthOf[i] ?? 0);
+    let hash = 0x811c9dc5;
+    for (let at = from; at < to; at++) {
+      hash = Math.imul(hash ^ (body[at] ?? 0), 0x01000193);
+    }
+    return hash | 0;
+  }
+
+  private sameKey(a: number, b: number): boolean {
+    const length = this.keyLengthOf[a] ?? -1;
+    if (length !== (this.keyLengthOf[b] ?? -2)) {
+      return false;
+    }
+    const bodyA = this.bodies[this.batchOf[a] ?? 0] as Buffer;
+    const bodyB = this.bodies[this.batchOf[b] ?? 0] as Buffer;
+    const fromA = this.keyStartOf[a] ?? 0;
+    const fromB = this.keyStartOf[b] ?? 0;
+    for (let k = 0; k < length; k++) {
+      if (bodyA[fromA + k] !== bodyB[fromB + k]) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** The record `i` as a {@link RawRecord}: its key, value and header values are views. */
+  private decode(i: number): RawRecord {
+    const batch = this.batchOf[i] ?? 0;
+    const header = this.headers[batch] as BatchHeader;
+    const reader = new Reader(this.bodies[batch] as Buffer, this.startOf[i] ?? 0);
     const length = reader.varint();
     const recordEnd = reader.at + length;
     reader.int8(); // attributes
     const timestampDelta = reader.varlong();
-    const offset = base + reader.varint();
+    const offset = Number(header.baseOffset) + reader.varint();
     const keyLength = reader.varint();
     const key = keyLength < 0 ? null : reader.bytes(keyLength);
     const valueLength = reader.varint();
@@ -272,19 +418,24 @@ function decodeRecords(
       }
       headers = parsed;
     }
-    reader.at = recordEnd;
-    if (offset < first) {
-      continue;
+    if (reader.at > recordEnd) {
+      throw new RangeError('fetch response truncated');
     }
-    into.push({
-      topic,
-      partition,
+    return {
+      topic: this.context.topic,
+      partition: this.context.partition,
       offset: String(offset),
       key,
       value,
-      timestamp: logAppendTime ?? baseTimestamp + timestampDelta,
+      timestamp: header.logAppendTime ?? header.baseTimestamp + timestampDelta,
       headers,
-    });
+    };
+  }
+
+  private keyOf(i: number): Buffer {
+    const body = this.bodies[this.batchOf[i] ?? 0] as Buffer;
+    const from = this.keyStartOf[i] ?? 0;
+    return body.subarray(from, from + (this.keyLengthOf[i] ?? 0));
   }
 }
 

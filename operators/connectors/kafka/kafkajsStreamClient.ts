@@ -23,6 +23,8 @@ import type {
   PartitionOffsets,
   ProducerOptions,
   RecordProducer,
+  ReadCount,
+  ReadToEndOptions,
   RoundMark,
   SendReceipt,
   StreamClient,
@@ -30,7 +32,7 @@ import type {
   TopicSpec,
   TransactionalProducer,
 } from './streamClient.js';
-import { partitionId } from './streamClient.js';
+import { partitionId, readCountOf } from './streamClient.js';
 import {
   decodeFetchResponse,
   FetchError,
@@ -242,7 +244,8 @@ export class KafkajsStreamClient implements StreamClient {
 
   async readToEnd(
     partitions: readonly (TopicPartition & { readonly fromOffset: string })[],
-    onRecords: (records: readonly RawRecord[]) => Promise<void>,
+    onRecords: (records: readonly RawRecord[], read: ReadCount) => Promise<void>,
+    options: ReadToEndOptions = {},
   ): Promise<void> {
     if (partitions.length === 0) {
       return;
@@ -251,7 +254,9 @@ export class KafkajsStreamClient implements StreamClient {
     // few cluster connections (ReaderClusters) while any of them reads.
     const lease = this.readers.lease();
     try {
-      await lease.owner.run(() => new PartitionReader(lease.cluster, partitions).read(onRecords));
+      await lease.owner.run(() =>
+        new PartitionReader(lease.cluster, partitions, options).read(onRecords),
+      );
     } finally {
       await this.readers.release(lease);
     }
@@ -500,16 +505,21 @@ interface CommittedTransaction {
 class PartitionReader {
   private readonly cluster: KafkajsCluster;
   private readonly wanted: readonly (TopicPartition & { readonly fromOffset: string })[];
+  private readonly latestPerKey: boolean;
 
   constructor(
     cluster: KafkajsCluster,
     wanted: readonly (TopicPartition & { readonly fromOffset: string })[],
+    options: ReadToEndOptions,
   ) {
     this.cluster = cluster;
     this.wanted = wanted;
+    this.latestPerKey = options.latestPerKey === true;
   }
 
-  async read(onRecords: (records: readonly RawRecord[]) => Promise<void>): Promise<void> {
+  async read(
+    onRecords: (records: readonly RawRecord[], read: ReadCount) => Promise<void>,
+  ): Promise<void> {
     const cluster = this.cluster;
     let pending: Promise<FetchedPartition[]> | undefined;
     try {
@@ -525,7 +535,9 @@ class PartitionReader {
           positions.set(partitionId(p.topic, p.partition), { ...p, next, end });
         }
       }
-      pending = positions.size > 0 ? fetchOnce(cluster, positions) : undefined;
+      const fetch = (): Promise<FetchedPartition[]> =>
+        fetchOnce(cluster, positions, this.latestPerKey);
+      pending = positions.size > 0 ? fetch() : undefined;
       while (pending !== undefined) {
         const fetched = await pending;
         pending = undefined;
@@ -542,13 +554,13 @@ class PartitionReader {
         // The next fetch goes out before this one's records are written: the positions are
         // known from the fetch alone.
         if (positions.size > 0) {
-          pending = fetchOnce(cluster, positions);
+          pending = fetch();
           // Handled here so a failing onRecords below does not leave it unhandled.
           pending.catch(() => undefined);
         }
         for (const f of fetched) {
           if (f.records.length > 0) {
-            await onRecords(f.records);
+            await onRecords(f.records, f.read);
           }
         }
       }
@@ -630,6 +642,8 @@ interface ReadPosition extends TopicPartition {
 
 interface FetchedPartition extends TopicPartition {
   readonly records: RawRecord[];
+  /** What the records stand for (more than they are when only the latest of a key was kept). */
+  readonly read: ReadCount;
   /** The offset to fetch next: after every record the fetch returned, markers included. */
   readonly next: bigint;
 }
@@ -747,6 +761,7 @@ async function endOffsetsOf(
 function fetchOnce(
   cluster: KafkajsCluster,
   positions: ReadonlyMap<string, ReadPosition>,
+  latestPerKey: boolean,
 ): Promise<FetchedPartition[]> {
   return withRetries(cluster, async () => {
     const byLeader = new Map<string, ReadPosition[]>();
@@ -786,7 +801,7 @@ function fetchOnce(
         // Rotated per fetch, so that when the response fills up, a different partition is cut.
         const request = [...topics].map(([topic, ps]) => ({ topic, partitions: ps }));
         request.push(...request.splice(0, fetchRound++ % Math.max(1, request.length)));
-        const fast = await fetchDecoded(broker, request, wanted);
+        const fast = await fetchDecoded(broker, request, { wanted, latestPerKey });
         if (fast !== undefined) {
           return fast;
         }
@@ -822,7 +837,7 @@ async function fetchDecoded(
     topic: string;
     partitions: { partition: number; fetchOffset: string; maxBytes: number }[];
   }[],
-  wanted: readonly ReadPosition[],
+  { wanted, latestPerKey }: { wanted: readonly ReadPosition[]; latestPerKey: boolean },
 ): Promise<FetchedPartition[] | undefined> {
   const send = sendRequestOf(broker);
   const protocolRequest = broker.lookupRequest(
@@ -840,13 +855,18 @@ async function fetchDecoded(
   if (send === undefined || protocolRequest.request.apiVersion !== 11) {
     return undefined;
   }
-  const offsets = new Map(wanted.map((p) => [fetchKey(p.topic, p.partition), p.next]));
+  const ranges = new Map(
+    wanted.map((p) => [
+      fetchKey(p.topic, p.partition),
+      { fetchOffset: p.next, endOffset: p.end, latestPerKey },
+    ]),
+  );
   let decoded: FetchedRecords[];
   try {
     decoded = await send({
       ...protocolRequest,
       response: {
-        decode: (body: Buffer) => decodeFetchResponse(body, offsets),
+        decode: (body: Buffer) => decodeFetchResponse(body, ranges),
         parse: (data: FetchedRecords[]) => Promise.resolve(data),
       },
     });
@@ -878,12 +898,17 @@ async function fetchDecoded(
         next = position.end; // nothing left before the end (see fetchedOf)
       }
     }
-    const last = data.records[data.records.length - 1];
-    const records =
-      last !== undefined && BigInt(last.offset) >= position.end
-        ? data.records.filter((r) => BigInt(r.offset) < position.end)
-        : data.records;
-    return [{ topic: position.topic, partition: position.partition, next, records }];
+    // Records at or after the end were left out by the decoder (before keeping the latest of
+    // a key: a key's value before the end must not give way to one after it).
+    return [
+      {
+        topic: position.topic,
+        partition: position.partition,
+        next,
+        records: data.records,
+        read: data.read,
+      },
+    ];
   });
 }
 
@@ -925,13 +950,16 @@ function fetchedOf(position: ReadPosition, data: FetchPartitionData): FetchedPar
       next = position.end;
     }
   }
+  const records = batch.messages
+    .filter((m) => BigInt(m.offset) < position.end)
+    .map((m) => toRawRecord(position.topic, position.partition, m));
+  // kafkajs' path (a response the decoder does not read) hands over every record.
   return {
     topic: position.topic,
     partition: position.partition,
     next,
-    records: batch.messages
-      .filter((m) => BigInt(m.offset) < position.end)
-      .map((m) => toRawRecord(position.topic, position.partition, m)),
+    records,
+    read: readCountOf(records),
   };
 }
 

@@ -19,10 +19,11 @@ import type {
   ConsumerSession,
   IncomingBatch,
   PartitionOffsets,
+  ReadCount,
   RoundMark,
   TopicPartition,
 } from './streamClient.js';
-import { partitionId } from './streamClient.js';
+import { partitionId, readCountOf } from './streamClient.js';
 
 /** Records one consume call takes at most: one round's worth. */
 const recordsPerRound = 10_000;
@@ -548,7 +549,7 @@ export async function readPartitionsToEnd(
     readonly offsets: { partitionOffsets(topic: string): Promise<PartitionOffsets[]> };
   },
   partitions: readonly (TopicPartition & { readonly fromOffset: string })[],
-  onRecords: (records: readonly RawRecord[]) => Promise<void>,
+  onRecords: (records: readonly RawRecord[], read: ReadCount) => Promise<void>,
 ): Promise<void> {
   const ends = new Map<string, bigint>();
   for (const topic of new Set(partitions.map((p) => p.topic))) {
@@ -610,7 +611,7 @@ export async function readPartitionsToEnd(
         list.push(toRawRecord(message));
       }
       for (const records of byPartition.values()) {
-        await onRecords(records);
+        await onRecords(records, readCountOf(records));
       }
       const asked = [...remaining.values()].map(({ topic, partition }) => ({ topic, partition }));
       for (const { topic, partition, offset } of consumer.position(asked)) {

@@ -27,6 +27,7 @@ import type {
   GroupMember,
   PartitionOffsets,
   ProducerOptions,
+  ReadCount,
   RecordProducer,
   SendReceipt,
   StreamClient,
@@ -161,9 +162,10 @@ export class RdkafkaStreamClient implements StreamClient {
     }
   }
 
+  /** Hands over every record (`latestPerKey` is not taken up: librdkafka makes each an object). */
   readToEnd(
     partitions: readonly (TopicPartition & { readonly fromOffset: string })[],
-    onRecords: (records: readonly RawRecord[]) => Promise<void>,
+    onRecords: (records: readonly RawRecord[], read: ReadCount) => Promise<void>,
   ): Promise<void> {
     return readPartitionsToEnd(
       { rdkafka: this.rdkafka, connection: this.connection, offsets: this.admin },

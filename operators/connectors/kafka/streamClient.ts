@@ -58,12 +58,44 @@ export interface StreamClient {
   groupMembers(groupId: string): Promise<GroupMember[]>;
   /**
    * Reads partitions (committed records only) from an offset up to their end as it was when
-   * the call started, in batches: how state stores restore from their changelogs.
+   * the call started, in batches: how state stores restore from their changelogs. Each batch
+   * holds records of one partition, in offset order; `read` counts what the batch stood for
+   * (more than it holds when `latestPerKey` dropped some).
    */
   readToEnd(
     partitions: readonly (TopicPartition & { readonly fromOffset: string })[],
-    onRecords: (records: readonly RawRecord[]) => Promise<void>,
+    onRecords: (records: readonly RawRecord[], read: ReadCount) => Promise<void>,
+    options?: ReadToEndOptions,
   ): Promise<void>;
+}
+
+/** @category Connectors */
+export interface ReadToEndOptions {
+  /**
+   * A client may hand over only the last record of each key of a batch, as compaction would
+   * have left it (a restore writes only a key's latest value anyway); it may also hand over
+   * every record. Records without a key are all handed over. Default false: every record.
+   */
+  readonly latestPerKey?: boolean;
+}
+
+/**
+ * Records and their key and value bytes.
+ *
+ * @category Connectors
+ */
+export interface ReadCount {
+  readonly records: number;
+  readonly bytes: number;
+}
+
+/** What a batch of records counts: every record, its key and value bytes. */
+export function readCountOf(records: readonly RawRecord[]): ReadCount {
+  let bytes = 0;
+  for (const record of records) {
+    bytes += (record.key?.length ?? 0) + (record.value?.length ?? 0);
+  }
+  return { records: records.length, bytes };
 }
 
 /** @category Connectors */
