@@ -297,6 +297,9 @@ export class TaskState {
     );
     let records = 0;
     let bytes = 0;
+    // Where a restore's time went, for its log line: until the first records came (connect,
+    // metadata, end offsets), the reading and writing, the key filters.
+    let firstRecordsAt: number | undefined;
     // The keys already in the database were read before (open), not after the restore's
     // writes, where the scan waited behind other tasks' writes for the threads of the pool;
     // the keys the restore writes are taken as it writes them.
@@ -315,6 +318,7 @@ export class TaskState {
         if (name === undefined) {
           return;
         }
+        firstRecordsAt ??= performance.now();
         if (first !== undefined && first.value !== null) {
           this.assertSameLayout(
             first.headers[positionedChangelogHeader] !== undefined,
@@ -334,6 +338,7 @@ export class TaskState {
       await client.readToEnd(partitions, onBatch, { latestPerKey: true });
     }
     this.writeCheckpoint();
+    const readAt = performance.now();
     await this.trackKeys(await existing);
     const report: RestoreReport = {
       taskId: this.taskId,
@@ -345,7 +350,16 @@ export class TaskState {
     };
     if (logged.length > 0) {
       this.options.logger?.info(
-        { task: this.taskId, ...report, ms: Math.round(report.ms) },
+        {
+          task: this.taskId,
+          ...report,
+          ms: Math.round(report.ms),
+          phasesMs: {
+            untilFirstRecords: Math.round((firstRecordsAt ?? readAt) - started),
+            read: Math.round(readAt - started),
+            keyFilters: Math.round(performance.now() - readAt),
+          },
+        },
         `restored ${records} changelog records (${(bytes / 1e6).toFixed(1)} MB) in ${Math.round(report.ms)} ms`,
       );
     }

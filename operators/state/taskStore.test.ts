@@ -89,6 +89,35 @@ test('TaskStore: the key filter answers misses on never-written keys without a r
   }
 });
 
+test('TaskStore: a key filter that fills up is rebuilt larger and still finds every key', async () => {
+  const inner = new InMemoryStore();
+  const store = storeOver(inner, 4_096); // a small cache: nearly every key is evicted
+  await store.trackKeys();
+  const count = 150_000; // past the smallest filter's 65,536 keys, then past its rebuild
+  for (let from = 0; from < count; from += 10_000) {
+    for (let i = from; i < from + 10_000; i++) {
+      store.put(b(`key-${i}`), b(`v${i}`));
+    }
+    await store.applyCommitted(store.changes());
+  }
+  for (let i = 0; i < count; i += 7) {
+    const cached = store.peek(b(`key-${i}`));
+    const value = cached === undefined ? await store.get(b(`key-${i}`)) : cached;
+    assert.equal(value?.toString(), `v${i}`, `key-${i} found`);
+  }
+  const before = store.metrics.filteredMisses;
+  for (let i = 0; i < 1_000; i++) {
+    if (store.peek(b(`absent-${i}`)) !== null) {
+      assert.equal(await store.get(b(`absent-${i}`)), undefined); // a false positive: read
+    }
+  }
+  // At 10 bits a key the filter answers nearly all of them; overfull, it would answer few.
+  assert.ok(
+    store.metrics.filteredMisses - before > 950,
+    `${store.metrics.filteredMisses - before}`,
+  );
+});
+
 test('TaskStore: deleting a key that was never committed leaves no tombstone; a committed one does', async () => {
   const inner = new InMemoryStore();
   await inner.batch([{ type: 'put', key: b('old'), value: b('1') }]);
