@@ -70,8 +70,9 @@ export interface TaskRunnerContext extends RunResources {
  * Creates a task and what runs it. Under exactly-once the producer connects before the
  * changelogs are read: that fences any older owner of the task and settles its open
  * transaction, so the changelog the stores restore from and the committed offsets are final
- * before they are read. The stores open from local disk meanwhile (`readyToRestore`): tens of
- * tasks connect and open at once after a restart, and the opens waited for the fencing before.
+ * before they are read. The stores open from local disk and the changelog reader connects
+ * meanwhile (`readyToRestore`): tens of tasks connect and open at once after a restart, and the
+ * opens waited for the fencing before.
  * Whatever fails on the way, what was opened is closed again.
  */
 export async function createTaskRunner(

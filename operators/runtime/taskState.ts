@@ -114,8 +114,9 @@ export class TaskState {
 
   /**
    * Opens the task's stores and restores them; resolves with what the restore read. The local
-   * part (the database, its checkpoint, the keys it holds) is done before `readyToRestore`
-   * resolves, the changelogs are read after.
+   * part (the database, its checkpoint, the keys it holds) and the changelog reader's connect
+   * are done while `readyToRestore` is pending; the changelogs' ends are asked for after it.
+   * Whatever fails on the way, the stores are closed again.
    */
   static async open(
     options: TaskStateOptions,
@@ -125,15 +126,15 @@ export class TaskState {
     const existing = state.existingKeys(reason);
     existing.catch(() => undefined); // awaited below; not unhandled if the restore fails first
     try {
-      await options.readyToRestore;
+      const report = await state.restore(reason, existing);
+      return { state, report };
     } catch (error) {
       // The scan must end before the database closes: the binding crashes on use after close.
+      // (The restore's own writes have ended: it fails only between them.)
       await existing.catch(() => undefined);
       await state.close();
       throw error;
     }
-    const report = await state.restore(reason, existing);
-    return { state, report };
   }
 
   get taskDir(): string {
@@ -290,7 +291,13 @@ export class TaskState {
     fullRestoreReason: string | undefined,
     existing: Promise<ReadonlyMap<string, readonly Buffer[]>>,
   ): Promise<RestoreReport> {
-    const started = performance.now();
+    // Timed from the moment the changelogs' ends are final (the producer fenced), as before the
+    // reader connected during the fencing.
+    let started = performance.now();
+    const ready = Promise.resolve(this.options.readyToRestore).then(() => {
+      started = performance.now();
+    });
+    ready.catch(() => undefined); // awaited below (or by the read)
     const logged = this.options.specs.filter((s) => s.changelog);
     const byTopic = new Map(
       logged.map((s) => [changelogTopic(this.options.applicationId, s.name), s.name]),
@@ -335,8 +342,9 @@ export class TaskState {
         }
         await this.options.onProgress?.();
       };
-      await client.readToEnd(partitions, onBatch, { latestPerKey: true });
+      await client.readToEnd(partitions, onBatch, { latestPerKey: true, after: ready });
     }
+    await ready;
     this.writeCheckpoint();
     const readAt = performance.now();
     await this.trackKeys(await existing);

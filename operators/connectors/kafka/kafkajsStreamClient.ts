@@ -247,7 +247,10 @@ export class KafkajsStreamClient implements StreamClient {
     onRecords: (records: readonly RawRecord[], read: ReadCount) => Promise<void>,
     options: ReadToEndOptions = {},
   ): Promise<void> {
+    // Awaited once connected: not an unhandled rejection should it fail before that.
+    options.after?.catch(() => undefined);
     if (partitions.length === 0) {
+      await options.after;
       return;
     }
     // The tasks of a job restore at the same time, each with a read of its own: they share a
@@ -506,6 +509,7 @@ class PartitionReader {
   private readonly cluster: KafkajsCluster;
   private readonly wanted: readonly (TopicPartition & { readonly fromOffset: string })[];
   private readonly latestPerKey: boolean;
+  private readonly after: Promise<unknown> | undefined;
 
   constructor(
     cluster: KafkajsCluster,
@@ -515,6 +519,7 @@ class PartitionReader {
     this.cluster = cluster;
     this.wanted = wanted;
     this.latestPerKey = options.latestPerKey === true;
+    this.after = options.after;
   }
 
   async read(
@@ -526,6 +531,8 @@ class PartitionReader {
       await withRetries(cluster, () => cluster.connect());
       const topics = [...new Set(this.wanted.map((p) => p.topic))];
       await withRetries(cluster, () => cluster.addMultipleTargetTopics(topics));
+      // Connected and the topics known while the caller's producer fenced: the ends now.
+      await this.after;
       const ends = await withRetries(cluster, () => endOffsetsOf(cluster, this.wanted));
       const positions = new Map<string, ReadPosition>();
       for (const p of this.wanted) {

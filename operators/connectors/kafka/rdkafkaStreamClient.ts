@@ -28,6 +28,7 @@ import type {
   PartitionOffsets,
   ProducerOptions,
   ReadCount,
+  ReadToEndOptions,
   RecordProducer,
   SendReceipt,
   StreamClient,
@@ -162,11 +163,16 @@ export class RdkafkaStreamClient implements StreamClient {
     }
   }
 
-  /** Hands over every record (`latestPerKey` is not taken up: librdkafka makes each an object). */
-  readToEnd(
+  /**
+   * Hands over every record (`latestPerKey` is not taken up: librdkafka makes each an object);
+   * waits for `after` before anything (its ends and its consumer's connect come together).
+   */
+  async readToEnd(
     partitions: readonly (TopicPartition & { readonly fromOffset: string })[],
     onRecords: (records: readonly RawRecord[], read: ReadCount) => Promise<void>,
+    options: ReadToEndOptions = {},
   ): Promise<void> {
+    await options.after;
     return readPartitionsToEnd(
       { rdkafka: this.rdkafka, connection: this.connection, offsets: this.admin },
       partitions,

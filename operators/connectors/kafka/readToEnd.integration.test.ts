@@ -213,6 +213,95 @@ test('readToEnd reads a partition larger than one fetch, in order, without the a
   assert.ok(batches > 1, `${batches} batches`);
 });
 
+test('readToEnd with latestPerKey hands over the latest committed value of each key per fetch, and counts every record read', async () => {
+  const topic = topicName();
+  await client.ensureTopics([{ name: topic, partitions: 1 }]);
+  const producer = await transactional('latest');
+  const latest = new Map<string, string>();
+  let committed = 0;
+  try {
+    // 60,000 records over 1,500 keys, more than one fetch; every fourth transaction aborts,
+    // so an aborted value must never win over a committed one.
+    for (let txnIndex = 0; txnIndex < 40; txnIndex++) {
+      const commit = txnIndex % 4 !== 3;
+      const messages = Array.from({ length: 1_500 }, (_, i) => ({
+        key: `k${(txnIndex * 7 + i * 13) % 1_500}`,
+        value: `${commit ? 'v' : 'aborted'}${txnIndex}-${i}:${'x'.repeat(150)}`,
+      }));
+      const txn = await producer.transaction();
+      await txn.send({ topic, messages });
+      if (commit) {
+        await txn.commit();
+        committed += messages.length;
+        messages.forEach((m) => latest.set(m.key, m.value));
+      } else {
+        await txn.abort();
+      }
+    }
+  } finally {
+    await producer.disconnect();
+  }
+  const restored = new Map<string, string>();
+  let handedOver = 0;
+  let counted = 0;
+  let lastOffset = -1;
+  await client.readToEnd(
+    [{ topic, partition: 0, fromOffset: '0' }],
+    (records, read) => {
+      handedOver += records.length;
+      counted += read.records;
+      for (const r of records) {
+        assert.ok(Number(r.offset) > lastOffset, 'in offset order');
+        lastOffset = Number(r.offset);
+        restored.set(Buffer.from(r.key ?? []).toString(), Buffer.from(r.value ?? []).toString());
+      }
+      return Promise.resolve();
+    },
+    { latestPerKey: true },
+  );
+  assert.deepEqual(restored, latest);
+  assert.equal(counted, committed, 'read counts every committed record');
+  assert.ok(handedOver < committed / 5, `${handedOver} of ${committed} records handed over`);
+});
+
+test('readToEnd with `after` connects first and takes the ends once it resolves; its rejection ends the read', async () => {
+  const topic = topicName();
+  await client.ensureTopics([{ name: topic, partitions: 1 }]);
+  const producer = kafka.producer();
+  await producer.connect();
+  try {
+    await producer.send({ topic, messages: [{ key: 'a', value: 'before' }] });
+    let release: () => void = () => undefined;
+    const after = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const values: string[] = [];
+    const reading = client.readToEnd(
+      [{ topic, partition: 0, fromOffset: '0' }],
+      (records) => {
+        values.push(...records.map((r) => Buffer.from(r.value ?? []).toString()));
+        return Promise.resolve();
+      },
+      { after },
+    );
+    await new Promise((resolve) => setTimeout(resolve, 500)); // the reader connects meanwhile
+    // Written while the caller was not ready yet (a fenced owner's last commit): part of the end.
+    await producer.send({ topic, messages: [{ key: 'b', value: 'while waiting' }] });
+    release();
+    await reading;
+    assert.deepEqual(values, ['before', 'while waiting']);
+    const refused = new Error('the producer could not fence');
+    await assert.rejects(
+      client.readToEnd([{ topic, partition: 0, fromOffset: '0' }], () => Promise.resolve(), {
+        after: Promise.reject(refused),
+      }),
+      (error) => error === refused,
+    );
+  } finally {
+    await producer.disconnect();
+  }
+});
+
 test('readToEnd, producers and the admin of a createKafkaJs client run without async context tracking', async () => {
   // Async context once on hooks every promise of the process for good; a reader whose work was
   // started inside it turned it on in every job that restored a store (found in a profile).

