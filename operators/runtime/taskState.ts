@@ -10,7 +10,11 @@ import type { BytesKeyValueStore } from '../state/keyValueStore.js';
 import { InMemoryStore } from '../state/memory/inMemoryStore.js';
 import { keyId } from '../state/keyId.js';
 import { keyPrefix, keyPrefixEnd, PrefixedStore } from '../state/prefixedStore.js';
-import { RocksDbStore, type RocksDbMemory } from '../state/rocksdb/rocksDbStore.js';
+import {
+  nativeBatchBytes,
+  RocksDbStore,
+  type RocksDbMemory,
+} from '../state/rocksdb/rocksDbStore.js';
 import { positionedChangelogHeader, type PositionSource } from '../state/appliedPositions.js';
 import type { BatchOperation } from '../state/keyValueStore.js';
 import { changelogTopic, type StoreSpec } from '../state/storeDefinition.js';
@@ -66,9 +70,10 @@ export interface TaskStateOptions {
 }
 
 /**
- * Changelog records per native write during a restore. The binding converts a batch's records
- * on the JavaScript thread (about 3 µs each here), so a fetch of 8 MB (80,000 small records)
- * written at once would hold the event loop for a quarter of a second.
+ * Changelog records per native write during a restore, at most (and at most
+ * `nativeBatchBytes` of keys and values, which RocksDbStore writes through a reused batch):
+ * a fetch of 8 MB (80,000 small records) written at once would hold the event loop for
+ * tens of milliseconds while the binding takes the records in.
  */
 const restoreWriteBatch = 10_000;
 
@@ -411,12 +416,23 @@ export class TaskState {
       restored = new Map();
       this.restoredKeys.set(name, restored);
     }
-    for (let from = 0; from < latest.length; from += restoreWriteBatch) {
-      const slice = latest.slice(from, from + restoreWriteBatch);
+    for (let from = 0; from < latest.length;) {
+      // Up to restoreWriteBatch records and nativeBatchBytes of keys and values a write.
+      let to = from;
       let bytes = 0;
-      for (const [, record] of slice) {
-        bytes += prefix.length + (record.key?.length ?? 0);
+      let written = 0;
+      while (to < latest.length && to - from < restoreWriteBatch) {
+        const record = latest[to]?.[1];
+        const size = prefix.length + (record?.key?.length ?? 0) + (record?.value?.length ?? 0);
+        if (to > from && written + size > nativeBatchBytes) {
+          break;
+        }
+        written += size;
+        bytes += prefix.length + (record?.key?.length ?? 0);
+        to++;
       }
+      const slice = latest.slice(from, to);
+      from = to;
       const keys = Buffer.allocUnsafe(bytes);
       let at = 0;
       const operations: BatchOperation[] = [];

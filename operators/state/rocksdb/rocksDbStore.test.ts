@@ -5,7 +5,12 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 
 import { describeKeyValueStoreContract } from '../keyValueStoreContract.js';
-import { RocksDbStore, rocksDbMemoryDefaults, rocksDbNativeMemory } from './rocksDbStore.js';
+import {
+  nativeBatchBytes,
+  RocksDbStore,
+  rocksDbMemoryDefaults,
+  rocksDbNativeMemory,
+} from './rocksDbStore.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'reelstream-rocksdbstore-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -14,6 +19,52 @@ let opened = 0;
 describeKeyValueStoreContract('RocksDbStore (rocksdb 5.2.1)', () =>
   RocksDbStore.open(join(dir, `contract-${opened++}`)),
 );
+
+test('RocksDbStore: a reused batch writes only its own operations; large and concurrent batches are written whole', async () => {
+  const store = await RocksDbStore.open(join(dir, 'batches'));
+  try {
+    const text = async (key: string): Promise<string | undefined> => {
+      const value = await store.get(Buffer.from(key));
+      return value === undefined ? undefined : Buffer.from(value).toString();
+    };
+    await store.batch([{ type: 'put', key: Buffer.from('k'), value: Buffer.from('first') }]);
+    // Larger than a reused batch takes: a batch of its own.
+    const large = Array.from({ length: 3 }, (_, i) => ({
+      type: 'put' as const,
+      key: Buffer.from(i === 0 ? 'k' : `large-${i}`),
+      value: Buffer.alloc(nativeBatchBytes / 2, i),
+    }));
+    await store.batch(large);
+    assert.equal((await store.get(Buffer.from('k')))?.length, nativeBatchBytes / 2);
+    // Through the batch the first write used, cleared: its put of "first" is not written again.
+    await store.batch([{ type: 'put', key: Buffer.from('z'), value: Buffer.from('z') }]);
+    assert.equal((await store.get(Buffer.from('k')))?.length, nativeBatchBytes / 2);
+    assert.equal(await text('z'), 'z');
+    await store.batch([{ type: 'delete', key: Buffer.from('z') }]);
+    assert.equal(await text('z'), undefined);
+    // Several at once, each through a batch of its own.
+    await Promise.all(
+      Array.from({ length: 5 }, (_, w) =>
+        store.batch(
+          Array.from({ length: 100 }, (_, i) => ({
+            type: 'put' as const,
+            key: Buffer.from(`w${w}-${i}`),
+            value: Buffer.from(`${w}:${i}`),
+          })),
+        ),
+      ),
+    );
+    for (let w = 0; w < 5; w++) {
+      assert.equal(await text(`w${w}-99`), `${w}:99`);
+    }
+    await assert.rejects(
+      store.batch([{ type: 'put', key: Buffer.alloc(0), value: Buffer.from('x') }]),
+      /key cannot be an empty Buffer/,
+    );
+  } finally {
+    await store.close();
+  }
+});
 
 test('RocksDbStore: a reopened database keeps puts, batches and deletes', async () => {
   const path = join(dir, 'reopen');

@@ -24,6 +24,8 @@ declare module 'rocksdb' {
     _put(key: Buffer, value: Buffer): void;
     _del(key: Buffer): void;
     _write(options: Record<string, never>, callback: Callback): void;
+    /** Empties the batch for reuse (its native buffer keeps its capacity). */
+    _clear(): void;
   }
 
   export interface RocksDb {
@@ -38,6 +40,14 @@ declare module 'rocksdb' {
       operations: ReadonlyArray<
         { type: 'put'; key: Uint8Array; value: Uint8Array } | { type: 'del'; key: Uint8Array }
       >,
+      callback: Callback,
+    ): void;
+    /** The implementation behind `batch` (abstract-leveldown's contract), without its checks. */
+    _batch(
+      operations: ReadonlyArray<
+        { type: 'put'; key: Buffer; value: Buffer } | { type: 'del'; key: Buffer }
+      >,
+      options: Record<string, never>,
       callback: Callback,
     ): void;
     /** A native write batch: operations are copied into it as they are added. */
