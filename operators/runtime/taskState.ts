@@ -296,8 +296,8 @@ export class TaskState {
     fullRestoreReason: string | undefined,
     existing: Promise<ReadonlyMap<string, readonly Buffer[]>>,
   ): Promise<RestoreReport> {
-    // Timed from the moment the changelogs' ends are final (the producer fenced), as before the
-    // reader connected during the fencing.
+    // Timed from the moment the changelogs' ends are final (the producer has fenced), as when
+    // the reader only began to connect then: its connect now overlaps the fencing.
     let started = performance.now();
     const ready = Promise.resolve(this.options.readyToRestore).then(() => {
       started = performance.now();
