@@ -66,7 +66,8 @@ import { addDecayed, decayTo, type DecayedValue } from './timeDecay.js';
  *    views pass through to it.
  * 4. `co-visitation`, by anchor, through `co-visitation-by-anchor`: the anchor's own views and
  *    its neighbour candidates (each the pair's latest total), from which the top `topK` (20) are
- *    published.
+ *    published. The topic's combiner sends what a task of step 3 has for one anchor at a commit
+ *    as one message.
  *
  * **Bounds.**
  * - Each anchor keeps at most `candidates` (100) neighbours: when one more would exceed that,
@@ -81,8 +82,9 @@ import { addDecayed, decayTo, type DecayedValue } from './timeDecay.js';
  *
  * Emission: an anchor that has candidates publishes its neighbours once per commit of its task
  * in which it was updated (the step's `emit: 'onCommit'`). Per qualifying watch with k co-visits
- * that is one message through `co-visitation-by-video`, `k + 1` through `co-visitation-by-pair`
- * and `2k + 1` through `co-visitation-by-anchor`.
+ * that is one message through `co-visitation-by-video` and `k + 1` through
+ * `co-visitation-by-pair`; through `co-visitation-by-anchor`, at most `2k + 1`, and one per
+ * anchor and commit of a step-3 task whatever the number of watches.
  */
 
 /** Topics of the pipeline. */
@@ -181,6 +183,18 @@ type AnchorUpdate =
       readonly latest: number;
     };
 
+/**
+ * What crosses `co-visitation-by-anchor`: the updates of one anchor that a task of step 3 sent
+ * between two of its commits, in order (the topic's combiner gathers them). A single update is
+ * what the topic carried before 2026-12-07, still read.
+ */
+type AnchorMessage = AnchorUpdate | readonly AnchorUpdate[];
+
+function updatesOf(message: AnchorMessage): readonly AnchorUpdate[] {
+  // Array.isArray narrows a readonly array to any[]: the cast restores its element type.
+  return Array.isArray(message) ? (message as readonly AnchorUpdate[]) : [message as AnchorUpdate];
+}
+
 /** Step 1's state per user; `out` holds what the latest watch emits. */
 interface RecentWatches {
   readonly latest: number;
@@ -266,7 +280,7 @@ const anchorStateSchema: AvroSchema<AnchorState> = {
 
 const byVideoSerdes = { key: stringSerde, value: jsonSerde<ByVideoMessage>() };
 const byPairSerdes = { key: stringSerde, value: jsonSerde<ByPairMessage>() };
-const byAnchorSerdes = { key: stringSerde, value: jsonSerde<AnchorUpdate>() };
+const byAnchorSerdes = { key: stringSerde, value: jsonSerde<AnchorMessage>() };
 
 /**
  * Adds the co-visitation pipeline to `pipeline`: reads `events.watch-ends` (keyed by user) and
@@ -365,10 +379,18 @@ export function coVisitationStream(
     })
     .toStream()
     .flatMap(
-      (record) => record.value.out.map((o) => record.withKey(o.anchor).withValue(o.update)),
+      (record) =>
+        record.value.out.map((o) => record.withKey(o.anchor).withValue<AnchorMessage>([o.update])),
       { name: 'co-visitation-to-anchors' },
     )
-    .groupByKey({ name: 'co-visitation-by-anchor', serdes: byAnchorSerdes })
+    .groupByKey({
+      name: 'co-visitation-by-anchor',
+      serdes: byAnchorSerdes,
+      // A pair sends its totals to both videos, so a task's commit sends a popular anchor many
+      // updates: one message per anchor a commit is a third of them (docs/load.md), and step 4
+      // reads and bounds the anchor's candidates once for all.
+      combine: (earlier, later) => [...updatesOf(earlier), ...updatesOf(later)],
+    })
     .aggregate({
       name: 'co-visitation',
       initializer: (): AnchorState => ({
@@ -376,7 +398,7 @@ export function coVisitationStream(
         candidates: [],
         updatedTime: Number.MIN_SAFE_INTEGER,
       }),
-      adder: (state, update) => addToAnchor(state, update, settings),
+      adder: (state, message) => addToAnchor(state, updatesOf(message), settings),
       serde: avroBinarySerde(anchorStateSchema),
       // A popular anchor takes a co-visit every few milliseconds; its neighbours are read as a
       // table (latest per video), so encode, store and publish it once per commit.
@@ -484,36 +506,48 @@ function addToPair(
 
 /**
  * Step 4: the anchor's views, or a neighbour's co-visits as they now stand (replacing what the
- * anchor had of it), then the candidates bounded to the strongest (see {@link strongerThan}).
- * Every message carries a running total that only grows, so the candidates kept at the end are
- * the strongest `candidates` by their final co-visits whatever order the messages came in: one
- * evicted earlier comes back with its whole total, not a restart, when it is updated again.
+ * anchor had of it), in order, then the candidates bounded to the strongest (see
+ * {@link strongerThan}). Every message carries a running total that only grows, so the
+ * candidates kept at the end are the strongest `candidates` by their final co-visits whatever
+ * order the messages came in, and however many are applied before bounding: one evicted earlier
+ * comes back with its whole total, not a restart, when it is updated again.
  */
-function addToAnchor(state: AnchorState, update: AnchorUpdate, settings: Settings): AnchorState {
-  switch (update.kind) {
-    case 'views':
-      return { ...state, views: update.views };
-    case 'pair': {
-      const candidates = state.candidates.slice();
-      const at = candidates.findIndex((c) => c.videoId === update.neighbour);
-      const updated: Candidate = {
-        videoId: update.neighbour,
-        covisits: update.covisits,
-        count: update.count,
-      };
-      if (at < 0) {
-        candidates.push(updated);
-      } else {
-        candidates[at] = updated;
-      }
-      return {
-        ...state,
-        // The order kept does not matter: neighboursOf sorts.
-        candidates: bounded(candidates, settings),
-        updatedTime: Math.max(state.updatedTime, update.latest),
-      };
+function addToAnchor(
+  state: AnchorState,
+  updates: readonly AnchorUpdate[],
+  settings: Settings,
+): AnchorState {
+  let views = state.views;
+  let candidates: Candidate[] | undefined;
+  let at: Map<string, number> | undefined;
+  let updatedTime = state.updatedTime;
+  for (const update of updates) {
+    if (update.kind === 'views') {
+      views = update.views;
+      continue;
     }
+    candidates ??= state.candidates.slice();
+    at ??= new Map(candidates.map((c, i) => [c.videoId, i]));
+    const updated: Candidate = {
+      videoId: update.neighbour,
+      covisits: update.covisits,
+      count: update.count,
+    };
+    const index = at.get(update.neighbour);
+    if (index === undefined) {
+      at.set(update.neighbour, candidates.length);
+      candidates.push(updated);
+    } else {
+      candidates[index] = updated;
+    }
+    updatedTime = Math.max(updatedTime, update.latest);
   }
+  return {
+    views,
+    // The order kept does not matter: neighboursOf sorts.
+    candidates: candidates === undefined ? state.candidates : bounded(candidates, settings),
+    updatedTime,
+  };
 }
 
 /**

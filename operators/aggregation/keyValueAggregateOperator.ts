@@ -126,6 +126,21 @@ export class KeyValueAggregateOperator<TKey, TValue, TAggregate> implements Oper
     });
   }
 
+  /** Reads the slice's keys that are neither held nor cached, at once (see Operator.prefetch). */
+  async prefetch(records: readonly StreamRecord<TKey, TValue>[]): Promise<void> {
+    const keys: Uint8Array[] = [];
+    for (const record of records) {
+      if (record.key === null || record.value === null) {
+        continue;
+      }
+      const key = this.keySerde.serialize(record.key, { topic: this.storeName, isKey: true });
+      if (key !== null && key.length > 0 && !this.held.has(keyId(key))) {
+        keys.push(key);
+      }
+    }
+    await this.requireStore().prefetch(keys);
+  }
+
   private update(
     change: { record: StreamRecord<TKey, TValue>; key: Uint8Array; previous: Buffer | null },
     ctx: OperatorContext<TKey, TAggregate>,

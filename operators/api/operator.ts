@@ -52,6 +52,18 @@ export interface Operator<TKeyIn, TValueIn, TKeyOut, TValueOut> {
    * policy like a failed record, and the other updates still go through.
    */
   takeHeld?(): readonly HeldUpdate<TKeyOut, TValueOut>[];
+  /**
+   * For an operator fed straight by a source: called with each slice of records before any of
+   * them is processed, to start reading the state they will need, all at once. A read that
+   * misses the store's cache goes to RocksDB through libuv's thread pool, and the record waits
+   * for it before the next one is processed: a read per record costs a trip round the event
+   * loop each, a read per slice one for all. It must not change state nor forward; a failure
+   * is ignored (the record's own read reports it).
+   */
+  prefetch?(
+    records: readonly StreamRecord<TKeyIn, TValueIn>[],
+    ctx: OperatorContext<TKeyOut, TValueOut, TKeyIn>,
+  ): Promise<void>;
   /** Called once when the task closes (rebalance, shutdown). */
   close?(): void | Promise<void>;
 }

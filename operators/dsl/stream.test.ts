@@ -185,3 +185,101 @@ test('a latestPerKey sink sends only the last record per key of a commit; others
   ]);
   await driver.close();
 });
+
+test('a repartition with a combiner sends one record per key and commit, combined in order', async () => {
+  const build = (combine: boolean): Pipeline => {
+    const pipeline = new Pipeline();
+    const byColour = pipeline
+      .source('events', text)
+      .selectKey((r) => r.value.split(':')[0] ?? '')
+      .groupByKey({
+        name: 'by-colour',
+        serdes: text,
+        ...(combine ? { combine: (earlier: string, later: string) => `${earlier},${later}` } : {}),
+      });
+    byColour.stream().to('sent', text);
+    byColour
+      .aggregate({
+        name: 'joined',
+        initializer: () => '',
+        adder: (all, value) => (all === '' ? value : `${all},${value}`),
+        serde: stringSerde,
+      })
+      .toStream()
+      .to('joined', text);
+    return pipeline;
+  };
+  const batches = [
+    ['red:1', 'blue:1', 'red:2', 'red:3', 'blue:2'],
+    ['red:4', 'green:1'],
+  ];
+  const run = async (combine: boolean) => {
+    const driver = await TestDriver.start(build(combine), { partitions: 2 });
+    for (const batch of batches) {
+      await driver
+        .input('events', text)
+        .pipeMany(batch.map((value) => ({ key: 'one-task', value })));
+    }
+    const sent = await driver.output('sent', text).readKeyValues();
+    const joined = new Map(await driver.output('joined', text).readKeyValues());
+    await driver.close();
+    return { sent, joined };
+  };
+  const combined = await run(true);
+  const oneByOne = await run(false);
+  assert.deepEqual(
+    [...combined.sent].sort(),
+    [
+      ['blue', 'blue:1,blue:2'],
+      ['green', 'green:1'],
+      ['red', 'red:1,red:2,red:3'],
+      ['red', 'red:4'],
+    ],
+    'one record per key and commit, its values in the order they came',
+  );
+  assert.equal(oneByOne.sent.length, 7, 'without a combiner every record is sent');
+  assert.deepEqual(combined.joined, new Map(oneByOne.joined), 'the aggregate ends the same');
+  assert.match(build(true).describe('app'), /by-colour-repartition-combine \(combine\)/);
+});
+
+test('a combiner that throws sends its record to the dead-letter topic; the others go on', async () => {
+  const pipeline = new Pipeline();
+  pipeline
+    .source('events', text)
+    .selectKey((r) => r.value)
+    .groupByKey({
+      name: 'by-value',
+      serdes: text,
+      combine: (earlier, later) => {
+        if (later === 'bad') {
+          throw new Error('cannot combine bad');
+        }
+        return `${earlier}+${later}`;
+      },
+    })
+    .stream()
+    .to('sent', text);
+  const driver = await TestDriver.start(pipeline, { applicationId: 'job' });
+  await driver.input('events', text).pipeMany([
+    { key: 'a', value: 'bad' },
+    { key: 'b', value: 'bad' },
+    { key: 'c', value: 'ok' },
+    { key: 'd', value: 'ok' },
+  ]);
+  assert.deepEqual((await driver.output('sent', text).readKeyValues()).sort(), [
+    ['bad', 'bad'],
+    ['ok', 'ok+ok'],
+  ]);
+  const letters = await driver
+    .output('job.dlq', { key: nullable(stringSerde), value: nullable(bytesSerde) })
+    .readRecords();
+  assert.deepEqual(
+    letters.map((r) => [
+      r.headers[deadLetterHeaders.topic],
+      r.headers[deadLetterHeaders.offset],
+      r.headers[deadLetterHeaders.errorMessage],
+    ]),
+    [['events', '1', 'cannot combine bad']],
+  );
+  await driver.close();
+});

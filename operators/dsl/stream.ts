@@ -1,5 +1,6 @@
 import type { Operator } from '../api/operator.js';
 import type { StreamRecord } from '../api/record.js';
+import { CommitCombinerOperator, type Combine } from '../aggregation/commitCombiner.js';
 import {
   addGlobalTableJoin,
   addTableJoin,
@@ -57,6 +58,15 @@ export interface RepartitionOptions<TKey, TValue> {
   readonly serdes: TopicSerdes<TKey, TValue>;
   /** Partitions of the internal topic; default: as many as the upstream source topic has. */
   readonly partitions?: number;
+  /**
+   * A combiner before the topic: the records of one key that a task sends between two of its
+   * commits are merged into one, sent at the commit (`combine(earlier, later, key)`, in the
+   * order they came). For updates that supersede or add up, where a hot key's many records
+   * would each cross the topic and be applied downstream. It must mean downstream what the
+   * records sent one by one meant. Only where the records are repartitioned (a `groupByKey`
+   * of an already partitioned stream sends nothing). Default: every record is sent.
+   */
+  readonly combine?: Combine<TKey, TValue>;
 }
 
 /**
@@ -240,10 +250,28 @@ export class Stream<TKey, TValue> {
     };
     const keySerde = options.serdes.key as AnySerde;
     const valueSerde = options.serdes.value as AnySerde;
+    let sent = this.node;
+    const { combine } = options;
+    if (combine !== undefined) {
+      sent = `${suffix}-combine`;
+      this.graph.add({
+        kind: 'processor',
+        name: sent,
+        parents: [this.node],
+        // One per task: it holds the task's records until the task commits.
+        createOperator: () =>
+          new CommitCombinerOperator({
+            combine,
+            keySerde: options.serdes.key,
+            topic: suffix,
+          }),
+        description: 'combine',
+      });
+    }
     this.graph.add({
       kind: 'sink',
       name: `${suffix}-sink`,
-      parents: [this.node],
+      parents: [sent],
       topic,
       keySerde,
       valueSerde,

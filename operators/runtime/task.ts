@@ -47,6 +47,8 @@ export interface DeadLetter {
 /** Something that can take a record: an operator node or a sink. */
 interface Receiver {
   receive(record: AnyRecord): void | Promise<void>;
+  /** The operator's {@link Operator.prefetch}, where it has one. */
+  prefetch?(records: readonly AnyRecord[]): Promise<void>;
 }
 
 /** A node whose operator has timers: what firing one needs. */
@@ -97,6 +99,8 @@ export class Task {
   private readonly operators = new Map<string, AnyOperator>();
   private readonly receivers = new Map<string, Receiver>();
   private readonly sourceChildren = new Map<string, Receiver[]>();
+  /** The serde contexts of each source topic, made once. */
+  private readonly serdeContexts = new Map<string, { key: SerdeContext; value: SerdeContext }>();
   private readonly timerStores = new Map<string, TimerStore<unknown>>();
   /** The task's vector stores by name: each keeps a FAISS index of its store in memory. */
   private readonly vectorStores = new Map<string, VectorStore>();
@@ -296,27 +300,19 @@ export class Task {
     if (this.hasConcurrentNodes) {
       this.batchByOffset = new Map(records.map((r) => [inputId(r), r]));
     }
+    const prefetched = await this.prefetch(records);
     let topic: string | undefined;
     let source: SourceNode | undefined;
     let children: Receiver[] = [];
-    let keyContext: SerdeContext = { topic: '', isKey: true };
-    let valueContext: SerdeContext = { topic: '', isKey: false };
-    for (const raw of records) {
+    for (let index = 0; index < records.length; index++) {
+      const raw = records[index] as RawRecord;
       if (raw.topic !== topic || source === undefined) {
         topic = raw.topic;
         ({ source, children } = this.sourceOf(topic));
-        keyContext = { topic, isKey: true };
-        valueContext = { topic, isKey: false };
       }
       let record: AnyRecord;
       try {
-        record = StreamRecord.of({
-          key: source.keySerde.deserialize(raw.key, keyContext),
-          value: source.valueSerde.deserialize(raw.value, valueContext),
-          timestamp: raw.timestamp,
-          headers: raw.headers,
-          origin: { topic: raw.topic, partition: raw.partition, offset: raw.offset },
-        });
+        record = prefetched?.[index] ?? this.deserialize(raw, source);
       } catch (error) {
         if (source.answersBadRequests !== undefined) {
           this.replyToBadRequest(raw, error, source.answersBadRequests.replyTopics);
@@ -369,6 +365,69 @@ export class Task {
       await this.settlePending();
     }
     this.batchByOffset = undefined;
+  }
+
+  /** The record as its source's serdes read it; throws what they throw. */
+  private deserialize(raw: RawRecord, source: SourceNode): AnyRecord {
+    let contexts = this.serdeContexts.get(raw.topic);
+    if (contexts === undefined) {
+      contexts = {
+        key: { topic: raw.topic, isKey: true },
+        value: { topic: raw.topic, isKey: false },
+      };
+      this.serdeContexts.set(raw.topic, contexts);
+    }
+    return StreamRecord.of({
+      key: source.keySerde.deserialize(raw.key, contexts.key),
+      value: source.valueSerde.deserialize(raw.value, contexts.value),
+      timestamp: raw.timestamp,
+      headers: raw.headers,
+      origin: { topic: raw.topic, partition: raw.partition, offset: raw.offset },
+    });
+  }
+
+  /**
+   * Where operators fed straight by a source read ahead ({@link Operator.prefetch}): the
+   * records deserialized once for them and for processing (undefined where one failed, left
+   * for processing to report), after their reads. Undefined when no such operator reads these
+   * records.
+   */
+  private async prefetch(
+    records: readonly RawRecord[],
+  ): Promise<(AnyRecord | undefined)[] | undefined> {
+    let decoded: (AnyRecord | undefined)[] | undefined;
+    const byReceiver = new Map<Receiver, AnyRecord[]>();
+    for (let index = 0; index < records.length; index++) {
+      const raw = records[index] as RawRecord;
+      const { source, children } = this.sourceOf(raw.topic);
+      if (!children.some((child) => child.prefetch !== undefined)) {
+        continue;
+      }
+      decoded ??= new Array<AnyRecord | undefined>(records.length);
+      let record: AnyRecord;
+      try {
+        record = this.deserialize(raw, source);
+      } catch {
+        continue;
+      }
+      decoded[index] = record;
+      for (const child of children) {
+        if (child.prefetch !== undefined) {
+          const list = byReceiver.get(child);
+          if (list === undefined) {
+            byReceiver.set(child, [record]);
+          } else {
+            list.push(record);
+          }
+        }
+      }
+    }
+    const reads: Promise<void>[] = [];
+    for (const [receiver, list] of byReceiver) {
+      reads.push(receiver.prefetch?.(list).catch(() => undefined) ?? Promise.resolve());
+    }
+    await Promise.all(reads);
+    return decoded;
   }
 
   /**
@@ -731,7 +790,14 @@ export class Task {
             receive: (record) => this.runConcurrently(operator, record, context),
           });
         } else {
-          this.receivers.set(node.name, { receive: (record) => operator.process(record, context) });
+          this.receivers.set(node.name, {
+            receive: (record) => operator.process(record, context),
+            ...(operator.prefetch === undefined
+              ? {}
+              : {
+                  prefetch: (records) => operator.prefetch?.(records, context) ?? Promise.resolve(),
+                }),
+          });
         }
         return;
       }

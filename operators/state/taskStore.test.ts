@@ -89,6 +89,61 @@ test('TaskStore: the key filter answers misses on never-written keys without a r
   }
 });
 
+test('TaskStore: get answers a never-written key from the key filter, without a read', async () => {
+  const inner = new InMemoryStore();
+  await inner.put(b('stored'), b('1'));
+  let reads = 0;
+  const read = inner.get.bind(inner);
+  inner.get = (key) => {
+    reads += 1;
+    return read(key);
+  };
+  const store = storeOver(inner);
+  await store.trackKeys();
+  assert.equal(await store.get(b('never-written')), undefined);
+  assert.equal(reads, 0, 'a key the filter has never seen is not read');
+  assert.equal((await store.get(b('stored')))?.toString(), '1');
+  assert.equal(reads, 1, 'a key that may be underneath is read');
+  store.put(b('written'), b('2'));
+  await store.applyCommitted(store.changes());
+  store.discardUncommitted();
+  assert.equal((await store.get(b('written')))?.toString(), '2', 'committed writes are found');
+});
+
+test('TaskStore: prefetch reads the missing keys at once, and the gets that follow are hits', async () => {
+  const inner = new InMemoryStore();
+  for (let i = 0; i < 10; i++) {
+    await inner.put(b(`stored-${i}`), b(`v${i}`));
+  }
+  let reads = 0;
+  let inFlight = 0;
+  let mostInFlight = 0;
+  const read = inner.get.bind(inner);
+  inner.get = async (key) => {
+    reads += 1;
+    inFlight += 1;
+    mostInFlight = Math.max(mostInFlight, inFlight);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    inFlight -= 1;
+    return read(key);
+  };
+  const store = storeOver(inner);
+  await store.trackKeys();
+  store.put(b('stored-0'), b('cached'));
+  const keys = [...Array.from({ length: 10 }, (_, i) => b(`stored-${i}`)), b('stored-3'), b('new')];
+  await store.prefetch(keys);
+  assert.equal(reads, 9, 'the cached key, the repeated key and the never-written key are not read');
+  assert.equal(mostInFlight, 9, 'all reads at once');
+  for (let i = 0; i < 10; i++) {
+    assert.equal(store.peek(b(`stored-${i}`))?.toString(), i === 0 ? 'cached' : `v${i}`);
+  }
+  assert.equal(store.metrics.prefetched, 9);
+  inner.get = () => Promise.reject(new Error('disk gone'));
+  const unfiltered = storeOver(inner); // no key filter: every miss is read
+  await unfiltered.prefetch([b('stored-5')]); // a failed read is no failure of the prefetch
+  await assert.rejects(unfiltered.get(b('stored-5')), /disk gone/, 'the get reports it');
+});
+
 test('TaskStore: a key filter that fills up is rebuilt larger and still finds every key', async () => {
   const inner = new InMemoryStore();
   const store = storeOver(inner, 4_096); // a small cache: nearly every key is evicted

@@ -52,6 +52,8 @@ export interface StoreMetrics {
   cacheHits: number;
   /** Misses answered "absent" by the key filter, without reading RocksDB. */
   filteredMisses: number;
+  /** Keys read ahead of their records ({@link TaskStore.prefetch}). */
+  prefetched: number;
   puts: number;
   deletes: number;
   /** Keys dropped locally without a changelog record ({@link TaskStore.expire}). */
@@ -103,6 +105,7 @@ export class TaskStore {
     gets: 0,
     cacheHits: 0,
     filteredMisses: 0,
+    prefetched: 0,
     puts: 0,
     deletes: 0,
     expired: 0,
@@ -224,6 +227,13 @@ export class TaskStore {
       }
       return entry.value ?? undefined;
     }
+    // Known absent (never written, or deleted for good): no read, as in peek. A read is a
+    // round trip through libuv's thread pool that the task's next record waits for; most
+    // misses are keys seen for the first time (a new session, a new pair).
+    if (this.filter !== undefined && !this.filter.mayContain(key)) {
+      this.metrics.filteredMisses += 1;
+      return undefined;
+    }
     const raw = await this.inner.get(key);
     const loaded = this.fromStored(raw === undefined ? null : ownedBytes(raw));
     // A write may have cached the key while the read was in flight: it is newer.
@@ -239,6 +249,32 @@ export class TaskStore {
       this.evictIfNeeded();
     }
     return loaded.value ?? undefined;
+  }
+
+  /**
+   * Reads the keys the cache does not hold and the key filter does not rule out, all at once,
+   * into the cache, so that the gets that follow are hits: one trip through the thread pool for
+   * a batch's misses instead of one per record. A failed read is left to the get that follows.
+   */
+  async prefetch(keys: readonly Uint8Array[]): Promise<void> {
+    this.assertOpen();
+    const reads: Promise<unknown>[] = [];
+    const asked = new Set<string>();
+    for (const key of keys) {
+      const id = keyId(key);
+      if (this.entries.has(id) || asked.has(id)) {
+        continue;
+      }
+      if (this.filter !== undefined && !this.filter.mayContain(key)) {
+        continue;
+      }
+      asked.add(id);
+      reads.push(this.get(key).catch(() => undefined));
+    }
+    if (reads.length > 0) {
+      this.metrics.prefetched += reads.length;
+      await Promise.all(reads);
+    }
   }
 
   put(key: Uint8Array, value: Uint8Array): void {
