@@ -22,6 +22,7 @@ import type { FetchedUpTo } from './partitionGroup.js';
 import type { StreamJobOptions } from './streamJobOptions.js';
 import type { DeadLetter, Task } from './task.js';
 import type { RestoreReport } from './taskState.js';
+import { takeSliceTurn } from './sliceTurns.js';
 import type { RunResources } from './runResources.js';
 import {
   createTaskRunner,
@@ -545,11 +546,12 @@ export class JobRun {
   }
 
   /**
-   * Processes what the task's partition group releases, a slice at a time, yielding to the
-   * event loop between slices, and commits when {@link commitDue}.
+   * Processes what the task's partition group releases, a slice at a time, each in a turn of
+   * the event loop of its own (sliceTurns.ts), and commits when {@link commitDue}.
    */
   private async drain(runner: TaskRunner): Promise<void> {
     for (;;) {
+      await takeSliceTurn();
       if (this.runners.get(runner.task.id) !== runner || this.stopping !== undefined) {
         return;
       }
@@ -567,7 +569,6 @@ export class JobRun {
       if (records.length === 0) {
         return;
       }
-      await yieldToEventLoop();
     }
   }
 
@@ -849,9 +850,4 @@ export class JobRun {
 
 function fetchedUpTo(fetch: { nextOffset: string; highWatermark: string }): FetchedUpTo {
   return { nextOffset: BigInt(fetch.nextOffset), highWatermark: BigInt(fetch.highWatermark) };
-}
-
-/** Lets the event loop run what is waiting (I/O callbacks, timers) before the next slice. */
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
 }
