@@ -283,3 +283,32 @@ test('a combiner that throws sends its record to the dead-letter topic; the othe
   );
   await driver.close();
 });
+
+test('an operator fed by a source reads ahead: prefetch gets the batch before any record is processed', async () => {
+  const pipeline = new Pipeline();
+  const calls: string[] = [];
+  pipeline
+    .source('events', text)
+    .process<string, string>(
+      () => ({
+        prefetch(records) {
+          calls.push(`prefetch ${records.map((r) => r.value).join(',')}`);
+          return Promise.reject(new Error('a failed read ahead is no failure'));
+        },
+        process(record, ctx) {
+          calls.push(`process ${record.value}`);
+          ctx.forward(record);
+        },
+      }),
+      { name: 'reads-ahead', changesKey: false },
+    )
+    .to('out', text);
+  const driver = await TestDriver.start(pipeline);
+  await driver.input('events', text).pipeMany([
+    { key: 'k', value: 'a' },
+    { key: 'k', value: 'b' },
+  ]);
+  assert.deepEqual(calls, ['prefetch a,b', 'process a', 'process b']);
+  assert.deepEqual(await driver.output('out', text).readValues(), ['a', 'b']);
+  await driver.close();
+});

@@ -99,6 +99,8 @@ export class Task {
   private readonly operators = new Map<string, AnyOperator>();
   private readonly receivers = new Map<string, Receiver>();
   private readonly sourceChildren = new Map<string, Receiver[]>();
+  /** Source topics whose source has an operator that reads ahead ({@link prefetch}). */
+  private readonly prefetchingTopics = new Set<string>();
   /** The serde contexts of each source topic, made once. */
   private readonly serdeContexts = new Map<string, { key: SerdeContext; value: SerdeContext }>();
   private readonly timerStores = new Map<string, TimerStore<unknown>>();
@@ -192,6 +194,12 @@ export class Task {
       this.build(node);
     }
     this.timerNodes.reverse();
+    for (const [topic, source] of this.subTopology.sources) {
+      const children = this.sourceChildren.get(source.name) ?? [];
+      if (children.some((child) => child.prefetch !== undefined)) {
+        this.prefetchingTopics.add(topic);
+      }
+    }
     for (const node of this.subTopology.nodes) {
       const operator = this.operators.get(node.name);
       if (operator?.takeHeld !== undefined) {
@@ -395,14 +403,17 @@ export class Task {
   private async prefetch(
     records: readonly RawRecord[],
   ): Promise<(AnyRecord | undefined)[] | undefined> {
+    if (this.prefetchingTopics.size === 0) {
+      return undefined;
+    }
     let decoded: (AnyRecord | undefined)[] | undefined;
     const byReceiver = new Map<Receiver, AnyRecord[]>();
     for (let index = 0; index < records.length; index++) {
       const raw = records[index] as RawRecord;
-      const { source, children } = this.sourceOf(raw.topic);
-      if (!children.some((child) => child.prefetch !== undefined)) {
+      if (!this.prefetchingTopics.has(raw.topic)) {
         continue;
       }
+      const { source, children } = this.sourceOf(raw.topic);
       decoded ??= new Array<AnyRecord | undefined>(records.length);
       let record: AnyRecord;
       try {
