@@ -54,6 +54,7 @@ export {
 } from './dsl/stream.js';
 export { GroupedStream, type AggregateStepOptions } from './dsl/groupedStream.js';
 export type { AggregateEmit } from './aggregation/keyValueAggregateOperator.js';
+export type { Combine } from './aggregation/commitCombiner.js';
 export {
   WindowedGroupedStream,
   type WindowedAggregateStepOptions,
