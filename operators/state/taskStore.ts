@@ -198,7 +198,7 @@ export class TaskStore {
     const id = keyId(key);
     const entry = this.entries.get(id);
     if (entry === undefined) {
-      if (this.filter !== undefined && !this.filter.mayContain(key)) {
+      if (this.filterRulesOut(key)) {
         this.metrics.gets += 1;
         this.metrics.filteredMisses += 1;
         return null;
@@ -230,7 +230,7 @@ export class TaskStore {
     // Known absent (never written, or deleted for good): no read, as in peek. A read is a
     // round trip through libuv's thread pool that the task's next record waits for; most
     // misses are keys seen for the first time (a new session, a new pair).
-    if (this.filter !== undefined && !this.filter.mayContain(key)) {
+    if (this.filterRulesOut(key)) {
       this.metrics.filteredMisses += 1;
       return undefined;
     }
@@ -265,7 +265,7 @@ export class TaskStore {
       if (this.entries.has(id) || asked.has(id)) {
         continue;
       }
-      if (this.filter !== undefined && !this.filter.mayContain(key)) {
+      if (this.filterRulesOut(key)) {
         continue;
       }
       asked.add(id);
@@ -402,12 +402,17 @@ export class TaskStore {
     this.expiredRanges.push({ gte: ownedCopy(gte), lt: ownedCopy(lt) });
   }
 
+  /** Whether the key filter says `key` was never written underneath (false: it may have been). */
+  private filterRulesOut(key: Uint8Array): boolean {
+    return this.filter !== undefined && !this.filter.mayContain(key);
+  }
+
   /** Whether `key` is known to be absent from the committed store (false: unknown). */
   private absentUnderneath(key: Uint8Array, cached: CacheEntry | undefined): boolean {
     if (cached !== undefined) {
       return cached.dirty ? cached.absentUnderneath : cached.value === null;
     }
-    return this.filter !== undefined && !this.filter.mayContain(key);
+    return this.filterRulesOut(key);
   }
 
   /**
