@@ -76,7 +76,11 @@ export function featurePipelines(
     userFeaturesSerdes.output,
     { name: 'user-features-out', latestPerKey: true },
   );
-  userSeenTable({ watchSessions: sessions, engagements }, options.userSeen);
+  // Once per commit per user whose seen set changed (the table emits on commit): the serving
+  // job's own table of it filters each reply locally.
+  userSeenTable({ watchSessions: sessions, engagements }, options.userSeen)
+    .toStream()
+    .to(c.userSeen.name, serdesOf(c.userSeen), { name: 'user-seen-out' });
   coVisitationStream(pipeline, watchEnds).to(c.coVisitation.name, coVisitationSerdes.output, {
     name: 'co-visitation-out',
     latestPerKey: true,

@@ -12,9 +12,9 @@ import { emptySeen, withSeen, type SeenBounds } from './seenSet.js';
 
 /**
  * The seen set of each user: every video the user played or acted on, kept per user in the
- * feature job's store `user-seen` (bounded as `seenSet.ts` says) for the serving path to
- * filter out of every reply, personalised or not. It lives beside the user features, in a store
- * of its own, and is not published to a topic.
+ * feature job's store `user-seen` (bounded as `seenSet.ts` says) and published to the
+ * compacted `features.user-seen` for the serving path to filter out of every reply,
+ * personalised or not. It lives beside the user features, in a store of its own.
  *
  * **What counts as seen.** A playback (a closed watch session with time watched: heartbeats and
  * watch ends, however short: a swipe-away is a video the user has been shown and passed on) and
@@ -27,11 +27,12 @@ import { emptySeen, withSeen, type SeenBounds } from './seenSet.js';
  * **Why a store of its own.** The user features are written to their store and `features.user`
  * on every event of the user, and read whole by every request; the seen set is up to tens of
  * kilobytes for a heavy user (several times the rest of the features) and only the serving
- * filter needs it. In its own aggregation it is encoded and written once per commit of the task
- * (`emit: 'onCommit'`), whatever the number of the user's events in between, and never goes to
- * a topic. The price: an interactive query sees a video in it from the commit after the event
- * on (1 s in the feature job), and the serving path covers that second with the user features'
- * `lastWatched` and `recentNegatives`, which are updated on every event.
+ * filter needs it. In its own aggregation it is encoded, stored and published once per commit
+ * of the task (`emit: 'onCommit'`), whatever the number of the user's events in between. The
+ * price: a reader sees a video in it from the commit after the event on (1 s in the feature
+ * job), and the serving path covers that second with the user features' `lastWatched` and
+ * `recentNegatives`. (Until 2026-12-07 it went to no topic, and the serving job asked the
+ * feature job for it with an interactive query on every request: docs/ranking.md.)
  *
  * Order: a video re-seen moves to the front of the exact list (by arrival, not event time);
  * membership does not depend on the order of events until a bound moves a video into a filter.

@@ -20,6 +20,7 @@ import {
 } from './generated/recommendationRequest.js';
 import { trendingListSchema, type TrendingList } from './generated/trendingList.js';
 import { userFeaturesSchema, type UserFeatures } from './generated/userFeatures.js';
+import { userSeenSchema, type UserSeen } from './generated/userSeen.js';
 import { videoPopularitySchema, type VideoPopularity } from './generated/videoPopularity.js';
 import { videoUploadSchema, type VideoUpload } from './generated/videoUpload.js';
 import { videoViewsSchema, type VideoViews } from './generated/videoViews.js';
@@ -39,6 +40,7 @@ export const topics = {
   videoPopularity: 'features.video-popularity',
   trending: 'features.trending',
   userFeatures: 'features.user',
+  userSeen: 'features.user-seen',
   coVisitation: 'features.co-visitation',
   coVisitationViews: 'features.co-visitation-views',
   watchSessions: 'features.watch-sessions',
@@ -143,6 +145,9 @@ export const topicCatalog = {
   userFeatures: compactedTopic<UserFeatures>(topics.userFeatures, userFeaturesSchema, {
     key: 'userId',
   }),
+  // Once per commit of the feature job per user whose seen set changed: the serving job's table
+  // of it answers each request's seen filter locally (pipelines/userSeen.ts).
+  userSeen: compactedTopic<UserSeen>(topics.userSeen, userSeenSchema, { key: 'userId' }),
   coVisitation: compactedTopic<CoVisitation>(topics.coVisitation, coVisitationSchema, {
     key: 'videoId',
   }),

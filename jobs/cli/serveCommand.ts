@@ -15,7 +15,7 @@ import { jobLogger, withJobProcessOptions, type JobProcessFlags } from './jobPro
 
 interface ServeFlags extends JobProcessFlags {
   readonly stateDir: string;
-  readonly featureEndpoints: readonly string[];
+  readonly featureEndpoints?: readonly string[];
   readonly twoTowerModel?: string;
   readonly shardEndpoints?: readonly string[];
   readonly mmoeModel?: string;
@@ -25,15 +25,15 @@ interface ServeFlags extends JobProcessFlags {
 
 /**
  * `reelstream serve`: the serving job (recommendations answered on `rec.requests`) in a process
- * of its own, until SIGINT or SIGTERM; it reads users' features from the feature job's query
- * endpoints. It rides through broker outages and exits 1 when the job fails (jobProcess.ts).
+ * of its own, until SIGINT or SIGTERM; it reads users' features from its own tables of the
+ * feature job's user topics, or from the feature job's query endpoints when given. It rides through broker outages and exits 1 when the job fails (jobProcess.ts).
  */
 export function serveCommand(): Command {
   return withJobProcessOptions(new Command('serve'))
     .description('run the serving job (recommendations over rec.requests) until SIGINT or SIGTERM')
-    .requiredOption(
+    .option(
       '--feature-endpoints <host:port,...>',
-      'query endpoints of the feature job (`reelstream features` prints its own)',
+      "ask the feature job for each request's user features and seen set at these query endpoints (`reelstream features` prints its own); without it, the job reads them from its own tables of features.user and features.user-seen",
       endpointList,
     )
     .option(
@@ -100,7 +100,9 @@ export function serveCommand(): Command {
       const job = servingJob({
         connection: connectionConfigFromEnv(),
         stateDir: flags.stateDir,
-        featureEndpoints: flags.featureEndpoints,
+        ...(flags.featureEndpoints === undefined
+          ? {}
+          : { featureEndpoints: flags.featureEndpoints }),
         logger,
         ...(retriever === undefined ? {} : { retriever }),
         rerankingMetrics,

@@ -177,7 +177,9 @@ export async function runRecommenderDemo(options: RecommenderDemoOptions): Promi
     ...(twoTower === undefined ? {} : { itemEmbeddingsTopic }),
     connection,
     stateDir: join(options.stateDir, 'serving'),
-    featureEndpoints: endpoints,
+    // No query endpoints: the serving job reads users' features and seen sets from its own
+    // tables of the feature job's user topics, so no request waits on the feature job's
+    // process (which runs at a lower priority here, and is often busy).
     logger,
     ...(twoTower === undefined ? {} : { retriever: twoTower.retriever }),
     // The seed's funnel: about 1,000 candidates merged, every one scored.
@@ -389,7 +391,9 @@ export async function runRecommenderDemo(options: RecommenderDemoOptions): Promi
     log(`  events produced          ${summary.produced} in ${summary.seconds.toFixed(0)} s`);
     const processed = await features.processed();
     log(`  feature job processed    ${processed} records (inputs and repartitions)`);
-    log(`  serving job answered     ${serving.stats().processed} requests`);
+    log(
+      `  serving job processed    ${serving.stats().processed} records (requests, and its tables of users' features and seen sets)`,
+    );
     log(`  ${latency.describe()}`);
     log(
       `  two-tower candidates     ${twoTower === undefined ? 'off' : `${twoTowerReplies} of ${personalisedReplies} personalised replies hold TWO_TOWER items`}`,
@@ -673,7 +677,8 @@ async function printUsers(options: {
 
 /**
  * Stops the feature job, then asks for users who have features: every reply must still come,
- * popular-in-region and marked degraded, well within the funnel's 200 ms.
+ * well within the funnel's 200 ms. The serving job keeps its own tables of the users' features
+ * and seen sets, so the replies stay personalised from what the feature job published last.
  */
 async function fallbackProbe(options: {
   stopFeatures: () => Promise<void>;
@@ -682,7 +687,9 @@ async function fallbackProbe(options: {
   log: (line: string) => void;
 }): Promise<void> {
   const { log } = options;
-  log('fallback: stopping the feature job (its store can no longer be read)');
+  log(
+    'fallback: stopping the feature job (the serving job reads users from its own tables of what the feature job published)',
+  );
   await options.stopFeatures();
   const latencies: number[] = [];
   const reasons = new Map<string, number>();

@@ -34,8 +34,15 @@ export const userFeaturesDeadlineMs = 50;
 export function servingJob(options: {
   connection: ConnectionConfig;
   stateDir: string;
-  /** Query endpoints of the feature job (any instance answers any user). */
-  featureEndpoints: readonly string[];
+  /**
+   * Query endpoints of the feature job (any instance answers any user): each request asks it for
+   * the user's features and seen set, with a deadline of {@link userFeaturesDeadlineMs}.
+   * Without them, the job keeps tables of its own over `features.user` and `features.user-seen`,
+   * co-partitioned with the requests, and reads them locally: no call on the request path, and
+   * features as of the feature job's last commit that the job has read (docs/ranking.md, "The
+   * user's state").
+   */
+  featureEndpoints?: readonly string[];
   logger: Logger;
   /** The recommender's limits and blend weights, asked on every request; the defaults if absent. */
   limits?: () => RecommenderLimits;
@@ -58,20 +65,27 @@ export function servingJob(options: {
   /** With a ranker: told of every switch of the latency guard (after it is logged). */
   onRankingSwitch?: (event: GuardSwitch) => void;
 }): StreamJob {
-  const userFeatures = new RemoteStore({
-    endpoints: options.featureEndpoints,
-    store: { name: userFeaturesStore, key: stringSerde, value: userFeaturesStateSerde },
-    timeoutMs: userFeaturesDeadlineMs,
-  });
-  const userSeen = new RemoteStore({
-    endpoints: options.featureEndpoints,
-    store: { name: userSeenStore, key: stringSerde, value: userSeenStateSerde },
-    timeoutMs: userFeaturesDeadlineMs,
-  });
+  const endpoints = options.featureEndpoints;
+  const userFeatures =
+    endpoints === undefined
+      ? undefined
+      : new RemoteStore({
+          endpoints,
+          store: { name: userFeaturesStore, key: stringSerde, value: userFeaturesStateSerde },
+          timeoutMs: userFeaturesDeadlineMs,
+        });
+  const userSeen =
+    endpoints === undefined
+      ? undefined
+      : new RemoteStore({
+          endpoints,
+          store: { name: userSeenStore, key: stringSerde, value: userSeenStateSerde },
+          timeoutMs: userFeaturesDeadlineMs,
+        });
   const pipeline = new Pipeline();
   servingPipeline(pipeline, {
-    userFeatures: (userId) => userFeatures.get(userId),
-    userSeen: (userId) => userSeen.get(userId),
+    userFeatures: userFeatures === undefined ? 'table' : (userId) => userFeatures.get(userId),
+    userSeen: userSeen === undefined ? 'table' : (userId) => userSeen.get(userId),
     ...(options.limits === undefined ? {} : { limits: options.limits }),
     ...(options.retriever === undefined ? {} : { retriever: options.retriever }),
     ...(options.itemEmbeddingsTopic === undefined

@@ -10,8 +10,8 @@ import { passThroughOperator } from '../stateless/passThrough.js';
 import { nullable } from '../serdes/basicSerdes.js';
 import type { Serde } from '../serdes/serde.js';
 import { Topology } from '../runtime/topology.js';
-import { addTableSource } from '../joins/joinNodes.js';
-import type { StoreBackend } from '../state/storeDefinition.js';
+import { addTableSource, storeSpecOf } from '../joins/joinNodes.js';
+import type { StoreBackend, StoreDefinition } from '../state/storeDefinition.js';
 import { GlobalTable, type GlobalTableSpec } from './globalTable.js';
 import type { AnySerde } from './graph.js';
 import { PipelineGraph } from './graph.js';
@@ -123,7 +123,8 @@ export class Pipeline {
    * error reply; none is silently dropped. Handlers run concurrently (exactly-once: those of
    * one batch; at-least-once: up to 100 a partition, each reply sent when its handler ends),
    * and may read the job's global tables through their third argument (shared values: read,
-   * never change them). Returns the stream of each request
+   * never change them), and the request key's row of each table in `tables`. Returns the
+   * stream of each request
    * with its reply (null for an error reply), to log what was served.
    *
    * A reply goes only to a topic `replyTopics` allows (default: the `RequestClient` topics,
@@ -161,6 +162,15 @@ export class Pipeline {
     readonly handle: RequestHandler<TKey | null, TRequest, TReply>;
     /** The topics a request may name as its reply-to. Default: `<topic>.replies.` + anything. */
     readonly replyTopics?: ReplyTopicRules;
+    /**
+     * Tables keyed like the requests whose row for the request's key a handler reads
+     * (`lookups.table`): the requesting user's features, say. Their topics must be
+     * co-partitioned with the request topic (checked at start), which puts them in the
+     * requests' tasks: the read is local, with no network on the request path.
+     */
+    // Tables of any value type: Table is invariant in its value (its serde reads and writes it).
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    readonly tables?: readonly Table<TKey, any>[];
   }): Stream<TKey | null, Served<TRequest, TReply>> {
     const source = `${options.name}-requests`;
     const replyTopics = options.replyTopics ?? defaultReplyTopicRules(options.topic);
@@ -172,14 +182,21 @@ export class Pipeline {
       valueSerde: options.serdes.request as AnySerde,
       answersBadRequests: { replyTopics },
     });
-    const handler = serveOperator(options.handle, replyTopics);
+    const tables = (options.tables ?? []).map(
+      (table) => table.store as StoreDefinition<NonNullable<TKey>, unknown>,
+    );
     this.graph.add({
       kind: 'processor',
       name: options.name,
       parents: [source],
-      createOperator: () => handler,
-      description: 'serve requests',
+      // One operator a task: it holds its task's table stores.
+      createOperator: () => serveOperator(options.handle, replyTopics, tables),
+      description:
+        tables.length === 0
+          ? 'serve requests'
+          : `serve requests, reading ${tables.map((t) => t.name).join(', ')}`,
       concurrentWithinBatch: true,
+      ...(tables.length === 0 ? {} : { stores: tables.map(storeSpecOf) }),
     });
     this.graph.add({
       kind: 'sink',

@@ -26,7 +26,8 @@ import { WindowedJoinOperator } from './windowedJoinOperator.js';
  * wrap the resulting node names in their own types, so this module never imports them.
  */
 
-function specOf(store: StoreSpec): StoreSpec {
+/** What a node declares of a store it reads or writes (its spec, without the serdes). */
+export function storeSpecOf(store: StoreSpec): StoreSpec {
   return { name: store.name, backend: store.backend, changelog: store.changelog };
 }
 
@@ -63,7 +64,7 @@ export function addTableSource<TKey, TValue>(
     parents: [source],
     createOperator: () => new TableSourceOperator(store, options.changes),
     description: `table ${topic}`,
-    stores: [specOf(store)],
+    stores: [storeSpecOf(store)],
   });
   return store;
 }
@@ -85,7 +86,7 @@ export function addTableJoin<TKey, TValue, TTableValue, TResult>(
     parents: [parent],
     createOperator: () => new StreamTableJoinOperator(join),
     description: `${join.kind === 'inner' ? 'join' : 'leftJoin'} table ${join.table.name}`,
-    stores: [specOf(join.table)],
+    stores: [storeSpecOf(join.table)],
   });
 }
 
@@ -176,7 +177,7 @@ export function addWindowedJoin<TKey, TValue, TOther, TResult>(
     value: join.serdes.otherValue,
     ...backend,
   });
-  const stores = [specOf(thisStore), specOf(otherStore)];
+  const stores = [storeSpecOf(thisStore), storeSpecOf(otherStore)];
   const common = {
     name: join.name,
     keySerde: join.serdes.key,

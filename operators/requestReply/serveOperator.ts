@@ -1,7 +1,11 @@
 import type { Operator } from '../api/operator.js';
 import type { StreamRecord } from '../api/record.js';
 import type { GlobalTable } from '../dsl/globalTable.js';
+import type { Table } from '../dsl/table.js';
 import { lookupGlobal, lookupGlobalAll } from '../joins/globalLookup.js';
+import { prepareStateSerdes } from '../joins/stateSerdes.js';
+import type { KeyValueState } from '../state/keyValueState.js';
+import type { StoreDefinition } from '../state/storeDefinition.js';
 import { errorMessage } from '../runtime/failurePolicy.js';
 import {
   headerText,
@@ -14,18 +18,27 @@ import { UndeliverableReplyError } from './undeliverableReply.js';
 
 /**
  * What a handler may read besides its request: any key of the job's global tables (the
- * features of candidate videos, say), local to every instance. A value is decoded once and
- * shared by every lookup until the topic changes it: handlers read values and never change them.
+ * features of candidate videos, say), local to every instance, and the request's own key in
+ * the tables given to `serve` (`tables`: the requesting user's features, say), local to the
+ * request's task. A global value is decoded once and shared by every lookup until the topic
+ * changes it: handlers read values and never change them.
  *
  * @category Request/reply
  */
-export interface ServeLookups {
+export interface ServeLookups<TRequestKey = unknown> {
   global<TKey, TValue>(table: GlobalTable<TKey, TValue>, key: TKey): Promise<TValue | undefined>;
   /** Many keys of one table, their values in the keys' order: cheaper than one call each. */
   globalAll<TKey, TValue>(
     table: GlobalTable<TKey, TValue>,
     keys: readonly TKey[],
   ): Promise<(TValue | undefined)[]>;
+  /**
+   * The request key's row of `table`, one of the tables given to `serve` (co-partitioned with
+   * the requests, so the row is in this task's store); undefined when the table has no row for
+   * the key or the request has no key. Only the request's own key: any other key may belong to
+   * another task, in another instance.
+   */
+  table<TValue>(table: Table<NonNullable<TRequestKey>, TValue>): Promise<TValue | undefined>;
 }
 
 /**
@@ -46,7 +59,7 @@ export const servedOutput = 'served';
 export type RequestHandler<TKey, TRequest, TReply> = (
   request: TRequest,
   record: StreamRecord<TKey, TRequest>,
-  lookups: ServeLookups,
+  lookups: ServeLookups<TKey>,
 ) => TReply | Promise<TReply>;
 
 /**
@@ -60,8 +73,22 @@ export type RequestHandler<TKey, TRequest, TReply> = (
 export function serveOperator<TKey, TRequest, TReply>(
   handle: RequestHandler<TKey, TRequest, TReply>,
   replyTopics: ReplyTopicRules,
+  tables: readonly StoreDefinition<NonNullable<TKey>, unknown>[] = [],
 ): Operator<TKey, TRequest, TKey, TReply | null | Served<TRequest, TReply>> {
+  const states = new Map<string, KeyValueState<NonNullable<TKey>, unknown>>();
   return {
+    async init(ctx) {
+      for (const definition of tables) {
+        states.set(definition.name, ctx.keyValueStore(definition));
+      }
+      // As a join's: the table's own operator prepared them, but a reader needs them too.
+      await prepareStateSerdes(
+        tables.flatMap(({ name, key, value }) => [
+          [key, { topic: name, isKey: true }] as const,
+          [value, { topic: name, isKey: false }] as const,
+        ]),
+      );
+    },
     process(record, ctx) {
       const correlationId = headerText(record.headers[requestHeaders.correlationId]);
       const replyTo = headerText(record.headers[requestHeaders.replyTo]);
@@ -105,9 +132,11 @@ export function serveOperator<TKey, TRequest, TReply>(
       }
       const fail = (error: unknown): void =>
         answer(null, { code: requestErrorCodes.handlerFailed, message: errorMessage(error) });
-      const lookups: ServeLookups = {
+      const lookups: ServeLookups<TKey> = {
         global: (table, key) => lookupGlobal(ctx.globalStore(table.name), table, key),
         globalAll: (table, keys) => lookupGlobalAll(ctx.globalStore(table.name), table, keys),
+        table: <TValue>(table: Table<NonNullable<TKey>, TValue>) =>
+          lookupOwnRow(states, table.storeName, record.key) as Promise<TValue | undefined>,
       };
       let reply: TReply | Promise<TReply>;
       try {
@@ -123,4 +152,26 @@ export function serveOperator<TKey, TRequest, TReply>(
       return;
     },
   };
+}
+
+/**
+ * The request key's row in a table of the serve node: from the store's cache when it holds the
+ * key (no promise to wait a turn for), else one read of the task's store.
+ */
+function lookupOwnRow<TKey>(
+  states: ReadonlyMap<string, KeyValueState<NonNullable<TKey>, unknown>>,
+  storeName: string,
+  key: TKey,
+): Promise<unknown> {
+  const state = states.get(storeName);
+  if (state === undefined) {
+    return Promise.reject(
+      new Error(`table ${storeName} is not one of this serve's tables (serve({ tables }))`),
+    );
+  }
+  if (key === null || key === undefined) {
+    return Promise.resolve(undefined);
+  }
+  const cached = state.peek(key);
+  return cached === undefined ? state.get(key) : Promise.resolve(cached.value);
 }

@@ -83,13 +83,13 @@ function popularInEu(items: [string, number][]): [string, TrendingList] {
 
 /** A driver over the serving pipeline with the given per-video features loaded. */
 async function servingDriver(
-  userFeatures: UserFeaturesLookup,
+  userFeatures: UserFeaturesLookup | 'table',
   features: {
     videos: VideoUpload[];
     coVisitation?: CoVisitation[];
     trending?: [string, TrendingList][];
   },
-  options: { userSeen?: UserSeenLookup; limits?: RecommenderLimits } = {},
+  options: { userSeen?: UserSeenLookup | 'table'; limits?: RecommenderLimits } = {},
 ): Promise<{
   driver: TestDriver;
   ask: (request: Partial<RecommendationRequest>) => Promise<RecommendationReply>;
@@ -226,6 +226,48 @@ test('a known user gets the weighted blend, without what they watched or dislike
         ['v4', 0.375, ['CO_VISITATION', 'TRENDING_REGION']],
         ['v5', 0.25, ['TRENDING_REGION']],
       ],
+    );
+  } finally {
+    await driver.close();
+  }
+});
+
+test('with tables, the user’s features and seen set are the rows of the request’s user in the job’s own tables', async () => {
+  const { driver, ask } = await servingDriver('table', features, { userSeen: 'table' });
+  try {
+    // Nothing published yet for u1: no features, so the fallback, marked as such.
+    const before = await ask({});
+    assert.equal(before.degraded, true);
+    assert.match(before.degradedReason ?? '', /unknown user/);
+    const userTopic = driver.input(topics.userFeatures, {
+      key: stringSerde,
+      value: avroSerde(topicCatalog.userFeatures.value),
+    });
+    const seenTopic = driver.input(topics.userSeen, {
+      key: stringSerde,
+      value: avroSerde(topicCatalog.userSeen.value),
+    });
+    await userTopic.pipe('u1', watcher, { timestamp: now - 1 });
+    // Another user's rows are theirs alone: u2 watched v1 too, and has no seen set.
+    await userTopic.pipe('u2', { ...watcher, userId: 'u2' }, { timestamp: now - 1 });
+    await seenTopic.pipe(
+      'u1',
+      withSeen(emptySeen('u1'), { videoId: 'v2', time: now - 30 * 24 * hour }),
+      { timestamp: now - 1 },
+    );
+    const reply = await ask({ count: 2 });
+    assert.equal(reply.degraded, false);
+    // As with the lookups in the test below: v1 watched, v3 disliked, v2 in the seen set.
+    assert.deepEqual(
+      reply.items.map((i) => i.videoId),
+      ['v4', 'v6'],
+    );
+    const other = await ask({ userId: 'u2', count: 2 });
+    assert.equal(other.degraded, false, 'u2 has features of their own');
+    assert.deepEqual(
+      other.items.map((i) => i.videoId),
+      ['v2', 'v6'],
+      'u1’s seen set does not filter u2’s reply',
     );
   } finally {
     await driver.close();

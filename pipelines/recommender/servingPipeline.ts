@@ -4,6 +4,7 @@ import {
   type StreamRecord,
   type GlobalTable,
   type Pipeline,
+  type Table,
   type Served,
   type ServeLookups,
 } from '../../operators/index.js';
@@ -41,11 +42,21 @@ export function recommendationSerdes() {
   };
 }
 
-/** How the serving job reads the requesting user's features (the feature job's store). */
+/**
+ * How the serving job reads the requesting user's features: a lookup of its own (an
+ * interactive query of the feature job's store), or `'table'`: the serving job's own table of
+ * `features.user`, co-partitioned with the requests (see {@link servingPipeline}).
+ */
 export type UserFeaturesLookup = (userId: string) => Promise<UserFeatures | undefined>;
 
-/** How the serving job reads the requesting user's seen set (the feature job's `user-seen`). */
+/** How the serving job reads the requesting user's seen set: as {@link UserFeaturesLookup}, over `features.user-seen`. */
 export type UserSeenLookup = (userId: string) => Promise<UserSeen | undefined>;
+
+/** Store names of the serving job's own tables of the user topics (`'table'` lookups). */
+export const servingUserTables = {
+  features: 'user-features',
+  seen: 'user-seen',
+} as const;
 
 /** A global table over a feature topic: every serving instance holds all of it. */
 function tableOf<TValue>(
@@ -64,16 +75,19 @@ function tableOf<TValue>(
  * The recommender, served over Kafka request/reply on `rec.requests` (keyed by user): per-video
  * features come from global tables over the compacted feature topics (local reads, no network;
  * see docs/framework.md on why), the requesting user's features from `userFeatures` and their
- * seen set from `userSeen` (interactive queries of the feature job, side by side, with a short
- * deadline; without `userSeen` only the features' last watches and dislikes are filtered out).
+ * seen set from `userSeen`, side by side. Each is either a lookup (an interactive query of the
+ * feature job, with a short deadline) or `'table'`: a table of the job over `features.user` /
+ * `features.user-seen`, keyed by user and co-partitioned with the requests, so each task holds
+ * the rows of its own requests' users and the read is local (docs/ranking.md, "The user's
+ * state"). Without `userSeen` only the features' last watches and dislikes are filtered out.
  * Each reply is also logged to `events.impressions`, one record per item with its position, in
  * the same commit as the reply.
  */
 export function servingPipeline(
   pipeline: Pipeline,
   options: {
-    userFeatures: UserFeaturesLookup;
-    userSeen?: UserSeenLookup;
+    userFeatures: UserFeaturesLookup | 'table';
+    userSeen?: UserSeenLookup | 'table';
     /**
      * Limits and blend weights; a function is asked on every request (the evaluation tries
      * weights on its validation window with one running job).
@@ -138,9 +152,26 @@ export function servingPipeline(
   const limitsNow = typeof limits === 'function' ? limits : () => limits;
   const rankingGuard =
     options.ranker === undefined ? undefined : (options.rankingGuard ?? new LatencyGuard());
-  const readerOf = (lookups: ServeLookups): FeatureReader => ({
-    user: options.userFeatures,
-    seen: options.userSeen ?? (() => Promise.resolve(undefined)),
+  const userTable =
+    options.userFeatures === 'table'
+      ? userTableOf(pipeline, topicCatalog.userFeatures, servingUserTables.features)
+      : undefined;
+  const seenTable =
+    options.userSeen === 'table'
+      ? userTableOf(pipeline, topicCatalog.userSeen, servingUserTables.seen)
+      : undefined;
+  const readerOf = (
+    lookups: ServeLookups<string | null>,
+    requestKey: string | null,
+  ): FeatureReader => ({
+    user:
+      options.userFeatures === 'table'
+        ? ownRow(lookups, userTable, requestKey)
+        : options.userFeatures,
+    seen:
+      options.userSeen === 'table'
+        ? ownRow(lookups, seenTable, requestKey)
+        : (options.userSeen ?? (() => Promise.resolve(undefined))),
     coVisitation: (videoId) => lookups.global(coVisitation, videoId),
     trending: (key) => lookups.global(trending, key),
     video: (videoId) => lookups.global(videos, videoId),
@@ -163,8 +194,11 @@ export function servingPipeline(
     name: 'recommendations',
     topic: topics.recommendationRequests,
     serdes: recommendationSerdes(),
-    handle: async (request, _record, lookups) => {
-      const reader = readerOf(lookups);
+    ...(userTable === undefined && seenTable === undefined
+      ? {}
+      : { tables: [userTable, seenTable].filter((t) => t !== undefined) }),
+    handle: async (request, record, lookups) => {
+      const reader = readerOf(lookups, record.key);
       const reply = await recommend(request, reader, limitsNow());
       if (options.onReply !== undefined) {
         options.onReply(reply, { diversity: await replyDiversity(reply.items, reader) });
@@ -181,6 +215,40 @@ export function servingPipeline(
         name: 'impressions-out',
       },
     );
+}
+
+/** The serving job's table of a user-keyed feature topic (`'table'` lookups). */
+function userTableOf<TValue>(
+  pipeline: Pipeline,
+  spec: TopicSpec<TValue>,
+  name: string,
+): Table<string, TValue> {
+  return pipeline.table(spec.name, { key: stringSerde, value: avroSerde(spec.value) }, { name });
+}
+
+/**
+ * A lookup of the request's own row in a table of the serve node. The recommender asks for the
+ * request's user, which is the request's key (`rec.requests` is keyed by user): another user's
+ * row may be in another task, so asking for one is an error, not a miss.
+ */
+function ownRow<TValue>(
+  lookups: ServeLookups<string | null>,
+  table: Table<string, TValue> | undefined,
+  requestKey: string | null,
+): (userId: string) => Promise<TValue | undefined> {
+  return (userId) => {
+    if (table === undefined) {
+      return Promise.reject(new Error('no table of the serving job for this lookup'));
+    }
+    if (userId !== requestKey) {
+      return Promise.reject(
+        new Error(
+          `request for user ${userId} keyed ${requestKey ?? 'null'}: a table lookup reads the request key's row only (key requests by user)`,
+        ),
+      );
+    }
+    return lookups.table(table);
+  };
 }
 
 /** One impression per recommended item, keyed by video like every impression (schemas/README.md). */

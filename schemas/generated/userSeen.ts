@@ -12,7 +12,7 @@ export interface SeenFilter {
   readonly items: number;
 }
 
-/** Everything a user has seen (played, or acted on: liked, shared, followed from, disliked, dismissed), kept by the feature job per user in its user-seen store so the serving path never recommends it again. Bounded: the most recent videos exactly, the older ones in at most two Bloom filters. Not published to a topic; the serving job reads it with an interactive query. */
+/** Everything a user has seen (played, or acted on: liked, shared, followed from, disliked, dismissed), kept by the feature job per user in its user-seen store and published to features.user-seen once per commit, so the serving path never recommends it again. Bounded: the most recent videos exactly, the older ones in at most two Bloom filters. */
 export interface UserSeen {
   /** Stable pseudonymous id of the user. */
   readonly userId: string;
@@ -31,7 +31,7 @@ export const userSeenSchema: AvroSchema<UserSeen> = {
     type: 'record',
     name: 'UserSeen',
     namespace: 'reelstream.features',
-    doc: 'Everything a user has seen (played, or acted on: liked, shared, followed from, disliked, dismissed), kept by the feature job per user in its user-seen store so the serving path never recommends it again. Bounded: the most recent videos exactly, the older ones in at most two Bloom filters. Not published to a topic; the serving job reads it with an interactive query.',
+    doc: 'Everything a user has seen (played, or acted on: liked, shared, followed from, disliked, dismissed), kept by the feature job per user in its user-seen store and published to features.user-seen once per commit, so the serving path never recommends it again. Bounded: the most recent videos exactly, the older ones in at most two Bloom filters.',
     fields: [
       { name: 'userId', type: 'string', doc: 'Stable pseudonymous id of the user.' },
       {
