@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 
 import { LocalStack } from '../../deploy/local/stack/localStack.js';
 import { stackSettingsFromEnv } from '../../deploy/local/stack/stackSettings.js';
@@ -15,6 +15,7 @@ interface DemoFlags {
   readonly requestTimeoutMs: number;
   readonly featureInstances: number;
   readonly batchNice: number;
+  readonly userLookups: 'tables' | 'queries';
   readonly seed: number;
   readonly sample?: number;
   readonly warmUp?: number;
@@ -59,6 +60,14 @@ export function demoCommand(): Command {
       'nice value (0–19) of the feature job and the traffic generator: on the machine they share with serving, the serving process runs first when both are ready (0: all equal)',
       integerBetween(0, 19, 'a nice value'),
       10,
+    )
+    .addOption(
+      new Option(
+        '--user-lookups <how>',
+        "how the serving job reads each request's user: its own tables of features.user and features.user-seen, or interactive queries of the feature job (50 ms deadline)",
+      )
+        .choices(['tables', 'queries'])
+        .default('tables'),
     )
     .option('--seed <n>', 'random seed of the traffic', positiveInt, 42)
     .option(
@@ -141,6 +150,7 @@ export function demoCommand(): Command {
           requestTimeoutMs: flags.requestTimeoutMs,
           featureInstances: flags.featureInstances,
           batchNice: flags.batchNice,
+          userLookups: flags.userLookups,
           seed: flags.seed,
           twoTower: flags.twoTower,
           ranker: flags.ranker,

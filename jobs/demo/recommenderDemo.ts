@@ -84,6 +84,12 @@ export interface RecommenderDemoOptions {
    * request path and keep the serving process's priority.
    */
   readonly batchNice?: number;
+  /**
+   * How the serving job reads each request's user (docs/ranking.md, "The user's state"):
+   * `tables` (default), its own tables of `features.user` and `features.user-seen`; `queries`,
+   * interactive queries of the feature job with a 50 ms deadline.
+   */
+  readonly userLookups?: 'tables' | 'queries';
   readonly seed: number;
   /** Empty the demo's topics, groups and state first (what `resetDemo` does); default false. */
   readonly reset?: boolean;
@@ -177,9 +183,10 @@ export async function runRecommenderDemo(options: RecommenderDemoOptions): Promi
     ...(twoTower === undefined ? {} : { itemEmbeddingsTopic }),
     connection,
     stateDir: join(options.stateDir, 'serving'),
-    // No query endpoints: the serving job reads users' features and seen sets from its own
-    // tables of the feature job's user topics, so no request waits on the feature job's
-    // process (which runs at a lower priority here, and is often busy).
+    // By default no query endpoints: the serving job reads users' features and seen sets from
+    // its own tables of the feature job's user topics, so no request waits on the feature
+    // job's process (which runs at a lower priority here, and is often busy).
+    ...(options.userLookups === 'queries' ? { featureEndpoints: endpoints } : {}),
     logger,
     ...(twoTower === undefined ? {} : { retriever: twoTower.retriever }),
     // The seed's funnel: about 1,000 candidates merged, every one scored.
@@ -428,7 +435,13 @@ export async function runRecommenderDemo(options: RecommenderDemoOptions): Promi
     lagTracker.summary().forEach((line) => log(line));
     log(await lagLines(options.stateDir));
     log('');
-    await fallbackProbe({ stopFeatures: () => features.stop(), users, ask, log });
+    await fallbackProbe({
+      stopFeatures: () => features.stop(),
+      users,
+      ask,
+      log,
+      userLookups: options.userLookups ?? 'tables',
+    });
   } finally {
     await lagTracker.stop();
     await sampler.stop();
@@ -677,18 +690,22 @@ async function printUsers(options: {
 
 /**
  * Stops the feature job, then asks for users who have features: every reply must still come,
- * well within the funnel's 200 ms. The serving job keeps its own tables of the users' features
- * and seen sets, so the replies stay personalised from what the feature job published last.
+ * well within the funnel's 200 ms. With its own tables of the users' features and seen sets the
+ * serving job stays personalised from what the feature job published last; with queries of the
+ * feature job it answers popular-in-region, marked degraded.
  */
 async function fallbackProbe(options: {
   stopFeatures: () => Promise<void>;
   users: readonly { id: string; region: string }[];
   ask: (userId: string, region: string) => Promise<RecommendationReply>;
   log: (line: string) => void;
+  userLookups: 'tables' | 'queries';
 }): Promise<void> {
   const { log } = options;
   log(
-    'fallback: stopping the feature job (the serving job reads users from its own tables of what the feature job published)',
+    options.userLookups === 'tables'
+      ? 'fallback: stopping the feature job (the serving job reads users from its own tables of what the feature job published)'
+      : 'fallback: stopping the feature job (its store can no longer be read)',
   );
   await options.stopFeatures();
   const latencies: number[] = [];

@@ -127,10 +127,10 @@ export async function runFaults(options: FaultRunOptions): Promise<FaultReport> 
     });
     const serving = CliProcess.start({
       name: 'serving',
+      // As deployed by default: users' features and seen sets from the serving job's own
+      // tables of the feature job's user topics, not queries of the feature job.
       args: [
         'serve',
-        '--feature-endpoints',
-        featureQuery,
         '--state-dir',
         join(options.dir, 'serving-state'),
         '--metrics-endpoint',
