@@ -13,8 +13,10 @@ const deadlineMs = 10_000;
 
 /**
  * The freshness check: a user with personalised recommendations watches the top one to the end
- * and dislikes another (of a different category where the reply has one); the probe then asks again every 100 ms and prints how long until a
- * reply excludes both and the watched video's category has gained affinity.
+ * and dislikes another (of a different category where the reply has one); the probe then asks
+ * again every 100 ms and prints how long until a reply excludes both while the user's features
+ * hold both events (the watch in the last watches, the dislike in the recent negatives): a
+ * reply that leaves them out before then does so for another reason, and is not counted.
  */
 export async function freshnessProbe(options: {
   users: readonly SimUser[];
@@ -112,13 +114,16 @@ export async function freshnessProbe(options: {
   while (performance.now() - sent < deadlineMs) {
     const reply = await ask(user.id, user.region).catch(() => undefined);
     const shown = new Set(reply?.items.map((i) => i.videoId) ?? []);
-    if (
-      reply !== undefined &&
-      !reply.degraded &&
-      !shown.has(watched.id) &&
-      !shown.has(disliked.id)
-    ) {
-      const after = await options.userStore.get(user.id).catch(() => undefined);
+    const excludesBoth =
+      reply !== undefined && !reply.degraded && !shown.has(watched.id) && !shown.has(disliked.id);
+    const after = excludesBoth
+      ? await options.userStore.get(user.id).catch(() => undefined)
+      : undefined;
+    const holdsBoth =
+      after !== undefined &&
+      after.lastWatched.some((w) => w.videoId === watched.id) &&
+      after.recentNegatives.some((n) => n.videoId === disliked.id);
+    if (reply !== undefined && excludesBoth && holdsBoth) {
       log(
         `freshness: ${Math.round(performance.now() - sent)} ms after the events, the reply excludes both ` +
           `(first now ${reply.items[0]?.videoId ?? '-'}); last watched ${after?.lastWatched[0]?.videoId ?? '-'}, ` +
@@ -129,5 +134,7 @@ export async function freshnessProbe(options: {
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  log(`freshness: after ${deadlineMs} ms the replies still show ${watched.id} or ${disliked.id}`);
+  log(
+    `freshness: after ${deadlineMs} ms no reply excluded ${watched.id} and ${disliked.id} with both events in the user's features`,
+  );
 }
