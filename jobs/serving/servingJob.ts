@@ -6,6 +6,7 @@ import {
   stringSerde,
   StreamJob,
   type ConnectionConfig,
+  type Serde,
 } from '../../operators/index.js';
 import type { RecommenderLimits } from '../../pipelines/recommender/recommend.js';
 import type { GuardSwitch } from '../../pipelines/recommender/latencyGuard.js';
@@ -66,22 +67,17 @@ export function servingJob(options: {
   onRankingSwitch?: (event: GuardSwitch) => void;
 }): StreamJob {
   const endpoints = options.featureEndpoints;
-  const userFeatures =
+  // With the feature job's endpoints: a query of it per request, for each store.
+  const queried = <TValue>(name: string, value: Serde<TValue>) =>
     endpoints === undefined
       ? undefined
       : new RemoteStore({
           endpoints,
-          store: { name: userFeaturesStore, key: stringSerde, value: userFeaturesStateSerde },
+          store: { name, key: stringSerde, value },
           timeoutMs: userFeaturesDeadlineMs,
         });
-  const userSeen =
-    endpoints === undefined
-      ? undefined
-      : new RemoteStore({
-          endpoints,
-          store: { name: userSeenStore, key: stringSerde, value: userSeenStateSerde },
-          timeoutMs: userFeaturesDeadlineMs,
-        });
+  const userFeatures = queried(userFeaturesStore, userFeaturesStateSerde);
+  const userSeen = queried(userSeenStore, userSeenStateSerde);
   const pipeline = new Pipeline();
   servingPipeline(pipeline, {
     userFeatures: userFeatures === undefined ? 'table' : (userId) => userFeatures.get(userId),
