@@ -154,10 +154,7 @@ export function serveOperator<TKey, TRequest, TReply>(
   };
 }
 
-/**
- * The request key's row in a table of the serve node: from the store's cache when it holds the
- * key (no promise to wait a turn for), else one read of the task's store.
- */
+/** The request key's row in a table of the serve node: the task store answers from its cache first. */
 function lookupOwnRow<TKey>(
   states: ReadonlyMap<string, KeyValueState<NonNullable<TKey>, unknown>>,
   storeName: string,
@@ -169,9 +166,5 @@ function lookupOwnRow<TKey>(
       new Error(`table ${storeName} is not one of this serve's tables (serve({ tables }))`),
     );
   }
-  if (key === null || key === undefined) {
-    return Promise.resolve(undefined);
-  }
-  const cached = state.peek(key);
-  return cached === undefined ? state.get(key) : Promise.resolve(cached.value);
+  return key === null || key === undefined ? Promise.resolve(undefined) : state.get(key);
 }
