@@ -7,6 +7,7 @@ import { stackSettingsFromEnv } from '../../deploy/local/stack/stackSettings.js'
 import { connectionConfigFromEnv } from '../../operators/index.js';
 import { runRecommenderDemo } from '../demo/recommenderDemo.js';
 import { integerBetween, positiveInt } from './argumentParsers.js';
+import { youngGenerationNote } from './youngGeneration.js';
 
 interface DemoFlags {
   readonly seconds: number;
@@ -130,6 +131,10 @@ export function demoCommand(): Command {
       const log = (line: string): void => {
         process.stdout.write(`${line}\n`);
       };
+      const note = youngGenerationNote();
+      if (note !== undefined) {
+        log(`demo: the serving job runs in this process, and ${note}`);
+      }
       const stack = new LocalStack(settings);
       let started = false;
       if (flags.external !== true) {

@@ -12,6 +12,7 @@ import { RerankingMetrics } from '../serving/rerankingMetrics.js';
 import { servingJob } from '../serving/servingJob.js';
 import { runJobProcess } from './jobProcess.js';
 import { jobLogger, withJobProcessOptions, type JobProcessFlags } from './jobProcessOptions.js';
+import { youngGenerationNote } from './youngGeneration.js';
 
 interface ServeFlags extends JobProcessFlags {
   readonly stateDir: string;
@@ -65,6 +66,10 @@ export function serveCommand(): Command {
     )
     .action(async (flags: ServeFlags) => {
       const logger = jobLogger(flags);
+      const note = youngGenerationNote();
+      if (note !== undefined) {
+        process.stdout.write(`serve: ${note}\n`);
+      }
       if ((flags.twoTowerModel === undefined) !== (flags.shardEndpoints === undefined)) {
         throw new InvalidArgumentError('--two-tower-model and --shard-endpoints go together');
       }

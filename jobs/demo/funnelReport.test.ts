@@ -51,6 +51,21 @@ test('funnel report: per-stage percentiles, the modes, the fallbacks left out an
   assert.match(text, /ranking modes +MODEL 180, SIMPLIFIED 20/);
   assert.match(text, /funnel P99 end to end 601\.0 ms > 200 ms: DOES NOT HOLD/);
   assert.match(text, /0s 180\/20\/0/);
+  // Without the client's receive times there is no split of the way there and back.
+  assert.doesNotMatch(text, /to the server/);
+});
+
+test('funnel report: Kafka and client split into the way to the server and back', () => {
+  const report = new FunnelReport();
+  // Served at 1,000 (wall clock); 7 ms outside the server in all, 2 of them on the way back.
+  for (let i = 1; i <= 100; i++) {
+    const served = { ...reply('MODEL', 1), servedTime: 1_000 };
+    report.record(served, (served.stageMillis?.total ?? 0) + 7, 1_002);
+  }
+  const text = report.summary().join('\n');
+  assert.match(text, /Kafka and client +P50 7\.0 \/ P99 7\.0 ms/);
+  assert.match(text, /to the server +P50 5\.0 \/ P99 5\.0 ms/);
+  assert.match(text, /back to the client +P50 2\.0 \/ P99 2\.0 ms/);
 });
 
 test('funnel report: no personalised reply says so', () => {

@@ -16,6 +16,12 @@ const stageNames = [
   'total',
   /** Request sent → reply received by the client, over Kafka. */
   'endToEnd',
+  /**
+   * Reply built (its `servedTime`) → received by the client, on one machine's clock: the way
+   * back over Kafka. The way there (request sent → handler started) is the rest of end to end
+   * minus the server's total. NaN where the client did not say when it received the reply.
+   */
+  'back',
 ] as const;
 type Stage = (typeof stageNames)[number];
 
@@ -57,7 +63,8 @@ export class FunnelReport {
     return (performance.now() - this.#startedAt) / 1000;
   }
 
-  record(reply: RecommendationReply, endToEndMs: number): void {
+  /** `receivedAtMs`: when the client received the reply (wall clock, as `servedTime`). */
+  record(reply: RecommendationReply, endToEndMs: number, receivedAtMs?: number): void {
     const stages = reply.stageMillis;
     if (stages === null) {
       return;
@@ -79,6 +86,10 @@ export class FunnelReport {
       overhead: Math.max(0, total - retrieval - ranking - reranking),
       total,
       endToEnd: endToEndMs,
+      back:
+        receivedAtMs === undefined
+          ? Number.NaN
+          : Math.min(Math.max(0, endToEndMs - total), Math.max(0, receivedAtMs - reply.servedTime)),
     };
     this.#atSeconds.push(this.secondsNow());
     const code = modeCodes.indexOf(reply.rankingMode);
@@ -110,9 +121,24 @@ export class FunnelReport {
     }
     const isModel = (i: number): boolean => modeOf(i) === 'MODEL';
     const kafkaAndClient = new Float32Array(count);
+    const there: number[] = [];
+    const back: number[] = [];
     for (let i = 0; i < count; i++) {
-      kafkaAndClient[i] = Math.max(0, this.#stages.endToEnd.at(i) - this.#stages.total.at(i));
+      const outside = Math.max(0, this.#stages.endToEnd.at(i) - this.#stages.total.at(i));
+      kafkaAndClient[i] = outside;
+      const way = this.#stages.back.at(i);
+      if (!Number.isNaN(way)) {
+        back.push(way);
+        there.push(outside - way);
+      }
     }
+    const split =
+      back.length === 0
+        ? []
+        : [
+            `      to the server        ${stat(Float32Array.from(there).sort())} (request sent → handler started: the client's send, the broker, the serving job's fetch and queue)`,
+            `      back to the client   ${stat(Float32Array.from(back).sort())} (reply built → received: the reply's produce, the broker, the client's fetch)`,
+          ];
     const p99 = percentileOf(this.#stages.endToEnd.sorted(), 99);
     const lines = [
       `  funnel per stage         ${count} personalised replies (server's stageMillis; client's end to end over Kafka); ${this.#fallbacks} popular-in-region fallbacks left out:`,
@@ -122,6 +148,7 @@ export class FunnelReport {
       `    server overhead        ${stage('overhead')} (total minus the stages)`,
       `    server total           ${stage('total')}`,
       `    Kafka and client       ${stat(kafkaAndClient.sort())} (end to end minus server total)`,
+      ...split,
       `    end to end             ${stage('endToEnd')}`,
       `  ranking modes            ${(['MODEL', 'SIMPLIFIED', 'BLEND', 'OTHER'] as const)
         .filter((m) => (modes.get(m) ?? 0) > 0)

@@ -291,9 +291,9 @@ export async function runRecommenderDemo(options: RecommenderDemoOptions): Promi
       timeoutMs: options.requestTimeoutMs ?? 2_000,
     },
     {
-      reply: (reply, endToEndMs) => {
+      reply: (reply, endToEndMs, receivedAtMs) => {
         latency.record(endToEndMs, outcomeOf(reply));
-        funnel.record(reply, endToEndMs);
+        funnel.record(reply, endToEndMs, receivedAtMs);
         if (!reply.degraded) {
           personalisedReplies += 1;
         }

@@ -32,7 +32,11 @@ export class RequestLoad {
   static async start(
     settings: RequestLoadSettings,
     on: {
-      readonly reply: (reply: RecommendationReply, endToEndMs: number) => void;
+      readonly reply: (
+        reply: RecommendationReply,
+        endToEndMs: number,
+        receivedAtMs: number,
+      ) => void;
       readonly failure: (reason: string, sentAtSeconds: number) => void;
     },
   ): Promise<RequestLoad> {
@@ -46,7 +50,7 @@ export class RequestLoad {
           started();
           break;
         case 'reply':
-          on.reply(message.reply, message.endToEndMs);
+          on.reply(message.reply, message.endToEndMs, message.receivedAtMs);
           break;
         case 'failed':
           on.failure(message.reason, message.sentAtSeconds);

@@ -70,7 +70,13 @@ async function runLoad(
             { key: user.id, timeoutMs: settings.timeoutMs },
           )
           .then(
-            (reply) => tell({ kind: 'reply', reply, endToEndMs: performance.now() - sent }),
+            (reply) =>
+              tell({
+                kind: 'reply',
+                reply,
+                endToEndMs: performance.now() - sent,
+                receivedAtMs: Date.now(),
+              }),
             (error: unknown) =>
               tell({
                 kind: 'failed',

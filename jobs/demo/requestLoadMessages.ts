@@ -24,7 +24,13 @@ export interface SettingsMessage {
 /** What the load tells the demo's process. */
 export type RequestLoadMessage =
   | { readonly kind: 'started' }
-  | { readonly kind: 'reply'; readonly reply: RecommendationReply; readonly endToEndMs: number }
+  | {
+      readonly kind: 'reply';
+      readonly reply: RecommendationReply;
+      readonly endToEndMs: number;
+      /** When the reply arrived (wall clock ms, as the reply's `servedTime`). */
+      readonly receivedAtMs: number;
+    }
   | {
       readonly kind: 'failed';
       readonly reason: string;

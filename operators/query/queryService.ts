@@ -404,14 +404,27 @@ export class QueryService {
     if (store === undefined) {
       throw new Error(`store ${attach} is not open here (the task closed)`);
     }
-    return Promise.all(
-      hits.map(async (hit) => {
-        const value = await store.get(Buffer.from(String(hit.id), 'utf8'));
-        return value === undefined
-          ? hit
-          : { id: hit.id, distance: hit.distance, partition: hit.partition, value };
-      }),
-    );
+    // A search attaches a value to each of up to k hits (a thousand in the serving job's
+    // retrieval): the cached ones are read in this loop, and only the misses wait for RocksDB.
+    // A promise per hit was the largest cost of a search, larger than FAISS's.
+    const attached: ShardHit[] = [];
+    const misses: Promise<void>[] = [];
+    hits.forEach((hit, i) => {
+      const key = Buffer.from(String(hit.id), 'utf8');
+      const cached = store.peek(key);
+      if (cached === undefined) {
+        attached.push(hit);
+        misses.push(
+          store.get(key).then((value) => {
+            attached[i] = withValue(hit, value);
+          }),
+        );
+      } else {
+        attached.push(withValue(hit, cached ?? undefined));
+      }
+    });
+    await Promise.all(misses);
+    return attached;
   }
 
   /**
@@ -626,4 +639,11 @@ function messageOf(error: unknown): string {
 
 function range(count: number): number[] {
   return Array.from({ length: count }, (_, i) => i);
+}
+
+/** The hit with the attach store's value for its id, or as it was when the store has none. */
+function withValue(hit: ShardHit, value: Buffer | undefined): ShardHit {
+  return value === undefined
+    ? hit
+    : { id: hit.id, distance: hit.distance, partition: hit.partition, value };
 }
