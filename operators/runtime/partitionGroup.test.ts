@@ -135,6 +135,20 @@ describe('PartitionGroup', () => {
     assert.equal(inputs.forcedWithoutData, 1);
   });
 
+  it('never waits for an empty input when maxIdleMs is negative, and counts nothing', () => {
+    const inputs = group({ maxIdleMs: -1 });
+    // b's fetch stopped short of its end; with a wait, a@2 would be held for the next fetch.
+    inputs.add('b', fetch('b', 0, [1]), { nextOffset: 1n, highWatermark: 50n });
+    inputs.add('a', fetch('a', 0, [2, 3]), { nextOffset: 2n, highWatermark: 2n });
+    assert.deepEqual(taken(inputs.take(0, 100)), ['b@1', 'a@2', 'a@3']);
+    assert.equal(inputs.waiting, false);
+    assert.equal(inputs.forcedWithoutData, 0);
+    // Both buffered: still timestamp order.
+    inputs.add('b', fetch('b', 1, [5, 7]), { nextOffset: 3n, highWatermark: 50n });
+    inputs.add('a', fetch('a', 2, [6]), { nextOffset: 3n, highWatermark: 3n });
+    assert.deepEqual(taken(inputs.take(0, 100)), ['b@5', 'a@6', 'b@7']);
+  });
+
   it('drops records fetched again and moves past transaction markers', () => {
     const inputs = group({ topics: ['a'], maxIdleMs: 0 });
     inputs.add('a', fetch('a', 0, [1, 2]), { nextOffset: 3n, highWatermark: 3n });

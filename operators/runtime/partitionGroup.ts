@@ -21,7 +21,11 @@ export interface PartitionGroupOptions {
    * it nothing it was at its end.
    */
   readonly roundMark: () => RoundMark;
-  /** The most an empty input may hold the others back, whatever the fetches say. */
+  /**
+   * The most an empty input may hold the others back, whatever the fetches say; negative: an
+   * empty input never holds them back (Kafka Streams' `max.task.idle.ms` of -1), so records
+   * of different inputs may be taken out of timestamp order.
+   */
   readonly maxIdleMs: number;
   /** Called when an empty input stopped holding the others back on `maxIdleMs` alone. */
   readonly onForced?: (topic: string, waitedMs: number) => void;
@@ -224,7 +228,7 @@ export class PartitionGroup {
 
   /** Whether the empty `queue` must be waited for before anything else is taken. */
   private holdsBack(queue: InputQueue, now: number): boolean {
-    if (queue.caughtUp) {
+    if (queue.caughtUp || this.options.maxIdleMs < 0) {
       return false;
     }
     if (queue.waiting === undefined) {

@@ -83,7 +83,10 @@ export interface StreamJobOptions {
    * A task takes its inputs' records in timestamp order (runtime/partitionGroup.ts); an empty
    * input that is behind holds the others back until a fetch shows it at its end, and never
    * longer than this (a safety net: a fetch normally settles it within a fraction of a
-   * second). Default 30,000 ms.
+   * second). Default 30,000 ms. Negative: an empty input never holds the others back, and
+   * records of different inputs may be taken out of timestamp order (Kafka Streams'
+   * `max.task.idle.ms` of -1): for a latency-bound task whose order across inputs matters
+   * little, such as a request handler reading a table (the serving job).
    */
   readonly maxTaskIdleMs?: number;
   /**
