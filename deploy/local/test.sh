@@ -49,6 +49,10 @@ stop_stack() {
   fi
 }
 trap stop_stack EXIT
+# Topics that earlier runs' tests left (more than an hour old): a stack that stays between runs
+# would otherwise hold thousands of them.
+step "pruning topics of earlier test runs"
+node --import tsx test/support/pruneTestTopics.ts --older-than 3600
 
 mapfile -t files < <(find operators pipelines jobs deploy test bench -name '*.test.ts' 2>/dev/null | sort)
 step "running ${#files[@]} test files"
