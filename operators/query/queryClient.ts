@@ -1,8 +1,10 @@
 import { StoreUnavailableError } from './errors.js';
 import type { KeyLookup, RangeAnswer, RangeLookup } from './queryService.js';
 import type { QueryAccess } from './querySecurity.js';
+import { binarySearchType } from './binarySearchBody.js';
 import { QueryTransport, type TransportAnswer } from './queryTransport.js';
 import {
+  localSearchOfBinary,
   localSearchOfBody,
   searchRequestBody,
   type LocalSearchAnswer,
@@ -88,12 +90,20 @@ export class QueryClient {
     const answer = await this.transport.post(
       endpoint,
       `/stores/${encodeURIComponent(lookup.store)}/search`,
-      { body: searchRequestBody(lookup, 'local'), timeoutMs, headers: { [forwardedHeader]: '1' } },
+      {
+        body: searchRequestBody(lookup, 'local'),
+        timeoutMs,
+        headers: { [forwardedHeader]: '1' },
+        accept: binarySearchType,
+      },
     );
     if (answer.status !== 200) {
       throw errorOf(errorBodyOf(answer), lookup.store, endpoint);
     }
-    return localSearchOfBody(answer.body as LocalSearchBody);
+    // Binary when the instance knows the format; JSON from one that does not yet.
+    return answer.contentType === binarySearchType
+      ? localSearchOfBinary(answer.bytes)
+      : localSearchOfBody(answer.body as LocalSearchBody);
   }
 
   close(): void {

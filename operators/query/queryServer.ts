@@ -15,10 +15,13 @@ import { BearerAuth, refusal } from './bearerAuth.js';
 import { KeyNotOwnedError, StoreUnavailableError } from './errors.js';
 import type { QueryService } from './queryService.js';
 import { isLoopback, validTokens, type QuerySecurity } from './querySecurity.js';
+import { binarySearchType } from './binarySearchBody.js';
 import {
+  localSearchBinary,
   localSearchBody,
   lookupOfBody,
   maxSearchBodyBytes,
+  searchResultBinary,
   searchResultBody,
 } from './vectorSearch.js';
 import {
@@ -127,6 +130,20 @@ interface Answer {
   readonly status: number;
   readonly body: unknown;
   readonly headers?: Record<string, string>;
+  /** A binary search answer (`binarySearchBody.ts`), sent instead of `body`. */
+  readonly raw?: Buffer;
+}
+
+/** Whether an `accept` header takes `type` (named, with a q above 0; wildcards do not count). */
+function accepts(header: string | undefined, type: string): boolean {
+  return (header ?? '').split(',').some((range) => {
+    const [name, ...parameters] = range.split(';').map((part) => part.trim());
+    if (name !== type) {
+      return false;
+    }
+    const q = parameters.find((p) => p.startsWith('q='));
+    return q === undefined || Number(q.slice(2)) > 0;
+  });
 }
 
 async function handle(service: QueryService, request: IncomingMessage): Promise<Answer> {
@@ -140,10 +157,17 @@ async function handle(service: QueryService, request: IncomingMessage): Promise<
     keyText === undefined
   ) {
     const lookup = lookupOfBody(decodeURIComponent(storeText), await readJson(request));
+    const binary = accepts(request.headers.accept, binarySearchType);
     if (lookup.local || request.headers[forwardedHeader] === '1') {
-      return { status: 200, body: localSearchBody(await service.localSearch(lookup)) };
+      const answer = await service.localSearch(lookup);
+      return binary
+        ? { status: 200, body: undefined, raw: localSearchBinary(answer) }
+        : { status: 200, body: localSearchBody(answer) };
     }
-    return { status: 200, body: searchResultBody(await service.search(lookup)) };
+    const result = await service.search(lookup);
+    return binary
+      ? { status: 200, body: undefined, raw: searchResultBinary(result) }
+      : { status: 200, body: searchResultBody(result) };
   }
   if (request.method !== 'GET' || root !== 'stores' || storeText === undefined) {
     return { status: 404, body: { error: 'NO_ROUTE', message: `no route ${url.pathname}` } };
@@ -258,6 +282,15 @@ function errorAnswer(error: unknown): Answer {
 }
 
 function send(response: ServerResponse, answer: Answer): void {
+  if (answer.raw !== undefined) {
+    response.writeHead(answer.status, {
+      ...answer.headers,
+      'content-type': binarySearchType,
+      'content-length': answer.raw.length,
+    });
+    response.end(answer.raw);
+    return;
+  }
   const text = JSON.stringify(answer.body);
   response.writeHead(answer.status, {
     ...answer.headers,

@@ -7,8 +7,12 @@ import type { QueryAccess } from './querySecurity.js';
 export interface TransportAnswer {
   readonly status: number;
   readonly body: unknown;
-  /** The raw body, for an error message when it was not JSON. */
+  /** The body as text, for an error message when it was not JSON ('' for a binary one). */
   readonly text: string;
+  /** The answer's content type (`content-type`, without parameters; '' when none). */
+  readonly contentType: string;
+  /** The body's bytes: what a binary answer (`accept` asked for one) is read from. */
+  readonly bytes: Buffer;
 }
 
 /**
@@ -51,13 +55,20 @@ export class QueryTransport {
   post(
     endpoint: string,
     path: string,
-    options: { body: unknown; timeoutMs: number; headers?: Record<string, string> },
+    options: {
+      body: unknown;
+      timeoutMs: number;
+      headers?: Record<string, string>;
+      /** A content type the caller reads besides JSON (a server that knows it answers in it). */
+      accept?: string;
+    },
   ): Promise<TransportAnswer> {
     return this.send(endpoint, path, {
       method: 'POST',
       timeoutMs: options.timeoutMs,
       json: JSON.stringify(options.body),
       ...(options.headers === undefined ? {} : { headers: options.headers }),
+      ...(options.accept === undefined ? {} : { accept: options.accept }),
     });
   }
 
@@ -69,6 +80,7 @@ export class QueryTransport {
       timeoutMs: number;
       json?: string;
       headers?: Record<string, string>;
+      accept?: string;
     },
   ): Promise<TransportAnswer> {
     const body = options.json;
@@ -87,6 +99,10 @@ export class QueryTransport {
                 'content-length': String(Buffer.byteLength(body)),
               }),
           ...options.headers,
+          // Errors still come as JSON, so JSON stays acceptable.
+          ...(options.accept === undefined
+            ? {}
+            : { accept: `${options.accept}, application/json;q=0.5` }),
         },
       });
       // One deadline for connecting, the TLS handshake and the whole body.
@@ -100,9 +116,18 @@ export class QueryTransport {
       });
       outgoing.once('response', (response) => {
         readAll(response).then(
-          (text) => {
+          (bytes) => {
             settle();
-            resolve({ status: response.statusCode ?? 0, body: parse(text), text });
+            const contentType = (response.headers['content-type'] ?? '').split(';')[0] ?? '';
+            const binary = options.accept !== undefined && contentType.trim() === options.accept;
+            const text = binary ? '' : bytes.toString('utf8');
+            resolve({
+              status: response.statusCode ?? 0,
+              body: binary ? undefined : parse(text),
+              text,
+              contentType: contentType.trim(),
+              bytes,
+            });
           },
           (error: unknown) => {
             settle();
@@ -120,7 +145,7 @@ export class QueryTransport {
   }
 }
 
-async function readAll(response: IncomingMessage): Promise<string> {
+async function readAll(response: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of response) {
     chunks.push(chunk as Buffer);
@@ -128,7 +153,7 @@ async function readAll(response: IncomingMessage): Promise<string> {
   if (!response.complete) {
     throw new Error('the connection closed before the whole answer came');
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 function parse(text: string): unknown {

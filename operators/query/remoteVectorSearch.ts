@@ -1,9 +1,11 @@
 import { ConfigError } from '../errors.js';
 import { queryAccessFromEnv, type QueryAccess } from './querySecurity.js';
 import { QueryTransport } from './queryTransport.js';
+import { binarySearchType } from './binarySearchBody.js';
 import {
   checkSearch,
   searchRequestBody,
+  searchResultOfBinary,
   searchResultOfBody,
   type SearchResultBody,
   type VectorSearchLookup,
@@ -92,7 +94,11 @@ export class RemoteVectorSearch {
         answer = await this.transport.post(
           endpoint,
           `/stores/${encodeURIComponent(this.store)}/search`,
-          { body: searchRequestBody(full, undefined, fanOut), timeoutMs: left },
+          {
+            body: searchRequestBody(full, undefined, fanOut),
+            timeoutMs: left,
+            accept: binarySearchType,
+          },
         );
       } catch (error) {
         failures.push(`${endpoint}: ${error instanceof Error ? error.message : String(error)}`);
@@ -102,8 +108,18 @@ export class RemoteVectorSearch {
         continue;
       }
       if (answer.status === 200) {
+        let result: VectorSearchResult;
+        try {
+          // Binary when the job knows the format; JSON from one that does not yet.
+          result =
+            answer.contentType === binarySearchType
+              ? searchResultOfBinary(answer.bytes)
+              : searchResultOfBody(answer.body as SearchResultBody);
+        } catch (error) {
+          failures.push(`${endpoint}: ${error instanceof Error ? error.message : String(error)}`);
+          continue;
+        }
         this.preferred = endpoint;
-        const result = searchResultOfBody(answer.body as SearchResultBody);
         this.partitions = result.partitions;
         return result;
       }

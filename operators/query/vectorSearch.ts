@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors.js';
+import { decodeBinarySearch, encodeBinarySearch } from './binarySearchBody.js';
 import type { VectorMetric } from '../vectors/vectorStoreSpec.js';
 
 /**
@@ -318,5 +319,72 @@ export function searchResultOfBody(body: SearchResultBody): VectorSearchResult {
     unavailable: body.unavailable,
     degraded: body.degraded,
     hits: hitsOf(body.hits),
+  };
+}
+
+/** {@link searchResultBody} in the binary format of `binarySearchBody.ts`. */
+export function searchResultBinary(result: VectorSearchResult): Buffer {
+  const header: Omit<SearchResultBody, 'hits'> = {
+    ...(result.metric === undefined ? {} : { metric: result.metric }),
+    partitions: result.partitions,
+    searched: result.searched,
+    unavailable: result.unavailable,
+    degraded: result.degraded,
+  };
+  return encodeBinarySearch(header, [result.hits]);
+}
+
+/** A merged search's answer from its binary body; throws on a malformed one. */
+export function searchResultOfBinary(bytes: Buffer): VectorSearchResult {
+  const { header, hitLists } = decodeBinarySearch(bytes, () => 1);
+  const body = header as Omit<SearchResultBody, 'hits'>;
+  if (typeof body !== 'object' || body === null || !Array.isArray(body.searched)) {
+    throw new Error('binary search answer: its header is not a search result');
+  }
+  return {
+    metric: body.metric,
+    partitions: body.partitions,
+    searched: body.searched,
+    unavailable: body.unavailable,
+    degraded: body.degraded,
+    hits: hitLists[0] ?? [],
+  };
+}
+
+/** {@link localSearchBody} in the binary format of `binarySearchBody.ts`. */
+export function localSearchBinary(answer: LocalSearchAnswer): Buffer {
+  const header = {
+    ...(answer.metric === undefined ? {} : { metric: answer.metric }),
+    shards: answer.shards.map((shard) => ({ partition: shard.partition, size: shard.size })),
+    unavailable: answer.unavailable,
+  };
+  return encodeBinarySearch(
+    header,
+    answer.shards.map((shard) => shard.hits),
+  );
+}
+
+/** One instance's local answer from its binary body; throws on a malformed one. */
+export function localSearchOfBinary(bytes: Buffer): LocalSearchAnswer {
+  type Header = Omit<LocalSearchBody, 'shards'> & {
+    shards: readonly { partition: number; size: number }[];
+  };
+  const shardsOf = (header: unknown): Header['shards'] => {
+    const shards = (header as Partial<Header> | null)?.shards;
+    if (!Array.isArray(shards)) {
+      throw new Error('binary search answer: its header is not a local search answer');
+    }
+    return shards as Header['shards'];
+  };
+  const { header, hitLists } = decodeBinarySearch(bytes, (h) => shardsOf(h).length);
+  const body = header as Header;
+  return {
+    metric: body.metric,
+    shards: shardsOf(header).map((shard, i) => ({
+      partition: shard.partition,
+      size: shard.size,
+      hits: hitLists[i] ?? [],
+    })),
+    unavailable: body.unavailable,
   };
 }

@@ -16,6 +16,11 @@ import {
   StreamJob,
   type VectorSearchResult,
 } from '../../operators/index.js';
+import {
+  searchRequestBody,
+  searchResultOfBody,
+  type SearchResultBody,
+} from '../../operators/query/vectorSearch.js';
 import { partitionForKey } from '../../operators/runtime/partitioner.js';
 import { faissBindingAvailable } from '../../operators/vectors/faissIndex.js';
 import {
@@ -171,6 +176,28 @@ test(
           exact(items, query, new Set(excluded)).map((e) => e.id),
         );
       }
+      // A client that does not ask for the binary format (curl, another language) gets JSON
+      // with the same hits as the binary answer RemoteVectorSearch reads.
+      const jsonAnswer = await fetch(`http://${secondEndpoint}/stores/item-vectors/search`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/json',
+          accept: 'application/json',
+        },
+        body: JSON.stringify(searchRequestBody({ ...lookup(queryAt(queries, 4)), attach: idMap })),
+      });
+      assert.equal(jsonAnswer.headers.get('content-type'), 'application/json');
+      const jsonBody = (await jsonAnswer.json()) as SearchResultBody;
+      const binaryAnswer = await client.search({
+        vector: queryAt(queries, 4),
+        k,
+        version,
+        attach: idMap,
+      });
+      assert.deepEqual(searchResultOfBody(jsonBody), binaryAnswer);
+      assert.equal(jsonBody.hits[0]?.[0], String(binaryAnswer.hits[0]?.id)); // decimal ids
+
       // Another model version: every shard refuses it, the result says so, nothing is thrown.
       const otherVersion = await client.search({ vector: queryAt(queries, 0), k, version: 'm0' });
       assert.equal(otherVersion.degraded, true);
