@@ -33,7 +33,7 @@ export function lookupGlobal<TKey, TValue>(
   table: GlobalTable<TKey, TValue>,
   key: TKey,
 ): Promise<TValue | undefined> {
-  const found = lookupNow(store, table, key);
+  const found = lookupNow({ store, table, decoded: decodedOf(table) }, key);
   return found instanceof Promise ? found : Promise.resolve(found.value);
 }
 
@@ -49,8 +49,10 @@ export function lookupGlobalAll<TKey, TValue>(
 ): Promise<(TValue | undefined)[]> {
   const values: (TValue | undefined)[] = keys.map(() => undefined);
   let misses: Promise<void>[] | undefined;
+  // Once per call, not per key: a thousand WeakMap lookups a request were a measurable share.
+  const reader = { store, table, decoded: decodedOf(table) };
   keys.forEach((key, i) => {
-    const found = lookupNow(store, table, key);
+    const found = lookupNow(reader, key);
     if (found instanceof Promise) {
       (misses ??= []).push(
         found.then((value) => {
@@ -70,14 +72,18 @@ export function lookupGlobalAll<TKey, TValue>(
  * must prepare first).
  */
 function lookupNow<TKey, TValue>(
-  store: ReadOnlyStore,
-  table: GlobalTable<TKey, TValue>,
+  reader: {
+    readonly store: ReadOnlyStore;
+    readonly table: GlobalTable<TKey, TValue>;
+    /** The table's decoded values ({@link decodedOf}). */
+    readonly decoded: WeakMap<Buffer, unknown>;
+  },
   key: TKey,
 ): { readonly value: TValue | undefined } | Promise<TValue | undefined> {
+  const { store, table, decoded } = reader;
   if (table.serdes.key.prepareSerialize !== undefined) {
     return lookupReading(store, table, key);
   }
-  const decoded = decodedOf(table);
   // A string key of ASCII characters in the string serde is its own key id (its UTF-8 bytes
   // read as latin1): a cached value is found without encoding the key.
   if (

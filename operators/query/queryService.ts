@@ -410,12 +410,14 @@ export class QueryService {
     const attached: ShardHit[] = [];
     const misses: Promise<void>[] = [];
     hits.forEach((hit, i) => {
-      const key = Buffer.from(String(hit.id), 'utf8');
-      const cached = store.peek(key);
+      // Decimal digits are ASCII: the key's UTF-8 bytes read as latin1 are the digits
+      // themselves, so the cache is asked without making the bytes (only a miss needs them).
+      const id = String(hit.id);
+      const cached = store.peekId(id);
       if (cached === undefined) {
         attached.push(hit);
         misses.push(
-          store.get(key).then((value) => {
+          store.get(Buffer.from(id, 'latin1')).then((value) => {
             attached[i] = withValue(hit, value);
           }),
         );

@@ -76,6 +76,12 @@ test('TaskStore: the key filter answers misses on never-written keys without a r
   await store.trackKeys();
   assert.equal(store.peek(b('never-written')), null, 'known absent');
   assert.equal(store.peek(b('stored')), undefined, 'may be underneath: ask the store');
+  // By the key's id (an ASCII key is its own id): the same answers, the filter included.
+  assert.equal(store.peekId('never-written'), null);
+  assert.equal(store.peekId('stored'), undefined);
+  store.put(b('cached'), b('2'));
+  assert.equal(store.peekId('cached')?.toString(), '2');
+  assert.equal(store.peekId('cached'), store.peek(b('cached')));
   // Entries evicted under memory pressure go back into the filter.
   for (let i = 0; i < 20; i++) {
     store.put(b(`key-${i}`), b('value'));

@@ -195,10 +195,17 @@ export class TaskStore {
    * absent, `undefined` when the cache does not know (call {@link get}).
    */
   peek(key: Uint8Array): Buffer | null | undefined {
-    const id = keyId(key);
+    return this.peekId(keyId(key), key);
+  }
+
+  /**
+   * {@link peek} by the key's id (`keyId`), when the caller has it without the bytes: an ASCII
+   * string key is its own id. `key` only spares making the bytes again for the key filter.
+   */
+  peekId(id: string, key?: Uint8Array): Buffer | null | undefined {
     const entry = this.entries.get(id);
     if (entry === undefined) {
-      if (this.filterRulesOut(key)) {
+      if (this.filterRulesOut(key ?? keyOfId(id))) {
         this.metrics.gets += 1;
         this.metrics.filteredMisses += 1;
         return null;
