@@ -300,55 +300,51 @@ export function localSearchOfBody(body: LocalSearchBody): LocalSearchAnswer {
   };
 }
 
-export function searchResultBody(result: VectorSearchResult): SearchResultBody {
+/** A merged search's answer on the wire, but its hits (the JSON body's, the binary header). */
+type SearchResultHeader = Omit<SearchResultBody, 'hits'>;
+
+function searchResultHeader(result: VectorSearchResult): SearchResultHeader {
   return {
     ...(result.metric === undefined ? {} : { metric: result.metric }),
     partitions: result.partitions,
     searched: result.searched,
     unavailable: result.unavailable,
     degraded: result.degraded,
-    hits: hitsBody(result.hits),
   };
 }
 
-export function searchResultOfBody(body: SearchResultBody): VectorSearchResult {
+function searchResultOf(header: SearchResultHeader, hits: ShardHit[]): VectorSearchResult {
   return {
-    metric: body.metric,
-    partitions: body.partitions,
-    searched: body.searched,
-    unavailable: body.unavailable,
-    degraded: body.degraded,
-    hits: hitsOf(body.hits),
+    metric: header.metric,
+    partitions: header.partitions,
+    searched: header.searched,
+    unavailable: header.unavailable,
+    degraded: header.degraded,
+    hits,
   };
+}
+
+export function searchResultBody(result: VectorSearchResult): SearchResultBody {
+  return { ...searchResultHeader(result), hits: hitsBody(result.hits) };
+}
+
+export function searchResultOfBody(body: SearchResultBody): VectorSearchResult {
+  return searchResultOf(body, hitsOf(body.hits));
 }
 
 /** {@link searchResultBody} in the binary format of `binarySearchBody.ts`. */
 export function searchResultBinary(result: VectorSearchResult): Buffer {
-  const header: Omit<SearchResultBody, 'hits'> = {
-    ...(result.metric === undefined ? {} : { metric: result.metric }),
-    partitions: result.partitions,
-    searched: result.searched,
-    unavailable: result.unavailable,
-    degraded: result.degraded,
-  };
-  return encodeBinarySearch(header, [result.hits]);
+  return encodeBinarySearch(searchResultHeader(result), [result.hits]);
 }
 
 /** A merged search's answer from its binary body; throws on a malformed one. */
 export function searchResultOfBinary(bytes: Buffer): VectorSearchResult {
   const { header, hitLists } = decodeBinarySearch(bytes, () => 1);
-  const body = header as Omit<SearchResultBody, 'hits'>;
+  const body = header as SearchResultHeader | null;
   if (typeof body !== 'object' || body === null || !Array.isArray(body.searched)) {
     throw new Error('binary search answer: its header is not a search result');
   }
-  return {
-    metric: body.metric,
-    partitions: body.partitions,
-    searched: body.searched,
-    unavailable: body.unavailable,
-    degraded: body.degraded,
-    hits: hitLists[0] ?? [],
-  };
+  return searchResultOf(body, hitLists[0] ?? []);
 }
 
 /** {@link localSearchBody} in the binary format of `binarySearchBody.ts`. */
