@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors.js';
+import { errorMessage } from '../runtime/failurePolicy.js';
 import { queryAccessFromEnv, type QueryAccess } from './querySecurity.js';
 import { QueryTransport } from './queryTransport.js';
 import { binarySearchType } from './binarySearchBody.js';
@@ -101,7 +102,7 @@ export class RemoteVectorSearch {
           },
         );
       } catch (error) {
-        failures.push(`${endpoint}: ${error instanceof Error ? error.message : String(error)}`);
+        failures.push(`${endpoint}: ${errorMessage(error)}`);
         if (this.preferred === endpoint) {
           this.preferred = undefined;
         }
@@ -116,7 +117,7 @@ export class RemoteVectorSearch {
               ? searchResultOfBinary(answer.bytes)
               : searchResultOfBody(answer.body as SearchResultBody);
         } catch (error) {
-          failures.push(`${endpoint}: ${error instanceof Error ? error.message : String(error)}`);
+          failures.push(`${endpoint}: ${errorMessage(error)}`);
           continue;
         }
         this.preferred = endpoint;

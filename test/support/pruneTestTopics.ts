@@ -9,6 +9,7 @@
  *   node --import tsx test/support/pruneTestTopics.ts [--older-than 3600]
  */
 import { argv } from 'node:process';
+import { parseArgs } from 'node:util';
 
 import { testKafka } from './integration.js';
 
@@ -49,8 +50,8 @@ async function prune(olderThanSeconds: number): Promise<void> {
 }
 
 if (argv[1]?.endsWith('pruneTestTopics.ts') === true) {
-  const flag = argv.indexOf('--older-than');
-  const seconds = flag < 0 ? 3600 : Number(argv[flag + 1]);
+  const { values } = parseArgs({ options: { 'older-than': { type: 'string', default: '3600' } } });
+  const seconds = Number(values['older-than']);
   if (!(seconds >= 0)) {
     process.stderr.write('--older-than takes seconds (a number ≥ 0)\n');
     process.exit(2);
