@@ -10,130 +10,16 @@ import { ConfigError } from '../errors.js';
 import type { SerdeEnvironment } from '../serdes/serde.js';
 import type { BytesKeyValueStore } from '../state/keyValueStore.js';
 import { InMemoryStore } from '../state/memory/inMemoryStore.js';
-import { ownedBytes } from '../state/ownedBytes.js';
 import type { GlobalStores, ReadOnlyStore } from '../state/readOnlyStore.js';
 import { RocksDbStore } from '../state/rocksdb/rocksDbStore.js';
 import type { StoreChange } from '../state/taskStore.js';
 import type { RawRecord } from './rawRecord.js';
-import { keyId } from '../state/keyId.js';
+import { GlobalStore } from './globalStore.js';
 
-/** Bytes of recently read keys each global store keeps in memory (values and known misses). */
-const cacheMaxBytes = 16 * 1024 * 1024;
 /** How often a table that follows its topic writes its checkpoint, at most. */
 const checkpointIntervalMs = 1_000;
 /** A follower's fetch waits for this much data, or 100 ms. */
 const globalFetchMinBytes = 1024 * 1024;
-/** Per entry beyond key and value bytes, as the task stores count it (taskStore.ts). */
-const entryOverheadBytes = 560;
-
-/**
- * A global table's store as operators see it: read-only, with a cache of recently read keys so
- * repeated lookups (the same video's metadata for every heartbeat) answer without waiting.
- * Updates come only from the topic, through {@link apply}, which keeps cached keys current.
- */
-export class GlobalStore implements ReadOnlyStore {
-  readonly name: string;
-  private readonly inner: BytesKeyValueStore;
-  /**
-   * Map order is recency order (a hit moves the entry to the end once the cache is half full:
-   * see {@link peekId}). `null`: known absent.
-   */
-  private readonly cache = new Map<string, Buffer | null>();
-  private cachedBytes = 0;
-  /** Bumped around every write, so a read that overlapped one does not cache what it read. */
-  private generation = 0;
-
-  constructor(name: string, inner: BytesKeyValueStore) {
-    this.name = name;
-    this.inner = inner;
-  }
-
-  peek(key: Uint8Array): Buffer | null | undefined {
-    return this.peekId(keyId(key));
-  }
-
-  peekId(id: string): Buffer | null | undefined {
-    const value = this.cache.get(id);
-    // A hit moves the entry to the end, the most recent, only once the cache is half full:
-    // below that nothing is evicted soon, and the move (a delete and a set) was most of a
-    // hit's cost, a thousand times a request in the serving job.
-    if (value !== undefined && this.cachedBytes > cacheMaxBytes / 2) {
-      this.cache.delete(id);
-      this.cache.set(id, value);
-    }
-    return value;
-  }
-
-  async get(key: Uint8Array): Promise<Buffer | undefined> {
-    const generation = this.generation;
-    const stored = await this.inner.get(key);
-    const value = stored === undefined ? null : ownedBytes(stored);
-    if (generation === this.generation) {
-      this.remember(keyId(key), value);
-    }
-    return value ?? undefined;
-  }
-
-  /** Writes changes read from the topic (null value: delete) in one batch. */
-  async apply(changes: readonly StoreChange[]): Promise<void> {
-    if (changes.length === 0) {
-      return;
-    }
-    this.generation += 1;
-    try {
-      await this.inner.batch(
-        changes.map((change) =>
-          change.value === null
-            ? { type: 'delete' as const, key: change.key }
-            : { type: 'put' as const, key: change.key, value: change.value },
-        ),
-      );
-    } finally {
-      this.generation += 1;
-    }
-    for (const change of changes) {
-      const id = keyId(change.key);
-      if (this.cache.has(id)) {
-        // A fetched value is a slice of its whole fetch response: cache a copy of its own.
-        this.remember(id, change.value === null ? null : ownedBytes(change.value));
-      }
-    }
-  }
-
-  /** Deletes every key (local state that cannot be trusted). */
-  async clear(): Promise<void> {
-    const changes: StoreChange[] = [];
-    for await (const [key] of this.inner.range()) {
-      changes.push({ key: Buffer.from(key), value: null });
-    }
-    await this.apply(changes);
-    this.cache.clear();
-    this.cachedBytes = 0;
-  }
-
-  close(): Promise<void> {
-    this.cache.clear();
-    this.cachedBytes = 0;
-    return this.inner.close();
-  }
-
-  private remember(id: string, value: Buffer | null): void {
-    const previous = this.cache.get(id);
-    if (previous !== undefined) {
-      this.cachedBytes -= sizeOf(id, previous);
-      this.cache.delete(id);
-    }
-    this.cache.set(id, value);
-    this.cachedBytes += sizeOf(id, value);
-    for (const [oldest, cached] of this.cache) {
-      if (this.cachedBytes <= cacheMaxBytes) {
-        break;
-      }
-      this.cache.delete(oldest);
-      this.cachedBytes -= sizeOf(oldest, cached);
-    }
-  }
-}
 
 export interface GlobalStateOptions {
   readonly applicationId: string;
@@ -504,8 +390,4 @@ function readCheckpoint(dir: string, topic: string): Checkpoint | undefined {
   } catch {
     return undefined; // a torn or foreign file: untrusted
   }
-}
-
-function sizeOf(id: string, value: Buffer | null): number {
-  return id.length + (value?.length ?? 0) + entryOverheadBytes;
 }

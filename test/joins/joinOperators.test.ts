@@ -7,7 +7,7 @@ import { GlobalTable } from '../../operators/dsl/globalTable.js';
 import { PipelineGraph } from '../../operators/dsl/graph.js';
 import { GlobalTableJoinOperator } from '../../operators/joins/globalTableJoinOperator.js';
 import { StreamTableJoinOperator } from '../../operators/joins/streamTableJoinOperator.js';
-import { GlobalStore } from '../../operators/runtime/globalStateManager.js';
+import { GlobalStore } from '../../operators/runtime/globalStore.js';
 import { stringSerde } from '../../operators/serdes/basicSerdes.js';
 import { CacheBudget } from '../../operators/state/caching/cacheBudget.js';
 import { KeyValueState } from '../../operators/state/keyValueState.js';
