@@ -20,14 +20,15 @@ export class GlobalStore implements ReadOnlyStore {
   /**
    * Recently read keys (`bytes` null: known absent), evicted by CLOCK (second chance): a hit
    * only marks its entry `used`; eviction walks from the oldest entry, gives a used one another
-   * round at the end, and drops the first unused one. A hit that moved its entry to the end (a
-   * delete and a set) cost most of a lookup, a thousand lookups a request in the serving job.
+   * round at the end, and drops the first unused one. Moving each hit to the end instead (a
+   * delete and a set) cost twice the lookup itself once the cache was over half full, and the
+   * serving job looks up a thousand candidates a request.
    */
   private readonly cache = new Map<string, CachedValue>();
   private cachedBytes = 0;
   /** Bumped around every write, so a read that overlapped one does not cache what it read. */
   private generation = 0;
-
+  /** The cache's budget: its keys, values and per-entry overhead together. */
   private readonly cacheMaxBytes: number;
 
   constructor(
