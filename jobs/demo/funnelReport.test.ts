@@ -66,6 +66,15 @@ test('funnel report: Kafka and client split into the way to the server and back'
   assert.match(text, /Kafka and client +P50 7\.0 \/ P99 7\.0 ms/);
   assert.match(text, /to the server +P50 5\.0 \/ P99 5\.0 ms/);
   assert.match(text, /back to the client +P50 2\.0 \/ P99 2\.0 ms/);
+  assert.doesNotMatch(text, /to the serving job/);
+  // With the serving job's arrival delays, the way there is split once more.
+  const split = report
+    .summary({ records: 120, kept: 100, p50Ms: 1.5, p99Ms: 4, maxMs: 9 })
+    .join('\n');
+  assert.match(
+    split,
+    /to the serving job P50 1\.5 \/ P99 4\.0 ms, max 9 ms \(.*over its last 100 of 120 requests/,
+  );
 });
 
 test('funnel report: no personalised reply says so', () => {

@@ -1,3 +1,4 @@
+import type { ArrivalDelaySummary } from '../../operators/monitoring/arrivalDelays.js';
 import type { GuardSwitch } from '../../pipelines/recommender/latencyGuard.js';
 import type {
   RankingMode,
@@ -103,7 +104,12 @@ export class FunnelReport {
     this.#switches.push({ atSeconds: this.secondsNow(), event });
   }
 
-  summary(): string[] {
+  /**
+   * The report's lines. `arrival`: the serving job's arrival delays of the request topic
+   * (request sent → its fetch delivered to the job), which split the way to the server into
+   * Kafka's part and the job's queue after it.
+   */
+  summary(arrival?: ArrivalDelaySummary): string[] {
     const count = this.#atSeconds.length;
     if (count === 0) {
       return [
@@ -137,6 +143,11 @@ export class FunnelReport {
         ? []
         : [
             `      to the server        ${stat(Float32Array.from(there).sort())} (request sent → handler started: the client's send, the broker, the serving job's fetch and queue)`,
+            ...(arrival === undefined
+              ? []
+              : [
+                  `        to the serving job P50 ${arrival.p50Ms.toFixed(1)} / P99 ${arrival.p99Ms.toFixed(1)} ms, max ${arrival.maxMs.toFixed(0)} ms (request sent → its fetch delivered to the job, the job's arrival delays over its last ${arrival.kept} of ${arrival.records} requests; the rest is the job's queue)`,
+                ]),
             `      back to the client   ${stat(Float32Array.from(back).sort())} (reply built → received: the reply's produce, the broker, the client's fetch)`,
           ];
     const p99 = percentileOf(this.#stages.endToEnd.sorted(), 99);

@@ -429,7 +429,9 @@ export async function runRecommenderDemo(options: RecommenderDemoOptions): Promi
     log(
       `  exploration slot         ${reranked.explored} of ${reranked.positions} positions explored: ${reranked.positions === 0 ? '-' : ((100 * reranked.explored) / reranked.positions).toFixed(2)}% (target ${(100 * defaultExplorationShare).toFixed(0)}%; Thompson sampling over fresh uploads, marked explored)`,
     );
-    funnel.summary().forEach((line) => log(line));
+    funnel
+      .summary(serving.stats().arrivalDelays[topics.recommendationRequests])
+      .forEach((line) => log(line));
     ranking?.summary().forEach((line) => log(line));
     sampler.summary().forEach((line) => log(line));
     lagTracker.summary().forEach((line) => log(line));

@@ -14,6 +14,7 @@ import type { Ranker } from '../../pipelines/recommender/ranking.js';
 import type { CandidateRetriever } from '../../pipelines/recommender/retrieval.js';
 import { servingPipeline } from '../../pipelines/recommender/servingPipeline.js';
 import { userFeaturesStateSerde } from '../../pipelines/userFeatures.js';
+import { topics } from '../../schemas/topics.js';
 import { userSeenStateSerde } from '../../pipelines/userSeen.js';
 import { userFeaturesStore, userSeenStore } from '../features/featuresJob.js';
 import type { RerankingMetrics } from './rerankingMetrics.js';
@@ -115,6 +116,9 @@ export function servingJob(options: {
     // the user's state is already as old as the feature job's last commit. (In a 4-minute
     // load run, request sent → handler started fell from 133–162 to 109 ms at P99.)
     maxTaskIdleMs: -1,
+    // Request sent → its fetch delivered, beside request sent → handler started: whether a
+    // slow request waited for Kafka or for this job.
+    arrivalDelayTopics: [topics.recommendationRequests],
     // The broker's shortest session (group.min.session.timeout.ms): after a broker restart the
     // coordinator holds the job's old member this long before a new one is given the request
     // partitions, and every request waits for that. The job's work per heartbeat is small.

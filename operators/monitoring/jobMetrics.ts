@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 
 import type { JobHealthReport } from '../runtime/jobHealth.js';
+import type { ArrivalDelaySummary } from './arrivalDelays.js';
 import { rocksDbNativeMemory } from '../state/rocksdb/rocksDbStore.js';
 import type { JobState } from '../runtime/jobLifecycle.js';
 
@@ -21,6 +22,8 @@ export interface MonitoredJob {
     readonly cacheEntries?: Readonly<
       Record<string, { readonly values: number; readonly missing: number }>
     >;
+    /** The measured source topics' arrival delays (`arrivalDelayTopics`). */
+    readonly arrivalDelays?: Readonly<Record<string, ArrivalDelaySummary>>;
   };
 }
 
@@ -164,6 +167,22 @@ export class JobMetrics {
         for (const job of jobs) {
           for (const [counter, value] of Object.entries(job.stats().operatorCounters ?? {})) {
             this.inc({ job: job.name, counter }, value);
+          }
+        }
+      },
+    });
+    new Gauge({
+      name: 'reelstream_record_arrival_delay_seconds',
+      help: "How late the records of a measured source topic reached the job (fetch delivered minus the record's timestamp), over its most recent records",
+      labelNames: ['job', 'topic', 'quantile'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const job of jobs) {
+          for (const [topic, delays] of Object.entries(job.stats().arrivalDelays ?? {})) {
+            this.set({ job: job.name, topic, quantile: '0.5' }, delays.p50Ms / 1000);
+            this.set({ job: job.name, topic, quantile: '0.99' }, delays.p99Ms / 1000);
+            this.set({ job: job.name, topic, quantile: '1' }, delays.maxMs / 1000);
           }
         }
       },

@@ -30,6 +30,9 @@ function fakeJob(name: string): {
         cacheBytes: 4096,
         operatorCounters: { lateRecords: 5, invalidTimestampRecords: 2 },
         cacheEntries: { 'user-features': { values: 3, missing: 1 } },
+        arrivalDelays: {
+          'rec.requests': { records: 9, kept: 9, p50Ms: 2, p99Ms: 80, maxMs: 120 },
+        },
       }),
     },
     set: (h) => {
@@ -72,6 +75,10 @@ test('/metrics has the job state, the outage, recoveries and the record counters
   assert.match(text, /reelstream_job_recoveries_total\{job="features"\} 2/);
   assert.match(text, /reelstream_job_records_processed_total\{job="features"\} 42/);
   assert.match(text, /reelstream_job_tasks\{job="features"\} 2/);
+  assert.match(
+    text,
+    /reelstream_record_arrival_delay_seconds\{job="features",topic="rec.requests",quantile="0.99"\} 0.08/,
+  );
   assert.match(text, /reelstream_job_undeliverable_replies_total\{job="features"\} 3/);
   const outage = /reelstream_job_outage_seconds\{job="features"\} ([\d.]+)/.exec(text);
   assert.ok(outage !== null && Number(outage[1]) >= 5, text);

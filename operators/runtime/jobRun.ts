@@ -23,6 +23,7 @@ import type { StreamJobOptions } from './streamJobOptions.js';
 import type { DeadLetter, Task } from './task.js';
 import type { RestoreReport } from './taskState.js';
 import { takeSliceTurn } from './sliceTurns.js';
+import type { ArrivalDelays } from '../monitoring/arrivalDelays.js';
 import type { RunResources } from './runResources.js';
 import {
   createTaskRunner,
@@ -52,6 +53,8 @@ export interface JobRunHost extends RunResources {
   readonly queryEndpoint: string | undefined;
   /** Counters that outlive a run: the job's totals. */
   readonly counters: { processed: number; produced: number; deadLettered: number };
+  /** Where fetched batches of the measured topics are noted as they arrive. */
+  readonly arrivals: ArrivalDelays | undefined;
   readonly restores: RestoreReport[];
   /**
    * Stores being closed by earlier runs, per task id (and {@link globalTablesKey}): RocksDB
@@ -476,6 +479,7 @@ export class JobRun {
     if (this.stopping !== undefined) {
       return false;
     }
+    this.host.arrivals?.record(batch.topic, batch.records, Date.now());
     try {
       const runner = await this.runnerFor(batch);
       if (!(await this.positionIsCommitted(runner, batch))) {

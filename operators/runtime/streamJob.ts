@@ -20,6 +20,7 @@ import { deadLetterPolicy, errorMessage, type FailurePolicy } from './failurePol
 import { applyHeapGrowth } from './heapGrowth.js';
 import { JobHealth, type JobHealthReport } from './jobHealth.js';
 import { JobLifecycle, type JobState } from './jobLifecycle.js';
+import { ArrivalDelays, type ArrivalDelaySummary } from '../monitoring/arrivalDelays.js';
 import { JobRun, type JobRunHost } from './jobRun.js';
 import type { StreamJobOptions } from './streamJobOptions.js';
 import type { RestoreReport } from './taskState.js';
@@ -80,6 +81,8 @@ export class StreamJob {
   private readonly stateDir: string;
   private readonly restores: RestoreReport[] = [];
   private readonly counters = { processed: 0, produced: 0, deadLettered: 0 };
+  /** The named topics' arrival delays, over every run of the job. */
+  private readonly arrivals: ArrivalDelays | undefined;
   /** A serving job's last check on replies (requestReply/replyGuard.ts); else undefined. */
   private readonly replies: ReplyGuard | undefined;
   private readonly closing = new Map<string, Promise<void>>();
@@ -117,6 +120,10 @@ export class StreamJob {
     }
     this.policy = options.policy ?? deadLetterPolicy;
     this.budget = new CacheBudget(options.cacheMaxBytes ?? 64 * 1024 * 1024);
+    this.arrivals =
+      options.arrivalDelayTopics === undefined || options.arrivalDelayTopics.length === 0
+        ? undefined
+        : new ArrivalDelays(options.arrivalDelayTopics);
     this.stateDir =
       options.stateDir ??
       join(
@@ -178,6 +185,8 @@ export class StreamJob {
      * allowed, of another schema): dead-lettered instead, and in `deadLettered` too.
      */
     undeliverableReplies: number;
+    /** Per topic of `arrivalDelayTopics`: how late its records reached the job. */
+    arrivalDelays: Record<string, ArrivalDelaySummary>;
   } {
     const { tasks, operatorCounters } = this.run?.taskStats() ?? {
       tasks: [],
@@ -193,6 +202,7 @@ export class StreamJob {
       cacheEntries: this.budget.entries(),
       recoveries: this.healthTracker.report().recoveries,
       undeliverableReplies: this.replies?.counts().total ?? 0,
+      arrivalDelays: this.arrivals?.summary() ?? {},
     };
   }
 
@@ -374,6 +384,7 @@ export class StreamJob {
       schemas,
       queryEndpoint: this.queries.endpoint,
       counters: this.counters,
+      arrivals: this.arrivals,
       restores: this.restores,
       closing: this.closing,
       onRebalancing: () => {

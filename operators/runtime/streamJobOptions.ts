@@ -90,6 +90,13 @@ export interface StreamJobOptions {
    */
   readonly maxTaskIdleMs?: number;
   /**
+   * Source topics whose records' arrival delay the job measures: when each fetched batch
+   * reached the job, minus each record's timestamp (`stats().arrivalDelays`;
+   * operators/monitoring/arrivalDelays.ts). For a request topic, the way from the client's send
+   * to the job. Default none.
+   */
+  readonly arrivalDelayTopics?: readonly string[];
+  /**
    * For inputs written faster than real time (a replay): while one of a task's inputs is empty,
    * a record of another is taken only once a fetch that started this long after the record
    * arrived has been delivered (runtime/partitionGroup.ts; Kafka Streams' `max.task.idle.ms`

@@ -58,6 +58,7 @@ test(`${concurrent} concurrent requests are each answered once; a throwing handl
     applicationId: uniqueName('squares-job'),
     connection,
     logger: pino({ level: 'error' }),
+    arrivalDelayTopics: [requestTopic],
   });
   await job.start();
   const client = await RequestClient.start({ connection, requestTopic, serdes });
@@ -91,6 +92,18 @@ test(`${concurrent} concurrent requests are each answered once; a throwing handl
     assert.equal(stats.inFlight, 0, 'nothing left waiting');
     assert.equal(stats.answered, concurrent + 1, 'every request answered once');
     assert.equal(stats.unmatchedReplies, 0, 'no reply arrived twice or unasked');
+    // The job measured how late each request reached it: sent → fetch delivered, never
+    // negative on one machine's clock, and (but for the warm-up, sent before the job had its
+    // partitions) within the burst's round trips.
+    const arrival = job.stats().arrivalDelays[requestTopic];
+    assert.ok(arrival !== undefined && arrival.records >= concurrent + 1, 'every request measured');
+    assert.ok(
+      0 <= arrival.p50Ms && arrival.p50Ms <= arrival.p99Ms && arrival.p99Ms <= arrival.maxMs,
+    );
+    assert.ok(
+      arrival.p99Ms <= percentile(latencies, 100) + 1_000,
+      `arrival P99 ${arrival.p99Ms} ms within the slowest round trip`,
+    );
 
     await assert.rejects(
       client.request({ n: 7, fail: true }, { timeoutMs: 30_000 }),
