@@ -21,6 +21,7 @@ import { applyHeapGrowth } from './heapGrowth.js';
 import { JobHealth, type JobHealthReport } from './jobHealth.js';
 import { JobLifecycle, type JobState } from './jobLifecycle.js';
 import { ArrivalDelays, type ArrivalDelaySummary } from '../monitoring/arrivalDelays.js';
+import { ConfigError } from '../errors.js';
 import { JobRun, type JobRunHost } from './jobRun.js';
 import type { StreamJobOptions } from './streamJobOptions.js';
 import type { RestoreReport } from './taskState.js';
@@ -120,10 +121,7 @@ export class StreamJob {
     }
     this.policy = options.policy ?? deadLetterPolicy;
     this.budget = new CacheBudget(options.cacheMaxBytes ?? 64 * 1024 * 1024);
-    this.arrivals =
-      options.arrivalDelayTopics === undefined || options.arrivalDelayTopics.length === 0
-        ? undefined
-        : new ArrivalDelays(options.arrivalDelayTopics);
+    this.arrivals = arrivalDelaysOf(this.topology, options.arrivalDelayTopics);
     this.stateDir =
       options.stateDir ??
       join(
@@ -463,4 +461,22 @@ export class StreamJob {
     this.healthTracker.failed(this.failure);
     await this.stop();
   }
+}
+
+/** The arrival delays of the topics named, each one the pipeline reads (else a ConfigError). */
+function arrivalDelaysOf(
+  topology: Topology,
+  topics: readonly string[] | undefined,
+): ArrivalDelays | undefined {
+  if (topics === undefined || topics.length === 0) {
+    return undefined;
+  }
+  const unread = topics.filter((topic) => topology.subTopologyOf(topic) === undefined);
+  if (unread.length > 0) {
+    throw new ConfigError(
+      'arrivalDelayTopics',
+      `${unread.join(', ')}: not a source topic of the pipeline`,
+    );
+  }
+  return new ArrivalDelays(topics);
 }
