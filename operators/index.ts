@@ -160,6 +160,7 @@ export type { JobHealthReport } from './runtime/jobHealth.js';
 export { isTransient } from './runtime/transientErrors.js';
 export { untilReachable } from './runtime/untilReachable.js';
 export { seededRandom } from './support/seededRandom.js';
+export type { ArrivalDelaySummary } from './monitoring/arrivalDelays.js';
 export { JobMetrics, type MonitoredJob } from './monitoring/jobMetrics.js';
 export { MonitoringServer } from './monitoring/monitoringServer.js';
 export { StoreQuery, type QueryableStore } from './query/storeQuery.js';

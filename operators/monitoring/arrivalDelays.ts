@@ -1,4 +1,9 @@
-/** How late the records of one topic reached the job, over the most recent ones. */
+/**
+ * How late the records of one topic reached the job, over the most recent ones
+ * (`StreamJob.stats().arrivalDelays`).
+ *
+ * @category Monitoring
+ */
 export interface ArrivalDelaySummary {
   /** Records measured since the job started (the quantiles cover the most recent of them). */
   readonly records: number;
